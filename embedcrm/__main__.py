@@ -1,0 +1,5 @@
+import sys
+
+from embedcrm.cli import main
+
+sys.exit(main())

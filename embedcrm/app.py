@@ -1,0 +1,256 @@
+"""create_app(settings) -> the Starlette application: routes, error bodies, lifespan."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+from strawberry.asgi import GraphQL
+
+from embedcrm.capture.origin import origin_allowed
+from embedcrm.config import Settings
+from embedcrm.errors import (
+    BadRequest,
+    Conflict,
+    EmbedCRMError,
+    Forbidden,
+    NotFound,
+    PayloadTooLarge,
+    RetryLater,
+    Unauthenticated,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
+from embedcrm.graphql.context import Context
+from embedcrm.graphql.loaders import Loaders
+from embedcrm.graphql.schema import build_schema
+from embedcrm.middleware import BodySizeLimit, BodyTooLarge, RequestId
+from embedcrm.services import Services
+
+log = logging.getLogger("embedcrm.app")
+
+# The one place where error codes become HTTP statuses (ARCHITECTURE.md, rule 6).
+STATUS_BY_ERROR: list[tuple[type[EmbedCRMError], int]] = [
+    (PayloadTooLarge, 413),
+    (UnsupportedMediaType, 415),
+    (ValidationFailed, 422),
+    (BadRequest, 400),
+    (Unauthenticated, 401),
+    (Forbidden, 403),
+    (NotFound, 404),
+    (Conflict, 409),
+]
+
+
+def error_response(exc: EmbedCRMError, headers: dict[str, str] | None = None) -> JSONResponse:
+    status = next((code for kind, code in STATUS_BY_ERROR if isinstance(exc, kind)), 400)
+    headers = dict(headers or {})
+    if isinstance(exc, RetryLater):
+        status = 429 if exc.code == "rate_limited" else 503
+        headers["Retry-After"] = str(exc.retry_after)
+    body: dict[str, Any] = {"code": exc.code, "message": exc.message}
+    if exc.fields:
+        body["fields"] = exc.fields
+    return JSONResponse({"error": body}, status_code=status, headers=headers)
+
+
+def cors_headers(origin: str | None, allowed: bool) -> dict[str, str]:
+    # Credentials are never allowed: the widget sends no cookies.
+    headers = {"Vary": "Origin"}
+    if allowed and origin:
+        headers["Access-Control-Allow-Origin"] = origin
+    return headers
+
+
+class EmbedGraphQL(GraphQL[Context, None]):
+    """strawberry's view with embedcrm's context; auth is checked before it runs."""
+
+    def __init__(self, services: Services) -> None:
+        settings = services.settings
+        super().__init__(
+            build_schema(settings),
+            graphql_ide="graphiql" if settings.graphiql else None,
+            allow_queries_via_get=True,
+            subscription_protocols=(),
+            multipart_uploads_enabled=False,
+        )
+        self.services = services
+
+    async def get_context(self, request: Any, response: Any) -> Context:
+        return Context(
+            settings=self.services.settings,
+            services=self.services,
+            principal=request.scope["state"]["principal"],
+            loaders=Loaders.create(self.services.crm),
+        )
+
+
+class ASGIEndpoint:
+    """Lets a plain ``async def (scope, receive, send)`` be a route of its own."""
+
+    def __init__(self, handler: Callable[[Scope, Receive, Send], Awaitable[None]]) -> None:
+        self.handler = handler
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.handler(scope, receive, send)
+
+
+def create_app(settings: Settings, *, services: Services | None = None) -> Starlette:
+    """The embedcrm HTTP application. Nothing global: everything hangs off ``settings``."""
+    services = services or Services.create(settings)
+    graphql_view = EmbedGraphQL(services)
+
+    async def graphql_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        if request.method == "GET" and settings.graphiql and "query" not in request.query_params:
+            await graphql_view(scope, receive, send)  # the IDE page itself needs no key
+            return
+        try:
+            header = request.headers.get("authorization", "")
+            scheme, _, credentials = header.partition(" ")
+            if scheme.lower() != "bearer" or not credentials.strip():
+                raise Unauthenticated("Send Authorization: Bearer <platform key or panel token>.")
+            principal = await services.workspaces.authenticate(credentials.strip())
+        except EmbedCRMError as exc:
+            await error_response(exc, {"WWW-Authenticate": "Bearer"})(scope, receive, send)
+            return
+        scope.setdefault("state", {})["principal"] = principal
+        await graphql_view(scope, receive, send)
+
+    async def submission_preflight(request: Request) -> Response:
+        origin = request.headers.get("origin")
+        try:
+            await services.capture.check_origin(request.path_params["site_key"], origin)
+        except EmbedCRMError as exc:
+            return error_response(exc, cors_headers(origin, allowed=False))
+        headers = cors_headers(origin, allowed=True)
+        headers.update(
+            {
+                "Access-Control-Allow-Methods": "POST, OPTIONS",
+                "Access-Control-Allow-Headers": "content-type, idempotency-key",
+                "Access-Control-Max-Age": "600",
+            }
+        )
+        return Response(status_code=204, headers=headers)
+
+    async def submit(request: Request) -> Response:
+        origin = request.headers.get("origin")
+        site_key = request.path_params["site_key"]
+        allowed = False
+        try:
+            site = await services.capture.check_origin(site_key, origin)
+            allowed = True
+            try:
+                body = await request.body()
+            except BodyTooLarge as exc:
+                raise PayloadTooLarge(
+                    f"The body is over {settings.max_submission_bytes} bytes."
+                ) from exc
+            accepted = await services.capture.accept(
+                site,
+                content_type=request.headers.get("content-type"),
+                body=body,
+                origin=origin,
+                remote_ip=request.client.host if request.client else None,
+            )
+        except EmbedCRMError as exc:
+            return error_response(exc, cors_headers(origin, allowed))
+        return JSONResponse(
+            {"submission_id": accepted.submission_id, "status": "accepted"},
+            status_code=200 if accepted.repeated else 202,
+            headers=cors_headers(origin, allowed=True),
+        )
+
+    async def site_config(request: Request) -> Response:
+        origin = request.headers.get("origin")
+        try:
+            site = await services.capture.site_for_key(request.path_params["site_key"])
+        except EmbedCRMError as exc:
+            return error_response(exc, cors_headers(origin, allowed=False))
+        allowed = origin_allowed(origin, site.domains)
+        config = {"site": {"key": site.public_key, "language": site.language}, "forms": {}}
+        headers = cors_headers(origin, allowed)
+        headers["Cache-Control"] = "public, max-age=60"
+        return JSONResponse(config, headers=headers)
+
+    async def widget(request: Request) -> Response:
+        asset = services.widget
+        versioned = "version" in request.path_params
+        if versioned and request.path_params["version"] != asset.version:
+            return error_response(NotFound("No widget has this version."))
+        cache = "public, max-age=31536000, immutable" if versioned else "public, max-age=300"
+        return Response(
+            asset.body,
+            media_type=asset.media_type,
+            headers={
+                "Cache-Control": cache,
+                "ETag": f'"{asset.version}"',
+                "Access-Control-Allow-Origin": "*",
+                "X-Content-Type-Options": "nosniff",
+            },
+        )
+
+    async def widget_css(request: Request) -> Response:
+        asset = services.widget_css
+        return Response(
+            asset.body,
+            media_type=asset.media_type,
+            headers={"Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*"},
+        )
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> Response:
+        try:
+            async with services.db.transaction() as session:
+                await session.execute(text("SELECT 1"))
+        except Exception:
+            log.warning("readiness check: database unreachable", exc_info=True)
+            return JSONResponse(
+                {"status": "unavailable", "database": "unreachable"},
+                status_code=503,
+                headers={"Retry-After": "5"},
+            )
+        return JSONResponse({"status": "ok", "database": "ok"})
+
+    def body_limit(path: str) -> int | None:
+        if path.startswith("/v1/sites/"):
+            return settings.max_submission_bytes
+        if path.startswith("/graphql"):
+            return settings.max_graphql_bytes
+        return None
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await services.db.dispose()
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", ASGIEndpoint(graphql_endpoint), methods=["GET", "POST"]),
+            Route("/v1/sites/{site_key}/submissions", submit, methods=["POST"]),
+            Route("/v1/sites/{site_key}/submissions", submission_preflight, methods=["OPTIONS"]),
+            Route("/v1/sites/{site_key}/config", site_config, methods=["GET"]),
+            Route("/widget.js", widget, methods=["GET", "HEAD"]),
+            Route("/widget/{version}.js", widget, methods=["GET", "HEAD"]),
+            Route("/widget.css", widget_css, methods=["GET", "HEAD"]),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+        ],
+        middleware=[Middleware(RequestId), Middleware(BodySizeLimit, limit_for=body_limit)],
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    return app

@@ -1,0 +1,104 @@
+"""Who is calling: the platform, a panel user, or an anonymous visitor; and the tokens we issue."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from embedcrm.errors import Unauthenticated
+from embedcrm.workspaces.models import Role
+
+PLATFORM_KEY_PREFIX = "ecp_"
+PANEL_TOKEN_SALT = "embedcrm.panel-token.v1"
+
+
+@dataclass(frozen=True)
+class Platform:
+    """The host platform's backend: sees every workspace."""
+
+    key_id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class PanelUser:
+    """A member working in the host's panel: one workspace, one role."""
+
+    workspace_id: uuid.UUID
+    member_id: uuid.UUID
+    role: Role
+
+
+Principal = Platform | PanelUser
+
+
+def new_platform_key() -> tuple[str, str]:
+    """A fresh platform key and the hash that is stored in its place."""
+    key = PLATFORM_KEY_PREFIX + secrets.token_urlsafe(32)
+    return key, hash_platform_key(key)
+
+
+def hash_platform_key(key: str) -> str:
+    # The key carries 256 random bits, so a fast unsalted hash is enough to make a stolen
+    # table useless; a slow KDF would only slow every request down.
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def platform_key_matches(key: str, stored_hash: str) -> bool:
+    return hmac.compare_digest(hash_platform_key(key), stored_hash)
+
+
+class PanelTokens:
+    """Panel tokens, signed with itsdangerous under their own salt.
+
+    The serializer verifies with every key of ``EMBEDCRM_SECRET_KEYS`` and signs with the last,
+    so keys rotate without logging anyone out. ``max_age`` is always checked, and the token's
+    own expiry (shorter, chosen at issue) on top of it.
+    """
+
+    def __init__(
+        self,
+        secret_keys: Sequence[str],
+        *,
+        max_ttl_seconds: int,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._serializer = URLSafeTimedSerializer(list(secret_keys), salt=PANEL_TOKEN_SALT)
+        self.max_ttl_seconds = max_ttl_seconds
+        self._clock = clock
+
+    def issue(self, user: PanelUser, *, ttl_seconds: int) -> tuple[str, datetime]:
+        expires = int(self._clock()) + ttl_seconds
+        payload = {
+            "w": str(user.workspace_id),
+            "m": str(user.member_id),
+            "r": user.role.value,
+            "exp": expires,
+        }
+        token = self._serializer.dumps(payload)
+        return token, datetime.fromtimestamp(expires, UTC)
+
+    def read(self, token: str) -> PanelUser:
+        try:
+            payload = self._serializer.loads(token, max_age=self.max_ttl_seconds)
+        except SignatureExpired as exc:
+            raise Unauthenticated("The panel token has expired.") from exc
+        except BadSignature as exc:
+            raise Unauthenticated("The token is not valid.") from exc
+        try:
+            if int(payload["exp"]) < self._clock():
+                raise Unauthenticated("The panel token has expired.")
+            return PanelUser(
+                workspace_id=uuid.UUID(payload["w"]),
+                member_id=uuid.UUID(payload["m"]),
+                role=Role(payload["r"]),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise Unauthenticated("The token is not valid.") from exc

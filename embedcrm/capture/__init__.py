@@ -1,0 +1,1 @@
+"""Lead capture: public form submissions become contacts and leads."""

@@ -1,0 +1,47 @@
+"""Where a lead came from: UTM tags and click ids from the context or the page URL."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from embedcrm.crm.service import Attribution
+
+UTM_KEYS = ("source", "medium", "campaign", "term", "content")
+CLICK_ID_KEYS = ("gclid", "yclid", "fbclid", "msclkid", "ttclid", "ymclid", "dclid", "wbraid", "gbraid")
+
+
+def _query(url: str | None) -> dict[str, str]:
+    if not url:
+        return {}
+    try:
+        return {k: v for k, v in parse_qsl(urlsplit(url).query) if v}
+    except ValueError:
+        return {}
+
+
+def attribution_from_context(context: Mapping[str, Any]) -> Attribution:
+    """The context's own tags win; the page URL's query fills what the widget did not send."""
+    page_url = context.get("page_url")
+    query = _query(page_url)
+    utm: dict[str, str] = {f"utm_{k}": query[f"utm_{k}"] for k in UTM_KEYS if query.get(f"utm_{k}")}
+    for key, value in dict(context.get("utm") or {}).items():
+        name = key if key.startswith("utm_") else f"utm_{key}"
+        if name[4:] in UTM_KEYS:
+            utm[name] = value
+    click_ids = {k: query[k] for k in CLICK_ID_KEYS if query.get(k)}
+    click_ids.update(
+        {k: v for k, v in dict(context.get("click_ids") or {}).items() if k in CLICK_ID_KEYS}
+    )
+    return Attribution(
+        utm_source=utm.get("utm_source"),
+        utm_medium=utm.get("utm_medium"),
+        utm_campaign=utm.get("utm_campaign"),
+        utm_term=utm.get("utm_term"),
+        utm_content=utm.get("utm_content"),
+        referrer=context.get("referrer"),
+        landing_page=context.get("landing_page") or page_url,
+        click_ids=click_ids,
+        first_touch=dict(context.get("first_touch") or {}),
+    )

@@ -1,0 +1,69 @@
+"""Normalising who a submission is from: e-mail by email-validator, phone to E.164."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+from embedcrm.crm.service import Person
+from embedcrm.errors import ValidationFailed
+
+
+def normalise_email(raw: str) -> str:
+    """The address lower-cased as a whole: mailboxes differing only in case are one person."""
+    try:
+        checked = validate_email(raw.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ValidationFailed(str(exc), field="email") from exc
+    return checked.normalized.lower()
+
+
+def normalise_phone(raw: str, region: str) -> str:
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException as exc:
+        raise ValidationFailed("This is not a phone number.", field="phone") from exc
+    if not phonenumbers.is_possible_number(number):
+        raise ValidationFailed("This is not a phone number.", field="phone")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def person_from_fields(fields: Mapping[str, Any], *, phone_region: str) -> Person:
+    errors: dict[str, str] = {}
+    email = _text(fields.get("email"))
+    phone = _text(fields.get("phone"))
+    email_normalized = phone_e164 = None
+    if email:
+        try:
+            email_normalized = normalise_email(email)
+        except ValidationFailed as exc:
+            errors["email"] = exc.message
+    if phone:
+        try:
+            phone_e164 = normalise_phone(phone, phone_region)
+        except ValidationFailed as exc:
+            errors["phone"] = exc.message
+    if not errors and not (email or phone):
+        errors["email"] = "Give an e-mail or a phone number."
+    if errors:
+        raise ValidationFailed("Some fields are not valid.", fields=errors)
+    return Person(
+        name=_text(fields.get("name")),
+        email=email,
+        email_normalized=email_normalized,
+        phone=phone,
+        phone_e164=phone_e164,
+        company=_text(fields.get("company")),
+    )
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, list):
+        value = ", ".join(str(v) for v in value)
+    if value is None or isinstance(value, bool):
+        return None
+    text = str(value).strip()
+    return text or None

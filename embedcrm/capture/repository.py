@@ -1,0 +1,54 @@
+"""SQL for raw submissions."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from embedcrm.capture.models import Submission, SubmissionStatus
+from embedcrm.repository import WorkspaceRepository
+
+
+class SubmissionRepository(WorkspaceRepository[Submission]):
+    model = Submission
+
+    async def get_for_update(self, row_id: uuid.UUID) -> Submission | None:
+        """The row, locked until the transaction ends, so one submission is processed once."""
+        result = await self.session.scalars(
+            self.select().where(Submission.id == row_id).with_for_update()
+        )
+        return result.first()
+
+    async def by_client_id(self, site_id: uuid.UUID, client_submission_id: str) -> Submission | None:
+        result = await self.session.scalars(
+            self.select().where(
+                Submission.site_id == site_id,
+                Submission.client_submission_id == client_submission_id,
+            )
+        )
+        return result.first()
+
+
+async def failed_submissions(
+    session: AsyncSession, *, limit: int, received_before: datetime
+) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """(workspace_id, id) of submissions to process again, oldest first, for the worker:
+    those whose processing failed, and those received long ago and never processed."""
+    rows = await session.execute(
+        select(Submission.workspace_id, Submission.id)
+        .where(
+            or_(
+                Submission.status == SubmissionStatus.FAILED,
+                and_(
+                    Submission.status == SubmissionStatus.RECEIVED,
+                    Submission.created_at < received_before,
+                ),
+            )
+        )
+        .order_by(Submission.created_at)
+        .limit(limit)
+    )
+    return [(row[0], row[1]) for row in rows]

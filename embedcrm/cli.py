@@ -1,0 +1,85 @@
+"""The embedcrm command: serve | worker | migrate | platform-key create."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from embedcrm.config import Settings
+from embedcrm.errors import ConfigurationError
+from embedcrm.migrations import is_up_to_date, upgrade_to_head
+from embedcrm.services import Services
+
+log = logging.getLogger("embedcrm")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="embedcrm", description="The embeddable CRM.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the HTTP service")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--no-dispatcher", action="store_true", help="leave webhooks to `worker`")
+    commands.add_parser("worker", help="run the webhook dispatcher and scheduled jobs")
+    commands.add_parser("migrate", help="apply database migrations")
+    keys = commands.add_parser("platform-key", help="manage platform API keys")
+    key_commands = keys.add_subparsers(dest="key_command", required=True)
+    create = key_commands.add_parser("create", help="create a key; printed alone on the last line")
+    create.add_argument("--name", required=True)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = Settings.from_env()
+        if args.command == "migrate":
+            upgrade_to_head(settings)
+            print("database is up to date")
+            return 0
+        _ensure_schema(settings)
+        if args.command == "serve":
+            return _serve(settings, host=args.host, port=args.port)
+        if args.command == "worker":
+            from embedcrm.worker import run_worker
+
+            asyncio.run(run_worker(settings))
+            return 0
+        if args.command == "platform-key":
+            key = asyncio.run(_create_platform_key(settings, args.name))
+            print(f"created platform key {args.name!r}; keep it secret, it is shown once:")
+            print(key)
+            return 0
+    except ConfigurationError as exc:
+        print(f"embedcrm: {exc.message}", file=sys.stderr)
+        return 2
+    return 1
+
+
+def _ensure_schema(settings: Settings) -> None:
+    """SQLite migrates itself; a server database is migrated on purpose, by `embedcrm migrate`."""
+    if settings.is_sqlite:
+        upgrade_to_head(settings)
+    elif not is_up_to_date(settings):
+        raise ConfigurationError("The database is not migrated: run `embedcrm migrate` first.")
+
+
+async def _create_platform_key(settings: Settings, name: str) -> str:
+    services = Services.create(settings)
+    try:
+        return await services.workspaces.create_platform_key(name)
+    finally:
+        await services.db.dispose()
+
+
+def _serve(settings: Settings, *, host: str, port: int) -> int:
+    import uvicorn
+
+    from embedcrm.app import create_app
+
+    uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=False, log_level="info")
+    return 0

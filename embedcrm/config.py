@@ -1,0 +1,92 @@
+"""Settings, built once from the environment and passed in: nothing here is global."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from embedcrm.errors import ConfigurationError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./embedcrm.db"
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything embedcrm reads from its environment, resolved once at start-up."""
+
+    secret_keys: tuple[str, ...]
+    database_url: str = DEFAULT_DATABASE_URL
+    public_url: str = DEFAULT_PUBLIC_URL
+    webhook_allowed_networks: str = ""
+    redis_url: str | None = None
+    graphiql: bool = False
+    # Largest accepted body on the public submission route; checked before buffering.
+    max_submission_bytes: int = 16 * 1024
+    max_graphql_bytes: int = 256 * 1024
+    panel_token_max_ttl_seconds: int = 24 * 3600
+    graphql_max_depth: int = 10
+    graphql_max_tokens: int = 2000
+    graphql_max_aliases: int = 15
+    db_pool_size: int = 10
+    db_pool_timeout_seconds: float = 5.0
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read the EMBEDCRM_* variables of CONTRACT.md (``os.environ`` by default)."""
+        env = os.environ if environ is None else environ
+        database_url = env.get("EMBEDCRM_DATABASE_URL") or DEFAULT_DATABASE_URL
+        keys = tuple(k.strip() for k in env.get("EMBEDCRM_SECRET_KEYS", "").split(",") if k.strip())
+        if not keys:
+            keys = (_dev_secret_beside_database(database_url),)
+        return cls(
+            secret_keys=keys,
+            database_url=database_url,
+            public_url=(env.get("EMBEDCRM_PUBLIC_URL") or DEFAULT_PUBLIC_URL).rstrip("/"),
+            webhook_allowed_networks=env.get("EMBEDCRM_WEBHOOK_ALLOWED_NETWORKS", ""),
+            redis_url=env.get("EMBEDCRM_REDIS_URL") or None,
+            graphiql=env.get("EMBEDCRM_GRAPHIQL", "").lower() in {"1", "true", "yes"},
+        )
+
+
+def _dev_secret_beside_database(database_url: str) -> str:
+    """Make (once) and reuse a signing key stored next to the SQLite file.
+
+    Only the embedded default gets this convenience; a server database needs real keys,
+    because several processes must share them.
+    """
+    url = make_url(database_url)
+    if not url.get_backend_name().startswith("sqlite"):
+        raise ConfigurationError(
+            "EMBEDCRM_SECRET_KEYS is required when the database is not SQLite "
+            "(comma-separated keys, oldest first; the last one signs)."
+        )
+    database = url.database or ""
+    if database in {"", ":memory:"}:
+        raise ConfigurationError("EMBEDCRM_SECRET_KEYS is required for an in-memory database.")
+    secret_path = Path(database + ".secret")
+    if secret_path.exists():
+        key = secret_path.read_text().strip()
+    else:
+        key = secrets.token_urlsafe(48)
+        secret_path.parent.mkdir(parents=True, exist_ok=True)
+        secret_path.touch(mode=0o600)
+        secret_path.write_text(key + "\n")
+    log.warning(
+        "EMBEDCRM_SECRET_KEYS is not set: using the development key kept in %s. "
+        "Set EMBEDCRM_SECRET_KEYS in production.",
+        secret_path,
+    )
+    return key

@@ -1,0 +1,1 @@
+"""The CRM core: contacts, leads, pipelines, activities and tasks."""

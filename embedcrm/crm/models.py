@@ -1,0 +1,178 @@
+"""CRM tables. Foreign keys between workspace-owned tables go through workspace_id."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    Enum,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from embedcrm.db import Base, JSONDocument, UTCDateTime, new_id, utcnow
+
+
+def workspace_fk(columns: list[str], table: str, *, ondelete: str | None = None) -> ForeignKeyConstraint:
+    """A foreign key that includes the workspace, so no row can point into another workspace."""
+    return ForeignKeyConstraint(
+        ["workspace_id", *columns],
+        [f"{table}.workspace_id", f"{table}.id"],
+        ondelete=ondelete,
+    )
+
+
+class StageKind(enum.StrEnum):
+    OPEN = "OPEN"
+    WON = "WON"
+    LOST = "LOST"
+
+
+class LeadStatus(enum.StrEnum):
+    OPEN = "OPEN"
+    WON = "WON"
+    LOST = "LOST"
+
+
+class Pipeline(Base):
+    __tablename__ = "pipelines"
+    __table_args__ = (ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], ondelete="CASCADE"),)
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    is_default: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Stage(Base):
+    __tablename__ = "stages"
+    __table_args__ = (
+        workspace_fk(["pipeline_id"], "pipelines", ondelete="CASCADE"),
+        Index(None, "workspace_id", "pipeline_id", "position"),
+    )
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    pipeline_id: Mapped[uuid.UUID]
+    name: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer)
+    # Chance, in percent, that a lead at this stage is won: weights the forecast.
+    probability: Mapped[int] = mapped_column(Integer, default=0)
+    kind: Mapped[StageKind] = mapped_column(Enum(StageKind, native_enum=False, length=8))
+
+
+class Contact(Base):
+    __tablename__ = "contacts"
+    __table_args__ = (
+        ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], ondelete="CASCADE"),
+        workspace_fk(["manager_id"], "members"),
+        Index(None, "workspace_id", "email_normalized"),
+        Index(None, "workspace_id", "phone_e164"),
+        Index(None, "workspace_id", "created_at", "id"),
+    )
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    name: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    email_normalized: Mapped[str | None] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(64))
+    phone_e164: Mapped[str | None] = mapped_column(String(20))
+    company: Mapped[str | None] = mapped_column(String(200))
+    custom_fields: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
+    manager_id: Mapped[uuid.UUID | None]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Lead(Base):
+    __tablename__ = "leads"
+    __table_args__ = (
+        workspace_fk(["site_id"], "sites"),
+        workspace_fk(["contact_id"], "contacts"),
+        workspace_fk(["pipeline_id"], "pipelines"),
+        workspace_fk(["stage_id"], "stages"),
+        workspace_fk(["assignee_id"], "members"),
+        # One index per list the panel shows, each ending in the keyset (created_at, id).
+        Index(None, "workspace_id", "created_at", "id"),
+        Index(None, "workspace_id", "stage_id", "created_at", "id"),
+        Index(None, "workspace_id", "site_id", "created_at", "id"),
+        Index(None, "workspace_id", "status", "created_at", "id"),
+        Index(None, "workspace_id", "assignee_id", "created_at", "id"),
+        Index(None, "workspace_id", "contact_id"),
+    )
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    site_id: Mapped[uuid.UUID | None]
+    contact_id: Mapped[uuid.UUID]
+    pipeline_id: Mapped[uuid.UUID]
+    stage_id: Mapped[uuid.UUID]
+    assignee_id: Mapped[uuid.UUID | None]
+    title: Mapped[str] = mapped_column(String(300))
+    status: Mapped[LeadStatus] = mapped_column(
+        Enum(LeadStatus, native_enum=False, length=8), default=LeadStatus.OPEN
+    )
+    value: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    currency: Mapped[str | None] = mapped_column(String(3))
+    form: Mapped[str | None] = mapped_column(String(100))
+    message: Mapped[str | None] = mapped_column(Text)
+    custom_fields: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
+    # Attribution of the submission that made the lead (last touch) and of the visitor's first visit.
+    utm_source: Mapped[str | None] = mapped_column(String(200))
+    utm_medium: Mapped[str | None] = mapped_column(String(200))
+    utm_campaign: Mapped[str | None] = mapped_column(String(200))
+    utm_term: Mapped[str | None] = mapped_column(String(200))
+    utm_content: Mapped[str | None] = mapped_column(String(200))
+    referrer: Mapped[str | None] = mapped_column(String(2000))
+    landing_page: Mapped[str | None] = mapped_column(String(2000))
+    click_ids: Mapped[dict[str, str]] = mapped_column(JSONDocument, default=dict)
+    first_touch: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
+    # Sequence of the last webhook event of this lead: receivers apply events in this order.
+    event_sequence: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class ActivityKind(enum.StrEnum):
+    SUBMISSION = "SUBMISSION"
+    NOTE = "NOTE"
+    CALL = "CALL"
+    EMAIL = "EMAIL"
+    MEETING = "MEETING"
+    MESSAGE = "MESSAGE"
+    STAGE_CHANGE = "STAGE_CHANGE"
+
+
+class Activity(Base):
+    """One entry of the timeline of a contact and, when it concerns one, of a lead."""
+
+    __tablename__ = "activities"
+    __table_args__ = (
+        workspace_fk(["contact_id"], "contacts", ondelete="CASCADE"),
+        workspace_fk(["lead_id"], "leads", ondelete="CASCADE"),
+        workspace_fk(["author_id"], "members"),
+        Index(None, "workspace_id", "contact_id", "created_at", "id"),
+        Index(None, "workspace_id", "lead_id", "created_at", "id"),
+    )
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    contact_id: Mapped[uuid.UUID]
+    lead_id: Mapped[uuid.UUID | None]
+    author_id: Mapped[uuid.UUID | None]
+    kind: Mapped[ActivityKind] = mapped_column(Enum(ActivityKind, native_enum=False, length=16))
+    body: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,323 @@
+"""The CRM core's rules: default pipeline, contact matching, leads and their timeline."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from embedcrm.crm.models import (
+    Activity,
+    ActivityKind,
+    Contact,
+    Lead,
+    LeadStatus,
+    Pipeline,
+    Stage,
+    StageKind,
+)
+from embedcrm.crm.repository import (
+    ActivityRepository,
+    ContactRepository,
+    LeadRepository,
+    PipelineRepository,
+    StageRepository,
+)
+from embedcrm.db import Database, utcnow
+from embedcrm.errors import ConfigurationError
+from embedcrm.events import Event
+from embedcrm.repository import Page
+from embedcrm.webhooks.outbox import OutboxRepository
+from embedcrm.workspaces.models import Member
+from embedcrm.workspaces.repository import MemberRepository
+
+# (name, win probability in percent, kind): the pipeline every new workspace starts with.
+DEFAULT_STAGES = (
+    ("Новый", 10, StageKind.OPEN),
+    ("В работе", 30, StageKind.OPEN),
+    ("Предложение", 60, StageKind.OPEN),
+    ("Успешно", 100, StageKind.WON),
+    ("Отказ", 0, StageKind.LOST),
+)
+
+
+async def create_default_pipeline(session: AsyncSession, workspace_id: uuid.UUID) -> Pipeline:
+    pipeline = PipelineRepository(session, workspace_id).add(
+        Pipeline(name="Продажи", position=0, is_default=True)
+    )
+    await session.flush()
+    stages = StageRepository(session, workspace_id)
+    for position, (name, probability, kind) in enumerate(DEFAULT_STAGES):
+        stages.add(
+            Stage(
+                pipeline_id=pipeline.id,
+                name=name,
+                position=position,
+                probability=probability,
+                kind=kind,
+            )
+        )
+    await session.flush()
+    return pipeline
+
+
+@dataclass(frozen=True)
+class Person:
+    """Who a lead is about, already normalised (e-mail lower-cased, phone in E.164)."""
+
+    name: str | None = None
+    email: str | None = None
+    email_normalized: str | None = None
+    phone: str | None = None
+    phone_e164: str | None = None
+    company: str | None = None
+
+
+@dataclass(frozen=True)
+class Attribution:
+    utm_source: str | None = None
+    utm_medium: str | None = None
+    utm_campaign: str | None = None
+    utm_term: str | None = None
+    utm_content: str | None = None
+    referrer: str | None = None
+    landing_page: str | None = None
+    click_ids: Mapping[str, str] = field(default_factory=dict)
+    first_touch: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NewLead:
+    person: Person
+    attribution: Attribution
+    title: str
+    form: str | None = None
+    message: str | None = None
+    site_id: uuid.UUID | None = None
+    custom_fields: Mapping[str, Any] = field(default_factory=dict)
+    occurred_at: datetime | None = None
+    # The timeline entry that explains where the lead came from.
+    activity_kind: ActivityKind = ActivityKind.SUBMISSION
+    activity_data: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CreatedLead:
+    lead: Lead
+    contact: Contact
+    contact_created: bool
+
+
+def contact_payload(contact: Contact) -> dict[str, Any]:
+    return {
+        "id": str(contact.id),
+        "name": contact.name,
+        "email": contact.email,
+        "phone": contact.phone_e164 or contact.phone,
+        "company": contact.company,
+    }
+
+
+def lead_payload(lead: Lead, stage: Stage) -> dict[str, Any]:
+    return {
+        "id": str(lead.id),
+        "title": lead.title,
+        "status": lead.status.value.lower(),
+        "stage": {"id": str(stage.id), "name": stage.name},
+        "value": None if lead.value is None else str(lead.value),
+        "currency": lead.currency,
+        "contact_id": str(lead.contact_id),
+        "assignee_id": None if lead.assignee_id is None else str(lead.assignee_id),
+        "site_id": None if lead.site_id is None else str(lead.site_id),
+        "source": {
+            "utm_source": lead.utm_source,
+            "utm_medium": lead.utm_medium,
+            "utm_campaign": lead.utm_campaign,
+            "referrer": lead.referrer,
+            "landing_page": lead.landing_page,
+        },
+        "created_at": lead.created_at.isoformat().replace("+00:00", "Z"),
+    }
+
+
+async def find_or_create_contact(
+    session: AsyncSession, workspace_id: uuid.UUID, person: Person, *, now: datetime
+) -> tuple[Contact, bool]:
+    """The contact with the same e-mail, else the same phone, within this workspace only."""
+    contacts = ContactRepository(session, workspace_id)
+    contact = None
+    if person.email_normalized:
+        contact = await contacts.by_email(person.email_normalized)
+    if contact is None and person.phone_e164:
+        contact = await contacts.by_phone(person.phone_e164)
+    if contact is not None:
+        # Fill what the contact lacks; never overwrite what someone may have corrected.
+        contact.name = contact.name or person.name
+        contact.company = contact.company or person.company
+        if not contact.email_normalized and person.email_normalized:
+            contact.email, contact.email_normalized = person.email, person.email_normalized
+        if not contact.phone_e164 and person.phone_e164:
+            contact.phone, contact.phone_e164 = person.phone, person.phone_e164
+        return contact, False
+    contact = contacts.add(
+        Contact(
+            name=person.name,
+            email=person.email,
+            email_normalized=person.email_normalized,
+            phone=person.phone,
+            phone_e164=person.phone_e164,
+            company=person.company,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    await session.flush()
+    return contact, True
+
+
+async def create_lead(
+    session: AsyncSession, workspace_id: uuid.UUID, new: NewLead
+) -> CreatedLead:
+    """Contact, lead on the first stage, timeline entry and events, in the caller's transaction."""
+    now = new.occurred_at or utcnow()
+    pipeline = await PipelineRepository(session, workspace_id).default()
+    stage = await StageRepository(session, workspace_id).first_of(pipeline.id) if pipeline else None
+    if pipeline is None or stage is None:
+        raise ConfigurationError("The workspace has no default pipeline.")
+    contact, contact_created = await find_or_create_contact(
+        session, workspace_id, new.person, now=now
+    )
+    attribution = new.attribution
+    lead = LeadRepository(session, workspace_id).add(
+        Lead(
+            site_id=new.site_id,
+            contact_id=contact.id,
+            pipeline_id=pipeline.id,
+            stage_id=stage.id,
+            title=new.title[:300],
+            status=LeadStatus.OPEN,
+            form=new.form,
+            message=new.message,
+            custom_fields=dict(new.custom_fields),
+            utm_source=attribution.utm_source,
+            utm_medium=attribution.utm_medium,
+            utm_campaign=attribution.utm_campaign,
+            utm_term=attribution.utm_term,
+            utm_content=attribution.utm_content,
+            referrer=attribution.referrer,
+            landing_page=attribution.landing_page,
+            click_ids=dict(attribution.click_ids),
+            first_touch=dict(attribution.first_touch),
+            event_sequence=0,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    await session.flush()
+    ActivityRepository(session, workspace_id).add(
+        Activity(
+            contact_id=contact.id,
+            lead_id=lead.id,
+            kind=new.activity_kind,
+            body=new.message,
+            data=dict(new.activity_data),
+            created_at=now,
+        )
+    )
+    outbox = OutboxRepository(session, workspace_id)
+    common = {"workspace_id": str(workspace_id), "site_id": str(new.site_id) if new.site_id else None}
+    if contact_created:
+        outbox.record(
+            Event(type="contact.created", occurred_at=now,
+                  data={**common, "contact": contact_payload(contact)})
+        )
+    lead.event_sequence = 1
+    outbox.record(
+        Event(
+            type="lead.created",
+            occurred_at=now,
+            data={**common, "sequence": 1, "lead": lead_payload(lead, stage),
+                  "contact": contact_payload(contact)},
+        ),
+        lead_id=lead.id,
+        sequence=1,
+    )
+    return CreatedLead(lead=lead, contact=contact, contact_created=contact_created)
+
+
+@dataclass(frozen=True)
+class LeadFilter:
+    site_id: uuid.UUID | None = None
+    status: LeadStatus | None = None
+    stage_id: uuid.UUID | None = None
+    assignee_id: uuid.UUID | None = None
+    contact_id: uuid.UUID | None = None
+    utm_source: str | None = None
+
+
+class CrmQueries:
+    """Reads for the panel. Each call is one short transaction; loaders batch by ids."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def leads_page(
+        self, workspace_id: uuid.UUID, lead_filter: LeadFilter, *, first: int, after: str | None
+    ) -> Page[Lead]:
+        async with self.db.transaction() as session:
+            leads = LeadRepository(session, workspace_id)
+            stmt = leads.filtered(**vars(lead_filter))
+            return await leads.newest_first(stmt, first=first, after=after)
+
+    async def count_leads(self, workspace_id: uuid.UUID, lead_filter: LeadFilter) -> int:
+        async with self.db.transaction() as session:
+            leads = LeadRepository(session, workspace_id)
+            return await leads.count(leads.filtered(**vars(lead_filter)))
+
+    async def contacts_page(
+        self, workspace_id: uuid.UUID, *, first: int, after: str | None
+    ) -> Page[Contact]:
+        async with self.db.transaction() as session:
+            contacts = ContactRepository(session, workspace_id)
+            return await contacts.newest_first(contacts.select(), first=first, after=after)
+
+    async def count_contacts(self, workspace_id: uuid.UUID) -> int:
+        async with self.db.transaction() as session:
+            contacts = ContactRepository(session, workspace_id)
+            return await contacts.count(contacts.select())
+
+    async def leads_by_id(
+        self, workspace_id: uuid.UUID, ids: list[uuid.UUID]
+    ) -> dict[uuid.UUID, Lead]:
+        async with self.db.transaction() as session:
+            return await LeadRepository(session, workspace_id).get_many(ids)
+
+    async def contacts_by_id(
+        self, workspace_id: uuid.UUID, ids: list[uuid.UUID]
+    ) -> dict[uuid.UUID, Contact]:
+        async with self.db.transaction() as session:
+            return await ContactRepository(session, workspace_id).get_many(ids)
+
+    async def stages_by_id(
+        self, workspace_id: uuid.UUID, ids: list[uuid.UUID]
+    ) -> dict[uuid.UUID, Stage]:
+        async with self.db.transaction() as session:
+            return await StageRepository(session, workspace_id).get_many(ids)
+
+    async def members_by_id(
+        self, workspace_id: uuid.UUID, ids: list[uuid.UUID]
+    ) -> dict[uuid.UUID, Member]:
+        async with self.db.transaction() as session:
+            return await MemberRepository(session, workspace_id).get_many(ids)
+
+    async def pipelines(self, workspace_id: uuid.UUID) -> list[tuple[Pipeline, list[Stage]]]:
+        async with self.db.transaction() as session:
+            pipelines = PipelineRepository(session, workspace_id)
+            stages = StageRepository(session, workspace_id)
+            rows = list(await session.scalars(pipelines.select().order_by(Pipeline.position)))
+            all_stages = list(await session.scalars(stages.select().order_by(Stage.position)))
+        return [(p, [s for s in all_stages if s.pipeline_id == p.id]) for p in rows]

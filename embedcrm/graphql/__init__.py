@@ -1,0 +1,1 @@
+"""The GraphQL API: adapters from the schema to the services, nothing more."""

@@ -1,0 +1,37 @@
+"""The typed context of one GraphQL request."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from strawberry.types import Info as StrawberryInfo
+
+from embedcrm.auth import PanelUser, Principal
+from embedcrm.config import Settings
+from embedcrm.errors import NotFound
+from embedcrm.graphql.loaders import Loaders
+from embedcrm.services import Services
+
+
+@dataclass
+class Context:
+    settings: Settings
+    services: Services
+    principal: Principal
+    loaders: Loaders
+
+    def workspace_for(self, requested: uuid.UUID | None) -> uuid.UUID:
+        """The workspace a read is about: a panel user's own, or the one the platform names."""
+        if isinstance(self.principal, PanelUser):
+            if requested is not None and requested != self.principal.workspace_id:
+                raise NotFound("No such workspace.", field="workspaceId")
+            return self.principal.workspace_id
+        if requested is None:
+            raise NotFound("A platform key must name the workspace.", field="workspaceId")
+        return requested
+
+    def can_see(self, workspace_id: uuid.UUID) -> bool:
+        return not isinstance(self.principal, PanelUser) or self.principal.workspace_id == workspace_id
+
+
+Info = StrawberryInfo[Context, None]

@@ -1,0 +1,49 @@
+"""DataLoaders, made per request: a page of leads costs one query per related table."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from strawberry.dataloader import DataLoader
+
+from embedcrm.crm.models import Contact, Stage
+from embedcrm.crm.service import CrmQueries
+from embedcrm.workspaces.models import Member
+
+T = TypeVar("T")
+Key = tuple[uuid.UUID, uuid.UUID]  # (workspace_id, row id)
+
+
+def _batched(
+    fetch: Callable[[uuid.UUID, list[uuid.UUID]], Awaitable[dict[uuid.UUID, T]]],
+) -> Callable[[list[Key]], Awaitable[Sequence[T | None]]]:
+    async def load(keys: list[Key]) -> Sequence[T | None]:
+        by_workspace: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
+        for workspace_id, row_id in keys:
+            by_workspace[workspace_id].append(row_id)
+        found: dict[Key, T] = {}
+        for workspace_id, ids in by_workspace.items():
+            for row_id, row in (await fetch(workspace_id, ids)).items():
+                found[(workspace_id, row_id)] = row
+        return [found.get(key) for key in keys]
+
+    return load
+
+
+@dataclass
+class Loaders:
+    contacts: DataLoader[Key, Contact | None]
+    stages: DataLoader[Key, Stage | None]
+    members: DataLoader[Key, Member | None]
+
+    @classmethod
+    def create(cls, crm: CrmQueries) -> Loaders:
+        return cls(
+            contacts=DataLoader(load_fn=_batched(crm.contacts_by_id)),
+            stages=DataLoader(load_fn=_batched(crm.stages_by_id)),
+            members=DataLoader(load_fn=_batched(crm.members_by_id)),
+        )

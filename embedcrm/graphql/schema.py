@@ -1,0 +1,389 @@
+"""The schema: queries and mutations, each an adapter from its arguments to one service call."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+import strawberry
+from graphql import GraphQLError
+from graphql.validation import NoSchemaIntrospectionCustomRule
+from strawberry.extensions import (
+    AddValidationRules,
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+
+from embedcrm.config import Settings
+from embedcrm.crm.service import LeadFilter as LeadFilterQuery
+from embedcrm.errors import EmbedCRMError, NotFound
+from embedcrm.graphql.context import Info
+from embedcrm.graphql.ids import GlobalId, parse_global_id
+from embedcrm.graphql.types import (
+    Connection,
+    Contact,
+    Edge,
+    Lead,
+    LeadStatus,
+    Member,
+    Node,
+    PageInfo,
+    Pipeline,
+    Role,
+    Site,
+    Stage,
+    UserError,
+    Workspace,
+)
+from embedcrm.repository import Page, encode_cursor
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+DEFAULT_PAGE_SIZE = 50
+
+
+def user_errors(exc: EmbedCRMError) -> list[UserError]:
+    if exc.fields:
+        return [UserError(field=f, message=m, code=exc.code) for f, m in exc.fields.items()]
+    return [UserError(field=None, message=exc.message, code=exc.code)]
+
+
+def optional_id(value: strawberry.ID | None, expected: str, field: str) -> GlobalId | None:
+    return None if value is None else parse_global_id(value, expected=expected, field=field)
+
+
+def connection(
+    page: Page[Any], convert: Callable[[Any], T], count: Callable[[], Awaitable[int]]
+) -> Connection[T]:
+    return Connection(
+        edges=[Edge(cursor=encode_cursor(row), node=convert(row)) for row in page.rows],
+        page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor),
+        _count=count,
+    )
+
+
+def site_type(info: Info, row: Any) -> Site:
+    return Site.of(
+        row,
+        public_url=info.context.settings.public_url,
+        widget_integrity=info.context.services.widget_integrity,
+    )
+
+
+@strawberry.input
+class LeadFilter:
+    site_id: strawberry.ID | None = None
+    status: LeadStatus | None = None  # type: ignore[valid-type]
+    stage_id: strawberry.ID | None = None
+    assignee_id: strawberry.ID | None = None
+    utm_source: str | None = None
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Answers `pong`: a cheap check that the API and auth work.")
+    def ping(self) -> str:
+        return "pong"
+
+    @strawberry.field(description="Any object by its global id; foreign and unknown ids are null.")
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:  # noqa: A002
+        try:
+            gid = parse_global_id(id)
+        except NotFound:
+            return None
+        if not info.context.can_see(gid.workspace_id):
+            return None
+        return await _load_node(info, gid)
+
+    @strawberry.field
+    async def workspace(self, info: Info, id: strawberry.ID | None = None) -> Workspace | None:  # noqa: A002
+        requested = optional_id(id, "Workspace", "id")
+        workspace_id = info.context.workspace_for(requested.row_id if requested else None)
+        try:
+            row = await info.context.services.workspaces.get_workspace(
+                info.context.principal, workspace_id
+            )
+        except NotFound:
+            return None
+        return Workspace.of(row)
+
+    @strawberry.field
+    async def pipelines(
+        self, info: Info, workspace_id: strawberry.ID | None = None
+    ) -> list[Pipeline]:
+        workspace = info.context.workspace_for(_workspace_arg(workspace_id))
+        rows = await info.context.services.crm.pipelines(workspace)
+        return [_pipeline(p, stages) for p, stages in rows]
+
+    @strawberry.field
+    async def sites(self, info: Info, workspace_id: strawberry.ID | None = None) -> list[Site]:
+        workspace = info.context.workspace_for(_workspace_arg(workspace_id))
+        rows = await info.context.services.workspaces.list_sites(workspace)
+        return [site_type(info, row) for row in rows]
+
+    @strawberry.field(description="Leads, newest first.")
+    async def leads(
+        self,
+        info: Info,
+        first: int = DEFAULT_PAGE_SIZE,
+        after: str | None = None,
+        filter: LeadFilter | None = None,  # noqa: A002
+        workspace_id: strawberry.ID | None = None,
+    ) -> Connection[Lead]:
+        workspace = info.context.workspace_for(_workspace_arg(workspace_id))
+        query = _lead_filter(filter, workspace)
+        crm = info.context.services.crm
+        page = await crm.leads_page(workspace, query, first=first, after=after)
+        return connection(page, Lead.of, lambda: crm.count_leads(workspace, query))
+
+    @strawberry.field(description="Contacts, newest first.")
+    async def contacts(
+        self,
+        info: Info,
+        first: int = DEFAULT_PAGE_SIZE,
+        after: str | None = None,
+        workspace_id: strawberry.ID | None = None,
+    ) -> Connection[Contact]:
+        workspace = info.context.workspace_for(_workspace_arg(workspace_id))
+        crm = info.context.services.crm
+        page = await crm.contacts_page(workspace, first=first, after=after)
+        return connection(page, Contact.of, lambda: crm.count_contacts(workspace))
+
+
+def _workspace_arg(value: strawberry.ID | None) -> uuid.UUID | None:
+    parsed = optional_id(value, "Workspace", "workspaceId")
+    return parsed.row_id if parsed else None
+
+
+def _lead_filter(value: LeadFilter | None, workspace_id: uuid.UUID) -> LeadFilterQuery:
+    if value is None:
+        return LeadFilterQuery()
+
+    def row_id(raw: strawberry.ID | None, type_name: str, field: str) -> uuid.UUID | None:
+        parsed = optional_id(raw, type_name, field)
+        if parsed is None:
+            return None
+        # An id of another workspace matches nothing, exactly like an unknown one.
+        return parsed.row_id if parsed.workspace_id == workspace_id else uuid.UUID(int=0)
+
+    return LeadFilterQuery(
+        site_id=row_id(value.site_id, "Site", "filter.siteId"),
+        status=value.status,
+        stage_id=row_id(value.stage_id, "Stage", "filter.stageId"),
+        assignee_id=row_id(value.assignee_id, "Member", "filter.assigneeId"),
+        utm_source=value.utm_source,
+    )
+
+
+def _pipeline(row: Any, stages: list[Any]) -> Pipeline:
+    return Pipeline(
+        id=strawberry.ID(GlobalId("Pipeline", row.workspace_id, row.id).encode()),
+        name=row.name,
+        is_default=row.is_default,
+        stages=[Stage.of(s) for s in stages],
+    )
+
+
+async def _load_node(info: Info, gid: GlobalId) -> Node | None:
+    context = info.context
+    key = (gid.workspace_id, gid.row_id)
+    if gid.type_name == "Lead":
+        leads = await context.services.crm.leads_by_id(gid.workspace_id, [gid.row_id])
+        row = leads.get(gid.row_id)
+        return Lead.of(row) if row else None
+    if gid.type_name == "Contact":
+        contact = await context.loaders.contacts.load(key)
+        return Contact.of(contact) if contact else None
+    if gid.type_name == "Stage":
+        stage = await context.loaders.stages.load(key)
+        return Stage.of(stage) if stage else None
+    if gid.type_name == "Member":
+        member = await context.loaders.members.load(key)
+        return Member.of(member) if member else None
+    if gid.type_name == "Site":
+        site = await context.services.workspaces.site_by_id(gid.workspace_id, gid.row_id)
+        return site_type(info, site) if site else None
+    if gid.type_name == "Workspace":
+        try:
+            workspace = await context.services.workspaces.get_workspace(
+                context.principal, gid.workspace_id
+            )
+        except NotFound:
+            return None
+        return Workspace.of(workspace)
+    return None
+
+
+# ---- mutations -------------------------------------------------------------------------------
+
+
+@strawberry.input
+class CreateWorkspaceInput:
+    name: str
+    external_id: str | None = strawberry.field(
+        default=None, description="The host's own id: calling again with it answers the same workspace."
+    )
+
+
+@strawberry.type
+class CreateWorkspacePayload:
+    workspace: Workspace | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class CreateSiteInput:
+    workspace_id: strawberry.ID
+    name: str
+    domains: list[str]
+    language: str = "ru"
+    phone_region: str = strawberry.field(
+        default="RU", description="Country whose local phone format visitors use."
+    )
+
+
+@strawberry.type
+class CreateSitePayload:
+    site: Site | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class PanelMemberInput:
+    external_id: str
+    name: str = ""
+    email: str | None = None
+
+
+@strawberry.input
+class IssuePanelTokenInput:
+    workspace_id: strawberry.ID
+    member: PanelMemberInput
+    role: Role  # type: ignore[valid-type]
+    ttl_seconds: int = 900
+
+
+@strawberry.type
+class IssuePanelTokenPayload:
+    token: str | None = None
+    expires_at: datetime | None = None
+    member: Member | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+async def as_payload(
+    call: Callable[[], Awaitable[R]], build: Callable[[R], T], empty: Callable[[list[UserError]], T]
+) -> T:
+    """Run one service call; an expected error becomes ``userErrors`` instead of an exception."""
+    try:
+        result = await call()
+    except EmbedCRMError as exc:
+        return empty(user_errors(exc))
+    return build(result)
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Create a workspace, or answer the one with this externalId.")
+    async def create_workspace(self, info: Info, input: CreateWorkspaceInput) -> CreateWorkspacePayload:  # noqa: A002
+        services = info.context.services
+        return await as_payload(
+            lambda: services.workspaces.create_workspace(
+                info.context.principal, name=input.name, external_id=input.external_id
+            ),
+            lambda row: CreateWorkspacePayload(workspace=Workspace.of(row)),
+            lambda errors: CreateWorkspacePayload(user_errors=errors),
+        )
+
+    @strawberry.mutation
+    async def create_site(self, info: Info, input: CreateSiteInput) -> CreateSitePayload:  # noqa: A002
+        services = info.context.services
+
+        async def call() -> Any:
+            workspace = parse_global_id(input.workspace_id, expected="Workspace", field="workspaceId")
+            return await services.workspaces.create_site(
+                info.context.principal,
+                workspace_id=workspace.row_id,
+                name=input.name,
+                domains=input.domains,
+                language=input.language,
+                phone_region=input.phone_region,
+            )
+
+        return await as_payload(
+            call,
+            lambda row: CreateSitePayload(site=site_type(info, row)),
+            lambda errors: CreateSitePayload(user_errors=errors),
+        )
+
+    @strawberry.mutation(description="A short-lived token for one member's panel session.")
+    async def issue_panel_token(
+        self, info: Info, input: IssuePanelTokenInput  # noqa: A002
+    ) -> IssuePanelTokenPayload:
+        services = info.context.services
+
+        async def call() -> Any:
+            workspace = parse_global_id(input.workspace_id, expected="Workspace", field="workspaceId")
+            return await services.workspaces.issue_panel_token(
+                info.context.principal,
+                workspace_id=workspace.row_id,
+                member_external_id=input.member.external_id,
+                member_name=input.member.name,
+                member_email=input.member.email,
+                role=input.role,
+                ttl_seconds=input.ttl_seconds,
+            )
+
+        return await as_payload(
+            call,
+            lambda issued: IssuePanelTokenPayload(
+                token=issued.token, expires_at=issued.expires_at, member=Member.of(issued.member)
+            ),
+            lambda errors: IssuePanelTokenPayload(user_errors=errors),
+        )
+
+
+def _should_mask(error: GraphQLError) -> bool:
+    """Mask unexpected errors only; validation and expected errors stay readable."""
+    original = error.original_error
+    return original is not None and not isinstance(original, EmbedCRMError)
+
+
+def build_schema(settings: Settings) -> strawberry.Schema:
+    """The schema with its limits; extensions are passed as factories, one instance per request."""
+    extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
+        lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
+        lambda: QueryDepthLimiter(max_depth=settings.graphql_max_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
+        lambda: ParserCache(maxsize=256),
+        lambda: ValidationCache(maxsize=256),
+        lambda: MaskErrors(should_mask_error=_should_mask),
+    ]
+    if not settings.graphiql:
+        extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        types=[Workspace, Site, Member, Stage, Pipeline, Contact, Lead],
+        extensions=extensions,
+        config=StrawberryConfig(auto_camel_case=True),
+    )
+
+
+def print_schema() -> str:
+    """The SDL as exported to schema/schema.graphql."""
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        types=[Workspace, Site, Member, Stage, Pipeline, Contact, Lead],
+    ).as_str()
+

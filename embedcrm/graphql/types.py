@@ -1,0 +1,255 @@
+"""Output types. Each wraps a row and resolves relations through the request's DataLoaders."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+import strawberry
+from strawberry.scalars import JSON
+
+from embedcrm.crm import models as crm
+from embedcrm.graphql.context import Info
+from embedcrm.graphql.ids import to_global_id
+from embedcrm.workspaces import models as ws
+
+Role = strawberry.enum(ws.Role, name="Role")
+LeadStatus = strawberry.enum(crm.LeadStatus, name="LeadStatus")
+StageKind = strawberry.enum(crm.StageKind, name="StageKind")
+
+
+@strawberry.interface(description="An object with a global id.")
+class Node:
+    id: strawberry.ID
+
+
+@strawberry.type
+class UserError:
+    """A business error: the input was understood but cannot be applied."""
+
+    field: str | None
+    message: str
+    code: str
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+NodeT = TypeVar("NodeT")
+
+
+@strawberry.type
+class Edge(Generic[NodeT]):
+    cursor: str
+    node: NodeT
+
+
+@strawberry.type
+class Connection(Generic[NodeT]):
+    edges: list[Edge[NodeT]]
+    page_info: PageInfo
+    _count: strawberry.Private[Any]
+
+    @strawberry.field(description="The number of items matching the filter, over all pages.")
+    async def total_count(self) -> int:
+        return int(await self._count())
+
+
+@strawberry.type
+class Workspace(Node):
+    name: str
+    external_id: str | None
+    timezone: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, row: ws.Workspace) -> Workspace:
+        return cls(
+            id=strawberry.ID(to_global_id("Workspace", row.id, row.id)),
+            name=row.name,
+            external_id=row.external_id,
+            timezone=row.timezone,
+            created_at=row.created_at,
+        )
+
+
+@strawberry.type
+class Site(Node):
+    name: str
+    public_key: str
+    domains: list[str]
+    language: str
+    phone_region: str
+    created_at: datetime
+    _public_url: strawberry.Private[str]
+    _widget_integrity: strawberry.Private[str]
+
+    @strawberry.field(description="The one line the host puts into every page of this site.")
+    def embed_snippet(self) -> str:
+        return (
+            f'<script src="{self._public_url}/widget.js" data-site="{self.public_key}" '
+            f'integrity="{self._widget_integrity}" crossorigin="anonymous" async></script>'
+        )
+
+    @classmethod
+    def of(cls, row: ws.Site, *, public_url: str, widget_integrity: str) -> Site:
+        return cls(
+            id=strawberry.ID(to_global_id("Site", row.workspace_id, row.id)),
+            name=row.name,
+            public_key=row.public_key,
+            domains=list(row.domains),
+            language=row.language,
+            phone_region=row.phone_region,
+            created_at=row.created_at,
+            _public_url=public_url,
+            _widget_integrity=widget_integrity,
+        )
+
+
+@strawberry.type
+class Member(Node):
+    external_id: str
+    name: str
+    email: str | None
+    role: Role  # type: ignore[valid-type]
+
+    @classmethod
+    def of(cls, row: ws.Member) -> Member:
+        return cls(
+            id=strawberry.ID(to_global_id("Member", row.workspace_id, row.id)),
+            external_id=row.external_id,
+            name=row.name,
+            email=row.email,
+            role=row.role,
+        )
+
+
+@strawberry.type
+class Stage(Node):
+    name: str
+    position: int
+    probability: int
+    kind: StageKind  # type: ignore[valid-type]
+
+    @classmethod
+    def of(cls, row: crm.Stage) -> Stage:
+        return cls(
+            id=strawberry.ID(to_global_id("Stage", row.workspace_id, row.id)),
+            name=row.name,
+            position=row.position,
+            probability=row.probability,
+            kind=row.kind,
+        )
+
+
+@strawberry.type
+class Pipeline(Node):
+    name: str
+    is_default: bool
+    stages: list[Stage]
+
+
+@strawberry.type
+class Contact(Node):
+    name: str | None
+    email: str | None
+    phone: str | None
+    company: str | None
+    custom_fields: JSON
+    created_at: datetime
+
+    @classmethod
+    def of(cls, row: crm.Contact) -> Contact:
+        return cls(
+            id=strawberry.ID(to_global_id("Contact", row.workspace_id, row.id)),
+            name=row.name,
+            email=row.email_normalized or row.email,
+            phone=row.phone_e164 or row.phone,
+            company=row.company,
+            custom_fields=row.custom_fields,
+            created_at=row.created_at,
+        )
+
+
+@strawberry.type(description="Where a lead came from: its last touch, and the visitor's first.")
+class LeadSource:
+    utm_source: str | None
+    utm_medium: str | None
+    utm_campaign: str | None
+    utm_term: str | None
+    utm_content: str | None
+    referrer: str | None
+    landing_page: str | None
+    click_ids: JSON
+    first_touch: JSON
+
+
+@strawberry.type
+class Lead(Node):
+    title: str
+    status: LeadStatus  # type: ignore[valid-type]
+    form: str | None
+    message: str | None
+    value: str | None
+    currency: str | None
+    custom_fields: JSON
+    source: LeadSource
+    created_at: datetime
+    updated_at: datetime
+    _row: strawberry.Private[crm.Lead]
+
+    @strawberry.field
+    async def contact(self, info: Info) -> Contact | None:
+        row = await info.context.loaders.contacts.load((self._row.workspace_id, self._row.contact_id))
+        return Contact.of(row) if row else None
+
+    @strawberry.field
+    async def stage(self, info: Info) -> Stage | None:
+        row = await info.context.loaders.stages.load((self._row.workspace_id, self._row.stage_id))
+        return Stage.of(row) if row else None
+
+    @strawberry.field
+    async def assignee(self, info: Info) -> Member | None:
+        if self._row.assignee_id is None:
+            return None
+        row = await info.context.loaders.members.load(
+            (self._row.workspace_id, self._row.assignee_id)
+        )
+        return Member.of(row) if row else None
+
+    @strawberry.field
+    def site_id(self) -> strawberry.ID | None:
+        row = self._row
+        if row.site_id is None:
+            return None
+        return strawberry.ID(to_global_id("Site", row.workspace_id, row.site_id))
+
+    @classmethod
+    def of(cls, row: crm.Lead) -> Lead:
+        return cls(
+            id=strawberry.ID(to_global_id("Lead", row.workspace_id, row.id)),
+            title=row.title,
+            status=row.status,
+            form=row.form,
+            message=row.message,
+            value=None if row.value is None else str(row.value),
+            currency=row.currency,
+            custom_fields=row.custom_fields,
+            source=LeadSource(
+                utm_source=row.utm_source,
+                utm_medium=row.utm_medium,
+                utm_campaign=row.utm_campaign,
+                utm_term=row.utm_term,
+                utm_content=row.utm_content,
+                referrer=row.referrer,
+                landing_page=row.landing_page,
+                click_ids=row.click_ids,
+                first_touch=row.first_touch,
+            ),
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            _row=row,
+        )

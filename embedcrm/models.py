@@ -1,0 +1,20 @@
+"""Every table, imported in one place so the metadata is complete (migrations, tests)."""
+
+from embedcrm.capture.models import Submission
+from embedcrm.crm.models import Activity, Contact, Lead, Pipeline, Stage
+from embedcrm.webhooks.models import OutboxEvent
+from embedcrm.workspaces.models import Member, PlatformKey, Site, Workspace
+
+__all__ = [
+    "Activity",
+    "Contact",
+    "Lead",
+    "Member",
+    "OutboxEvent",
+    "Pipeline",
+    "PlatformKey",
+    "Site",
+    "Stage",
+    "Submission",
+    "Workspace",
+]

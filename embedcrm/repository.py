@@ -1,0 +1,110 @@
+"""The base of every repository: SQL lives in repositories, and each is bound to a workspace."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
+
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from embedcrm.errors import BadRequest
+
+
+class WorkspaceOwned(Protocol):
+    workspace_id: Any
+    id: Any
+    created_at: Any
+
+
+M = TypeVar("M", bound=WorkspaceOwned)
+
+MAX_PAGE_SIZE = 100
+
+
+class WorkspaceRepository(Generic[M]):
+    """Every query starts from ``select()``, which already filters by the workspace.
+
+    Forgetting the tenant filter is then impossible rather than caught in review.
+    """
+
+    model: ClassVar[type[Any]]
+
+    def __init__(self, session: AsyncSession, workspace_id: uuid.UUID) -> None:
+        self.session = session
+        self.workspace_id = workspace_id
+
+    def select(self) -> Select[tuple[M]]:
+        return select(self.model).where(self.model.workspace_id == self.workspace_id)
+
+    def add(self, row: M) -> M:
+        row.workspace_id = self.workspace_id
+        self.session.add(row)
+        return row
+
+    async def get(self, row_id: uuid.UUID) -> M | None:
+        result = await self.session.scalars(self.select().where(self.model.id == row_id))
+        return result.first()
+
+    async def get_many(self, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, M]:
+        wanted = list(set(ids))
+        if not wanted:
+            return {}
+        rows = await self.session.scalars(self.select().where(self.model.id.in_(wanted)))
+        return {row.id: row for row in rows}
+
+    async def count(self, stmt: Select[tuple[M]]) -> int:
+        total = await self.session.scalar(
+            select(func.count()).select_from(stmt.order_by(None).subquery())
+        )
+        return int(total or 0)
+
+    async def newest_first(
+        self, stmt: Select[tuple[M]], *, first: int, after: str | None
+    ) -> Page[M]:
+        """One page of ``stmt``, newest first, by keyset on (created_at, id)."""
+        created_at: InstrumentedAttribute[Any] = self.model.created_at
+        row_id: InstrumentedAttribute[Any] = self.model.id
+        if after:
+            cursor_time, cursor_id = decode_cursor(after)
+            stmt = stmt.where(
+                or_(
+                    created_at < cursor_time,
+                    and_(created_at == cursor_time, row_id < cursor_id),
+                )
+            )
+        size = max(1, min(first, MAX_PAGE_SIZE))
+        rows = list(
+            await self.session.scalars(
+                stmt.order_by(created_at.desc(), row_id.desc()).limit(size + 1)
+            )
+        )
+        return Page(rows=rows[:size], has_next=len(rows) > size)
+
+
+@dataclass(frozen=True)
+class Page(Generic[M]):
+    rows: Sequence[M]
+    has_next: bool
+
+    @property
+    def end_cursor(self) -> str | None:
+        return encode_cursor(self.rows[-1]) if self.rows else None
+
+
+def encode_cursor(row: WorkspaceOwned) -> str:
+    raw = f"{row.created_at.isoformat()}|{row.id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        created, row_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        return datetime.fromisoformat(created), uuid.UUID(row_id)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadRequest("The cursor is not valid.", field="after") from exc

@@ -1,0 +1,46 @@
+"""The services of one running embedcrm, built once from its settings and shared by its routes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from embedcrm.auth import PanelTokens
+from embedcrm.capture.service import CaptureService
+from embedcrm.config import Settings
+from embedcrm.crm.service import CrmQueries
+from embedcrm.db import Database
+from embedcrm.static import StaticAsset, load_asset
+from embedcrm.workspaces.service import WorkspaceService
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    db: Database
+    panel_tokens: PanelTokens
+    workspaces: WorkspaceService
+    capture: CaptureService
+    crm: CrmQueries
+    widget: StaticAsset
+    widget_css: StaticAsset
+
+    @property
+    def widget_integrity(self) -> str:
+        return self.widget.integrity
+
+    @classmethod
+    def create(cls, settings: Settings, db: Database | None = None) -> Services:
+        db = db or Database.from_settings(settings)
+        panel_tokens = PanelTokens(
+            settings.secret_keys, max_ttl_seconds=settings.panel_token_max_ttl_seconds
+        )
+        return cls(
+            settings=settings,
+            db=db,
+            panel_tokens=panel_tokens,
+            workspaces=WorkspaceService(db, panel_tokens),
+            capture=CaptureService(db),
+            crm=CrmQueries(db),
+            widget=load_asset("widget.js", "text/javascript; charset=utf-8"),
+            widget_css=load_asset("widget.css", "text/css; charset=utf-8"),
+        )

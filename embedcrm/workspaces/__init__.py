@@ -1,0 +1,1 @@
+"""Tenancy: workspaces, their sites and members, and the platform's API keys."""

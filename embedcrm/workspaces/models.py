@@ -1,0 +1,89 @@
+"""Tenancy tables. Every workspace-owned table keys on (workspace_id, id): see ARCHITECTURE.md, rule 2."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Enum,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from embedcrm.db import Base, JSONDocument, UTCDateTime, new_id, utcnow
+
+
+class Role(enum.StrEnum):
+    OWNER = "OWNER"
+    MANAGER = "MANAGER"
+    VIEWER = "VIEWER"
+
+
+class PlatformKey(Base):
+    """An API key of the host platform. Only a hash of the secret is kept."""
+
+    __tablename__ = "platform_keys"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(200))
+    prefix: Mapped[str] = mapped_column(String(16))
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Workspace(Base):
+    __tablename__ = "workspaces"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    external_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Moscow")
+    # Minutes a manager has to answer a new lead before its first-response task is overdue.
+    first_response_minutes: Mapped[int] = mapped_column(Integer, default=15)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Member(Base):
+    """A person of the host's customer who works in the panel, known by the host's own id."""
+
+    __tablename__ = "members"
+    __table_args__ = (UniqueConstraint("workspace_id", "external_id"),)
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True
+    )
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    external_id: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str | None] = mapped_column(String(320))
+    role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=16))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Site(Base):
+    """A generated site. Its public key is the one global lookup a visitor can make."""
+
+    __tablename__ = "sites"
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True
+    )
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    # Routes anonymous traffic to its workspace, so it is unique on its own: the one
+    # documented exception to rule 2 (tests/test_tenancy_keys.py lists it).
+    public_key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    domains: Mapped[list[str]] = mapped_column(JSONDocument, default=list)
+    language: Mapped[str] = mapped_column(String(8), default="ru")
+    phone_region: Mapped[str] = mapped_column(String(2), default="RU")
+    settings: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

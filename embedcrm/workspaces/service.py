@@ -1,0 +1,200 @@
+"""Provisioning for the host: workspaces, sites, members, keys and panel tokens."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+
+from embedcrm.auth import PanelTokens, PanelUser, Platform, Principal, new_platform_key
+from embedcrm.auth import hash_platform_key, platform_key_matches
+from embedcrm.crm.service import create_default_pipeline
+from embedcrm.db import Database
+from embedcrm.errors import Forbidden, NotFound, Unauthenticated, ValidationFailed
+from embedcrm.workspaces.models import Member, PlatformKey, Role, Site, Workspace
+from embedcrm.workspaces.repository import MemberRepository, SiteRepository, WorkspaceDirectory
+
+# A domain as a host would type it: a hostname, optionally with a port, or a *. wildcard.
+_DOMAIN = re.compile(
+    r"^(\*\.)?(?=.{1,253}(:|$))([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*(:\d{1,5})?$"
+)
+MAX_DOMAINS = 50
+
+
+def normalise_domains(domains: Sequence[str]) -> list[str]:
+    """Lower-case, trimmed, deduplicated; a pasted URL is reduced to its host[:port]."""
+    cleaned: list[str] = []
+    for raw in domains:
+        domain = raw.strip().lower()
+        domain = re.sub(r"^[a-z][a-z0-9+.-]*://", "", domain).split("/")[0].rstrip(".")
+        if not _DOMAIN.match(domain):
+            raise ValidationFailed(f"{raw!r} is not a domain.", field="domains")
+        if domain not in cleaned:
+            cleaned.append(domain)
+    if len(cleaned) > MAX_DOMAINS:
+        raise ValidationFailed(f"A site has at most {MAX_DOMAINS} domains.", field="domains")
+    return cleaned
+
+
+def require_workspace_access(principal: Principal, workspace_id: uuid.UUID) -> None:
+    """A panel user reaches its own workspace only; others look the same as missing ones."""
+    if isinstance(principal, PanelUser) and principal.workspace_id != workspace_id:
+        raise NotFound("No such workspace.", field="workspaceId")
+
+
+def require_platform(principal: Principal) -> Platform:
+    if not isinstance(principal, Platform):
+        raise Forbidden("Only the platform can do this.")
+    return principal
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str
+    expires_at: datetime
+    member: Member
+
+
+class WorkspaceService:
+    def __init__(self, db: Database, panel_tokens: PanelTokens) -> None:
+        self.db = db
+        self.panel_tokens = panel_tokens
+
+    async def authenticate(self, bearer: str) -> Principal:
+        """The principal behind an ``Authorization: Bearer`` value."""
+        if bearer.startswith("ecp_"):
+            async with self.db.transaction() as session:
+                key = await WorkspaceDirectory(session).platform_key_by_hash(
+                    hash_platform_key(bearer)
+                )
+            if key is None or not platform_key_matches(bearer, key.secret_hash):
+                raise Unauthenticated("The platform key is not valid.")
+            return Platform(key_id=key.id)
+        return self.panel_tokens.read(bearer)
+
+    async def create_platform_key(self, name: str) -> str:
+        key, secret_hash = new_platform_key()
+        async with self.db.transaction() as session:
+            WorkspaceDirectory(session).add(
+                PlatformKey(name=name, prefix=key[:8], secret_hash=secret_hash)
+            )
+        return key
+
+    async def create_workspace(
+        self, principal: Principal, *, name: str, external_id: str | None
+    ) -> Workspace:
+        """Idempotent on ``external_id``: the same id always answers the same workspace."""
+        require_platform(principal)
+        name = name.strip()
+        if not name or len(name) > 200:
+            raise ValidationFailed("A name of 1 to 200 characters is required.", field="name")
+        if external_id is not None and not 0 < len(external_id) <= 255:
+            raise ValidationFailed("externalId is 1 to 255 characters.", field="externalId")
+        if external_id:
+            async with self.db.transaction() as session:
+                existing = await WorkspaceDirectory(session).by_external_id(external_id)
+            if existing:
+                return existing
+        try:
+            async with self.db.transaction() as session:
+                workspace = Workspace(id=uuid.uuid4(), name=name, external_id=external_id)
+                WorkspaceDirectory(session).add(workspace)
+                await session.flush()
+                await create_default_pipeline(session, workspace.id)
+            return workspace
+        except IntegrityError:
+            # Two concurrent calls with one external id: the other one won; answer its workspace.
+            async with self.db.transaction() as session:
+                existing = await WorkspaceDirectory(session).by_external_id(external_id or "")
+            if existing is None:
+                raise
+            return existing
+
+    async def get_workspace(self, principal: Principal, workspace_id: uuid.UUID) -> Workspace:
+        require_workspace_access(principal, workspace_id)
+        async with self.db.transaction() as session:
+            workspace = await WorkspaceDirectory(session).get(workspace_id)
+        if workspace is None:
+            raise NotFound("No such workspace.", field="workspaceId")
+        return workspace
+
+    async def create_site(
+        self,
+        principal: Principal,
+        *,
+        workspace_id: uuid.UUID,
+        name: str,
+        domains: Sequence[str],
+        language: str = "ru",
+        phone_region: str = "RU",
+    ) -> Site:
+        require_platform(principal)
+        await self.get_workspace(principal, workspace_id)
+        name = name.strip()
+        if not name or len(name) > 200:
+            raise ValidationFailed("A name of 1 to 200 characters is required.", field="name")
+        if language not in {"ru", "en"}:
+            raise ValidationFailed("language is ru or en.", field="language")
+        if not re.fullmatch(r"[A-Z]{2}", phone_region):
+            raise ValidationFailed("phoneRegion is a two-letter country code.", field="phoneRegion")
+        site = Site(
+            name=name,
+            domains=normalise_domains(domains),
+            public_key="pk_" + secrets.token_urlsafe(18),
+            language=language,
+            phone_region=phone_region,
+        )
+        async with self.db.transaction() as session:
+            SiteRepository(session, workspace_id).add(site)
+        return site
+
+    async def issue_panel_token(
+        self,
+        principal: Principal,
+        *,
+        workspace_id: uuid.UUID,
+        member_external_id: str,
+        member_name: str,
+        member_email: str | None,
+        role: Role,
+        ttl_seconds: int,
+    ) -> IssuedToken:
+        """Mint a panel token, making or updating the member it speaks for."""
+        require_platform(principal)
+        await self.get_workspace(principal, workspace_id)
+        if not 60 <= ttl_seconds <= self.panel_tokens.max_ttl_seconds:
+            raise ValidationFailed(
+                f"ttlSeconds is between 60 and {self.panel_tokens.max_ttl_seconds}.",
+                field="ttlSeconds",
+            )
+        if not 0 < len(member_external_id) <= 255:
+            raise ValidationFailed("member.externalId is required.", field="member.externalId")
+        async with self.db.transaction() as session:
+            members = MemberRepository(session, workspace_id)
+            member = await members.by_external_id(member_external_id)
+            if member is None:
+                member = members.add(Member(external_id=member_external_id, role=role))
+            member.name = member_name
+            member.email = member_email
+            member.role = role
+            member.active = True
+            await session.flush()
+        token, expires_at = self.panel_tokens.issue(
+            PanelUser(workspace_id=workspace_id, member_id=member.id, role=role),
+            ttl_seconds=ttl_seconds,
+        )
+        return IssuedToken(token=token, expires_at=expires_at, member=member)
+
+    async def list_sites(self, workspace_id: uuid.UUID) -> list[Site]:
+        async with self.db.transaction() as session:
+            sites = SiteRepository(session, workspace_id)
+            return list(await session.scalars(sites.select().order_by(Site.created_at)))
+
+    async def site_by_id(self, workspace_id: uuid.UUID, site_id: uuid.UUID) -> Site | None:
+        async with self.db.transaction() as session:
+            return await SiteRepository(session, workspace_id).get(site_id)

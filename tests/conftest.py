@@ -1,0 +1,124 @@
+"""Shared fixtures: a migrated database (SQLite, or PostgreSQL when EMBEDCRM_TEST_DATABASE_URL
+names a server), the app driven over HTTP in-process, a platform key, and GraphQL helpers."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from sqlalchemy.engine import URL, make_url
+
+from embedcrm.app import create_app
+from embedcrm.config import Settings
+from embedcrm.migrations import upgrade_to_head
+from embedcrm.services import Services
+
+SECRET = "test-secret-key-0123456789"
+
+
+def run_admin_sql(url: URL, sql: str) -> None:
+    """One statement on a maintenance connection, outside any transaction (CREATE DATABASE)."""
+
+    async def run() -> None:
+        connection = await asyncpg.connect(
+            host=url.host or "127.0.0.1",
+            port=url.port or 5432,
+            user=url.username or "postgres",
+            password=url.password,
+            database="postgres",
+        )
+        try:
+            await connection.execute(sql)
+        finally:
+            await connection.close()
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, run()).result()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh, migrated database for the whole run."""
+    server = os.environ.get("EMBEDCRM_TEST_DATABASE_URL")
+    if not server:
+        path: Path = tmp_path_factory.mktemp("db") / "embedcrm.db"
+        url = f"sqlite+aiosqlite:///{path}"
+        upgrade_to_head(Settings(secret_keys=(SECRET,), database_url=url))
+        yield url
+        return
+    # A database of its own per run, so runs never see each other's rows.
+    base = make_url(server)
+    name = f"embedcrm_test_{uuid.uuid4().hex[:10]}"
+    run_admin_sql(base, f'CREATE DATABASE "{name}"')
+    url = base.set(database=name).render_as_string(hide_password=False)
+    upgrade_to_head(Settings(secret_keys=(SECRET,), database_url=url))
+    yield url
+    run_admin_sql(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return Settings(
+        secret_keys=(SECRET,),
+        database_url=database_url,
+        public_url="http://crm.test",
+        webhook_allowed_networks="127.0.0.0/8",
+    )
+
+
+@pytest.fixture(scope="session")
+async def services(settings: Settings) -> AsyncIterator[Services]:
+    services = Services.create(settings)
+    yield services
+    await services.db.dispose()
+
+
+@pytest.fixture(scope="session")
+async def client(settings: Settings, services: Services) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings, services=services)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://crm.test") as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+async def platform_key(services: Services) -> str:
+    return await services.workspaces.create_platform_key("tests")
+
+
+@dataclass
+class GraphQL:
+    """Posts GraphQL documents with one bearer credential."""
+
+    client: httpx.AsyncClient
+    bearer: str
+
+    async def __call__(self, query: str, **variables: Any) -> dict[str, Any]:
+        response = await self.client.post(
+            "/graphql",
+            json={"query": query, "variables": variables},
+            headers={"Authorization": f"Bearer {self.bearer}"},
+        )
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def data(self, query: str, **variables: Any) -> dict[str, Any]:
+        body = await self(query, **variables)
+        assert "errors" not in body, body["errors"]
+        data: dict[str, Any] = body["data"]
+        return data
+
+
+@pytest.fixture
+def platform(client: httpx.AsyncClient, platform_key: str) -> GraphQL:
+    return GraphQL(client, platform_key)

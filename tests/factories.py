@@ -1,0 +1,121 @@
+"""Keyword-only factories that go through the public API, as a host would."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from conftest import GraphQL
+
+CREATE_WORKSPACE = """
+mutation($name: String!, $externalId: String) {
+  createWorkspace(input: {name: $name, externalId: $externalId}) {
+    workspace { id name externalId } userErrors { field message code } } }
+"""
+
+CREATE_SITE = """
+mutation($ws: ID!, $name: String!, $domains: [String!]!) {
+  createSite(input: {workspaceId: $ws, name: $name, domains: $domains}) {
+    site { id publicKey domains embedSnippet } userErrors { field message code } } }
+"""
+
+ISSUE_TOKEN = """
+mutation($ws: ID!, $ext: String!, $role: Role!, $ttl: Int!) {
+  issuePanelToken(input: {workspaceId: $ws, member: {externalId: $ext, name: "Иван", email: "ivan@example.com"}, role: $role, ttlSeconds: $ttl}) {
+    token expiresAt member { id } userErrors { field message code } } }
+"""
+
+LEADS = """
+query($first: Int, $after: String, $filter: LeadFilter, $ws: ID) {
+  leads(first: $first, after: $after, filter: $filter, workspaceId: $ws) {
+    totalCount pageInfo { hasNextPage endCursor }
+    edges { cursor node { id title status createdAt
+      stage { id name } assignee { id name }
+      contact { id name email phone }
+      source { utmSource utmMedium utmCampaign referrer landingPage } } } } }
+"""
+
+
+@dataclass
+class Tenant:
+    workspace_id: str
+    site_id: str
+    site_key: str
+    domain: str
+    panel: GraphQL
+
+
+async def make_tenant(
+    platform: GraphQL,
+    *,
+    domain: str = "shop.example.com",
+    role: str = "OWNER",
+) -> Tenant:
+    ws = await platform.data(
+        CREATE_WORKSPACE, name="Ромашка", externalId=f"host-{uuid.uuid4().hex}"
+    )
+    workspace_id = ws["createWorkspace"]["workspace"]["id"]
+    site = await platform.data(CREATE_SITE, ws=workspace_id, name="Магазин", domains=[domain])
+    token = await platform.data(
+        ISSUE_TOKEN, ws=workspace_id, ext=f"user-{uuid.uuid4().hex[:8]}", role=role, ttl=900
+    )
+    return Tenant(
+        workspace_id=workspace_id,
+        site_id=site["createSite"]["site"]["id"],
+        site_key=site["createSite"]["site"]["publicKey"],
+        domain=domain,
+        panel=GraphQL(platform.client, token["issuePanelToken"]["token"]),
+    )
+
+
+def submission(
+    *,
+    submission_id: str | None = None,
+    email: str = "anna@example.com",
+    phone: str = "+7 912 345-67-89",
+    name: str = "Анна Петрова",
+    **extra_fields: Any,
+) -> dict[str, Any]:
+    return {
+        "submission_id": submission_id or str(uuid.uuid4()),
+        "form": "contact",
+        "fields": {
+            "name": name,
+            "email": email,
+            "phone": phone,
+            "message": "Нужна доставка в пятницу",
+            **extra_fields,
+        },
+        "context": {
+            "page_url": "https://shop.example.com/?utm_source=yandex&utm_medium=cpc&utm_campaign=spring",
+            "referrer": "https://yandex.ru/",
+            "utm": {"source": "yandex", "medium": "cpc", "campaign": "spring"},
+            "language": "ru",
+        },
+        "consent": True,
+    }
+
+
+async def submit(
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    body: dict[str, Any] | bytes | str,
+    *,
+    content_type: str = "application/json",
+    origin: str | None = None,
+) -> httpx.Response:
+    payload: bytes
+    if isinstance(body, dict):
+        import json
+
+        payload = json.dumps(body, ensure_ascii=False).encode()
+    elif isinstance(body, str):
+        payload = body.encode()
+    else:
+        payload = body
+    headers = {"Content-Type": content_type}
+    headers["Origin"] = origin if origin is not None else f"https://{tenant.domain}"
+    return await client.post(f"/v1/sites/{tenant.site_key}/submissions", content=payload, headers=headers)
