@@ -17,7 +17,7 @@ from embedcrm.errors import Unauthenticated
 from embedcrm.workspaces.models import Role
 
 PLATFORM_KEY_PREFIX = "ecp_"
-PANEL_TOKEN_SALT = "embedcrm.panel-token.v1"
+PANEL_TOKEN_SALT = "embedcrm.panel-token.v1"  # noqa: S105 (a salt, not a secret)
 
 
 @dataclass(frozen=True)

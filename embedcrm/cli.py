@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from embedcrm.config import Settings
+from embedcrm.db import is_database_unavailable
 from embedcrm.errors import ConfigurationError
 from embedcrm.migrations import is_up_to_date, upgrade_to_head
 from embedcrm.services import Services
@@ -34,7 +35,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     try:
         settings = Settings.from_env()
         if args.command == "migrate":
@@ -57,6 +60,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigurationError as exc:
         print(f"embedcrm: {exc.message}", file=sys.stderr)
         return 2
+    except Exception as exc:
+        if not is_database_unavailable(exc):
+            raise
+        print(f"embedcrm: cannot reach the database ({exc}); is it running?", file=sys.stderr)
+        return 3
     return 1
 
 

@@ -39,7 +39,7 @@ class WorkspaceRepository(Generic[M]):
         self.session = session
         self.workspace_id = workspace_id
 
-    def select(self) -> Select[tuple[M]]:
+    def select(self) -> Select[M]:
         return select(self.model).where(self.model.workspace_id == self.workspace_id)
 
     def add(self, row: M) -> M:
@@ -58,15 +58,13 @@ class WorkspaceRepository(Generic[M]):
         rows = await self.session.scalars(self.select().where(self.model.id.in_(wanted)))
         return {row.id: row for row in rows}
 
-    async def count(self, stmt: Select[tuple[M]]) -> int:
+    async def count(self, stmt: Select[M]) -> int:
         total = await self.session.scalar(
             select(func.count()).select_from(stmt.order_by(None).subquery())
         )
         return int(total or 0)
 
-    async def newest_first(
-        self, stmt: Select[tuple[M]], *, first: int, after: str | None
-    ) -> Page[M]:
+    async def newest_first(self, stmt: Select[M], *, first: int, after: str | None) -> Page[M]:
         """One page of ``stmt``, newest first, by keyset on (created_at, id)."""
         created_at: InstrumentedAttribute[Any] = self.model.created_at
         row_id: InstrumentedAttribute[Any] = self.model.id

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-
 from conftest import GraphQL
 
 CREATE_WORKSPACE = """
@@ -118,4 +117,6 @@ async def submit(
         payload = body
     headers = {"Content-Type": content_type}
     headers["Origin"] = origin if origin is not None else f"https://{tenant.domain}"
-    return await client.post(f"/v1/sites/{tenant.site_key}/submissions", content=payload, headers=headers)
+    return await client.post(
+        f"/v1/sites/{tenant.site_key}/submissions", content=payload, headers=headers
+    )

@@ -9,7 +9,17 @@ from urllib.parse import parse_qsl, urlsplit
 from embedcrm.crm.service import Attribution
 
 UTM_KEYS = ("source", "medium", "campaign", "term", "content")
-CLICK_ID_KEYS = ("gclid", "yclid", "fbclid", "msclkid", "ttclid", "ymclid", "dclid", "wbraid", "gbraid")
+CLICK_ID_KEYS = (
+    "gclid",
+    "yclid",
+    "fbclid",
+    "msclkid",
+    "ttclid",
+    "ymclid",
+    "dclid",
+    "wbraid",
+    "gbraid",
+)
 
 
 def _query(url: str | None) -> dict[str, str]:

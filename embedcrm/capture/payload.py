@@ -73,8 +73,12 @@ def _read_json(text: str) -> dict[str, Any]:
 
 def _read_form(text: str) -> dict[str, Any]:
     try:
-        pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=False,
-                          max_num_fields=MAX_FIELDS + len(RESERVED_FORM_KEYS))
+        pairs = parse_qsl(
+            text,
+            keep_blank_values=True,
+            strict_parsing=False,
+            max_num_fields=MAX_FIELDS + len(RESERVED_FORM_KEYS),
+        )
     except ValueError as exc:
         raise ValidationFailed(f"A form has at most {MAX_FIELDS} fields.") from exc
     document: dict[str, Any] = {"fields": {}}
@@ -86,7 +90,9 @@ def _read_form(text: str) -> dict[str, Any]:
             if previous is None:
                 document["fields"][key] = value
             else:
-                document["fields"][key] = [*previous, value] if isinstance(previous, list) else [previous, value]
+                document["fields"][key] = (
+                    [*previous, value] if isinstance(previous, list) else [previous, value]
+                )
     if "consent" in document:
         document["consent"] = document["consent"].lower() in {"1", "true", "on", "yes"}
     if "filled_ms" in document:
@@ -123,7 +129,9 @@ def _validate(document: dict[str, Any]) -> SubmissionPayload:
     fields: dict[str, Any] = {}
     for name, value in raw_fields.items():
         if not _FIELD_NAME.match(name):
-            errors[name[:MAX_FIELD_NAME]] = "Field names are 1 to 64 letters, digits, '_', '.' or '-'."
+            errors[name[:MAX_FIELD_NAME]] = (
+                "Field names are 1 to 64 letters, digits, '_', '.' or '-'."
+            )
             continue
         checked = _field_value(name, value)
         if isinstance(checked, _Invalid):
@@ -207,8 +215,4 @@ def _context(raw: Any) -> dict[str, Any]:
 def _flat_strings(raw: Any) -> dict[str, str]:
     if not isinstance(raw, dict):
         return {}
-    return {
-        str(k)[:40]: v[:200]
-        for k, v in list(raw.items())[:20]
-        if isinstance(v, str) and v
-    }
+    return {str(k)[:40]: v[:200] for k, v in list(raw.items())[:20] if isinstance(v, str) and v}

@@ -22,7 +22,9 @@ class SubmissionRepository(WorkspaceRepository[Submission]):
         )
         return result.first()
 
-    async def by_client_id(self, site_id: uuid.UUID, client_submission_id: str) -> Submission | None:
+    async def by_client_id(
+        self, site_id: uuid.UUID, client_submission_id: str
+    ) -> Submission | None:
         result = await self.session.scalars(
             self.select().where(
                 Submission.site_id == site_id,

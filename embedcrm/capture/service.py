@@ -133,7 +133,10 @@ class CaptureService:
                         site_id=site.id,
                         custom_fields={k: v for k, v in fields.items() if k not in known},
                         occurred_at=submission.created_at,
-                        activity_data={"submission_id": str(submission.id), "form": body.get("form")},
+                        activity_data={
+                            "submission_id": str(submission.id),
+                            "form": body.get("form"),
+                        },
                     ),
                 )
                 submission.status = SubmissionStatus.PROCESSED

@@ -22,7 +22,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from embedcrm.db import Base, JSONDocument, UTCDateTime, new_id, utcnow
 
 
-def workspace_fk(columns: list[str], table: str, *, ondelete: str | None = None) -> ForeignKeyConstraint:
+def workspace_fk(
+    columns: list[str], table: str, *, ondelete: str | None = None
+) -> ForeignKeyConstraint:
     """A foreign key that includes the workspace, so no row can point into another workspace."""
     return ForeignKeyConstraint(
         ["workspace_id", *columns],
@@ -45,7 +47,9 @@ class LeadStatus(enum.StrEnum):
 
 class Pipeline(Base):
     __tablename__ = "pipelines"
-    __table_args__ = (ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], ondelete="CASCADE"),)
+    __table_args__ = (
+        ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], ondelete="CASCADE"),
+    )
 
     workspace_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
@@ -70,6 +74,7 @@ class Stage(Base):
     # Chance, in percent, that a lead at this stage is won: weights the forecast.
     probability: Mapped[int] = mapped_column(Integer, default=0)
     kind: Mapped[StageKind] = mapped_column(Enum(StageKind, native_enum=False, length=8))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Contact(Base):

@@ -25,10 +25,7 @@ class StageRepository(WorkspaceRepository[Stage]):
 
     async def first_of(self, pipeline_id: uuid.UUID) -> Stage | None:
         result = await self.session.scalars(
-            self.select()
-            .where(Stage.pipeline_id == pipeline_id)
-            .order_by(Stage.position)
-            .limit(1)
+            self.select().where(Stage.pipeline_id == pipeline_id).order_by(Stage.position).limit(1)
         )
         return result.first()
 
@@ -67,7 +64,7 @@ class LeadRepository(WorkspaceRepository[Lead]):
         assignee_id: uuid.UUID | None = None,
         contact_id: uuid.UUID | None = None,
         utm_source: str | None = None,
-    ) -> Select[tuple[Lead]]:
+    ) -> Select[Lead]:
         stmt = self.select()
         if site_id is not None:
             stmt = stmt.where(Lead.site_id == site_id)

@@ -179,9 +179,7 @@ async def find_or_create_contact(
     return contact, True
 
 
-async def create_lead(
-    session: AsyncSession, workspace_id: uuid.UUID, new: NewLead
-) -> CreatedLead:
+async def create_lead(session: AsyncSession, workspace_id: uuid.UUID, new: NewLead) -> CreatedLead:
     """Contact, lead on the first stage, timeline entry and events, in the caller's transaction."""
     now = new.occurred_at or utcnow()
     pipeline = await PipelineRepository(session, workspace_id).default()
@@ -229,19 +227,29 @@ async def create_lead(
         )
     )
     outbox = OutboxRepository(session, workspace_id)
-    common = {"workspace_id": str(workspace_id), "site_id": str(new.site_id) if new.site_id else None}
+    common = {
+        "workspace_id": str(workspace_id),
+        "site_id": str(new.site_id) if new.site_id else None,
+    }
     if contact_created:
         outbox.record(
-            Event(type="contact.created", occurred_at=now,
-                  data={**common, "contact": contact_payload(contact)})
+            Event(
+                type="contact.created",
+                occurred_at=now,
+                data={**common, "contact": contact_payload(contact)},
+            )
         )
     lead.event_sequence = 1
     outbox.record(
         Event(
             type="lead.created",
             occurred_at=now,
-            data={**common, "sequence": 1, "lead": lead_payload(lead, stage),
-                  "contact": contact_payload(contact)},
+            data={
+                **common,
+                "sequence": 1,
+                "lead": lead_payload(lead, stage),
+                "contact": contact_payload(contact),
+            },
         ),
         lead_id=lead.id,
         sequence=1,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+
 from strawberry.types import Info as StrawberryInfo
 
 from embedcrm.auth import PanelUser, Principal
@@ -31,7 +32,9 @@ class Context:
         return requested
 
     def can_see(self, workspace_id: uuid.UUID) -> bool:
-        return not isinstance(self.principal, PanelUser) or self.principal.workspace_id == workspace_id
+        return (
+            not isinstance(self.principal, PanelUser) or self.principal.workspace_id == workspace_id
+        )
 
 
 Info = StrawberryInfo[Context, None]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -19,7 +19,7 @@ Key = tuple[uuid.UUID, uuid.UUID]  # (workspace_id, row id)
 
 
 def _batched(
-    fetch: Callable[[uuid.UUID, list[uuid.UUID]], Awaitable[dict[uuid.UUID, T]]],
+    fetch: Callable[[uuid.UUID, list[uuid.UUID]], Awaitable[Mapping[uuid.UUID, T]]],
 ) -> Callable[[list[Key]], Awaitable[Sequence[T | None]]]:
     async def load(keys: list[Key]) -> Sequence[T | None]:
         by_workspace: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)

@@ -95,7 +95,7 @@ class Query:
         return "pong"
 
     @strawberry.field(description="Any object by its global id; foreign and unknown ids are null.")
-    async def node(self, info: Info, id: strawberry.ID) -> Node | None:  # noqa: A002
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         try:
             gid = parse_global_id(id)
         except NotFound:
@@ -105,7 +105,7 @@ class Query:
         return await _load_node(info, gid)
 
     @strawberry.field
-    async def workspace(self, info: Info, id: strawberry.ID | None = None) -> Workspace | None:  # noqa: A002
+    async def workspace(self, info: Info, id: strawberry.ID | None = None) -> Workspace | None:
         requested = optional_id(id, "Workspace", "id")
         workspace_id = info.context.workspace_for(requested.row_id if requested else None)
         try:
@@ -136,7 +136,7 @@ class Query:
         info: Info,
         first: int = DEFAULT_PAGE_SIZE,
         after: str | None = None,
-        filter: LeadFilter | None = None,  # noqa: A002
+        filter: LeadFilter | None = None,
         workspace_id: strawberry.ID | None = None,
     ) -> Connection[Lead]:
         workspace = info.context.workspace_for(_workspace_arg(workspace_id))
@@ -230,7 +230,8 @@ async def _load_node(info: Info, gid: GlobalId) -> Node | None:
 class CreateWorkspaceInput:
     name: str
     external_id: str | None = strawberry.field(
-        default=None, description="The host's own id: calling again with it answers the same workspace."
+        default=None,
+        description="The host's own id: calling again with it answers the same workspace.",
     )
 
 
@@ -294,7 +295,9 @@ async def as_payload(
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="Create a workspace, or answer the one with this externalId.")
-    async def create_workspace(self, info: Info, input: CreateWorkspaceInput) -> CreateWorkspacePayload:  # noqa: A002
+    async def create_workspace(
+        self, info: Info, input: CreateWorkspaceInput
+    ) -> CreateWorkspacePayload:
         services = info.context.services
         return await as_payload(
             lambda: services.workspaces.create_workspace(
@@ -305,11 +308,13 @@ class Mutation:
         )
 
     @strawberry.mutation
-    async def create_site(self, info: Info, input: CreateSiteInput) -> CreateSitePayload:  # noqa: A002
+    async def create_site(self, info: Info, input: CreateSiteInput) -> CreateSitePayload:
         services = info.context.services
 
         async def call() -> Any:
-            workspace = parse_global_id(input.workspace_id, expected="Workspace", field="workspaceId")
+            workspace = parse_global_id(
+                input.workspace_id, expected="Workspace", field="workspaceId"
+            )
             return await services.workspaces.create_site(
                 info.context.principal,
                 workspace_id=workspace.row_id,
@@ -327,12 +332,14 @@ class Mutation:
 
     @strawberry.mutation(description="A short-lived token for one member's panel session.")
     async def issue_panel_token(
-        self, info: Info, input: IssuePanelTokenInput  # noqa: A002
+        self, info: Info, input: IssuePanelTokenInput
     ) -> IssuePanelTokenPayload:
         services = info.context.services
 
         async def call() -> Any:
-            workspace = parse_global_id(input.workspace_id, expected="Workspace", field="workspaceId")
+            workspace = parse_global_id(
+                input.workspace_id, expected="Workspace", field="workspaceId"
+            )
             return await services.workspaces.issue_panel_token(
                 info.context.principal,
                 workspace_id=workspace.row_id,
@@ -386,4 +393,3 @@ def print_schema() -> str:
         mutation=Mutation,
         types=[Workspace, Site, Member, Stage, Pipeline, Contact, Lead],
     ).as_str()
-

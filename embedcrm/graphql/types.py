@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -169,7 +169,7 @@ class Contact(Node):
             email=row.email_normalized or row.email,
             phone=row.phone_e164 or row.phone,
             company=row.company,
-            custom_fields=row.custom_fields,
+            custom_fields=cast(JSON, row.custom_fields),
             created_at=row.created_at,
         )
 
@@ -203,7 +203,9 @@ class Lead(Node):
 
     @strawberry.field
     async def contact(self, info: Info) -> Contact | None:
-        row = await info.context.loaders.contacts.load((self._row.workspace_id, self._row.contact_id))
+        row = await info.context.loaders.contacts.load(
+            (self._row.workspace_id, self._row.contact_id)
+        )
         return Contact.of(row) if row else None
 
     @strawberry.field
@@ -237,7 +239,7 @@ class Lead(Node):
             message=row.message,
             value=None if row.value is None else str(row.value),
             currency=row.currency,
-            custom_fields=row.custom_fields,
+            custom_fields=cast(JSON, row.custom_fields),
             source=LeadSource(
                 utm_source=row.utm_source,
                 utm_medium=row.utm_medium,
@@ -246,8 +248,8 @@ class Lead(Node):
                 utm_content=row.utm_content,
                 referrer=row.referrer,
                 landing_page=row.landing_page,
-                click_ids=row.click_ids,
-                first_touch=row.first_touch,
+                click_ids=cast(JSON, row.click_ids),
+                first_touch=cast(JSON, row.first_touch),
             ),
             created_at=row.created_at,
             updated_at=row.updated_at,

@@ -11,8 +11,15 @@ from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 
-from embedcrm.auth import PanelTokens, PanelUser, Platform, Principal, new_platform_key
-from embedcrm.auth import hash_platform_key, platform_key_matches
+from embedcrm.auth import (
+    PanelTokens,
+    PanelUser,
+    Platform,
+    Principal,
+    hash_platform_key,
+    new_platform_key,
+    platform_key_matches,
+)
 from embedcrm.crm.service import create_default_pipeline
 from embedcrm.db import Database
 from embedcrm.errors import Forbidden, NotFound, Unauthenticated, ValidationFailed

@@ -1,0 +1,100 @@
+"""The embedcrm command, run as a user runs it, on a fresh SQLite file."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+
+def run_cli(
+    *args: str, env: dict[str, str], timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "embedcrm", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def fresh_env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EMBEDCRM_")}
+    env["EMBEDCRM_DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'crm.db'}"
+    return env
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_platform_key_create_prints_the_key_alone_on_the_last_line(tmp_path: Path) -> None:
+    env = fresh_env(tmp_path)
+    result = run_cli("platform-key", "create", "--name", "host", env=env)
+    assert result.returncode == 0, result.stderr
+    key = result.stdout.strip().splitlines()[-1]
+    assert key.startswith("ecp_") and " " not in key
+    # No key given: a development key is made beside the SQLite file, with a warning.
+    assert (tmp_path / "crm.db.secret").exists()
+    assert "EMBEDCRM_SECRET_KEYS is not set" in result.stderr
+
+
+def test_serve_migrates_a_fresh_sqlite_file_and_answers(tmp_path: Path) -> None:
+    env = fresh_env(tmp_path)
+    port = free_port()
+    log = (tmp_path / "serve.log").open("w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "embedcrm", "serve", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        ready = None
+        while time.monotonic() < deadline:
+            try:
+                ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        assert ready is not None and ready.status_code == 200
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz").json() == {"status": "ok"}
+        key = run_cli("platform-key", "create", "--name", "n", env=env).stdout.splitlines()[-1]
+        answer = httpx.post(
+            f"http://127.0.0.1:{port}/graphql",
+            json={"query": "{ ping }"},
+            headers={"Authorization": f"Bearer {key}"},
+        )
+        assert answer.json() == {"data": {"ping": "pong"}}
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
+        log.close()
+
+
+def test_migrate_reports_a_server_database_it_cannot_reach(tmp_path: Path) -> None:
+    env = fresh_env(tmp_path)
+    env["EMBEDCRM_DATABASE_URL"] = "postgresql+asyncpg://nobody@127.0.0.1:1/none"
+    env["EMBEDCRM_SECRET_KEYS"] = "k"
+    result = run_cli("migrate", env=env)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert "database" in result.stderr.lower()
+
+
+def test_a_server_database_needs_real_keys(tmp_path: Path) -> None:
+    env = fresh_env(tmp_path)
+    env["EMBEDCRM_DATABASE_URL"] = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+    result = run_cli("serve", env=env)
+    assert result.returncode == 2
+    assert "EMBEDCRM_SECRET_KEYS is required" in result.stderr

@@ -1,0 +1,87 @@
+"""The top-level contracts stay in step with the code (ARCHITECTURE.md, "The shape")."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+from graphql import build_schema as parse_sdl
+from graphql import parse, validate
+
+from embedcrm.db import Base
+from embedcrm.graphql.schema import print_schema
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "embedcrm"
+
+
+def test_exported_schema_matches_the_code() -> None:
+    exported = (ROOT / "schema" / "schema.graphql").read_text()
+    assert exported == print_schema() + "\n", "run: python -m embedcrm.graphql.export"
+
+
+@pytest.mark.parametrize(
+    "operation", sorted((ROOT / "schema" / "operations").glob("*.graphql")), ids=lambda p: p.name
+)
+def test_every_shipped_operation_is_valid(operation: Path) -> None:
+    schema = parse_sdl((ROOT / "schema" / "schema.graphql").read_text())
+    assert validate(schema, parse(operation.read_text())) == []
+
+
+# Tables above the tenant boundary, and the one routing key anonymous visitors look up by.
+NOT_WORKSPACE_OWNED = {"workspaces", "platform_keys", "alembic_version"}
+GLOBAL_UNIQUE_ALLOWED = {("sites", ("public_key",))}
+
+
+def test_the_workspace_is_part_of_every_key() -> None:
+    import embedcrm.models  # noqa: F401
+
+    for table in Base.metadata.sorted_tables:
+        if table.name in NOT_WORKSPACE_OWNED:
+            continue
+        assert "workspace_id" in table.c, table.name
+        assert "workspace_id" in table.primary_key.columns, f"{table.name}: primary key"
+        for fk in table.foreign_key_constraints:
+            if fk.referred_table.name == "workspaces":
+                continue
+            columns = [c.name for c in fk.columns]
+            assert columns[0] == "workspace_id", f"{table.name}: {columns} -> {fk.referred_table}"
+            assert fk.elements[0].column.name == "workspace_id"
+        for constraint in table.constraints:
+            if constraint.__class__.__name__ != "UniqueConstraint":
+                continue
+            columns = tuple(c.name for c in constraint.columns)
+            if (table.name, columns) in GLOBAL_UNIQUE_ALLOWED:
+                continue
+            assert "workspace_id" in columns, f"{table.name}: unique {columns}"
+
+
+def _module_name(path: Path) -> str:
+    return ".".join(path.relative_to(PACKAGE).with_suffix("").parts)
+
+
+def test_services_never_import_graphql_and_webhooks_never_import_crm() -> None:
+    for path in PACKAGE.rglob("*.py"):
+        name = _module_name(path)
+        imported = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (
+                isinstance(node, ast.ImportFrom)
+                and node.module
+                and node.module.startswith("embedcrm")
+            ):
+                imported.add(node.module)
+            elif isinstance(node, ast.Import):
+                imported |= {a.name for a in node.names if a.name.startswith("embedcrm")}
+        top = name.split(".")[0]
+        if top not in {"graphql", "app", "cli", "__main__", "services", "worker"}:
+            assert not any(m.startswith("embedcrm.graphql") for m in imported), name
+            assert not any(m == "embedcrm.app" for m in imported), name
+        if top == "webhooks":
+            assert not any(m.startswith("embedcrm.crm") for m in imported), name
+            assert not any(m.startswith("embedcrm.capture") for m in imported), name
+        if name.endswith("models") and name != "models":
+            assert not any(m.endswith(".service") for m in imported), name
+        if name in {"config", "errors", "events"}:
+            assert imported <= {"embedcrm.errors"}, name
