@@ -1,0 +1,1 @@
+"""Webhook delivery to the host platform: Standard Webhooks signing, retries and SSRF guard."""
