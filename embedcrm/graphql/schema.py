@@ -21,6 +21,7 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
 
 from embedcrm.config import Settings
 from embedcrm.crm.service import LeadFilter as LeadFilterQuery
@@ -89,7 +90,7 @@ class LeadFilter:
 
 
 @strawberry.type
-class Query:
+class CoreQuery:
     @strawberry.field(description="Answers `pong`: a cheap check that the API and auth work.")
     def ping(self) -> str:
         return "pong"
@@ -293,7 +294,7 @@ async def as_payload(
 
 
 @strawberry.type
-class Mutation:
+class CoreMutation:
     @strawberry.mutation(description="Create a workspace, or answer the one with this externalId.")
     async def create_workspace(
         self, info: Info, input: CreateWorkspaceInput
@@ -365,6 +366,14 @@ def _should_mask(error: GraphQLError) -> bool:
     return original is not None and not isinstance(original, EmbedCRMError)
 
 
+# Each area of the API contributes its own query and mutation fields, merged here.
+QUERY_PARTS: tuple[type, ...] = (CoreQuery,)
+MUTATION_PARTS: tuple[type, ...] = (CoreMutation,)
+TYPES = [Workspace, Site, Member, Stage, Pipeline, Contact, Lead]
+Query = merge_types("Query", QUERY_PARTS)
+Mutation = merge_types("Mutation", MUTATION_PARTS)
+
+
 def build_schema(settings: Settings) -> strawberry.Schema:
     """The schema with its limits; extensions are passed as factories, one instance per request."""
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
@@ -380,7 +389,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
-        types=[Workspace, Site, Member, Stage, Pipeline, Contact, Lead],
+        types=TYPES,
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True),
     )
@@ -388,8 +397,4 @@ def build_schema(settings: Settings) -> strawberry.Schema:
 
 def print_schema() -> str:
     """The SDL as exported to schema/schema.graphql."""
-    return strawberry.Schema(
-        query=Query,
-        mutation=Mutation,
-        types=[Workspace, Site, Member, Stage, Pipeline, Contact, Lead],
-    ).as_str()
+    return strawberry.Schema(query=Query, mutation=Mutation, types=TYPES).as_str()

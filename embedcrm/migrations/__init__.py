@@ -28,16 +28,17 @@ def alembic_config(settings: Settings) -> Config:
 
 def upgrade_to_head(settings: Settings) -> None:
     """Apply every pending migration. Safe to call on an up-to-date database."""
-    command.upgrade(alembic_config(settings), "head")
+    # "heads": each area of the code keeps its own branch of revisions off the initial schema.
+    command.upgrade(alembic_config(settings), "heads")
 
 
 def is_up_to_date(settings: Settings) -> bool:
-    head = ScriptDirectory.from_config(alembic_config(settings)).get_current_head()
+    heads = set(ScriptDirectory.from_config(alembic_config(settings)).get_heads())
 
-    def current(connection: Connection) -> str | None:
-        return MigrationContext.configure(connection).get_current_revision()
+    def current(connection: Connection) -> set[str]:
+        return set(MigrationContext.configure(connection).get_current_heads())
 
-    async def read() -> str | None:
+    async def read() -> set[str]:
         engine = create_engine(settings)
         try:
             async with engine.connect() as connection:
@@ -45,4 +46,4 @@ def is_up_to_date(settings: Settings) -> bool:
         finally:
             await engine.dispose()
 
-    return asyncio.run(read()) == head
+    return asyncio.run(read()) == heads
