@@ -1,7 +1,7 @@
 """Every table, imported in one place so the metadata is complete (migrations, tests)."""
 
 from embedcrm.capture.models import Submission
-from embedcrm.crm.models import Activity, Contact, Lead, Pipeline, Stage
+from embedcrm.crm.models import Activity, Contact, Lead, MergeProposal, Pipeline, Stage, Task
 from embedcrm.webhooks.models import OutboxEvent
 from embedcrm.workspaces.models import Member, PlatformKey, Site, Workspace
 
@@ -10,11 +10,13 @@ __all__ = [
     "Contact",
     "Lead",
     "Member",
+    "MergeProposal",
     "OutboxEvent",
     "Pipeline",
     "PlatformKey",
     "Site",
     "Stage",
     "Submission",
+    "Task",
     "Workspace",
 ]

@@ -181,3 +181,71 @@ class Activity(Base):
     body: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TaskKind(enum.StrEnum):
+    FIRST_RESPONSE = "FIRST_RESPONSE"
+    TODO = "TODO"
+    CALL = "CALL"
+    MEETING = "MEETING"
+    EMAIL = "EMAIL"
+
+
+class Task(Base):
+    """A reminder with a due time, for a member, about a lead or a contact."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (
+        workspace_fk(["lead_id"], "leads", ondelete="CASCADE"),
+        workspace_fk(["contact_id"], "contacts", ondelete="CASCADE"),
+        workspace_fk(["assignee_id"], "members"),
+        workspace_fk(["created_by_id"], "members"),
+        # "My tasks" and the overdue list of the panel.
+        Index(None, "workspace_id", "assignee_id", "done_at", "due_at"),
+        Index(None, "workspace_id", "lead_id"),
+        Index(None, "workspace_id", "contact_id"),
+        # The worker's scan for tasks that just became overdue, across workspaces.
+        Index(None, "overdue_notified_at", "done_at", "due_at"),
+    )
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    kind: Mapped[TaskKind] = mapped_column(Enum(TaskKind, native_enum=False, length=16))
+    title: Mapped[str] = mapped_column(String(300))
+    lead_id: Mapped[uuid.UUID | None]
+    contact_id: Mapped[uuid.UUID | None]
+    assignee_id: Mapped[uuid.UUID | None]
+    created_by_id: Mapped[uuid.UUID | None]
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set once `task.overdue` is emitted, so it is emitted once.
+    overdue_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MergeProposalStatus(enum.StrEnum):
+    OPEN = "OPEN"
+    ACCEPTED = "ACCEPTED"
+    DISMISSED = "DISMISSED"
+
+
+class MergeProposal(Base):
+    """Two contacts that look like one person; recorded, never merged silently."""
+
+    __tablename__ = "merge_proposals"
+    __table_args__ = (
+        workspace_fk(["contact_id"], "contacts", ondelete="CASCADE"),
+        workspace_fk(["other_contact_id"], "contacts", ondelete="CASCADE"),
+        Index(None, "workspace_id", "status", "created_at", "id"),
+    )
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    contact_id: Mapped[uuid.UUID]
+    other_contact_id: Mapped[uuid.UUID]
+    reason: Mapped[str] = mapped_column(String(300))
+    status: Mapped[MergeProposalStatus] = mapped_column(
+        Enum(MergeProposalStatus, native_enum=False, length=16), default=MergeProposalStatus.OPEN
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
