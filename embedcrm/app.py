@@ -177,9 +177,10 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Starl
         except EmbedCRMError as exc:
             return error_response(exc, cors_headers(origin, allowed=False))
         allowed = origin_allowed(origin, site.domains)
-        config = {"site": {"key": site.public_key, "language": site.language}, "forms": {}}
+        config = services.capture.site_config(site, origin if allowed else None)
         headers = cors_headers(origin, allowed)
-        headers["Cache-Control"] = "public, max-age=60"
+        # The form token inside is fresh per response: short private caching only.
+        headers["Cache-Control"] = "private, max-age=60"
         return JSONResponse(config, headers=headers)
 
     async def widget(request: Request) -> Response:
@@ -235,6 +236,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Starl
         try:
             yield
         finally:
+            await services.capture.close()
             await services.db.dispose()
 
     app = Starlette(

@@ -38,6 +38,15 @@ class Settings:
     graphql_max_aliases: int = 15
     db_pool_size: int = 10
     db_pool_timeout_seconds: float = 5.0
+    # Public form route: limits in the `limits` notation, ";" between several.
+    rate_limit_per_visitor: str = "10/minute;2/second"
+    rate_limit_per_site: str = "600/minute"
+    # A form sent sooner than this after it was shown is a bot's.
+    min_fill_seconds: float = 2.0
+    form_token_max_age_seconds: int = 2 * 3600
+    # Turn submissions into leads in this process right after answering; when off, only
+    # `embedcrm worker` does it (app processes then do nothing but accept).
+    process_submissions_inline: bool = True
 
     @property
     def is_sqlite(self) -> bool:
@@ -57,8 +66,16 @@ class Settings:
             public_url=(env.get("EMBEDCRM_PUBLIC_URL") or DEFAULT_PUBLIC_URL).rstrip("/"),
             webhook_allowed_networks=env.get("EMBEDCRM_WEBHOOK_ALLOWED_NETWORKS", ""),
             redis_url=env.get("EMBEDCRM_REDIS_URL") or None,
-            graphiql=env.get("EMBEDCRM_GRAPHIQL", "").lower() in {"1", "true", "yes"},
+            graphiql=_flag(env.get("EMBEDCRM_GRAPHIQL")),
+            rate_limit_per_visitor=env.get("EMBEDCRM_RATE_LIMIT_VISITOR")
+            or cls.rate_limit_per_visitor,
+            rate_limit_per_site=env.get("EMBEDCRM_RATE_LIMIT_SITE") or cls.rate_limit_per_site,
+            process_submissions_inline=_flag(env.get("EMBEDCRM_PROCESS_INLINE", "1")),
         )
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
 
 
 def _dev_secret_beside_database(database_url: str) -> str:

@@ -168,3 +168,14 @@ def create_engine(settings: Settings) -> AsyncEngine:
             "server_settings": {"idle_in_transaction_session_timeout": "10000"},
         },
     )
+
+
+def insert_ignoring_conflicts(db: Database, table: Any, conflict_columns: list[str]) -> Any:
+    """INSERT … ON CONFLICT (columns) DO NOTHING, in the dialect of ``db``."""
+    if db.dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table).on_conflict_do_nothing(index_elements=conflict_columns)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table).on_conflict_do_nothing(index_elements=conflict_columns)

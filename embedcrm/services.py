@@ -39,7 +39,7 @@ class Services:
             db=db,
             panel_tokens=panel_tokens,
             workspaces=WorkspaceService(db, panel_tokens),
-            capture=CaptureService(db),
+            capture=CaptureService(db, settings),
             crm=CrmQueries(db),
             widget=load_asset("widget.js", "text/javascript; charset=utf-8"),
             widget_css=load_asset("widget.css", "text/css; charset=utf-8"),

@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 from conftest import GraphQL
+from embedcrm.services import Services
 
 CREATE_WORKSPACE = """
 mutation($name: String!, $externalId: String) {
@@ -117,6 +118,16 @@ async def submit(
         payload = body
     headers = {"Content-Type": content_type}
     headers["Origin"] = origin if origin is not None else f"https://{tenant.domain}"
-    return await client.post(
+    response = await client.post(
         f"/v1/sites/{tenant.site_key}/submissions", content=payload, headers=headers
     )
+    # Leads are made right after the answer; wait for that, as a panel would refresh.
+    await services_of(client).capture.processor.idle()
+    return response
+
+
+def services_of(client: httpx.AsyncClient) -> Services:
+    transport = client._transport
+    assert isinstance(transport, httpx.ASGITransport)
+    services: Services = transport.app.state.services  # type: ignore[attr-defined]
+    return services

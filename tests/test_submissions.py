@@ -8,7 +8,7 @@ import uuid
 import httpx
 import pytest
 from conftest import GraphQL
-from factories import LEADS, Tenant, make_tenant, submission, submit
+from factories import LEADS, Tenant, make_tenant, services_of, submission, submit
 from sqlalchemy import func, select
 
 from embedcrm.capture.models import Submission
@@ -74,13 +74,6 @@ async def test_a_repeat_is_one_lead_and_a_changed_repeat_is_a_conflict(
     assert conflict.json()["error"]["code"] == "conflict"
     assert await lead_count(tenant) == 1
     assert await stored_submissions(services_of(client), tenant) == 1
-
-
-def services_of(client: httpx.AsyncClient) -> Services:
-    transport = client._transport
-    assert isinstance(transport, httpx.ASGITransport)
-    services: Services = transport.app.state.services  # type: ignore[attr-defined]
-    return services
 
 
 async def test_the_same_email_joins_one_contact(client: httpx.AsyncClient, tenant: Tenant) -> None:

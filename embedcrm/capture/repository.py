@@ -34,7 +34,7 @@ class SubmissionRepository(WorkspaceRepository[Submission]):
         return result.first()
 
 
-async def failed_submissions(
+async def unprocessed_submissions(
     session: AsyncSession, *, limit: int, received_before: datetime
 ) -> list[tuple[uuid.UUID, uuid.UUID]]:
     """(workspace_id, id) of submissions to process again, oldest first, for the worker:

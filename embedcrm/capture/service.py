@@ -3,28 +3,42 @@
 from __future__ import annotations
 
 import logging
+import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-
-from sqlalchemy.exc import IntegrityError
+from typing import Any
 
 from embedcrm.capture.attribution import attribution_from_context
+from embedcrm.capture.intake import SubmissionIntake
 from embedcrm.capture.models import Submission, SubmissionStatus
 from embedcrm.capture.origin import origin_allowed
 from embedcrm.capture.payload import SubmissionPayload, parse_submission
 from embedcrm.capture.person import person_from_fields
-from embedcrm.capture.repository import SubmissionRepository, failed_submissions
-from embedcrm.crm.service import NewLead, create_lead
-from embedcrm.db import Database, is_database_unavailable, utcnow
+from embedcrm.capture.processor import SubmissionProcessor
+from embedcrm.capture.ratelimit import SubmissionLimits
+from embedcrm.capture.repository import SubmissionRepository, unprocessed_submissions
+from embedcrm.capture.spam import FormToken, FormTokens, quarantine_reason
+from embedcrm.config import Settings
+from embedcrm.crm.models import ActivityKind
+from embedcrm.crm.service import Attribution, CreatedLead, NewLead, Person, create_lead
+from embedcrm.db import Database, is_database_unavailable, new_id, utcnow
 from embedcrm.errors import Conflict, NotFound, OriginNotAllowed, ServiceUnavailable
+from embedcrm.events import Event
+from embedcrm.repository import Page
+from embedcrm.webhooks.outbox import OutboxRepository
 from embedcrm.workspaces.models import Site
 from embedcrm.workspaces.repository import SiteRepository, WorkspaceDirectory
 
 log = logging.getLogger(__name__)
 
-# A submission still RECEIVED after this long was left by a process that died mid-way.
-ABANDONED_AFTER = timedelta(minutes=2)
+# Site lookups by public key are cached this long: every submission needs one.
+SITE_CACHE_SECONDS = 30.0
+# With inline processing on, a submission still RECEIVED after this long was left behind by a
+# process that stopped; the worker then takes it over.
+LEFT_BEHIND_AFTER = timedelta(seconds=30)
+KNOWN_FIELDS = frozenset({"name", "email", "phone", "company", "message"})
 
 
 @dataclass(frozen=True)
@@ -34,14 +48,30 @@ class Accepted:
 
 
 class CaptureService:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, settings: Settings) -> None:
         self.db = db
+        self.settings = settings
+        self.form_tokens = FormTokens(
+            settings.secret_keys, max_age_seconds=settings.form_token_max_age_seconds
+        )
+        self.limits = SubmissionLimits(
+            per_visitor=settings.rate_limit_per_visitor,
+            per_site=settings.rate_limit_per_site,
+            redis_url=settings.redis_url,
+        )
+        self.intake = SubmissionIntake(db)
+        self.processor = SubmissionProcessor(self.process)
+        self._sites: dict[str, tuple[float, Site]] = {}
 
     async def site_for_key(self, public_key: str) -> Site:
+        cached = self._sites.get(public_key)
+        if cached is not None and time.monotonic() - cached[0] < SITE_CACHE_SECONDS:
+            return cached[1]
         async with self.db.transaction() as session:
             site = await WorkspaceDirectory(session).site_by_public_key(public_key)
         if site is None:
             raise NotFound("No site has this key.")
+        self._sites[public_key] = (time.monotonic(), site)
         return site
 
     async def check_origin(self, public_key: str, origin: str | None) -> Site:
@@ -49,6 +79,16 @@ class CaptureService:
         if not origin_allowed(origin, site.domains):
             raise OriginNotAllowed("This origin may not send submissions to this site.")
         return site
+
+    def site_config(self, site: Site, origin: str | None) -> dict[str, Any]:
+        """What the widget needs: the site's language, a fresh form token, its forms."""
+        return {
+            "site": {"key": site.public_key, "language": site.language},
+            "form_token": self.form_tokens.issue(site.id, origin),
+            "form_token_field": "form_token",
+            "honeypot_field": "website",
+            "forms": {},
+        }
 
     async def accept(
         self,
@@ -59,86 +99,131 @@ class CaptureService:
         body: bytes,
         remote_ip: str | None,
     ) -> Accepted:
-        """Store the submission, then turn it into a lead.
+        """Store the submission, answer, and turn it into a lead right after.
 
         Once the raw submission is committed the visitor's data is safe: a failure in the
-        processing that follows leaves it FAILED for the worker to retry, and the visitor
-        is still told "accepted".
+        processing that follows leaves it FAILED for the worker to retry. A bot is told
+        "accepted" like anyone else; its submission is kept in quarantine.
         """
+        await self.limits.check(site.public_key, remote_ip)
         payload = parse_submission(content_type, body)
+        token = self._read_form_token(site, payload.body, origin)
         # Reject what can never become a lead before storing it, so the widget can show it.
         person_from_fields(payload.body["fields"], phone_region=site.phone_region)
-        stored, repeated = await self._store(site, payload, origin=origin, remote_ip=remote_ip)
-        if not repeated or stored.status in (SubmissionStatus.RECEIVED, SubmissionStatus.FAILED):
-            await self.process(site.workspace_id, stored.id)
-        return Accepted(submission_id=payload.submission_id, repeated=repeated)
+        reason = quarantine_reason(
+            payload.body,
+            token,
+            now=self.form_tokens.now(),
+            min_fill_seconds=self.settings.min_fill_seconds,
+        )
+        row_id = new_id()
+        inserted = await self._store(site, payload, row_id, origin, remote_ip, reason)
+        if not inserted:
+            await self._check_repeat(site, payload)
+            return Accepted(submission_id=payload.submission_id, repeated=True)
+        if reason is None and self.settings.process_submissions_inline:
+            self.processor.enqueue(site.workspace_id, row_id)
+        elif reason is not None:
+            await self._announce_quarantine(site, row_id, reason)
+        return Accepted(submission_id=payload.submission_id, repeated=False)
+
+    def _read_form_token(
+        self, site: Site, body: Mapping[str, Any], origin: str | None
+    ) -> FormToken | None:
+        # A plain HTML form or a server-to-server post has no token; the other signals still
+        # apply. A token that is present must be valid.
+        token = body.get("form_token")
+        if not token:
+            return None
+        return self.form_tokens.read(token, site_id=site.id, origin=origin)
 
     async def _store(
-        self, site: Site, payload: SubmissionPayload, *, origin: str | None, remote_ip: str | None
-    ) -> tuple[Submission, bool]:
-        submission = Submission(
-            site_id=site.id,
-            client_submission_id=payload.submission_id,
-            body_hash=payload.body_hash,
-            payload=payload.body,
-            status=SubmissionStatus.RECEIVED,
-            origin=(origin or "")[:300] or None,
-            remote_ip=remote_ip,
-        )
+        self,
+        site: Site,
+        payload: SubmissionPayload,
+        row_id: uuid.UUID,
+        origin: str | None,
+        remote_ip: str | None,
+        quarantine: str | None,
+    ) -> bool:
+        now = utcnow()
         try:
-            async with self.db.transaction() as session:
-                SubmissionRepository(session, site.workspace_id).add(submission)
-            return submission, False
-        except IntegrityError:
-            pass
+            return await self.intake.store(
+                {
+                    "workspace_id": site.workspace_id,
+                    "id": row_id,
+                    "site_id": site.id,
+                    "client_submission_id": payload.submission_id,
+                    "body_hash": payload.body_hash,
+                    "payload": payload.body,
+                    "status": SubmissionStatus.QUARANTINED
+                    if quarantine
+                    else SubmissionStatus.RECEIVED,
+                    "failure_reason": quarantine,
+                    "attempts": 0,
+                    "lead_id": None,
+                    "contact_id": None,
+                    "origin": (origin or "")[:300] or None,
+                    "remote_ip": remote_ip,
+                    "created_at": now,
+                    "processed_at": None,
+                }
+            )
+        except ServiceUnavailable:
+            raise
+        except Exception as exc:
+            if is_database_unavailable(exc):
+                raise ServiceUnavailable("The database is unavailable.", retry_after=5) from exc
+            raise
+
+    async def _check_repeat(self, site: Site, payload: SubmissionPayload) -> None:
         async with self.db.transaction() as session:
             existing = await SubmissionRepository(session, site.workspace_id).by_client_id(
                 site.id, payload.submission_id
             )
-        if existing is None:  # pragma: no cover - the unique row vanished between two reads
+        if existing is None:  # pragma: no cover - the row vanished between two statements
             raise ServiceUnavailable("Please retry.", retry_after=1)
         if existing.body_hash != payload.body_hash:
             raise Conflict(
                 "This submission_id was already used with a different body.",
                 field="submission_id",
             )
-        return existing, True
+        if existing.status is SubmissionStatus.FAILED:
+            self.processor.enqueue(site.workspace_id, existing.id)
+
+    async def _announce_quarantine(self, site: Site, row_id: uuid.UUID, reason: str) -> None:
+        async with self.db.transaction() as session:
+            OutboxRepository(session, site.workspace_id).record(
+                Event(
+                    type="submission.quarantined",
+                    occurred_at=utcnow(),
+                    data={
+                        "workspace_id": str(site.workspace_id),
+                        "site_id": str(site.id),
+                        "submission": {
+                            "id": str(row_id),
+                            "site_id": str(site.id),
+                            "reason": reason,
+                        },
+                    },
+                )
+            )
 
     async def process(self, workspace_id: uuid.UUID, submission_id: uuid.UUID) -> None:
         """Make the contact and lead of one stored submission; safe to call again."""
         try:
             async with self.db.transaction() as session:
-                submissions = SubmissionRepository(session, workspace_id)
-                submission = await submissions.get_for_update(submission_id)
-                if submission is None or submission.status in (
-                    SubmissionStatus.PROCESSED,
-                    SubmissionStatus.QUARANTINED,
+                submission = await SubmissionRepository(session, workspace_id).get_for_update(
+                    submission_id
+                )
+                if submission is None or submission.status not in (
+                    SubmissionStatus.RECEIVED,
+                    SubmissionStatus.FAILED,
                 ):
                     return
                 site = await SiteRepository(session, workspace_id).get(submission.site_id)
                 assert site is not None  # the foreign key guarantees it
-                body = submission.payload
-                fields = body["fields"]
-                person = person_from_fields(fields, phone_region=site.phone_region)
-                known = {"name", "email", "phone", "company", "message"}
-                created = await create_lead(
-                    session,
-                    workspace_id,
-                    NewLead(
-                        person=person,
-                        attribution=attribution_from_context(body.get("context", {})),
-                        title=f"{site.name}: {person.name or person.email or person.phone}",
-                        form=body.get("form"),
-                        message=fields.get("message"),
-                        site_id=site.id,
-                        custom_fields={k: v for k, v in fields.items() if k not in known},
-                        occurred_at=submission.created_at,
-                        activity_data={
-                            "submission_id": str(submission.id),
-                            "form": body.get("form"),
-                        },
-                    ),
-                )
+                created = await create_lead(session, workspace_id, lead_from(submission, site))
                 submission.status = SubmissionStatus.PROCESSED
                 submission.lead_id = created.lead.id
                 submission.contact_id = created.contact.id
@@ -147,7 +232,7 @@ class CaptureService:
                 submission.failure_reason = None
         except Exception as exc:
             if is_database_unavailable(exc) or isinstance(exc, ServiceUnavailable):
-                # The row stays RECEIVED; the worker picks it up once the database is back.
+                # The row stays as it was; the worker picks it up once the database is back.
                 log.warning("submission %s waits for the database: %s", submission_id, exc)
                 return
             log.exception("processing submission %s failed", submission_id)
@@ -166,12 +251,101 @@ class CaptureService:
         except Exception:
             log.exception("could not record the failure of submission %s", submission_id)
 
-    async def retry_unprocessed(self, *, limit: int = 100) -> int:
+    async def retry_unprocessed(self, *, limit: int = 200) -> int:
         """Process submissions left FAILED or RECEIVED; the worker calls this periodically."""
+        left_behind = LEFT_BEHIND_AFTER if self.settings.process_submissions_inline else timedelta()
         async with self.db.transaction() as session:
-            pending = await failed_submissions(
-                session, limit=limit, received_before=utcnow() - ABANDONED_AFTER
+            pending = await unprocessed_submissions(
+                session, limit=limit, received_before=utcnow() - left_behind
             )
         for workspace_id, submission_id in pending:
             await self.process(workspace_id, submission_id)
         return len(pending)
+
+    async def submissions_page(
+        self,
+        workspace_id: uuid.UUID,
+        status: SubmissionStatus | None,
+        *,
+        first: int,
+        after: str | None,
+    ) -> Page[Submission]:
+        async with self.db.transaction() as session:
+            submissions = SubmissionRepository(session, workspace_id)
+            stmt = submissions.select()
+            if status is not None:
+                stmt = stmt.where(Submission.status == status)
+            return await submissions.newest_first(stmt, first=first, after=after)
+
+    async def release(self, workspace_id: uuid.UUID, submission_id: uuid.UUID) -> Submission:
+        """Take a submission out of quarantine and make its lead."""
+        async with self.db.transaction() as session:
+            submission = await SubmissionRepository(session, workspace_id).get_for_update(
+                submission_id
+            )
+            if submission is None:
+                raise NotFound("No such submission.", field="submissionId")
+            if submission.status is SubmissionStatus.QUARANTINED:
+                submission.status = SubmissionStatus.RECEIVED
+        await self.process(workspace_id, submission_id)
+        async with self.db.transaction() as session:
+            released = await SubmissionRepository(session, workspace_id).get(submission_id)
+        assert released is not None
+        return released
+
+    async def create_lead_from_channel(
+        self,
+        workspace_id: uuid.UUID,
+        *,
+        person: Person,
+        attribution: Attribution,
+        channel: str,
+        title: str | None,
+        message: str | None,
+        site_id: uuid.UUID | None,
+        custom_fields: Mapping[str, Any],
+    ) -> CreatedLead:
+        """A lead the host pushes from a call, a chat or a social network (C5)."""
+        async with self.db.transaction() as session:
+            if (
+                site_id is not None
+                and await SiteRepository(session, workspace_id).get(site_id) is None
+            ):
+                raise NotFound("No such site.", field="siteId")
+            return await create_lead(
+                session,
+                workspace_id,
+                NewLead(
+                    person=person,
+                    attribution=attribution,
+                    title=title
+                    or f"{channel.lower()}: {person.name or person.email or person.phone}",
+                    form=channel.lower(),
+                    message=message,
+                    site_id=site_id,
+                    custom_fields=custom_fields,
+                    activity_kind=ActivityKind.MESSAGE if channel != "CALL" else ActivityKind.CALL,
+                    activity_data={"channel": channel},
+                ),
+            )
+
+    async def close(self) -> None:
+        await self.processor.close()
+        await self.intake.close()
+
+
+def lead_from(submission: Submission, site: Site) -> NewLead:
+    body = submission.payload
+    fields = body["fields"]
+    person = person_from_fields(fields, phone_region=site.phone_region)
+    return NewLead(
+        person=person,
+        attribution=attribution_from_context(body.get("context", {})),
+        title=f"{site.name}: {person.name or person.email or person.phone}",
+        form=body.get("form"),
+        message=fields.get("message"),
+        site_id=site.id,
+        custom_fields={k: v for k, v in fields.items() if k not in KNOWN_FIELDS},
+        occurred_at=submission.created_at,
+        activity_data={"submission_id": str(submission.id), "form": body.get("form")},
+    )

@@ -97,6 +97,9 @@ class Contact(Base):
     company: Mapped[str | None] = mapped_column(String(200))
     custom_fields: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
     manager_id: Mapped[uuid.UUID | None]
+    # Where the person first came from, and where their latest submission came from.
+    first_touch: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
+    last_touch: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -249,3 +252,45 @@ class MergeProposal(Base):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AssignmentRuleKind(enum.StrEnum):
+    BY_SITE = "BY_SITE"
+    BY_SOURCE = "BY_SOURCE"
+    ROUND_ROBIN = "ROUND_ROBIN"
+
+
+class AssignmentRule(Base):
+    """Who gets a new lead. Rules are tried in position order; the first that matches wins."""
+
+    __tablename__ = "assignment_rules"
+    __table_args__ = (
+        ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], ondelete="CASCADE"),
+        workspace_fk(["site_id"], "sites", ondelete="CASCADE"),
+        workspace_fk(["member_id"], "members", ondelete="CASCADE"),
+        Index(None, "workspace_id", "position"),
+    )
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[AssignmentRuleKind] = mapped_column(
+        Enum(AssignmentRuleKind, native_enum=False, length=16)
+    )
+    site_id: Mapped[uuid.UUID | None]
+    utm_source: Mapped[str | None] = mapped_column(String(200))
+    # The member a BY_SITE or BY_SOURCE rule gives the lead to; ROUND_ROBIN has none.
+    member_id: Mapped[uuid.UUID | None]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AssignmentCursor(Base):
+    """Where round-robin stands in a workspace: advanced atomically, one row per workspace."""
+
+    __tablename__ = "assignment_cursors"
+    __table_args__ = (
+        ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], ondelete="CASCADE"),
+    )
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    counter: Mapped[int] = mapped_column(Integer, default=0)

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import Select, update
+from sqlalchemy import Select, and_, or_, update
 
-from embedcrm.crm.models import Activity, Contact, Lead, LeadStatus, Pipeline, Stage
+from embedcrm.crm.models import (
+    Activity,
+    Contact,
+    Lead,
+    LeadStatus,
+    MergeProposal,
+    MergeProposalStatus,
+    Pipeline,
+    Stage,
+    Task,
+)
 from embedcrm.repository import WorkspaceRepository
 
 
@@ -93,3 +103,23 @@ class LeadRepository(WorkspaceRepository[Lead]):
 
 class ActivityRepository(WorkspaceRepository[Activity]):
     model = Activity
+
+
+class TaskRepository(WorkspaceRepository[Task]):
+    model = Task
+
+
+class MergeProposalRepository(WorkspaceRepository[MergeProposal]):
+    model = MergeProposal
+
+    async def open_between(self, a: uuid.UUID, b: uuid.UUID) -> MergeProposal | None:
+        result = await self.session.scalars(
+            self.select().where(
+                MergeProposal.status == MergeProposalStatus.OPEN,
+                or_(
+                    and_(MergeProposal.contact_id == a, MergeProposal.other_contact_id == b),
+                    and_(MergeProposal.contact_id == b, MergeProposal.other_contact_id == a),
+                ),
+            )
+        )
+        return result.first()

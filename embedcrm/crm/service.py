@@ -5,27 +5,33 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from embedcrm.crm.assignment import choose_assignee
 from embedcrm.crm.models import (
     Activity,
     ActivityKind,
     Contact,
     Lead,
     LeadStatus,
+    MergeProposal,
     Pipeline,
     Stage,
     StageKind,
+    Task,
+    TaskKind,
 )
 from embedcrm.crm.repository import (
     ActivityRepository,
     ContactRepository,
     LeadRepository,
+    MergeProposalRepository,
     PipelineRepository,
     StageRepository,
+    TaskRepository,
 )
 from embedcrm.db import Database, utcnow
 from embedcrm.errors import ConfigurationError
@@ -33,7 +39,7 @@ from embedcrm.events import Event
 from embedcrm.repository import Page
 from embedcrm.webhooks.outbox import OutboxRepository
 from embedcrm.workspaces.models import Member
-from embedcrm.workspaces.repository import MemberRepository
+from embedcrm.workspaces.repository import MemberRepository, WorkspaceDirectory
 
 # (name, win probability in percent, kind): the pipeline every new workspace starts with.
 DEFAULT_STAGES = (
@@ -110,6 +116,7 @@ class CreatedLead:
     lead: Lead
     contact: Contact
     contact_created: bool
+    task: Task
 
 
 def contact_payload(contact: Contact) -> dict[str, Any]:
@@ -145,23 +152,37 @@ def lead_payload(lead: Lead, stage: Stage) -> dict[str, Any]:
 
 
 async def find_or_create_contact(
-    session: AsyncSession, workspace_id: uuid.UUID, person: Person, *, now: datetime
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    person: Person,
+    *,
+    now: datetime,
+    touch: Mapping[str, Any] | None = None,
 ) -> tuple[Contact, bool]:
-    """The contact with the same e-mail, else the same phone, within this workspace only."""
+    """The contact with the same e-mail, else the same phone, within this workspace only.
+
+    When the e-mail points at one contact and the phone at another, nothing is merged
+    silently: the e-mail's contact is used and a merge proposal is recorded for a person to
+    decide.
+    """
     contacts = ContactRepository(session, workspace_id)
-    contact = None
-    if person.email_normalized:
-        contact = await contacts.by_email(person.email_normalized)
-    if contact is None and person.phone_e164:
-        contact = await contacts.by_phone(person.phone_e164)
+    by_email = await contacts.by_email(person.email_normalized) if person.email_normalized else None
+    by_phone = await contacts.by_phone(person.phone_e164) if person.phone_e164 else None
+    contact = by_email or by_phone
+    if by_email is not None and by_phone is not None and by_email.id != by_phone.id:
+        await propose_merge(session, workspace_id, by_email, by_phone, now=now)
     if contact is not None:
         # Fill what the contact lacks; never overwrite what someone may have corrected.
         contact.name = contact.name or person.name
         contact.company = contact.company or person.company
         if not contact.email_normalized and person.email_normalized:
             contact.email, contact.email_normalized = person.email, person.email_normalized
-        if not contact.phone_e164 and person.phone_e164:
+        if not contact.phone_e164 and person.phone_e164 and by_phone is None:
             contact.phone, contact.phone_e164 = person.phone, person.phone_e164
+        if touch:
+            contact.last_touch = dict(touch)
+            contact.first_touch = contact.first_touch or dict(touch)
+        contact.updated_at = now
         return contact, False
     contact = contacts.add(
         Contact(
@@ -171,6 +192,8 @@ async def find_or_create_contact(
             phone=person.phone,
             phone_e164=person.phone_e164,
             company=person.company,
+            first_touch=dict(touch or {}),
+            last_touch=dict(touch or {}),
             created_at=now,
             updated_at=now,
         )
@@ -179,23 +202,66 @@ async def find_or_create_contact(
     return contact, True
 
 
+async def propose_merge(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    contact: Contact,
+    other: Contact,
+    *,
+    now: datetime,
+) -> None:
+    proposals = MergeProposalRepository(session, workspace_id)
+    if await proposals.open_between(contact.id, other.id) is None:
+        proposals.add(
+            MergeProposal(
+                contact_id=contact.id,
+                other_contact_id=other.id,
+                reason="The e-mail matches one contact and the phone another.",
+                created_at=now,
+            )
+        )
+
+
+def touch_of(attribution: Attribution) -> dict[str, Any]:
+    """The attribution as kept on a contact: only what is known."""
+    touch = {
+        "utm_source": attribution.utm_source,
+        "utm_medium": attribution.utm_medium,
+        "utm_campaign": attribution.utm_campaign,
+        "utm_term": attribution.utm_term,
+        "utm_content": attribution.utm_content,
+        "referrer": attribution.referrer,
+        "landing_page": attribution.landing_page,
+        "click_ids": dict(attribution.click_ids) or None,
+    }
+    return {k: v for k, v in touch.items() if v}
+
+
 async def create_lead(session: AsyncSession, workspace_id: uuid.UUID, new: NewLead) -> CreatedLead:
-    """Contact, lead on the first stage, timeline entry and events, in the caller's transaction."""
+    """Contact, lead on the first stage, assignee, first-response task, timeline entry and
+    events, all in the caller's transaction."""
     now = new.occurred_at or utcnow()
+    workspace = await WorkspaceDirectory(session).get(workspace_id)
     pipeline = await PipelineRepository(session, workspace_id).default()
     stage = await StageRepository(session, workspace_id).first_of(pipeline.id) if pipeline else None
-    if pipeline is None or stage is None:
+    if workspace is None or pipeline is None or stage is None:
         raise ConfigurationError("The workspace has no default pipeline.")
-    contact, contact_created = await find_or_create_contact(
-        session, workspace_id, new.person, now=now
-    )
     attribution = new.attribution
+    contact, contact_created = await find_or_create_contact(
+        session, workspace_id, new.person, now=now, touch=touch_of(attribution)
+    )
+    assignee_id = await choose_assignee(
+        session, workspace_id, site_id=new.site_id, utm_source=attribution.utm_source
+    )
+    if assignee_id is not None and contact.manager_id is None:
+        contact.manager_id = assignee_id
     lead = LeadRepository(session, workspace_id).add(
         Lead(
             site_id=new.site_id,
             contact_id=contact.id,
             pipeline_id=pipeline.id,
             stage_id=stage.id,
+            assignee_id=assignee_id,
             title=new.title[:300],
             status=LeadStatus.OPEN,
             form=new.form,
@@ -210,7 +276,7 @@ async def create_lead(session: AsyncSession, workspace_id: uuid.UUID, new: NewLe
             landing_page=attribution.landing_page,
             click_ids=dict(attribution.click_ids),
             first_touch=dict(attribution.first_touch),
-            event_sequence=0,
+            event_sequence=1,
             created_at=now,
             updated_at=now,
         )
@@ -226,6 +292,18 @@ async def create_lead(session: AsyncSession, workspace_id: uuid.UUID, new: NewLe
             created_at=now,
         )
     )
+    task = TaskRepository(session, workspace_id).add(
+        Task(
+            kind=TaskKind.FIRST_RESPONSE,
+            title=f"Ответить: {lead.title}"[:300],
+            lead_id=lead.id,
+            contact_id=contact.id,
+            assignee_id=assignee_id,
+            due_at=now + timedelta(minutes=workspace.first_response_minutes),
+            created_at=now,
+        )
+    )
+    await session.flush()
     outbox = OutboxRepository(session, workspace_id)
     common = {
         "workspace_id": str(workspace_id),
@@ -239,7 +317,6 @@ async def create_lead(session: AsyncSession, workspace_id: uuid.UUID, new: NewLe
                 data={**common, "contact": contact_payload(contact)},
             )
         )
-    lead.event_sequence = 1
     outbox.record(
         Event(
             type="lead.created",
@@ -254,7 +331,23 @@ async def create_lead(session: AsyncSession, workspace_id: uuid.UUID, new: NewLe
         lead_id=lead.id,
         sequence=1,
     )
-    return CreatedLead(lead=lead, contact=contact, contact_created=contact_created)
+    outbox.record(
+        Event(type="task.created", occurred_at=now, data={**common, "task": task_payload(task)})
+    )
+    return CreatedLead(lead=lead, contact=contact, contact_created=contact_created, task=task)
+
+
+def task_payload(task: Task) -> dict[str, Any]:
+    return {
+        "id": str(task.id),
+        "title": task.title,
+        "kind": task.kind.value,
+        "due_at": task.due_at,
+        "done": task.done_at is not None,
+        "lead_id": str(task.lead_id) if task.lead_id else None,
+        "contact_id": str(task.contact_id) if task.contact_id else None,
+        "assignee_id": str(task.assignee_id) if task.assignee_id else None,
+    }
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,81 @@
+"""Keeping bots out without teaching them: form tokens, a honeypot, and the time a form took."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from embedcrm.errors import Forbidden
+
+FORM_TOKEN_SALT = "embedcrm.form-token.v1"  # noqa: S105 (a salt, not a secret)
+
+
+class FormTokenRefused(Forbidden):
+    code = "form_token_refused"
+
+
+@dataclass(frozen=True)
+class FormToken:
+    site_id: uuid.UUID
+    origin: str | None
+    issued_at: float
+
+
+class FormTokens:
+    """Tokens the config route hands to the widget: bound to one site (and origin), expiring."""
+
+    def __init__(
+        self,
+        secret_keys: Sequence[str],
+        *,
+        max_age_seconds: int,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._serializer = URLSafeTimedSerializer(list(secret_keys), salt=FORM_TOKEN_SALT)
+        self.max_age_seconds = max_age_seconds
+        self._clock = clock
+
+    def issue(self, site_id: uuid.UUID, origin: str | None) -> str:
+        return self._serializer.dumps({"s": site_id.hex, "o": origin, "t": round(self._clock(), 3)})
+
+    def read(self, token: str, *, site_id: uuid.UUID, origin: str | None) -> FormToken:
+        try:
+            payload: Any = self._serializer.loads(token, max_age=self.max_age_seconds)
+            issued = FormToken(
+                site_id=uuid.UUID(hex=payload["s"]),
+                origin=payload["o"],
+                issued_at=float(payload["t"]),
+            )
+        except SignatureExpired as exc:
+            raise FormTokenRefused("The form has expired; reload the page.") from exc
+        except (BadSignature, KeyError, TypeError, ValueError) as exc:
+            raise FormTokenRefused("The form token is not valid.") from exc
+        if self._clock() - issued.issued_at > self.max_age_seconds:
+            raise FormTokenRefused("The form has expired; reload the page.")
+        if issued.site_id != site_id:
+            raise FormTokenRefused("The form token belongs to another site.")
+        if issued.origin is not None and issued.origin != origin:
+            raise FormTokenRefused("The form token belongs to another origin.")
+        return issued
+
+    def now(self) -> float:
+        return self._clock()
+
+
+def quarantine_reason(
+    body: dict[str, Any], token: FormToken | None, *, now: float, min_fill_seconds: float
+) -> str | None:
+    """Why a submission looks like a bot's, or None. Bots are told "accepted" all the same."""
+    if body.get("honeypot"):
+        return "honeypot"
+    if token is not None and now - token.issued_at < min_fill_seconds:
+        return "too_fast"
+    filled_ms = body.get("filled_ms")
+    if isinstance(filled_ms, int) and filled_ms < min_fill_seconds * 1000:
+        return "too_fast"
+    return None

@@ -1,0 +1,139 @@
+"""Who works a new lead: per-workspace rules, then a first-response task with a due time."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from embedcrm.crm.models import AssignmentCursor, AssignmentRule, AssignmentRuleKind
+from embedcrm.db import Database
+from embedcrm.errors import ValidationFailed
+from embedcrm.repository import WorkspaceRepository
+from embedcrm.workspaces.models import Member, Role
+from embedcrm.workspaces.repository import MemberRepository, SiteRepository
+
+
+class AssignmentRuleRepository(WorkspaceRepository[AssignmentRule]):
+    model = AssignmentRule
+
+    async def ordered(self) -> list[AssignmentRule]:
+        return list(await self.session.scalars(self.select().order_by(AssignmentRule.position)))
+
+    async def replace_all(self, rules: Sequence[AssignmentRule]) -> None:
+        for existing in await self.ordered():
+            await self.session.delete(existing)
+        await self.session.flush()
+        for rule in rules:
+            self.add(rule)
+
+    async def next_round_robin_turn(self) -> int:
+        """Advance the workspace's cursor atomically; concurrent leads get different turns."""
+        result = await self.session.execute(
+            update(AssignmentCursor)
+            .where(AssignmentCursor.workspace_id == self.workspace_id)
+            .values(counter=AssignmentCursor.counter + 1)
+            .returning(AssignmentCursor.counter)
+        )
+        turn = result.scalar_one_or_none()
+        if turn is None:
+            self.session.add(AssignmentCursor(workspace_id=self.workspace_id, counter=1))
+            await self.session.flush()
+            turn = 1
+        return int(turn)
+
+    async def active_managers(self) -> list[Member]:
+        members = MemberRepository(self.session, self.workspace_id)
+        rows = await self.session.scalars(
+            members.select()
+            .where(Member.role == Role.MANAGER, Member.active.is_(True))
+            .order_by(Member.created_at, Member.id)
+        )
+        return list(rows)
+
+
+async def choose_assignee(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    *,
+    site_id: uuid.UUID | None,
+    utm_source: str | None,
+) -> uuid.UUID | None:
+    """The member the first matching rule names; None when no rule matches."""
+    rules = AssignmentRuleRepository(session, workspace_id)
+    for rule in await rules.ordered():
+        if rule.kind is AssignmentRuleKind.BY_SITE and rule.site_id == site_id:
+            return rule.member_id
+        if (
+            rule.kind is AssignmentRuleKind.BY_SOURCE
+            and utm_source is not None
+            and (rule.utm_source or "").lower() == utm_source.lower()
+        ):
+            return rule.member_id
+        if rule.kind is AssignmentRuleKind.ROUND_ROBIN:
+            managers = await rules.active_managers()
+            if managers:
+                turn = await rules.next_round_robin_turn()
+                return managers[(turn - 1) % len(managers)].id
+    return None
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    kind: AssignmentRuleKind
+    site_id: uuid.UUID | None = None
+    utm_source: str | None = None
+    member_id: uuid.UUID | None = None
+
+
+class AssignmentService:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def rules(self, workspace_id: uuid.UUID) -> list[AssignmentRule]:
+        async with self.db.transaction() as session:
+            return await AssignmentRuleRepository(session, workspace_id).ordered()
+
+    async def set_rules(
+        self, workspace_id: uuid.UUID, specs: Sequence[RuleSpec]
+    ) -> list[AssignmentRule]:
+        """Replace the workspace's rules with ``specs``, in that order."""
+        for index, spec in enumerate(specs):
+            field = f"rules.{index}"
+            if spec.kind is AssignmentRuleKind.BY_SITE and (not spec.site_id or not spec.member_id):
+                raise ValidationFailed("A BY_SITE rule names a site and a member.", field=field)
+            if spec.kind is AssignmentRuleKind.BY_SOURCE and (
+                not spec.utm_source or not spec.member_id
+            ):
+                raise ValidationFailed("A BY_SOURCE rule names a source and a member.", field=field)
+        async with self.db.transaction() as session:
+            members = MemberRepository(session, workspace_id)
+            wanted = {s.member_id for s in specs if s.member_id}
+            known = await members.get_many(wanted)
+            if set(known) != wanted:
+                raise ValidationFailed("No such member in this workspace.", field="rules")
+            sites = {s.site_id for s in specs if s.site_id}
+            if len(await SiteRepository(session, workspace_id).get_many(sites)) != len(sites):
+                raise ValidationFailed("No such site in this workspace.", field="rules")
+            rules = AssignmentRuleRepository(session, workspace_id)
+            await rules.replace_all(
+                [
+                    AssignmentRule(
+                        position=position,
+                        kind=spec.kind,
+                        site_id=spec.site_id if spec.kind is AssignmentRuleKind.BY_SITE else None,
+                        utm_source=spec.utm_source
+                        if spec.kind is AssignmentRuleKind.BY_SOURCE
+                        else None,
+                        member_id=None
+                        if spec.kind is AssignmentRuleKind.ROUND_ROBIN
+                        else spec.member_id,
+                    )
+                    for position, spec in enumerate(specs)
+                ]
+            )
+            await session.flush()
+            return await rules.ordered()
