@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from embedcrm.errors import Unauthenticated
+from embedcrm.errors import Forbidden, NotFound, Unauthenticated
 from embedcrm.workspaces.models import Role
 
 PLATFORM_KEY_PREFIX = "ecp_"
@@ -102,3 +102,16 @@ class PanelTokens:
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise Unauthenticated("The token is not valid.") from exc
+
+
+def require_role(principal: Principal, workspace_id: uuid.UUID, *roles: Role) -> None:
+    """The platform may do anything; a panel user only in its workspace and with a listed role.
+
+    A foreign workspace answers like a missing one, so ids leak nothing.
+    """
+    if isinstance(principal, Platform):
+        return
+    if principal.workspace_id != workspace_id:
+        raise NotFound("No such workspace.", field="workspaceId")
+    if principal.role not in roles:
+        raise Forbidden(f"The {principal.role.value} role cannot do this.")

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
@@ -28,15 +28,21 @@ from embedcrm.crm.service import LeadFilter as LeadFilterQuery
 from embedcrm.errors import EmbedCRMError, NotFound
 from embedcrm.graphql.context import Info
 from embedcrm.graphql.ids import GlobalId, parse_global_id
+from embedcrm.graphql.support import (
+    DEFAULT_PAGE_SIZE,
+    as_payload,
+    connection,
+    optional_id,
+    site_type,
+    workspace_arg,
+)
 from embedcrm.graphql.types import (
     Connection,
     Contact,
-    Edge,
     Lead,
     LeadStatus,
     Member,
     Node,
-    PageInfo,
     Pipeline,
     Role,
     Site,
@@ -44,40 +50,6 @@ from embedcrm.graphql.types import (
     UserError,
     Workspace,
 )
-from embedcrm.repository import Page, encode_cursor
-
-T = TypeVar("T")
-R = TypeVar("R")
-
-DEFAULT_PAGE_SIZE = 50
-
-
-def user_errors(exc: EmbedCRMError) -> list[UserError]:
-    if exc.fields:
-        return [UserError(field=f, message=m, code=exc.code) for f, m in exc.fields.items()]
-    return [UserError(field=None, message=exc.message, code=exc.code)]
-
-
-def optional_id(value: strawberry.ID | None, expected: str, field: str) -> GlobalId | None:
-    return None if value is None else parse_global_id(value, expected=expected, field=field)
-
-
-def connection(
-    page: Page[Any], convert: Callable[[Any], T], count: Callable[[], Awaitable[int]]
-) -> Connection[T]:
-    return Connection(
-        edges=[Edge(cursor=encode_cursor(row), node=convert(row)) for row in page.rows],
-        page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor),
-        _count=count,
-    )
-
-
-def site_type(info: Info, row: Any) -> Site:
-    return Site.of(
-        row,
-        public_url=info.context.settings.public_url,
-        widget_integrity=info.context.services.widget_integrity,
-    )
 
 
 @strawberry.input
@@ -121,13 +93,13 @@ class CoreQuery:
     async def pipelines(
         self, info: Info, workspace_id: strawberry.ID | None = None
     ) -> list[Pipeline]:
-        workspace = info.context.workspace_for(_workspace_arg(workspace_id))
+        workspace = info.context.workspace_for(workspace_arg(workspace_id))
         rows = await info.context.services.crm.pipelines(workspace)
         return [_pipeline(p, stages) for p, stages in rows]
 
     @strawberry.field
     async def sites(self, info: Info, workspace_id: strawberry.ID | None = None) -> list[Site]:
-        workspace = info.context.workspace_for(_workspace_arg(workspace_id))
+        workspace = info.context.workspace_for(workspace_arg(workspace_id))
         rows = await info.context.services.workspaces.list_sites(workspace)
         return [site_type(info, row) for row in rows]
 
@@ -140,7 +112,7 @@ class CoreQuery:
         filter: LeadFilter | None = None,
         workspace_id: strawberry.ID | None = None,
     ) -> Connection[Lead]:
-        workspace = info.context.workspace_for(_workspace_arg(workspace_id))
+        workspace = info.context.workspace_for(workspace_arg(workspace_id))
         query = _lead_filter(filter, workspace)
         crm = info.context.services.crm
         page = await crm.leads_page(workspace, query, first=first, after=after)
@@ -154,15 +126,10 @@ class CoreQuery:
         after: str | None = None,
         workspace_id: strawberry.ID | None = None,
     ) -> Connection[Contact]:
-        workspace = info.context.workspace_for(_workspace_arg(workspace_id))
+        workspace = info.context.workspace_for(workspace_arg(workspace_id))
         crm = info.context.services.crm
         page = await crm.contacts_page(workspace, first=first, after=after)
         return connection(page, Contact.of, lambda: crm.count_contacts(workspace))
-
-
-def _workspace_arg(value: strawberry.ID | None) -> uuid.UUID | None:
-    parsed = optional_id(value, "Workspace", "workspaceId")
-    return parsed.row_id if parsed else None
 
 
 def _lead_filter(value: LeadFilter | None, workspace_id: uuid.UUID) -> LeadFilterQuery:
@@ -280,17 +247,6 @@ class IssuePanelTokenPayload:
     expires_at: datetime | None = None
     member: Member | None = None
     user_errors: list[UserError] = strawberry.field(default_factory=list)
-
-
-async def as_payload(
-    call: Callable[[], Awaitable[R]], build: Callable[[R], T], empty: Callable[[list[UserError]], T]
-) -> T:
-    """Run one service call; an expected error becomes ``userErrors`` instead of an exception."""
-    try:
-        result = await call()
-    except EmbedCRMError as exc:
-        return empty(user_errors(exc))
-    return build(result)
 
 
 @strawberry.type
