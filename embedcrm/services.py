@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from embedcrm.auth import PanelTokens
 from embedcrm.capture.service import CaptureService
 from embedcrm.config import Settings
+from embedcrm.crm.assignment import AssignmentService
 from embedcrm.crm.service import CrmQueries
 from embedcrm.db import Database
 from embedcrm.static import StaticAsset, load_asset
@@ -21,6 +22,7 @@ class Services:
     workspaces: WorkspaceService
     capture: CaptureService
     crm: CrmQueries
+    assignment: AssignmentService
     widget: StaticAsset
     widget_css: StaticAsset
 
@@ -41,6 +43,7 @@ class Services:
             workspaces=WorkspaceService(db, panel_tokens),
             capture=CaptureService(db, settings),
             crm=CrmQueries(db),
+            assignment=AssignmentService(db),
             widget=load_asset("widget.js", "text/javascript; charset=utf-8"),
             widget_css=load_asset("widget.css", "text/css; charset=utf-8"),
         )

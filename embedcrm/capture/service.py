@@ -277,6 +277,16 @@ class CaptureService:
                 stmt = stmt.where(Submission.status == status)
             return await submissions.newest_first(stmt, first=first, after=after)
 
+    async def count_submissions(
+        self, workspace_id: uuid.UUID, status: SubmissionStatus | None
+    ) -> int:
+        async with self.db.transaction() as session:
+            submissions = SubmissionRepository(session, workspace_id)
+            stmt = submissions.select()
+            if status is not None:
+                stmt = stmt.where(Submission.status == status)
+            return await submissions.count(stmt)
+
     async def release(self, workspace_id: uuid.UUID, submission_id: uuid.UUID) -> Submission:
         """Take a submission out of quarantine and make its lead."""
         async with self.db.transaction() as session:

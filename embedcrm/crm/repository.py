@@ -74,6 +74,8 @@ class LeadRepository(WorkspaceRepository[Lead]):
         assignee_id: uuid.UUID | None = None,
         contact_id: uuid.UUID | None = None,
         utm_source: str | None = None,
+        utm_medium: str | None = None,
+        utm_campaign: str | None = None,
     ) -> Select[Lead]:
         stmt = self.select()
         if site_id is not None:
@@ -88,6 +90,10 @@ class LeadRepository(WorkspaceRepository[Lead]):
             stmt = stmt.where(Lead.contact_id == contact_id)
         if utm_source is not None:
             stmt = stmt.where(Lead.utm_source == utm_source)
+        if utm_medium is not None:
+            stmt = stmt.where(Lead.utm_medium == utm_medium)
+        if utm_campaign is not None:
+            stmt = stmt.where(Lead.utm_campaign == utm_campaign)
         return stmt
 
     async def next_event_sequence(self, lead_id: uuid.UUID) -> int:

@@ -358,6 +358,8 @@ class LeadFilter:
     assignee_id: uuid.UUID | None = None
     contact_id: uuid.UUID | None = None
     utm_source: str | None = None
+    utm_medium: str | None = None
+    utm_campaign: str | None = None
 
 
 class CrmQueries:

@@ -26,6 +26,7 @@ from strawberry.tools import merge_types
 from embedcrm.config import Settings
 from embedcrm.crm.service import LeadFilter as LeadFilterQuery
 from embedcrm.errors import EmbedCRMError, NotFound
+from embedcrm.graphql.capture import CaptureMutation, CaptureQuery, Submission
 from embedcrm.graphql.context import Info
 from embedcrm.graphql.ids import GlobalId, parse_global_id
 from embedcrm.graphql.support import (
@@ -59,6 +60,8 @@ class LeadFilter:
     stage_id: strawberry.ID | None = None
     assignee_id: strawberry.ID | None = None
     utm_source: str | None = None
+    utm_medium: str | None = None
+    utm_campaign: str | None = None
 
 
 @strawberry.type
@@ -149,6 +152,8 @@ def _lead_filter(value: LeadFilter | None, workspace_id: uuid.UUID) -> LeadFilte
         stage_id=row_id(value.stage_id, "Stage", "filter.stageId"),
         assignee_id=row_id(value.assignee_id, "Member", "filter.assigneeId"),
         utm_source=value.utm_source,
+        utm_medium=value.utm_medium,
+        utm_campaign=value.utm_campaign,
     )
 
 
@@ -323,9 +328,9 @@ def _should_mask(error: GraphQLError) -> bool:
 
 
 # Each area of the API contributes its own query and mutation fields, merged here.
-QUERY_PARTS: tuple[type, ...] = (CoreQuery,)
-MUTATION_PARTS: tuple[type, ...] = (CoreMutation,)
-TYPES = [Workspace, Site, Member, Stage, Pipeline, Contact, Lead]
+QUERY_PARTS: tuple[type, ...] = (CoreQuery, CaptureQuery)
+MUTATION_PARTS: tuple[type, ...] = (CoreMutation, CaptureMutation)
+TYPES = [Workspace, Site, Member, Stage, Pipeline, Contact, Lead, Submission]
 Query = merge_types("Query", QUERY_PARTS)
 Mutation = merge_types("Mutation", MUTATION_PARTS)
 

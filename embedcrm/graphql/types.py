@@ -159,6 +159,8 @@ class Contact(Node):
     phone: str | None
     company: str | None
     custom_fields: JSON
+    first_touch: JSON = strawberry.field(description="Where the person first came from.")
+    last_touch: JSON = strawberry.field(description="Where their latest lead came from.")
     created_at: datetime
 
     @classmethod
@@ -170,6 +172,8 @@ class Contact(Node):
             phone=row.phone_e164 or row.phone,
             company=row.company,
             custom_fields=cast(JSON, row.custom_fields),
+            first_touch=cast(JSON, row.first_touch),
+            last_touch=cast(JSON, row.last_touch),
             created_at=row.created_at,
         )
 
