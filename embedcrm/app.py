@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -104,8 +105,14 @@ class ASGIEndpoint:
         await self.handler(scope, receive, send)
 
 
-def create_app(settings: Settings, *, services: Services | None = None) -> Starlette:
-    """The embedcrm HTTP application. Nothing global: everything hangs off ``settings``."""
+def create_app(
+    settings: Settings, *, services: Services | None = None, run_background: bool = False
+) -> Starlette:
+    """The embedcrm HTTP application. Nothing global: everything hangs off ``settings``.
+
+    ``run_background`` runs the webhook dispatcher inside this process (what `embedcrm serve`
+    does unless told not to); off by default so that an app under test stays deterministic.
+    """
     services = services or Services.create(settings)
     graphql_view = EmbedGraphQL(services)
 
@@ -233,9 +240,15 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Starl
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        dispatcher = services.dispatcher() if run_background else None
+        task = asyncio.create_task(dispatcher.run()) if dispatcher else None
         try:
             yield
         finally:
+            if dispatcher and task:
+                dispatcher.request_stop()
+                await task
+            await services.webhook_client.aclose()
             await services.capture.close()
             await services.db.dispose()
 

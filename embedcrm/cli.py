@@ -46,7 +46,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         _ensure_schema(settings)
         if args.command == "serve":
-            return _serve(settings, host=args.host, port=args.port)
+            return _serve(
+                settings, host=args.host, port=args.port, dispatcher=not args.no_dispatcher
+            )
         if args.command == "worker":
             from embedcrm.worker import run_worker
 
@@ -84,10 +86,16 @@ async def _create_platform_key(settings: Settings, name: str) -> str:
         await services.db.dispose()
 
 
-def _serve(settings: Settings, *, host: str, port: int) -> int:
+def _serve(settings: Settings, *, host: str, port: int, dispatcher: bool = True) -> int:
     import uvicorn
 
     from embedcrm.app import create_app
 
-    uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=False, log_level="info")
+    uvicorn.run(
+        create_app(settings, run_background=dispatcher),
+        host=host,
+        port=port,
+        proxy_headers=False,
+        log_level="info",
+    )
     return 0

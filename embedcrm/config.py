@@ -38,6 +38,14 @@ class Settings:
     graphql_max_aliases: int = 15
     db_pool_size: int = 10
     db_pool_timeout_seconds: float = 5.0
+    # Webhook delivery: how long a receiver has to answer, how long a claimed delivery stays
+    # leased to its worker (longer than the timeout, so a live worker never loses it), how many
+    # requests one dispatcher keeps in flight, and how many of them may go to one endpoint.
+    webhook_timeout_seconds: float = 15.0
+    webhook_lease_seconds: float = 60.0
+    webhook_concurrency: int = 8
+    webhook_endpoint_concurrency: int = 4
+    webhook_poll_seconds: float = 0.05
     # Public form route: limits in the `limits` notation, ";" between several.
     rate_limit_per_visitor: str = "10/minute;2/second"
     rate_limit_per_site: str = "600/minute"

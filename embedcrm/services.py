@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
+
+import httpx
 
 from embedcrm.auth import PanelTokens
 from embedcrm.capture.service import CaptureService
@@ -11,6 +14,9 @@ from embedcrm.crm.assignment import AssignmentService
 from embedcrm.crm.service import CrmQueries
 from embedcrm.db import Database
 from embedcrm.static import StaticAsset, load_asset
+from embedcrm.webhooks.dispatcher import Dispatcher, DispatcherConfig
+from embedcrm.webhooks.service import WebhookService
+from embedcrm.webhooks.ssrf import create_webhook_client, parse_allowed_networks
 from embedcrm.workspaces.service import WorkspaceService
 
 
@@ -25,6 +31,9 @@ class Services:
     assignment: AssignmentService
     widget: StaticAsset
     widget_css: StaticAsset
+    webhooks: WebhookService
+    # The one HTTP client for webhook deliveries, behind the SSRF guard; tests may inject theirs.
+    webhook_client: httpx.AsyncClient
 
     @property
     def widget_integrity(self) -> str:
@@ -46,4 +55,23 @@ class Services:
             assignment=AssignmentService(db),
             widget=load_asset("widget.js", "text/javascript; charset=utf-8"),
             widget_css=load_asset("widget.css", "text/css; charset=utf-8"),
+            webhooks=WebhookService(db, settings),
+            webhook_client=create_webhook_client(
+                parse_allowed_networks(settings.webhook_allowed_networks),
+                timeout=settings.webhook_timeout_seconds,
+            ),
+        )
+
+    def dispatcher(self) -> Dispatcher:
+        """A webhook dispatcher configured from the settings, sharing this process's client."""
+        settings = self.settings
+        return Dispatcher(
+            self.db,
+            self.webhook_client,
+            config=DispatcherConfig(
+                concurrency=settings.webhook_concurrency,
+                endpoint_concurrency=settings.webhook_endpoint_concurrency,
+                lease=timedelta(seconds=settings.webhook_lease_seconds),
+                poll_interval=settings.webhook_poll_seconds,
+            ),
         )

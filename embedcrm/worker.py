@@ -1,9 +1,11 @@
-"""Background jobs: finishing submissions whose processing failed (and, next, webhooks)."""
+"""Background jobs: the webhook dispatcher, and finishing submissions whose processing failed."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import signal
 
 from embedcrm.config import Settings
 from embedcrm.errors import ServiceUnavailable
@@ -17,6 +19,7 @@ async def run_background_jobs(services: Services, *, interval: float = 5.0) -> N
     while True:
         try:
             await services.capture.retry_unprocessed()
+            await services.work.tasks.emit_overdue()
         except ServiceUnavailable:
             log.warning("database unavailable; background jobs wait")
         except Exception:
@@ -25,8 +28,23 @@ async def run_background_jobs(services: Services, *, interval: float = 5.0) -> N
 
 
 async def run_worker(settings: Settings) -> None:
+    """Dispatch webhooks and run the jobs until SIGTERM or SIGINT.
+
+    On a signal the dispatcher stops claiming and finishes or hands back its leases within its
+    grace period, so a rolling deploy leaves nothing in flight.
+    """
     services = Services.create(settings)
+    dispatcher = services.dispatcher()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(signum, dispatcher.request_stop)
+    jobs = asyncio.create_task(run_background_jobs(services))
     try:
-        await run_background_jobs(services)
+        await dispatcher.run()
     finally:
+        jobs.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await jobs
+        await services.webhook_client.aclose()
         await services.db.dispose()

@@ -30,7 +30,15 @@ def test_every_shipped_operation_is_valid(operation: Path) -> None:
 
 
 # Tables above the tenant boundary, and the one routing key anonymous visitors look up by.
-NOT_WORKSPACE_OWNED = {"workspaces", "platform_keys", "alembic_version"}
+# platform_webhook_endpoints: the host's platform-wide endpoints receive every workspace's events
+# and belong to none, so they sit beside platform_keys; deliveries to them stay workspace-owned
+# and point up to them directly, the way every table points up to workspaces.
+NOT_WORKSPACE_OWNED = {
+    "workspaces",
+    "platform_keys",
+    "alembic_version",
+    "platform_webhook_endpoints",
+}
 GLOBAL_UNIQUE_ALLOWED = {("sites", ("public_key",))}
 
 
@@ -43,7 +51,7 @@ def test_the_workspace_is_part_of_every_key() -> None:
         assert "workspace_id" in table.c, table.name
         assert "workspace_id" in table.primary_key.columns, f"{table.name}: primary key"
         for fk in table.foreign_key_constraints:
-            if fk.referred_table.name == "workspaces":
+            if fk.referred_table.name in NOT_WORKSPACE_OWNED:
                 continue
             columns = [c.name for c in fk.columns]
             assert columns[0] == "workspace_id", f"{table.name}: {columns} -> {fk.referred_table}"

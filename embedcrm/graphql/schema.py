@@ -51,6 +51,8 @@ from embedcrm.graphql.types import (
     UserError,
     Workspace,
 )
+from embedcrm.graphql.webhooks import TYPES as WEBHOOK_TYPES
+from embedcrm.graphql.webhooks import WebhookMutation, WebhookQuery
 
 
 @strawberry.input
@@ -328,9 +330,9 @@ def _should_mask(error: GraphQLError) -> bool:
 
 
 # Each area of the API contributes its own query and mutation fields, merged here.
-QUERY_PARTS: tuple[type, ...] = (CoreQuery, CaptureQuery)
-MUTATION_PARTS: tuple[type, ...] = (CoreMutation, CaptureMutation)
-TYPES = [Workspace, Site, Member, Stage, Pipeline, Contact, Lead, Submission]
+QUERY_PARTS: tuple[type, ...] = (CoreQuery, CaptureQuery, WebhookQuery)
+MUTATION_PARTS: tuple[type, ...] = (CoreMutation, CaptureMutation, WebhookMutation)
+TYPES = [Workspace, Site, Member, Stage, Pipeline, Contact, Lead, Submission, *WEBHOOK_TYPES]
 Query = merge_types("Query", QUERY_PARTS)
 Mutation = merge_types("Mutation", MUTATION_PARTS)
 

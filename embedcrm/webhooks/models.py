@@ -1,15 +1,39 @@
-"""The transactional outbox: events written in the same transaction as the change behind them."""
+"""Webhook tables: the transactional outbox, endpoints, deliveries and their attempts.
+
+The outbox row is written in the same transaction as the change behind it; deliveries (one per
+event and endpoint) and attempts (one per HTTP request) are the dispatcher's durable state.
+"""
 
 from __future__ import annotations
 
+import enum
 import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKeyConstraint, Index, Integer, String
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Enum,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from embedcrm.db import Base, JSONDocument, UTCDateTime, new_id, utcnow
+
+# Events that concern no workspace (a test or a disabled notice of a platform-wide endpoint) are
+# kept under this reserved workspace, created by migration 0003, so that the outbox, deliveries
+# and attempts keep one shape and rule 2 of ARCHITECTURE.md holds for all of them. Payloads
+# show it as `"workspace_id": null`.
+PLATFORM_WORKSPACE_ID = uuid.UUID(int=0)
 
 
 class OutboxEvent(Base):
@@ -18,6 +42,15 @@ class OutboxEvent(Base):
         ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], ondelete="CASCADE"),
         Index(None, "workspace_id", "created_at", "id"),
         Index(None, "workspace_id", "lead_id", "sequence"),
+        Index(None, "position"),
+        Index(None, "workspace_id", "position"),
+        # The fan-out looks for events without a position; they are few at any time.
+        Index(
+            "ix_outbox_events_unpositioned",
+            "created_at",
+            postgresql_where=text("position IS NULL"),
+            sqlite_where=text("position IS NULL"),
+        ),
     )
 
     workspace_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
@@ -27,8 +60,185 @@ class OutboxEvent(Base):
     sequence: Mapped[int | None] = mapped_column(Integer)
     payload: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Commit-safe feed order, given by the fan-out after commit, one fan-out at a time: an
+    # event committed later always gets a larger position, so an `events(after:)` cursor
+    # never skips one (created_at cannot promise that under concurrent writers).
+    position: Mapped[int | None] = mapped_column(BigInteger)
 
     @property
     def message_id(self) -> str:
         """The `webhook-id` of every delivery of this event, the same on each retry."""
         return f"msg_{self.id.hex}"
+
+
+class EndpointColumns:
+    """What a workspace endpoint and a platform-wide endpoint have in common."""
+
+    url: Mapped[str] = mapped_column(String(2048))
+    secret: Mapped[str] = mapped_column(String(128))
+    # The secret before the last rotation, still signed with until it expires.
+    previous_secret: Mapped[str | None] = mapped_column(String(128))
+    previous_secret_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Event types this endpoint receives; empty means every type.
+    event_types: Mapped[list[str]] = mapped_column(JSONDocument, default=list)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    disabled_reason: Mapped[str | None] = mapped_column(String(300))
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Start of the current run of failed attempts; None after a success.
+    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def secrets_at(self, moment: datetime) -> list[str]:
+        """The secrets to sign with at ``moment``: two during a rotation overlap."""
+        if (
+            self.previous_secret
+            and self.previous_secret_expires_at is not None
+            and moment < self.previous_secret_expires_at
+        ):
+            return [self.previous_secret, self.secret]
+        return [self.secret]
+
+    def wants(self, event_type: str) -> bool:
+        return not self.event_types or event_type in self.event_types
+
+
+class WebhookEndpoint(EndpointColumns, Base):
+    """An endpoint of one workspace: it receives that workspace's events."""
+
+    __tablename__ = "webhook_endpoints"
+    __table_args__ = (
+        ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], ondelete="CASCADE"),
+        Index(None, "workspace_id", "created_at", "id"),
+    )
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+
+
+class PlatformWebhookEndpoint(EndpointColumns, Base):
+    """A platform-wide endpoint of the host: it receives the events of every workspace.
+
+    It belongs to no workspace, so it lives above the tenant boundary, beside ``workspaces``
+    and ``platform_keys``.
+    """
+
+    __tablename__ = "platform_webhook_endpoints"
+    __table_args__ = (Index(None, "created_at", "id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+
+    # The same attribute name as on a workspace endpoint, so both are handled alike.
+    @property
+    def workspace_id(self) -> uuid.UUID | None:
+        return None
+
+
+Endpoint = WebhookEndpoint | PlatformWebhookEndpoint
+
+
+class DeliveryStatus(enum.StrEnum):
+    PENDING = "PENDING"
+    IN_FLIGHT = "IN_FLIGHT"
+    DELIVERED = "DELIVERED"
+    FAILED = "FAILED"
+    SKIPPED_ENDPOINT_DISABLED = "SKIPPED_ENDPOINT_DISABLED"
+
+
+# A delivery in one of these holds back the later events of its lead to the same endpoint.
+UNFINISHED = (DeliveryStatus.PENDING, DeliveryStatus.IN_FLIGHT)
+
+
+class WebhookDelivery(Base):
+    """One event to one endpoint: its state, attempts so far and when to try next.
+
+    It belongs to the event's workspace. Its endpoint is either one of that workspace's
+    (``endpoint_id``, a key through the workspace) or a platform-wide one
+    (``platform_endpoint_id``); ``endpoint_key`` repeats whichever it is so that ordering,
+    caps and logs need one column.
+    """
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["workspace_id", "event_id"],
+            ["outbox_events.workspace_id", "outbox_events.id"],
+            ondelete="CASCADE",
+        ),
+        ForeignKeyConstraint(
+            ["workspace_id", "endpoint_id"],
+            ["webhook_endpoints.workspace_id", "webhook_endpoints.id"],
+            ondelete="CASCADE",
+        ),
+        CheckConstraint(
+            "(endpoint_id IS NULL) <> (platform_endpoint_id IS NULL)", name="one_endpoint"
+        ),
+        UniqueConstraint("workspace_id", "event_id", "endpoint_key"),
+        # The claim query: due pending deliveries, oldest due first.
+        Index(None, "status", "next_attempt_at"),
+        # Lease recovery: in-flight deliveries whose worker stopped answering.
+        Index(None, "status", "lease_expires_at"),
+        # Deliveries of an endpoint, newest first (GraphQL) and by status (replay, caps).
+        Index(None, "endpoint_key", "created_at", "id"),
+        Index(None, "endpoint_key", "status", "created_at"),
+        # Per-lead order: is an earlier event of this lead still unfinished for the endpoint?
+        Index(None, "workspace_id", "lead_id", "endpoint_key", "sequence"),
+    )
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    event_id: Mapped[uuid.UUID]
+    endpoint_id: Mapped[uuid.UUID | None]
+    platform_endpoint_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("platform_webhook_endpoints.id", ondelete="CASCADE")
+    )
+    endpoint_key: Mapped[uuid.UUID]
+    event_type: Mapped[str] = mapped_column(String(64))
+    lead_id: Mapped[uuid.UUID | None]
+    sequence: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[DeliveryStatus] = mapped_column(
+        Enum(DeliveryStatus, native_enum=False, length=32)
+    )
+    attempt_count: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def message_id(self) -> str:
+        return f"msg_{self.event_id.hex}"
+
+
+class WebhookAttempt(Base):
+    """One HTTP request of a delivery, or the note that its worker stopped mid-way."""
+
+    __tablename__ = "webhook_attempts"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["workspace_id", "delivery_id"],
+            ["webhook_deliveries.workspace_id", "webhook_deliveries.id"],
+            ondelete="CASCADE",
+        ),
+        Index(None, "endpoint_key", "created_at", "id"),
+        Index(None, "workspace_id", "delivery_id", "attempt_number"),
+    )
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    delivery_id: Mapped[uuid.UUID]
+    endpoint_key: Mapped[uuid.UUID]
+    attempt_number: Mapped[int] = mapped_column(Integer)
+    succeeded: Mapped[bool] = mapped_column(Boolean, default=False)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    duration_ms: Mapped[int | None] = mapped_column(Integer)
+    response_excerpt: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(String(500))
+    # The dispatcher that made the request (its lease owner id), for diagnosing duplicates.
+    worker: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,589 @@
+"""The webhook dispatcher: outbox events become signed HTTP requests, retried for days.
+
+Each round has three short steps, none holding a transaction over the network
+(ARCHITECTURE.md, rule 4):
+
+1. fan-out: new outbox events get their feed position and one delivery per matching endpoint;
+2. claim: due deliveries are leased to this dispatcher (``FOR UPDATE SKIP LOCKED`` on
+   PostgreSQL, so any number of dispatchers share the work);
+3. send, then record: the request goes out with no transaction open; its outcome is written in
+   a transaction of its own, which also schedules the retry or gives up.
+
+A dispatcher that dies mid-delivery leaves its lease behind; once it expires another dispatcher
+sends the event again with the same ``webhook-id`` (at least once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import random
+import socket
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+
+from embedcrm.db import Database, utcnow
+from embedcrm.errors import ServiceUnavailable
+from embedcrm.events import OPERATIONAL_EVENT_TYPES, Event
+from embedcrm.webhooks.models import (
+    PLATFORM_WORKSPACE_ID,
+    DeliveryStatus,
+    Endpoint,
+    OutboxEvent,
+    PlatformWebhookEndpoint,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+from embedcrm.webhooks.outbox import OutboxRepository
+from embedcrm.webhooks.repository import DeliveryQueue, skip_pending_of
+from embedcrm.webhooks.retry import next_attempt_delay, retry_after_seconds
+from embedcrm.webhooks.signing import signature_header
+from embedcrm.webhooks.ssrf import UnsafeWebhookTarget
+
+log = logging.getLogger("embedcrm.webhooks")
+
+Clock = Callable[[], datetime]
+
+RESPONSE_EXCERPT_BYTES = 1024
+# A Retry-After beyond this is treated as this: a receiver cannot park a message for weeks.
+MAX_RETRY_AFTER = timedelta(hours=24)
+USER_AGENT = "embedcrm-webhooks/1"
+
+
+@dataclass(frozen=True)
+class DispatcherConfig:
+    """How one dispatcher behaves; ``Settings`` supplies the defaults of a real process."""
+
+    concurrency: int = 8
+    endpoint_concurrency: int = 4
+    lease: timedelta = timedelta(seconds=60)
+    poll_interval: float = 0.05
+    fan_out_batch: int = 500
+    disable_after: timedelta = timedelta(days=5)
+    jitter: float = 0.1
+
+
+@dataclass(frozen=True)
+class Job:
+    """A claimed delivery with everything needed to send it, detached from any session."""
+
+    workspace_id: uuid.UUID
+    delivery_id: uuid.UUID
+    endpoint_key: uuid.UUID
+    url: str
+    secrets: tuple[str, ...]
+    message_id: str
+    event_id: uuid.UUID
+    event_type: str
+    body: bytes
+    attempt_number: int
+
+
+@dataclass
+class Outcome:
+    attempted_at: datetime
+    succeeded: bool = False
+    status_code: int | None = None
+    error: str | None = None
+    excerpt: str | None = None
+    duration_ms: int = 0
+    retry_after: timedelta | None = None
+    gone: bool = False
+
+
+@dataclass
+class _Running:
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+
+def body_of(event: OutboxEvent) -> bytes:
+    """The exact bytes sent: the stored event as compact UTF-8 JSON, type first."""
+    payload = event.payload
+    ordered = {"type": payload["type"], "timestamp": payload["timestamp"], "data": payload["data"]}
+    return json.dumps(ordered, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode(
+        "utf-8"
+    )
+
+
+def endpoint_key(endpoint: Endpoint) -> uuid.UUID:
+    return endpoint.id
+
+
+def new_worker_id() -> str:
+    return f"{socket.gethostname()[:32]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class Dispatcher:
+    """Delivers outbox events to endpoints. One instance per process; many processes may run."""
+
+    def __init__(
+        self,
+        db: Database,
+        client: httpx.AsyncClient,
+        *,
+        config: DispatcherConfig | None = None,
+        clock: Clock = utcnow,
+        rng: random.Random | None = None,
+        worker_id: str | None = None,
+    ) -> None:
+        self.db = db
+        self.client = client
+        self.config = config or DispatcherConfig()
+        self.clock = clock
+        self.rng = rng
+        self.worker_id = worker_id or new_worker_id()
+        self._stopping = asyncio.Event()
+        self._running = _Running()
+
+    # ---- fan-out ---------------------------------------------------------------------------
+
+    async def fan_out(self) -> int:
+        """Give new outbox events their feed position and deliveries; returns how many."""
+        async with self.db.transaction() as session:
+            queue = DeliveryQueue(session)
+            if not await queue.try_lock_fan_out():
+                return 0  # another dispatcher is doing it right now
+            events = await queue.unpositioned_events(self.config.fan_out_batch)
+            if not events:
+                return 0
+            workspace_ids = {e.workspace_id for e in events}
+            by_workspace = await queue.workspace_endpoints(workspace_ids)
+            platform = await queue.platform_endpoints()
+            position = await queue.last_position()
+            now = self.clock()
+            for event in events:
+                position += 1
+                event.position = position
+                for endpoint in self._targets(
+                    event, by_workspace.get(event.workspace_id, []), platform
+                ):
+                    queue.add(self._delivery(event, endpoint, now))
+            return len(events)
+
+    @staticmethod
+    def _targets(
+        event: OutboxEvent,
+        workspace_endpoints: list[WebhookEndpoint],
+        platform: list[PlatformWebhookEndpoint],
+    ) -> list[Endpoint]:
+        candidates: list[Endpoint] = []
+        if event.workspace_id != PLATFORM_WORKSPACE_ID:
+            candidates.extend(workspace_endpoints)
+        candidates.extend(platform)
+        if event.type == "webhook.test":
+            # A test goes to the one endpoint it was asked for, whatever its filter.
+            wanted = str(event.payload.get("data", {}).get("endpoint_id"))
+            return [e for e in candidates if str(e.id) == wanted]
+        return [e for e in candidates if e.wants(event.type)]
+
+    @staticmethod
+    def _delivery(event: OutboxEvent, endpoint: Endpoint, now: datetime) -> WebhookDelivery:
+        platform = isinstance(endpoint, PlatformWebhookEndpoint)
+        return WebhookDelivery(
+            workspace_id=event.workspace_id,
+            event_id=event.id,
+            endpoint_id=None if platform else endpoint.id,
+            platform_endpoint_id=endpoint.id if platform else None,
+            endpoint_key=endpoint.id,
+            event_type=event.type,
+            lead_id=event.lead_id,
+            sequence=event.sequence,
+            # Kept, not dropped, while the endpoint is disabled: a replay sends them later.
+            status=DeliveryStatus.PENDING
+            if endpoint.enabled
+            else DeliveryStatus.SKIPPED_ENDPOINT_DISABLED,
+            attempt_count=0,
+            next_attempt_at=now,
+            created_at=now,
+            updated_at=now,
+        )
+
+    # ---- claim -----------------------------------------------------------------------------
+
+    async def claim(self, limit: int) -> list[Job]:
+        """Lease up to ``limit`` due deliveries to this dispatcher, within per-endpoint caps."""
+        if limit <= 0:
+            return []
+        cap = self.config.endpoint_concurrency
+        async with self.db.transaction() as session:
+            queue = DeliveryQueue(session)
+            now = self.clock()
+            await self._recover_expired(queue, now)
+            counts = await queue.in_flight_counts()
+            saturated = [key for key, n in counts.items() if n >= cap]
+            candidates = await queue.due(now, limit * 2, exclude=saturated)
+            if not candidates:
+                return []
+            keys = {d.endpoint_key for d in candidates}
+            await queue.lock_endpoints(keys)
+            if queue.postgres:
+                # Another dispatcher may have claimed for these endpoints since the first count.
+                counts = await queue.in_flight_counts(list(keys))
+            endpoints = await queue.endpoints_by_key(candidates)
+            taken: list[WebhookDelivery] = []
+            for delivery in candidates:
+                endpoint = endpoints.get(delivery.endpoint_key)
+                if endpoint is None:
+                    continue
+                if not endpoint.enabled:
+                    delivery.status = DeliveryStatus.SKIPPED_ENDPOINT_DISABLED
+                    delivery.updated_at = now
+                    continue
+                if len(taken) >= limit or counts.get(delivery.endpoint_key, 0) >= cap:
+                    continue
+                counts[delivery.endpoint_key] = counts.get(delivery.endpoint_key, 0) + 1
+                delivery.status = DeliveryStatus.IN_FLIGHT
+                delivery.lease_owner = self.worker_id
+                delivery.lease_expires_at = now + self.config.lease
+                delivery.updated_at = now
+                taken.append(delivery)
+            events = await queue.events_by_key(taken)
+            jobs = []
+            for delivery in taken:
+                event = events[(delivery.workspace_id, delivery.event_id)]
+                endpoint = endpoints[delivery.endpoint_key]
+                jobs.append(
+                    Job(
+                        workspace_id=delivery.workspace_id,
+                        delivery_id=delivery.id,
+                        endpoint_key=delivery.endpoint_key,
+                        url=endpoint.url,
+                        # The overlap is judged at claim time; a lease is far shorter than it.
+                        secrets=tuple(endpoint.secrets_at(now)),
+                        message_id=event.message_id,
+                        event_id=event.id,
+                        event_type=event.type,
+                        body=body_of(event),
+                        attempt_number=delivery.attempt_count + 1,
+                    )
+                )
+            return jobs
+
+    async def _recover_expired(self, queue: DeliveryQueue, now: datetime) -> None:
+        """Deliveries whose dispatcher vanished: count the lost attempt and send again."""
+        for delivery in await queue.expired_leases(now, limit=100):
+            delivery.attempt_count += 1
+            queue.add(
+                WebhookAttempt(
+                    workspace_id=delivery.workspace_id,
+                    delivery_id=delivery.id,
+                    endpoint_key=delivery.endpoint_key,
+                    attempt_number=delivery.attempt_count,
+                    succeeded=False,
+                    error="lease expired: the dispatcher stopped before recording the result",
+                    worker=delivery.lease_owner,
+                    created_at=now,
+                )
+            )
+            delivery.lease_owner = None
+            delivery.lease_expires_at = None
+            delivery.updated_at = now
+            if next_attempt_delay(delivery.attempt_count, jitter=0) is None:
+                delivery.status = DeliveryStatus.FAILED
+                delivery.next_attempt_at = None
+            else:
+                # The lease already made it wait; try again at once.
+                delivery.status = DeliveryStatus.PENDING
+                delivery.next_attempt_at = now
+            log.warning("delivery %s: lease of %s expired", delivery.id, delivery.last_error)
+
+    # ---- send and record -------------------------------------------------------------------
+
+    async def send(self, job: Job) -> Outcome:
+        """One HTTP request, with no transaction open. Never raises for a receiver's fault."""
+        attempted_at = self.clock()
+        timestamp = int(attempted_at.timestamp())
+        headers = {
+            "content-type": "application/json",
+            "user-agent": USER_AGENT,
+            "webhook-id": job.message_id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": signature_header(job.secrets, job.message_id, timestamp, job.body),
+        }
+        outcome = Outcome(attempted_at=attempted_at)
+        started = time.monotonic()
+        try:
+            async with self.client.stream(
+                "POST", job.url, content=job.body, headers=headers
+            ) as response:
+                outcome.status_code = response.status_code
+                excerpt = bytearray()
+                async for chunk in response.aiter_raw():
+                    excerpt.extend(chunk)
+                    if len(excerpt) >= RESPONSE_EXCERPT_BYTES:
+                        break
+                outcome.excerpt = bytes(excerpt[:RESPONSE_EXCERPT_BYTES]).decode("utf-8", "replace")
+                self._classify(outcome, response)
+        except UnsafeWebhookTarget as exc:
+            outcome.error = f"blocked_ip: {exc}"
+        except httpx.TimeoutException:
+            outcome.error = "timeout: no answer in time"
+        except httpx.HTTPError as exc:
+            outcome.error = f"connection: {type(exc).__name__}: {exc}"[:500]
+        outcome.duration_ms = int((time.monotonic() - started) * 1000)
+        return outcome
+
+    def _classify(self, outcome: Outcome, response: httpx.Response) -> None:
+        code = response.status_code
+        if 200 <= code < 300:
+            outcome.succeeded = True
+            return
+        if 300 <= code < 400:
+            # Never followed: the target was validated, the Location was not.
+            location = response.headers.get("location", "")
+            outcome.error = f"redirect: {code} to {location[:200]!r} not followed"
+            return
+        outcome.error = f"http: status {code}"
+        if code == 410:
+            outcome.gone = True
+        if code in (429, 503):
+            seconds = retry_after_seconds(
+                response.headers.get("retry-after"), now=outcome.attempted_at
+            )
+            if seconds is not None:
+                outcome.retry_after = min(timedelta(seconds=seconds), MAX_RETRY_AFTER)
+
+    async def record(self, job: Job, outcome: Outcome) -> None:
+        """Write the attempt and the delivery's next state in one short transaction."""
+        async with self.db.transaction() as session:
+            session.add(
+                WebhookAttempt(
+                    workspace_id=job.workspace_id,
+                    delivery_id=job.delivery_id,
+                    endpoint_key=job.endpoint_key,
+                    attempt_number=job.attempt_number,
+                    succeeded=outcome.succeeded,
+                    status_code=outcome.status_code,
+                    duration_ms=outcome.duration_ms,
+                    response_excerpt=outcome.excerpt,
+                    error=outcome.error,
+                    worker=self.worker_id,
+                    created_at=outcome.attempted_at,
+                )
+            )
+            delivery = await session.get(
+                WebhookDelivery, (job.workspace_id, job.delivery_id), with_for_update=True
+            )
+            if (
+                delivery is None
+                or delivery.status != DeliveryStatus.IN_FLIGHT
+                or delivery.lease_owner != self.worker_id
+            ):
+                # The lease expired and another dispatcher took over: keep only the log line.
+                log.warning("delivery %s: lease lost before recording", job.delivery_id)
+                return
+            now = self.clock()
+            delivery.attempt_count = job.attempt_number
+            delivery.last_attempt_at = outcome.attempted_at
+            delivery.last_status_code = outcome.status_code
+            delivery.last_error = outcome.error
+            delivery.lease_owner = None
+            delivery.lease_expires_at = None
+            delivery.updated_at = now
+            endpoint = await self._endpoint(session, delivery)
+            if outcome.succeeded:
+                delivery.status = DeliveryStatus.DELIVERED
+                delivery.delivered_at = outcome.attempted_at
+                delivery.next_attempt_at = None
+                if endpoint is not None and endpoint.failing_since is not None:
+                    endpoint.failing_since = None
+                return
+            if outcome.gone:
+                delivery.status = DeliveryStatus.FAILED
+                delivery.next_attempt_at = None
+                if endpoint is not None and endpoint.enabled:
+                    await self._disable(session, endpoint, "the endpoint answered 410 Gone", now)
+                return
+            delay = next_attempt_delay(job.attempt_number, rng=self.rng, jitter=self.config.jitter)
+            if delay is None:
+                delivery.status = DeliveryStatus.FAILED
+                delivery.next_attempt_at = None
+                if job.event_type not in OPERATIONAL_EVENT_TYPES:
+                    self._exhausted(session, delivery, endpoint, now)
+            else:
+                if outcome.retry_after is not None:
+                    delay = max(delay, outcome.retry_after)
+                delivery.status = DeliveryStatus.PENDING
+                delivery.next_attempt_at = outcome.attempted_at + delay
+            if endpoint is not None and endpoint.enabled:
+                if endpoint.failing_since is None:
+                    endpoint.failing_since = outcome.attempted_at
+                elif now - endpoint.failing_since >= self.config.disable_after:
+                    hours = int(self.config.disable_after.total_seconds() // 3600)
+                    await self._disable(
+                        session, endpoint, f"failing continuously for {hours} hours", now
+                    )
+
+    async def _endpoint(self, session: Any, delivery: WebhookDelivery) -> Endpoint | None:
+        if delivery.platform_endpoint_id is not None:
+            platform: PlatformWebhookEndpoint | None = await session.get(
+                PlatformWebhookEndpoint, delivery.platform_endpoint_id
+            )
+            return platform
+        found: WebhookEndpoint | None = await session.get(
+            WebhookEndpoint, (delivery.workspace_id, delivery.endpoint_id)
+        )
+        return found
+
+    async def _disable(self, session: Any, endpoint: Endpoint, reason: str, now: datetime) -> None:
+        # Deliveries first, the endpoint row last: the same order as a claim, so no deadlock.
+        await skip_pending_of(session, endpoint.id, now=now)
+        endpoint.enabled = False
+        endpoint.disabled_reason = reason
+        endpoint.disabled_at = now
+        endpoint.updated_at = now
+        workspace_id = endpoint.workspace_id
+        OutboxRepository(session, workspace_id or PLATFORM_WORKSPACE_ID).record(
+            Event(
+                type="endpoint.disabled",
+                occurred_at=now,
+                data={
+                    "workspace_id": None if workspace_id is None else str(workspace_id),
+                    "endpoint_id": str(endpoint.id),
+                    "reason": reason,
+                },
+            )
+        )
+        log.warning("webhook endpoint %s disabled: %s", endpoint.id, reason)
+
+    def _exhausted(
+        self, session: Any, delivery: WebhookDelivery, endpoint: Endpoint | None, now: datetime
+    ) -> None:
+        tenant = delivery.workspace_id
+        # About a platform-wide endpoint: the host's business, kept out of the tenant's events.
+        owner = tenant if delivery.endpoint_id is not None else PLATFORM_WORKSPACE_ID
+        OutboxRepository(session, owner).record(
+            Event(
+                type="message.attempt.exhausted",
+                occurred_at=now,
+                data={
+                    "workspace_id": None if tenant == PLATFORM_WORKSPACE_ID else str(tenant),
+                    "endpoint_id": str(delivery.endpoint_key),
+                    "event_id": str(delivery.event_id),
+                    "message_id": delivery.message_id,
+                    "attempts": delivery.attempt_count,
+                },
+            )
+        )
+
+    async def deliver(self, job: Job) -> Outcome:
+        outcome = await self.send(job)
+        await self.record(job, outcome)
+        return outcome
+
+    # ---- running ---------------------------------------------------------------------------
+
+    async def run_once(self) -> int:
+        """One round: fan out, claim up to ``concurrency``, deliver them all; returns the count."""
+        await self.fan_out()
+        jobs = await self.claim(self.config.concurrency)
+        if jobs:
+            await asyncio.gather(*(self.deliver(job) for job in jobs))
+        return len(jobs)
+
+    async def run_until_idle(self, *, max_rounds: int = 1000) -> int:
+        """Rounds until nothing is due at the clock's current time (tests, one-shot drains)."""
+        total = 0
+        for _ in range(max_rounds):
+            fanned = await self.fan_out()
+            sent = await self.run_once()
+            total += sent
+            if not sent and not fanned:
+                return total
+        raise RuntimeError(f"the dispatcher was still busy after {max_rounds} rounds")
+
+    async def next_due_at(self) -> datetime | None:
+        async with self.db.transaction() as session:
+            return await DeliveryQueue(session).next_due_at()
+
+    def request_stop(self) -> None:
+        """Stop claiming; :meth:`run` then finishes or releases what it holds and returns."""
+        self._stopping.set()
+
+    async def run(self, *, grace: float = 30.0) -> None:
+        """Deliver until :meth:`request_stop` (or cancellation), keeping ``concurrency`` busy."""
+        active = self._running.tasks
+        try:
+            while not self._stopping.is_set():
+                try:
+                    await self.fan_out()
+                    free = self.config.concurrency - len(active)
+                    jobs = await self.claim(free) if free > 0 else []
+                except ServiceUnavailable:
+                    log.warning("database unavailable; webhook dispatch waits")
+                    jobs = []
+                    await self._sleep(1.0)
+                except Exception:
+                    log.exception("webhook dispatch round failed")
+                    jobs = []
+                    await self._sleep(1.0)
+                for job in jobs:
+                    task = asyncio.create_task(self._deliver_logged(job))
+                    active.add(task)
+                    task.add_done_callback(active.discard)
+                if jobs and len(active) < self.config.concurrency:
+                    continue  # more may be due right away
+                waiters: set[asyncio.Future[Any]] = set(active)
+                stop = asyncio.ensure_future(self._stopping.wait())
+                waiters.add(stop)
+                try:
+                    await asyncio.wait(
+                        waiters,
+                        timeout=self.config.poll_interval,
+                        return_when=asyncio.FIRST_COMPLETED,
+                    )
+                finally:
+                    stop.cancel()
+        finally:
+            await self._finish(grace)
+
+    async def _sleep(self, seconds: float) -> None:
+        try:
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+        except TimeoutError:
+            pass
+
+    async def _deliver_logged(self, job: Job) -> None:
+        try:
+            await self.deliver(job)
+        except ServiceUnavailable:
+            log.warning("delivery %s: database unavailable; its lease will expire", job.delivery_id)
+        except Exception:
+            log.exception("delivery %s failed unexpectedly", job.delivery_id)
+
+    async def _finish(self, grace: float) -> None:
+        """Let running deliveries finish within ``grace``, then hand back what is left."""
+        active = set(self._running.tasks)
+        if active:
+            _, pending = await asyncio.wait(active, timeout=grace)
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.gather(*pending, return_exceptions=True)
+        await self.release_leases()
+
+    async def release_leases(self) -> int:
+        """Give this dispatcher's leases back so others need not wait for them to expire."""
+        try:
+            async with self.db.transaction() as session:
+                leased = await DeliveryQueue(session).own_leases(self.worker_id)
+                now = self.clock()
+                for delivery in leased:
+                    delivery.status = DeliveryStatus.PENDING
+                    delivery.next_attempt_at = now
+                    delivery.lease_owner = None
+                    delivery.lease_expires_at = None
+                    delivery.updated_at = now
+                return len(leased)
+        except Exception:
+            log.exception("could not release webhook leases; they will expire")
+            return 0

@@ -1,0 +1,399 @@
+"""SQL for webhook endpoints, deliveries and attempts.
+
+Workspace endpoints, deliveries and attempts go through repositories bound to a workspace.
+Two things are above the tenant boundary by nature and have their own classes, like
+``WorkspaceDirectory``: the host's platform-wide endpoints (``PlatformWebhooks``), whose logs span
+every workspace, and the dispatcher's work queue (``DeliveryQueue``), which claims due deliveries
+of all workspaces at once.
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from embedcrm.errors import BadRequest
+from embedcrm.repository import MAX_PAGE_SIZE, Page, WorkspaceRepository, decode_cursor
+from embedcrm.webhooks.models import (
+    UNFINISHED,
+    DeliveryStatus,
+    OutboxEvent,
+    PlatformWebhookEndpoint,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+
+T = TypeVar("T", WebhookDelivery, WebhookAttempt)
+
+# Any 64-bit number private to this purpose: one fan-out at a time across all processes.
+_FAN_OUT_LOCK = 0x656D6265645F6F75  # "embed_ou"
+
+REPLAYABLE = (DeliveryStatus.FAILED, DeliveryStatus.SKIPPED_ENDPOINT_DISABLED)
+
+
+async def newest_first(
+    session: AsyncSession, model: type[T], stmt: Select[T], *, first: int, after: str | None
+) -> Page[T]:
+    """One page of ``stmt``, newest first, keyset on (created_at, id)."""
+    if after:
+        cursor_time, cursor_id = decode_cursor(after)
+        stmt = stmt.where(
+            or_(
+                model.created_at < cursor_time,
+                and_(model.created_at == cursor_time, model.id < cursor_id),
+            )
+        )
+    size = max(1, min(first, MAX_PAGE_SIZE))
+    rows = list(
+        await session.scalars(
+            stmt.order_by(model.created_at.desc(), model.id.desc()).limit(size + 1)
+        )
+    )
+    return Page(rows=rows[:size], has_next=len(rows) > size)
+
+
+async def count(session: AsyncSession, stmt: Select[Any]) -> int:
+    total = await session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    return int(total or 0)
+
+
+def encode_position(position: int) -> str:
+    return base64.urlsafe_b64encode(f"p|{position}".encode()).decode()
+
+
+def decode_position(cursor: str) -> int:
+    try:
+        kind, value = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        if kind != "p":
+            raise ValueError(kind)
+        return int(value)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadRequest("The cursor is not valid.", field="after") from exc
+
+
+def events_after(stmt: Select[OutboxEvent], *, first: int, after: str | None) -> Any:
+    """Events in feed order (their position), after a cursor; only positioned ones."""
+    stmt = stmt.where(OutboxEvent.position.is_not(None))
+    if after:
+        stmt = stmt.where(OutboxEvent.position > decode_position(after))
+    size = max(1, min(first, MAX_PAGE_SIZE))
+    return stmt.order_by(OutboxEvent.position).limit(size + 1), size
+
+
+class WebhookEndpointRepository(WorkspaceRepository[WebhookEndpoint]):
+    model = WebhookEndpoint
+
+    async def get_for_update(self, endpoint_id: uuid.UUID) -> WebhookEndpoint | None:
+        result = await self.session.scalars(
+            self.select().where(WebhookEndpoint.id == endpoint_id).with_for_update()
+        )
+        return result.first()
+
+
+class WebhookDeliveryRepository(WorkspaceRepository[WebhookDelivery]):
+    model = WebhookDelivery
+
+    def of_endpoint(self, endpoint_key: uuid.UUID) -> Select[WebhookDelivery]:
+        return self.select().where(WebhookDelivery.endpoint_key == endpoint_key)
+
+    async def get_for_update(self, delivery_id: uuid.UUID) -> WebhookDelivery | None:
+        result = await self.session.scalars(
+            self.select().where(WebhookDelivery.id == delivery_id).with_for_update()
+        )
+        return result.first()
+
+
+class WebhookAttemptRepository(WorkspaceRepository[WebhookAttempt]):
+    model = WebhookAttempt
+
+    def of_endpoint(self, endpoint_key: uuid.UUID) -> Select[WebhookAttempt]:
+        return self.select().where(WebhookAttempt.endpoint_key == endpoint_key)
+
+
+class WorkspaceEvents(WorkspaceRepository[OutboxEvent]):
+    """The pull feed of one workspace."""
+
+    model = OutboxEvent
+
+    async def feed(self, *, first: int, after: str | None) -> Page[OutboxEvent]:
+        stmt, size = events_after(self.select(), first=first, after=after)
+        rows = list(await self.session.scalars(stmt))
+        return Page(rows=rows[:size], has_next=len(rows) > size)
+
+
+class PlatformWebhooks:
+    """Platform-wide endpoints and their logs: above the tenant boundary, for the platform key."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def endpoints(self) -> Select[PlatformWebhookEndpoint]:
+        return select(PlatformWebhookEndpoint)
+
+    async def get(
+        self, endpoint_id: uuid.UUID, *, lock: bool = False
+    ) -> PlatformWebhookEndpoint | None:
+        stmt = select(PlatformWebhookEndpoint).where(PlatformWebhookEndpoint.id == endpoint_id)
+        if lock:
+            stmt = stmt.with_for_update()
+        return (await self.session.scalars(stmt)).first()
+
+    def add(self, endpoint: PlatformWebhookEndpoint) -> PlatformWebhookEndpoint:
+        self.session.add(endpoint)
+        return endpoint
+
+    def deliveries(self, endpoint_id: uuid.UUID) -> Select[WebhookDelivery]:
+        # Deliveries of every workspace to this endpoint: the host's own log.
+        return select(WebhookDelivery).where(WebhookDelivery.platform_endpoint_id == endpoint_id)
+
+    def attempts(self, endpoint_id: uuid.UUID) -> Select[WebhookAttempt]:
+        return select(WebhookAttempt).where(WebhookAttempt.endpoint_key == endpoint_id)
+
+    async def feed(self, *, first: int, after: str | None) -> Page[OutboxEvent]:
+        stmt, size = events_after(select(OutboxEvent), first=first, after=after)
+        rows = list(await self.session.scalars(stmt))
+        return Page(rows=rows[:size], has_next=len(rows) > size)
+
+
+async def replay_deliveries(
+    session: AsyncSession,
+    scope: Select[WebhookDelivery],
+    *,
+    since: datetime,
+    now: datetime,
+) -> int:
+    """Make the failed and skipped deliveries of ``scope`` since ``since`` pending again.
+
+    The attempt count restarts, so a replay gets the whole retry schedule; the webhook-id stays
+    the event's own.
+    """
+    result = await session.execute(
+        update(WebhookDelivery)
+        .where(
+            *([] if scope.whereclause is None else [scope.whereclause]),
+            WebhookDelivery.status.in_(REPLAYABLE),
+            WebhookDelivery.created_at >= since,
+        )
+        .values(
+            status=DeliveryStatus.PENDING,
+            attempt_count=0,
+            next_attempt_at=now,
+            lease_owner=None,
+            lease_expires_at=None,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def skip_pending_of(session: AsyncSession, endpoint_key: uuid.UUID, *, now: datetime) -> int:
+    """Park the waiting deliveries of a disabled endpoint; a replay brings them back."""
+    result = await session.execute(
+        update(WebhookDelivery)
+        .where(
+            WebhookDelivery.endpoint_key == endpoint_key,
+            WebhookDelivery.status == DeliveryStatus.PENDING,
+        )
+        .values(status=DeliveryStatus.SKIPPED_ENDPOINT_DISABLED, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _in_turn() -> ColumnElement[bool]:
+    """Not held back: no earlier event of the same lead is unfinished for the same endpoint."""
+    earlier = aliased(WebhookDelivery)
+    held_back = exists().where(
+        earlier.workspace_id == WebhookDelivery.workspace_id,
+        earlier.lead_id == WebhookDelivery.lead_id,
+        earlier.endpoint_key == WebhookDelivery.endpoint_key,
+        earlier.sequence < WebhookDelivery.sequence,
+        earlier.status.in_(UNFINISHED),
+    )
+    return or_(WebhookDelivery.lead_id.is_(None), ~held_back)
+
+
+class DeliveryQueue:
+    """The dispatcher's queries, across workspaces: fan-out, claims and lease recovery.
+
+    PostgreSQL lets any number of dispatchers share the queue (``FOR UPDATE SKIP LOCKED``, an
+    advisory lock for the fan-out); on SQLite these clauses are left out and one dispatcher runs.
+    """
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.postgres = session.get_bind().dialect.name == "postgresql"
+
+    async def try_lock_fan_out(self) -> bool:
+        if not self.postgres:
+            return True
+        locked = await self.session.scalar(select(func.pg_try_advisory_xact_lock(_FAN_OUT_LOCK)))
+        return bool(locked)
+
+    async def unpositioned_events(self, limit: int) -> list[OutboxEvent]:
+        stmt = (
+            select(OutboxEvent)
+            .where(OutboxEvent.position.is_(None))
+            # A lead's events of one transaction share a time; its sequence keeps their order.
+            .order_by(OutboxEvent.created_at, OutboxEvent.sequence, OutboxEvent.id)
+            .limit(limit)
+        )
+        return list(await self.session.scalars(stmt))
+
+    async def last_position(self) -> int:
+        return int(await self.session.scalar(select(func.max(OutboxEvent.position))) or 0)
+
+    async def workspace_endpoints(
+        self, workspace_ids: Iterable[uuid.UUID]
+    ) -> dict[uuid.UUID, list[WebhookEndpoint]]:
+        found: dict[uuid.UUID, list[WebhookEndpoint]] = {}
+        rows = await self.session.scalars(
+            select(WebhookEndpoint).where(WebhookEndpoint.workspace_id.in_(list(workspace_ids)))
+        )
+        for row in rows:
+            found.setdefault(row.workspace_id, []).append(row)
+        return found
+
+    async def platform_endpoints(self) -> list[PlatformWebhookEndpoint]:
+        return list(await self.session.scalars(select(PlatformWebhookEndpoint)))
+
+    def add(self, row: WebhookDelivery | WebhookAttempt | OutboxEvent) -> None:
+        self.session.add(row)
+
+    async def expired_leases(self, now: datetime, limit: int) -> list[WebhookDelivery]:
+        stmt = (
+            select(WebhookDelivery)
+            .where(
+                WebhookDelivery.status == DeliveryStatus.IN_FLIGHT,
+                WebhookDelivery.lease_expires_at <= now,
+            )
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return list(await self.session.scalars(stmt))
+
+    async def in_flight_counts(
+        self, endpoint_keys: Sequence[uuid.UUID] | None = None
+    ) -> dict[uuid.UUID, int]:
+        stmt = (
+            select(WebhookDelivery.endpoint_key, func.count())
+            .where(WebhookDelivery.status == DeliveryStatus.IN_FLIGHT)
+            .group_by(WebhookDelivery.endpoint_key)
+        )
+        if endpoint_keys is not None:
+            stmt = stmt.where(WebhookDelivery.endpoint_key.in_(list(endpoint_keys)))
+        return {row[0]: int(row[1]) for row in await self.session.execute(stmt)}
+
+    async def due(
+        self, now: datetime, limit: int, *, exclude: Iterable[uuid.UUID] = ()
+    ) -> list[WebhookDelivery]:
+        """Due pending deliveries, locked, skipping those another dispatcher holds.
+
+        A delivery about a lead waits while an earlier event of that lead is unfinished for the
+        same endpoint, so each endpoint receives a lead's events in sequence order.
+        """
+        stmt = select(WebhookDelivery).where(
+            WebhookDelivery.status == DeliveryStatus.PENDING,
+            WebhookDelivery.next_attempt_at <= now,
+            _in_turn(),
+        )
+        excluded = list(exclude)
+        if excluded:
+            stmt = stmt.where(WebhookDelivery.endpoint_key.not_in(excluded))
+        stmt = (
+            stmt.order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True, of=WebhookDelivery)
+        )
+        return list(await self.session.scalars(stmt))
+
+    async def lock_endpoints(self, keys: Iterable[uuid.UUID]) -> None:
+        """Serialise claims per endpoint across dispatchers, so the in-flight cap is exact.
+
+        NO KEY UPDATE leaves the fan-out's foreign-key checks on these rows unblocked; ids are
+        locked in one order to rule out deadlocks between dispatchers.
+        """
+        if not self.postgres:
+            return
+        wanted = sorted(set(keys))
+        if not wanted:
+            return
+        for model in (WebhookEndpoint, PlatformWebhookEndpoint):
+            await self.session.execute(
+                select(model.id)
+                .where(model.id.in_(wanted))
+                .order_by(model.id)
+                .with_for_update(key_share=True)
+            )
+
+    async def endpoints_by_key(
+        self, deliveries: Sequence[WebhookDelivery]
+    ) -> dict[uuid.UUID, WebhookEndpoint | PlatformWebhookEndpoint]:
+        found: dict[uuid.UUID, WebhookEndpoint | PlatformWebhookEndpoint] = {}
+        workspace_pairs = {
+            (d.workspace_id, d.endpoint_id) for d in deliveries if d.endpoint_id is not None
+        }
+        platform_ids = {d.platform_endpoint_id for d in deliveries if d.platform_endpoint_id}
+        if workspace_pairs:
+            rows = await self.session.scalars(
+                select(WebhookEndpoint).where(
+                    WebhookEndpoint.id.in_([pair[1] for pair in workspace_pairs])
+                )
+            )
+            for row in rows:
+                if (row.workspace_id, row.id) in workspace_pairs:
+                    found[row.id] = row
+        if platform_ids:
+            platform_rows = await self.session.scalars(
+                select(PlatformWebhookEndpoint).where(PlatformWebhookEndpoint.id.in_(platform_ids))
+            )
+            for platform_row in platform_rows:
+                found[platform_row.id] = platform_row
+        return found
+
+    async def events_by_key(
+        self, deliveries: Sequence[WebhookDelivery]
+    ) -> dict[tuple[uuid.UUID, uuid.UUID], OutboxEvent]:
+        pairs = {(d.workspace_id, d.event_id) for d in deliveries}
+        if not pairs:
+            return {}
+        rows = await self.session.scalars(
+            select(OutboxEvent).where(OutboxEvent.id.in_([pair[1] for pair in pairs]))
+        )
+        return {
+            (row.workspace_id, row.id): row for row in rows if (row.workspace_id, row.id) in pairs
+        }
+
+    async def own_leases(self, owner: str) -> list[WebhookDelivery]:
+        stmt = select(WebhookDelivery).where(
+            WebhookDelivery.status == DeliveryStatus.IN_FLIGHT,
+            WebhookDelivery.lease_owner == owner,
+        )
+        return list(await self.session.scalars(stmt.with_for_update()))
+
+    async def next_due_at(self) -> datetime | None:
+        due = await self.session.scalar(
+            select(func.min(WebhookDelivery.next_attempt_at)).where(
+                WebhookDelivery.status == DeliveryStatus.PENDING, _in_turn()
+            )
+        )
+        lease = await self.session.scalar(
+            select(func.min(WebhookDelivery.lease_expires_at)).where(
+                WebhookDelivery.status == DeliveryStatus.IN_FLIGHT
+            )
+        )
+        moments = [m for m in (due, lease) if m is not None]
+        if not moments:
+            return None
+        # SQLite returns aggregates as text, without the column's type conversion.
+        parsed = [m if isinstance(m, datetime) else datetime.fromisoformat(str(m)) for m in moments]
+        return min(p if p.tzinfo else p.replace(tzinfo=UTC) for p in parsed)
