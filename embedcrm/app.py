@@ -69,6 +69,8 @@ def cors_headers(origin: str | None, allowed: bool) -> dict[str, str]:
     headers = {"Vary": "Origin"}
     if allowed and origin:
         headers["Access-Control-Allow-Origin"] = origin
+        # The widget reads Retry-After to pace its retries.
+        headers["Access-Control-Expose-Headers"] = "Retry-After"
     return headers
 
 

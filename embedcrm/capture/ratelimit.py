@@ -35,8 +35,11 @@ class SubmissionLimits:
         checks = [(item, ("site", site_key)) for item in self.per_site]
         if visitor_ip:
             checks += [(item, ("visitor", site_key, visitor_ip)) for item in self.per_visitor]
+        # Test every limit before counting against any, so a refused request uses up nothing.
         for item, identifiers in checks:
-            if not await self.limiter.hit(item, *identifiers):
+            if not await self.limiter.test(item, *identifiers):
                 stats = await self.limiter.get_window_stats(item, *identifiers)
                 wait = max(1, math.ceil(stats.reset_time - time.time()))
                 raise RateLimited("Too many submissions; try again later.", retry_after=wait)
+        for item, identifiers in checks:
+            await self.limiter.hit(item, *identifiers)

@@ -1,0 +1,136 @@
+"""Rate limits per site and per visitor: 429 with Retry-After, nothing stored past the limit."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+
+from conftest import SECRET, GraphQL
+from embedcrm.app import create_app
+from embedcrm.config import Settings
+from embedcrm.services import Services
+from factories import Tenant, make_tenant, submission
+
+
+async def post(client: httpx.AsyncClient, tenant: Tenant) -> httpx.Response:
+    return await client.post(
+        f"/v1/sites/{tenant.site_key}/submissions",
+        json=submission(email=f"{uuid.uuid4().hex[:8]}@example.com", phone=""),
+        headers={"Origin": f"https://{tenant.domain}"},
+    )
+
+
+@pytest.fixture
+async def limited(settings: Settings) -> AsyncIterator[Services]:
+    strict = dataclasses.replace(
+        settings, rate_limit_per_visitor="3/minute", rate_limit_per_site="5/minute"
+    )
+    services = Services.create(strict)
+    yield services
+    await services.capture.close()
+    await services.db.dispose()
+
+
+def client_from(services: Services, ip: str) -> httpx.AsyncClient:
+    app = create_app(services.settings, services=services)
+    transport = httpx.ASGITransport(app=app, client=(ip, 40000))
+    return httpx.AsyncClient(transport=transport, base_url="http://crm.test")
+
+
+async def test_visitor_and_site_limits(limited: Services, platform: GraphQL) -> None:
+    tenant = await make_tenant(platform)
+    other_site = await make_tenant(platform)
+    async with (
+        client_from(limited, "10.0.0.1") as visitor,
+        client_from(limited, "10.0.0.2") as other,
+    ):
+        statuses = [(await post(visitor, tenant)).status_code for _ in range(4)]
+        assert statuses == [202, 202, 202, 429]
+        refused = await post(visitor, tenant)
+        assert int(refused.headers["retry-after"]) >= 1
+        assert refused.json()["error"]["code"] == "rate_limited"
+        # Another visitor of the same site, and the same visitor on another site, go on.
+        assert (await post(other, tenant)).status_code == 202
+        assert (await post(visitor, other_site)).status_code == 202
+        # The site as a whole is capped too.
+        assert (await post(other, tenant)).status_code == 202
+        assert (await post(other, tenant)).status_code == 429
+    await limited.capture.processor.idle()
+    leads = await tenant.panel.data("{ leads { totalCount } }")
+    assert leads["leads"]["totalCount"] == 5
+
+
+def redis_available() -> bool:
+    try:
+        return bool(redis.Redis(host="127.0.0.1", port=6379, socket_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.skipif(not redis_available(), reason="no Redis on 127.0.0.1:6379")
+async def test_two_processes_share_one_count_through_redis(
+    database_url: str, platform: GraphQL, tmp_path: Path
+) -> None:
+    tenant = await make_tenant(platform)
+    env = {
+        **os.environ,
+        "EMBEDCRM_DATABASE_URL": database_url,
+        "EMBEDCRM_SECRET_KEYS": SECRET,
+        "EMBEDCRM_REDIS_URL": "redis://127.0.0.1:6379/0",
+        "EMBEDCRM_RATE_LIMIT_VISITOR": "10/minute",
+        "EMBEDCRM_RATE_LIMIT_SITE": "1000/hour",
+    }
+    ports = [free_port(), free_port()]
+    logs = [(tmp_path / f"server{i}.log").open("w") for i in range(2)]
+    servers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "embedcrm", "serve", "--port", str(port)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        for port, log in zip(ports, logs, strict=True)
+    ]
+    try:
+        async with httpx.AsyncClient() as http:
+            for port in ports:
+                deadline = time.monotonic() + 30
+                while time.monotonic() < deadline:
+                    try:
+                        if (await http.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200:
+                            break
+                    except httpx.TransportError:
+                        await asyncio.sleep(0.2)
+            statuses = []
+            for i in range(12):
+                response = await http.post(
+                    f"http://127.0.0.1:{ports[i % 2]}/v1/sites/{tenant.site_key}/submissions",
+                    json=submission(email=f"r{i}@example.com", phone=""),
+                    headers={"Origin": f"https://{tenant.domain}"},
+                )
+                statuses.append(response.status_code)
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=15)
+        for log in logs:
+            log.close()
+    assert statuses == [202] * 10 + [429, 429], statuses
