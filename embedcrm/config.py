@@ -75,9 +75,11 @@ class Settings:
             webhook_allowed_networks=env.get("EMBEDCRM_WEBHOOK_ALLOWED_NETWORKS", ""),
             redis_url=env.get("EMBEDCRM_REDIS_URL") or None,
             graphiql=_flag(env.get("EMBEDCRM_GRAPHIQL")),
-            rate_limit_per_visitor=env.get("EMBEDCRM_RATE_LIMIT_VISITOR")
-            or cls.rate_limit_per_visitor,
-            rate_limit_per_site=env.get("EMBEDCRM_RATE_LIMIT_SITE") or cls.rate_limit_per_site,
+            # An empty value turns that limit off.
+            rate_limit_per_visitor=env.get(
+                "EMBEDCRM_RATE_LIMIT_VISITOR", cls.rate_limit_per_visitor
+            ),
+            rate_limit_per_site=env.get("EMBEDCRM_RATE_LIMIT_SITE", cls.rate_limit_per_site),
             process_submissions_inline=_flag(env.get("EMBEDCRM_PROCESS_INLINE", "1")),
         )
 
