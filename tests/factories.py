@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+
 from conftest import GraphQL
 from embedcrm.services import Services
 

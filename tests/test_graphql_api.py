@@ -8,11 +8,11 @@ from contextlib import contextmanager
 from typing import Any
 
 import httpx
-from conftest import GraphQL
-from factories import CREATE_SITE, CREATE_WORKSPACE, LEADS, make_tenant, submission, submit
 from sqlalchemy import event
 
+from conftest import GraphQL
 from embedcrm.services import Services
+from factories import CREATE_SITE, CREATE_WORKSPACE, LEADS, make_tenant, submission, submit
 
 
 async def test_create_workspace_is_idempotent_on_external_id(platform: GraphQL) -> None:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import httpx
-from conftest import GraphQL
-from factories import CREATE_SITE, ISSUE_TOKEN, LEADS, make_tenant, submission, submit
 
+from conftest import GraphQL
 from embedcrm.graphql.ids import parse_global_id, to_global_id
+from factories import CREATE_SITE, ISSUE_TOKEN, LEADS, make_tenant, submission, submit
 
 NODE = "query($id: ID!) { node(id: $id) { id ... on Lead { title } ... on Contact { email } } }"
 

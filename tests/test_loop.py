@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+
 from conftest import GraphQL
 from factories import LEADS, make_tenant, submission, submit
 

@@ -7,14 +7,14 @@ import uuid
 
 import httpx
 import pytest
-from conftest import GraphQL
-from factories import LEADS, Tenant, make_tenant, services_of, submission, submit
 from sqlalchemy import func, select
 
+from conftest import GraphQL
 from embedcrm.capture.models import Submission
 from embedcrm.capture.origin import origin_allowed
 from embedcrm.graphql.ids import parse_global_id
 from embedcrm.services import Services
+from factories import LEADS, Tenant, make_tenant, services_of, submission, submit
 
 
 async def stored_submissions(services: Services, tenant: Tenant) -> int:

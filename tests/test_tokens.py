@@ -6,13 +6,13 @@ import time
 import uuid
 
 import httpx
-from conftest import SECRET, GraphQL
-from factories import ISSUE_TOKEN, make_tenant
 from itsdangerous import URLSafeTimedSerializer
 
+from conftest import SECRET, GraphQL
 from embedcrm.auth import PanelTokens, PanelUser
 from embedcrm.graphql.ids import parse_global_id
 from embedcrm.workspaces.models import Role
+from factories import ISSUE_TOKEN, make_tenant
 
 
 async def status_with(client: httpx.AsyncClient, bearer: str | None) -> int:

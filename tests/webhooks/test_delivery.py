@@ -14,13 +14,12 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import GraphQL
-from factories import make_tenant, submission, submit
 from jsonschema import Draft202012Validator
 from sqlalchemy import delete, select
 from test_catalog import FORMAT_CHECKER, SCHEMAS
 from webhook_support import FakeClock, Receiver, Reply, patch_verifier_clock, running_receiver
 
+from conftest import GraphQL
 from embedcrm.db import Database
 from embedcrm.events import Event
 from embedcrm.graphql.ids import parse_global_id
@@ -37,6 +36,7 @@ from embedcrm.webhooks.models import (
 from embedcrm.webhooks.outbox import OutboxRepository
 from embedcrm.webhooks.retry import RETRY_SCHEDULE
 from embedcrm.webhooks.ssrf import create_webhook_client, parse_allowed_networks
+from factories import make_tenant, submission, submit
 
 CREATE = """
 mutation($url: String!, $types: [String!]!, $ws: ID) {
