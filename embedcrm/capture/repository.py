@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.capture.models import Submission, SubmissionStatus
@@ -21,6 +21,13 @@ class SubmissionRepository(WorkspaceRepository[Submission]):
             self.select().where(Submission.id == row_id).with_for_update()
         )
         return result.first()
+
+    def with_status(self, status: SubmissionStatus | None) -> Select[Submission]:
+        """Submissions of one status; without one, all but the quarantined (they are shown
+        only when asked for)."""
+        if status is None:
+            return self.select().where(Submission.status != SubmissionStatus.QUARANTINED)
+        return self.select().where(Submission.status == status)
 
     async def by_client_id(
         self, site_id: uuid.UUID, client_submission_id: str

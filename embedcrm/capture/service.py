@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
@@ -251,16 +252,29 @@ class CaptureService:
         except Exception:
             log.exception("could not record the failure of submission %s", submission_id)
 
-    async def retry_unprocessed(self, *, limit: int = 200) -> int:
-        """Process submissions left FAILED or RECEIVED; the worker calls this periodically."""
+    async def retry_unprocessed(self, *, batch: int = 200, concurrency: int = 8) -> int:
+        """Process submissions left FAILED or RECEIVED; the worker calls this periodically.
+
+        Batches are taken until none is full, a few submissions at a time, so a worker that
+        makes every lead (inline processing off) keeps up with the app processes.
+        """
         left_behind = LEFT_BEHIND_AFTER if self.settings.process_submissions_inline else timedelta()
-        async with self.db.transaction() as session:
-            pending = await unprocessed_submissions(
-                session, limit=limit, received_before=utcnow() - left_behind
-            )
-        for workspace_id, submission_id in pending:
-            await self.process(workspace_id, submission_id)
-        return len(pending)
+        slots = asyncio.Semaphore(concurrency)
+
+        async def process_one(workspace_id: uuid.UUID, submission_id: uuid.UUID) -> None:
+            async with slots:
+                await self.process(workspace_id, submission_id)
+
+        done = 0
+        while True:
+            async with self.db.transaction() as session:
+                pending = await unprocessed_submissions(
+                    session, limit=batch, received_before=utcnow() - left_behind
+                )
+            await asyncio.gather(*(process_one(ws, sid) for ws, sid in pending))
+            done += len(pending)
+            if len(pending) < batch:
+                return done
 
     async def submissions_page(
         self,
@@ -272,9 +286,7 @@ class CaptureService:
     ) -> Page[Submission]:
         async with self.db.transaction() as session:
             submissions = SubmissionRepository(session, workspace_id)
-            stmt = submissions.select()
-            if status is not None:
-                stmt = stmt.where(Submission.status == status)
+            stmt = submissions.with_status(status)
             return await submissions.newest_first(stmt, first=first, after=after)
 
     async def count_submissions(
@@ -282,10 +294,7 @@ class CaptureService:
     ) -> int:
         async with self.db.transaction() as session:
             submissions = SubmissionRepository(session, workspace_id)
-            stmt = submissions.select()
-            if status is not None:
-                stmt = stmt.where(Submission.status == status)
-            return await submissions.count(stmt)
+            return await submissions.count(submissions.with_status(status))
 
     async def release(self, workspace_id: uuid.UUID, submission_id: uuid.UUID) -> Submission:
         """Take a submission out of quarantine and make its lead."""

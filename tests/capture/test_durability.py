@@ -54,6 +54,31 @@ async def test_processing_that_raises_keeps_the_submission_for_the_worker(
     assert again.status_code in (200, 409)
 
 
+async def test_with_inline_processing_off_the_worker_makes_every_lead(
+    settings: Settings, platform: GraphQL
+) -> None:
+    services = Services.create(dataclasses.replace(settings, process_submissions_inline=False))
+    tenant = await make_tenant(platform)
+    app = create_app(services.settings, services=services)
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://crm.test"
+        ) as http:
+            for i in range(7):
+                response = await http.post(
+                    f"/v1/sites/{tenant.site_key}/submissions",
+                    json=submission(email=f"w{i}@example.com", phone=""),
+                    headers={"Origin": f"https://{tenant.domain}"},
+                )
+                assert response.status_code == 202
+        assert (await tenant.panel.data(LEADS))["leads"]["totalCount"] == 0
+        assert await services.capture.retry_unprocessed(batch=3) >= 7
+        assert (await tenant.panel.data(LEADS))["leads"]["totalCount"] == 7
+    finally:
+        await services.capture.close()
+        await services.db.dispose()
+
+
 class SwitchableProxy:
     """A TCP proxy in front of PostgreSQL that can be cut, as if the server had stopped."""
 

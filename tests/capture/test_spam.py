@@ -72,6 +72,8 @@ async def test_bots_are_told_accepted_and_quarantined(
     assert await lead_count(tenant) == 0
     held = (await tenant.panel.data(SUBMISSIONS, status="QUARANTINED"))["submissions"]
     assert held["totalCount"] == 1
+    # Hidden from the default list, shown when asked for.
+    assert (await tenant.panel.data(SUBMISSIONS))["submissions"]["totalCount"] == 0
     node = held["edges"][0]["node"]
     assert node["status"] == "QUARANTINED" and node["reason"] in {"honeypot", "too_fast"}
 
@@ -102,7 +104,8 @@ async def test_bad_form_tokens_are_refused(
 async def test_a_viewer_cannot_release(client: httpx.AsyncClient, platform: GraphQL) -> None:
     tenant = await make_tenant(platform, role="VIEWER")
     await submit(client, tenant, {**submission(), "honeypot": "x"})
-    node = (await tenant.panel.data(SUBMISSIONS))["submissions"]["edges"][0]["node"]
+    held = await tenant.panel.data(SUBMISSIONS, status="QUARANTINED")
+    node = held["submissions"]["edges"][0]["node"]
     refused = await tenant.panel.data(RELEASE, id=node["id"])
     assert refused["releaseSubmission"]["userErrors"][0]["code"] == "forbidden"
     other = await make_tenant(platform)
