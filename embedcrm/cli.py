@@ -70,7 +70,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if not is_database_unavailable(exc):
             raise
-        print(f"embedcrm: cannot reach the database ({exc}); is it running?", file=sys.stderr)
+        print(
+            f"embedcrm: the database is unavailable or refused the operation: {exc}",
+            file=sys.stderr,
+        )
         return 3
     return 1
 

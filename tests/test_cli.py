@@ -98,3 +98,22 @@ def test_a_server_database_needs_real_keys(tmp_path: Path) -> None:
     result = run_cli("serve", env=env)
     assert result.returncode == 2
     assert "EMBEDCRM_SECRET_KEYS is required" in result.stderr
+
+
+def test_two_commands_on_a_fresh_file_migrate_it_once(tmp_path: Path) -> None:
+    env = fresh_env(tmp_path)
+    env["EMBEDCRM_SECRET_KEYS"] = "k"
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "embedcrm", "platform-key", "create", "--name", f"n{i}"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(3)
+    ]
+    for run in runs:
+        out, err = run.communicate(timeout=60)
+        assert run.returncode == 0, err
+        assert out.strip().splitlines()[-1].startswith("ecp_")

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
+from collections.abc import Iterator
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 
 from embedcrm.config import Settings
 from embedcrm.db import create_engine
@@ -28,8 +31,25 @@ def alembic_config(settings: Settings) -> Config:
 
 def upgrade_to_head(settings: Settings) -> None:
     """Apply every pending migration. Safe to call on an up-to-date database."""
-    # "heads": each area of the code keeps its own branch of revisions off the initial schema.
-    command.upgrade(alembic_config(settings), "heads")
+    with _sqlite_migration_lock(settings):
+        # "heads": each area of the code keeps its own branch of revisions off the initial schema.
+        command.upgrade(alembic_config(settings), "heads")
+
+
+@contextlib.contextmanager
+def _sqlite_migration_lock(settings: Settings) -> Iterator[None]:
+    """SQLite runs DDL outside transactions: two processes starting on a fresh file at once
+    (`serve` and a CLI command) would both create the tables. A file lock makes them take turns."""
+    url = make_url(settings.database_url)
+    if not url.get_backend_name().startswith("sqlite") or url.database in (None, "", ":memory:"):
+        yield
+        return
+    with open(f"{url.database}-migrate.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def is_up_to_date(settings: Settings) -> bool:
