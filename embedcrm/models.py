@@ -12,6 +12,17 @@ from embedcrm.crm.models import (
     Stage,
     Task,
 )
+from embedcrm.crm.work_models import (
+    ContactMerge,
+    ContactTag,
+    CustomFieldDefinition,
+    Erasure,
+    LeadItem,
+    LeadStageChange,
+    LeadTag,
+    Segment,
+    Tag,
+)
 from embedcrm.webhooks.models import OutboxEvent
 from embedcrm.workspaces.models import Member, PlatformKey, Site, Workspace
 
@@ -20,15 +31,24 @@ __all__ = [
     "AssignmentCursor",
     "AssignmentRule",
     "Contact",
+    "ContactMerge",
+    "ContactTag",
+    "CustomFieldDefinition",
+    "Erasure",
     "Lead",
+    "LeadItem",
+    "LeadStageChange",
+    "LeadTag",
     "Member",
     "MergeProposal",
     "OutboxEvent",
     "Pipeline",
     "PlatformKey",
+    "Segment",
     "Site",
     "Stage",
     "Submission",
+    "Tag",
     "Task",
     "Workspace",
 ]

@@ -12,6 +12,7 @@ from embedcrm.capture.service import CaptureService
 from embedcrm.config import Settings
 from embedcrm.crm.assignment import AssignmentService
 from embedcrm.crm.service import CrmQueries
+from embedcrm.crm.workbench import CrmWork
 from embedcrm.db import Database
 from embedcrm.static import StaticAsset, load_asset
 from embedcrm.webhooks.dispatcher import Dispatcher, DispatcherConfig
@@ -28,6 +29,7 @@ class Services:
     workspaces: WorkspaceService
     capture: CaptureService
     crm: CrmQueries
+    work: CrmWork
     assignment: AssignmentService
     widget: StaticAsset
     widget_css: StaticAsset
@@ -52,6 +54,7 @@ class Services:
             workspaces=WorkspaceService(db, panel_tokens),
             capture=CaptureService(db, settings),
             crm=CrmQueries(db),
+            work=CrmWork.create(db),
             assignment=AssignmentService(db),
             widget=load_asset("widget.js", "text/javascript; charset=utf-8"),
             widget_css=load_asset("widget.css", "text/css; charset=utf-8"),

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    event,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -95,6 +96,8 @@ class Contact(Base):
     phone: Mapped[str | None] = mapped_column(String(64))
     phone_e164: Mapped[str | None] = mapped_column(String(20))
     company: Mapped[str | None] = mapped_column(String(200))
+    # Case-folded name, e-mail, phone and company: what search matches, alike on both databases.
+    search_text: Mapped[str | None] = mapped_column(Text)
     custom_fields: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
     manager_id: Mapped[uuid.UUID | None]
     # Where the person first came from, and where their latest submission came from.
@@ -119,6 +122,8 @@ class Lead(Base):
         Index(None, "workspace_id", "status", "created_at", "id"),
         Index(None, "workspace_id", "assignee_id", "created_at", "id"),
         Index(None, "workspace_id", "contact_id"),
+        # A second import of the same file finds its leads instead of making new ones.
+        Index(None, "workspace_id", "import_key", unique=True),
     )
 
     workspace_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
@@ -149,8 +154,39 @@ class Lead(Base):
     first_touch: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
     # Sequence of the last webhook event of this lead: receivers apply events in this order.
     event_sequence: Mapped[int] = mapped_column(Integer, default=0)
+    # How the lead reached the business (web form, call, chat), and its key in an imported file.
+    channel: Mapped[str | None] = mapped_column(String(100))
+    import_key: Mapped[str | None] = mapped_column(String(200))
+    # The order on the client card: payment, delivery and its time window.
+    payment_method: Mapped[str | None] = mapped_column(String(100))
+    ordered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivery_method: Mapped[str | None] = mapped_column(String(100))
+    delivery_address: Mapped[str | None] = mapped_column(Text)
+    delivery_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivery_to: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    search_text: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+def fold(*parts: str | None) -> str:
+    """Case-folded text for search; SQLite's lower() knows ASCII only, so it is done here."""
+    return " ".join(p.strip().casefold() for p in parts if p and p.strip())
+
+
+# Kept current on every ORM write, wherever it comes from (capture, the panel, an import).
+@event.listens_for(Contact, "before_insert")
+@event.listens_for(Contact, "before_update")
+def _contact_search_text(_mapper: Any, _connection: Any, contact: Contact) -> None:
+    contact.search_text = fold(
+        contact.name, contact.email_normalized or contact.email, contact.phone_e164, contact.company
+    )
+
+
+@event.listens_for(Lead, "before_insert")
+@event.listens_for(Lead, "before_update")
+def _lead_search_text(_mapper: Any, _connection: Any, lead: Lead) -> None:
+    lead.search_text = fold(lead.title)
 
 
 class ActivityKind(enum.StrEnum):
@@ -205,6 +241,8 @@ class Task(Base):
         workspace_fk(["created_by_id"], "members"),
         # "My tasks" and the overdue list of the panel.
         Index(None, "workspace_id", "assignee_id", "done_at", "due_at"),
+        # The whole workspace's open tasks by due time: the owner's "overdue" list.
+        Index(None, "workspace_id", "done_at", "due_at", "id"),
         Index(None, "workspace_id", "lead_id"),
         Index(None, "workspace_id", "contact_id"),
         # The worker's scan for tasks that just became overdue, across workspaces.

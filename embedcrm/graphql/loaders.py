@@ -10,8 +10,10 @@ from typing import TypeVar
 
 from strawberry.dataloader import DataLoader
 
+from embedcrm.crm.cards import CardService
 from embedcrm.crm.models import Contact, Stage
 from embedcrm.crm.service import CrmQueries
+from embedcrm.crm.work_models import LeadItem, Tag
 from embedcrm.workspaces.models import Member
 
 T = TypeVar("T")
@@ -39,11 +41,18 @@ class Loaders:
     contacts: DataLoader[Key, Contact | None]
     stages: DataLoader[Key, Stage | None]
     members: DataLoader[Key, Member | None]
+    lead_items: DataLoader[Key, list[LeadItem] | None]
+    lead_tags: DataLoader[Key, list[Tag] | None]
+    contact_tags: DataLoader[Key, list[Tag] | None]
 
     @classmethod
     def create(cls, crm: CrmQueries) -> Loaders:
+        cards = CardService(crm.db)
         return cls(
             contacts=DataLoader(load_fn=_batched(crm.contacts_by_id)),
             stages=DataLoader(load_fn=_batched(crm.stages_by_id)),
             members=DataLoader(load_fn=_batched(crm.members_by_id)),
+            lead_items=DataLoader(load_fn=_batched(cards.items_of_leads)),
+            lead_tags=DataLoader(load_fn=_batched(cards.tags_of_leads)),
+            contact_tags=DataLoader(load_fn=_batched(cards.tags_of_contacts)),
         )

@@ -28,6 +28,8 @@ from embedcrm.crm.service import LeadFilter as LeadFilterQuery
 from embedcrm.errors import EmbedCRMError, NotFound
 from embedcrm.graphql.capture import CaptureMutation, CaptureQuery, Submission
 from embedcrm.graphql.context import Info
+from embedcrm.graphql.crm import TYPES as CRM_TYPES
+from embedcrm.graphql.crm import CrmMutation, CrmQuery, load_work_node
 from embedcrm.graphql.ids import GlobalId, parse_global_id
 from embedcrm.graphql.support import (
     DEFAULT_PAGE_SIZE,
@@ -53,6 +55,13 @@ from embedcrm.graphql.types import (
 )
 from embedcrm.graphql.webhooks import TYPES as WEBHOOK_TYPES
 from embedcrm.graphql.webhooks import WebhookMutation, WebhookQuery
+from embedcrm.graphql.work_inputs import (
+    ContactFilter,
+    CustomFieldFilter,
+    contact_spec,
+    lead_spec,
+    scoped_id,
+)
 
 
 @strawberry.input
@@ -64,6 +73,19 @@ class LeadFilter:
     utm_source: str | None = None
     utm_medium: str | None = None
     utm_campaign: str | None = None
+    pipeline_id: strawberry.ID | None = None
+    unassigned: bool = False
+    contact_id: strawberry.ID | None = None
+    channel: str | None = None
+    tags: list[str] | None = strawberry.field(default=None, description="Has every one of these.")
+    search: str | None = strawberry.field(
+        default=None, description="Title, or the contact's name, e-mail, phone or company."
+    )
+    value_min: str | None = None
+    value_max: str | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    custom: list[CustomFieldFilter] | None = None
 
 
 @strawberry.type
@@ -116,12 +138,20 @@ class CoreQuery:
         after: str | None = None,
         filter: LeadFilter | None = None,
         workspace_id: strawberry.ID | None = None,
+        segment_id: strawberry.ID | None = None,
     ) -> Connection[Lead]:
         workspace = info.context.workspace_for(workspace_arg(workspace_id))
-        query = _lead_filter(filter, workspace)
-        crm = info.context.services.crm
-        page = await crm.leads_page(workspace, query, first=first, after=after)
-        return connection(page, Lead.of, lambda: crm.count_leads(workspace, query))
+        spec = lead_spec(filter, workspace)
+        segment = scoped_id(segment_id, "Segment", "segmentId", workspace)
+        lists, principal = info.context.services.work.lists, info.context.principal
+        page = await lists.leads_page(
+            principal, workspace, spec, segment_id=segment, first=first, after=after
+        )
+        return connection(
+            page,
+            Lead.of,
+            lambda: lists.count_leads(principal, workspace, spec, segment_id=segment),
+        )
 
     @strawberry.field(description="Contacts, newest first.")
     async def contacts(
@@ -130,11 +160,21 @@ class CoreQuery:
         first: int = DEFAULT_PAGE_SIZE,
         after: str | None = None,
         workspace_id: strawberry.ID | None = None,
+        filter: ContactFilter | None = None,
+        segment_id: strawberry.ID | None = None,
     ) -> Connection[Contact]:
         workspace = info.context.workspace_for(workspace_arg(workspace_id))
-        crm = info.context.services.crm
-        page = await crm.contacts_page(workspace, first=first, after=after)
-        return connection(page, Contact.of, lambda: crm.count_contacts(workspace))
+        spec = contact_spec(filter, workspace)
+        segment = scoped_id(segment_id, "Segment", "segmentId", workspace)
+        lists, principal = info.context.services.work.lists, info.context.principal
+        page = await lists.contacts_page(
+            principal, workspace, spec, segment_id=segment, first=first, after=after
+        )
+        return connection(
+            page,
+            Contact.of,
+            lambda: lists.count_contacts(principal, workspace, spec, segment_id=segment),
+        )
 
 
 def _lead_filter(value: LeadFilter | None, workspace_id: uuid.UUID) -> LeadFilterQuery:
@@ -195,7 +235,7 @@ async def _load_node(info: Info, gid: GlobalId) -> Node | None:
         except NotFound:
             return None
         return Workspace.of(workspace)
-    return None
+    return await load_work_node(info, gid)
 
 
 # ---- mutations -------------------------------------------------------------------------------
@@ -330,9 +370,20 @@ def _should_mask(error: GraphQLError) -> bool:
 
 
 # Each area of the API contributes its own query and mutation fields, merged here.
-QUERY_PARTS: tuple[type, ...] = (CoreQuery, CaptureQuery, WebhookQuery)
-MUTATION_PARTS: tuple[type, ...] = (CoreMutation, CaptureMutation, WebhookMutation)
-TYPES = [Workspace, Site, Member, Stage, Pipeline, Contact, Lead, Submission, *WEBHOOK_TYPES]
+QUERY_PARTS: tuple[type, ...] = (CoreQuery, CaptureQuery, WebhookQuery, CrmQuery)
+MUTATION_PARTS: tuple[type, ...] = (CoreMutation, CaptureMutation, WebhookMutation, CrmMutation)
+TYPES = [
+    Workspace,
+    Site,
+    Member,
+    Stage,
+    Pipeline,
+    Contact,
+    Lead,
+    Submission,
+    *WEBHOOK_TYPES,
+    *CRM_TYPES,
+]
 Query = merge_types("Query", QUERY_PARTS)
 Mutation = merge_types("Mutation", MUTATION_PARTS)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar, cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -12,6 +12,12 @@ from embedcrm.crm import models as crm
 from embedcrm.graphql.context import Info
 from embedcrm.graphql.ids import to_global_id
 from embedcrm.workspaces import models as ws
+
+if TYPE_CHECKING:
+    from embedcrm.graphql.work_types import Activity, LeadItem, LeadOrder, StageChange, Tag, Task
+
+# The CRM workspace's types live in their own module, which imports this one.
+WORK = "embedcrm.graphql.work_types"
 
 Role = strawberry.enum(ws.Role, name="Role")
 LeadStatus = strawberry.enum(crm.LeadStatus, name="LeadStatus")
@@ -163,6 +169,47 @@ class Contact(Node):
     last_touch: JSON = strawberry.field(description="Where their latest lead came from.")
     created_at: datetime
 
+    _row: strawberry.Private[crm.Contact]
+
+    @strawberry.field(description="The client's personal manager.")
+    async def manager(self, info: Info) -> Member | None:
+        if self._row.manager_id is None:
+            return None
+        row = await info.context.loaders.members.load(
+            (self._row.workspace_id, self._row.manager_id)
+        )
+        return Member.of(row) if row else None
+
+    @strawberry.field
+    async def tags(self, info: Info) -> list[Annotated[Tag, strawberry.lazy(WORK)]]:
+        from embedcrm.graphql.work_types import contact_tags
+
+        return await contact_tags(info, self._row)
+
+    @strawberry.field(description="The contact's leads, newest first.")
+    async def leads(
+        self, info: Info, first: int = 20, after: str | None = None
+    ) -> Connection[Lead]:
+        from embedcrm.graphql.work_types import contact_leads
+
+        return await contact_leads(info, self._row, first=first, after=after)
+
+    @strawberry.field(description="Everything that happened with the person, newest first.")
+    async def timeline(
+        self, info: Info, first: int = 20, after: str | None = None
+    ) -> Connection[Annotated[Activity, strawberry.lazy(WORK)]]:
+        from embedcrm.graphql.work_types import timeline
+
+        return await timeline(info, self._row, lead=False, first=first, after=after)
+
+    @strawberry.field
+    async def tasks(
+        self, info: Info, first: int = 20, after: str | None = None
+    ) -> Connection[Annotated[Task, strawberry.lazy(WORK)]]:
+        from embedcrm.graphql.work_types import tasks_of
+
+        return await tasks_of(info, self._row, lead=False, first=first, after=after)
+
     @classmethod
     def of(cls, row: crm.Contact) -> Contact:
         return cls(
@@ -175,6 +222,7 @@ class Contact(Node):
             first_touch=cast(JSON, row.first_touch),
             last_touch=cast(JSON, row.last_touch),
             created_at=row.created_at,
+            _row=row,
         )
 
 
@@ -225,6 +273,64 @@ class Lead(Node):
             (self._row.workspace_id, self._row.assignee_id)
         )
         return Member.of(row) if row else None
+
+    @strawberry.field(description="How the lead reached the business: web form, call, chat.")
+    def channel(self) -> str | None:
+        return self._row.channel
+
+    @strawberry.field
+    def pipeline_id(self) -> strawberry.ID:
+        return strawberry.ID(
+            to_global_id("Pipeline", self._row.workspace_id, self._row.pipeline_id)
+        )
+
+    @strawberry.field(description="Payment and delivery of the order.")
+    def order(self) -> Annotated[LeadOrder, strawberry.lazy(WORK)]:
+        from embedcrm.graphql.work_types import lead_order
+
+        return lead_order(self._row)
+
+    @strawberry.field(description="The cart.")
+    async def items(self, info: Info) -> list[Annotated[LeadItem, strawberry.lazy(WORK)]]:
+        from embedcrm.graphql.work_types import lead_items
+
+        return await lead_items(info, self._row)
+
+    @strawberry.field(description="The sum of the cart's line totals, as a decimal string.")
+    async def items_total(self, info: Info) -> str:
+        from embedcrm.graphql.work_types import lead_items_total
+
+        return await lead_items_total(info, self._row)
+
+    @strawberry.field
+    async def tags(self, info: Info) -> list[Annotated[Tag, strawberry.lazy(WORK)]]:
+        from embedcrm.graphql.work_types import lead_tags
+
+        return await lead_tags(info, self._row)
+
+    @strawberry.field(description="Notes, calls, e-mails, meetings, messages, stage changes.")
+    async def timeline(
+        self, info: Info, first: int = 20, after: str | None = None
+    ) -> Connection[Annotated[Activity, strawberry.lazy(WORK)]]:
+        from embedcrm.graphql.work_types import timeline
+
+        return await timeline(info, self._row, lead=True, first=first, after=after)
+
+    @strawberry.field(description="Every move between stages, oldest first.")
+    async def stage_history(
+        self, info: Info
+    ) -> list[Annotated[StageChange, strawberry.lazy(WORK)]]:
+        from embedcrm.graphql.work_types import stage_history
+
+        return await stage_history(info, self._row)
+
+    @strawberry.field
+    async def tasks(
+        self, info: Info, first: int = 20, after: str | None = None
+    ) -> Connection[Annotated[Task, strawberry.lazy(WORK)]]:
+        from embedcrm.graphql.work_types import tasks_of
+
+        return await tasks_of(info, self._row, lead=True, first=first, after=after)
 
     @strawberry.field
     def site_id(self) -> strawberry.ID | None:

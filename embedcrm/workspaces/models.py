@@ -48,6 +48,8 @@ class Workspace(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Moscow")
     # Minutes a manager has to answer a new lead before its first-response task is overdue.
     first_response_minutes: Mapped[int] = mapped_column(Integer, default=15)
+    # Lets a MANAGER change every lead and contact, not only the ones assigned to them.
+    managers_edit_all: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -1,0 +1,327 @@
+"""Merging two contacts into one, with an audit entry and an undo that holds for a day."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+
+from embedcrm.auth import Principal
+from embedcrm.crm.access import load_actor, reader_workspace
+from embedcrm.crm.cards import get_contact, require_contact_writer
+from embedcrm.crm.emit import emit_contact_event
+from embedcrm.crm.models import (
+    Activity,
+    ActivityKind,
+    Contact,
+    Lead,
+    MergeProposal,
+    MergeProposalStatus,
+)
+from embedcrm.crm.repository import ActivityRepository, ContactRepository
+from embedcrm.crm.work_models import ContactMerge, ContactTag
+from embedcrm.crm.work_repository import (
+    MergeRepository,
+    TagRepository,
+    TaskListRepository,
+    TimelineRepository,
+)
+from embedcrm.db import Database, utcnow
+from embedcrm.errors import Conflict, NotFound, ValidationFailed
+from embedcrm.repository import Page, WorkspaceRepository
+
+UNDO_WINDOW = timedelta(days=1)
+CONTACT_FIELDS = (
+    "name",
+    "email",
+    "email_normalized",
+    "phone",
+    "phone_e164",
+    "company",
+    "manager_id",
+)
+
+
+class ProposalRepository(WorkspaceRepository[MergeProposal]):
+    model = MergeProposal
+
+
+def _snapshot(contact: Contact) -> dict[str, Any]:
+    return {
+        "id": str(contact.id),
+        **{
+            f: (
+                str(getattr(contact, f))
+                if f == "manager_id" and getattr(contact, f)
+                else getattr(contact, f)
+            )
+            for f in CONTACT_FIELDS
+        },
+        "custom_fields": dict(contact.custom_fields),
+        "created_at": contact.created_at.isoformat(),
+    }
+
+
+def _proposal_snapshot(p: MergeProposal) -> dict[str, Any]:
+    return {
+        "id": str(p.id),
+        "contact_id": str(p.contact_id),
+        "other_contact_id": str(p.other_contact_id),
+        "reason": p.reason,
+        "status": p.status.value,
+        "created_at": p.created_at.isoformat(),
+    }
+
+
+class MergeService:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def merge(
+        self,
+        principal: Principal,
+        workspace_id: uuid.UUID,
+        *,
+        keep_id: uuid.UUID,
+        merge_id: uuid.UUID,
+        proposal_id: uuid.UUID | None = None,
+    ) -> ContactMerge:
+        """Move the timeline, leads, tasks and tags of ``merge_id`` to ``keep_id``, then drop it."""
+        if keep_id == merge_id:
+            raise ValidationFailed("A contact cannot be merged into itself.", field="mergeId")
+        async with self.db.transaction() as session:
+            actor = await load_actor(session, principal, workspace_id, field="keepId")
+            keep = await get_contact(session, workspace_id, keep_id, "keepId")
+            gone = await get_contact(session, workspace_id, merge_id, "mergeId")
+            require_contact_writer(actor, keep)
+            require_contact_writer(actor, gone)
+            now = utcnow()
+            kept_before = _snapshot(keep)
+            # Fill what the kept contact lacks; never overwrite what it has.
+            for name in CONTACT_FIELDS:
+                if getattr(keep, name) is None and getattr(gone, name) is not None:
+                    setattr(keep, name, getattr(gone, name))
+            keep.custom_fields = {**gone.custom_fields, **keep.custom_fields}
+            keep.updated_at = now
+            lead_ids = [
+                str(i)
+                for i in await session.scalars(
+                    select(Lead.id).where(
+                        Lead.workspace_id == workspace_id, Lead.contact_id == gone.id
+                    )
+                )
+            ]
+            await session.execute(
+                update(Lead)
+                .where(Lead.workspace_id == workspace_id, Lead.contact_id == gone.id)
+                .values(contact_id=keep.id)
+            )
+            activity_ids = await TimelineRepository(session, workspace_id).move_contact(
+                gone.id, keep.id
+            )
+            task_ids = await TaskListRepository(session, workspace_id).set_contact(gone.id, keep.id)
+            tag_ids = await TagRepository(session, workspace_id).move_contact_tags(gone.id, keep.id)
+            proposals = list(
+                await session.scalars(
+                    ProposalRepository(session, workspace_id)
+                    .select()
+                    .where(
+                        (MergeProposal.contact_id == gone.id)
+                        | (MergeProposal.other_contact_id == gone.id)
+                    )
+                )
+            )
+            for proposal in proposals:
+                if proposal.id == proposal_id:
+                    proposal.status = MergeProposalStatus.ACCEPTED
+                    proposal.resolved_at = now
+            record = MergeRepository(session, workspace_id).add(
+                ContactMerge(
+                    kept_contact_id=keep.id,
+                    merged_contact_id=gone.id,
+                    merged_snapshot=_snapshot(gone),
+                    kept_before=kept_before,
+                    moved={
+                        "leads": lead_ids,
+                        "activities": activity_ids,
+                        "tasks": task_ids,
+                        "tags_added": tag_ids,
+                        "proposals": [_proposal_snapshot(p) for p in proposals],
+                    },
+                    proposal_id=proposal_id,
+                    merged_by_id=actor.member_id,
+                    created_at=now,
+                )
+            )
+            ActivityRepository(session, workspace_id).add(
+                Activity(
+                    contact_id=keep.id,
+                    author_id=actor.member_id,
+                    kind=ActivityKind.NOTE,
+                    body=f"Merged contact {gone.name or gone.email_normalized or gone.id}",
+                    data={"merge_id": str(record.id), "merged_contact_id": str(gone.id)},
+                    created_at=now,
+                )
+            )
+            await session.flush()
+            await session.delete(gone)
+            await session.flush()
+            emit_contact_event(
+                session, keep, "contact.merged", now=now, extra={"merged_contact_id": str(gone.id)}
+            )
+            return record
+
+    async def undo(
+        self, principal: Principal, workspace_id: uuid.UUID, merge_id: uuid.UUID
+    ) -> ContactMerge:
+        async with self.db.transaction() as session:
+            actor = await load_actor(session, principal, workspace_id)
+            record = await MergeRepository(session, workspace_id).get(merge_id)
+            if record is None:
+                raise NotFound("Nothing has this id.", field="id")
+            keep = await get_contact(session, workspace_id, record.kept_contact_id, "id")
+            require_contact_writer(actor, keep)
+            now = utcnow()
+            if record.undone_at is not None:
+                raise Conflict("This merge was already undone.", field="id")
+            if now - record.created_at > UNDO_WINDOW:
+                raise Conflict("A merge can be undone within a day.", field="id")
+            snap = record.merged_snapshot
+            restored = ContactRepository(session, workspace_id).add(
+                Contact(
+                    id=uuid.UUID(snap["id"]),
+                    **{
+                        f: (uuid.UUID(snap[f]) if f == "manager_id" and snap[f] else snap[f])
+                        for f in CONTACT_FIELDS
+                    },
+                    custom_fields=snap["custom_fields"],
+                    created_at=datetime.fromisoformat(snap["created_at"]),
+                    updated_at=now,
+                )
+            )
+            before = record.kept_before
+            for f in CONTACT_FIELDS:
+                setattr(
+                    keep, f, uuid.UUID(before[f]) if f == "manager_id" and before[f] else before[f]
+                )
+            keep.custom_fields = before["custom_fields"]
+            keep.updated_at = now
+            await session.flush()
+            moved = record.moved
+            lead_ids = [uuid.UUID(i) for i in moved["leads"]]
+            if lead_ids:
+                await session.execute(
+                    update(Lead)
+                    .where(Lead.workspace_id == workspace_id, Lead.id.in_(lead_ids))
+                    .values(contact_id=restored.id)
+                )
+            activity_ids = [uuid.UUID(i) for i in moved["activities"]]
+            if activity_ids:
+                await session.execute(
+                    update(Activity)
+                    .where(Activity.workspace_id == workspace_id, Activity.id.in_(activity_ids))
+                    .values(contact_id=restored.id)
+                )
+            tasks = TaskListRepository(session, workspace_id)
+            for task_id in moved["tasks"]:
+                task = await tasks.get(uuid.UUID(task_id))
+                if task is not None:
+                    task.contact_id = restored.id
+            for tag_id in moved["tags_added"]:
+                link = await session.get(ContactTag, (workspace_id, keep.id, uuid.UUID(tag_id)))
+                if link is not None:
+                    await session.delete(link)
+                session.add(
+                    ContactTag(
+                        workspace_id=workspace_id, contact_id=restored.id, tag_id=uuid.UUID(tag_id)
+                    )
+                )
+            proposals = ProposalRepository(session, workspace_id)
+            for p in moved["proposals"]:
+                if await proposals.get(uuid.UUID(p["id"])) is None:
+                    proposals.add(
+                        MergeProposal(
+                            id=uuid.UUID(p["id"]),
+                            contact_id=uuid.UUID(p["contact_id"]),
+                            other_contact_id=uuid.UUID(p["other_contact_id"]),
+                            reason=p["reason"],
+                            # Undoing says the two are different people.
+                            status=MergeProposalStatus.DISMISSED
+                            if p["id"] == str(record.proposal_id)
+                            else MergeProposalStatus(p["status"]),
+                            created_at=datetime.fromisoformat(p["created_at"]),
+                            resolved_at=now if p["id"] == str(record.proposal_id) else None,
+                        )
+                    )
+            record.undone_at = now
+            await session.flush()
+            emit_contact_event(session, keep, "contact.updated", now=now)
+            emit_contact_event(session, restored, "contact.created", now=now)
+            return record
+
+    async def accept_proposal(
+        self,
+        principal: Principal,
+        workspace_id: uuid.UUID,
+        proposal_id: uuid.UUID,
+        *,
+        keep_id: uuid.UUID | None,
+    ) -> ContactMerge:
+        async with self.db.transaction() as session:
+            proposal = await ProposalRepository(session, workspace_id).get(proposal_id)
+            reader_workspace(principal, workspace_id)
+            if proposal is None:
+                raise NotFound("Nothing has this id.", field="id")
+            if proposal.status is not MergeProposalStatus.OPEN:
+                raise Conflict("This proposal is already resolved.", field="id")
+            pair = {proposal.contact_id, proposal.other_contact_id}
+        keep = keep_id or proposal.contact_id
+        if keep not in pair:
+            raise ValidationFailed("Keep one of the two contacts of the proposal.", field="keepId")
+        (other,) = pair - {keep}
+        return await self.merge(
+            principal, workspace_id, keep_id=keep, merge_id=other, proposal_id=proposal_id
+        )
+
+    async def dismiss_proposal(
+        self, principal: Principal, workspace_id: uuid.UUID, proposal_id: uuid.UUID
+    ) -> MergeProposal:
+        async with self.db.transaction() as session:
+            actor = await load_actor(session, principal, workspace_id)
+            proposal = await ProposalRepository(session, workspace_id).get(proposal_id)
+            if proposal is None:
+                raise NotFound("Nothing has this id.", field="id")
+            actor.require_writer()
+            if proposal.status is not MergeProposalStatus.OPEN:
+                raise Conflict("This proposal is already resolved.", field="id")
+            proposal.status = MergeProposalStatus.DISMISSED
+            proposal.resolved_at = utcnow()
+            await session.flush()
+            return proposal
+
+    async def proposals(
+        self,
+        principal: Principal,
+        workspace_id: uuid.UUID,
+        *,
+        status: MergeProposalStatus | None,
+        first: int,
+        after: str | None,
+    ) -> Page[MergeProposal]:
+        reader_workspace(principal, workspace_id, field="workspaceId")
+        async with self.db.transaction() as session:
+            repo = ProposalRepository(session, workspace_id)
+            stmt = repo.select()
+            if status is not None:
+                stmt = stmt.where(MergeProposal.status == status)
+            return await repo.newest_first(stmt, first=first, after=after)
+
+    async def merges(
+        self, principal: Principal, workspace_id: uuid.UUID, *, first: int, after: str | None
+    ) -> Page[ContactMerge]:
+        reader_workspace(principal, workspace_id, field="workspaceId")
+        async with self.db.transaction() as session:
+            repo = MergeRepository(session, workspace_id)
+            return await repo.newest_first(repo.select(), first=first, after=after)

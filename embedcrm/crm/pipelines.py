@@ -1,0 +1,462 @@
+"""Pipelines and their stages, and moving leads through them (with history and events)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from embedcrm.auth import Principal
+from embedcrm.crm.access import Actor, load_actor
+from embedcrm.crm.emit import emit_lead_event
+from embedcrm.crm.models import (
+    Activity,
+    ActivityKind,
+    Lead,
+    LeadStatus,
+    Pipeline,
+    Stage,
+    StageKind,
+)
+from embedcrm.crm.repository import (
+    ActivityRepository,
+    LeadRepository,
+    PipelineRepository,
+    StageRepository,
+)
+from embedcrm.crm.service import DEFAULT_STAGES
+from embedcrm.crm.work_models import LeadStageChange
+from embedcrm.crm.work_repository import StageChangeRepository, WorkLeads
+from embedcrm.db import Database, utcnow
+from embedcrm.errors import Conflict, NotFound, ValidationFailed
+
+MAX_BULK = 500
+STATUS_OF_KIND = {
+    StageKind.OPEN: LeadStatus.OPEN,
+    StageKind.WON: LeadStatus.WON,
+    StageKind.LOST: LeadStatus.LOST,
+}
+
+
+@dataclass(frozen=True)
+class StageSpec:
+    name: str
+    probability: int
+    kind: StageKind
+
+
+def _name(value: str, field: str) -> str:
+    value = value.strip()
+    if not 0 < len(value) <= 200:
+        raise ValidationFailed("A name of 1 to 200 characters is required.", field=field)
+    return value
+
+
+def _probability(value: int, field: str) -> int:
+    if not 0 <= value <= 100:
+        raise ValidationFailed("A probability is a percentage, 0 to 100.", field=field)
+    return value
+
+
+async def get_lead(
+    session: AsyncSession, workspace_id: uuid.UUID, lead_id: uuid.UUID, field: str = "leadId"
+) -> Lead:
+    lead = await LeadRepository(session, workspace_id).get(lead_id)
+    if lead is None:
+        raise NotFound("Nothing has this id.", field=field)
+    return lead
+
+
+async def get_stage(
+    session: AsyncSession, workspace_id: uuid.UUID, stage_id: uuid.UUID, field: str = "stageId"
+) -> Stage:
+    stage = await StageRepository(session, workspace_id).get(stage_id)
+    if stage is None:
+        raise NotFound("Nothing has this id.", field=field)
+    return stage
+
+
+async def move_lead_to(
+    session: AsyncSession,
+    actor: Actor,
+    lead: Lead,
+    stage: Stage,
+    *,
+    reason: str | None = None,
+) -> bool:
+    """Move one lead: history row, timeline entry and events. False when it is already there."""
+    if lead.stage_id == stage.id:
+        return False
+    now = utcnow()
+    before = await StageRepository(session, lead.workspace_id).get(lead.stage_id)
+    lead.pipeline_id = stage.pipeline_id
+    lead.stage_id = stage.id
+    lead.status = STATUS_OF_KIND[stage.kind]
+    lead.updated_at = now
+    StageChangeRepository(session, lead.workspace_id).add(
+        LeadStageChange(
+            lead_id=lead.id,
+            pipeline_id=stage.pipeline_id,
+            from_stage_id=before.id if before else None,
+            from_stage_name=before.name if before else None,
+            to_stage_id=stage.id,
+            to_stage_name=stage.name,
+            changed_by_id=actor.member_id,
+            changed_at=now,
+            created_at=now,
+        )
+    )
+    ActivityRepository(session, lead.workspace_id).add(
+        Activity(
+            contact_id=lead.contact_id,
+            lead_id=lead.id,
+            author_id=actor.member_id,
+            kind=ActivityKind.STAGE_CHANGE,
+            body=reason,
+            data={
+                "from_stage": {"id": str(before.id), "name": before.name} if before else None,
+                "to_stage": {"id": str(stage.id), "name": stage.name},
+                "reason": reason,
+            },
+            created_at=now,
+        )
+    )
+    await session.flush()
+    from_stage = {"id": str(before.id), "name": before.name} if before else None
+    await emit_lead_event(
+        session,
+        lead,
+        "lead.stage_changed",
+        now=now,
+        stage=stage,
+        extra={"from_stage": from_stage, "to_stage": {"id": str(stage.id), "name": stage.name}},
+    )
+    if stage.kind is StageKind.WON:
+        await emit_lead_event(
+            session, lead, "lead.won", now=now, stage=stage, extra={"reason": reason}
+        )
+    elif stage.kind is StageKind.LOST:
+        await emit_lead_event(
+            session, lead, "lead.lost", now=now, stage=stage, extra={"reason": reason}
+        )
+    return True
+
+
+class PipelineService:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def create_pipeline(
+        self,
+        principal: Principal,
+        workspace_id: uuid.UUID,
+        *,
+        name: str,
+        stages: Sequence[StageSpec] | None,
+    ) -> Pipeline:
+        specs = list(stages) if stages else [StageSpec(n, p, k) for n, p, k in DEFAULT_STAGES]
+        for i, spec in enumerate(specs):
+            _name(spec.name, f"stages[{i}].name")
+            _probability(spec.probability, f"stages[{i}].probability")
+        if not any(s.kind is StageKind.OPEN for s in specs):
+            raise ValidationFailed("A pipeline needs at least one open stage.", field="stages")
+        async with self.db.transaction() as session:
+            actor = await load_actor(session, principal, workspace_id, field="workspaceId")
+            actor.require_owner()
+            pipelines = PipelineRepository(session, workspace_id)
+            position = await session.scalar(
+                select(func.coalesce(func.max(Pipeline.position), -1) + 1).where(
+                    Pipeline.workspace_id == workspace_id
+                )
+            )
+            pipeline = pipelines.add(
+                Pipeline(name=_name(name, "name"), position=int(position or 0), is_default=False)
+            )
+            await session.flush()
+            repo = StageRepository(session, workspace_id)
+            for i, spec in enumerate(specs):
+                repo.add(
+                    Stage(
+                        pipeline_id=pipeline.id,
+                        name=spec.name.strip(),
+                        position=i,
+                        probability=spec.probability,
+                        kind=spec.kind,
+                    )
+                )
+            await session.flush()
+            return pipeline
+
+    async def update_pipeline(
+        self,
+        principal: Principal,
+        workspace_id: uuid.UUID,
+        pipeline_id: uuid.UUID,
+        *,
+        name: str | None,
+        position: int | None,
+        make_default: bool,
+    ) -> Pipeline:
+        async with self.db.transaction() as session:
+            actor = await load_actor(session, principal, workspace_id)
+            pipelines = PipelineRepository(session, workspace_id)
+            pipeline = await pipelines.get(pipeline_id)
+            if pipeline is None:
+                raise NotFound("Nothing has this id.", field="id")
+            actor.require_owner()
+            if name is not None:
+                pipeline.name = _name(name, "name")
+            if position is not None:
+                ordered = [
+                    p
+                    for p in await session.scalars(
+                        pipelines.select().order_by(Pipeline.position, Pipeline.created_at)
+                    )
+                    if p.id != pipeline.id
+                ]
+                ordered.insert(max(0, min(position, len(ordered))), pipeline)
+                for i, row in enumerate(ordered):
+                    row.position = i
+            if make_default:
+                for row in await session.scalars(pipelines.select()):
+                    row.is_default = row.id == pipeline.id
+            await session.flush()
+            return pipeline
+
+    async def delete_pipeline(
+        self,
+        principal: Principal,
+        workspace_id: uuid.UUID,
+        pipeline_id: uuid.UUID,
+        *,
+        target_stage_id: uuid.UUID,
+    ) -> None:
+        async with self.db.transaction() as session:
+            actor = await load_actor(session, principal, workspace_id)
+            pipeline = await PipelineRepository(session, workspace_id).get(pipeline_id)
+            if pipeline is None:
+                raise NotFound("Nothing has this id.", field="id")
+            actor.require_owner()
+            if pipeline.is_default:
+                raise Conflict(
+                    "Make another pipeline the default before deleting this one.", field="id"
+                )
+            target = await get_stage(session, workspace_id, target_stage_id, "targetStageId")
+            if target.pipeline_id == pipeline.id:
+                raise ValidationFailed(
+                    "The target stage must be in another pipeline.", field="targetStageId"
+                )
+            stages = StageRepository(session, workspace_id)
+            stage_ids = list(
+                await session.scalars(
+                    select(Stage.id).where(
+                        Stage.workspace_id == workspace_id, Stage.pipeline_id == pipeline.id
+                    )
+                )
+            )
+            await self._move_all(session, actor, stage_ids, target)
+            for stage in await session.scalars(
+                stages.select().where(Stage.pipeline_id == pipeline.id)
+            ):
+                await session.delete(stage)
+            await session.flush()
+            await session.delete(pipeline)
+
+    async def _move_all(
+        self, session: AsyncSession, actor: Actor, stage_ids: list[uuid.UUID], target: Stage
+    ) -> None:
+        leads = WorkLeads(session, actor.workspace_id)
+        for lead_id in await leads.ids_at_stages(stage_ids):
+            lead = await leads.get(lead_id)
+            assert lead is not None
+            await move_lead_to(session, actor, lead, target)
+        await session.flush()
+
+    async def create_stage(
+        self,
+        principal: Principal,
+        workspace_id: uuid.UUID,
+        pipeline_id: uuid.UUID,
+        *,
+        spec: StageSpec,
+        position: int | None,
+    ) -> Stage:
+        async with self.db.transaction() as session:
+            actor = await load_actor(session, principal, workspace_id, field="pipelineId")
+            pipeline = await PipelineRepository(session, workspace_id).get(pipeline_id)
+            if pipeline is None:
+                raise NotFound("Nothing has this id.", field="pipelineId")
+            actor.require_owner()
+            repo = StageRepository(session, workspace_id)
+            ordered = list(
+                await session.scalars(
+                    repo.select().where(Stage.pipeline_id == pipeline_id).order_by(Stage.position)
+                )
+            )
+            stage = repo.add(
+                Stage(
+                    pipeline_id=pipeline_id,
+                    name=_name(spec.name, "name"),
+                    position=0,
+                    probability=_probability(spec.probability, "probability"),
+                    kind=spec.kind,
+                )
+            )
+            at = len(ordered) if position is None else max(0, min(position, len(ordered)))
+            ordered.insert(at, stage)
+            for i, row in enumerate(ordered):
+                row.position = i
+            await session.flush()
+            return stage
+
+    async def update_stage(
+        self,
+        principal: Principal,
+        workspace_id: uuid.UUID,
+        stage_id: uuid.UUID,
+        *,
+        name: str | None,
+        probability: int | None,
+        kind: StageKind | None,
+    ) -> Stage:
+        async with self.db.transaction() as session:
+            actor = await load_actor(session, principal, workspace_id)
+            stage = await get_stage(session, workspace_id, stage_id, "id")
+            actor.require_owner()
+            if name is not None:
+                stage.name = _name(name, "name")
+            if probability is not None:
+                stage.probability = _probability(probability, "probability")
+            if kind is not None and kind is not stage.kind:
+                # Leads at the stage keep a status that agrees with where they stand.
+                stage.kind = kind
+                leads = WorkLeads(session, workspace_id)
+                for lead_id in await leads.ids_at_stages([stage.id]):
+                    lead = await leads.get(lead_id)
+                    assert lead is not None
+                    lead.status = STATUS_OF_KIND[kind]
+            await session.flush()
+            return stage
+
+    async def reorder_stages(
+        self,
+        principal: Principal,
+        workspace_id: uuid.UUID,
+        pipeline_id: uuid.UUID,
+        stage_ids: Sequence[uuid.UUID],
+    ) -> Pipeline:
+        async with self.db.transaction() as session:
+            actor = await load_actor(session, principal, workspace_id, field="pipelineId")
+            pipeline = await PipelineRepository(session, workspace_id).get(pipeline_id)
+            if pipeline is None:
+                raise NotFound("Nothing has this id.", field="pipelineId")
+            actor.require_owner()
+            repo = StageRepository(session, workspace_id)
+            stages = {
+                s.id: s
+                for s in await session.scalars(
+                    repo.select().where(Stage.pipeline_id == pipeline_id)
+                )
+            }
+            if sorted(stage_ids) != sorted(stages) or len(set(stage_ids)) != len(stage_ids):
+                raise ValidationFailed(
+                    "List every stage of the pipeline exactly once.", field="stageIds"
+                )
+            for i, stage_id in enumerate(stage_ids):
+                stages[stage_id].position = i
+            await session.flush()
+            return pipeline
+
+    async def delete_stage(
+        self,
+        principal: Principal,
+        workspace_id: uuid.UUID,
+        stage_id: uuid.UUID,
+        *,
+        target_stage_id: uuid.UUID,
+    ) -> Pipeline:
+        async with self.db.transaction() as session:
+            actor = await load_actor(session, principal, workspace_id)
+            stage = await get_stage(session, workspace_id, stage_id, "id")
+            actor.require_owner()
+            target = await get_stage(session, workspace_id, target_stage_id, "targetStageId")
+            if target.id == stage.id:
+                raise ValidationFailed("The target must be another stage.", field="targetStageId")
+            repo = StageRepository(session, workspace_id)
+            siblings = list(
+                await session.scalars(
+                    repo.select()
+                    .where(Stage.pipeline_id == stage.pipeline_id)
+                    .order_by(Stage.position)
+                )
+            )
+            remaining = [s for s in siblings if s.id != stage.id]
+            if not any(s.kind is StageKind.OPEN for s in remaining):
+                raise Conflict("A pipeline keeps at least one open stage.", field="id")
+            await self._move_all(session, actor, [stage.id], target)
+            await session.delete(stage)
+            for i, row in enumerate(remaining):
+                row.position = i
+            await session.flush()
+            pipeline = await PipelineRepository(session, workspace_id).get(stage.pipeline_id)
+            assert pipeline is not None
+            return pipeline
+
+    async def move_leads(
+        self,
+        principal: Principal,
+        workspace_id: uuid.UUID,
+        lead_ids: Sequence[uuid.UUID],
+        stage_id: uuid.UUID,
+        *,
+        reason: str | None,
+    ) -> list[Lead]:
+        """Move one lead or many; all of them or, on any refusal, none."""
+        if not 0 < len(lead_ids) <= MAX_BULK:
+            raise ValidationFailed(f"Move 1 to {MAX_BULK} leads at a time.", field="leadIds")
+        if reason is not None and len(reason) > 2000:
+            raise ValidationFailed("The reason is at most 2000 characters.", field="reason")
+        async with self.db.transaction() as session:
+            actor = await load_actor(
+                session, principal, workspace_id, field="leadIds" if len(lead_ids) > 1 else "leadId"
+            )
+            stage = await get_stage(session, workspace_id, stage_id)
+            found = await LeadRepository(session, workspace_id).get_many(lead_ids)
+            leads = []
+            for i, lead_id in enumerate(lead_ids):
+                lead = found.get(lead_id)
+                if lead is None:
+                    raise NotFound(
+                        "Nothing has this id.",
+                        field=f"leadIds[{i}]" if len(lead_ids) > 1 else "leadId",
+                    )
+                actor.require_assigned(lead.assignee_id, "lead")
+                leads.append(lead)
+            for lead in leads:
+                await move_lead_to(session, actor, lead, stage, reason=reason)
+            await session.flush()
+            return leads
+
+    async def stage_history(
+        self, workspace_id: uuid.UUID, lead_id: uuid.UUID
+    ) -> list[LeadStageChange]:
+        async with self.db.transaction() as session:
+            return await StageChangeRepository(session, workspace_id).of_lead(lead_id)
+
+    async def pipeline(
+        self, workspace_id: uuid.UUID, pipeline_id: uuid.UUID
+    ) -> tuple[Pipeline, list[Stage]] | None:
+        async with self.db.transaction() as session:
+            pipeline = await PipelineRepository(session, workspace_id).get(pipeline_id)
+            if pipeline is None:
+                return None
+            repo = StageRepository(session, workspace_id)
+            stages = list(
+                await session.scalars(
+                    repo.select().where(Stage.pipeline_id == pipeline_id).order_by(Stage.position)
+                )
+            )
+            return pipeline, stages

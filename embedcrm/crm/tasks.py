@@ -1,0 +1,209 @@
+"""Tasks and reminders: due time, assignee, lead or contact; "my tasks", overdue, once-only alerts."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from embedcrm.auth import Principal
+from embedcrm.crm.access import Actor, load_actor, reader_workspace
+from embedcrm.crm.cards import get_contact, get_member
+from embedcrm.crm.emit import emit_task_event
+from embedcrm.crm.models import Task, TaskKind
+from embedcrm.crm.pipelines import get_lead
+from embedcrm.crm.work_repository import OverdueScan, TaskListRepository
+from embedcrm.db import Database, utcnow
+from embedcrm.errors import NotFound, ValidationFailed
+from embedcrm.repository import Page
+
+
+@dataclass(frozen=True)
+class TaskFilter:
+    assignee_id: uuid.UUID | None = None
+    lead_id: uuid.UUID | None = None
+    contact_id: uuid.UUID | None = None
+    open_only: bool = True
+    overdue_only: bool = False
+
+
+def require_task_writer(actor: Actor, task: Task) -> None:
+    """A manager changes the tasks given to them or made by them."""
+    actor.require_writer()
+    if actor.is_owner or actor.managers_edit_all:
+        return
+    if actor.member_id not in (task.assignee_id, task.created_by_id):
+        actor.require_assigned(task.assignee_id, "task")
+
+
+class TaskService:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def create(
+        self,
+        principal: Principal,
+        workspace_id: uuid.UUID,
+        *,
+        title: str,
+        kind: TaskKind,
+        due_at: datetime,
+        assignee_id: uuid.UUID | None,
+        lead_id: uuid.UUID | None,
+        contact_id: uuid.UUID | None,
+    ) -> Task:
+        title = title.strip()
+        if not 0 < len(title) <= 300:
+            raise ValidationFailed("A title of 1 to 300 characters is required.", field="title")
+        async with self.db.transaction() as session:
+            actor = await load_actor(session, principal, workspace_id, field="workspaceId")
+            actor.require_writer()
+            site_id = None
+            if lead_id is not None:
+                lead = await get_lead(session, workspace_id, lead_id)
+                actor.require_assigned(lead.assignee_id, "lead")
+                contact_id = contact_id or lead.contact_id
+                site_id = lead.site_id
+            if contact_id is not None:
+                await get_contact(session, workspace_id, contact_id)
+            if assignee_id is not None:
+                await get_member(session, workspace_id, assignee_id, "assigneeId")
+            else:
+                assignee_id = actor.member_id
+            if (
+                not actor.is_owner
+                and not actor.managers_edit_all
+                and assignee_id != actor.member_id
+            ):
+                actor.require_assigned(None, "task")
+            now = utcnow()
+            task = TaskListRepository(session, workspace_id).add(
+                Task(
+                    kind=kind,
+                    title=title,
+                    lead_id=lead_id,
+                    contact_id=contact_id,
+                    assignee_id=assignee_id,
+                    created_by_id=actor.member_id,
+                    due_at=due_at,
+                    created_at=now,
+                )
+            )
+            await session.flush()
+            emit_task_event(session, task, "task.created", now=now, site_id=site_id)
+            return task
+
+    async def update(
+        self,
+        principal: Principal,
+        workspace_id: uuid.UUID,
+        task_id: uuid.UUID,
+        changes: Mapping[str, Any],
+    ) -> Task:
+        async with self.db.transaction() as session:
+            actor = await load_actor(session, principal, workspace_id)
+            task = await TaskListRepository(session, workspace_id).get(task_id)
+            if task is None:
+                raise NotFound("Nothing has this id.", field="id")
+            require_task_writer(actor, task)
+            now = utcnow()
+            for key, value in changes.items():
+                if key == "title":
+                    if not value or not 0 < len(value.strip()) <= 300:
+                        raise ValidationFailed(
+                            "A title of 1 to 300 characters is required.", field="title"
+                        )
+                    task.title = value.strip()
+                elif key == "due_at":
+                    if value is None:
+                        raise ValidationFailed("A reminder needs its due time.", field="dueAt")
+                    task.due_at = value
+                    # A new due time deserves a new alert when it passes too.
+                    task.overdue_notified_at = None
+                elif key == "assignee_id":
+                    if value is not None:
+                        await get_member(session, workspace_id, value, "assigneeId")
+                    task.assignee_id = value
+                elif key == "done":
+                    was_done = task.done_at is not None
+                    task.done_at = now if value else None
+                    if value and not was_done:
+                        await session.flush()
+                        emit_task_event(session, task, "task.completed", now=now)
+                else:
+                    raise ValidationFailed("This field cannot be changed.", field=key)
+            await session.flush()
+            return task
+
+    async def delete(
+        self, principal: Principal, workspace_id: uuid.UUID, task_id: uuid.UUID
+    ) -> None:
+        async with self.db.transaction() as session:
+            actor = await load_actor(session, principal, workspace_id)
+            task = await TaskListRepository(session, workspace_id).get(task_id)
+            if task is None:
+                raise NotFound("Nothing has this id.", field="id")
+            require_task_writer(actor, task)
+            await session.delete(task)
+
+    async def page(
+        self,
+        principal: Principal,
+        workspace_id: uuid.UUID,
+        task_filter: TaskFilter,
+        *,
+        first: int,
+        after: str | None,
+    ) -> Page[Task]:
+        """Tasks by due time, soonest first (those of a lead or contact: newest first)."""
+        reader_workspace(principal, workspace_id, field="workspaceId")
+        async with self.db.transaction() as session:
+            repo = TaskListRepository(session, workspace_id)
+            stmt = repo.select()
+            if task_filter.assignee_id is not None:
+                stmt = stmt.where(Task.assignee_id == task_filter.assignee_id)
+            if task_filter.lead_id is not None:
+                stmt = stmt.where(Task.lead_id == task_filter.lead_id)
+            if task_filter.contact_id is not None:
+                stmt = stmt.where(Task.contact_id == task_filter.contact_id)
+            if task_filter.open_only or task_filter.overdue_only:
+                stmt = stmt.where(Task.done_at.is_(None))
+            if task_filter.overdue_only:
+                stmt = stmt.where(Task.due_at < utcnow())
+            if task_filter.lead_id or task_filter.contact_id:
+                return await repo.newest_first(stmt, first=first, after=after)
+            return await repo.by_due(stmt, first=first, after=after)
+
+    async def count(
+        self, principal: Principal, workspace_id: uuid.UUID, task_filter: TaskFilter
+    ) -> int:
+        reader_workspace(principal, workspace_id, field="workspaceId")
+        async with self.db.transaction() as session:
+            repo = TaskListRepository(session, workspace_id)
+            stmt = repo.select()
+            if task_filter.assignee_id is not None:
+                stmt = stmt.where(Task.assignee_id == task_filter.assignee_id)
+            if task_filter.lead_id is not None:
+                stmt = stmt.where(Task.lead_id == task_filter.lead_id)
+            if task_filter.contact_id is not None:
+                stmt = stmt.where(Task.contact_id == task_filter.contact_id)
+            if task_filter.open_only or task_filter.overdue_only:
+                stmt = stmt.where(Task.done_at.is_(None))
+            if task_filter.overdue_only:
+                stmt = stmt.where(Task.due_at < utcnow())
+            if not (task_filter.lead_id or task_filter.contact_id):
+                stmt = stmt.where(Task.due_at.is_not(None))
+            return await repo.count(stmt)
+
+    async def emit_overdue(self, *, now: datetime | None = None, limit: int = 500) -> int:
+        """The worker's job: `task.overdue` once for each task that passed its due time."""
+        now = now or utcnow()
+        async with self.db.transaction() as session:
+            tasks = await OverdueScan(session).claim(now, limit)
+            for task in tasks:
+                task.overdue_notified_at = now
+                emit_task_event(session, task, "task.overdue", now=now)
+            await session.flush()
+            return len(tasks)
