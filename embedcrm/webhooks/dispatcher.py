@@ -86,6 +86,7 @@ class Job:
     event_type: str
     body: bytes
     attempt_number: int
+    platform: bool
 
 
 @dataclass
@@ -217,7 +218,8 @@ class Dispatcher:
         async with self.db.transaction() as session:
             queue = DeliveryQueue(session)
             now = self.clock()
-            await self._recover_expired(queue, now)
+            if await self._recover_expired(queue, now):
+                await session.flush()  # so that the recovered ones can be claimed right away
             counts = await queue.in_flight_counts()
             saturated = [key for key, n in counts.items() if n >= cap]
             candidates = await queue.due(now, limit * 2, exclude=saturated)
@@ -264,13 +266,15 @@ class Dispatcher:
                         event_type=event.type,
                         body=body_of(event),
                         attempt_number=delivery.attempt_count + 1,
+                        platform=delivery.platform_endpoint_id is not None,
                     )
                 )
             return jobs
 
-    async def _recover_expired(self, queue: DeliveryQueue, now: datetime) -> None:
+    async def _recover_expired(self, queue: DeliveryQueue, now: datetime) -> int:
         """Deliveries whose dispatcher vanished: count the lost attempt and send again."""
-        for delivery in await queue.expired_leases(now, limit=100):
+        expired = await queue.expired_leases(now, limit=100)
+        for delivery in expired:
             delivery.attempt_count += 1
             queue.add(
                 WebhookAttempt(
@@ -294,7 +298,8 @@ class Dispatcher:
                 # The lease already made it wait; try again at once.
                 delivery.status = DeliveryStatus.PENDING
                 delivery.next_attempt_at = now
-            log.warning("delivery %s: lease of %s expired", delivery.id, delivery.last_error)
+            log.warning("delivery %s: the lease of its dispatcher expired", delivery.id)
+        return len(expired)
 
     # ---- send and record -------------------------------------------------------------------
 
@@ -354,6 +359,30 @@ class Dispatcher:
 
     async def record(self, job: Job, outcome: Outcome) -> None:
         """Write the attempt and the delivery's next state in one short transaction."""
+        if outcome.succeeded:
+            async with self.db.transaction() as session:
+                held = await DeliveryQueue(session).record_success(
+                    {
+                        "workspace_id": job.workspace_id,
+                        "delivery_id": job.delivery_id,
+                        "endpoint_key": job.endpoint_key,
+                        "attempt_number": job.attempt_number,
+                        "succeeded": True,
+                        "status_code": outcome.status_code,
+                        "duration_ms": outcome.duration_ms,
+                        "response_excerpt": outcome.excerpt,
+                        "error": None,
+                        "worker": self.worker_id,
+                        "created_at": outcome.attempted_at,
+                    },
+                    owner=self.worker_id,
+                    platform=job.platform,
+                    delivered_at=outcome.attempted_at,
+                    now=self.clock(),
+                )
+            if not held:
+                log.warning("delivery %s: lease lost before recording", job.delivery_id)
+            return
         async with self.db.transaction() as session:
             session.add(
                 WebhookAttempt(
@@ -512,10 +541,16 @@ class Dispatcher:
     async def run(self, *, grace: float = 30.0) -> None:
         """Deliver until :meth:`request_stop` (or cancellation), keeping ``concurrency`` busy."""
         active = self._running.tasks
+        next_fan_out = 0.0
         try:
             while not self._stopping.is_set():
                 try:
-                    await self.fan_out()
+                    # New events are looked for once per poll interval, or at once while a
+                    # backlog fills whole batches; claims run whenever a slot frees up.
+                    if time.monotonic() >= next_fan_out:
+                        fanned = await self.fan_out()
+                        if fanned < self.config.fan_out_batch:
+                            next_fan_out = time.monotonic() + self.config.poll_interval
                     free = self.config.concurrency - len(active)
                     jobs = await self.claim(free) if free > 0 else []
                 except ServiceUnavailable:

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -372,6 +372,52 @@ class DeliveryQueue:
         return {
             (row.workspace_id, row.id): row for row in rows if (row.workspace_id, row.id) in pairs
         }
+
+    async def record_success(
+        self,
+        attempt: dict[str, Any],
+        *,
+        owner: str,
+        platform: bool,
+        delivered_at: datetime,
+        now: datetime,
+    ) -> bool:
+        """The common case in three statements and no ORM round trips: log the attempt, mark
+        the delivery delivered if this dispatcher still holds it, end the endpoint's failing run.
+        """
+        await self.session.execute(insert(WebhookAttempt).values(**attempt))
+        result = await self.session.execute(
+            update(WebhookDelivery)
+            .where(
+                WebhookDelivery.workspace_id == attempt["workspace_id"],
+                WebhookDelivery.id == attempt["delivery_id"],
+                WebhookDelivery.status == DeliveryStatus.IN_FLIGHT,
+                WebhookDelivery.lease_owner == owner,
+            )
+            .values(
+                status=DeliveryStatus.DELIVERED,
+                delivered_at=delivered_at,
+                attempt_count=attempt["attempt_number"],
+                last_attempt_at=delivered_at,
+                last_status_code=attempt["status_code"],
+                last_error=None,
+                lease_owner=None,
+                lease_expires_at=None,
+                next_attempt_at=None,
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        model: type[WebhookEndpoint] | type[PlatformWebhookEndpoint] = (
+            PlatformWebhookEndpoint if platform else WebhookEndpoint
+        )
+        await self.session.execute(
+            update(model)
+            .where(model.id == attempt["endpoint_key"], model.failing_since.is_not(None))
+            .values(failing_since=None)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0))
 
     async def own_leases(self, owner: str) -> list[WebhookDelivery]:
         stmt = select(WebhookDelivery).where(

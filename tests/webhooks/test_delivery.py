@@ -539,7 +539,9 @@ async def test_a_hanging_endpoint_is_capped_and_others_flow(
     slow_tenant = await make_tenant(platform)
     fast_tenant = await make_tenant(platform)
     async with running_receiver() as slow, running_receiver() as fast:
-        slow.script = lambda request, n: Reply(sleep=TIMEOUT * 2)
+        # Slow but answering within the timeout, so the receiver's own count of open requests
+        # is the dispatcher's (an abandoned request would linger on the receiver's side).
+        slow.script = lambda request, n: Reply(sleep=TIMEOUT * 0.8)
         await create_endpoint(platform, slow.url(), ws=slow_tenant.workspace_id)
         await create_endpoint(platform, fast.url(), ws=fast_tenant.workspace_id)
         for _ in range(5):
