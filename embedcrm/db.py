@@ -19,7 +19,6 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase
-from sqlalchemy.pool import NullPool
 from sqlalchemy.types import JSON, TypeDecorator
 
 from embedcrm.config import Settings
@@ -142,9 +141,11 @@ class Database:
 def create_engine(settings: Settings) -> AsyncEngine:
     url = settings.database_url
     if url.startswith("sqlite"):
-        # One writer at a time is SQLite's nature; NullPool avoids sharing a connection
-        # between event loops (tests, CLI) and WAL lets readers run beside the writer.
-        engine = create_async_engine(url, poolclass=NullPool, connect_args={"timeout": 30})
+        # Pooled: aiosqlite runs each connection on a thread of its own, and opening one per
+        # transaction costs more than the query. WAL lets readers run beside the one writer.
+        engine = create_async_engine(
+            url, pool_size=5, max_overflow=5, pool_pre_ping=True, connect_args={"timeout": 30}
+        )
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

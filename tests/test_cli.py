@@ -59,7 +59,7 @@ def test_serve_migrates_a_fresh_sqlite_file_and_answers(tmp_path: Path) -> None:
         stderr=subprocess.STDOUT,
     )
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90
         ready = None
         while time.monotonic() < deadline:
             try:
