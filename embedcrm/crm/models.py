@@ -124,6 +124,8 @@ class Lead(Base):
         Index(None, "workspace_id", "contact_id"),
         # A second import of the same file finds its leads instead of making new ones.
         Index(None, "workspace_id", "import_key", unique=True),
+        # Value ranges at a stage (board sums, segment counts), answered from the index alone.
+        Index(None, "workspace_id", "stage_id", "value"),
     )
 
     workspace_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)

@@ -65,6 +65,9 @@ def upgrade() -> None:
         batch.create_index(
             batch.f("ix_leads_workspace_id_import_key"), ["workspace_id", "import_key"], unique=True
         )
+        batch.create_index(
+            batch.f("ix_leads_workspace_id_stage_id_value"), ["workspace_id", "stage_id", "value"]
+        )
     # Rows written before this revision get their search text once, here.
     op.execute(
         "UPDATE contacts SET search_text = lower(trim(coalesce(name, '') || ' ' || "
@@ -261,6 +264,7 @@ def downgrade() -> None:
     ):
         op.drop_table(table)
     with op.batch_alter_table("leads") as batch:
+        batch.drop_index(batch.f("ix_leads_workspace_id_stage_id_value"))
         batch.drop_index(batch.f("ix_leads_workspace_id_import_key"))
         for column in (
             "search_text",
