@@ -186,7 +186,7 @@ def create_app(
         except EmbedCRMError as exc:
             return error_response(exc, cors_headers(origin, allowed=False))
         allowed = origin_allowed(origin, site.domains)
-        config = services.capture.site_config(site, origin if allowed else None)
+        config = await services.capture.site_config(site, origin if allowed else None)
         headers = cors_headers(origin, allowed)
         # The form token inside is fresh per response: short private caching only.
         headers["Cache-Control"] = "private, max-age=60"

@@ -23,6 +23,7 @@ from embedcrm.crm.work_models import (
     Segment,
     Tag,
 )
+from embedcrm.forms.models import SiteForm
 from embedcrm.webhooks.models import OutboxEvent
 from embedcrm.workspaces.models import Member, PlatformKey, Site, Workspace
 
@@ -46,6 +47,7 @@ __all__ = [
     "PlatformKey",
     "Segment",
     "Site",
+    "SiteForm",
     "Stage",
     "Submission",
     "Tag",

@@ -14,6 +14,7 @@ from embedcrm.crm.assignment import AssignmentService
 from embedcrm.crm.service import CrmQueries
 from embedcrm.crm.workbench import CrmWork
 from embedcrm.db import Database
+from embedcrm.forms.service import FormService
 from embedcrm.static import StaticAsset, load_asset
 from embedcrm.webhooks.dispatcher import Dispatcher, DispatcherConfig
 from embedcrm.webhooks.service import WebhookService
@@ -28,6 +29,7 @@ class Services:
     panel_tokens: PanelTokens
     workspaces: WorkspaceService
     capture: CaptureService
+    forms: FormService
     crm: CrmQueries
     work: CrmWork
     assignment: AssignmentService
@@ -47,12 +49,14 @@ class Services:
         panel_tokens = PanelTokens(
             settings.secret_keys, max_ttl_seconds=settings.panel_token_max_ttl_seconds
         )
+        forms = FormService(db)
         return cls(
             settings=settings,
             db=db,
             panel_tokens=panel_tokens,
             workspaces=WorkspaceService(db, panel_tokens),
-            capture=CaptureService(db, settings),
+            capture=CaptureService(db, settings, forms),
+            forms=forms,
             crm=CrmQueries(db),
             work=CrmWork.create(db),
             assignment=AssignmentService(db),

@@ -23,6 +23,8 @@ from embedcrm.migrations import upgrade_to_head
 from embedcrm.services import Services
 
 SECRET = "test-secret-key-0123456789"
+# Real Chromium against the app under uvicorn, for the widget's and the example site's tests.
+pytest_plugins = ["browser_support"]
 
 
 def run_admin_sql(url: URL, sql: str) -> None:

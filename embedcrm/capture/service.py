@@ -27,6 +27,7 @@ from embedcrm.crm.service import Attribution, CreatedLead, NewLead, Person, crea
 from embedcrm.db import Database, is_database_unavailable, new_id, utcnow
 from embedcrm.errors import Conflict, NotFound, OriginNotAllowed, ServiceUnavailable
 from embedcrm.events import Event
+from embedcrm.forms.service import FormService
 from embedcrm.repository import Page
 from embedcrm.webhooks.outbox import OutboxRepository
 from embedcrm.workspaces.models import Site
@@ -49,9 +50,10 @@ class Accepted:
 
 
 class CaptureService:
-    def __init__(self, db: Database, settings: Settings) -> None:
+    def __init__(self, db: Database, settings: Settings, forms: FormService | None = None) -> None:
         self.db = db
         self.settings = settings
+        self.forms = forms or FormService(db)
         self.form_tokens = FormTokens(
             settings.secret_keys, max_age_seconds=settings.form_token_max_age_seconds
         )
@@ -81,14 +83,14 @@ class CaptureService:
             raise OriginNotAllowed("This origin may not send submissions to this site.")
         return site
 
-    def site_config(self, site: Site, origin: str | None) -> dict[str, Any]:
+    async def site_config(self, site: Site, origin: str | None) -> dict[str, Any]:
         """What the widget needs: the site's language, a fresh form token, its forms."""
         return {
             "site": {"key": site.public_key, "language": site.language},
             "form_token": self.form_tokens.issue(site.id, origin),
             "form_token_field": "form_token",
             "honeypot_field": "website",
-            "forms": {},
+            "forms": await self.forms.widget_forms(site),
         }
 
     async def accept(
@@ -109,6 +111,7 @@ class CaptureService:
         await self.limits.check(site.public_key, remote_ip)
         payload = parse_submission(content_type, body)
         token = self._read_form_token(site, payload.body, origin)
+        await self.forms.check_submission(site, payload.body)
         # Reject what can never become a lead before storing it, so the widget can show it.
         person_from_fields(payload.body["fields"], phone_region=site.phone_region)
         reason = quarantine_reason(

@@ -30,6 +30,8 @@ from embedcrm.graphql.capture import CaptureMutation, CaptureQuery, Submission
 from embedcrm.graphql.context import Info
 from embedcrm.graphql.crm import TYPES as CRM_TYPES
 from embedcrm.graphql.crm import CrmMutation, CrmQuery, load_work_node
+from embedcrm.graphql.forms import TYPES as FORM_TYPES
+from embedcrm.graphql.forms import FormMutation, FormQuery
 from embedcrm.graphql.ids import GlobalId, parse_global_id
 from embedcrm.graphql.support import (
     DEFAULT_PAGE_SIZE,
@@ -370,8 +372,14 @@ def _should_mask(error: GraphQLError) -> bool:
 
 
 # Each area of the API contributes its own query and mutation fields, merged here.
-QUERY_PARTS: tuple[type, ...] = (CoreQuery, CaptureQuery, WebhookQuery, CrmQuery)
-MUTATION_PARTS: tuple[type, ...] = (CoreMutation, CaptureMutation, WebhookMutation, CrmMutation)
+QUERY_PARTS: tuple[type, ...] = (CoreQuery, CaptureQuery, WebhookQuery, CrmQuery, FormQuery)
+MUTATION_PARTS: tuple[type, ...] = (
+    CoreMutation,
+    CaptureMutation,
+    WebhookMutation,
+    CrmMutation,
+    FormMutation,
+)
 TYPES = [
     Workspace,
     Site,
@@ -383,6 +391,7 @@ TYPES = [
     Submission,
     *WEBHOOK_TYPES,
     *CRM_TYPES,
+    *FORM_TYPES,
 ]
 Query = merge_types("Query", QUERY_PARTS)
 Mutation = merge_types("Mutation", MUTATION_PARTS)

@@ -41,10 +41,11 @@ def connection(
 
 
 def site_type(info: Info, row: Any) -> Site:
+    widget = info.context.services.widget
     return Site.of(
         row,
-        public_url=info.context.settings.public_url,
-        widget_integrity=info.context.services.widget_integrity,
+        widget_src=f"{info.context.settings.public_url}/widget/{widget.version}.js",
+        widget_integrity=widget.integrity,
     )
 
 

@@ -90,18 +90,21 @@ class Site(Node):
     language: str
     phone_region: str
     created_at: datetime
-    _public_url: strawberry.Private[str]
+    _widget_src: strawberry.Private[str]
     _widget_integrity: strawberry.Private[str]
 
-    @strawberry.field(description="The one line the host puts into every page of this site.")
+    @strawberry.field(
+        description="The one line the host puts into every page of this site. It names the "
+        "widget's versioned path, whose bytes never change, so its SRI hash always holds."
+    )
     def embed_snippet(self) -> str:
         return (
-            f'<script src="{self._public_url}/widget.js" data-site="{self.public_key}" '
+            f'<script src="{self._widget_src}" data-site="{self.public_key}" '
             f'integrity="{self._widget_integrity}" crossorigin="anonymous" async></script>'
         )
 
     @classmethod
-    def of(cls, row: ws.Site, *, public_url: str, widget_integrity: str) -> Site:
+    def of(cls, row: ws.Site, *, widget_src: str, widget_integrity: str) -> Site:
         return cls(
             id=strawberry.ID(to_global_id("Site", row.workspace_id, row.id)),
             name=row.name,
@@ -110,7 +113,7 @@ class Site(Node):
             language=row.language,
             phone_region=row.phone_region,
             created_at=row.created_at,
-            _public_url=public_url,
+            _widget_src=widget_src,
             _widget_integrity=widget_integrity,
         )
 

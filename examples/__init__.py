@@ -1,0 +1,1 @@
+"""Examples of hosts built on embedcrm's public API."""
