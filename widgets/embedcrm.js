@@ -151,7 +151,7 @@
     const f = waiting[it.id], err = {code: e.code || (st ? 'http_' + st : 'network_error'), message: e.message || '', fields: e.fields || null};
     if (st === 403 && /token/.test(e.code) && !it.rt) {
       // Stale token: nothing was stored; retry once with a fresh one.
-      it.rt = 1; it.b.form_token = null; qSet(it); return loadConfig();
+      it.rt = 1; it.b.form_token = null; qSet(it); return loadConfig(1);
     }
     if (st && st < 500 && st !== 408 && st !== 429) {
       qDel(it.id); delete waiting[it.id];
@@ -285,8 +285,9 @@
   };
 
   const backoff = n => Math.min(6e4, 1e3 * 2 ** n * (0.75 + Math.random() / 2));
-  function loadConfig() {
-    fetch(BASE + '/config', {mode: 'cors', credentials: 'omit'})
+  function loadConfig(fresh) {
+    // After a refusal the cached config holds the refused token: go to the server.
+    fetch(BASE + '/config', {mode: 'cors', credentials: 'omit', cache: fresh ? 'reload' : 'default'})
       .then(r => r.ok ? r.json() : Promise.reject(r.status))
       .then(c => {
         cfg = c;

@@ -243,7 +243,11 @@ def create_app(
     """The builder: ``public_url`` is where browsers reach it (its sites' domain)."""
     crm_url = crm_url.rstrip("/")
     public_url = public_url.rstrip("/")
-    domain = urlsplit(public_url).netloc
+    address = urlsplit(public_url)
+    # The sites' domain is the builder's own address; on a laptop, localhost is the same place.
+    domains = [address.netloc]
+    if address.hostname == "127.0.0.1" and address.port:
+        domains.append(f"localhost:{address.port}")
     state_dir.mkdir(parents=True, exist_ok=True)
     state = State.load(state_dir / "state.json")
     lock = asyncio.Lock()
@@ -305,7 +309,7 @@ def create_app(
             "createSite",
             ws=workspace_id,
             name=name,
-            domains=[domain],
+            domains=domains,
             language="ru",
         )
         site_id = site["site"]["id"]
@@ -516,5 +520,7 @@ def summary(event: dict[str, Any]) -> str:
     contact = data.get("contact") or lead.get("contact") or {}
     parts = [lead.get("title"), contact.get("name"), contact.get("email")]
     if event["type"] == "lead.stage_changed":
-        parts.append(f"{data['from_stage']['name']} → {data['to_stage']['name']}")
+        # A lead's first stage has no "from": show what there is rather than fail the delivery.
+        stages = [(data.get(k) or {}).get("name") for k in ("from_stage", "to_stage")]
+        parts.append(" → ".join(name or "—" for name in stages))
     return " · ".join(str(p) for p in parts if p) or event["type"]

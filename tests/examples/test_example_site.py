@@ -127,7 +127,7 @@ async def test_from_site_creation_to_the_lead_in_the_panel(
 
         # The builder received the funnel's events and verified every signature.
         await page.goto(f"{builder.url}/webhooks")
-        for _ in range(100):
+        for _ in range(150):  # the dispatcher polls; thirty seconds is far more than it needs
             text = await page.locator("#events").text_content() or ""
             if text.count("lead.created") >= 2:
                 break

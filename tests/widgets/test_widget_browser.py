@@ -7,12 +7,22 @@ from __future__ import annotations
 import base64
 import re
 import uuid
+from dataclasses import replace
 from typing import Any
 
 import pytest
-from browser_support import SAVE_SITE_FORM, HostSite, LiveServer, eventually, site_leads
+from browser_support import (
+    MIN_FILL_SECONDS,
+    SAVE_SITE_FORM,
+    HostSite,
+    LiveServer,
+    eventually,
+    site_leads,
+)
 
 from conftest import GraphQL
+from embedcrm.app import create_app
+from embedcrm.config import Settings
 from factories import Tenant, make_tenant
 
 pytestmark = pytest.mark.browser
@@ -416,3 +426,39 @@ async def test_a_tampered_sri_hash_blocks_the_script(
     await page.goto(host.url + good)
     await wait_for_widget(page)
     assert await page.evaluate("window.__violations") == []
+
+
+async def test_a_refused_form_token_is_renewed_and_the_submission_still_arrives(
+    page: Any, crm: LiveServer, host: HostSite, crm_api: GraphQL, settings: Settings
+) -> None:
+    tenant = await new_site(crm_api, host)
+    path = unique_path("token")
+    host.add(path, page_html(BOUND_FORM + widget_tag(crm, tenant.site_key)))
+    await page.goto(host.url + path)
+    await wait_for_widget(page)
+    await record_events(page)
+    # The signing keys change under the page: the token it holds no longer verifies.
+    original = crm.make_app
+    await crm.stop()
+    crm.make_app = lambda: create_app(
+        replace(
+            settings,
+            secret_keys=("another-secret-key-0123456789",),
+            public_url=crm.url,
+            min_fill_seconds=MIN_FILL_SECONDS,
+        )
+    )
+    await crm.start()
+    try:
+        await page.fill("[name=email]", "zoya@example.com")
+        await page.click("form button")
+        # One refusal, a fresh config, the same submission again: one "submitted", no error.
+        await page.wait_for_function("window.__events.length > 0", timeout=15_000)
+        seen = await events(page)
+        assert [e["type"] for e in seen] == ["embedcrm:submitted"], seen
+    finally:
+        await crm.stop()
+        crm.make_app = original
+        await crm.start()
+    lead = await one_lead(tenant)
+    assert lead["contact"]["email"] == "zoya@example.com"
