@@ -144,6 +144,8 @@ class Dispatcher:
         self.worker_id = worker_id or new_worker_id()
         self._stopping = asyncio.Event()
         self._running = _Running()
+        self._successes: list[tuple[Job, Outcome, asyncio.Future[None]]] = []
+        self._success_flusher: asyncio.Task[None] | None = None
 
     # ---- fan-out ---------------------------------------------------------------------------
 
@@ -506,8 +508,54 @@ class Dispatcher:
 
     async def deliver(self, job: Job) -> Outcome:
         outcome = await self.send(job)
-        await self.record(job, outcome)
+        if outcome.succeeded:
+            await self._record_success(job, outcome)
+        else:
+            await self.record(job, outcome)
         return outcome
+
+    async def _record_success(self, job: Job, outcome: Outcome) -> None:
+        """Successes are recorded by group commit: the deliveries that finish while one batch is
+        being written share the next transaction, so a busy endpoint costs a few commits a
+        round instead of one per delivery. Each caller still waits for its own commit."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._successes.append((job, outcome, future))
+        if self._success_flusher is None or self._success_flusher.done():
+            self._success_flusher = asyncio.create_task(self._flush_successes())
+        await asyncio.shield(future)
+
+    async def _flush_successes(self) -> None:
+        while self._successes:
+            batch, self._successes = self._successes, []
+            attempts = [
+                {
+                    "workspace_id": job.workspace_id,
+                    "delivery_id": job.delivery_id,
+                    "endpoint_key": job.endpoint_key,
+                    "attempt_number": job.attempt_number,
+                    "succeeded": True,
+                    "status_code": outcome.status_code,
+                    "duration_ms": outcome.duration_ms,
+                    "response_excerpt": outcome.excerpt,
+                    "error": None,
+                    "worker": self.worker_id,
+                    "created_at": outcome.attempted_at,
+                }
+                for job, outcome, _ in batch
+            ]
+            try:
+                async with self.db.transaction() as session:
+                    await DeliveryQueue(session).record_successes(
+                        attempts, owner=self.worker_id, now=self.clock()
+                    )
+            except Exception as exc:
+                for _, _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for _, _, future in batch:
+                if not future.done():
+                    future.set_result(None)
 
     # ---- running ---------------------------------------------------------------------------
 

@@ -13,9 +13,21 @@ import base64
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -209,9 +221,14 @@ async def skip_pending_of(session: AsyncSession, endpoint_key: uuid.UUID, *, now
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+# Named once at import: an anonymous alias made per call would give every claim statement a new
+# cache key, and SQLAlchemy would compile it afresh each time (most of a claim's CPU).
+_EARLIER = aliased(WebhookDelivery, name="earlier_delivery")
+
+
 def _in_turn() -> ColumnElement[bool]:
     """Not held back: no earlier event of the same lead is unfinished for the same endpoint."""
-    earlier = aliased(WebhookDelivery)
+    earlier = _EARLIER
     held_back = exists().where(
         earlier.workspace_id == WebhookDelivery.workspace_id,
         earlier.lead_id == WebhookDelivery.lead_id,
@@ -372,6 +389,55 @@ class DeliveryQueue:
         return {
             (row.workspace_id, row.id): row for row in rows if (row.workspace_id, row.id) in pairs
         }
+
+    async def record_successes(
+        self, attempts: Sequence[dict[str, Any]], *, owner: str, now: datetime
+    ) -> None:
+        """Many successes in one transaction: the attempts in one INSERT, the deliveries in one
+        executemany UPDATE (each only if this dispatcher still holds it), and each endpoint's
+        failing run ended once."""
+        await self.session.execute(insert(WebhookAttempt), list(attempts))
+        # The Core table, not the ORM class: a list of parameters is then a plain executemany.
+        deliveries = cast(Table, WebhookDelivery.__table__)
+        await self.session.execute(
+            update(deliveries)
+            .where(
+                deliveries.c.workspace_id == bindparam("b_workspace"),
+                deliveries.c.id == bindparam("b_delivery"),
+                deliveries.c.status == DeliveryStatus.IN_FLIGHT,
+                deliveries.c.lease_owner == owner,
+            )
+            .values(
+                status=DeliveryStatus.DELIVERED,
+                delivered_at=bindparam("b_at"),
+                attempt_count=bindparam("b_attempt"),
+                last_attempt_at=bindparam("b_at"),
+                last_status_code=bindparam("b_status"),
+                last_error=None,
+                lease_owner=None,
+                lease_expires_at=None,
+                next_attempt_at=None,
+                updated_at=now,
+            ),
+            [
+                {
+                    "b_workspace": a["workspace_id"],
+                    "b_delivery": a["delivery_id"],
+                    "b_at": a["created_at"],
+                    "b_attempt": a["attempt_number"],
+                    "b_status": a["status_code"],
+                }
+                for a in attempts
+            ],
+        )
+        keys = sorted({a["endpoint_key"] for a in attempts})
+        for model in (WebhookEndpoint, PlatformWebhookEndpoint):
+            await self.session.execute(
+                update(model)
+                .where(model.id.in_(keys), model.failing_since.is_not(None))
+                .values(failing_since=None)
+                .execution_options(synchronize_session=False)
+            )
 
     async def record_success(
         self,
