@@ -6,17 +6,20 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.auth import PanelTokens
 from embedcrm.capture.service import CaptureService
 from embedcrm.config import Settings
 from embedcrm.crm.assignment import AssignmentService
+from embedcrm.crm.privacy import ErasureScope
 from embedcrm.crm.service import CrmQueries
 from embedcrm.crm.workbench import CrmWork
 from embedcrm.db import Database
 from embedcrm.forms.service import FormService
 from embedcrm.static import StaticAsset, load_asset
 from embedcrm.webhooks.dispatcher import Dispatcher, DispatcherConfig
+from embedcrm.webhooks.repository import erase_delivery_logs
 from embedcrm.webhooks.service import WebhookService
 from embedcrm.webhooks.ssrf import create_webhook_client, parse_allowed_networks
 from embedcrm.workspaces.service import WorkspaceService
@@ -58,7 +61,7 @@ class Services:
             capture=CaptureService(db, settings, forms),
             forms=forms,
             crm=CrmQueries(db),
-            work=CrmWork.create(db),
+            work=CrmWork.create(db, erasers=[_erase_webhook_logs]),
             assignment=AssignmentService(db),
             widget=load_asset("widget.js", "text/javascript; charset=utf-8"),
             widget_css=load_asset("widget.css", "text/css; charset=utf-8"),
@@ -82,3 +85,9 @@ class Services:
                 poll_interval=settings.webhook_poll_seconds,
             ),
         )
+
+
+async def _erase_webhook_logs(session: AsyncSession, scope: ErasureScope) -> None:
+    # The CRM knows whose data it erased; the webhook logs are the webhooks' own. Joined here,
+    # where both are known, because webhooks never import the CRM.
+    await erase_delivery_logs(session, scope.workspace_id, scope.outbox_event_ids)

@@ -509,3 +509,32 @@ class DeliveryQueue:
         # SQLite returns aggregates as text, without the column's type conversion.
         parsed = [m if isinstance(m, datetime) else datetime.fromisoformat(str(m)) for m in moments]
         return min(p if p.tzinfo else p.replace(tzinfo=UTC) for p in parsed)
+
+
+async def erase_delivery_logs(
+    session: AsyncSession, workspace_id: uuid.UUID, event_ids: Sequence[uuid.UUID]
+) -> int:
+    """Blank what receivers answered about these events: an answer may echo the payload, and
+    the person whose data it was asked for it to be erased. Returns the attempts touched."""
+    if not event_ids:
+        return 0
+    deliveries = select(WebhookDelivery.id).where(
+        WebhookDelivery.workspace_id == workspace_id, WebhookDelivery.event_id.in_(event_ids)
+    )
+    result = await session.execute(
+        update(WebhookAttempt)
+        .where(
+            WebhookAttempt.workspace_id == workspace_id, WebhookAttempt.delivery_id.in_(deliveries)
+        )
+        .values(response_excerpt=None, error=None)
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(
+        update(WebhookDelivery)
+        .where(
+            WebhookDelivery.workspace_id == workspace_id, WebhookDelivery.event_id.in_(event_ids)
+        )
+        .values(last_error=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
