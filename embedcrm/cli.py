@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from embedcrm.config import Settings
 from embedcrm.db import is_database_unavailable
@@ -27,6 +28,23 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--access-log", action="store_true", help="log every request")
     commands.add_parser("worker", help="run the webhook dispatcher and scheduled jobs")
     commands.add_parser("migrate", help="apply database migrations")
+    imports = commands.add_parser(
+        "import-csv", help="import contacts or leads from a CSV file, with a dry run first"
+    )
+    imports.add_argument("file", help="the CSV file (encoding and delimiter are detected)")
+    imports.add_argument("--workspace", required=True, help="the workspace's externalId or id")
+    imports.add_argument("--entity", choices=["leads", "contacts"], default="leads")
+    imports.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="COLUMN=FIELD",
+        help="map a column to a field (or to 'skip'); the suggested mapping fills the rest",
+    )
+    imports.add_argument("--commit", action="store_true", help="write; without it, a dry run")
+    imports.add_argument(
+        "--skip-invalid", action="store_true", help="import the valid rows when some are not"
+    )
     keys = commands.add_parser("platform-key", help="manage platform API keys")
     key_commands = keys.add_subparsers(dest="key_command", required=True)
     create = key_commands.add_parser("create", help="create a key; printed alone on the last line")
@@ -59,6 +77,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             asyncio.run(run_worker(settings))
             return 0
+        if args.command == "import-csv":
+            from embedcrm.cli_import import import_csv
+
+            raw = Path(args.file).read_bytes()
+            return asyncio.run(import_csv(settings, args, raw))
         if args.command == "platform-key":
             key = asyncio.run(_create_platform_key(settings, args.name))
             print(f"created platform key {args.name!r}; keep it secret, it is shown once:")

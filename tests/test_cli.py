@@ -117,3 +117,56 @@ def test_two_commands_on_a_fresh_file_migrate_it_once(tmp_path: Path) -> None:
         out, err = run.communicate(timeout=60)
         assert run.returncode == 0, err
         assert out.strip().splitlines()[-1].startswith("ecp_")
+
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def test_import_csv_dry_run_then_commit_then_again(tmp_path: Path) -> None:
+    env = fresh_env(tmp_path)
+    env["EMBEDCRM_SECRET_KEYS"] = "k"
+    make_workspace = (
+        "import asyncio, uuid\n"
+        "from embedcrm.auth import Platform\n"
+        "from embedcrm.config import Settings\n"
+        "from embedcrm.migrations import upgrade_to_head\n"
+        "from embedcrm.services import Services\n"
+        "settings = Settings.from_env()\n"
+        "upgrade_to_head(settings)\n"
+        "async def main():\n"
+        "    services = Services.create(settings)\n"
+        "    await services.workspaces.create_workspace(\n"
+        "        Platform(key_id=uuid.uuid4()), name='shop', external_id='acc-1')\n"
+        "    await services.db.dispose()\n"
+        "asyncio.run(main())\n"
+    )
+    made = subprocess.run(
+        [sys.executable, "-c", make_workspace],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert made.returncode == 0, made.stderr
+    csv_file = str(SHARED_DATA / "leads-export-cp1251.csv")
+    base = ("import-csv", csv_file, "--workspace", "acc-1")
+    dry = run_cli(*base, env=env)
+    assert dry.returncode == 1  # rows refused, nothing written
+    assert "301" in dry.stderr and "302" in dry.stderr and "1251" in dry.stderr
+    assert "would import (dry run)" in dry.stderr
+    done = run_cli(*base, "--commit", "--skip-invalid", env=env)
+    assert done.returncode == 0, done.stderr
+    assert "imported: 300 leads new" in done.stderr
+    again = run_cli(
+        "import-csv",
+        str(SHARED_DATA / "leads-export-utf8.csv"),
+        "--workspace",
+        "acc-1",
+        "--commit",
+        "--skip-invalid",
+        env=env,
+    )
+    assert "imported: 0 leads new, 300 already there" in again.stderr
+    unknown = run_cli("import-csv", csv_file, "--workspace", "nobody", env=env)
+    assert unknown.returncode == 2 and "nobody" in unknown.stderr

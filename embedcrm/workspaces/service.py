@@ -205,3 +205,7 @@ class WorkspaceService:
     async def site_by_id(self, workspace_id: uuid.UUID, site_id: uuid.UUID) -> Site | None:
         async with self.db.transaction() as session:
             return await SiteRepository(session, workspace_id).get(site_id)
+
+    async def workspace_by_external_id(self, external_id: str) -> Workspace | None:
+        async with self.db.transaction() as session:
+            return await WorkspaceDirectory(session).by_external_id(external_id)
