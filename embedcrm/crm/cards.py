@@ -368,12 +368,21 @@ class CardService:
         reader_workspace(principal, workspace_id)
         async with self.db.transaction() as session:
             repo = TimelineRepository(session, workspace_id)
-            stmt = repo.select()
-            if lead_id is not None:
-                stmt = stmt.where(Activity.lead_id == lead_id)
-            if contact_id is not None:
-                stmt = stmt.where(Activity.contact_id == contact_id)
+            stmt = repo.of(lead_id=lead_id, contact_id=contact_id)
             return await repo.newest_first(stmt, first=first, after=after)
+
+    async def count_timeline(
+        self,
+        principal: Principal,
+        workspace_id: uuid.UUID,
+        *,
+        lead_id: uuid.UUID | None = None,
+        contact_id: uuid.UUID | None = None,
+    ) -> int:
+        reader_workspace(principal, workspace_id)
+        async with self.db.transaction() as session:
+            repo = TimelineRepository(session, workspace_id)
+            return await repo.count(repo.of(lead_id=lead_id, contact_id=contact_id))
 
     async def items_of_leads(
         self, workspace_id: uuid.UUID, lead_ids: list[uuid.UUID]

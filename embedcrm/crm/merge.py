@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 
 from embedcrm.auth import Principal
 from embedcrm.crm.access import load_actor, reader_workspace
@@ -313,10 +313,21 @@ class MergeService:
         reader_workspace(principal, workspace_id, field="workspaceId")
         async with self.db.transaction() as session:
             repo = ProposalRepository(session, workspace_id)
-            stmt = repo.select()
-            if status is not None:
-                stmt = stmt.where(MergeProposal.status == status)
-            return await repo.newest_first(stmt, first=first, after=after)
+            return await repo.newest_first(_of_status(repo, status), first=first, after=after)
+
+    async def count_proposals(
+        self, principal: Principal, workspace_id: uuid.UUID, *, status: MergeProposalStatus | None
+    ) -> int:
+        reader_workspace(principal, workspace_id, field="workspaceId")
+        async with self.db.transaction() as session:
+            repo = ProposalRepository(session, workspace_id)
+            return await repo.count(_of_status(repo, status))
+
+    async def count_merges(self, principal: Principal, workspace_id: uuid.UUID) -> int:
+        reader_workspace(principal, workspace_id, field="workspaceId")
+        async with self.db.transaction() as session:
+            repo = MergeRepository(session, workspace_id)
+            return await repo.count(repo.select())
 
     async def merges(
         self, principal: Principal, workspace_id: uuid.UUID, *, first: int, after: str | None
@@ -325,3 +336,10 @@ class MergeService:
         async with self.db.transaction() as session:
             repo = MergeRepository(session, workspace_id)
             return await repo.newest_first(repo.select(), first=first, after=after)
+
+
+def _of_status(
+    repo: ProposalRepository, status: MergeProposalStatus | None
+) -> Select[MergeProposal]:
+    stmt = repo.select()
+    return stmt if status is None else stmt.where(MergeProposal.status == status)

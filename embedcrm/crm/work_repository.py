@@ -420,6 +420,15 @@ class ErasureRepository(WorkspaceRepository[Erasure]):
 class TimelineRepository(WorkspaceRepository[Activity]):
     model = Activity
 
+    def of(self, *, lead_id: uuid.UUID | None, contact_id: uuid.UUID | None) -> Select[Activity]:
+        """The timeline of a lead, of a contact, or of both when both are given."""
+        stmt = self.select()
+        if lead_id is not None:
+            stmt = stmt.where(Activity.lead_id == lead_id)
+        if contact_id is not None:
+            stmt = stmt.where(Activity.contact_id == contact_id)
+        return stmt
+
     async def move_contact(self, source: uuid.UUID, target: uuid.UUID) -> list[str]:
         ids = list(
             await self.session.scalars(

@@ -563,7 +563,7 @@ class CrmQuery:
         )
 
         async def count() -> int:
-            return len(page.rows)
+            return await service.count_proposals(info.context.principal, workspace, status=status)
 
         return connection(page, MergeProposal.of, count)
 
@@ -580,7 +580,7 @@ class CrmQuery:
         page = await service.merges(info.context.principal, workspace, first=first, after=after)
 
         async def count() -> int:
-            return len(page.rows)
+            return await service.count_merges(info.context.principal, workspace)
 
         return connection(page, ContactMerge.of, count)
 

@@ -463,7 +463,12 @@ async def timeline(
     )
 
     async def count() -> int:
-        return len(page.rows)  # a card's timeline is paged; its total is not needed
+        return await cards.count_timeline(
+            principal,
+            row.workspace_id,
+            lead_id=row.id if lead else None,
+            contact_id=None if lead else row.id,
+        )
 
     return connection(page, Activity.of, count)
 
