@@ -91,7 +91,10 @@ class WrkResult:
 
 
 def _ms(value: str) -> float:
-    number, unit = re.match(r"([\d.]+)(\w+)", value).groups()  # type: ignore[union-attr]
+    match = re.match(r"([\d.]+)(\w+)", value)
+    if match is None:
+        raise RuntimeError(f"wrk printed a latency that is not one: {value!r}")
+    number, unit = match.groups()
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
@@ -115,6 +118,8 @@ def wrk(url: str, script: Path, *, connections: int, seconds: int) -> WrkResult:
         check=True,
         timeout=seconds + 60,
     ).stdout
+    if "Latency Distribution" not in out or re.search(r"50%\s+\d", out) is None:
+        raise RuntimeError(f"wrk measured nothing:\n{out}")
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     p50 = _ms(re.search(r"50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
     p99 = _ms(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
