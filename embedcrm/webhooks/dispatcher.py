@@ -590,6 +590,7 @@ class Dispatcher:
         """Deliver until :meth:`request_stop` (or cancellation), keeping ``concurrency`` busy."""
         active = self._running.tasks
         next_fan_out = 0.0
+        free = 0
         try:
             while not self._stopping.is_set():
                 try:
@@ -613,8 +614,10 @@ class Dispatcher:
                     task = asyncio.create_task(self._deliver_logged(job))
                     active.add(task)
                     task.add_done_callback(active.discard)
-                if jobs and len(active) < self.config.concurrency:
-                    continue  # more may be due right away
+                if jobs and len(jobs) == free:
+                    # A full claim: more may be due right away. A partial one means the due
+                    # work or the endpoints' caps are used up until a delivery finishes.
+                    continue
                 waiters: set[asyncio.Future[Any]] = set(active)
                 stop = asyncio.ensure_future(self._stopping.wait())
                 waiters.add(stop)
