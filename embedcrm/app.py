@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -179,6 +180,22 @@ def create_app(
             headers=cors_headers(origin, allowed=True),
         )
 
+    async def form_event(request: Request) -> Response:
+        """A sampled view or start of a form, sent by the widget with sendBeacon (text/plain)."""
+        origin = request.headers.get("origin")
+        allowed = False
+        try:
+            site = await services.capture.check_origin(request.path_params["site_key"], origin)
+            allowed = True
+            try:
+                body = json.loads(await request.body())
+            except (ValueError, BodyTooLarge) as exc:
+                raise BadRequest("Send one JSON object.") from exc
+            await services.analytics.count_form_event(site, body)
+        except EmbedCRMError as exc:
+            return error_response(exc, cors_headers(origin, allowed))
+        return Response(status_code=204, headers=cors_headers(origin, allowed=True))
+
     async def site_config(request: Request) -> Response:
         origin = request.headers.get("origin")
         try:
@@ -259,6 +276,8 @@ def create_app(
             Route("/graphql", ASGIEndpoint(graphql_endpoint), methods=["GET", "POST"]),
             Route("/v1/sites/{site_key}/submissions", submit, methods=["POST"]),
             Route("/v1/sites/{site_key}/submissions", submission_preflight, methods=["OPTIONS"]),
+            Route("/v1/sites/{site_key}/events", form_event, methods=["POST"]),
+            Route("/v1/sites/{site_key}/events", submission_preflight, methods=["OPTIONS"]),
             Route("/v1/sites/{site_key}/config", site_config, methods=["GET"]),
             Route("/widget.js", widget, methods=["GET", "HEAD"]),
             Route("/widget/{version}.js", widget, methods=["GET", "HEAD"]),

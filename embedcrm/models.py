@@ -1,5 +1,6 @@
 """Every table, imported in one place so the metadata is complete (migrations, tests)."""
 
+from embedcrm.analytics.models import AdSpend, AdSpendDay, FormEventDay
 from embedcrm.capture.models import Submission
 from embedcrm.crm.models import (
     Activity,
@@ -29,6 +30,8 @@ from embedcrm.workspaces.models import Member, PlatformKey, Site, Workspace
 
 __all__ = [
     "Activity",
+    "AdSpend",
+    "AdSpendDay",
     "AssignmentCursor",
     "AssignmentRule",
     "Contact",
@@ -36,6 +39,7 @@ __all__ = [
     "ContactTag",
     "CustomFieldDefinition",
     "Erasure",
+    "FormEventDay",
     "Lead",
     "LeadItem",
     "LeadStageChange",

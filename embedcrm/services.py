@@ -8,6 +8,7 @@ from datetime import timedelta
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from embedcrm.analytics.service import AnalyticsService
 from embedcrm.auth import PanelTokens
 from embedcrm.capture.service import CaptureService
 from embedcrm.config import Settings
@@ -39,6 +40,7 @@ class Services:
     widget: StaticAsset
     widget_css: StaticAsset
     webhooks: WebhookService
+    analytics: AnalyticsService
     # The one HTTP client for webhook deliveries, behind the SSRF guard; tests may inject theirs.
     webhook_client: httpx.AsyncClient
 
@@ -66,6 +68,7 @@ class Services:
             widget=load_asset("widget.js", "text/javascript; charset=utf-8"),
             widget_css=load_asset("widget.css", "text/css; charset=utf-8"),
             webhooks=WebhookService(db, settings),
+            analytics=AnalyticsService(db),
             webhook_client=create_webhook_client(
                 parse_allowed_networks(settings.webhook_allowed_networks),
                 timeout=settings.webhook_timeout_seconds,

@@ -26,6 +26,8 @@ from strawberry.tools import merge_types
 from embedcrm.config import Settings
 from embedcrm.crm.service import LeadFilter as LeadFilterQuery
 from embedcrm.errors import EmbedCRMError, NotFound
+from embedcrm.graphql.analytics import TYPES as ANALYTICS_TYPES
+from embedcrm.graphql.analytics import AnalyticsMutation, AnalyticsQuery
 from embedcrm.graphql.capture import CaptureMutation, CaptureQuery, Submission
 from embedcrm.graphql.context import Info
 from embedcrm.graphql.crm import TYPES as CRM_TYPES
@@ -372,13 +374,21 @@ def _should_mask(error: GraphQLError) -> bool:
 
 
 # Each area of the API contributes its own query and mutation fields, merged here.
-QUERY_PARTS: tuple[type, ...] = (CoreQuery, CaptureQuery, WebhookQuery, CrmQuery, FormQuery)
+QUERY_PARTS: tuple[type, ...] = (
+    CoreQuery,
+    CaptureQuery,
+    WebhookQuery,
+    CrmQuery,
+    FormQuery,
+    AnalyticsQuery,
+)
 MUTATION_PARTS: tuple[type, ...] = (
     CoreMutation,
     CaptureMutation,
     WebhookMutation,
     CrmMutation,
     FormMutation,
+    AnalyticsMutation,
 )
 TYPES = [
     Workspace,
@@ -392,6 +402,7 @@ TYPES = [
     *WEBHOOK_TYPES,
     *CRM_TYPES,
     *FORM_TYPES,
+    *ANALYTICS_TYPES,
 ]
 Query = merge_types("Query", QUERY_PARTS)
 Mutation = merge_types("Mutation", MUTATION_PARTS)

@@ -1,0 +1,1 @@
+"""Marketing analytics: funnel, sources, spend, managers, forecast, forms — computed in SQL."""

@@ -1,0 +1,730 @@
+"""The reports' SQL. Every query is bound to one workspace and aggregates in the database.
+
+Definitions the numbers follow:
+
+- A report's *cohort* is the leads created in the period (and matching the filters); funnel,
+  sources, spend and managers count what became of that cohort, so a lead created in March and
+  won in April counts as March's.
+- Time series and profitability count wins when they happened: a lead is won at the last move
+  into a WON stage inside the period, read from the stage history.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from sqlalchemy import (
+    Integer,
+    Numeric,
+    Select,
+    and_,
+    case,
+    cast,
+    column,
+    delete,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    table,
+    true,
+    union_all,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import CTE, Subquery
+
+from embedcrm.analytics.models import AdSpend, AdSpendDay, FormEventDay
+from embedcrm.analytics.sql import percentiles, seconds_between, upsert_adding
+from embedcrm.capture.models import Submission, SubmissionStatus
+from embedcrm.crm.models import (
+    Activity,
+    ActivityKind,
+    Contact,
+    Lead,
+    LeadStatus,
+    Stage,
+    StageKind,
+    Task,
+    TaskKind,
+)
+from embedcrm.crm.work_models import LeadItem, LeadStageChange
+from embedcrm.db import UTCDateTime
+
+# The expected close time is this area's column on `leads` (migration 0007); the lead model
+# belongs to the CRM area, so it is reached by name here instead of through the model.
+EXPECTED_CLOSE_AT: ColumnElement[datetime] = literal_column(
+    "leads.expected_close_at", UTCDateTime()
+)
+LEAD_CLOSE = table(
+    "leads",
+    column("workspace_id"),
+    column("id"),
+    column("expected_close_at", UTCDateTime()),
+)
+
+# What a member does that answers the client; moving a stage or the submission itself is not.
+RESPONSE_KINDS = (
+    ActivityKind.NOTE,
+    ActivityKind.CALL,
+    ActivityKind.EMAIL,
+    ActivityKind.MEETING,
+    ActivityKind.MESSAGE,
+)
+MONEY = Numeric(18, 2)
+MEDIAN = Fraction(1, 2)
+P90 = Fraction(9, 10)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The period (half-open, UTC) and the optional filters every lead-based report takes."""
+
+    starts: datetime
+    ends: datetime
+    site_id: uuid.UUID | None = None
+    pipeline_id: uuid.UUID | None = None
+    source: str | None = None
+    manager_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True)
+class Bucket:
+    index: int
+    starts: datetime
+    ends: datetime
+
+
+class AnalyticsRepository:
+    """Report queries for one workspace; each returns aggregated rows only."""
+
+    def __init__(self, session: AsyncSession, workspace_id: uuid.UUID) -> None:
+        self.session = session
+        self.workspace_id = workspace_id
+
+    @property
+    def dialect(self) -> str:
+        return self.session.get_bind().dialect.name
+
+    # ---- building blocks -------------------------------------------------------------------
+
+    def _lead_filters(self, scope: Scope) -> list[ColumnElement[bool]]:
+        filters: list[ColumnElement[bool]] = [Lead.workspace_id == self.workspace_id]
+        if scope.site_id is not None:
+            filters.append(Lead.site_id == scope.site_id)
+        if scope.pipeline_id is not None:
+            filters.append(Lead.pipeline_id == scope.pipeline_id)
+        if scope.source is not None:
+            filters.append(Lead.utm_source == scope.source)
+        if scope.manager_id is not None:
+            filters.append(Lead.assignee_id == scope.manager_id)
+        return filters
+
+    def _cohort_filters(self, scope: Scope) -> list[ColumnElement[bool]]:
+        return [
+            *self._lead_filters(scope),
+            Lead.created_at >= scope.starts,
+            Lead.created_at < scope.ends,
+        ]
+
+    def _wins(self, scope: Scope) -> CTE:
+        """(lead_id, won_at, value): leads of the scope that moved into a WON stage in the period.
+
+        A CTE, so that a query reading it twice (profitability) computes it once.
+        """
+        change = LeadStageChange
+        moves = (
+            select(change.lead_id, func.max(change.changed_at).label("won_at"))
+            .join(
+                Stage,
+                and_(
+                    Stage.workspace_id == change.workspace_id,
+                    Stage.id == change.to_stage_id,
+                    Stage.kind == StageKind.WON,
+                ),
+            )
+            .where(
+                change.workspace_id == self.workspace_id,
+                change.changed_at >= scope.starts,
+                change.changed_at < scope.ends,
+            )
+            .group_by(change.lead_id)
+            .subquery("moves")
+        )
+        return (
+            select(Lead.id.label("lead_id"), moves.c.won_at, Lead.value)
+            .join(moves, moves.c.lead_id == Lead.id)
+            .where(*self._lead_filters(scope), Lead.status == LeadStatus.WON)
+            .cte("wins")
+        )
+
+    @staticmethod
+    def _buckets(buckets: Sequence[Bucket]) -> Subquery:
+        # A UNION ALL of literal rows rather than VALUES: SQLite cannot name VALUES columns.
+        rows = [
+            select(
+                cast(literal(b.index), Integer).label("i"),
+                literal(b.starts, UTCDateTime()).label("starts"),
+                literal(b.ends, UTCDateTime()).label("ends"),
+            )
+            for b in buckets
+        ]
+        return (
+            union_all(*rows).subquery("buckets") if len(rows) > 1 else rows[0].subquery("buckets")
+        )
+
+    # ---- funnel ----------------------------------------------------------------------------
+
+    async def stages(self, pipeline_id: uuid.UUID) -> Sequence[Stage]:
+        rows = await self.session.scalars(
+            select(Stage)
+            .where(Stage.workspace_id == self.workspace_id, Stage.pipeline_id == pipeline_id)
+            .order_by(Stage.position, Stage.id)
+        )
+        return list(rows)
+
+    async def funnel(
+        self, scope: Scope, pipeline_id: uuid.UUID
+    ) -> tuple[dict[uuid.UUID, int], dict[uuid.UUID, float | None], tuple[int, int, int]]:
+        """Leads of the cohort that reached each stage, median seconds in each, and totals.
+
+        A lead reached an OPEN stage when it ever stood there or further on, or was won:
+        skipping a stage is passing it. A WON or LOST stage is reached by standing in it.
+        """
+        ws = self.workspace_id
+        change = LeadStageChange
+        cohort = (
+            select(Lead.id, Lead.stage_id, Lead.created_at)
+            .where(*self._cohort_filters(scope), Lead.pipeline_id == pipeline_id)
+            .cte("cohort")
+        )
+        visits = union_all(
+            select(cohort.c.id.label("lead_id"), cohort.c.stage_id.label("stage_id")),
+            select(change.lead_id, change.from_stage_id)
+            .join(cohort, cohort.c.id == change.lead_id)
+            .where(change.workspace_id == ws, change.from_stage_id.is_not(None)),
+            select(change.lead_id, change.to_stage_id)
+            .join(cohort, cohort.c.id == change.lead_id)
+            .where(change.workspace_id == ws),
+        ).cte("visits")
+        in_pipeline = and_(
+            Stage.workspace_id == ws,
+            Stage.id == visits.c.stage_id,
+            Stage.pipeline_id == pipeline_id,
+        )
+        per_lead = (
+            select(
+                visits.c.lead_id,
+                func.max(case((Stage.kind == StageKind.OPEN, Stage.position))).label("furthest"),
+                func.max(case((Stage.kind == StageKind.WON, 1), else_=0)).label("won"),
+                func.max(case((Stage.kind == StageKind.LOST, 1), else_=0)).label("lost"),
+            )
+            .join(Stage, in_pipeline)
+            .group_by(visits.c.lead_id)
+            .cte("per_lead")
+        )
+        open_reached = (
+            select(
+                Stage.id,
+                func.sum(
+                    case(
+                        (or_(per_lead.c.won == 1, per_lead.c.furthest >= Stage.position), 1),
+                        else_=0,
+                    )
+                ),
+            )
+            .select_from(Stage)
+            .join(per_lead, true())
+            .where(
+                Stage.workspace_id == ws,
+                Stage.pipeline_id == pipeline_id,
+                Stage.kind == StageKind.OPEN,
+            )
+            .group_by(Stage.id)
+        )
+        closed_reached = (
+            select(Stage.id, func.count(func.distinct(visits.c.lead_id)))
+            .join(Stage, in_pipeline)
+            .where(Stage.kind != StageKind.OPEN)
+            .group_by(Stage.id)
+        )
+        totals = select(
+            func.count(per_lead.c.lead_id),
+            func.coalesce(func.sum(per_lead.c.won), 0),
+            func.coalesce(func.sum(per_lead.c.lost), 0),
+        )
+        # Each finished stay: from entering a stage (the previous move, or the lead's creation
+        # for its first stage) to the move out of it.
+        entered = func.coalesce(
+            func.lag(change.changed_at).over(
+                partition_by=change.lead_id, order_by=(change.changed_at, change.id)
+            ),
+            cohort.c.created_at,
+        )
+        stays = (
+            select(
+                change.from_stage_id.label("stage_id"),
+                seconds_between(change.changed_at, entered, self.dialect).label("seconds"),
+            )
+            .join(cohort, cohort.c.id == change.lead_id)
+            .where(change.workspace_id == ws, change.from_stage_id.is_not(None))
+            .subquery("stays")
+        )
+        medians = percentiles(stays, group=["stage_id"], value="seconds", fractions={"p50": MEDIAN})
+
+        reached: dict[uuid.UUID, int] = {}
+        for stage_id, count in (await self.session.execute(open_reached)).all():
+            reached[stage_id] = int(count or 0)
+        for stage_id, count in (await self.session.execute(closed_reached)).all():
+            reached[stage_id] = int(count or 0)
+        median = {row[0]: _float(row[1]) for row in (await self.session.execute(medians)).all()}
+        total = (await self.session.execute(totals)).one()
+        return reached, median, (int(total[0]), int(total[1]), int(total[2]))
+
+    # ---- sources and spend -----------------------------------------------------------------
+
+    @staticmethod
+    def touch_keys(first: bool) -> tuple[Any, Any, Any]:
+        """(source, medium, campaign) of the last touch (the lead's own UTM) or the first.
+
+        The first touch is the visitor's first visit as the widget remembered it on the lead;
+        without one, the contact's first known touch; without that, the lead's own UTM (its
+        first touch is then its last).
+        """
+        if not first:
+            return Lead.utm_source, Lead.utm_medium, Lead.utm_campaign
+        lead_ft = Lead.first_touch
+        contact_ft = Contact.first_touch
+        lead_has = or_(
+            lead_ft["page_url"].as_string().is_not(None),
+            lead_ft[("utm", "source")].as_string().is_not(None),
+            lead_ft["referrer"].as_string().is_not(None),
+        )
+        contact_has = or_(
+            contact_ft["utm_source"].as_string().is_not(None),
+            contact_ft["referrer"].as_string().is_not(None),
+            contact_ft["landing_page"].as_string().is_not(None),
+        )
+
+        def pick(name: str, own: Any) -> ColumnElement[Any]:
+            return case(
+                (lead_has, lead_ft[("utm", name)].as_string()),
+                (contact_has, contact_ft[f"utm_{name}"].as_string()),
+                else_=own,
+            )
+
+        return (
+            pick("source", Lead.utm_source),
+            pick("medium", Lead.utm_medium),
+            pick("campaign", Lead.utm_campaign),
+        )
+
+    def _with_contact(self, stmt: Select[Any], first: bool) -> Select[Any]:
+        if not first:
+            return stmt
+        return stmt.join(
+            Contact, and_(Contact.workspace_id == Lead.workspace_id, Contact.id == Lead.contact_id)
+        )
+
+    def _outcomes(self) -> list[ColumnElement[Any]]:
+        won = Lead.status == LeadStatus.WON
+        return [
+            func.count(Lead.id).label("leads"),
+            func.sum(case((won, 1), else_=0)).label("won"),
+            func.coalesce(func.sum(case((won, Lead.value), else_=0)), 0).label("revenue"),
+        ]
+
+    async def sources(self, scope: Scope, *, first: bool) -> list[tuple[Any, ...]]:
+        """(source, medium, campaign, leads, won, revenue) of the cohort, most leads first."""
+        source, medium, campaign = self.touch_keys(first)
+        keys = [source.label("source"), medium.label("medium"), campaign.label("campaign")]
+        stmt = self._with_contact(select(*keys, *self._outcomes()).select_from(Lead), first)
+        stmt = (
+            stmt.where(*self._cohort_filters(scope))
+            .group_by(source, medium, campaign)
+            .order_by(func.count(Lead.id).desc(), source, medium, campaign)
+        )
+        return [tuple(row) for row in (await self.session.execute(stmt)).all()]
+
+    async def spend_report(
+        self, scope: Scope, *, first_day: date, last_day: date, by_campaign: bool, first: bool
+    ) -> list[tuple[Any, ...]]:
+        """(source, campaign, leads, won, revenue, spend) by source or by source and campaign.
+
+        Leads and spend meet on their keys; a missing campaign is the empty string on both
+        sides, so spend entered for a whole source stands on its own row.
+        """
+        source, _, campaign = self.touch_keys(first)
+        lead_source = func.coalesce(source, "")
+        lead_campaign = func.coalesce(campaign, "") if by_campaign else literal("")
+        zero_money = cast(literal(0), MONEY)
+        leads = self._with_contact(
+            select(
+                lead_source.label("source"),
+                lead_campaign.label("campaign"),
+                *self._outcomes(),
+                zero_money.label("spend"),
+            ).select_from(Lead),
+            first,
+        ).where(*self._cohort_filters(scope))
+        leads = leads.group_by(lead_source, lead_campaign)
+        day = AdSpendDay
+        spend_campaign = day.campaign if by_campaign else literal("")
+        spend = select(
+            day.source,
+            spend_campaign.label("campaign"),
+            literal(0).label("leads"),
+            literal(0).label("won"),
+            zero_money.label("revenue"),
+            cast(func.sum(day.amount), MONEY).label("spend"),
+        ).where(day.workspace_id == self.workspace_id, day.day >= first_day, day.day <= last_day)
+        if scope.source is not None:
+            spend = spend.where(day.source == scope.source)
+        spend = spend.group_by(day.source, spend_campaign)
+        both = union_all(leads, spend).subquery("both")
+        stmt = (
+            select(
+                both.c.source,
+                both.c.campaign,
+                func.sum(both.c.leads),
+                func.sum(both.c.won),
+                cast(func.sum(both.c.revenue), MONEY),
+                cast(func.sum(both.c.spend), MONEY),
+            )
+            .group_by(both.c.source, both.c.campaign)
+            .order_by(both.c.source, both.c.campaign)
+        )
+        return [tuple(row) for row in (await self.session.execute(stmt)).all()]
+
+    # ---- managers --------------------------------------------------------------------------
+
+    async def managers(
+        self, scope: Scope, *, now: datetime
+    ) -> tuple[list[tuple[Any, ...]], dict[Any, tuple[float | None, float | None]], dict[Any, int]]:
+        """Per assignee: outcomes of the cohort, first-response percentiles, overdue tasks.
+
+        A lead is answered at the first of: an activity by a member of the kinds in
+        RESPONSE_KINDS, or its first-response task marked done.
+        """
+        ws = self.workspace_id
+        cohort = (
+            select(Lead.id, Lead.assignee_id, Lead.status, Lead.value, Lead.created_at)
+            .where(*self._cohort_filters(scope))
+            .cte("cohort")
+        )
+        answers = union_all(
+            select(Activity.lead_id, Activity.created_at.label("at"))
+            .join(cohort, cohort.c.id == Activity.lead_id)
+            .where(
+                Activity.workspace_id == ws,
+                Activity.author_id.is_not(None),
+                Activity.kind.in_(RESPONSE_KINDS),
+            ),
+            select(Task.lead_id, Task.done_at.label("at"))
+            .join(cohort, cohort.c.id == Task.lead_id)
+            .where(
+                Task.workspace_id == ws,
+                Task.kind == TaskKind.FIRST_RESPONSE,
+                Task.done_at.is_not(None),
+            ),
+        ).subquery("answers")
+        first_answer = (
+            select(answers.c.lead_id, func.min(answers.c.at).label("at"))
+            .group_by(answers.c.lead_id)
+            .subquery("first_answer")
+        )
+        per_lead = (
+            select(
+                cohort.c.assignee_id,
+                seconds_between(first_answer.c.at, cohort.c.created_at, self.dialect).label(
+                    "seconds"
+                ),
+            )
+            .select_from(cohort)
+            .join(first_answer, first_answer.c.lead_id == cohort.c.id)
+            .subquery("per_lead")
+        )
+        speed = percentiles(
+            per_lead, group=["assignee_id"], value="seconds", fractions={"p50": MEDIAN, "p90": P90}
+        )
+        won = cohort.c.status == LeadStatus.WON
+        outcomes = (
+            select(
+                cohort.c.assignee_id,
+                func.count(cohort.c.id),
+                func.count(first_answer.c.at),
+                func.sum(case((won, 1), else_=0)),
+                func.sum(case((cohort.c.status == LeadStatus.LOST, 1), else_=0)),
+                func.coalesce(func.sum(case((won, cohort.c.value), else_=0)), 0),
+            )
+            .select_from(cohort)
+            .outerjoin(first_answer, first_answer.c.lead_id == cohort.c.id)
+            .group_by(cohort.c.assignee_id)
+        )
+        overdue = (
+            select(Task.assignee_id, func.count())
+            .where(Task.workspace_id == ws, Task.done_at.is_(None), Task.due_at < now)
+            .group_by(Task.assignee_id)
+        )
+        if scope.manager_id is not None:
+            overdue = overdue.where(Task.assignee_id == scope.manager_id)
+        rows = [tuple(r) for r in (await self.session.execute(outcomes)).all()]
+        times = {
+            r[0]: (_float(r[1]), _float(r[2])) for r in (await self.session.execute(speed)).all()
+        }
+        late = {r[0]: int(r[1]) for r in (await self.session.execute(overdue)).all()}
+        return rows, times, late
+
+    # ---- forecast and profitability --------------------------------------------------------
+
+    async def forecast(
+        self, scope: Scope, buckets: Sequence[Bucket]
+    ) -> tuple[list[tuple[Any, ...]], tuple[Any, ...], tuple[Any, ...]]:
+        """Open leads by expected close bucket, those with no date, and the whole open pipeline.
+
+        Each row is (leads, value, value × probability); the weighted value is summed in
+        percent-units and divided once by the caller, so SQLite's integer division never
+        truncates a cent.
+        """
+        weighted = func.coalesce(func.sum(Lead.value * Stage.probability), 0)
+        base = (
+            select(func.count(Lead.id), func.coalesce(func.sum(Lead.value), 0), weighted)
+            .select_from(Lead)
+            .join(Stage, and_(Stage.workspace_id == Lead.workspace_id, Stage.id == Lead.stage_id))
+            .where(*self._lead_filters(scope), Lead.status == LeadStatus.OPEN)
+        )
+        b = self._buckets(buckets)
+        by_bucket = (
+            base.add_columns(b.c.i)
+            .join(b, and_(EXPECTED_CLOSE_AT >= b.c.starts, EXPECTED_CLOSE_AT < b.c.ends))
+            .group_by(b.c.i)
+            .order_by(b.c.i)
+        )
+        undated = base.where(EXPECTED_CLOSE_AT.is_(None))
+        rows = [tuple(r) for r in (await self.session.execute(by_bucket)).all()]
+        return (
+            rows,
+            tuple((await self.session.execute(undated)).one()),
+            tuple((await self.session.execute(base)).one()),
+        )
+
+    async def profitability(self, scope: Scope) -> tuple[Any, ...]:
+        """(deals won, revenue, deals with every item costed, their items' revenue, their cost)."""
+        wins = self._wins(scope)
+        # One row per won deal with its items summed: an indexed lookup of each deal's items,
+        # rather than joining a separately grouped item table back (which the planner, unsure
+        # how many wins there are, may loop over once per win).
+        per_deal = (
+            select(
+                wins.c.lead_id,
+                wins.c.value,
+                func.sum(LeadItem.quantity * LeadItem.unit_price).label("sales"),
+                func.sum(LeadItem.quantity * LeadItem.unit_cost).label("cost"),
+                func.count(LeadItem.id).label("item_count"),
+                func.sum(case((LeadItem.unit_cost.is_(None), 1), else_=0)).label("uncosted"),
+            )
+            .select_from(wins)
+            .outerjoin(
+                LeadItem,
+                and_(
+                    LeadItem.workspace_id == self.workspace_id,
+                    LeadItem.lead_id == wins.c.lead_id,
+                ),
+            )
+            .group_by(wins.c.lead_id, wins.c.value)
+            .subquery("per_deal")
+        )
+        costed = and_(per_deal.c.item_count > 0, per_deal.c.uncosted == 0)
+        stmt = select(
+            func.count(per_deal.c.lead_id),
+            func.coalesce(func.sum(per_deal.c.value), 0),
+            func.coalesce(func.sum(case((costed, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((costed, per_deal.c.sales), else_=0)), 0),
+            func.coalesce(func.sum(case((costed, per_deal.c.cost), else_=0)), 0),
+        )
+        return tuple((await self.session.execute(stmt)).one())
+
+    async def set_expected_close(self, lead_id: uuid.UUID, at: datetime | None) -> bool:
+        result = await self.session.execute(
+            update(LEAD_CLOSE)
+            .where(LEAD_CLOSE.c.workspace_id == self.workspace_id, LEAD_CLOSE.c.id == lead_id)
+            .values(expected_close_at=at)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    async def expected_close(self, lead_id: uuid.UUID) -> datetime | None:
+        value: datetime | None = await self.session.scalar(
+            select(LEAD_CLOSE.c.expected_close_at).where(
+                LEAD_CLOSE.c.workspace_id == self.workspace_id, LEAD_CLOSE.c.id == lead_id
+            )
+        )
+        return value
+
+    # ---- time series -----------------------------------------------------------------------
+
+    async def series(
+        self, scope: Scope, buckets: Sequence[Bucket]
+    ) -> tuple[dict[int, int], dict[int, tuple[int, Any]]]:
+        """New leads per bucket, and (wins, revenue) per bucket by when the win happened."""
+        b = self._buckets(buckets)
+        created = (
+            select(b.c.i, func.count(Lead.id))
+            .select_from(b)
+            .join(
+                Lead,
+                and_(
+                    *self._lead_filters(scope),
+                    Lead.created_at >= b.c.starts,
+                    Lead.created_at < b.c.ends,
+                ),
+            )
+            .group_by(b.c.i)
+        )
+        wins = self._wins(scope)
+        won = (
+            select(b.c.i, func.count(wins.c.lead_id), func.coalesce(func.sum(wins.c.value), 0))
+            .select_from(b)
+            .join(wins, and_(wins.c.won_at >= b.c.starts, wins.c.won_at < b.c.ends))
+            .group_by(b.c.i)
+        )
+        leads = {int(i): int(n) for i, n in (await self.session.execute(created)).all()}
+        wins_by = {
+            int(i): (int(n), money) for i, n, money in (await self.session.execute(won)).all()
+        }
+        return leads, wins_by
+
+    # ---- forms -----------------------------------------------------------------------------
+
+    async def forms(
+        self, scope: Scope, *, first_day: date, last_day: date
+    ) -> list[tuple[Any, ...]]:
+        """(site_id, form, views, starts, submissions) per form; spam is not a submission."""
+        ws = self.workspace_id
+        events = select(
+            FormEventDay.site_id,
+            FormEventDay.form,
+            func.sum(FormEventDay.views).label("views"),
+            func.sum(FormEventDay.starts).label("starts"),
+            literal(0).label("submissions"),
+        ).where(
+            FormEventDay.workspace_id == ws,
+            FormEventDay.day >= first_day,
+            FormEventDay.day <= last_day,
+        )
+        form_key = Submission.payload["form"].as_string()
+        submitted = select(
+            Submission.site_id,
+            form_key.label("form"),
+            literal(0).label("views"),
+            literal(0).label("starts"),
+            func.count(Submission.id).label("submissions"),
+        ).where(
+            Submission.workspace_id == ws,
+            Submission.status.in_(
+                [s for s in SubmissionStatus if s is not SubmissionStatus.QUARANTINED]
+            ),
+            Submission.created_at >= scope.starts,
+            Submission.created_at < scope.ends,
+        )
+        if scope.site_id is not None:
+            events = events.where(FormEventDay.site_id == scope.site_id)
+            submitted = submitted.where(Submission.site_id == scope.site_id)
+        both = union_all(
+            events.group_by(FormEventDay.site_id, FormEventDay.form),
+            submitted.group_by(Submission.site_id, form_key),
+        ).subquery("both")
+        stmt = (
+            select(
+                both.c.site_id,
+                both.c.form,
+                func.sum(both.c.views),
+                func.sum(both.c.starts),
+                func.sum(both.c.submissions),
+            )
+            .group_by(both.c.site_id, both.c.form)
+            .order_by(both.c.site_id, both.c.form)
+        )
+        return [tuple(r) for r in (await self.session.execute(stmt)).all()]
+
+    async def count_form_event(
+        self, site_id: uuid.UUID, form: str, day: date, *, views: int, starts: int
+    ) -> None:
+        row = {
+            "workspace_id": self.workspace_id,
+            "site_id": site_id,
+            "form": form,
+            "day": day,
+            "views": views,
+            "starts": starts,
+        }
+        await self.session.execute(
+            upsert_adding(
+                self.dialect,
+                FormEventDay.__table__,
+                row,
+                keys=["workspace_id", "site_id", "form", "day"],
+                add=["views", "starts"],
+            )
+        )
+
+
+class AdSpendRepository:
+    """Spend entries and their days, for one workspace."""
+
+    def __init__(self, session: AsyncSession, workspace_id: uuid.UUID) -> None:
+        self.session = session
+        self.workspace_id = workspace_id
+
+    def add(self, entry: AdSpend, days: Sequence[tuple[date, Decimal]]) -> AdSpend:
+        entry.workspace_id = self.workspace_id
+        self.session.add(entry)
+        for day, amount in days:
+            self.session.add(
+                AdSpendDay(
+                    workspace_id=self.workspace_id,
+                    spend_id=entry.id,
+                    day=day,
+                    source=entry.source,
+                    campaign=entry.campaign,
+                    amount=amount,
+                )
+            )
+        return entry
+
+    async def list(self, first_day: date, last_day: date) -> Sequence[AdSpend]:
+        """Entries overlapping the days, in the order they start."""
+        rows = await self.session.scalars(
+            select(AdSpend)
+            .where(
+                AdSpend.workspace_id == self.workspace_id,
+                AdSpend.starts_on <= last_day,
+                AdSpend.ends_on >= first_day,
+            )
+            .order_by(AdSpend.starts_on, AdSpend.id)
+        )
+        return list(rows)
+
+    async def delete(self, spend_id: uuid.UUID) -> bool:
+        # Days go with their entry (ON DELETE CASCADE on PostgreSQL; SQLite's foreign keys are
+        # on too, but deleting them here keeps it independent of the pragma).
+        await self.session.execute(
+            delete(AdSpendDay).where(
+                AdSpendDay.workspace_id == self.workspace_id, AdSpendDay.spend_id == spend_id
+            )
+        )
+        result = await self.session.execute(
+            delete(AdSpend).where(AdSpend.workspace_id == self.workspace_id, AdSpend.id == spend_id)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
