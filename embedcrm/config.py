@@ -81,6 +81,18 @@ class Settings:
             ),
             rate_limit_per_site=env.get("EMBEDCRM_RATE_LIMIT_SITE", cls.rate_limit_per_site),
             process_submissions_inline=_flag(env.get("EMBEDCRM_PROCESS_INLINE", "1")),
+            webhook_timeout_seconds=float(
+                env.get("EMBEDCRM_WEBHOOK_TIMEOUT_SECONDS", cls.webhook_timeout_seconds)
+            ),
+            webhook_lease_seconds=float(
+                env.get("EMBEDCRM_WEBHOOK_LEASE_SECONDS", cls.webhook_lease_seconds)
+            ),
+            webhook_concurrency=int(
+                env.get("EMBEDCRM_WEBHOOK_CONCURRENCY", cls.webhook_concurrency)
+            ),
+            webhook_endpoint_concurrency=int(
+                env.get("EMBEDCRM_WEBHOOK_ENDPOINT_CONCURRENCY", cls.webhook_endpoint_concurrency)
+            ),
         )
 
 

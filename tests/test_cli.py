@@ -170,3 +170,29 @@ def test_import_csv_dry_run_then_commit_then_again(tmp_path: Path) -> None:
     assert "imported: 0 leads new, 300 already there" in again.stderr
     unknown = run_cli("import-csv", csv_file, "--workspace", "nobody", env=env)
     assert unknown.returncode == 2 and "nobody" in unknown.stderr
+
+
+def test_settings_are_read_from_the_environment() -> None:
+    from embedcrm.config import Settings
+
+    settings = Settings.from_env(
+        {
+            "EMBEDCRM_DATABASE_URL": "postgresql+asyncpg://u@h/db",
+            "EMBEDCRM_SECRET_KEYS": "old, new",
+            "EMBEDCRM_PUBLIC_URL": "https://crm.example.com/",
+            "EMBEDCRM_WEBHOOK_ALLOWED_NETWORKS": "10.0.0.0/8",
+            "EMBEDCRM_WEBHOOK_TIMEOUT_SECONDS": "20",
+            "EMBEDCRM_WEBHOOK_LEASE_SECONDS": "90",
+            "EMBEDCRM_WEBHOOK_CONCURRENCY": "16",
+            "EMBEDCRM_WEBHOOK_ENDPOINT_CONCURRENCY": "8",
+            "EMBEDCRM_RATE_LIMIT_VISITOR": "",
+            "EMBEDCRM_PROCESS_INLINE": "0",
+        }
+    )
+    assert settings.secret_keys == ("old", "new")
+    assert settings.public_url == "https://crm.example.com"
+    assert settings.webhook_allowed_networks == "10.0.0.0/8"
+    assert (settings.webhook_timeout_seconds, settings.webhook_lease_seconds) == (20.0, 90.0)
+    assert (settings.webhook_concurrency, settings.webhook_endpoint_concurrency) == (16, 8)
+    assert settings.rate_limit_per_visitor == "" and settings.rate_limit_per_site == "600/minute"
+    assert settings.process_submissions_inline is False
