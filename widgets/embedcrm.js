@@ -1,4 +1,4 @@
-/*! embedcrm widget | no dependencies, CSP-safe */
+/*! embedcrm widget */
 (() => {
   'use strict';
   const VERSION = '1.0.0';
@@ -15,6 +15,8 @@
   const ORIGIN = new URL(me.src || loc.href, loc.href).origin;
   const BASE = (attr('data-api') || ORIGIN).replace(/\/+$/, '') + '/v1/sites/' + encodeURIComponent(attr('data-site'));
   const CT = 'text/plain;charset=UTF-8';
+  const RATE = +attr('data-sample') || 1;
+  const stat = (type, form) => { try { Math.random() * RATE < 1 && navigator.sendBeacon(BASE + '/events', new Blob([JSON.stringify({type, form, sample_rate: RATE})], {type: CT})); } catch (e) {} };
 
   const UI = {
     ru: {submit: 'Отправить', sending: 'Отправка…', ok: 'Спасибо! Заявка отправлена.', error: 'Ошибка отправки.',
@@ -216,7 +218,8 @@
     s.st = f.querySelector('[data-embedcrm-status],.ecrm-status') || f.appendChild(el('div', 'ecrm-status', '', {role: 'status'}));
     s.st.setAttribute('aria-live', 'polite');
     f.addEventListener('submit', onSubmit);
-    f.addEventListener('focusin', () => { s.t0 = s.t0 || Date.now(); });
+    hidden || stat('view', s.key);
+    f.addEventListener('focusin', () => { s.t0 = s.t0 || Date.now(); s.go || stat('start', s.key, s.go = 1); });
     ['input', 'change'].forEach(t => f.addEventListener(t, ev => E.has(ev.target) && setErr(ev.target, '')));
   }
 

@@ -8,6 +8,7 @@ import base64
 import re
 import uuid
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -462,3 +463,39 @@ async def test_a_refused_form_token_is_renewed_and_the_submission_still_arrives(
         await crm.start()
     lead = await one_lead(tenant)
     assert lead["contact"]["email"] == "zoya@example.com"
+
+
+FORMS_REPORT = """query($f: AnalyticsFilter!) { analytics(filter: $f) { forms {
+  form views starts submissions } } }"""
+
+
+async def test_views_and_starts_are_counted_without_personal_data(
+    page: Any, crm: LiveServer, host: HostSite, crm_api: GraphQL
+) -> None:
+    tenant = await new_site(crm_api, host)
+    path = unique_path("stats")
+    host.add(path, page_html(BOUND_FORM + widget_tag(crm, tenant.site_key)))
+    sent: list[Any] = []
+    page.on("request", lambda r: r.url.endswith("/events") and sent.append(r))
+    await page.goto(host.url + path)
+    await wait_for_widget(page)
+    await page.locator("form[data-embedcrm] [name=name]").focus()
+    await page.locator("form[data-embedcrm] [name=email]").focus()  # one start per form
+
+    today = datetime.now(UTC)
+    window = {
+        "from": (today - timedelta(days=2)).isoformat(),
+        "to": (today + timedelta(days=2)).isoformat(),
+    }
+
+    async def counted() -> list[dict[str, Any]]:
+        rows = (await tenant.panel.data(FORMS_REPORT, f=window))["analytics"]["forms"]
+        return list(rows) if rows and rows[0]["starts"] else []
+
+    (row,) = await eventually(counted)
+    assert (row["form"], row["views"], row["starts"]) == ("contact", 1, 1)
+    assert len(sent) == 2
+    # Two beacons (a view, then one start for two focused fields), with nothing in their URLs;
+    # the route itself keeps only counts per form and day.
+    assert [r.method for r in sent] == ["POST", "POST"]
+    assert all("?" not in r.url for r in sent)
