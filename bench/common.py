@@ -118,11 +118,11 @@ def wrk(url: str, script: Path, *, connections: int, seconds: int) -> WrkResult:
         check=True,
         timeout=seconds + 60,
     ).stdout
-    if "Latency Distribution" not in out or re.search(r"50%\s+\d", out) is None:
+    if "Latency Distribution" not in out or re.search(r"^\s+50%\s+\d", out, re.M) is None:
         raise RuntimeError(f"wrk measured nothing:\n{out}")
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    p50 = _ms(re.search(r"50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
-    p99 = _ms(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    p50 = _ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
     non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     return WrkResult(rps, p50, p99, int(non_2xx.group(1)) if non_2xx else 0, total)
