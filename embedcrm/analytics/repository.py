@@ -495,26 +495,35 @@ class AnalyticsRepository:
         truncates a cent.
         """
         weighted = func.coalesce(func.sum(Lead.value * Stage.probability), 0)
-        base = (
-            select(func.count(Lead.id), func.coalesce(func.sum(Lead.value), 0), weighted)
+        b = self._buckets(buckets)
+        undated_flag = case((EXPECTED_CLOSE_AT.is_(None), 1), else_=0)
+        # One pass over the open leads: each falls in at most one bucket (or none, or has no
+        # date), and the whole pipeline is the sum of those few groups.
+        stmt = (
+            select(
+                func.count(Lead.id),
+                func.coalesce(func.sum(Lead.value), 0),
+                weighted,
+                b.c.i,
+                undated_flag.label("undated"),
+            )
             .select_from(Lead)
             .join(Stage, and_(Stage.workspace_id == Lead.workspace_id, Stage.id == Lead.stage_id))
+            .outerjoin(b, and_(EXPECTED_CLOSE_AT >= b.c.starts, EXPECTED_CLOSE_AT < b.c.ends))
             .where(*self._lead_filters(scope), Lead.status == LeadStatus.OPEN)
+            .group_by(b.c.i, undated_flag)
         )
-        b = self._buckets(buckets)
-        by_bucket = (
-            base.add_columns(b.c.i)
-            .join(b, and_(EXPECTED_CLOSE_AT >= b.c.starts, EXPECTED_CLOSE_AT < b.c.ends))
-            .group_by(b.c.i)
-            .order_by(b.c.i)
-        )
-        undated = base.where(EXPECTED_CLOSE_AT.is_(None))
-        rows = [tuple(r) for r in (await self.session.execute(by_bucket)).all()]
-        return (
-            rows,
-            tuple((await self.session.execute(undated)).one()),
-            tuple((await self.session.execute(base)).one()),
-        )
+        groups = [tuple(r) for r in (await self.session.execute(stmt)).all()]
+
+        def summed(rows: Sequence[tuple[Any, ...]]) -> tuple[Any, ...]:
+            return (
+                sum(int(r[0] or 0) for r in rows),
+                sum((r[1] or 0) for r in rows),
+                sum((r[2] or 0) for r in rows),
+            )
+
+        rows = sorted((g[:4] for g in groups if g[3] is not None), key=lambda r: r[3])
+        return rows, summed([g for g in groups if g[4]]), summed(groups)
 
     async def profitability(self, scope: Scope) -> tuple[Any, ...]:
         """(deals won, revenue, deals with every item costed, their items' revenue, their cost)."""
