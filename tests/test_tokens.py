@@ -11,6 +11,7 @@ from itsdangerous import URLSafeTimedSerializer
 from conftest import SECRET, GraphQL
 from embedcrm.auth import PanelTokens, PanelUser
 from embedcrm.graphql.ids import parse_global_id
+from embedcrm.services import Services
 from embedcrm.workspaces.models import Role
 from factories import ISSUE_TOKEN, make_tenant
 
@@ -68,3 +69,18 @@ async def test_ttl_is_bounded(platform: GraphQL) -> None:
             ISSUE_TOKEN, ws=tenant.workspace_id, ext="u", role="VIEWER", ttl=ttl
         )
         assert data["issuePanelToken"]["userErrors"][0]["field"] == "ttlSeconds"
+
+
+async def test_a_known_platform_key_costs_no_query(
+    client: httpx.AsyncClient, platform: GraphQL, services: Services
+) -> None:
+    from test_graphql_api import counting_queries
+
+    assert await status_with(client, platform.bearer) == 200
+    with counting_queries(services) as statements:
+        assert await status_with(client, platform.bearer) == 200
+    assert statements == []
+    # An unknown key is still looked up, and refused, every time.
+    with counting_queries(services) as statements:
+        assert await status_with(client, "ecp_unknown") == 401
+    assert len(statements) == 1

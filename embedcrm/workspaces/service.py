@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,6 +32,9 @@ _DOMAIN = re.compile(
     r"^(\*\.)?(?=.{1,253}(:|$))([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*(:\d{1,5})?$"
 )
 MAX_DOMAINS = 50
+# How long a verified platform key is trusted without asking the database again; a revoked key
+# stops working within this time.
+PLATFORM_KEY_CACHE_SECONDS = 60.0
 
 
 def normalise_domains(domains: Sequence[str]) -> list[str]:
@@ -71,16 +75,24 @@ class WorkspaceService:
     def __init__(self, db: Database, panel_tokens: PanelTokens) -> None:
         self.db = db
         self.panel_tokens = panel_tokens
+        # Known platform keys by hash, with when they were looked up: the host sends its key
+        # on every call, and a database round trip per request would cost more than the call.
+        self._platform_keys: dict[str, tuple[float, uuid.UUID]] = {}
 
     async def authenticate(self, bearer: str) -> Principal:
         """The principal behind an ``Authorization: Bearer`` value."""
         if bearer.startswith("ecp_"):
+            secret_hash = hash_platform_key(bearer)
+            known = self._platform_keys.get(secret_hash)
+            if known is not None and time.monotonic() - known[0] < PLATFORM_KEY_CACHE_SECONDS:
+                return Platform(key_id=known[1])
             async with self.db.transaction() as session:
-                key = await WorkspaceDirectory(session).platform_key_by_hash(
-                    hash_platform_key(bearer)
-                )
+                key = await WorkspaceDirectory(session).platform_key_by_hash(secret_hash)
             if key is None or not platform_key_matches(bearer, key.secret_hash):
                 raise Unauthenticated("The platform key is not valid.")
+            if len(self._platform_keys) > 1000:
+                self._platform_keys.clear()
+            self._platform_keys[secret_hash] = (time.monotonic(), key.id)
             return Platform(key_id=key.id)
         return self.panel_tokens.read(bearer)
 
