@@ -8,6 +8,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 
 from embedcrm.app import create_app
@@ -127,3 +129,20 @@ class GraphQL:
 @pytest.fixture
 def platform(client: httpx.AsyncClient, platform_key: str) -> GraphQL:
     return GraphQL(client, platform_key)
+
+
+@contextmanager
+def counting_queries(services: Services) -> Iterator[list[str]]:
+    """The SQL statements ``services`` runs inside the block (transaction control left out)."""
+    statements: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA")):
+            statements.append(statement)
+
+    engine = services.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)

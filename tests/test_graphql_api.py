@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
 
 import httpx
-from sqlalchemy import event
 
-from conftest import GraphQL
+from conftest import GraphQL, counting_queries
 from embedcrm.services import Services
 from factories import CREATE_SITE, CREATE_WORKSPACE, LEADS, make_tenant, submission, submit
 
@@ -94,22 +90,6 @@ async def test_page_size_is_clamped(client: httpx.AsyncClient, platform: GraphQL
     tenant = await make_tenant(platform)
     data = await tenant.panel.data("{ leads(first: 99999999) { edges { cursor } } }")
     assert data["leads"]["edges"] == []
-
-
-@contextmanager
-def counting_queries(services: Services) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA")):
-            statements.append(statement)
-
-    engine = services.db.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 async def test_a_page_of_leads_costs_a_fixed_number_of_queries(

@@ -8,7 +8,7 @@ import uuid
 import httpx
 from itsdangerous import URLSafeTimedSerializer
 
-from conftest import SECRET, GraphQL
+from conftest import SECRET, GraphQL, counting_queries
 from embedcrm.auth import PanelTokens, PanelUser
 from embedcrm.graphql.ids import parse_global_id
 from embedcrm.services import Services
@@ -74,8 +74,6 @@ async def test_ttl_is_bounded(platform: GraphQL) -> None:
 async def test_a_known_platform_key_costs_no_query(
     client: httpx.AsyncClient, platform: GraphQL, services: Services
 ) -> None:
-    from test_graphql_api import counting_queries
-
     assert await status_with(client, platform.bearer) == 200
     with counting_queries(services) as statements:
         assert await status_with(client, platform.bearer) == 200

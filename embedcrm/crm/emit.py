@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.crm.models import Contact, Lead, Stage, Task
 from embedcrm.crm.repository import LeadRepository, StageRepository
-from embedcrm.crm.service import contact_payload, lead_payload
+from embedcrm.crm.service import contact_payload, lead_payload, task_payload
 from embedcrm.events import Event
 from embedcrm.webhooks.outbox import OutboxRepository
 
@@ -68,19 +68,6 @@ def emit_contact_event(
             },
         )
     )
-
-
-def task_payload(task: Task) -> dict[str, Any]:
-    return {
-        "id": str(task.id),
-        "title": task.title,
-        "kind": task.kind.value,
-        "due_at": task.due_at,
-        "done": task.done_at is not None,
-        "lead_id": str(task.lead_id) if task.lead_id else None,
-        "contact_id": str(task.contact_id) if task.contact_id else None,
-        "assignee_id": str(task.assignee_id) if task.assignee_id else None,
-    }
 
 
 def emit_task_event(
