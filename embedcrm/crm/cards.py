@@ -122,6 +122,7 @@ class CardService:
         lead_id: uuid.UUID,
         changes: Mapping[str, Any],
     ) -> Lead:
+        _check_custom_fields_shape(changes)
         async with self.db.transaction() as session:
             actor = await load_actor(session, principal, workspace_id)
             lead = await get_lead(session, workspace_id, lead_id, "id")
@@ -271,6 +272,7 @@ class CardService:
         contact_id: uuid.UUID,
         changes: Mapping[str, Any],
     ) -> Contact:
+        _check_custom_fields_shape(changes)
         async with self.db.transaction() as session:
             actor = await load_actor(session, principal, workspace_id)
             contact = await get_contact(session, workspace_id, contact_id, "id")
@@ -497,3 +499,9 @@ class CardService:
             assert workspace is not None
             workspace.managers_edit_all = allowed
             return allowed
+
+
+def _check_custom_fields_shape(changes: Mapping[str, Any]) -> None:
+    # Each value is checked against its definition later; this is about the container.
+    if "custom_fields" in changes and not isinstance(changes["custom_fields"], dict):
+        raise ValidationFailed("customFields is an object.", field="customFields")

@@ -829,8 +829,6 @@ class CrmMutation:
                 delivery_to=input.delivery_to,
                 custom_fields=input.custom_fields,
             )
-            if "custom_fields" in changes and not isinstance(changes["custom_fields"], dict):
-                raise ValidationFailed("customFields is an object.", field="customFields")
             return await ctx.services.work.cards.update_lead(
                 ctx.principal, gid.workspace_id, gid.row_id, changes
             )
@@ -916,8 +914,6 @@ class CrmMutation:
                 manager_id=manager,
                 custom_fields=input.custom_fields,
             )
-            if "custom_fields" in changes and not isinstance(changes["custom_fields"], dict):
-                raise ValidationFailed("customFields is an object.", field="customFields")
             return await ctx.services.work.cards.update_contact(
                 ctx.principal, gid.workspace_id, gid.row_id, changes
             )
