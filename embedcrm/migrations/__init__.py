@@ -53,7 +53,13 @@ def _sqlite_migration_lock(settings: Settings) -> Iterator[None]:
 
 
 def is_up_to_date(settings: Settings) -> bool:
-    heads = set(ScriptDirectory.from_config(alembic_config(settings)).get_heads())
+    """Whether every head revision is applied.
+
+    Not a plain comparison of head sets: a head that another branch depends on is applied, yet
+    the version table keeps only the revision that depends on it.
+    """
+    script = ScriptDirectory.from_config(alembic_config(settings))
+    heads = set(script.get_heads())
 
     def current(connection: Connection) -> set[str]:
         return set(MigrationContext.configure(connection).get_current_heads())
@@ -66,4 +72,8 @@ def is_up_to_date(settings: Settings) -> bool:
         finally:
             await engine.dispose()
 
-    return asyncio.run(read()) == heads
+    current_heads = asyncio.run(read())
+    applied = {
+        revision.revision for revision in script.iterate_revisions(tuple(current_heads), "base")
+    }
+    return heads <= applied

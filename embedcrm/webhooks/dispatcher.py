@@ -1,16 +1,20 @@
 """The webhook dispatcher: outbox events become signed HTTP requests, retried for days.
 
-Each round has three short steps, none holding a transaction over the network
+Its database work is short steps, none holding a transaction over the network
 (ARCHITECTURE.md, rule 4):
 
 1. fan-out: new outbox events get their feed position and one delivery per matching endpoint;
-2. claim: due deliveries are leased to this dispatcher (``FOR UPDATE SKIP LOCKED`` on
-   PostgreSQL, so any number of dispatchers share the work);
-3. send, then record: the request goes out with no transaction open; its outcome is written in
-   a transaction of its own, which also schedules the retry or gives up.
+2. claim: due deliveries are leased to this dispatcher in batches (``FOR UPDATE SKIP LOCKED`` on
+   PostgreSQL, so any number of dispatchers share the work), a few per sending slot ahead, so
+   one claim's round trips are shared by many sends;
+3. send, then record: the request goes out with no transaction open; successes are written by
+   group commit, a failure in a transaction of its own that also schedules the retry.
 
-A dispatcher that dies mid-delivery leaves its lease behind; once it expires another dispatcher
-sends the event again with the same ``webhook-id`` (at least once).
+Leased deliveries wait in one lane per endpoint, which sends at most ``endpoint_concurrency`` at
+once and fewer while the endpoint answers "busy" or not at all, so a slow endpoint cannot take
+the slots of the others. A live dispatcher renews its leases; one that dies leaves them to
+expire, and another dispatcher then sends the event again with the same ``webhook-id`` (at least
+once).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import random
 import socket
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -30,7 +35,7 @@ from typing import Any
 
 import httpx
 
-from embedcrm.db import Database, utcnow
+from embedcrm.db import Database, new_id, utcnow
 from embedcrm.errors import ServiceUnavailable
 from embedcrm.events import OPERATIONAL_EVENT_TYPES, Event
 from embedcrm.webhooks.models import (
@@ -44,7 +49,7 @@ from embedcrm.webhooks.models import (
     WebhookEndpoint,
 )
 from embedcrm.webhooks.outbox import OutboxRepository
-from embedcrm.webhooks.repository import DeliveryQueue, skip_pending_of
+from embedcrm.webhooks.repository import DeliveryQueue, UnpositionedEvent, skip_pending_of
 from embedcrm.webhooks.retry import next_attempt_delay, retry_after_seconds
 from embedcrm.webhooks.signing import signature_header
 from embedcrm.webhooks.ssrf import UnsafeWebhookTarget
@@ -65,6 +70,9 @@ class DispatcherConfig:
 
     concurrency: int = 8
     endpoint_concurrency: int = 4
+    # Deliveries leased per endpoint for each of its sending slots: enough that a claim's round
+    # trips are shared by many sends, few enough that a backlog still spreads over dispatchers.
+    lease_ahead: int = 32
     lease: timedelta = timedelta(seconds=60)
     poll_interval: float = 0.05
     fan_out_batch: int = 500
@@ -99,11 +107,29 @@ class Outcome:
     duration_ms: int = 0
     retry_after: timedelta | None = None
     gone: bool = False
+    # The endpoint said it is busy, or did not answer in time: send it fewer at once.
+    overloaded: bool = False
+
+
+# Answers that mean "too much at once" rather than "this message is wrong".
+OVERLOAD_STATUSES = frozenset({429, 502, 503, 504})
 
 
 @dataclass
-class _Running:
-    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+class _Lane:
+    """One endpoint's deliveries leased to this dispatcher and the sends it allows at once.
+
+    The allowance shrinks by half when the endpoint is overloaded and grows back by one per
+    success, up to ``endpoint_concurrency`` (additive increase, multiplicative decrease).
+    """
+
+    limit: int
+    waiting: deque[Job] = field(default_factory=deque)
+    sending: int = 0
+
+    @property
+    def ready(self) -> bool:
+        return bool(self.waiting) and self.sending < self.limit
 
 
 def body_of(event: OutboxEvent) -> bytes:
@@ -143,14 +169,31 @@ class Dispatcher:
         self.rng = rng
         self.worker_id = worker_id or new_worker_id()
         self._stopping = asyncio.Event()
-        self._running = _Running()
+        # Set whenever something the run loop waits for happens: a send or record finished, new
+        # work was claimed, or a stop was asked for.
+        self._changed = asyncio.Event()
+        self._lanes: dict[uuid.UUID, _Lane] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._sending = 0
+        self._held = 0  # leased to this dispatcher and not yet recorded
+        # Failures are rare but come in bursts when an endpoint is down; a few at a time keeps
+        # the pool free for the rest of the process.
+        self._failure_records = asyncio.Semaphore(2)
+        self._next_fan_out = 0.0
+        self._next_claim = 0.0
+        self._next_renewal = 0.0
+        self._paused_until = 0.0
         self._successes: list[tuple[Job, Outcome, asyncio.Future[None]]] = []
         self._success_flusher: asyncio.Task[None] | None = None
 
     # ---- fan-out ---------------------------------------------------------------------------
 
     async def fan_out(self) -> int:
-        """Give new outbox events their feed position and deliveries; returns how many."""
+        """Give new outbox events their feed position and deliveries; returns how many.
+
+        Plain rows and two bulk statements rather than ORM objects: every event passes through
+        here once, so this is the dispatcher's busiest write after the attempts themselves.
+        """
         async with self.db.transaction() as session:
             queue = DeliveryQueue(session)
             if not await queue.try_lock_fan_out():
@@ -158,25 +201,33 @@ class Dispatcher:
             events = await queue.unpositioned_events(self.config.fan_out_batch)
             if not events:
                 return 0
-            workspace_ids = {e.workspace_id for e in events}
-            by_workspace = await queue.workspace_endpoints(workspace_ids)
+            by_workspace = await queue.workspace_endpoints({e.workspace_id for e in events})
             platform = await queue.platform_endpoints()
-            position = await queue.last_position()
+            tested = await queue.tested_endpoints(
+                [(e.workspace_id, e.id) for e in events if e.type == "webhook.test"]
+            )
+            first = await queue.last_position() + 1
             now = self.clock()
-            for event in events:
-                position += 1
-                event.position = position
+            deliveries = [
+                self._delivery(event, endpoint, now)
+                for event in events
                 for endpoint in self._targets(
-                    event, by_workspace.get(event.workspace_id, []), platform
-                ):
-                    queue.add(self._delivery(event, endpoint, now))
+                    event,
+                    by_workspace.get(event.workspace_id, []),
+                    platform,
+                    tested.get((event.workspace_id, event.id)),
+                )
+            ]
+            await queue.position_events(events, first=first)
+            await queue.insert_deliveries(deliveries)
             return len(events)
 
     @staticmethod
     def _targets(
-        event: OutboxEvent,
+        event: UnpositionedEvent,
         workspace_endpoints: list[WebhookEndpoint],
         platform: list[PlatformWebhookEndpoint],
+        tested_endpoint: str | None,
     ) -> list[Endpoint]:
         candidates: list[Endpoint] = []
         if event.workspace_id != PLATFORM_WORKSPACE_ID:
@@ -184,39 +235,43 @@ class Dispatcher:
         candidates.extend(platform)
         if event.type == "webhook.test":
             # A test goes to the one endpoint it was asked for, whatever its filter.
-            wanted = str(event.payload.get("data", {}).get("endpoint_id"))
-            return [e for e in candidates if str(e.id) == wanted]
+            return [e for e in candidates if str(e.id) == tested_endpoint]
         return [e for e in candidates if e.wants(event.type)]
 
     @staticmethod
-    def _delivery(event: OutboxEvent, endpoint: Endpoint, now: datetime) -> WebhookDelivery:
+    def _delivery(event: UnpositionedEvent, endpoint: Endpoint, now: datetime) -> dict[str, Any]:
         platform = isinstance(endpoint, PlatformWebhookEndpoint)
-        return WebhookDelivery(
-            workspace_id=event.workspace_id,
-            event_id=event.id,
-            endpoint_id=None if platform else endpoint.id,
-            platform_endpoint_id=endpoint.id if platform else None,
-            endpoint_key=endpoint.id,
-            event_type=event.type,
-            lead_id=event.lead_id,
-            sequence=event.sequence,
+        return {
+            "workspace_id": event.workspace_id,
+            "id": new_id(),
+            "event_id": event.id,
+            "endpoint_id": None if platform else endpoint.id,
+            "platform_endpoint_id": endpoint.id if platform else None,
+            "endpoint_key": endpoint.id,
+            "event_type": event.type,
+            "lead_id": event.lead_id,
+            "sequence": event.sequence,
             # Kept, not dropped, while the endpoint is disabled: a replay sends them later.
-            status=DeliveryStatus.PENDING
+            "status": DeliveryStatus.PENDING
             if endpoint.enabled
             else DeliveryStatus.SKIPPED_ENDPOINT_DISABLED,
-            attempt_count=0,
-            next_attempt_at=now,
-            created_at=now,
-            updated_at=now,
-        )
+            "attempt_count": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+            "updated_at": now,
+        }
 
     # ---- claim -----------------------------------------------------------------------------
 
     async def claim(self, limit: int) -> list[Job]:
-        """Lease up to ``limit`` due deliveries to this dispatcher, within per-endpoint caps."""
+        """Lease up to ``limit`` due deliveries to this dispatcher, within per-endpoint caps.
+
+        An endpoint's leases, all dispatchers together, stay under its sending slots times
+        ``lease_ahead``; a lease lasts while its dispatcher renews it.
+        """
         if limit <= 0:
             return []
-        cap = self.config.endpoint_concurrency
+        cap = self.config.endpoint_concurrency * self.config.lease_ahead
         async with self.db.transaction() as session:
             queue = DeliveryQueue(session)
             now = self.clock()
@@ -334,6 +389,7 @@ class Dispatcher:
             outcome.error = f"blocked_ip: {exc}"
         except httpx.TimeoutException:
             outcome.error = "timeout: no answer in time"
+            outcome.overloaded = True
         except httpx.HTTPError as exc:
             outcome.error = f"connection: {type(exc).__name__}: {exc}"[:500]
         outcome.duration_ms = int((time.monotonic() - started) * 1000)
@@ -350,6 +406,7 @@ class Dispatcher:
             outcome.error = f"redirect: {code} to {location[:200]!r} not followed"
             return
         outcome.error = f"http: status {code}"
+        outcome.overloaded = code in OVERLOAD_STATUSES
         if code == 410:
             outcome.gone = True
         if code in (429, 503):
@@ -506,14 +563,6 @@ class Dispatcher:
             )
         )
 
-    async def deliver(self, job: Job) -> Outcome:
-        outcome = await self.send(job)
-        if outcome.succeeded:
-            await self._record_success(job, outcome)
-        else:
-            await self.record(job, outcome)
-        return outcome
-
     async def _record_success(self, job: Job, outcome: Outcome) -> None:
         """Successes are recorded by group commit: the deliveries that finish while one batch is
         being written share the next transaction, so a busy endpoint costs a few commits a
@@ -559,12 +608,125 @@ class Dispatcher:
 
     # ---- running ---------------------------------------------------------------------------
 
+    def _accept(self, jobs: list[Job]) -> None:
+        for job in jobs:
+            lane = self._lanes.get(job.endpoint_key)
+            if lane is None:
+                lane = self._lanes[job.endpoint_key] = _Lane(self.config.endpoint_concurrency)
+            lane.waiting.append(job)
+        self._held += len(jobs)
+
+    def _start_ready(self) -> None:
+        """Fill the free sending slots, taking one delivery from each ready lane in turn."""
+        while self._sending < self.config.concurrency:
+            ready = [lane for lane in self._lanes.values() if lane.ready]
+            if not ready:
+                return
+            for lane in ready:
+                if self._sending >= self.config.concurrency:
+                    return
+                lane.sending += 1
+                self._sending += 1
+                task = asyncio.create_task(self._deliver(lane, lane.waiting.popleft()))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+
+    async def _deliver(self, lane: _Lane, job: Job) -> None:
+        """Send, free the slot, then record; the record never holds a sending slot."""
+        try:
+            try:
+                outcome = await self.send(job)
+            finally:
+                lane.sending -= 1
+                self._sending -= 1
+                self._changed.set()
+            self._adapt(lane, job.endpoint_key, outcome)
+            if outcome.succeeded:
+                await self._record_success(job, outcome)
+            else:
+                async with self._failure_records:
+                    await self.record(job, outcome)
+        except ServiceUnavailable:
+            log.warning("delivery %s: database unavailable; its lease will expire", job.delivery_id)
+        except Exception:
+            log.exception("delivery %s failed unexpectedly", job.delivery_id)
+        finally:
+            self._held -= 1
+            self._changed.set()
+
+    def _adapt(self, lane: _Lane, key: uuid.UUID, outcome: Outcome) -> None:
+        cap = self.config.endpoint_concurrency
+        if outcome.overloaded:
+            lane.limit = max(1, lane.limit // 2)
+        elif outcome.succeeded:
+            lane.limit = min(cap, lane.limit + 1)
+        if not lane.waiting and not lane.sending and lane.limit == cap:
+            # Nothing to remember about this endpoint any more.
+            if self._lanes.get(key) is lane:
+                del self._lanes[key]
+
+    def _waiting(self) -> int:
+        return sum(len(lane.waiting) for lane in self._lanes.values())
+
+    async def renew_leases(self) -> int:
+        """Push back the lease expiry of everything this dispatcher holds; returns how many."""
+        async with self.db.transaction() as session:
+            return await DeliveryQueue(session).renew_leases(
+                self.worker_id, until=self.clock() + self.config.lease
+            )
+
+    def _housekeeping_due(self, now: float) -> bool:
+        if now < self._paused_until:
+            return False
+        return (
+            now >= self._next_fan_out
+            or (self._held > 0 and now >= self._next_renewal)
+            or (self._wants_work() and now >= self._next_claim)
+        )
+
+    def _wants_work(self) -> bool:
+        # Claim while fewer than two rounds of sends are waiting, so the slots never run dry
+        # while a claim is on its way.
+        return self._waiting() < 2 * self.config.concurrency
+
+    async def _housekeep(self) -> None:
+        """The dispatcher's database steps, one after another, beside the sends in flight."""
+        try:
+            if self._held and time.monotonic() >= self._next_renewal:
+                await self.renew_leases()
+                self._next_renewal = time.monotonic() + self.config.lease.total_seconds() / 3
+            if time.monotonic() >= self._next_fan_out:
+                fanned = await self.fan_out()
+                if fanned:
+                    self._next_claim = 0.0  # new deliveries: claim them now
+                if fanned < self.config.fan_out_batch:
+                    # New events are looked for once per poll interval, or at once while a
+                    # backlog fills whole batches.
+                    self._next_fan_out = time.monotonic() + self.config.poll_interval
+            if self._wants_work() and time.monotonic() >= self._next_claim:
+                jobs = await self.claim(self.config.concurrency * 8)
+                self._accept(jobs)
+                if not jobs:
+                    # Nothing due, or every due endpoint at its cap: look again in a while.
+                    self._next_claim = time.monotonic() + self.config.poll_interval
+        except ServiceUnavailable:
+            log.warning("database unavailable; webhook dispatch waits")
+            self._paused_until = time.monotonic() + 1.0
+        except Exception:
+            log.exception("webhook dispatch round failed")
+            self._paused_until = time.monotonic() + 1.0
+        finally:
+            self._changed.set()
+
     async def run_once(self) -> int:
         """One round: fan out, claim up to ``concurrency``, deliver them all; returns the count."""
         await self.fan_out()
         jobs = await self.claim(self.config.concurrency)
-        if jobs:
-            await asyncio.gather(*(self.deliver(job) for job in jobs))
+        self._accept(jobs)
+        while self._held:
+            self._changed.clear()
+            self._start_ready()
+            await self._changed.wait()
         return len(jobs)
 
     async def run_until_idle(self, *, max_rounds: int = 1000) -> int:
@@ -585,76 +747,45 @@ class Dispatcher:
     def request_stop(self) -> None:
         """Stop claiming; :meth:`run` then finishes or releases what it holds and returns."""
         self._stopping.set()
+        self._changed.set()
 
     async def run(self, *, grace: float = 30.0) -> None:
         """Deliver until :meth:`request_stop` (or cancellation), keeping ``concurrency`` busy."""
-        active = self._running.tasks
-        next_fan_out = 0.0
-        free = 0
+        housekeeping: asyncio.Task[None] | None = None
         try:
             while not self._stopping.is_set():
+                self._changed.clear()
+                self._start_ready()
+                now = time.monotonic()
+                if (housekeeping is None or housekeeping.done()) and self._housekeeping_due(now):
+                    housekeeping = asyncio.create_task(self._housekeep())
                 try:
-                    # New events are looked for once per poll interval, or at once while a
-                    # backlog fills whole batches; claims run whenever a slot frees up.
-                    if time.monotonic() >= next_fan_out:
-                        fanned = await self.fan_out()
-                        if fanned < self.config.fan_out_batch:
-                            next_fan_out = time.monotonic() + self.config.poll_interval
-                    free = self.config.concurrency - len(active)
-                    jobs = await self.claim(free) if free > 0 else []
-                except ServiceUnavailable:
-                    log.warning("database unavailable; webhook dispatch waits")
-                    jobs = []
-                    await self._sleep(1.0)
-                except Exception:
-                    log.exception("webhook dispatch round failed")
-                    jobs = []
-                    await self._sleep(1.0)
-                for job in jobs:
-                    task = asyncio.create_task(self._deliver_logged(job))
-                    active.add(task)
-                    task.add_done_callback(active.discard)
-                if jobs and len(jobs) == free:
-                    # A full claim: more may be due right away. A partial one means the due
-                    # work or the endpoints' caps are used up until a delivery finishes.
-                    continue
-                waiters: set[asyncio.Future[Any]] = set(active)
-                stop = asyncio.ensure_future(self._stopping.wait())
-                waiters.add(stop)
-                try:
-                    await asyncio.wait(
-                        waiters,
-                        timeout=self.config.poll_interval,
-                        return_when=asyncio.FIRST_COMPLETED,
-                    )
-                finally:
-                    stop.cancel()
+                    async with asyncio.timeout(self.config.poll_interval):
+                        await self._changed.wait()
+                except TimeoutError:
+                    pass
         finally:
+            if housekeeping is not None:
+                await asyncio.gather(housekeeping, return_exceptions=True)
             await self._finish(grace)
-
-    async def _sleep(self, seconds: float) -> None:
-        try:
-            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
-        except TimeoutError:
-            pass
-
-    async def _deliver_logged(self, job: Job) -> None:
-        try:
-            await self.deliver(job)
-        except ServiceUnavailable:
-            log.warning("delivery %s: database unavailable; its lease will expire", job.delivery_id)
-        except Exception:
-            log.exception("delivery %s failed unexpectedly", job.delivery_id)
 
     async def _finish(self, grace: float) -> None:
         """Let running deliveries finish within ``grace``, then hand back what is left."""
-        active = set(self._running.tasks)
+        for lane in self._lanes.values():
+            # Not started: handed back below with the rest, for another dispatcher to send.
+            self._held -= len(lane.waiting)
+            lane.waiting.clear()
+        active = set(self._tasks)
         if active:
             _, pending = await asyncio.wait(active, timeout=grace)
             for task in pending:
                 task.cancel()
             if pending:
                 await asyncio.gather(*pending, return_exceptions=True)
+        if self._success_flusher is not None:
+            # A success must be written before its lease is handed back, or it would be sent
+            # again.
+            await asyncio.gather(self._success_flusher, return_exceptions=True)
         await self.release_leases()
 
     async def release_leases(self) -> int:

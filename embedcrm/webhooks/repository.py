@@ -13,7 +13,7 @@ import base64
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any, TypeVar, cast
+from typing import Any, NamedTuple, TypeVar, cast
 
 from sqlalchemy import (
     ColumnElement,
@@ -44,6 +44,17 @@ from embedcrm.webhooks.models import (
 )
 
 T = TypeVar("T", WebhookDelivery, WebhookAttempt)
+
+
+class UnpositionedEvent(NamedTuple):
+    """What the fan-out needs of an outbox event; the payload stays in the database."""
+
+    workspace_id: uuid.UUID
+    id: uuid.UUID
+    type: str
+    lead_id: uuid.UUID | None
+    sequence: int | None
+
 
 # Any 64-bit number private to this purpose: one fan-out at a time across all processes.
 _FAN_OUT_LOCK = 0x656D6265645F6F75  # "embed_ou"
@@ -256,15 +267,58 @@ class DeliveryQueue:
         locked = await self.session.scalar(select(func.pg_try_advisory_xact_lock(_FAN_OUT_LOCK)))
         return bool(locked)
 
-    async def unpositioned_events(self, limit: int) -> list[OutboxEvent]:
+    async def unpositioned_events(self, limit: int) -> list[UnpositionedEvent]:
         stmt = (
-            select(OutboxEvent)
+            select(
+                OutboxEvent.workspace_id,
+                OutboxEvent.id,
+                OutboxEvent.type,
+                OutboxEvent.lead_id,
+                OutboxEvent.sequence,
+            )
             .where(OutboxEvent.position.is_(None))
             # A lead's events of one transaction share a time; its sequence keeps their order.
             .order_by(OutboxEvent.created_at, OutboxEvent.sequence, OutboxEvent.id)
             .limit(limit)
         )
-        return list(await self.session.scalars(stmt))
+        return [UnpositionedEvent(*row) for row in await self.session.execute(stmt)]
+
+    async def tested_endpoints(
+        self, events: Sequence[tuple[uuid.UUID, uuid.UUID]]
+    ) -> dict[tuple[uuid.UUID, uuid.UUID], str | None]:
+        """For `webhook.test` events: the one endpoint each was sent to."""
+        if not events:
+            return {}
+        rows = await self.session.execute(
+            select(OutboxEvent.workspace_id, OutboxEvent.id, OutboxEvent.payload).where(
+                OutboxEvent.id.in_([event_id for _, event_id in events])
+            )
+        )
+        return {
+            (workspace_id, event_id): str(payload.get("data", {}).get("endpoint_id"))
+            for workspace_id, event_id, payload in rows
+        }
+
+    async def position_events(self, events: Sequence[UnpositionedEvent], *, first: int) -> None:
+        """Number ``events`` in order from ``first``: one executemany UPDATE."""
+        table = cast(Table, OutboxEvent.__table__)
+        await self.session.execute(
+            update(table)
+            .where(
+                table.c.workspace_id == bindparam("b_workspace"), table.c.id == bindparam("b_id")
+            )
+            .values(position=bindparam("b_position")),
+            [
+                {"b_workspace": e.workspace_id, "b_id": e.id, "b_position": first + n}
+                for n, e in enumerate(events)
+            ],
+        )
+
+    async def insert_deliveries(self, deliveries: Sequence[dict[str, Any]]) -> None:
+        if deliveries:
+            await self.session.execute(
+                insert(cast(Table, WebhookDelivery.__table__)), list(deliveries)
+            )
 
     async def last_position(self) -> int:
         return int(await self.session.scalar(select(func.max(OutboxEvent.position))) or 0)
@@ -491,6 +545,18 @@ class DeliveryQueue:
             WebhookDelivery.lease_owner == owner,
         )
         return list(await self.session.scalars(stmt.with_for_update()))
+
+    async def renew_leases(self, owner: str, *, until: datetime) -> int:
+        result = await self.session.execute(
+            update(WebhookDelivery)
+            .where(
+                WebhookDelivery.status == DeliveryStatus.IN_FLIGHT,
+                WebhookDelivery.lease_owner == owner,
+            )
+            .values(lease_expires_at=until)
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
 
     async def next_due_at(self) -> datetime | None:
         due = await self.session.scalar(
