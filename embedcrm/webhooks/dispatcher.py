@@ -20,6 +20,7 @@ once).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import os
@@ -42,14 +43,19 @@ from embedcrm.webhooks.models import (
     PLATFORM_WORKSPACE_ID,
     DeliveryStatus,
     Endpoint,
-    OutboxEvent,
     PlatformWebhookEndpoint,
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
+    message_id_of,
 )
 from embedcrm.webhooks.outbox import OutboxRepository
-from embedcrm.webhooks.repository import DeliveryQueue, UnpositionedEvent, skip_pending_of
+from embedcrm.webhooks.repository import (
+    DeliveryQueue,
+    DueDelivery,
+    UnpositionedEvent,
+    skip_pending_of,
+)
 from embedcrm.webhooks.retry import next_attempt_delay, retry_after_seconds
 from embedcrm.webhooks.signing import signature_header
 from embedcrm.webhooks.ssrf import UnsafeWebhookTarget
@@ -95,6 +101,8 @@ class Job:
     body: bytes
     attempt_number: int
     platform: bool
+    # The endpoint's failing run had begun when this was claimed: a success ends it.
+    endpoint_failing: bool = False
 
 
 @dataclass
@@ -126,15 +134,17 @@ class _Lane:
     limit: int
     waiting: deque[Job] = field(default_factory=deque)
     sending: int = 0
+    # A send failed here: the endpoint's failing run may have begun since its deliveries were
+    # claimed, and the next success must end it.
+    failed: bool = False
 
     @property
     def ready(self) -> bool:
         return bool(self.waiting) and self.sending < self.limit
 
 
-def body_of(event: OutboxEvent) -> bytes:
+def body_of(payload: dict[str, Any]) -> bytes:
     """The exact bytes sent: the stored event as compact UTF-8 JSON, type first."""
-    payload = event.payload
     ordered = {"type": payload["type"], "timestamp": payload["timestamp"], "data": payload["data"]}
     return json.dumps(ordered, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode(
         "utf-8"
@@ -183,6 +193,7 @@ class Dispatcher:
         self._next_claim = 0.0
         self._next_renewal = 0.0
         self._paused_until = 0.0
+        self._next_recovery = 0.0
         self._successes: list[tuple[Job, Outcome, asyncio.Future[None]]] = []
         self._success_flusher: asyncio.Task[None] | None = None
 
@@ -266,8 +277,10 @@ class Dispatcher:
     async def claim(self, limit: int) -> list[Job]:
         """Lease up to ``limit`` due deliveries to this dispatcher, within per-endpoint caps.
 
-        An endpoint's leases, all dispatchers together, stay under its sending slots times
-        ``lease_ahead``; a lease lasts while its dispatcher renews it.
+        An endpoint's leases stay under its sending slots times ``lease_ahead`` (a bound on how
+        much of a backlog one dispatcher takes, not on requests: the lanes bound those); a lease
+        lasts while its dispatcher renews it. Rows are read and written as plain rows: a claim
+        handles many deliveries and ORM objects would cost more than the SQL.
         """
         if limit <= 0:
             return []
@@ -275,40 +288,35 @@ class Dispatcher:
         async with self.db.transaction() as session:
             queue = DeliveryQueue(session)
             now = self.clock()
-            if await self._recover_expired(queue, now):
-                await session.flush()  # so that the recovered ones can be claimed right away
+            if time.monotonic() >= self._next_recovery:
+                # Leases last a minute: looking for expired ones once a second is plenty.
+                self._next_recovery = time.monotonic() + 1.0
+                if await self._recover_expired(queue, now):
+                    await session.flush()  # so that the recovered ones can be claimed right away
             counts = await queue.in_flight_counts()
             saturated = [key for key, n in counts.items() if n >= cap]
-            candidates = await queue.due(now, limit * 2, exclude=saturated)
+            candidates = await queue.due(now, limit, exclude=saturated)
             if not candidates:
                 return []
-            keys = {d.endpoint_key for d in candidates}
-            await queue.lock_endpoints(keys)
-            if queue.postgres:
-                # Another dispatcher may have claimed for these endpoints since the first count.
-                counts = await queue.in_flight_counts(list(keys))
             endpoints = await queue.endpoints_by_key(candidates)
-            taken: list[WebhookDelivery] = []
+            taken: list[DueDelivery] = []
+            parked: list[DueDelivery] = []
             for delivery in candidates:
                 endpoint = endpoints.get(delivery.endpoint_key)
                 if endpoint is None:
                     continue
                 if not endpoint.enabled:
-                    delivery.status = DeliveryStatus.SKIPPED_ENDPOINT_DISABLED
-                    delivery.updated_at = now
+                    parked.append(delivery)
                     continue
-                if len(taken) >= limit or counts.get(delivery.endpoint_key, 0) >= cap:
+                if counts.get(delivery.endpoint_key, 0) >= cap:
                     continue
                 counts[delivery.endpoint_key] = counts.get(delivery.endpoint_key, 0) + 1
-                delivery.status = DeliveryStatus.IN_FLIGHT
-                delivery.lease_owner = self.worker_id
-                delivery.lease_expires_at = now + self.config.lease
-                delivery.updated_at = now
                 taken.append(delivery)
-            events = await queue.events_by_key(taken)
+            await queue.set_status(parked, DeliveryStatus.SKIPPED_ENDPOINT_DISABLED, now=now)
+            await queue.lease(taken, owner=self.worker_id, until=now + self.config.lease, now=now)
+            payloads = await queue.payloads(taken)
             jobs = []
             for delivery in taken:
-                event = events[(delivery.workspace_id, delivery.event_id)]
                 endpoint = endpoints[delivery.endpoint_key]
                 jobs.append(
                     Job(
@@ -318,12 +326,13 @@ class Dispatcher:
                         url=endpoint.url,
                         # The overlap is judged at claim time; a lease is far shorter than it.
                         secrets=tuple(endpoint.secrets_at(now)),
-                        message_id=event.message_id,
-                        event_id=event.id,
-                        event_type=event.type,
-                        body=body_of(event),
+                        message_id=message_id_of(delivery.event_id),
+                        event_id=delivery.event_id,
+                        event_type=delivery.event_type,
+                        body=body_of(payloads[(delivery.workspace_id, delivery.event_id)]),
                         attempt_number=delivery.attempt_count + 1,
                         platform=delivery.platform_endpoint_id is not None,
+                        endpoint_failing=endpoint.failing_since is not None,
                     )
                 )
             return jobs
@@ -595,7 +604,10 @@ class Dispatcher:
             try:
                 async with self.db.transaction() as session:
                     await DeliveryQueue(session).record_successes(
-                        attempts, owner=self.worker_id, now=self.clock()
+                        attempts,
+                        owner=self.worker_id,
+                        now=self.clock(),
+                        recovered={job.endpoint_key for job, _, _ in batch if job.endpoint_failing},
                     )
             except Exception as exc:
                 for _, _, future in batch:
@@ -642,6 +654,8 @@ class Dispatcher:
                 self._changed.set()
             self._adapt(lane, job.endpoint_key, outcome)
             if outcome.succeeded:
+                if lane.failed and not job.endpoint_failing:
+                    job = dataclasses.replace(job, endpoint_failing=True)
                 await self._record_success(job, outcome)
             else:
                 async with self._failure_records:
@@ -656,6 +670,7 @@ class Dispatcher:
 
     def _adapt(self, lane: _Lane, key: uuid.UUID, outcome: Outcome) -> None:
         cap = self.config.endpoint_concurrency
+        lane.failed = lane.failed or not outcome.succeeded
         if outcome.overloaded:
             lane.limit = max(1, lane.limit // 2)
         elif outcome.succeeded:
@@ -685,30 +700,38 @@ class Dispatcher:
         )
 
     def _wants_work(self) -> bool:
-        # Claim while fewer than two rounds of sends are waiting, so the slots never run dry
+        # Claim while fewer than four rounds of sends are waiting, so the slots never run dry
         # while a claim is on its way.
-        return self._waiting() < 2 * self.config.concurrency
+        return self._waiting() < 4 * self.config.concurrency
+
+    async def _claim_if_wanted(self) -> None:
+        if self._wants_work() and time.monotonic() >= self._next_claim:
+            jobs = await self.claim(self.config.concurrency * 8)
+            self._accept(jobs)
+            if not jobs:
+                # Nothing due, or every due endpoint at its cap: look again in a while.
+                self._next_claim = time.monotonic() + self.config.poll_interval
 
     async def _housekeep(self) -> None:
-        """The dispatcher's database steps, one after another, beside the sends in flight."""
+        """The dispatcher's database steps, one after another, beside the sends in flight.
+
+        Claims come before the fan-out: the sends waiting on them matter more than positions
+        for a backlog, which the next round gives.
+        """
         try:
             if self._held and time.monotonic() >= self._next_renewal:
                 await self.renew_leases()
                 self._next_renewal = time.monotonic() + self.config.lease.total_seconds() / 3
+            await self._claim_if_wanted()
             if time.monotonic() >= self._next_fan_out:
                 fanned = await self.fan_out()
-                if fanned:
-                    self._next_claim = 0.0  # new deliveries: claim them now
                 if fanned < self.config.fan_out_batch:
                     # New events are looked for once per poll interval, or at once while a
                     # backlog fills whole batches.
                     self._next_fan_out = time.monotonic() + self.config.poll_interval
-            if self._wants_work() and time.monotonic() >= self._next_claim:
-                jobs = await self.claim(self.config.concurrency * 8)
-                self._accept(jobs)
-                if not jobs:
-                    # Nothing due, or every due endpoint at its cap: look again in a while.
-                    self._next_claim = time.monotonic() + self.config.poll_interval
+                if fanned:
+                    self._next_claim = 0.0  # new deliveries: claim them now
+                    await self._claim_if_wanted()
         except ServiceUnavailable:
             log.warning("database unavailable; webhook dispatch waits")
             self._paused_until = time.monotonic() + 1.0

@@ -36,6 +36,11 @@ from embedcrm.db import Base, JSONDocument, UTCDateTime, new_id, utcnow
 PLATFORM_WORKSPACE_ID = uuid.UUID(int=0)
 
 
+def message_id_of(event_id: uuid.UUID) -> str:
+    """The `webhook-id` of every delivery of an event, the same on each retry."""
+    return f"msg_{event_id.hex}"
+
+
 class OutboxEvent(Base):
     __tablename__ = "outbox_events"
     __table_args__ = (
@@ -67,8 +72,7 @@ class OutboxEvent(Base):
 
     @property
     def message_id(self) -> str:
-        """The `webhook-id` of every delivery of this event, the same on each retry."""
-        return f"msg_{self.id.hex}"
+        return message_id_of(self.id)
 
 
 class EndpointColumns:
@@ -212,7 +216,7 @@ class WebhookDelivery(Base):
 
     @property
     def message_id(self) -> str:
-        return f"msg_{self.event_id.hex}"
+        return message_id_of(self.event_id)
 
 
 class WebhookAttempt(Base):

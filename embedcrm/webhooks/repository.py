@@ -26,6 +26,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    tuple_,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -44,6 +45,25 @@ from embedcrm.webhooks.models import (
 )
 
 T = TypeVar("T", WebhookDelivery, WebhookAttempt)
+
+
+class DueDelivery(NamedTuple):
+    """What a claim needs of a due delivery."""
+
+    workspace_id: uuid.UUID
+    id: uuid.UUID
+    event_id: uuid.UUID
+    event_type: str
+    endpoint_key: uuid.UUID
+    endpoint_id: uuid.UUID | None
+    platform_endpoint_id: uuid.UUID | None
+    attempt_count: int
+
+
+def _keys_in(deliveries: Sequence[DueDelivery]) -> ColumnElement[bool]:
+    return tuple_(WebhookDelivery.workspace_id, WebhookDelivery.id).in_(
+        [(d.workspace_id, d.id) for d in deliveries]
+    )
 
 
 class UnpositionedEvent(NamedTuple):
@@ -352,27 +372,23 @@ class DeliveryQueue:
         )
         return list(await self.session.scalars(stmt))
 
-    async def in_flight_counts(
-        self, endpoint_keys: Sequence[uuid.UUID] | None = None
-    ) -> dict[uuid.UUID, int]:
+    async def in_flight_counts(self) -> dict[uuid.UUID, int]:
         stmt = (
             select(WebhookDelivery.endpoint_key, func.count())
             .where(WebhookDelivery.status == DeliveryStatus.IN_FLIGHT)
             .group_by(WebhookDelivery.endpoint_key)
         )
-        if endpoint_keys is not None:
-            stmt = stmt.where(WebhookDelivery.endpoint_key.in_(list(endpoint_keys)))
         return {row[0]: int(row[1]) for row in await self.session.execute(stmt)}
 
     async def due(
         self, now: datetime, limit: int, *, exclude: Iterable[uuid.UUID] = ()
-    ) -> list[WebhookDelivery]:
+    ) -> list[DueDelivery]:
         """Due pending deliveries, locked, skipping those another dispatcher holds.
 
         A delivery about a lead waits while an earlier event of that lead is unfinished for the
         same endpoint, so each endpoint receives a lead's events in sequence order.
         """
-        stmt = select(WebhookDelivery).where(
+        stmt = select(*(getattr(WebhookDelivery, name) for name in DueDelivery._fields)).where(
             WebhookDelivery.status == DeliveryStatus.PENDING,
             WebhookDelivery.next_attempt_at <= now,
             _in_turn(),
@@ -385,29 +401,10 @@ class DeliveryQueue:
             .limit(limit)
             .with_for_update(skip_locked=True, of=WebhookDelivery)
         )
-        return list(await self.session.scalars(stmt))
-
-    async def lock_endpoints(self, keys: Iterable[uuid.UUID]) -> None:
-        """Serialise claims per endpoint across dispatchers, so the in-flight cap is exact.
-
-        NO KEY UPDATE leaves the fan-out's foreign-key checks on these rows unblocked; ids are
-        locked in one order to rule out deadlocks between dispatchers.
-        """
-        if not self.postgres:
-            return
-        wanted = sorted(set(keys))
-        if not wanted:
-            return
-        for model in (WebhookEndpoint, PlatformWebhookEndpoint):
-            await self.session.execute(
-                select(model.id)
-                .where(model.id.in_(wanted))
-                .order_by(model.id)
-                .with_for_update(key_share=True)
-            )
+        return [DueDelivery(*row) for row in await self.session.execute(stmt)]
 
     async def endpoints_by_key(
-        self, deliveries: Sequence[WebhookDelivery]
+        self, deliveries: Sequence[DueDelivery]
     ) -> dict[uuid.UUID, WebhookEndpoint | PlatformWebhookEndpoint]:
         found: dict[uuid.UUID, WebhookEndpoint | PlatformWebhookEndpoint] = {}
         workspace_pairs = {
@@ -417,12 +414,11 @@ class DeliveryQueue:
         if workspace_pairs:
             rows = await self.session.scalars(
                 select(WebhookEndpoint).where(
-                    WebhookEndpoint.id.in_([pair[1] for pair in workspace_pairs])
+                    tuple_(WebhookEndpoint.workspace_id, WebhookEndpoint.id).in_(workspace_pairs)
                 )
             )
             for row in rows:
-                if (row.workspace_id, row.id) in workspace_pairs:
-                    found[row.id] = row
+                found[row.id] = row
         if platform_ids:
             platform_rows = await self.session.scalars(
                 select(PlatformWebhookEndpoint).where(PlatformWebhookEndpoint.id.in_(platform_ids))
@@ -431,25 +427,58 @@ class DeliveryQueue:
                 found[platform_row.id] = platform_row
         return found
 
-    async def events_by_key(
-        self, deliveries: Sequence[WebhookDelivery]
-    ) -> dict[tuple[uuid.UUID, uuid.UUID], OutboxEvent]:
+    async def set_status(
+        self, deliveries: Sequence[DueDelivery], status: DeliveryStatus, *, now: datetime
+    ) -> None:
+        if deliveries:
+            await self.session.execute(
+                update(WebhookDelivery)
+                .where(_keys_in(deliveries))
+                .values(status=status, updated_at=now)
+                .execution_options(synchronize_session=False)
+            )
+
+    async def lease(
+        self, deliveries: Sequence[DueDelivery], *, owner: str, until: datetime, now: datetime
+    ) -> None:
+        if deliveries:
+            await self.session.execute(
+                update(WebhookDelivery)
+                .where(_keys_in(deliveries))
+                .values(
+                    status=DeliveryStatus.IN_FLIGHT,
+                    lease_owner=owner,
+                    lease_expires_at=until,
+                    updated_at=now,
+                )
+                .execution_options(synchronize_session=False)
+            )
+
+    async def payloads(
+        self, deliveries: Sequence[DueDelivery]
+    ) -> dict[tuple[uuid.UUID, uuid.UUID], dict[str, Any]]:
+        """The events of ``deliveries``, by (workspace, event id)."""
         pairs = {(d.workspace_id, d.event_id) for d in deliveries}
         if not pairs:
             return {}
-        rows = await self.session.scalars(
-            select(OutboxEvent).where(OutboxEvent.id.in_([pair[1] for pair in pairs]))
+        rows = await self.session.execute(
+            select(OutboxEvent.workspace_id, OutboxEvent.id, OutboxEvent.payload).where(
+                tuple_(OutboxEvent.workspace_id, OutboxEvent.id).in_(pairs)
+            )
         )
-        return {
-            (row.workspace_id, row.id): row for row in rows if (row.workspace_id, row.id) in pairs
-        }
+        return {(workspace_id, event_id): payload for workspace_id, event_id, payload in rows}
 
     async def record_successes(
-        self, attempts: Sequence[dict[str, Any]], *, owner: str, now: datetime
+        self,
+        attempts: Sequence[dict[str, Any]],
+        *,
+        owner: str,
+        now: datetime,
+        recovered: Iterable[uuid.UUID] = (),
     ) -> None:
         """Many successes in one transaction: the attempts in one INSERT, the deliveries in one
-        executemany UPDATE (each only if this dispatcher still holds it), and each endpoint's
-        failing run ended once."""
+        executemany UPDATE (each only if this dispatcher still holds it), and the failing run of
+        each ``recovered`` endpoint ended."""
         await self.session.execute(insert(WebhookAttempt), list(attempts))
         # The Core table, not the ORM class: a list of parameters is then a plain executemany.
         deliveries = cast(Table, WebhookDelivery.__table__)
@@ -484,7 +513,9 @@ class DeliveryQueue:
                 for a in attempts
             ],
         )
-        keys = sorted({a["endpoint_key"] for a in attempts})
+        keys = sorted(set(recovered))
+        if not keys:
+            return
         for model in (WebhookEndpoint, PlatformWebhookEndpoint):
             await self.session.execute(
                 update(model)

@@ -576,6 +576,90 @@ async def test_a_hanging_endpoint_is_capped_and_others_flow(
         assert stuck == []
 
 
+async def test_an_overloaded_endpoint_gets_fewer_requests_at_once_then_more_again(
+    platform: GraphQL,
+    services: Services,
+    dispatcher: Dispatcher,
+    clock: FakeClock,
+) -> None:
+    """AT-07: a 502 or 503 halves what one endpoint is sent at once; successes win it back."""
+    tenant = await make_tenant(platform)
+    async with running_receiver() as receiver:
+        # The first four (sent together, four being the cap) say "bad gateway"; every answer
+        # takes a short while, so that requests overlap.
+        receiver.script = lambda request, n: Reply(
+            status=502 if len(receiver.received) <= 4 else 200, sleep=0.05
+        )
+        await create_endpoint(platform, receiver.url(), ws=tenant.workspace_id)
+        for _ in range(16):
+            await record_events(services.db, ws_uuid(tenant.workspace_id), uuid.uuid4(), 1, clock)
+        run = asyncio.create_task(dispatcher.run())
+        try:
+            for _ in range(1000):
+                if len(receiver.received) >= 16:
+                    break
+                await asyncio.sleep(0.01)
+        finally:
+            dispatcher.request_stop()
+            await run
+    arrivals = [r.open_on_arrival for r in receiver.received]
+    assert len(arrivals) == 16
+    assert max(arrivals[:4]) == 4  # the cap, before the endpoint said anything
+    # After four 502s it is sent one at a time, then two: the first three after that never
+    # meet more than one other request at the endpoint.
+    assert arrivals[4] == 1
+    assert max(arrivals[4:7]) <= 2
+    assert max(arrivals[5:]) == 4  # and back to the cap as it answers
+    assert max(arrivals) <= 4
+
+
+async def test_leases_are_renewed_while_deliveries_wait_their_turn(
+    platform: GraphQL, services: Services, dispatcher: Dispatcher
+) -> None:
+    """A delivery queued behind a slow endpoint keeps its lease for as long as it waits, so no
+    other dispatcher takes it over and sends it twice."""
+    tenant = await make_tenant(platform)
+    lease = timedelta(seconds=0.6)
+    client = create_webhook_client(parse_allowed_networks("127.0.0.0/8"), timeout=5)
+    slow = Dispatcher(
+        services.db,
+        client,
+        config=DispatcherConfig(endpoint_concurrency=1, lease=lease, poll_interval=0.01),
+    )
+    other = Dispatcher(services.db, client, config=DispatcherConfig(lease=lease))
+    async with running_receiver() as receiver:
+        receiver.script = lambda request, n: Reply(sleep=0.5)
+        await create_endpoint(platform, receiver.url(), ws=tenant.workspace_id)
+        for _ in range(4):  # two seconds of sending, one at a time: over three leases
+            await record_events(
+                services.db, ws_uuid(tenant.workspace_id), uuid.uuid4(), 1, FakeClock()
+            )
+        run = asyncio.create_task(slow.run())
+        taken_over = []
+        try:
+            for _ in range(1000):
+                if len(receiver.received) >= 4 and receiver.in_flight == 0:
+                    break
+                taken_over.extend(await other.claim(8))
+                await asyncio.sleep(0.05)
+        finally:
+            slow.request_stop()
+            await run
+            await client.aclose()
+    assert taken_over == []
+    assert sorted(set(receiver.ids())) == sorted(receiver.ids())
+    assert len(receiver.ids()) == 4
+    async with services.db.transaction() as session:
+        errors = (
+            await session.scalars(
+                select(WebhookAttempt.error).where(
+                    WebhookAttempt.workspace_id == ws_uuid(tenant.workspace_id)
+                )
+            )
+        ).all()
+    assert errors == [None] * 4
+
+
 # ---- SSRF, permissions and isolation ----------------------------------------------------------
 
 

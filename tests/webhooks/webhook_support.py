@@ -58,6 +58,8 @@ class Received:
     path: str = "/"
     # The status the dispatcher saw: None when the reply came too late or the connection reset.
     status: int | None = None
+    # Requests open at the receiver when this one arrived, itself included.
+    open_on_arrival: int = 0
 
     @property
     def payload(self) -> dict[str, Any]:
@@ -133,6 +135,7 @@ class Receiver:
         n = sum(1 for r in self.received if r.message_id == request.message_id)
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        request.open_on_arrival = self.in_flight
         try:
             reply = self.script(request, n)
             if not isinstance(reply, Reply):
