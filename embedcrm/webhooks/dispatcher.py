@@ -275,12 +275,13 @@ class Dispatcher:
     # ---- claim -----------------------------------------------------------------------------
 
     async def claim(self, limit: int) -> list[Job]:
-        """Lease up to ``limit`` due deliveries to this dispatcher, within per-endpoint caps.
+        """Lease up to ``limit`` due deliveries to this dispatcher.
 
-        An endpoint's leases stay under its sending slots times ``lease_ahead`` (a bound on how
-        much of a backlog one dispatcher takes, not on requests: the lanes bound those); a lease
-        lasts while its dispatcher renews it. Rows are read and written as plain rows: a claim
-        handles many deliveries and ORM objects would cost more than the SQL.
+        No more is claimed for an endpoint once its leases reach its sending slots times
+        ``lease_ahead``: a bound on how much of a backlog one dispatcher takes (one claim may
+        pass it), not on requests, which the lanes bound. A lease lasts while its dispatcher
+        renews it. Rows are read and written as plain rows: a claim handles many deliveries and
+        ORM objects would cost more than the SQL.
         """
         if limit <= 0:
             return []
@@ -293,31 +294,25 @@ class Dispatcher:
                 self._next_recovery = time.monotonic() + 1.0
                 if await self._recover_expired(queue, now):
                     await session.flush()  # so that the recovered ones can be claimed right away
-            counts = await queue.in_flight_counts()
-            saturated = [key for key, n in counts.items() if n >= cap]
-            candidates = await queue.due(now, limit, exclude=saturated)
-            if not candidates:
+            saturated = [key for key, n in (await queue.in_flight_counts()).items() if n >= cap]
+            leased = await queue.lease_due(
+                now,
+                limit,
+                owner=self.worker_id,
+                until=now + self.config.lease,
+                exclude=saturated,
+            )
+            if not leased:
                 return []
-            endpoints = await queue.endpoints_by_key(candidates)
-            taken: list[DueDelivery] = []
+            endpoints = await queue.endpoints_by_key([row.delivery for row in leased])
             parked: list[DueDelivery] = []
-            for delivery in candidates:
+            jobs = []
+            for delivery, payload in leased:
                 endpoint = endpoints.get(delivery.endpoint_key)
-                if endpoint is None:
-                    continue
-                if not endpoint.enabled:
+                if endpoint is None or not endpoint.enabled:
+                    # Disabled since the fan-out (which parks what it can): parked here instead.
                     parked.append(delivery)
                     continue
-                if counts.get(delivery.endpoint_key, 0) >= cap:
-                    continue
-                counts[delivery.endpoint_key] = counts.get(delivery.endpoint_key, 0) + 1
-                taken.append(delivery)
-            await queue.set_status(parked, DeliveryStatus.SKIPPED_ENDPOINT_DISABLED, now=now)
-            await queue.lease(taken, owner=self.worker_id, until=now + self.config.lease, now=now)
-            payloads = await queue.payloads(taken)
-            jobs = []
-            for delivery in taken:
-                endpoint = endpoints[delivery.endpoint_key]
                 jobs.append(
                     Job(
                         workspace_id=delivery.workspace_id,
@@ -329,12 +324,13 @@ class Dispatcher:
                         message_id=message_id_of(delivery.event_id),
                         event_id=delivery.event_id,
                         event_type=delivery.event_type,
-                        body=body_of(payloads[(delivery.workspace_id, delivery.event_id)]),
+                        body=body_of(payload),
                         attempt_number=delivery.attempt_count + 1,
                         platform=delivery.platform_endpoint_id is not None,
                         endpoint_failing=endpoint.failing_since is not None,
                     )
                 )
+            await queue.set_status(parked, DeliveryStatus.SKIPPED_ENDPOINT_DISABLED, now=now)
             return jobs
 
     async def _recover_expired(self, queue: DeliveryQueue, now: datetime) -> int:

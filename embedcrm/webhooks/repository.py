@@ -60,6 +60,11 @@ class DueDelivery(NamedTuple):
     attempt_count: int
 
 
+class LeasedDelivery(NamedTuple):
+    delivery: DueDelivery
+    payload: dict[str, Any]
+
+
 def _keys_in(deliveries: Sequence[DueDelivery]) -> ColumnElement[bool]:
     return tuple_(WebhookDelivery.workspace_id, WebhookDelivery.id).in_(
         [(d.workspace_id, d.id) for d in deliveries]
@@ -380,28 +385,58 @@ class DeliveryQueue:
         )
         return {row[0]: int(row[1]) for row in await self.session.execute(stmt)}
 
-    async def due(
-        self, now: datetime, limit: int, *, exclude: Iterable[uuid.UUID] = ()
-    ) -> list[DueDelivery]:
-        """Due pending deliveries, locked, skipping those another dispatcher holds.
+    async def lease_due(
+        self,
+        now: datetime,
+        limit: int,
+        *,
+        owner: str,
+        until: datetime,
+        exclude: Iterable[uuid.UUID] = (),
+    ) -> list[LeasedDelivery]:
+        """Lease up to ``limit`` due pending deliveries to ``owner`` in one statement, returning
+        them with their event's payload; rows another dispatcher has locked are skipped.
 
         A delivery about a lead waits while an earlier event of that lead is unfinished for the
         same endpoint, so each endpoint receives a lead's events in sequence order.
         """
-        stmt = select(*(getattr(WebhookDelivery, name) for name in DueDelivery._fields)).where(
+        due = select(WebhookDelivery.workspace_id, WebhookDelivery.id).where(
             WebhookDelivery.status == DeliveryStatus.PENDING,
             WebhookDelivery.next_attempt_at <= now,
             _in_turn(),
         )
         excluded = list(exclude)
         if excluded:
-            stmt = stmt.where(WebhookDelivery.endpoint_key.not_in(excluded))
-        stmt = (
-            stmt.order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+            due = due.where(WebhookDelivery.endpoint_key.not_in(excluded))
+        due = (
+            due.order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
             .limit(limit)
             .with_for_update(skip_locked=True, of=WebhookDelivery)
+            # Its own scan of the table, not the row being updated.
+            .correlate(None)
         )
-        return [DueDelivery(*row) for row in await self.session.execute(stmt)]
+        payload = (
+            select(OutboxEvent.payload)
+            .where(
+                OutboxEvent.workspace_id == WebhookDelivery.workspace_id,
+                OutboxEvent.id == WebhookDelivery.event_id,
+            )
+            .scalar_subquery()
+        )
+        stmt = (
+            update(WebhookDelivery)
+            .where(tuple_(WebhookDelivery.workspace_id, WebhookDelivery.id).in_(due))
+            .values(
+                status=DeliveryStatus.IN_FLIGHT,
+                lease_owner=owner,
+                lease_expires_at=until,
+                updated_at=now,
+            )
+            .returning(*(getattr(WebhookDelivery, name) for name in DueDelivery._fields), payload)
+            .execution_options(synchronize_session=False)
+        )
+        rows = await self.session.execute(stmt)
+        return [LeasedDelivery(DueDelivery(*row[:-1]), row[-1]) for row in rows]
 
     async def endpoints_by_key(
         self, deliveries: Sequence[DueDelivery]
@@ -437,36 +472,6 @@ class DeliveryQueue:
                 .values(status=status, updated_at=now)
                 .execution_options(synchronize_session=False)
             )
-
-    async def lease(
-        self, deliveries: Sequence[DueDelivery], *, owner: str, until: datetime, now: datetime
-    ) -> None:
-        if deliveries:
-            await self.session.execute(
-                update(WebhookDelivery)
-                .where(_keys_in(deliveries))
-                .values(
-                    status=DeliveryStatus.IN_FLIGHT,
-                    lease_owner=owner,
-                    lease_expires_at=until,
-                    updated_at=now,
-                )
-                .execution_options(synchronize_session=False)
-            )
-
-    async def payloads(
-        self, deliveries: Sequence[DueDelivery]
-    ) -> dict[tuple[uuid.UUID, uuid.UUID], dict[str, Any]]:
-        """The events of ``deliveries``, by (workspace, event id)."""
-        pairs = {(d.workspace_id, d.event_id) for d in deliveries}
-        if not pairs:
-            return {}
-        rows = await self.session.execute(
-            select(OutboxEvent.workspace_id, OutboxEvent.id, OutboxEvent.payload).where(
-                tuple_(OutboxEvent.workspace_id, OutboxEvent.id).in_(pairs)
-            )
-        )
-        return {(workspace_id, event_id): payload for workspace_id, event_id, payload in rows}
 
     async def record_successes(
         self,
