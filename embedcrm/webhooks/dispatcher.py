@@ -421,32 +421,11 @@ class Dispatcher:
             if seconds is not None:
                 outcome.retry_after = min(timedelta(seconds=seconds), MAX_RETRY_AFTER)
 
-    async def record(self, job: Job, outcome: Outcome) -> None:
-        """Write the attempt and the delivery's next state in one short transaction."""
-        if outcome.succeeded:
-            async with self.db.transaction() as session:
-                held = await DeliveryQueue(session).record_success(
-                    {
-                        "workspace_id": job.workspace_id,
-                        "delivery_id": job.delivery_id,
-                        "endpoint_key": job.endpoint_key,
-                        "attempt_number": job.attempt_number,
-                        "succeeded": True,
-                        "status_code": outcome.status_code,
-                        "duration_ms": outcome.duration_ms,
-                        "response_excerpt": outcome.excerpt,
-                        "error": None,
-                        "worker": self.worker_id,
-                        "created_at": outcome.attempted_at,
-                    },
-                    owner=self.worker_id,
-                    platform=job.platform,
-                    delivered_at=outcome.attempted_at,
-                    now=self.clock(),
-                )
-            if not held:
-                log.warning("delivery %s: lease lost before recording", job.delivery_id)
-            return
+    async def record_failure(self, job: Job, outcome: Outcome) -> None:
+        """Write a failed attempt and the delivery's next state in one short transaction.
+
+        Successes go through the group commit of :meth:`_record_success` instead.
+        """
         async with self.db.transaction() as session:
             session.add(
                 WebhookAttempt(
@@ -454,7 +433,7 @@ class Dispatcher:
                     delivery_id=job.delivery_id,
                     endpoint_key=job.endpoint_key,
                     attempt_number=job.attempt_number,
-                    succeeded=outcome.succeeded,
+                    succeeded=False,
                     status_code=outcome.status_code,
                     duration_ms=outcome.duration_ms,
                     response_excerpt=outcome.excerpt,
@@ -483,13 +462,6 @@ class Dispatcher:
             delivery.lease_expires_at = None
             delivery.updated_at = now
             endpoint = await self._endpoint(session, delivery)
-            if outcome.succeeded:
-                delivery.status = DeliveryStatus.DELIVERED
-                delivery.delivered_at = outcome.attempted_at
-                delivery.next_attempt_at = None
-                if endpoint is not None and endpoint.failing_since is not None:
-                    endpoint.failing_since = None
-                return
             if outcome.gone:
                 delivery.status = DeliveryStatus.FAILED
                 delivery.next_attempt_at = None
@@ -655,7 +627,7 @@ class Dispatcher:
                 await self._record_success(job, outcome)
             else:
                 async with self._failure_records:
-                    await self.record(job, outcome)
+                    await self.record_failure(job, outcome)
         except ServiceUnavailable:
             log.warning("delivery %s: database unavailable; its lease will expire", job.delivery_id)
         except Exception:

@@ -529,52 +529,6 @@ class DeliveryQueue:
                 .execution_options(synchronize_session=False)
             )
 
-    async def record_success(
-        self,
-        attempt: dict[str, Any],
-        *,
-        owner: str,
-        platform: bool,
-        delivered_at: datetime,
-        now: datetime,
-    ) -> bool:
-        """The common case in three statements and no ORM round trips: log the attempt, mark
-        the delivery delivered if this dispatcher still holds it, end the endpoint's failing run.
-        """
-        await self.session.execute(insert(WebhookAttempt).values(**attempt))
-        result = await self.session.execute(
-            update(WebhookDelivery)
-            .where(
-                WebhookDelivery.workspace_id == attempt["workspace_id"],
-                WebhookDelivery.id == attempt["delivery_id"],
-                WebhookDelivery.status == DeliveryStatus.IN_FLIGHT,
-                WebhookDelivery.lease_owner == owner,
-            )
-            .values(
-                status=DeliveryStatus.DELIVERED,
-                delivered_at=delivered_at,
-                attempt_count=attempt["attempt_number"],
-                last_attempt_at=delivered_at,
-                last_status_code=attempt["status_code"],
-                last_error=None,
-                lease_owner=None,
-                lease_expires_at=None,
-                next_attempt_at=None,
-                updated_at=now,
-            )
-            .execution_options(synchronize_session=False)
-        )
-        model: type[WebhookEndpoint] | type[PlatformWebhookEndpoint] = (
-            PlatformWebhookEndpoint if platform else WebhookEndpoint
-        )
-        await self.session.execute(
-            update(model)
-            .where(model.id == attempt["endpoint_key"], model.failing_since.is_not(None))
-            .values(failing_since=None)
-            .execution_options(synchronize_session=False)
-        )
-        return bool(getattr(result, "rowcount", 0))
-
     async def own_leases(self, owner: str) -> list[WebhookDelivery]:
         stmt = select(WebhookDelivery).where(
             WebhookDelivery.status == DeliveryStatus.IN_FLIGHT,
