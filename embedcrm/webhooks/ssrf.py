@@ -24,6 +24,7 @@ import ssl
 import time
 import typing
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 
 import httpcore
 import httpx
@@ -465,10 +466,12 @@ def create_webhook_client(
 
     Redirects are never followed (a 3xx is a failed delivery, and following it would be a way
     around the guard) and the environment is ignored so that no proxy bypasses the transport.
+    Cookies are never kept: one receiver must not be able to set what is sent to another.
     """
     return httpx.AsyncClient(
         transport=SafeTransport(allowed, resolver=resolver, limits=limits, verify=verify),
         timeout=timeout,
         follow_redirects=False,
         trust_env=False,
+        cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
     )

@@ -398,6 +398,20 @@ async def test_status_codes_redirects_gone_and_retry_after(
 # ---- AT-08, AT-09: five days of failure disable; replay after re-enabling --------------------
 
 
+async def test_a_receiver_s_cookies_are_never_sent_back() -> None:
+    """A cookie one receiver sets must not reach another on the same host, nor itself."""
+    client = create_webhook_client(parse_allowed_networks("127.0.0.0/8"), timeout=TIMEOUT)
+    async with running_receiver() as receiver:
+        receiver.script = lambda request, n: Reply(headers={"set-cookie": "session=abc; Path=/"})
+        try:
+            for path in ("/one", "/two"):
+                response = await client.post(receiver.url(path), content=b"{}")
+                assert response.status_code == 200
+        finally:
+            await client.aclose()
+    assert [r.cookie for r in receiver.received] == [None, None]
+
+
 async def test_an_endpoint_failing_for_five_days_is_disabled_then_replayed(
     platform: GraphQL,
     services: Services,

@@ -60,6 +60,7 @@ class Received:
     status: int | None = None
     # Requests open at the receiver when this one arrived, itself included.
     open_on_arrival: int = 0
+    cookie: str | None = None
 
     @property
     def payload(self) -> dict[str, Any]:
@@ -129,6 +130,7 @@ class Receiver:
             verified_by=verified,
             arrived=time.monotonic(),
             path=scope["path"],
+            cookie=headers.get("cookie"),
         )
         self.received.append(request)
         self.first_request.set()
