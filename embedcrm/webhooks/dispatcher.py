@@ -193,7 +193,7 @@ class Dispatcher:
         self._next_claim = 0.0
         self._next_renewal = 0.0
         self._paused_until = 0.0
-        self._next_recovery = 0.0
+        self._next_recovery: datetime | None = None
         self._successes: list[tuple[Job, Outcome, asyncio.Future[None]]] = []
         self._success_flusher: asyncio.Task[None] | None = None
 
@@ -289,9 +289,10 @@ class Dispatcher:
         async with self.db.transaction() as session:
             queue = DeliveryQueue(session)
             now = self.clock()
-            if time.monotonic() >= self._next_recovery:
-                # Leases last a minute: looking for expired ones once a second is plenty.
-                self._next_recovery = time.monotonic() + 1.0
+            if self._next_recovery is None or now >= self._next_recovery:
+                # Leases last a minute: looking for expired ones once a second is plenty. By the
+                # dispatcher's clock, so that a test's clock jumping past a lease finds it.
+                self._next_recovery = now + timedelta(seconds=1)
                 if await self._recover_expired(queue, now):
                     await session.flush()  # so that the recovered ones can be claimed right away
             saturated = [key for key, n in (await queue.in_flight_counts()).items() if n >= cap]
@@ -310,7 +311,7 @@ class Dispatcher:
             for delivery, payload in leased:
                 endpoint = endpoints.get(delivery.endpoint_key)
                 if endpoint is None or not endpoint.enabled:
-                    # Disabled since the fan-out (which parks what it can): parked here instead.
+                    # Deleted or disabled since the fan-out (which parks what it can).
                     parked.append(delivery)
                     continue
                 jobs.append(
