@@ -24,6 +24,7 @@ from sqlalchemy import (
     exists,
     func,
     insert,
+    literal,
     or_,
     select,
     tuple_,
@@ -31,6 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import SQLCoreOperations
 
 from embedcrm.errors import BadRequest
 from embedcrm.repository import MAX_PAGE_SIZE, Page, WorkspaceRepository, decode_cursor
@@ -45,6 +47,15 @@ from embedcrm.webhooks.models import (
 )
 
 T = TypeVar("T", WebhookDelivery, WebhookAttempt)
+
+
+def in_state(
+    status: SQLCoreOperations[DeliveryStatus], *states: DeliveryStatus
+) -> ColumnElement[bool]:
+    """``status`` is one of ``states``, written into the SQL as literals: the indexes over one
+    state are partial, and only a plan that sees the state itself can use them."""
+    values = [literal(state.value, literal_execute=True) for state in states]
+    return status == values[0] if len(values) == 1 else status.in_(values)
 
 
 class DueDelivery(NamedTuple):
@@ -199,8 +210,9 @@ class PlatformWebhooks:
         return endpoint
 
     def deliveries(self, endpoint_id: uuid.UUID) -> Select[WebhookDelivery]:
-        # Deliveries of every workspace to this endpoint: the host's own log.
-        return select(WebhookDelivery).where(WebhookDelivery.platform_endpoint_id == endpoint_id)
+        # Deliveries of every workspace to this endpoint: the host's own log. By endpoint_key,
+        # which repeats the platform endpoint's id and is indexed.
+        return select(WebhookDelivery).where(WebhookDelivery.endpoint_key == endpoint_id)
 
     def attempts(self, endpoint_id: uuid.UUID) -> Select[WebhookAttempt]:
         return select(WebhookAttempt).where(WebhookAttempt.endpoint_key == endpoint_id)
@@ -227,7 +239,7 @@ async def replay_deliveries(
         update(WebhookDelivery)
         .where(
             *([] if scope.whereclause is None else [scope.whereclause]),
-            WebhookDelivery.status.in_(REPLAYABLE),
+            in_state(WebhookDelivery.status, *REPLAYABLE),
             WebhookDelivery.created_at >= since,
         )
         .values(
@@ -249,7 +261,7 @@ async def skip_pending_of(session: AsyncSession, endpoint_key: uuid.UUID, *, now
         update(WebhookDelivery)
         .where(
             WebhookDelivery.endpoint_key == endpoint_key,
-            WebhookDelivery.status == DeliveryStatus.PENDING,
+            in_state(WebhookDelivery.status, DeliveryStatus.PENDING),
         )
         .values(status=DeliveryStatus.SKIPPED_ENDPOINT_DISABLED, updated_at=now)
         .execution_options(synchronize_session=False)
@@ -270,7 +282,7 @@ def _in_turn() -> ColumnElement[bool]:
         earlier.lead_id == WebhookDelivery.lead_id,
         earlier.endpoint_key == WebhookDelivery.endpoint_key,
         earlier.sequence < WebhookDelivery.sequence,
-        earlier.status.in_(UNFINISHED),
+        in_state(earlier.status, *UNFINISHED),
     )
     return or_(WebhookDelivery.lead_id.is_(None), ~held_back)
 
@@ -369,7 +381,7 @@ class DeliveryQueue:
         stmt = (
             select(WebhookDelivery)
             .where(
-                WebhookDelivery.status == DeliveryStatus.IN_FLIGHT,
+                in_state(WebhookDelivery.status, DeliveryStatus.IN_FLIGHT),
                 WebhookDelivery.lease_expires_at <= now,
             )
             .limit(limit)
@@ -380,7 +392,7 @@ class DeliveryQueue:
     async def in_flight_counts(self) -> dict[uuid.UUID, int]:
         stmt = (
             select(WebhookDelivery.endpoint_key, func.count())
-            .where(WebhookDelivery.status == DeliveryStatus.IN_FLIGHT)
+            .where(in_state(WebhookDelivery.status, DeliveryStatus.IN_FLIGHT))
             .group_by(WebhookDelivery.endpoint_key)
         )
         return {row[0]: int(row[1]) for row in await self.session.execute(stmt)}
@@ -401,7 +413,7 @@ class DeliveryQueue:
         same endpoint, so each endpoint receives a lead's events in sequence order.
         """
         due = select(WebhookDelivery.workspace_id, WebhookDelivery.id).where(
-            WebhookDelivery.status == DeliveryStatus.PENDING,
+            in_state(WebhookDelivery.status, DeliveryStatus.PENDING),
             WebhookDelivery.next_attempt_at <= now,
             _in_turn(),
         )
@@ -531,7 +543,7 @@ class DeliveryQueue:
 
     async def own_leases(self, owner: str) -> list[WebhookDelivery]:
         stmt = select(WebhookDelivery).where(
-            WebhookDelivery.status == DeliveryStatus.IN_FLIGHT,
+            in_state(WebhookDelivery.status, DeliveryStatus.IN_FLIGHT),
             WebhookDelivery.lease_owner == owner,
         )
         return list(await self.session.scalars(stmt.with_for_update()))
@@ -540,7 +552,7 @@ class DeliveryQueue:
         result = await self.session.execute(
             update(WebhookDelivery)
             .where(
-                WebhookDelivery.status == DeliveryStatus.IN_FLIGHT,
+                in_state(WebhookDelivery.status, DeliveryStatus.IN_FLIGHT),
                 WebhookDelivery.lease_owner == owner,
             )
             .values(lease_expires_at=until)
@@ -551,12 +563,12 @@ class DeliveryQueue:
     async def next_due_at(self) -> datetime | None:
         due = await self.session.scalar(
             select(func.min(WebhookDelivery.next_attempt_at)).where(
-                WebhookDelivery.status == DeliveryStatus.PENDING, _in_turn()
+                in_state(WebhookDelivery.status, DeliveryStatus.PENDING), _in_turn()
             )
         )
         lease = await self.session.scalar(
             select(func.min(WebhookDelivery.lease_expires_at)).where(
-                WebhookDelivery.status == DeliveryStatus.IN_FLIGHT
+                in_state(WebhookDelivery.status, DeliveryStatus.IN_FLIGHT)
             )
         )
         moments = [m for m in (due, lease) if m is not None]
