@@ -34,7 +34,6 @@ from sqlalchemy import (
     or_,
     select,
     table,
-    true,
     union_all,
     update,
 )
@@ -46,15 +45,13 @@ from embedcrm.analytics.models import AdSpend, AdSpendDay, FormEventDay
 from embedcrm.analytics.sql import percentiles, seconds_between, upsert_adding
 from embedcrm.capture.models import Submission, SubmissionStatus
 from embedcrm.crm.models import (
-    Activity,
-    ActivityKind,
     Contact,
     Lead,
     LeadStatus,
     Stage,
     StageKind,
     Task,
-    TaskKind,
+    stage_key,
 )
 from embedcrm.crm.work_models import LeadItem, LeadStageChange
 from embedcrm.db import UTCDateTime
@@ -71,14 +68,6 @@ LEAD_CLOSE = table(
     column("expected_close_at", UTCDateTime()),
 )
 
-# What a member does that answers the client; moving a stage or the submission itself is not.
-RESPONSE_KINDS = (
-    ActivityKind.NOTE,
-    ActivityKind.CALL,
-    ActivityKind.EMAIL,
-    ActivityKind.MEETING,
-    ActivityKind.MESSAGE,
-)
 MONEY = Numeric(18, 2)
 MEDIAN = Fraction(1, 2)
 P90 = Fraction(9, 10)
@@ -183,111 +172,109 @@ class AnalyticsRepository:
 
     # ---- funnel ----------------------------------------------------------------------------
 
-    async def stages(self, pipeline_id: uuid.UUID) -> Sequence[Stage]:
-        rows = await self.session.scalars(
-            select(Stage)
-            .where(Stage.workspace_id == self.workspace_id, Stage.pipeline_id == pipeline_id)
-            .order_by(Stage.position, Stage.id)
-        )
-        return list(rows)
-
     async def funnel(
         self, scope: Scope, pipeline_id: uuid.UUID
-    ) -> tuple[dict[uuid.UUID, int], dict[uuid.UUID, float | None], tuple[int, int, int]]:
-        """Leads of the cohort that reached each stage, median seconds in each, and totals.
+    ) -> tuple[list[tuple[Stage, int, float | None]], tuple[int, int, int]]:
+        """Each stage of the pipeline with the cohort's leads that reached it and their median
+        seconds in it; and the cohort's leads, won and lost. One statement.
 
         A lead reached an OPEN stage when it ever stood there or further on, or was won:
         skipping a stage is passing it. A WON or LOST stage is reached by standing in it.
+        Where a lead stood is its stage now and the stages it left (``Lead.past_stages``).
         """
         ws = self.workspace_id
         change = LeadStageChange
         cohort = (
-            select(Lead.id, Lead.stage_id, Lead.created_at)
+            select(Lead.id, Lead.stage_id, Lead.past_stages)
             .where(*self._cohort_filters(scope), Lead.pipeline_id == pipeline_id)
             .cte("cohort")
         )
-        visits = union_all(
-            select(cohort.c.id.label("lead_id"), cohort.c.stage_id.label("stage_id")),
-            select(change.lead_id, change.from_stage_id)
-            .join(cohort, cohort.c.id == change.lead_id)
-            .where(change.workspace_id == ws, change.from_stage_id.is_not(None)),
-            select(change.lead_id, change.to_stage_id)
-            .join(cohort, cohort.c.id == change.lead_id)
-            .where(change.workspace_id == ws),
-        ).cte("visits")
-        in_pipeline = and_(
-            Stage.workspace_id == ws,
-            Stage.id == visits.c.stage_id,
-            Stage.pipeline_id == pipeline_id,
+        # Tens of thousands of leads walk a few paths: stages are matched against the paths.
+        paths = (
+            select(cohort.c.stage_id, cohort.c.past_stages, func.count().label("leads"))
+            .group_by(cohort.c.stage_id, cohort.c.past_stages)
+            .cte("paths")
         )
-        per_lead = (
+        stood = or_(Stage.id == paths.c.stage_id, paths.c.past_stages.contains(stage_key(Stage.id)))
+        visits = (
             select(
-                visits.c.lead_id,
-                func.max(case((Stage.kind == StageKind.OPEN, Stage.position))).label("furthest"),
-                func.max(case((Stage.kind == StageKind.WON, 1), else_=0)).label("won"),
-                func.max(case((Stage.kind == StageKind.LOST, 1), else_=0)).label("lost"),
+                paths.c.stage_id.label("now_at"),
+                paths.c.past_stages,
+                paths.c.leads,
+                Stage.id.label("stage_id"),
+                Stage.kind,
+                Stage.position,
             )
-            .join(Stage, in_pipeline)
-            .group_by(visits.c.lead_id)
-            .cte("per_lead")
+            .select_from(paths)
+            .join(Stage, and_(Stage.workspace_id == ws, Stage.pipeline_id == pipeline_id, stood))
+            .cte("visits")
+        )
+        per_path = (
+            select(
+                func.max(visits.c.leads).label("leads"),
+                func.max(case((visits.c.kind == StageKind.OPEN, visits.c.position))).label(
+                    "furthest"
+                ),
+                func.max(case((visits.c.kind == StageKind.WON, 1), else_=0)).label("won"),
+                func.max(case((visits.c.kind == StageKind.LOST, 1), else_=0)).label("lost"),
+            )
+            .group_by(visits.c.now_at, visits.c.past_stages)
+            .cte("per_path")
         )
         open_reached = (
-            select(
-                Stage.id,
-                func.sum(
-                    case(
-                        (or_(per_lead.c.won == 1, per_lead.c.furthest >= Stage.position), 1),
-                        else_=0,
-                    )
-                ),
-            )
-            .select_from(Stage)
-            .join(per_lead, true())
-            .where(
-                Stage.workspace_id == ws,
-                Stage.pipeline_id == pipeline_id,
-                Stage.kind == StageKind.OPEN,
-            )
-            .group_by(Stage.id)
+            select(func.sum(per_path.c.leads))
+            .where(or_(per_path.c.won == 1, per_path.c.furthest >= Stage.position))
+            .scalar_subquery()
         )
         closed_reached = (
-            select(Stage.id, func.count(func.distinct(visits.c.lead_id)))
-            .join(Stage, in_pipeline)
-            .where(Stage.kind != StageKind.OPEN)
-            .group_by(Stage.id)
+            select(func.sum(visits.c.leads)).where(visits.c.stage_id == Stage.id).scalar_subquery()
         )
-        totals = select(
-            func.count(per_lead.c.lead_id),
-            func.coalesce(func.sum(per_lead.c.won), 0),
-            func.coalesce(func.sum(per_lead.c.lost), 0),
-        )
-        # Each finished stay: from entering a stage (the previous move, or the lead's creation
-        # for its first stage) to the move out of it.
-        entered = func.coalesce(
-            func.lag(change.changed_at).over(
-                partition_by=change.lead_id, order_by=(change.changed_at, change.id)
-            ),
-            cohort.c.created_at,
-        )
+        # Each finished stay of a cohort lead, from entering a stage to the move out of it.
         stays = (
             select(
                 change.from_stage_id.label("stage_id"),
-                seconds_between(change.changed_at, entered, self.dialect).label("seconds"),
+                seconds_between(change.changed_at, change.entered_at, self.dialect).label(
+                    "seconds"
+                ),
             )
             .join(cohort, cohort.c.id == change.lead_id)
-            .where(change.workspace_id == ws, change.from_stage_id.is_not(None))
+            .where(
+                change.workspace_id == ws,
+                change.lead_created_at >= scope.starts,
+                change.lead_created_at < scope.ends,
+                change.from_stage_id.is_not(None),
+            )
             .subquery("stays")
         )
-        medians = percentiles(stays, group=["stage_id"], value="seconds", fractions={"p50": MEDIAN})
-
-        reached: dict[uuid.UUID, int] = {}
-        for stage_id, count in (await self.session.execute(open_reached)).all():
-            reached[stage_id] = int(count or 0)
-        for stage_id, count in (await self.session.execute(closed_reached)).all():
-            reached[stage_id] = int(count or 0)
-        median = {row[0]: _float(row[1]) for row in (await self.session.execute(medians)).all()}
-        total = (await self.session.execute(totals)).one()
-        return reached, median, (int(total[0]), int(total[1]), int(total[2]))
+        # Materialized, so that the planner computes them once rather than once per stage.
+        medians = (
+            percentiles(
+                stays,
+                group=["stage_id"],
+                value="seconds",
+                fractions={"p50": MEDIAN},
+                dialect=self.dialect,
+            )
+            .cte("medians")
+            .prefix_with("MATERIALIZED")
+        )
+        stmt = (
+            select(
+                Stage,
+                case((Stage.kind == StageKind.OPEN, open_reached), else_=closed_reached),
+                medians.c.p50,
+                select(func.sum(per_path.c.leads)).scalar_subquery(),
+                select(func.sum(per_path.c.leads * per_path.c.won)).scalar_subquery(),
+                select(func.sum(per_path.c.leads * per_path.c.lost)).scalar_subquery(),
+            )
+            .outerjoin(medians, medians.c.stage_id == Stage.id)
+            .where(Stage.workspace_id == ws, Stage.pipeline_id == pipeline_id)
+            .order_by(Stage.position, Stage.id)
+        )
+        rows = (await self.session.execute(stmt)).all()
+        stages = [(row[0], int(row[1] or 0), _float(row[2])) for row in rows]
+        totals = rows[0][3:] if rows else (0, 0, 0)
+        return stages, (int(totals[0] or 0), int(totals[1] or 0), int(totals[2] or 0))
 
     # ---- sources and spend -----------------------------------------------------------------
 
@@ -408,66 +395,48 @@ class AnalyticsRepository:
 
     async def managers(
         self, scope: Scope, *, now: datetime
-    ) -> tuple[list[tuple[Any, ...]], dict[Any, tuple[float | None, float | None]], dict[Any, int]]:
-        """Per assignee: outcomes of the cohort, first-response percentiles, overdue tasks.
+    ) -> tuple[list[tuple[Any, ...]], dict[Any, int]]:
+        """Per assignee: outcomes of the cohort with first-response percentiles; overdue tasks.
 
-        A lead is answered at the first of: an activity by a member of the kinds in
+        Each row is (assignee, leads, answered, won, lost, revenue, p50, p90). A lead is
+        answered at ``Lead.first_response_at``: the first activity of a member of the kinds in
         RESPONSE_KINDS, or its first-response task marked done.
         """
         ws = self.workspace_id
         cohort = (
-            select(Lead.id, Lead.assignee_id, Lead.status, Lead.value, Lead.created_at)
-            .where(*self._cohort_filters(scope))
-            .cte("cohort")
-        )
-        answers = union_all(
-            select(Activity.lead_id, Activity.created_at.label("at"))
-            .join(cohort, cohort.c.id == Activity.lead_id)
-            .where(
-                Activity.workspace_id == ws,
-                Activity.author_id.is_not(None),
-                Activity.kind.in_(RESPONSE_KINDS),
-            ),
-            select(Task.lead_id, Task.done_at.label("at"))
-            .join(cohort, cohort.c.id == Task.lead_id)
-            .where(
-                Task.workspace_id == ws,
-                Task.kind == TaskKind.FIRST_RESPONSE,
-                Task.done_at.is_not(None),
-            ),
-        ).subquery("answers")
-        first_answer = (
-            select(answers.c.lead_id, func.min(answers.c.at).label("at"))
-            .group_by(answers.c.lead_id)
-            .subquery("first_answer")
-        )
-        per_lead = (
             select(
-                cohort.c.assignee_id,
-                seconds_between(first_answer.c.at, cohort.c.created_at, self.dialect).label(
+                Lead.assignee_id,
+                Lead.status,
+                Lead.value,
+                seconds_between(Lead.first_response_at, Lead.created_at, self.dialect).label(
                     "seconds"
                 ),
             )
-            .select_from(cohort)
-            .join(first_answer, first_answer.c.lead_id == cohort.c.id)
-            .subquery("per_lead")
+            .where(*self._cohort_filters(scope))
+            .cte("cohort")
         )
         speed = percentiles(
-            per_lead, group=["assignee_id"], value="seconds", fractions={"p50": MEDIAN, "p90": P90}
-        )
+            cohort,
+            group=["assignee_id"],
+            value="seconds",
+            fractions={"p50": MEDIAN, "p90": P90},
+            dialect=self.dialect,
+        ).subquery("speed")
         won = cohort.c.status == LeadStatus.WON
         outcomes = (
             select(
                 cohort.c.assignee_id,
-                func.count(cohort.c.id),
-                func.count(first_answer.c.at),
-                func.sum(case((won, 1), else_=0)),
-                func.sum(case((cohort.c.status == LeadStatus.LOST, 1), else_=0)),
-                func.coalesce(func.sum(case((won, cohort.c.value), else_=0)), 0),
+                func.count().label("leads"),
+                func.count(cohort.c.seconds).label("answered"),
+                func.sum(case((won, 1), else_=0)).label("won"),
+                func.sum(case((cohort.c.status == LeadStatus.LOST, 1), else_=0)).label("lost"),
+                func.coalesce(func.sum(case((won, cohort.c.value), else_=0)), 0).label("revenue"),
             )
-            .select_from(cohort)
-            .outerjoin(first_answer, first_answer.c.lead_id == cohort.c.id)
             .group_by(cohort.c.assignee_id)
+            .subquery("outcomes")
+        )
+        stmt = select(*outcomes.c, speed.c.p50, speed.c.p90).outerjoin(
+            speed, outcomes.c.assignee_id.is_not_distinct_from(speed.c.assignee_id)
         )
         overdue = (
             select(Task.assignee_id, func.count())
@@ -476,12 +445,9 @@ class AnalyticsRepository:
         )
         if scope.manager_id is not None:
             overdue = overdue.where(Task.assignee_id == scope.manager_id)
-        rows = [tuple(r) for r in (await self.session.execute(outcomes)).all()]
-        times = {
-            r[0]: (_float(r[1]), _float(r[2])) for r in (await self.session.execute(speed)).all()
-        }
+        rows = [tuple(r) for r in (await self.session.execute(stmt)).all()]
         late = {r[0]: int(r[1]) for r in (await self.session.execute(overdue)).all()}
-        return rows, times, late
+        return rows, late
 
     # ---- forecast and profitability --------------------------------------------------------
 

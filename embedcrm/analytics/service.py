@@ -272,13 +272,13 @@ class AnalyticsService:
                 if pipeline is None:
                     return Funnel(pipeline_id=None, leads=0, won=0, lost=0)
                 pipeline_id = pipeline.id
-            repo = AnalyticsRepository(session, workspace_id)
-            stages = await repo.stages(pipeline_id)
-            reached, medians, (leads, won, lost) = await repo.funnel(scope, pipeline_id)
-        open_stages = [s for s in stages if s.kind is StageKind.OPEN]
+            rows, (leads, won, lost) = await AnalyticsRepository(session, workspace_id).funnel(
+                scope, pipeline_id
+            )
+        reached = {stage.id: count for stage, count, _ in rows}
+        open_stages = [stage for stage, _, _ in rows if stage.kind is StageKind.OPEN]
         result: list[FunnelStage] = []
-        for stage in stages:
-            count = reached.get(stage.id, 0)
+        for stage, count, median in rows:
             to_next: float | None = None
             to_won: float | None = None
             if stage.kind is StageKind.OPEN:
@@ -297,7 +297,7 @@ class AnalyticsService:
                     reached=count,
                     conversion_to_next=to_next,
                     conversion_to_won=to_won,
-                    median_seconds=medians.get(stage.id),
+                    median_seconds=median,
                 )
             )
         return Funnel(pipeline_id=pipeline_id, leads=leads, won=won, lost=lost, stages=result)
@@ -378,22 +378,21 @@ class AnalyticsService:
         require_role(principal, workspace_id, *READERS)
         self._check(scope)
         async with self.db.transaction() as session:
-            rows, times, late = await AnalyticsRepository(session, workspace_id).managers(
+            rows, late = await AnalyticsRepository(session, workspace_id).managers(
                 scope, now=self.clock()
             )
         result: list[ManagerRow] = []
         seen: set[uuid.UUID | None] = set()
-        for member_id, leads, answered, won, lost, revenue in rows:
+        for member_id, leads, answered, won, lost, revenue, p50, p90 in rows:
             seen.add(member_id)
-            p50, p90 = times.get(member_id, (None, None))
             won, lost = int(won or 0), int(lost or 0)
             result.append(
                 ManagerRow(
                     member_id=member_id,
                     leads=int(leads),
                     answered=int(answered),
-                    median_response_seconds=p50,
-                    p90_response_seconds=p90,
+                    median_response_seconds=None if p50 is None else float(p50),
+                    p90_response_seconds=None if p90 is None else float(p90),
                     won=won,
                     lost=lost,
                     win_rate=ratio(won, won + lost),

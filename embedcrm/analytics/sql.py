@@ -1,7 +1,8 @@
 """The few places where SQLite and PostgreSQL need different SQL for analytics, kept together.
 
-Everything else in the reports is plain SQL both databases run alike; tests/analytics/test_sql.py
-checks these helpers on whichever database the suite runs against.
+Everything else in the reports is plain SQL both databases run alike;
+tests/analytics/test_forms_and_sql.py checks these helpers on whichever database the suite runs
+against.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Float, Select, case, cast, func, select
 from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.sql.selectable import Subquery
+from sqlalchemy.sql.selectable import FromClause
 
 
 def seconds_between(later: Any, earlier: Any, dialect: str) -> ColumnElement[float]:
@@ -27,22 +28,30 @@ def seconds_between(later: Any, earlier: Any, dialect: str) -> ColumnElement[flo
 
 
 def percentiles(
-    values: Subquery,
+    values: FromClause,
     *,
     group: Sequence[str],
     value: str,
     fractions: Mapping[str, Fraction],
+    dialect: str,
 ) -> Select[Any]:
     """Continuous percentiles (PostgreSQL's ``percentile_cont``) per group, on both databases.
 
-    SQLite has no ordered-set aggregates, so the values are ranked with window functions and
-    the two neighbours of each percentile's position are interpolated. The position
-    ``(n - 1) * p`` is kept in integer arithmetic (``p`` as a fraction) so that its floor is
-    an integer division, which truncates alike on both databases (a cast would round on
-    PostgreSQL).
+    PostgreSQL computes them itself. SQLite has no ordered-set aggregates, so there the values
+    are ranked with window functions and the two neighbours of each percentile's position are
+    interpolated. The position ``(n - 1) * p`` is kept in integer arithmetic (``p`` as a
+    fraction) so that its floor is an integer division, which truncates alike on both
+    databases (a cast would round on PostgreSQL).
     """
     keys = [values.c[name] for name in group]
     v = values.c[value]
+    if dialect == "postgresql":
+        # percentile_cont leaves NULLs out, as the ranked form below does.
+        native = [
+            func.percentile_cont(float(p)).within_group(v).label(label)
+            for label, p in fractions.items()
+        ]
+        return select(*keys, *native).where(v.is_not(None)).group_by(*keys)
     ranked = (
         select(
             *keys,

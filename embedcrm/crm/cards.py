@@ -355,6 +355,8 @@ class CardService:
                 )
             )
             await session.flush()
+            if lead_id is not None:
+                await LeadRepository(session, workspace_id).refresh_first_response(lead_id)
             return activity
 
     async def timeline(

@@ -16,9 +16,12 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    cast,
     event,
+    func,
 )
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.elements import ColumnElement
 
 from embedcrm.db import Base, JSONDocument, UTCDateTime, new_id, utcnow
 
@@ -107,6 +110,21 @@ class Contact(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
+# What the funnel and the managers' report read of each lead created in a period, the
+# report filters included.
+COHORT_COLUMNS = [
+    "pipeline_id",
+    "stage_id",
+    "past_stages",
+    "site_id",
+    "utm_source",
+    "assignee_id",
+    "status",
+    "value",
+    "first_response_at",
+]
+
+
 class Lead(Base):
     __tablename__ = "leads"
     __table_args__ = (
@@ -116,7 +134,9 @@ class Lead(Base):
         workspace_fk(["stage_id"], "stages"),
         workspace_fk(["assignee_id"], "members"),
         # One index per list the panel shows, each ending in the keyset (created_at, id).
-        Index(None, "workspace_id", "created_at", "id"),
+        # The first also carries what the reports read of the leads created in a period, so
+        # that on PostgreSQL they read the index alone (migration 0008).
+        Index(None, "workspace_id", "created_at", "id", postgresql_include=COHORT_COLUMNS),
         Index(None, "workspace_id", "stage_id", "created_at", "id"),
         Index(None, "workspace_id", "site_id", "created_at", "id"),
         Index(None, "workspace_id", "status", "created_at", "id"),
@@ -167,8 +187,36 @@ class Lead(Base):
     delivery_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
     delivery_to: Mapped[datetime | None] = mapped_column(UTCDateTime)
     search_text: Mapped[str | None] = mapped_column(Text)
+    # What the reports need of the lead's history, kept as it happens (migration 0008) so that
+    # a report reads the period's leads once instead of their moves, tasks and activities:
+    # when a member first answered (LeadRepository.refresh_first_response), when the lead
+    # entered the stage it stands in (None: when it was created) and the stages it stood in
+    # before (with_past_stage), both set by each move.
+    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    stage_entered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    past_stages: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+def with_past_stage(past: str | None, stage_id: uuid.UUID) -> str:
+    """``Lead.past_stages`` with one more stage: stage ids in hex, comma-separated, each once.
+
+    A set of a few stages kept as text, so that leads can be grouped by it in SQL on both
+    databases; ``stage_key`` finds a stage in it.
+    """
+    keys = past.split(",") if past else []
+    if stage_id.hex not in keys:
+        keys.append(stage_id.hex)
+    return ",".join(keys)
+
+
+def stage_key(stage_id: Any) -> ColumnElement[str]:
+    """A stage id as SQL text in the form ``with_past_stage`` writes: hex without hyphens.
+
+    SQLite keeps UUIDs as hex already; PostgreSQL prints them with hyphens.
+    """
+    return func.replace(cast(stage_id, String), "-", "")
 
 
 def fold(*parts: str | None) -> str:
@@ -199,6 +247,16 @@ class ActivityKind(enum.StrEnum):
     MEETING = "MEETING"
     MESSAGE = "MESSAGE"
     STAGE_CHANGE = "STAGE_CHANGE"
+
+
+# What a member does that answers the client; moving a stage or the submission itself is not.
+RESPONSE_KINDS = (
+    ActivityKind.NOTE,
+    ActivityKind.CALL,
+    ActivityKind.EMAIL,
+    ActivityKind.MEETING,
+    ActivityKind.MESSAGE,
+)
 
 
 class Activity(Base):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,6 +21,7 @@ from embedcrm.crm.models import (
     Pipeline,
     Stage,
     StageKind,
+    with_past_stage,
 )
 from embedcrm.crm.repository import (
     ActivityRepository,
@@ -79,6 +81,35 @@ async def get_stage(
     return stage
 
 
+def stand_lead_on(
+    lead: Lead, before: Stage | None, stage: Stage, *, at: datetime, by: uuid.UUID | None
+) -> LeadStageChange:
+    """Put the lead on ``stage`` as of ``at`` and return the history row of the move, to add.
+
+    The lead keeps when it entered its stage and the stages it stood in before, and the row
+    when the stay it ends began, so that the reports never replay the history.
+    """
+    change = LeadStageChange(
+        lead_id=lead.id,
+        pipeline_id=stage.pipeline_id,
+        from_stage_id=before.id if before else None,
+        from_stage_name=before.name if before else None,
+        to_stage_id=stage.id,
+        to_stage_name=stage.name,
+        changed_by_id=by,
+        changed_at=at,
+        created_at=at,
+        entered_at=lead.stage_entered_at or lead.created_at,
+        lead_created_at=lead.created_at,
+    )
+    lead.past_stages = with_past_stage(lead.past_stages, lead.stage_id)
+    lead.stage_entered_at = at
+    lead.pipeline_id = stage.pipeline_id
+    lead.stage_id = stage.id
+    lead.status = STATUS_OF_KIND[stage.kind]
+    return change
+
+
 async def move_lead_to(
     session: AsyncSession,
     actor: Actor,
@@ -92,23 +123,10 @@ async def move_lead_to(
         return False
     now = utcnow()
     before = await StageRepository(session, lead.workspace_id).get(lead.stage_id)
-    lead.pipeline_id = stage.pipeline_id
-    lead.stage_id = stage.id
-    lead.status = STATUS_OF_KIND[stage.kind]
-    lead.updated_at = now
     StageChangeRepository(session, lead.workspace_id).add(
-        LeadStageChange(
-            lead_id=lead.id,
-            pipeline_id=stage.pipeline_id,
-            from_stage_id=before.id if before else None,
-            from_stage_name=before.name if before else None,
-            to_stage_id=stage.id,
-            to_stage_name=stage.name,
-            changed_by_id=actor.member_id,
-            changed_at=now,
-            created_at=now,
-        )
+        stand_lead_on(lead, before, stage, at=now, by=actor.member_id)
     )
+    lead.updated_at = now
     ActivityRepository(session, lead.workspace_id).add(
         Activity(
             contact_id=lead.contact_id,

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import Select, and_, or_, update
+from sqlalchemy import Select, and_, func, or_, select, union_all, update
 
 from embedcrm.crm.models import (
+    RESPONSE_KINDS,
     Activity,
     Contact,
     Lead,
@@ -16,6 +17,7 @@ from embedcrm.crm.models import (
     Pipeline,
     Stage,
     Task,
+    TaskKind,
 )
 from embedcrm.repository import WorkspaceRepository
 
@@ -105,6 +107,41 @@ class LeadRepository(WorkspaceRepository[Lead]):
             .returning(Lead.event_sequence)
         )
         return int(result.scalar_one())
+
+    async def refresh_first_response(self, lead_id: uuid.UUID) -> None:
+        """Set when the lead was first answered, from its answers as they now stand.
+
+        An answer is an activity of one of RESPONSE_KINDS by a member, or the lead's
+        first-response task marked done. Run in the transaction that adds, completes, reopens
+        or removes one, so the managers' report reads one column instead of both tables.
+        """
+        ws = self.workspace_id
+        answers = union_all(
+            select(Activity.created_at.label("at")).where(
+                Activity.workspace_id == ws,
+                Activity.lead_id == lead_id,
+                Activity.author_id.is_not(None),
+                Activity.kind.in_(RESPONSE_KINDS),
+            ),
+            select(Task.done_at).where(
+                Task.workspace_id == ws,
+                Task.lead_id == lead_id,
+                Task.kind == TaskKind.FIRST_RESPONSE,
+                Task.done_at.is_not(None),
+            ),
+        ).subquery("answers")
+        await self.session.execute(
+            update(Lead)
+            .where(Lead.workspace_id == ws, Lead.id == lead_id)
+            # An answer is not an edit of the lead: its updated_at stays.
+            .values(
+                first_response_at=select(func.min(answers.c.at)).scalar_subquery(),
+                updated_at=Lead.updated_at,
+            )
+            # A lead loaded in this session keeps its attributes as they were, rather than
+            # having them expired and lazily loaded later, which async sessions cannot do.
+            .execution_options(synchronize_session=False)
+        )
 
 
 class ActivityRepository(WorkspaceRepository[Activity]):

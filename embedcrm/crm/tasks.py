@@ -14,6 +14,7 @@ from embedcrm.crm.cards import get_contact, get_member
 from embedcrm.crm.emit import emit_task_event
 from embedcrm.crm.models import Task, TaskKind
 from embedcrm.crm.pipelines import get_lead
+from embedcrm.crm.repository import LeadRepository
 from embedcrm.crm.work_repository import OverdueScan, TaskListRepository
 from embedcrm.db import Database, utcnow
 from embedcrm.errors import NotFound, ValidationFailed
@@ -132,6 +133,11 @@ class TaskService:
                     if value and not was_done:
                         await session.flush()
                         emit_task_event(session, task, "task.completed", now=now)
+                    if bool(value) != was_done and task.lead_id is not None:
+                        await session.flush()
+                        await LeadRepository(session, workspace_id).refresh_first_response(
+                            task.lead_id
+                        )
                 else:
                     raise ValidationFailed("This field cannot be changed.", field=key)
             await session.flush()
@@ -147,6 +153,9 @@ class TaskService:
                 raise NotFound("Nothing has this id.", field="id")
             require_task_writer(actor, task)
             await session.delete(task)
+            if task.lead_id is not None and task.done_at is not None:
+                await session.flush()
+                await LeadRepository(session, workspace_id).refresh_first_response(task.lead_id)
 
     async def page(
         self,

@@ -40,6 +40,14 @@ class LeadStageChange(Base):
         workspace_fk(["changed_by_id"], "members"),
         Index(None, "workspace_id", "lead_id", "changed_at"),
         Index(None, "workspace_id", "to_stage_id", "changed_at"),
+        # The moves of the leads created in a period (the funnel's time in stage), read from
+        # the index alone on PostgreSQL.
+        Index(
+            None,
+            "workspace_id",
+            "lead_created_at",
+            postgresql_include=["lead_id", "from_stage_id", "changed_at", "entered_at"],
+        ),
     )
 
     workspace_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
@@ -53,6 +61,11 @@ class LeadStageChange(Base):
     changed_by_id: Mapped[uuid.UUID | None]
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the lead entered the stage this move leaves (its creation, for the first stage),
+    # and when the lead was created: a stay is then one row, and the moves of the leads
+    # created in a period one index range (migration 0008).
+    entered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    lead_created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class LeadItem(Base):

@@ -31,14 +31,15 @@ from sqlalchemy import select
 
 from conftest import GraphQL
 from embedcrm.auth import Platform
-from embedcrm.crm.models import Activity, ActivityKind, Lead, LeadStatus, Stage, StageKind
+from embedcrm.crm.models import Activity, ActivityKind, Lead, Stage
+from embedcrm.crm.pipelines import stand_lead_on
 from embedcrm.crm.repository import (
     ActivityRepository,
     LeadRepository,
     StageRepository,
 )
 from embedcrm.crm.service import Attribution, NewLead, Person, create_lead
-from embedcrm.crm.work_models import LeadItem, LeadStageChange
+from embedcrm.crm.work_models import LeadItem
 from embedcrm.crm.work_repository import ItemRepository, StageChangeRepository
 from embedcrm.graphql.ids import parse_global_id
 from embedcrm.services import Services
@@ -88,7 +89,8 @@ class Builder:
         moves: list[tuple[str, timedelta]] = (),  # type: ignore[assignment]
         response_task_after: timedelta | None = None,
     ) -> uuid.UUID:
-        """A lead as capture makes it, then moved along ``moves`` (offsets from its creation)."""
+        """A lead as capture makes it, then moved along ``moves`` (offsets from its creation) as
+        the panel moves leads, and its first-response task done ``response_task_after`` in."""
         source, medium, campaign = utm or (None, None, None)
         async with self.services.db.transaction() as session:
             made = await create_lead(
@@ -117,25 +119,10 @@ class Builder:
             current = self.stages["Новый"]
             for name, offset in moves:
                 target = self.stages[name]
-                changes.add(
-                    LeadStageChange(
-                        lead_id=lead.id,
-                        pipeline_id=target.pipeline_id,
-                        from_stage_id=current.id,
-                        from_stage_name=current.name,
-                        to_stage_id=target.id,
-                        to_stage_name=target.name,
-                        changed_at=created + offset,
-                        created_at=created + offset,
-                    )
-                )
+                changes.add(stand_lead_on(lead, current, target, at=created + offset, by=None))
                 current = target
-            lead.stage_id = current.id
-            lead.status = {
-                StageKind.OPEN: LeadStatus.OPEN,
-                StageKind.WON: LeadStatus.WON,
-                StageKind.LOST: LeadStatus.LOST,
-            }[current.kind]
+            await session.flush()
+            await LeadRepository(session, self.workspace).refresh_first_response(lead.id)
             return lead.id
 
     async def activity(
@@ -154,6 +141,8 @@ class Builder:
                     created_at=when,
                 )
             )
+            await session.flush()
+            await LeadRepository(session, self.workspace).refresh_first_response(lead_id)
 
     async def item(
         self, lead_id: uuid.UUID, position: int, qty: str, price: str, cost: str | None
