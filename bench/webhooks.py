@@ -7,6 +7,7 @@ its own process, answering 204) and prints, side by side from one run:
 
 * deliveries/s of a bare httpx loop posting the same signed bodies one at a time;
 * deliveries/s of one dispatcher draining the same number of outbox events;
+* for both, the CPU time this process spent per delivery (steadier than rates on a busy machine);
 * the median time from an event's commit to its delivery's answer while the dispatcher idles.
 """
 
@@ -20,6 +21,7 @@ import statistics
 import sys
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import asyncpg
@@ -104,12 +106,18 @@ async def _delivered(services: Services) -> int:
         )
 
 
-async def bare_loop(services: Services, url: str, secret: str, count: int) -> float:
+@dataclass
+class Rate:
+    per_second: float
+    cpu_ms: float  # this process's CPU time per delivery
+
+
+async def bare_loop(services: Services, url: str, secret: str, count: int) -> Rate:
     """The same signed bodies, posted one at a time with the dispatcher's own kind of client."""
     workspace_id = uuid.uuid4()
     bodies = [body_of(_event(workspace_id, n).to_dict()) for n in range(count)]
     client = services.webhook_client
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for n, body in enumerate(bodies):
         msg_id = f"msg_{n}"
         timestamp = int(time.time())
@@ -124,13 +132,13 @@ async def bare_loop(services: Services, url: str, secret: str, count: int) -> fl
             },
         )
         assert response.status_code == 204
-    return count / (time.perf_counter() - started)
+    return Rate(count / (time.perf_counter() - started), (time.process_time() - cpu) / count * 1000)
 
 
-async def dispatcher_drain(services: Services, workspace_id: uuid.UUID, count: int) -> float:
+async def dispatcher_drain(services: Services, workspace_id: uuid.UUID, count: int) -> Rate:
     await _emit(services, workspace_id, count)
     dispatcher = services.dispatcher()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     task = asyncio.create_task(dispatcher.run())
     # Looked at five times a second: each look is a query that competes with the dispatcher, and
     # the time to notice the end is small beside a run of several seconds.
@@ -138,10 +146,10 @@ async def dispatcher_drain(services: Services, workspace_id: uuid.UUID, count: i
         if await _delivered(services) >= count:
             break
         await asyncio.sleep(0.2)
-    elapsed = time.perf_counter() - started
+    elapsed, spent = time.perf_counter() - started, time.process_time() - cpu
     dispatcher.request_stop()
     await task
-    return count / elapsed
+    return Rate(count / elapsed, spent / count * 1000)
 
 
 async def idle_latency(services: Services, workspace_id: uuid.UUID, samples: int) -> list[float]:
@@ -224,11 +232,15 @@ async def main() -> None:
 
         print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
         print(f"events: {args.events}, database: PostgreSQL ({make_url(args.database).host})")
-        print(f"bare httpx loop, one at a time:   {bare:8.0f} deliveries/s")
+        print(
+            f"bare httpx loop, one at a time:   {bare.per_second:8.0f} deliveries/s,"
+            f" {bare.cpu_ms:.2f} ms CPU each"
+        )
         print(
             f"one dispatcher (concurrency {settings.webhook_concurrency}, "
-            f"{settings.webhook_endpoint_concurrency} per endpoint): {worker:8.0f} deliveries/s"
-            f"  ({worker / bare:.2f} of the bare loop)"
+            f"{settings.webhook_endpoint_concurrency} per endpoint): "
+            f"{worker.per_second:8.0f} deliveries/s, {worker.cpu_ms:.2f} ms CPU each"
+            f"  ({worker.per_second / bare.per_second:.2f} of the bare loop)"
         )
         print(
             f"commit to delivery when idle: median {statistics.median(latencies) * 1000:.0f} ms, "
