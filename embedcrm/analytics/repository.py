@@ -460,24 +460,57 @@ class AnalyticsRepository:
         percent-units and divided once by the caller, so SQLite's integer division never
         truncates a cent.
         """
-        weighted = func.coalesce(func.sum(Lead.value * Stage.probability), 0)
-        b = self._buckets(buckets)
+        # The bucket as a CASE over the few month boundaries, not a join to them: a join tests
+        # every open lead against every bucket.
+        bucket = case(
+            *(
+                (
+                    and_(
+                        EXPECTED_CLOSE_AT >= literal(b.starts, UTCDateTime()),
+                        EXPECTED_CLOSE_AT < literal(b.ends, UTCDateTime()),
+                    ),
+                    literal(b.index, Integer),
+                )
+                for b in buckets
+            ),
+            else_=None,
+        )
         undated_flag = case((EXPECTED_CLOSE_AT.is_(None), 1), else_=0)
-        # One pass over the open leads: each falls in at most one bucket (or none, or has no
-        # date), and the whole pipeline is the sum of those few groups.
+        # The open leads are grouped by stage first, reading leads alone (an index-only scan of
+        # ix_leads_open_pipeline on PostgreSQL), and only the few groups meet their stage's
+        # probability: joined lead by lead, the planner reaches the leads stage by stage through
+        # the table instead.
+        per_stage = (
+            select(
+                Lead.stage_id,
+                bucket.label("bucket"),
+                undated_flag.label("undated"),
+                func.count().label("leads"),
+                func.sum(Lead.value).label("value"),
+            )
+            .where(
+                *self._lead_filters(scope),
+                Lead.status == literal(LeadStatus.OPEN.value, literal_execute=True),
+            )
+            .group_by(Lead.stage_id, bucket, undated_flag)
+            .subquery("per_stage")
+        )
+        # Each falls in at most one bucket (or none, or has no date), and the whole pipeline is
+        # the sum of those few groups.
         stmt = (
             select(
-                func.count(Lead.id),
-                func.coalesce(func.sum(Lead.value), 0),
-                weighted,
-                b.c.i,
-                undated_flag.label("undated"),
+                func.sum(per_stage.c.leads),
+                func.coalesce(func.sum(per_stage.c.value), 0),
+                func.coalesce(func.sum(per_stage.c.value * Stage.probability), 0),
+                per_stage.c.bucket,
+                per_stage.c.undated,
             )
-            .select_from(Lead)
-            .join(Stage, and_(Stage.workspace_id == Lead.workspace_id, Stage.id == Lead.stage_id))
-            .outerjoin(b, and_(EXPECTED_CLOSE_AT >= b.c.starts, EXPECTED_CLOSE_AT < b.c.ends))
-            .where(*self._lead_filters(scope), Lead.status == LeadStatus.OPEN)
-            .group_by(b.c.i, undated_flag)
+            .select_from(per_stage)
+            .join(
+                Stage,
+                and_(Stage.workspace_id == self.workspace_id, Stage.id == per_stage.c.stage_id),
+            )
+            .group_by(per_stage.c.bucket, per_stage.c.undated)
         )
         groups = [tuple(r) for r in (await self.session.execute(stmt)).all()]
 
