@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection
 
+from conftest import SECRET
+from embedcrm.config import Settings
 from embedcrm.db import Base
+from embedcrm.migrations import alembic_config, is_up_to_date, upgrade_to_head
 from embedcrm.services import Services
 
 # Columns a migration adds that no model declares, each with the reason.
@@ -43,3 +48,17 @@ async def test_the_migrated_database_matches_the_models(services: Services) -> N
     async with services.db.engine.connect() as connection:
         drift = await connection.run_sync(_drift)
     assert [change for change in drift if not _unmodelled(change)] == []
+
+
+def test_up_to_date_only_when_every_branch_is_at_its_head(tmp_path: Path) -> None:
+    settings = Settings(
+        secret_keys=(SECRET,), database_url=f"sqlite+aiosqlite:///{tmp_path / 'embedcrm.db'}"
+    )
+    assert not is_up_to_date(settings)
+    upgrade_to_head(settings)
+    assert is_up_to_date(settings)
+    # The webhooks branch one step back: `serve` and `worker` must refuse to start.
+    command.downgrade(alembic_config(settings), "0003")
+    assert not is_up_to_date(settings)
+    upgrade_to_head(settings)
+    assert is_up_to_date(settings)
