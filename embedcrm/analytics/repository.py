@@ -490,6 +490,8 @@ class AnalyticsRepository:
             )
             .where(
                 *self._lead_filters(scope),
+                # A literal, not a parameter: every plan, cached or not, estimates the open
+                # leads from the column's statistics.
                 Lead.status == literal(LeadStatus.OPEN.value, literal_execute=True),
             )
             .group_by(Lead.stage_id, bucket, undated_flag)

@@ -151,10 +151,6 @@ def body_of(payload: dict[str, Any]) -> bytes:
     )
 
 
-def endpoint_key(endpoint: Endpoint) -> uuid.UUID:
-    return endpoint.id
-
-
 def new_worker_id() -> str:
     return f"{socket.gethostname()[:32]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 

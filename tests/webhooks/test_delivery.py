@@ -193,6 +193,17 @@ async def record_events(
             )
 
 
+async def disabled_notices(db: Database, workspace_id: uuid.UUID) -> list[OutboxEvent]:
+    """The endpoint.disabled events the host was told of in this workspace's outbox."""
+    async with db.transaction() as session:
+        found = await session.scalars(
+            select(OutboxEvent).where(
+                OutboxEvent.workspace_id == workspace_id, OutboxEvent.type == "endpoint.disabled"
+            )
+        )
+        return list(found)
+
+
 def ws_uuid(global_id: str) -> uuid.UUID:
     return parse_global_id(global_id).row_id
 
@@ -383,14 +394,7 @@ async def test_status_codes_redirects_gone_and_retry_after(
     assert due_after("/reset") < 10
 
     # The 410 endpoint told the host: an endpoint.disabled event is in the feed.
-    async with services.db.transaction() as session:
-        notices = (
-            await session.scalars(
-                select(OutboxEvent).where(
-                    OutboxEvent.workspace_id == ws, OutboxEvent.type == "endpoint.disabled"
-                )
-            )
-        ).all()
+    notices = await disabled_notices(services.db, ws)
     assert len(notices) == 1
     validate(notices[0].payload)
 
@@ -445,15 +449,7 @@ async def test_an_endpoint_failing_for_five_days_is_disabled_then_replayed(
     assert state["disabledReason"] == "failing continuously for 120 hours"
     skipped = await platform.data(ENDPOINT, id=endpoint["id"], status="SKIPPED_ENDPOINT_DISABLED")
     assert skipped["webhookEndpoint"]["deliveries"]["totalCount"] >= 1
-    async with services.db.transaction() as session:
-        disabled = (
-            await session.scalars(
-                select(OutboxEvent).where(
-                    OutboxEvent.workspace_id == ws, OutboxEvent.type == "endpoint.disabled"
-                )
-            )
-        ).all()
-    assert len(disabled) == 1
+    assert len(await disabled_notices(services.db, ws)) == 1
 
     # AT-09: fixed and re-enabled, a replay sends every failed or skipped one once more.
     receiver.script = lambda request, n: Reply(status=200)
