@@ -62,7 +62,7 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Read the EMBEDCRM_* variables of CONTRACT.md (``os.environ`` by default)."""
+        """Read the EMBEDCRM_* variables of docs/contract.md (``os.environ`` by default)."""
         env = os.environ if environ is None else environ
         database_url = env.get("EMBEDCRM_DATABASE_URL") or DEFAULT_DATABASE_URL
         keys = tuple(k.strip() for k in env.get("EMBEDCRM_SECRET_KEYS", "").split(",") if k.strip())

@@ -119,7 +119,7 @@ def test_two_commands_on_a_fresh_file_migrate_it_once(tmp_path: Path) -> None:
         assert out.strip().splitlines()[-1].startswith("ecp_")
 
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+DATA = Path(__file__).resolve().parent / "data"
 
 
 def test_import_csv_dry_run_then_commit_then_again(tmp_path: Path) -> None:
@@ -149,7 +149,7 @@ def test_import_csv_dry_run_then_commit_then_again(tmp_path: Path) -> None:
         check=False,
     )
     assert made.returncode == 0, made.stderr
-    csv_file = str(SHARED_DATA / "leads-export-cp1251.csv")
+    csv_file = str(DATA / "leads-export-cp1251.csv")
     base = ("import-csv", csv_file, "--workspace", "acc-1")
     dry = run_cli(*base, env=env)
     assert dry.returncode == 1  # rows refused, nothing written
@@ -160,7 +160,7 @@ def test_import_csv_dry_run_then_commit_then_again(tmp_path: Path) -> None:
     assert "imported: 300 leads new" in done.stderr
     again = run_cli(
         "import-csv",
-        str(SHARED_DATA / "leads-export-utf8.csv"),
+        str(DATA / "leads-export-utf8.csv"),
         "--workspace",
         "acc-1",
         "--commit",

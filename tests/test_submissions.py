@@ -1,4 +1,4 @@
-"""The public submission route: content types, idempotency, limits, origins (CONTRACT.md)."""
+"""The public submission route: content types, idempotency, limits, origins (docs/contract.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Matching a request's Origin against the domains a site allows (CONTRACT.md, "A submission")."""
+"""Matching a request's Origin against the domains a site allows (docs/contract.md, "A submission")."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """A tiny site builder: what a host platform does with embedcrm, and nothing more.
 
-It talks to embedcrm only through the public contract (CONTRACT.md): GraphQL over HTTP with a
+It talks to embedcrm only through the public contract (docs/contract.md): GraphQL over HTTP with a
 platform key, the widget's embed snippet, panel tokens, and signed webhooks. Its own data is one
 JSON file; it never opens embedcrm's database.
 

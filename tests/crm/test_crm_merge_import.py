@@ -17,8 +17,7 @@ from embedcrm.services import Services
 from embedcrm.webhooks.models import OutboxEvent
 from factories import make_tenant, submission, submit
 
-# shared/ lies beside the checkout (in CI, beside the fresh clone).
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 MERGE = """mutation($keep: ID!, $merge: ID!) { mergeContacts(input: {keepId: $keep, mergeId: $merge}) {
   merge { id mergedContactId undoneAt keptContact { id email phone leads { totalCount } } } userErrors { field code } } }"""
 UNDO = """mutation($id: ID!) { undoContactMerge(input: {id: $id}) { merge { undoneAt } userErrors { code } } }"""
