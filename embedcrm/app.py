@@ -13,7 +13,7 @@ from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
@@ -122,7 +122,9 @@ def create_app(
     async def graphql_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
         if request.method == "GET" and settings.graphiql and "query" not in request.query_params:
-            await graphql_view(scope, receive, send)  # the IDE page itself needs no key
+            # The IDE page itself needs no key. It is served here rather than by the view, which
+            # would build a request context (and ask for a principal) even for a static page.
+            await HTMLResponse(graphql_view.graphql_ide_html)(scope, receive, send)
             return
         try:
             header = request.headers.get("authorization", "")

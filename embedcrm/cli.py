@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -124,6 +126,15 @@ def _serve(
 
     from embedcrm.app import create_app
 
+    if not os.environ.get("EMBEDCRM_PUBLIC_URL"):
+        # The snippet must point where this process answers, not at the default port.
+        reachable = "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host  # noqa: S104
+        if ":" in reachable:
+            reachable = f"[{reachable}]"
+        settings = dataclasses.replace(settings, public_url=f"http://{reachable}:{port}")
+        log.info(
+            "EMBEDCRM_PUBLIC_URL is not set: the widget snippet points at %s", settings.public_url
+        )
     uvicorn.run(
         create_app(settings, run_background=dispatcher),
         host=host,

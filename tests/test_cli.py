@@ -76,6 +76,24 @@ def test_serve_migrates_a_fresh_sqlite_file_and_answers(tmp_path: Path) -> None:
             headers={"Authorization": f"Bearer {key}"},
         )
         assert answer.json() == {"data": {"ping": "pong"}}
+        # With no EMBEDCRM_PUBLIC_URL, the snippet points at the port actually served.
+        site = httpx.post(
+            f"http://127.0.0.1:{port}/graphql",
+            json={"query": 'mutation { createWorkspace(input: {name: "w"}) { workspace { id } } }'},
+            headers={"Authorization": f"Bearer {key}"},
+        ).json()
+        workspace_id = site["data"]["createWorkspace"]["workspace"]["id"]
+        created = httpx.post(
+            f"http://127.0.0.1:{port}/graphql",
+            json={
+                "query": 'mutation($ws: ID!) { createSite(input: {workspaceId: $ws, name: "s",'
+                ' domains: ["example.com"]}) { site { embedSnippet } } }',
+                "variables": {"ws": workspace_id},
+            },
+            headers={"Authorization": f"Bearer {key}"},
+        ).json()
+        snippet = created["data"]["createSite"]["site"]["embedSnippet"]
+        assert f'src="http://127.0.0.1:{port}/widget/' in snippet, snippet
     finally:
         server.terminate()
         server.wait(timeout=15)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import uuid
 
 import httpx
 
 from conftest import GraphQL, counting_queries
+from embedcrm.app import create_app
+from embedcrm.config import Settings
 from embedcrm.services import Services
 from factories import CREATE_SITE, CREATE_WORKSPACE, LEADS, make_tenant, submission, submit
 
@@ -146,3 +149,17 @@ async def test_abusive_documents_are_rejected_before_execution(platform: GraphQL
 async def test_unexpected_errors_are_masked(platform: GraphQL) -> None:
     body = await platform('{ leads(after: "not-a-cursor", workspaceId: null) { totalCount } }')
     assert body["errors"][0]["extensions"]["code"] in {"not_found", "bad_request"}
+
+
+async def test_graphiql_page_is_served_when_asked_for(settings: Settings) -> None:
+    """`EMBEDCRM_GRAPHIQL=1` (what scripts/dev sets) serves the IDE at GET /graphql, keyless."""
+    app = create_app(dataclasses.replace(settings, graphiql=True))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as ide_client:
+        page = await ide_client.get("/graphql", headers={"Accept": "text/html"})
+        assert page.status_code == 200, page.text
+        assert page.headers["content-type"].startswith("text/html")
+        assert "graphiql" in page.text.lower()
+        # A query over GET still needs a key, IDE or not.
+        anonymous = await ide_client.get("/graphql", params={"query": "{ ping }"})
+        assert anonymous.status_code == 401
