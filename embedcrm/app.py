@@ -37,6 +37,7 @@ from embedcrm.graphql.loaders import Loaders
 from embedcrm.graphql.schema import build_schema
 from embedcrm.middleware import BodySizeLimit, BodyTooLarge, RequestId
 from embedcrm.services import Services
+from embedcrm.worker import run_background_jobs
 
 log = logging.getLogger("embedcrm.app")
 
@@ -109,12 +110,17 @@ class ASGIEndpoint:
 
 
 def create_app(
-    settings: Settings, *, services: Services | None = None, run_background: bool = False
+    settings: Settings,
+    *,
+    services: Services | None = None,
+    run_background: bool = False,
+    run_jobs: bool = False,
 ) -> Starlette:
     """The embedcrm HTTP application. Nothing global: everything hangs off ``settings``.
 
-    ``run_background`` runs the webhook dispatcher inside this process (what `embedcrm serve`
-    does unless told not to); off by default so that an app under test stays deterministic.
+    ``run_background`` runs the webhook dispatcher inside this process and ``run_jobs`` the
+    scheduled jobs (overdue tasks, submissions left unprocessed): what `embedcrm serve` does
+    unless told not to. Both are off by default so that an app under test stays deterministic.
     """
     services = services or Services.create(settings)
     graphql_view = EmbedGraphQL(services)
@@ -263,9 +269,14 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         dispatcher = services.dispatcher() if run_background else None
         task = asyncio.create_task(dispatcher.run()) if dispatcher else None
+        jobs = asyncio.create_task(run_background_jobs(services)) if run_jobs else None
         try:
             yield
         finally:
+            if jobs:
+                jobs.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await jobs
             if dispatcher and task:
                 dispatcher.request_stop()
                 await task

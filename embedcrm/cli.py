@@ -27,6 +27,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--no-dispatcher", action="store_true", help="leave webhooks to `worker`")
+    serve.add_argument(
+        "--no-jobs", action="store_true", help="leave scheduled jobs (overdue tasks…) to `worker`"
+    )
     serve.add_argument("--access-log", action="store_true", help="log every request")
     commands.add_parser("worker", help="run the webhook dispatcher and scheduled jobs")
     commands.add_parser("migrate", help="apply database migrations")
@@ -72,6 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 host=args.host,
                 port=args.port,
                 dispatcher=not args.no_dispatcher,
+                jobs=not args.no_jobs,
                 access_log=args.access_log,
             )
         if args.command == "worker":
@@ -120,7 +124,13 @@ async def _create_platform_key(settings: Settings, name: str) -> str:
 
 
 def _serve(
-    settings: Settings, *, host: str, port: int, dispatcher: bool = True, access_log: bool = False
+    settings: Settings,
+    *,
+    host: str,
+    port: int,
+    dispatcher: bool = True,
+    jobs: bool = True,
+    access_log: bool = False,
 ) -> int:
     import uvicorn
 
@@ -136,7 +146,7 @@ def _serve(
             "EMBEDCRM_PUBLIC_URL is not set: the widget snippet points at %s", settings.public_url
         )
     uvicorn.run(
-        create_app(settings, run_background=dispatcher),
+        create_app(settings, run_background=dispatcher, run_jobs=jobs),
         host=host,
         port=port,
         proxy_headers=False,

@@ -7,7 +7,9 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -214,3 +216,59 @@ def test_settings_are_read_from_the_environment() -> None:
     assert (settings.webhook_concurrency, settings.webhook_endpoint_concurrency) == (16, 8)
     assert settings.rate_limit_per_visitor == "" and settings.rate_limit_per_site == "600/minute"
     assert settings.process_submissions_inline is False
+
+
+def test_serve_alone_runs_the_scheduled_jobs(tmp_path: Path) -> None:
+    """The embedded default is whole: `serve` with no worker still raises task.overdue."""
+    env = fresh_env(tmp_path)
+    env["EMBEDCRM_SECRET_KEYS"] = "k"
+    port = free_port()
+    key = run_cli("platform-key", "create", "--name", "n", env=env).stdout.splitlines()[-1]
+    log = (tmp_path / "serve.log").open("w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "embedcrm", "serve", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}/graphql"
+    headers = {"Authorization": f"Bearer {key}"}
+
+    def gql(query: str, **variables: object) -> dict[str, Any]:
+        answer = httpx.post(url, json={"query": query, "variables": variables}, headers=headers)
+        body: dict[str, Any] = answer.json()
+        assert "errors" not in body, body
+        return body["data"]
+
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        workspace = gql('mutation { createWorkspace(input: {name: "w"}) { workspace { id } } }')
+        ws = workspace["createWorkspace"]["workspace"]["id"]
+        past = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+        gql(
+            "mutation($ws: ID!, $due: DateTime!) { createTask(input: {workspaceId: $ws,"
+            ' title: "Перезвонить", dueAt: $due}) { task { id } } }',
+            ws=ws,
+            due=past,
+        )
+        seen: list[str] = []
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and "task.overdue" not in seen:
+            events = gql(
+                "query($ws: ID!) { events(first: 50, workspaceId: $ws) { edges { node { type } } } }",
+                ws=ws,
+            )
+            seen = [e["node"]["type"] for e in events["events"]["edges"]]
+            time.sleep(0.5)
+        assert "task.overdue" in seen, seen
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
+        log.close()
