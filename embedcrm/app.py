@@ -35,7 +35,13 @@ from embedcrm.errors import (
 from embedcrm.graphql.context import Context
 from embedcrm.graphql.loaders import Loaders
 from embedcrm.graphql.schema import build_schema
-from embedcrm.middleware import BodySizeLimit, BodyTooLarge, RequestId
+from embedcrm.middleware import (
+    BodySizeLimit,
+    BodyTooLarge,
+    ForwardedClient,
+    RequestId,
+    parse_networks,
+)
 from embedcrm.services import Services
 from embedcrm.worker import run_background_jobs
 
@@ -298,7 +304,11 @@ def create_app(
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
         ],
-        middleware=[Middleware(RequestId), Middleware(BodySizeLimit, limit_for=body_limit)],
+        middleware=[
+            Middleware(RequestId),
+            Middleware(ForwardedClient, trusted=parse_networks(settings.forwarded_allow_ips)),
+            Middleware(BodySizeLimit, limit_for=body_limit),
+        ],
         lifespan=lifespan,
     )
     app.state.services = services

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import secrets
@@ -28,6 +29,8 @@ class Settings:
     public_url: str = DEFAULT_PUBLIC_URL
     webhook_allowed_networks: str = ""
     redis_url: str | None = None
+    # Proxies (IPs/CIDRs, comma-separated) whose X-Forwarded-For / Forwarded name the visitor.
+    forwarded_allow_ips: str = ""
     graphiql: bool = False
     # Largest accepted body on the public submission route; checked before buffering.
     max_submission_bytes: int = 16 * 1024
@@ -66,6 +69,14 @@ class Settings:
         env = os.environ if environ is None else environ
         database_url = env.get("EMBEDCRM_DATABASE_URL") or DEFAULT_DATABASE_URL
         keys = tuple(k.strip() for k in env.get("EMBEDCRM_SECRET_KEYS", "").split(",") if k.strip())
+        forwarded_allow_ips = env.get("EMBEDCRM_FORWARDED_ALLOW_IPS", "")
+        for part in filter(None, (p.strip() for p in forwarded_allow_ips.split(","))):
+            try:
+                ipaddress.ip_network(part, strict=False)
+            except ValueError as exc:
+                raise ConfigurationError(
+                    f"EMBEDCRM_FORWARDED_ALLOW_IPS: {part!r} is not an IP address or CIDR."
+                ) from exc
         if not keys:
             keys = (_dev_secret_beside_database(database_url),)
         return cls(
@@ -74,6 +85,7 @@ class Settings:
             public_url=(env.get("EMBEDCRM_PUBLIC_URL") or DEFAULT_PUBLIC_URL).rstrip("/"),
             webhook_allowed_networks=env.get("EMBEDCRM_WEBHOOK_ALLOWED_NETWORKS", ""),
             redis_url=env.get("EMBEDCRM_REDIS_URL") or None,
+            forwarded_allow_ips=forwarded_allow_ips,
             graphiql=_flag(env.get("EMBEDCRM_GRAPHIQL")),
             # An empty value turns that limit off.
             rate_limit_per_visitor=env.get(

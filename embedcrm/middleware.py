@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import uuid
@@ -106,3 +107,76 @@ class RequestId:
             await send(message)
 
         await self.app(scope, receive, send_with_id)
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(value: str) -> tuple[Network, ...]:
+    """``"10.0.0.0/8, 192.0.2.7"`` -> networks; a bare address is a network of one."""
+    return tuple(
+        ipaddress.ip_network(part.strip(), strict=False)
+        for part in value.split(",")
+        if part.strip()
+    )
+
+
+def _hop_address(raw: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """One hop of X-Forwarded-For or of a ``for=`` in Forwarded, without port or brackets."""
+    value = raw.strip().strip('"')
+    if value.startswith("["):  # "[2001:db8::1]:4711"
+        value = value[1:].partition("]")[0]
+    elif value.count(":") == 1:  # "192.0.2.1:4711"
+        value = value.partition(":")[0]
+    try:
+        return ipaddress.ip_address(value)
+    except ValueError:
+        return None  # "unknown", an obfuscated identifier, or garbage
+
+
+def _forwarded_hops(headers: list[tuple[bytes, bytes]]) -> list[str] | None:
+    """The client chain a proxy reported, nearest last; Forwarded (RFC 7239) wins over XFF."""
+    forwarded = [v.decode("latin-1") for k, v in headers if k == b"forwarded"]
+    if forwarded:
+        hops = []
+        for element in ",".join(forwarded).split(","):
+            for pair in element.split(";"):
+                name, _, value = pair.strip().partition("=")
+                if name.lower() == "for":
+                    hops.append(value)
+        return hops
+    xff = [v.decode("latin-1") for k, v in headers if k == b"x-forwarded-for"]
+    if xff:
+        return [hop for hop in ",".join(xff).split(",") if hop.strip()]
+    return None
+
+
+class ForwardedClient:
+    """Take the visitor's address from trusted proxies' X-Forwarded-For or Forwarded headers.
+
+    Only a peer inside ``trusted`` is believed, and its chain is read from the right: each hop
+    that is itself a trusted proxy is skipped, and the first one that is not is the visitor.
+    Hops to the left of it were written by the visitor and could say anything. Nobody is
+    trusted by default, so per-visitor limits cannot be dodged by sending the header directly.
+    """
+
+    def __init__(self, app: ASGIApp, trusted: tuple[Network, ...]) -> None:
+        self.app = app
+        self.trusted = trusted
+
+    def _is_trusted(self, address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+        return any(address in network for network in self.trusted)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.trusted and scope["type"] == "http" and scope.get("client"):
+            peer = _hop_address(scope["client"][0])
+            hops = _forwarded_hops(scope["headers"])
+            if peer is not None and hops and self._is_trusted(peer):
+                for raw in reversed(hops):
+                    hop = _hop_address(raw)
+                    if hop is None:
+                        break  # an unreadable hop: keep the last address we can vouch for
+                    scope = dict(scope, client=(str(hop), 0))
+                    if not self._is_trusted(hop):
+                        break
+        await self.app(scope, receive, send)
