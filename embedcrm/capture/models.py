@@ -19,6 +19,8 @@ class SubmissionStatus(enum.StrEnum):
     PROCESSED = "PROCESSED"
     FAILED = "FAILED"
     QUARANTINED = "QUARANTINED"
+    # A form defined for the site turned it away by its own rules; kept for the owner to see.
+    REFUSED = "REFUSED"
 
 
 class Submission(Base):

@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from embedcrm.errors import BadRequest, UnsupportedMediaType, ValidationFailed
+from embedcrm.recognition import clean_seen
 
 MAX_FIELDS = 50
 MAX_FIELD_NAME = 64
@@ -20,9 +21,12 @@ MAX_LIST_ITEMS = 20
 FIELD_LIMITS = {"name": 200, "email": 320, "phone": 64, "company": 200, "message": 5000}
 MAX_CONTEXT_VALUE = 2000
 RESERVED_FORM_KEYS = {"submission_id", "form", "consent", "honeypot", "form_token", "filled_ms"}
+MAX_WITHHELD = 50
 
 _SUBMISSION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,254}$")
-_FIELD_NAME = re.compile(r"^[A-Za-z0-9_.\-\[\]]{1,64}$")
+# Builders name fields in any script and with spaces ("Имя", "Email 2"); a field with no name
+# is sent under its id or label.
+_FIELD_NAME = re.compile(r"^[\w.\-\[\] ]{1,64}$")
 _FORM_KEY = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 
 
@@ -130,7 +134,7 @@ def _validate(document: dict[str, Any]) -> SubmissionPayload:
     for name, value in raw_fields.items():
         if not _FIELD_NAME.match(name):
             errors[name[:MAX_FIELD_NAME]] = (
-                "Field names are 1 to 64 letters, digits, '_', '.' or '-'."
+                "Field names are 1 to 64 letters, digits, spaces, '_', '.', '-', '[' or ']'."
             )
             continue
         checked = _field_value(name, value)
@@ -155,6 +159,14 @@ def _validate(document: dict[str, Any]) -> SubmissionPayload:
         value = document.get(key)
         if isinstance(value, str) and value:
             body[key] = value[:MAX_CONTEXT_VALUE]
+    seen = clean_seen(document.get("seen"), fields)
+    if seen:
+        body["seen"] = seen
+    withheld = document.get("withheld")
+    if isinstance(withheld, list) and withheld:
+        body["withheld"] = sorted(
+            {str(n)[:MAX_FIELD_NAME] for n in withheld[:MAX_WITHHELD] if isinstance(n, str)}
+        )
     filled = document.get("filled_ms")
     if isinstance(filled, int) and not isinstance(filled, bool):
         body["filled_ms"] = filled

@@ -67,3 +67,38 @@ def _text(value: Any) -> str | None:
         return None
     text = str(value).strip()
     return text or None
+
+
+def person_as_given(
+    name: str | None,
+    email: str | None,
+    phone: str | None,
+    company: str | None,
+    *,
+    phone_region: str,
+) -> Person:
+    """The person a bound form names, never refused: an e-mail or phone that does not parse is
+    kept as the visitor typed it (for the owner to read) but matches no one."""
+    email_normalized = phone_e164 = None
+    if email:
+        try:
+            email_normalized = normalise_email(email)
+        except ValidationFailed:
+            pass
+    if phone:
+        try:
+            phone_e164 = normalise_phone(phone, phone_region)
+        except ValidationFailed:
+            pass
+    return Person(
+        name=_clip(name, 200),
+        email=_clip(email, 320),
+        email_normalized=email_normalized,
+        phone=_clip(phone, 64),
+        phone_e164=phone_e164,
+        company=_clip(company, 200),
+    )
+
+
+def _clip(text: str | None, limit: int) -> str | None:
+    return text[:limit] if text else None

@@ -16,7 +16,7 @@ from embedcrm.capture.intake import SubmissionIntake
 from embedcrm.capture.models import Submission, SubmissionStatus
 from embedcrm.capture.origin import origin_allowed
 from embedcrm.capture.payload import SubmissionPayload, parse_submission
-from embedcrm.capture.person import person_from_fields
+from embedcrm.capture.person import person_as_given
 from embedcrm.capture.processor import SubmissionProcessor
 from embedcrm.capture.ratelimit import SubmissionLimits
 from embedcrm.capture.repository import SubmissionRepository, unprocessed_submissions
@@ -25,9 +25,16 @@ from embedcrm.config import Settings
 from embedcrm.crm.models import ActivityKind
 from embedcrm.crm.service import Attribution, CreatedLead, NewLead, Person, create_lead
 from embedcrm.db import Database, is_database_unavailable, new_id, utcnow
-from embedcrm.errors import Conflict, NotFound, OriginNotAllowed, ServiceUnavailable
+from embedcrm.errors import (
+    Conflict,
+    NotFound,
+    OriginNotAllowed,
+    ServiceUnavailable,
+    ValidationFailed,
+)
 from embedcrm.events import Event
 from embedcrm.forms.service import FormService
+from embedcrm.recognition import recognise_form, strip_sensitive
 from embedcrm.repository import Page
 from embedcrm.webhooks.outbox import OutboxRepository
 from embedcrm.workspaces.models import Site
@@ -40,7 +47,6 @@ SITE_CACHE_SECONDS = 30.0
 # With inline processing on, a submission still RECEIVED after this long was left behind by a
 # process that stopped; the worker then takes it over.
 LEFT_BEHIND_AFTER = timedelta(seconds=30)
-KNOWN_FIELDS = frozenset({"name", "email", "phone", "company", "message"})
 
 
 @dataclass(frozen=True)
@@ -110,10 +116,13 @@ class CaptureService:
         """
         await self.limits.check(site.public_key, remote_ip)
         payload = parse_submission(content_type, body)
+        withhold_sensitive(payload.body)
         token = self._read_form_token(site, payload.body, origin)
-        await self.forms.check_submission(site, payload.body)
-        # Reject what can never become a lead before storing it, so the widget can show it.
-        person_from_fields(payload.body["fields"], phone_region=site.phone_region)
+        refusal = await self.forms.refusal(site, payload.body)
+        if refusal is not None:
+            # Kept, so the owner sees what a form's own rules turned away.
+            await self._store_refused(site, payload, origin, remote_ip, refusal)
+            raise refusal
         reason = quarantine_reason(
             payload.body,
             token,
@@ -123,13 +132,28 @@ class CaptureService:
         row_id = new_id()
         inserted = await self._store(site, payload, row_id, origin, remote_ip, reason)
         if not inserted:
-            await self._check_repeat(site, payload)
-            return Accepted(submission_id=payload.submission_id, repeated=True)
+            corrected = await self._check_repeat(site, payload, reason)
+            if corrected is None:
+                return Accepted(submission_id=payload.submission_id, repeated=True)
+            row_id = corrected
         if reason is None and self.settings.process_submissions_inline:
             self.processor.enqueue(site.workspace_id, row_id)
         elif reason is not None:
             await self._announce_quarantine(site, row_id, reason)
         return Accepted(submission_id=payload.submission_id, repeated=False)
+
+    async def _store_refused(
+        self,
+        site: Site,
+        payload: SubmissionPayload,
+        origin: str | None,
+        remote_ip: str | None,
+        refusal: ValidationFailed,
+    ) -> None:
+        reason = "; ".join(f"{name}: {message}" for name, message in refusal.fields.items())
+        await self._store(
+            site, payload, new_id(), origin, remote_ip, reason or refusal.message, refused=True
+        )
 
     def _read_form_token(
         self, site: Site, body: Mapping[str, Any], origin: str | None
@@ -149,8 +173,15 @@ class CaptureService:
         origin: str | None,
         remote_ip: str | None,
         quarantine: str | None,
+        *,
+        refused: bool = False,
     ) -> bool:
         now = utcnow()
+        status = SubmissionStatus.RECEIVED
+        if refused:
+            status = SubmissionStatus.REFUSED
+        elif quarantine:
+            status = SubmissionStatus.QUARANTINED
         try:
             return await self.intake.store(
                 {
@@ -160,9 +191,7 @@ class CaptureService:
                     "client_submission_id": payload.submission_id,
                     "body_hash": payload.body_hash,
                     "payload": payload.body,
-                    "status": SubmissionStatus.QUARANTINED
-                    if quarantine
-                    else SubmissionStatus.RECEIVED,
+                    "status": status,
                     "failure_reason": quarantine,
                     "attempts": 0,
                     "lead_id": None,
@@ -180,11 +209,22 @@ class CaptureService:
                 raise ServiceUnavailable("The database is unavailable.", retry_after=5) from exc
             raise
 
-    async def _check_repeat(self, site: Site, payload: SubmissionPayload) -> None:
+    async def _check_repeat(
+        self, site: Site, payload: SubmissionPayload, quarantine: str | None
+    ) -> uuid.UUID | None:
+        """None for a true repeat; the row's id when this body corrects one its form refused."""
         async with self.db.transaction() as session:
             existing = await SubmissionRepository(session, site.workspace_id).by_client_id(
                 site.id, payload.submission_id
             )
+            if existing is not None and existing.status is SubmissionStatus.REFUSED:
+                existing.payload = payload.body
+                existing.body_hash = payload.body_hash
+                existing.status = (
+                    SubmissionStatus.QUARANTINED if quarantine else SubmissionStatus.RECEIVED
+                )
+                existing.failure_reason = quarantine
+                return existing.id
         if existing is None:  # pragma: no cover - the row vanished between two statements
             raise ServiceUnavailable("Please retry.", retry_after=1)
         if existing.body_hash != payload.body_hash:
@@ -194,6 +234,7 @@ class CaptureService:
             )
         if existing.status is SubmissionStatus.FAILED:
             self.processor.enqueue(site.workspace_id, existing.id)
+        return None
 
     async def _announce_quarantine(self, site: Site, row_id: uuid.UUID, reason: str) -> None:
         async with self.db.transaction() as session:
@@ -300,14 +341,14 @@ class CaptureService:
             return await submissions.count(submissions.with_status(status))
 
     async def release(self, workspace_id: uuid.UUID, submission_id: uuid.UUID) -> Submission:
-        """Take a submission out of quarantine and make its lead."""
+        """Take a submission out of quarantine, or past its form's refusal, and make its lead."""
         async with self.db.transaction() as session:
             submission = await SubmissionRepository(session, workspace_id).get_for_update(
                 submission_id
             )
             if submission is None:
                 raise NotFound("No such submission.", field="submissionId")
-            if submission.status is SubmissionStatus.QUARANTINED:
+            if submission.status in (SubmissionStatus.QUARANTINED, SubmissionStatus.REFUSED):
                 submission.status = SubmissionStatus.RECEIVED
         await self.process(workspace_id, submission_id)
         async with self.db.transaction() as session:
@@ -356,18 +397,40 @@ class CaptureService:
         await self.intake.close()
 
 
+def withhold_sensitive(body: dict[str, Any]) -> None:
+    """Card data, passwords, one-time codes and files never reach the database, even from a
+    post that bypassed the widget; the names withheld (never the values) are kept and counted."""
+    removed = strip_sensitive(body)
+    if removed:
+        body["withheld"] = sorted({*body.get("withheld", []), *removed})
+        log.info("withheld %d sensitive field(s) of a submission", len(removed))
+
+
 def lead_from(submission: Submission, site: Site) -> NewLead:
+    """The lead a stored submission makes: its fields recognised as the builder named them."""
     body = submission.payload
-    fields = body["fields"]
-    person = person_from_fields(fields, phone_region=site.phone_region)
+    form = recognise_form(body["fields"], body.get("seen"))
+    person = person_as_given(
+        form.name,
+        form.text("email"),
+        form.text("phone"),
+        form.text("company"),
+        phone_region=site.phone_region,
+    )
+    message = form.text("message")
+    who = person.name or person.email or person.phone or (message or "")[:80] or body.get("form")
+    activity: dict[str, Any] = {"submission_id": str(submission.id), "form": body.get("form")}
+    consent = form.consent if form.consent is not None else body.get("consent")
+    if consent is not None:
+        activity["consent"] = consent
     return NewLead(
         person=person,
         attribution=attribution_from_context(body.get("context", {})),
-        title=f"{site.name}: {person.name or person.email or person.phone}",
+        title=f"{site.name}: {who}",
         form=body.get("form"),
-        message=fields.get("message"),
+        message=message,
         site_id=site.id,
-        custom_fields={k: v for k, v in fields.items() if k not in KNOWN_FIELDS},
+        custom_fields=form.custom,
         occurred_at=submission.created_at,
-        activity_data={"submission_id": str(submission.id), "form": body.get("form")},
+        activity_data=activity,
     )

@@ -46,6 +46,7 @@ from embedcrm.crm.work_models import FieldEntity
 from embedcrm.crm.work_repository import WorkLeads
 from embedcrm.db import Database, utcnow
 from embedcrm.errors import EmbedCRMError, ValidationFailed
+from embedcrm.recognition import roles_in
 from embedcrm.workspaces.repository import WorkspaceDirectory
 
 MAX_BYTES = 20 * 1024 * 1024
@@ -71,62 +72,6 @@ TARGETS = (
     "utm_term",
     "utm_content",
     "message",
-)
-
-# Header words, folded, that suggest a target; the first hint a header contains wins.
-HINTS: tuple[tuple[str, str], ...] = (
-    ("utm source", "utm_source"),
-    ("utm_source", "utm_source"),
-    ("utm medium", "utm_medium"),
-    ("utm_medium", "utm_medium"),
-    ("utm campaign", "utm_campaign"),
-    ("utm_campaign", "utm_campaign"),
-    ("utm term", "utm_term"),
-    ("utm_term", "utm_term"),
-    ("utm content", "utm_content"),
-    ("utm_content", "utm_content"),
-    ("название", "title"),
-    ("title", "title"),
-    ("сделка", "title"),
-    ("фамилия", "last_name"),
-    ("last name", "last_name"),
-    ("отчество", "skip"),
-    ("имя", "first_name"),
-    ("first name", "first_name"),
-    ("фио", "name"),
-    ("name", "name"),
-    ("контакт", "name"),
-    ("e-mail", "email"),
-    ("email", "email"),
-    ("почта", "email"),
-    ("телефон", "phone"),
-    ("phone", "phone"),
-    ("компания", "company"),
-    ("организация", "company"),
-    ("company", "company"),
-    ("стадия", "stage"),
-    ("этап", "stage"),
-    ("статус", "stage"),
-    ("stage", "stage"),
-    ("источник", "channel"),
-    ("канал", "channel"),
-    ("source", "channel"),
-    ("channel", "channel"),
-    ("сумма", "value"),
-    ("бюджет", "value"),
-    ("amount", "value"),
-    ("value", "value"),
-    ("валюта", "currency"),
-    ("currency", "currency"),
-    ("дата создания", "created_at"),
-    ("создан", "created_at"),
-    ("created", "created_at"),
-    ("дата", "created_at"),
-    ("комментарий", "message"),
-    ("comment", "message"),
-    ("message", "message"),
-    ("сообщение", "message"),
-    ("id", "external_id"),
 )
 
 WON_WORDS = (
@@ -216,22 +161,14 @@ def parse_csv(raw: bytes) -> Decoded:
 
 
 def suggest_mapping(headers: Sequence[str]) -> dict[str, str]:
-    """Column -> target; each target is suggested once, unknown columns are skipped."""
+    """Column -> target by the synonyms forms use too; each target is suggested once, and a
+    column that names nothing importable (or a target already taken) is skipped."""
     mapping: dict[str, str] = {}
     taken: set[str] = set()
     for header in headers:
-        folded = (
-            fold(header).replace("_", " ")
-            if header.lower() not in {"utm_source"}
-            else header.lower()
-        )
-        target = "skip"
-        for hint, candidate in HINTS:
-            if (
-                folded == hint or hint in folded.split() or (len(hint) > 3 and hint in folded)
-            ) and candidate not in taken:
-                target = candidate
-                break
+        target = next((r for r in roles_in(header) if r not in taken), "skip")
+        if target not in TARGETS:
+            target = "skip"
         if target != "skip":
             taken.add(target)
         mapping[header] = target

@@ -145,19 +145,21 @@ class FormService:
         """The site's forms in the shape of the widget's config."""
         return {key: widget_form(row) for key, row in (await self._forms_of(site)).items()}
 
-    async def check_submission(self, site: Site, body: Mapping[str, Any]) -> None:
-        """Hold a submission to its form's definition, when the form has one.
+    async def refusal(self, site: Site, body: Mapping[str, Any]) -> ValidationFailed | None:
+        """Why a form defined for the site refuses this submission, or None when it does not.
 
+        Only a defined form refuses, by its own rules; any other form takes what it is sent.
         Errors are per field and in the visitor's language, so the widget can show them as they
         are. Fields the definition does not name are kept, as for any bound form.
         """
         row = (await self._forms_of(site)).get(str(body.get("form")))
         if row is None:
-            return
+            return None
         language = body.get("context", {}).get("language") or site.language
         errors = submission_errors(row, body, site.phone_region, language)
         if errors:
-            raise ValidationFailed(_message("check", language), fields=errors)
+            return ValidationFailed(_message("check", language), fields=errors)
+        return None
 
 
 async def _require_site(sites: SiteRepository, site_id: uuid.UUID) -> None:

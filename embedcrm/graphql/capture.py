@@ -48,6 +48,9 @@ class Submission(Node):
     reason: str | None
     form: str | None
     fields: JSON
+    withheld: list[str] = strawberry.field(
+        description="Fields never stored: card data, passwords, one-time codes, files (names only)."
+    )
     created_at: datetime
     lead_id: strawberry.ID | None
 
@@ -60,6 +63,7 @@ class Submission(Node):
             reason=row.failure_reason,
             form=row.payload.get("form"),
             fields=cast(JSON, row.payload.get("fields", {})),
+            withheld=list(row.payload.get("withheld", [])),
             created_at=row.created_at,
             lead_id=strawberry.ID(to_global_id("Lead", row.workspace_id, row.lead_id))
             if row.lead_id
@@ -90,7 +94,10 @@ class AssignmentRule:
 @strawberry.type
 class CaptureQuery:
     @strawberry.field(
-        description="Submissions, newest first; QUARANTINED shows what the spam checks held back."
+        description=(
+            "Submissions, newest first; QUARANTINED shows what the spam checks held back, "
+            "REFUSED what a form's own required fields turned away."
+        )
     )
     async def submissions(
         self,
