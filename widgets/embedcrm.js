@@ -3,11 +3,11 @@
   'use strict';
   const VERSION = '1.0.0';
   const w = window, d = document, loc = location, T0 = Date.now(), prev = w.embedcrm;
-  if (prev && prev.version) return;
+  if (prev?.version) return;
 
   let me = d.currentScript;
   if (!me || !me.getAttribute('data-site')) {
-    me = Array.from(d.querySelectorAll('script[data-site]')).reverse()
+    me = [...d.querySelectorAll('script[data-site]')].reverse()
       .find(s => /widget(\/[^/?#]+)?\.js([?#]|$)/.test(s.src));
     if (!me) return;
   }
@@ -25,15 +25,15 @@
       check: 'Please check the fields.', retry: 'Offline. Will send later.', close: 'Close', required: 'Required'}
   };
   let cfg = null, cfgAt = 0, cfgTries = 0;
-  const lang = () => /^ru/i.test(d.documentElement.lang || (cfg && cfg.site && cfg.site.language)) ? 'ru' : 'en';
+  const lang = () => /^ru/i.test(d.documentElement.lang || cfg?.site?.language) ? 'ru' : 'en';
   const ui = k => UI[lang()][k];
   const tr = v => !v ? '' : typeof v === 'string' ? v : v[lang()] || v.en || v.ru || '';
 
-  const get = (k, s) => { try { return JSON.parse(w[s || 'localStorage'].getItem(k)); } catch (e) { return undefined; } };
+  const get = (k, s) => { try { return JSON.parse(w[s || 'localStorage'].getItem(k)); } catch (e) {} };
   const put = (k, v, s) => { try { w[s || 'localStorage'].setItem(k, JSON.stringify(v)); return 1; } catch (e) { return 0; } };
 
   const qs = new URLSearchParams(loc.search), ref = d.referrer;
-  const pick = (keys, pre) => keys.reduce((o, k) => { const v = qs.get(pre + k); if (v) o[k] = v; return o; }, {});
+  const pick = (keys, pre) => Object.fromEntries(keys.map(k => [k, qs.get(pre + k)]).filter(e => e[1]));
   const utm = pick(['source', 'medium', 'campaign', 'term', 'content'], 'utm_');
   const clickIds = pick(['gclid', 'yclid', 'fbclid', 'msclkid', 'ttclid', 'ymclid', 'dclid', 'wbraid', 'gbraid'], '');
   const touch = {page_url: loc.href, referrer: ref, utm, click_ids: clickIds, at: new Date(T0).toISOString()};
@@ -43,27 +43,26 @@
     first_touch: firstTouch, landing_page: landing, language: lang()});
 
   let memQ = [], lsOk = 1;
-  const qGet = () => [].concat(lsOk && get('embedcrm:q') || memQ).filter(it => it && it.b && Date.now() - it.at < 6048e5);
+  const qGet = () => [].concat(lsOk && get('embedcrm:q') || memQ).filter(it => it?.b && Date.now() - it.at < 6048e5);
   const qPut = q => { memQ = q; lsOk = lsOk && put('embedcrm:q', q); };
   const qSet = it => qPut(qGet().filter(x => x.id !== it.id).concat(it));
   const qDel = id => qPut(qGet().filter(x => x.id !== id));
 
-  const uuid = () => crypto.randomUUID ? crypto.randomUUID() : '10000000-1000-4000-8000-100000000000'
-    .replace(/[018]/g, c => (c ^ crypto.getRandomValues(new Uint8Array(1))[0] & 15 >> c / 4).toString(16));
+  const uuid = () => crypto.randomUUID ? crypto.randomUUID() : [...crypto.getRandomValues(new Uint8Array(16))].map(b => (b | 256).toString(16).slice(1)).join('');
 
   let uid = 0;
   const nid = () => 'ecrm-' + ++uid;
   const el = (tag, cls, text, attrs) => {
     const e = d.createElement(tag);
-    e.className = cls || '';
+    e.className = cls;
     e.textContent = text || '';
     for (const k in attrs) if (attrs[k] != null) e.setAttribute(k, attrs[k]);
     return e;
   };
   const S = new WeakMap(), E = new WeakMap(), rendered = new WeakSet(), bound = [], toRender = [];
   const ident = {}, hooks = {submitted: [], error: []};
-  const hpName = () => (cfg && cfg.honeypot_field) || 'website';
-  const conf = key => cfg && (cfg.forms || {})[key];
+  const hpName = () => cfg?.honeypot_field || 'website';
+  const conf = key => cfg?.forms?.[key];
 
   const setErr = (c, msg) => {
     let e = E.get(c);
@@ -71,14 +70,17 @@
       if (!msg) return;
       E.set(c, e = el('span', 'ecrm-error', '', {id: nid()}));
       c.after(e);
+      c.setAttribute('aria-describedby', ((c.getAttribute('aria-describedby') || '') + ' ' + e.id).trim());
     }
     e.textContent = msg;
     e.hidden = !msg;
     c.setAttribute('aria-invalid', !!msg);
-    c.setAttribute('aria-describedby', (c.getAttribute('aria-describedby') || '').split(' ')
-      .filter(x => x && x !== e.id).concat(msg ? e.id : []).join(' '));
   };
-  const controls = f => Array.from(f.elements).filter(c => c.name && c.className !== 'ecrm-hp');
+  const lab = c => (c.labels?.[0]?.textContent || c.placeholder || '').replace(/\s+/g, ' ').trim();
+  const keyOf = c => (c.name || c.id || lab(c)).slice(0, 64);
+  const controls = f => [...f.elements].filter(c => keyOf(c) && c.className !== 'ecrm-hp');
+  const luhn = v => /^\d{13,19}$/.test(v = v.replace(/[\s-]/g, '')) && ![...v].reverse().reduce((s, d, i) => s + (d *= i % 2 + 1) - (d > 9) * 9, 0) % 10;
+  const secret = c => /passw|file/.test(c.type) || /\bcc-|card.?n|cvv|cvc|passw|one-time|парол/i.test([c.autocomplete, c.name, c.id]) || luhn(c.value);
   const status = (f, msg, state) => {
     S.get(f).st.textContent = msg;
     S.get(f).st.setAttribute('data-state', state || '');
@@ -94,33 +96,31 @@
   };
 
   const collect = f => {
-    const fields = {}, r = {fields}, els = Array.from(f.elements), count = {};
-    els.forEach(c => { count[c.name] = (count[c.name] || 0) + 1; });
+    const fields = {}, seen = {}, withheld = [], r = {fields, seen, withheld}, els = [...f.elements], count = {};
+    els.forEach(c => { count[c = keyOf(c)] = -~count[c]; });
     els.forEach(c => {
-      const n = c.name, ty = c.type, box = ty === 'checkbox', many = count[n] > 1;
-      if (!n || c.disabled || /^(submit|button|reset|image|file|fieldset)$/.test(ty) || n === ((cfg && cfg.form_token_field) || 'form_token')) return;
-      if (c.className === 'ecrm-hp') r.honeypot = c.value;
-      else if (box && !many) n === 'consent' ? r.consent = c.checked : fields[n] = c.checked;
-      else if (box) (fields[n] = fields[n] || []).push(...c.checked ? [c.value] : []);
-      else if (ty === 'radio') fields[n] = c.checked ? c.value : fields[n] || null;
+      const n = keyOf(c), ty = c.type, box = ty === 'checkbox', many = count[n] > 1, as = c.dataset.embedcrmField;
+      if (!n || c.disabled || as === 'ignore' || /^(submit|button|reset|image|fieldset)$/.test(ty) || n === (cfg?.form_token_field || 'form_token')) return;
+      if (c.className === 'ecrm-hp') return r.honeypot = c.value;
+      if (secret(c)) return withheld.push(n);
+      seen[n] = {type: ty, autocomplete: c.autocomplete, id: c.id, label: lab(c).slice(0, 200), field: as};
+      if (box && !many) n === 'consent' || as === 'consent' ? r.consent = c.checked : fields[n] = c.checked;
+      else if (box) c.checked && (fields[n] = fields[n] || []).push(c.value);
+      else if (ty === 'radio') c.checked && (fields[n] = c.value);
       else {
-        const v = ty === 'select-multiple' ? Array.from(c.selectedOptions, o => o.value) : c.value;
+        const v = ty === 'select-multiple' ? [...c.selectedOptions].map(o => o.value) : c.value;
         fields[n] = n in fields ? [].concat(fields[n], v) : v;
       }
     });
     return r;
   };
 
-  const build = (form, fields, consent, honeypot, filled) => {
-    for (const k in ident) if (ident[k] && (fields[k] == null || fields[k] === '')) fields[k] = ident[k];
-    const b = {submission_id: uuid(), form, fields, context: context(), honeypot: honeypot || '',
-      form_token: cfg && cfg.form_token, filled_ms: Math.max(0, Math.round(filled))};
-    if (typeof consent === 'boolean') b.consent = consent;
-    return b;
+  const build = (form, c, filled) => {
+    for (const k in ident) if (ident[k] && (c.fields[k] == null || c.fields[k] === '')) c.fields[k] = ident[k];
+    return Object.assign({submission_id: uuid(), form, context: context(), form_token: cfg?.form_token, filled_ms: Math.max(0, Math.round(filled))}, c);
   };
 
-  const inflight = {}, waiting = {};
-  const beaconed = {};
+  const inflight = {}, waiting = {}, beaconed = {};
   const later = (it, ms) => setTimeout(send, ms, it);
   const enqueue = (b, f) => {
     const it = {id: b.submission_id, u: BASE + '/submissions', b, at: Date.now(), n: 0, next: 0};
@@ -137,14 +137,14 @@
     if (!it.b.form_token) {
       if (!cfg) return;
       it.b.form_token = cfg.form_token;
-      it.next = cfgAt + 3e3; // a token used right after it was issued looks like a bot
+      it.next = cfgAt + 3e3;
       qSet(it);
     }
     if (!now && it.next > Date.now()) return later(it, it.next - Date.now());
     inflight[it.id] = 1;
     const body = JSON.stringify(it.b);
     fetch(it.u, {method: 'POST', mode: 'cors', credentials: 'omit', keepalive: body.length < 6e4, headers: {'Content-Type': CT}, body})
-      .then(r => r.json().catch(() => ({})).then(j => result(it, r.status, (j && j.error) || {}, r.headers.get('Retry-After'))),
+      .then(r => r.json().catch(() => ({})).then(j => result(it, r.status, j?.error || {}, r.headers.get('Retry-After'))),
         () => result(it, 0, {}));
   }
 
@@ -152,7 +152,6 @@
     delete inflight[it.id];
     const f = waiting[it.id], err = {code: e.code || (st ? 'http_' + st : 'network_error'), message: e.message || '', fields: e.fields || null};
     if (st === 403 && /token/.test(e.code) && !it.rt) {
-      // Stale token: nothing was stored; retry once with a fresh one.
       it.rt = 1; it.b.form_token = null; qSet(it); return loadConfig(1);
     }
     if (st && st < 500 && st !== 408 && st !== 429) {
@@ -174,23 +173,23 @@
         f.reset();
         controls(f).forEach(c => setErr(c, ''));
         s.t0 = Date.now();
-        status(f, tr((conf(s.key) || {}).success_message) || ui('ok'), 'ok');
-      } else status(f, willRetry ? ui('retry') : fieldErrors(f, err.fields) ? ui('check') : err.message || ui('error'), willRetry ? 'wait' : 'err');
+        status(f, tr(conf(s.key)?.success_message) || ui('ok'), 'ok');
+      } else status(f, ui(willRetry ? 'retry' : fieldErrors(f, err.fields) ? 'check' : 'error'), willRetry ? 'wait' : 'err');
     }
-    (f && f.isConnected ? f : d).dispatchEvent(new CustomEvent('embedcrm:' + type, {bubbles: true, detail}));
+    (f?.isConnected ? f : d).dispatchEvent(new CustomEvent('embedcrm:' + type, {bubbles: true, detail}));
     hooks[type].forEach(cb => Promise.resolve(detail).then(cb));
   }
 
   const fieldErrors = (f, errs) => {
-    const hit = Object.keys(errs || {}).map(n => f.elements.namedItem(n)).filter(Boolean).map(c => c.tagName ? c : c[0]);
-    hit.forEach(c => setErr(c, String(errs[c.name])));
-    if (hit[0]) hit[0].focus();
-    return hit[0];
+    const hit = controls(f).filter(c => errs && keyOf(c) in errs);
+    hit.forEach(c => setErr(c, errs[keyOf(c)]));
+    hit[0]?.focus();
+    return errs;
   };
 
   const flush = now => qGet().forEach(it => send(it, now));
   const beacon = () => qGet().forEach(it => {
-    if (inflight[it.id] || beaconed[it.id] || !it.b.form_token || !navigator.sendBeacon) return;
+    if (inflight[it.id] || beaconed[it.id] || !it.b.form_token) return;
     try { beaconed[it.id] = navigator.sendBeacon(it.u, new Blob([JSON.stringify(it.b)], {type: CT})); } catch (e) {}
   });
 
@@ -206,7 +205,7 @@
     const c = collect(f);
     busy(f, s.busy = 1);
     status(f, ui('sending'));
-    enqueue(build(s.key, c.fields, c.consent, c.honeypot, Date.now() - (s.t0 || Date.now())), f);
+    enqueue(build(s.key, c, Date.now() - (s.t0 || Date.now())), f);
   }
 
   function bind(f, hidden) {
@@ -214,21 +213,23 @@
     const s = {key: f.getAttribute('data-embedcrm'), t0: hidden ? 0 : Date.now()};
     S.set(f, s);
     bound.push(f);
-    s.hp = f.appendChild(el('input', 'ecrm-hp', '', {type: 'text', name: hpName(), tabindex: -1, autocomplete: 'off', 'aria-hidden': 'true', hidden: ''}));
+    s.hp = f.appendChild(el('input', 'ecrm-hp', '', {type: 'text', name: hpName(), tabindex: -1, autocomplete: 'off', hidden: ''}));
     s.st = f.querySelector('[data-embedcrm-status],.ecrm-status') || f.appendChild(el('div', 'ecrm-status', '', {role: 'status'}));
     s.st.setAttribute('aria-live', 'polite');
     f.addEventListener('submit', onSubmit);
     hidden || stat('view', s.key);
-    f.addEventListener('focusin', () => { s.t0 = s.t0 || Date.now(); s.go || stat('start', s.key, s.go = 1); });
-    ['input', 'change'].forEach(t => f.addEventListener(t, ev => E.has(ev.target) && setErr(ev.target, '')));
+    const go = () => { s.t0 = s.t0 || Date.now(); s.go || s.auto || stat('start', s.key, s.go = 1); };
+    f.addEventListener('focusin', go);
+    ['input', 'change'].forEach(t => f.addEventListener(t, ev => go(E.has(ev.target) && setErr(ev.target, ''))));
   }
 
   const field = fd => {
     const id = nid(), type = fd.type || 'text', box = type === 'checkbox';
     const wrap = el('div', 'ecrm-field ecrm-field-' + type);
     const label = el('label', 'ecrm-label', tr(fd.label) || fd.name, {for: id});
-    const c = /^(textarea|select)$/.test(type) ? el(type, 'ecrm-input', '', {id, name: fd.name})
-      : el('input', box ? 'ecrm-check' : 'ecrm-input', '', {id, name: fd.name, type: /^(email|tel|number|date|checkbox)$/.test(type) ? type : 'text',
+    const a = {id, name: fd.name, 'aria-describedby': id + '-err'};
+    const c = /^(textarea|select)$/.test(type) ? el(type, 'ecrm-input', '', a)
+      : el('input', box ? 'ecrm-check' : 'ecrm-input', '', {...a, type: /^(email|tel|number|date|checkbox)$/.test(type) ? type : 'text',
         autocomplete: {name: 'name', email: 'email', phone: 'tel', company: 'organization'}[fd.name]});
     if (type === 'select') [{value: ''}].concat(fd.options || []).forEach(o => c.add(el('option', '', tr(o.label) || o.value, {value: o.value})));
     if (fd.required) {
@@ -254,7 +255,7 @@
     const box = el(popup ? 'dialog' : 'div', 'ecrm ecrm-' + (popup ? 'dialog' : 'inline'), '', {'aria-labelledby': title ? tid : null});
     const inner = popup ? box.appendChild(el('div', 'ecrm-dialog-body')) : box;
     const f = el('form', 'ecrm-form', '', {'data-embedcrm': key, novalidate: ''});
-    const fields = (fc.fields || []).filter(fd => fd && fd.name);
+    const fields = (fc.fields || []).filter(fd => fd?.name);
     if (fc.consent_text && !fields.some(fd => fd.name === 'consent')) fields.push({name: 'consent', type: 'checkbox', label: fc.consent_text, required: 1});
     fields.forEach(fd => f.append(field(fd)));
     f.append(el('button', 'ecrm-submit', tr(fc.button_label) || ui('submit'), {type: 'submit'}));
@@ -263,17 +264,18 @@
     inner.append(f);
     if (!popup) return target.append(box);
 
-    const native = !!box.showModal;
     const x = el('button', 'ecrm-close', '×', {type: 'button', 'aria-label': ui('close')});
     const open = el('button', 'ecrm-open' + (fc.display === 'floating' ? ' ecrm-float' : ''), title || ui('submit'), {type: 'button', 'aria-haspopup': 'dialog'});
     const show = () => {
-      native ? box.open || box.showModal() : box.hidden = false;
-      S.get(f).t0 = S.get(f).t0 || Date.now();
+      const s = S.get(f);
+      s.auto = 1;
+      box.open || box.showModal();
+      s.v || stat('view', key, s.v = 1);
       (f.querySelector('.ecrm-input,.ecrm-check') || x).focus();
+      s.auto = 0;
     };
-    const hide = () => { native ? box.close() : box.hidden = true; open.focus(); };
-    box.hidden = !native;
-    box.addEventListener('click', ev => { if (ev.target === box) hide(); });
+    const hide = () => box.close();
+    box.addEventListener('click', ev => ev.target === box && hide());
     box.addEventListener('close', () => open.focus());
     open.addEventListener('click', show);
     x.addEventListener('click', hide);
@@ -282,14 +284,13 @@
   }
 
   const scan = root => {
-    const all = sel => [...root.querySelectorAll(sel)].concat(root.matches && root.matches(sel) ? [root] : []);
+    const all = sel => [...root.querySelectorAll(sel)].concat(root.matches?.(sel) ? [root] : []);
     all('form[data-embedcrm]').forEach(f => bind(f));
     all('[data-embedcrm-render]').forEach(render);
   };
 
   const backoff = n => Math.min(6e4, 1e3 * 2 ** n * (0.75 + Math.random() / 2));
   function loadConfig(fresh) {
-    // After a refusal the cached config holds the refused token: go to the server.
     fetch(BASE + '/config', {mode: 'cors', credentials: 'omit', cache: fresh ? 'reload' : 'default'})
       .then(r => r.ok ? r.json() : Promise.reject(r.status))
       .then(c => {
@@ -309,7 +310,7 @@
     const a = c[1];
     if (c[0] === 'identify') Object.assign(ident, a);
     if (c[0] === 'on' && hooks[a]) hooks[a].push(c[2]);
-    if (c[0] === 'submit') return enqueue(build(a.form, Object.assign({}, a.fields), a.consent, '', Date.now() - T0));
+    if (c[0] === 'submit') return enqueue(build(a.form, {fields: {...a.fields}, consent: a.consent}, Date.now() - T0));
     if (c[0] === 'render') ready(() => (typeof a === 'string' ? d.querySelectorAll(a) : [a]).forEach(scan));
   };
   w.embedcrm = {version: VERSION, push: (...cmds) => cmds.map(run).pop()};
