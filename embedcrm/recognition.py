@@ -336,30 +336,43 @@ class RecognisedForm:
         return self.text("name") or " ".join(p for p in parts if p) or None
 
 
-def _is_flag(value: Any, seen: Mapping[str, str]) -> bool:
+_YES = {"on", "yes", "true", "1"}
+
+
+def _is_box(value: Any, seen: Mapping[str, str]) -> bool:
+    """A checkbox or radio, as the widget saw it or as its value says (a plain form's "on")."""
     if seen.get("type") in {"checkbox", "radio"}:
         return not isinstance(value, list)
-    return isinstance(value, bool) or str(value).strip().lower() in {"on", "yes", "true"}
+    return isinstance(value, bool) or str(value).strip().lower() in _YES
+
+
+def _texts(name: str, seen: Mapping[str, str]) -> tuple[str, str, str]:
+    return (name, seen.get("id", ""), seen.get("label", ""))
 
 
 def field_role(name: str, value: Any, seen: Mapping[str, str]) -> str | None:
-    """The role of one field, first match wins: declared, autocomplete, type, name/id/label."""
+    """The role of one field, first match wins: declared, autocomplete, type, name/id/label.
+
+    A box that says consent is consent; any other box (or true/false) fills no contact field.
+    """
     declared = seen.get("field", "").lower()
     if declared in DECLARED_ROLES:
         return declared
     if TECHNICAL_NAME.match(name):
         return IGNORE
-    flag = _is_flag(value, seen)
-    allowed = {CONSENT} if flag else FORM_ROLES
-    if not flag:
-        by_autocomplete = AUTOCOMPLETE_ROLES.get(autocomplete_token(seen.get("autocomplete")))
-        if by_autocomplete:
-            return by_autocomplete
-        by_type = TYPE_ROLES.get(seen.get("type", "").lower())
-        if by_type:
-            return by_type
-    for text in (name, seen.get("id", ""), seen.get("label", "")):
-        role = role_of(text, allowed)
+    if _is_box(value, seen):
+        if any(role_of(text, {CONSENT}) for text in _texts(name, seen)):
+            return CONSENT
+        if isinstance(value, bool) or seen.get("type") in {"checkbox", "radio"}:
+            return None
+    by_autocomplete = AUTOCOMPLETE_ROLES.get(autocomplete_token(seen.get("autocomplete")))
+    if by_autocomplete:
+        return by_autocomplete
+    by_type = TYPE_ROLES.get(seen.get("type", "").lower())
+    if by_type:
+        return by_type
+    for text in _texts(name, seen):
+        role = role_of(text, FORM_ROLES)
         if role:
             return role
     return None
@@ -375,12 +388,7 @@ def recognise_form(
         if role == IGNORE:
             result.technical[name] = value
         elif role == CONSENT and result.consent is None:
-            result.consent = value is True or str(value).strip().lower() in {
-                "on",
-                "yes",
-                "true",
-                "1",
-            }
+            result.consent = value is True or str(value).strip().lower() in _YES
         elif role in FORM_ROLES and role not in result.roles:
             result.roles[role] = value
             result.sources[role] = name
