@@ -1,7 +1,6 @@
 /*! embedcrm widget */
 (() => {
   'use strict';
-  const VERSION = '1.0.0';
   const w = window, d = document, loc = location, T0 = Date.now(), prev = w.embedcrm;
   if (prev?.version) return;
 
@@ -313,7 +312,7 @@
     if (c[0] === 'submit') return enqueue(build(a.form, {fields: {...a.fields}, consent: a.consent}, Date.now() - T0));
     if (c[0] === 'render') ready(() => (typeof a === 'string' ? d.querySelectorAll(a) : [a]).forEach(scan));
   };
-  w.embedcrm = {version: VERSION, push: (...cmds) => cmds.map(run).pop()};
+  w.embedcrm = {version: '1.1.0', push: (...cmds) => cmds.map(run).pop()};
   if (Array.isArray(prev)) prev.forEach(c => Promise.resolve(c).then(run));
 
   loadConfig();
