@@ -24,9 +24,9 @@ RESERVED_FORM_KEYS = {"submission_id", "form", "consent", "honeypot", "form_toke
 MAX_WITHHELD = 50
 
 _SUBMISSION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,254}$")
-# Builders name fields in any script and with spaces ("Имя", "Email 2"); a field with no name
-# is sent under its id or label.
-_FIELD_NAME = re.compile(r"^[\w.\-\[\] ]{1,64}$")
+# Builders name fields in any script and with spaces ("Имя", "Email 2"), and a field with no name
+# is sent under its id or label text ("Телефон:"), so any printable text is a name.
+_FIELD_NAME = re.compile(r"^(?=.*\S)[^\x00-\x1f\x7f]{1,64}$")
 _FORM_KEY = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 
 
@@ -133,9 +133,7 @@ def _validate(document: dict[str, Any]) -> SubmissionPayload:
     fields: dict[str, Any] = {}
     for name, value in raw_fields.items():
         if not _FIELD_NAME.match(name):
-            errors[name[:MAX_FIELD_NAME]] = (
-                "Field names are 1 to 64 letters, digits, spaces, '_', '.', '-', '[' or ']'."
-            )
+            errors[name[:MAX_FIELD_NAME]] = "Field names are 1 to 64 printable characters."
             continue
         checked = _field_value(name, value)
         if isinstance(checked, _Invalid):

@@ -239,3 +239,16 @@ def test_forms_and_csv_headers_share_one_synonym_list() -> None:
 )
 def test_a_card_number_is_13_to_19_luhn_valid_digits(value: str, card: bool) -> None:
     assert is_card_number(value) is card
+
+
+async def test_fields_named_by_their_label_text_are_taken(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    body = post({"Ваше имя (полностью):": "Анна Петрова", "Телефон*": "+7 912 345-67-89"})
+    response = await submit(client, tenant, body)
+    assert response.status_code == 202, response.text
+    lead = await only_lead(tenant)
+    assert lead["contact"]["name"] == "Анна Петрова"
+    assert lead["contact"]["phone"] == "+79123456789"
+    refused = await submit(client, tenant, post({"bad\nname": "x", "email": "a@b.ru"}))
+    assert refused.status_code == 422

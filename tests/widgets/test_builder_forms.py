@@ -196,7 +196,7 @@ RUSSIAN_UNNAMED = """
 <div><label for="fio">ФИО</label> <input id="fio" type="text"></div>
 <div><label>Номер телефона <input type="text" id="tell"></label></div>
 <div><label for="pochta">Электронная почта</label> <input id="pochta" type="text"></div>
-<div><label>Ваш вопрос <textarea></textarea></label></div>
+<div><label>Ваш вопрос: <textarea></textarea></label></div>
 <div><label><input type="checkbox"> Согласен на обработку персональных данных</label></div>
 <button type="submit">Отправить</button>
 </form>
@@ -413,7 +413,7 @@ async def test_russian_labels_and_no_names(
     # Each unnamed field went under its id, or its label, with what the widget saw of it.
     sent = json.loads(bodies[0])
     consent = "Согласен на обработку персональных данных"
-    assert set(sent["fields"]) == {"fio", "tell", "pochta", "Ваш вопрос", consent}
+    assert set(sent["fields"]) == {"fio", "tell", "pochta", "Ваш вопрос:", consent}
     assert sent["fields"][consent] is True
     seen = {k: v for k, v in sent["seen"]["tell"].items() if v}
     assert seen == {"type": "text", "id": "tell", "label": "Номер телефона"}
