@@ -17,6 +17,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.types import ExecutionResult
 
 from embedcrm.capture.origin import origin_allowed
 from embedcrm.config import Settings
@@ -33,11 +34,13 @@ from embedcrm.errors import (
     ValidationFailed,
 )
 from embedcrm.graphql.context import Context
+from embedcrm.graphql.limits import ConcurrencyPerCredential
 from embedcrm.graphql.loaders import Loaders
 from embedcrm.graphql.schema import build_schema
 from embedcrm.middleware import (
     BodySizeLimit,
     BodyTooLarge,
+    CancelOnDisconnect,
     ForwardedClient,
     RequestId,
     parse_networks,
@@ -102,7 +105,25 @@ class EmbedGraphQL(GraphQL[Context, None]):
             services=self.services,
             principal=request.scope["state"]["principal"],
             loaders=Loaders.create(self.services.crm),
+            request_id=request.scope["state"].get("request_id", ""),
         )
+
+    async def execute_operation(self, *args: Any, **kwargs: Any) -> Any:
+        """A request the database could not serve answers 503 with Retry-After, not 200."""
+        result = await super().execute_operation(*args, **kwargs)
+        results = result if isinstance(result, list) else [result]
+        retry = [
+            error.original_error
+            for one in results
+            if isinstance(one, ExecutionResult)
+            for error in one.errors or ()
+            if isinstance(error.original_error, RetryLater)
+        ]
+        if retry:
+            sub_response = kwargs["sub_response"]
+            sub_response.status_code = 429 if all(e.code == "rate_limited" for e in retry) else 503
+            sub_response.headers["Retry-After"] = str(max(e.retry_after for e in retry))
+        return result
 
 
 class ASGIEndpoint:
@@ -130,6 +151,10 @@ def create_app(
     """
     services = services or Services.create(settings)
     graphql_view = EmbedGraphQL(services)
+    concurrency = ConcurrencyPerCredential(
+        panel=settings.graphql_concurrency_per_panel_token,
+        platform=settings.graphql_concurrency_per_platform_key,
+    )
 
     async def graphql_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
@@ -148,7 +173,11 @@ def create_app(
             await error_response(exc, {"WWW-Authenticate": "Bearer"})(scope, receive, send)
             return
         scope.setdefault("state", {})["principal"] = principal
-        await graphql_view(scope, receive, send)
+        try:
+            async with concurrency.slot(principal), services.db.one_connection():
+                await graphql_view(scope, receive, send)
+        except RetryLater as exc:
+            await error_response(exc)(scope, receive, send)
 
     async def submission_preflight(request: Request) -> Response:
         origin = request.headers.get("origin")
@@ -307,6 +336,9 @@ def create_app(
         middleware=[
             Middleware(RequestId),
             Middleware(ForwardedClient, trusted=parse_networks(settings.forwarded_allow_ips)),
+            # A GraphQL client that hung up gets its query cancelled: its connection goes back
+            # to the pool now rather than after the work nobody will read.
+            Middleware(CancelOnDisconnect, applies_to=lambda path: path.startswith("/graphql")),
             Middleware(BodySizeLimit, limit_for=body_limit),
         ],
         lifespan=lifespan,

@@ -39,8 +39,19 @@ class Settings:
     graphql_max_depth: int = 10
     graphql_max_tokens: int = 2000
     graphql_max_aliases: int = 15
+    # Rows a query may ask for: each `first` counts, times the `first` of every connection it
+    # sits in (leads(first: 100) { contact { timeline(first: 20) } } costs 100 + 100 × 20).
+    graphql_max_cost: int = 1000
+    # GraphQL requests one credential may have running at once; more answer 429 at once.
+    graphql_concurrency_per_panel_token: int = 4
+    graphql_concurrency_per_platform_key: int = 16
+    # Pool: connections kept (and as many again on demand), and how long a request waits for
+    # one before it answers 503 with Retry-After.
     db_pool_size: int = 10
     db_pool_timeout_seconds: float = 5.0
+    # PostgreSQL ends a statement running longer, and a session idle inside a transaction.
+    db_statement_timeout_seconds: float = 30.0
+    db_idle_in_transaction_timeout_seconds: float = 10.0
     # Webhook delivery: how long a receiver has to answer, how long a claimed delivery stays
     # leased to its worker (longer than the timeout, so a live worker never loses it), how many
     # requests one dispatcher keeps in flight, and how many of them may go to one endpoint.
@@ -104,6 +115,31 @@ class Settings:
             ),
             webhook_endpoint_concurrency=int(
                 env.get("EMBEDCRM_WEBHOOK_ENDPOINT_CONCURRENCY", cls.webhook_endpoint_concurrency)
+            ),
+            graphql_max_cost=int(env.get("EMBEDCRM_GRAPHQL_MAX_COST", cls.graphql_max_cost)),
+            graphql_concurrency_per_panel_token=int(
+                env.get(
+                    "EMBEDCRM_GRAPHQL_CONCURRENCY_PANEL", cls.graphql_concurrency_per_panel_token
+                )
+            ),
+            graphql_concurrency_per_platform_key=int(
+                env.get(
+                    "EMBEDCRM_GRAPHQL_CONCURRENCY_PLATFORM",
+                    cls.graphql_concurrency_per_platform_key,
+                )
+            ),
+            db_pool_size=int(env.get("EMBEDCRM_DB_POOL_SIZE", cls.db_pool_size)),
+            db_pool_timeout_seconds=float(
+                env.get("EMBEDCRM_DB_POOL_TIMEOUT_SECONDS", cls.db_pool_timeout_seconds)
+            ),
+            db_statement_timeout_seconds=float(
+                env.get("EMBEDCRM_DB_STATEMENT_TIMEOUT_SECONDS", cls.db_statement_timeout_seconds)
+            ),
+            db_idle_in_transaction_timeout_seconds=float(
+                env.get(
+                    "EMBEDCRM_DB_IDLE_IN_TRANSACTION_TIMEOUT_SECONDS",
+                    cls.db_idle_in_transaction_timeout_seconds,
+                )
             ),
         )
 

@@ -6,13 +6,16 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -91,17 +94,79 @@ class JSONDocument(TypeDecorator[Any]):
 
 # Errors that mean "the database cannot be reached right now", as opposed to a bug.
 _UNREACHABLE = (OSError, ConnectionError, asyncio.TimeoutError, TimeoutError)
+# SQLSTATE classes of a server that is there but cannot serve: 08 connection exception, 53
+# insufficient resources (too many connections), 57 operator intervention (starting up, shutting
+# down, terminated by an administrator, statement timeout).
+_UNAVAILABLE_SQLSTATE_CLASSES = ("08", "53", "57")
+# How long a caller should wait before trying again; the widget and clients read Retry-After.
+RETRY_AFTER_SECONDS = 5
 
 
 def is_database_unavailable(exc: BaseException) -> bool:
     if isinstance(exc, _UNREACHABLE):
         return True
-    if isinstance(exc, (OperationalError, InterfaceError)):
+    if isinstance(exc, (OperationalError, InterfaceError, PoolTimeout)):
         return True
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return True
-    orig = getattr(exc, "orig", None)
+    sqlstate = getattr(exc, "sqlstate", None)
+    if isinstance(sqlstate, str) and sqlstate.startswith(_UNAVAILABLE_SQLSTATE_CLASSES):
+        return True
+    orig = getattr(exc, "orig", None) or exc.__cause__
     return orig is not None and orig is not exc and is_database_unavailable(orig)
+
+
+def unavailable(exc: BaseException) -> ServiceUnavailable:
+    if isinstance(exc, PoolTimeout):
+        message = "The service is busy: no database connection came free in time."
+    else:
+        message = "The database is unavailable."
+    return ServiceUnavailable(message, retry_after=RETRY_AFTER_SECONDS)
+
+
+class RequestConnection:
+    """One pooled connection that every transaction of one request takes in turn.
+
+    A GraphQL request resolves many fields at once; without this each would check out a
+    connection of its own, and one nested query could hold most of the pool. Here the request
+    holds at most one, checked out on its first transaction, and its transactions queue for it
+    (DataLoaders still batch: a batch is one transaction). Once the database has failed for the
+    request, the remaining fields fail at once instead of each waiting out the pool again.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.turn = asyncio.Lock()
+        self.connection: AsyncConnection | None = None
+        self.failure: BaseException | None = None
+
+    async def checkout(self) -> AsyncConnection:
+        if self.failure is not None:
+            raise unavailable(self.failure) from self.failure
+        if self.connection is None or self.connection.closed or self.connection.invalidated:
+            self.connection = await self.engine.connect()
+        return self.connection
+
+    async def release(self) -> None:
+        """Give the connection back; shielded, so a cancelled request still returns it."""
+        connection, self.connection = self.connection, None
+        if connection is not None:
+            await asyncio.shield(_close_or_discard(connection))
+
+
+async def _close_or_discard(connection: AsyncConnection) -> None:
+    try:
+        if connection.in_transaction():
+            # Only a cancelled transaction is left open here: its connection may be mid-query.
+            await connection.invalidate()
+        await connection.close()
+    except Exception:
+        await connection.invalidate()
+
+
+_request_connection: ContextVar[RequestConnection | None] = ContextVar(
+    "embedcrm_request_connection", default=None
+)
 
 
 class Database:
@@ -120,19 +185,50 @@ class Database:
         return self.engine.dialect.name
 
     @asynccontextmanager
+    async def one_connection(self) -> AsyncIterator[RequestConnection]:
+        """Inside this block (one request), every transaction shares one pooled connection."""
+        scope = RequestConnection(self.engine)
+        token = _request_connection.set(scope)
+        try:
+            yield scope
+        finally:
+            _request_connection.reset(token)
+            await scope.release()
+
+    @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A session inside one transaction: committed on success, rolled back on error.
 
         A database that cannot be reached surfaces as ``ServiceUnavailable`` so that every
         caller answers "retry later" instead of a traceback.
         """
-        try:
-            async with self.sessions() as session, session.begin():
-                yield session
-        except Exception as exc:
-            if is_database_unavailable(exc):
-                raise ServiceUnavailable("The database is unavailable.", retry_after=5) from exc
-            raise
+        scope = _request_connection.get()
+        if scope is None:
+            try:
+                async with self.sessions() as session, session.begin():
+                    yield session
+            except Exception as exc:
+                if is_database_unavailable(exc):
+                    raise unavailable(exc) from exc
+                raise
+            return
+        async with scope.turn:
+            # A transaction opened inside this one (rare) takes a pooled connection of its own
+            # rather than wait for the turn it holds itself.
+            token = _request_connection.set(None)
+            try:
+                connection = await scope.checkout()
+                async with self.sessions(bind=connection) as session, session.begin():
+                    yield session
+            except ServiceUnavailable:
+                raise
+            except Exception as exc:
+                if is_database_unavailable(exc):
+                    scope.failure = scope.failure or exc
+                    raise unavailable(exc) from exc
+                raise
+            finally:
+                _request_connection.reset(token)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
@@ -143,8 +239,14 @@ def create_engine(settings: Settings) -> AsyncEngine:
     if url.startswith("sqlite"):
         # Pooled: aiosqlite runs each connection on a thread of its own, and opening one per
         # transaction costs more than the query. WAL lets readers run beside the one writer.
+        size = min(settings.db_pool_size, 5)
         engine = create_async_engine(
-            url, pool_size=5, max_overflow=5, pool_pre_ping=True, connect_args={"timeout": 30}
+            url,
+            pool_size=size,
+            max_overflow=size,
+            pool_timeout=settings.db_pool_timeout_seconds,
+            pool_pre_ping=True,
+            connect_args={"timeout": 30},
         )
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -166,7 +268,14 @@ def create_engine(settings: Settings) -> AsyncEngine:
         pool_recycle=1800,
         connect_args={
             "timeout": 5,
-            "server_settings": {"idle_in_transaction_session_timeout": "10000"},
+            # Server-side backstops: a transaction left open by a lost client, or a statement
+            # nobody waits for any more, ends on the server instead of holding locks and slots.
+            "server_settings": {
+                "idle_in_transaction_session_timeout": str(
+                    int(settings.db_idle_in_transaction_timeout_seconds * 1000)
+                ),
+                "statement_timeout": str(int(settings.db_statement_timeout_seconds * 1000)),
+            },
         },
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import json
 import logging
@@ -180,3 +181,62 @@ class ForwardedClient:
                     if not self._is_trusted(hop):
                         break
         await self.app(scope, receive, send)
+
+
+class CancelOnDisconnect:
+    """Cancel the handler of a request whose client went away before the answer was complete.
+
+    Servers do not do this for plain HTTP: the handler would run its queries to the end and
+    hold its database connection for nobody. Messages from the client are read here, on a task
+    of their own, and passed on to the handler; an ``http.disconnect`` before the response is
+    complete cancels the handler, whose cleanup returns its connection to the pool.
+    """
+
+    def __init__(self, app: ASGIApp, applies_to: Callable[[str], bool]) -> None:
+        self.app = app
+        self.applies_to = applies_to
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not self.applies_to(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        inbox: asyncio.Queue[Message] = asyncio.Queue()
+        responded = False
+        client_gone = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal responded
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                responded = True
+            await send(message)
+
+        async def handle() -> None:
+            await self.app(scope, inbox.get, tracking_send)
+
+        handler = asyncio.create_task(handle())
+
+        async def listen() -> None:
+            nonlocal client_gone
+            while True:
+                message = await receive()
+                inbox.put_nowait(message)
+                if message["type"] == "http.disconnect":
+                    if not responded and not handler.done():
+                        client_gone = True
+                        handler.cancel()
+                    return
+
+        listener = asyncio.create_task(listen())
+        try:
+            await asyncio.wait({handler})
+        finally:
+            listener.cancel()
+            if not handler.done():  # this task itself was cancelled: take the handler along
+                handler.cancel()
+                await asyncio.wait({handler})
+        if handler.cancelled():
+            if not client_gone:
+                raise asyncio.CancelledError
+            log.info("client went away: %s %s cancelled", scope["method"], scope["path"])
+            return
+        handler.result()

@@ -20,6 +20,8 @@ class Context:
     services: Services
     principal: Principal
     loaders: Loaders
+    # The id of the HTTP request (x-request-id), so that its one log line can be found.
+    request_id: str = ""
 
     def workspace_for(self, requested: uuid.UUID | None) -> uuid.UUID:
         """The workspace a read is about: a panel user's own, or the one the platform names."""

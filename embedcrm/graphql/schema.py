@@ -32,9 +32,11 @@ from embedcrm.graphql.capture import CaptureMutation, CaptureQuery, Submission
 from embedcrm.graphql.context import Info
 from embedcrm.graphql.crm import TYPES as CRM_TYPES
 from embedcrm.graphql.crm import CrmMutation, CrmQuery, load_work_node
+from embedcrm.graphql.failures import LoggedSchema
 from embedcrm.graphql.forms import TYPES as FORM_TYPES
 from embedcrm.graphql.forms import FormMutation, FormQuery
 from embedcrm.graphql.ids import GlobalId, parse_global_id
+from embedcrm.graphql.limits import query_cost_limiter
 from embedcrm.graphql.support import (
     DEFAULT_PAGE_SIZE,
     as_payload,
@@ -426,9 +428,10 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         lambda: ParserCache(maxsize=256),
         lambda: AddValidationRules(rules),
         lambda: ValidationCache(maxsize=256),
+        query_cost_limiter(settings.graphql_max_cost),
         lambda: MaskErrors(should_mask_error=_should_mask),
     ]
-    return strawberry.Schema(
+    return LoggedSchema(
         query=Query,
         mutation=Mutation,
         types=TYPES,

@@ -22,6 +22,9 @@ def _settings() -> Settings:
 
 
 def _run(connection: Connection) -> None:
+    if connection.dialect.name == "postgresql":
+        # The app's statement timeout is for requests; building an index may take longer.
+        connection.exec_driver_sql("SET statement_timeout = 0")
     context.configure(
         connection=connection,
         target_metadata=Base.metadata,

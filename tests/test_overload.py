@@ -1,0 +1,266 @@
+"""One tenant's heavy panel queries cannot take the database from everyone else.
+
+The shape from the field: a page of leads with each contact's timeline under it. It once took
+16 pooled connections per request, three of them starved every other request for 6 s, and the
+pool timeouts came back as "Unexpected error." with a traceback per field. Each check here runs
+on SQLite and PostgreSQL, through HTTP as a panel would call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from graphql import OperationDefinitionNode, parse, print_ast
+from graphql import build_schema as parse_sdl
+from sqlalchemy import event, text
+
+from conftest import GraphQL, counting_queries
+from embedcrm.app import create_app
+from embedcrm.config import Settings
+from embedcrm.graphql.limits import query_cost
+from embedcrm.services import Services
+from factories import Tenant, make_tenant, submission, submit
+
+ROOT = Path(__file__).resolve().parent.parent
+LEAD_COUNT = 60
+
+# The issue's query: 100 leads, each contact's timeline of 20.
+EXPENSIVE = """query { %s }"""
+EXPENSIVE_PART = """%s: leads(first: 100) { edges { node { id
+  contact { timeline(first: 20) { totalCount } } } } }"""
+# The heaviest shape the limit lets through: 60 leads, four queries per contact, all of them
+# run one after another on the request's one connection.
+HEAVY_ALLOWED = """query { leads(first: 60) { edges { node { id title
+  stage { name } tags { name }
+  contact { name timeline(first: 5) { totalCount } tasks(first: 5) { totalCount }
+    leads(first: 2) { totalCount } } } } } }"""
+CHEAP = "query { leads(first: 1) { totalCount } }"
+
+
+@pytest.fixture(scope="module")
+async def busy(platform_key: str, client: httpx.AsyncClient) -> Tenant:
+    """A workspace with LEAD_COUNT leads, each with a contact of its own."""
+    tenant = await make_tenant(GraphQL(client, platform_key))
+    for n in range(LEAD_COUNT):
+        response = await submit(
+            client, tenant, submission(email=f"buyer{n}-{uuid.uuid4().hex[:6]}@example.com")
+        )
+        assert response.status_code == 202, response.text
+    return tenant
+
+
+@contextlib.asynccontextmanager
+async def app_with(settings: Settings, **changes: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """The app on the test database with other limits, driven over HTTP in-process."""
+    changed = dataclasses.replace(settings, **changes)
+    services = Services.create(changed)
+    app = create_app(changed, services=services)
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://crm.test"
+        ) as client:
+            yield client
+    finally:
+        await services.capture.close()
+        await services.webhook_client.aclose()
+        await services.db.dispose()
+
+
+async def post(client: httpx.AsyncClient, bearer: str, query: str) -> httpx.Response:
+    return await client.post(
+        "/graphql", json={"query": query}, headers={"Authorization": f"Bearer {bearer}"}
+    )
+
+
+def services_behind(client: httpx.AsyncClient) -> Services:
+    transport = client._transport
+    assert isinstance(transport, httpx.ASGITransport)
+    services: Services = transport.app.state.services  # type: ignore[attr-defined]
+    return services
+
+
+@contextlib.contextmanager
+def peak_connections(services: Services) -> Any:
+    """The most pooled connections checked out at once inside the block."""
+    state = {"now": 0, "peak": 0}
+
+    def checkout(*_: Any) -> None:
+        state["now"] += 1
+        state["peak"] = max(state["peak"], state["now"])
+
+    def checkin(*_: Any) -> None:
+        state["now"] -= 1
+
+    engine = services.db.engine.sync_engine
+    event.listen(engine, "checkout", checkout)
+    event.listen(engine, "checkin", checkin)
+    try:
+        yield state
+    finally:
+        event.remove(engine, "checkout", checkout)
+        event.remove(engine, "checkin", checkin)
+
+
+async def test_the_expensive_shape_is_refused_by_its_cost_before_it_runs(
+    busy: Tenant, platform_key: str, client: httpx.AsyncClient, services: Services
+) -> None:
+    viewer = await make_tenant(GraphQL(client, platform_key), role="VIEWER")
+    three = EXPENSIVE % " ".join(EXPENSIVE_PART % f"a{n}" for n in range(3))
+    for query, cost in ((EXPENSIVE % (EXPENSIVE_PART % "one"), 2100), (three, 6300)):
+        with counting_queries(services) as statements:
+            response = await post(client, viewer.panel.bearer, query)
+        body = response.json()
+        assert body["data"] is None
+        [error] = body["errors"]
+        assert error["extensions"] == {"code": "query_too_costly", "cost": cost, "limit": 1000}
+        assert "first" in error["message"]
+        assert statements == []  # refused before a single query ran
+
+
+async def test_one_request_takes_one_connection_and_its_loaders_batch_through_it(
+    busy: Tenant, services: Services, client: httpx.AsyncClient
+) -> None:
+    with peak_connections(services) as pool:
+        response = await post(client, busy.panel.bearer, HEAVY_ALLOWED)
+    body = response.json()
+    assert "errors" not in body, body
+    assert len(body["data"]["leads"]["edges"]) == LEAD_COUNT
+    assert pool["peak"] == 1
+
+
+async def test_a_cheap_request_answers_beside_several_heavy_ones(
+    busy: Tenant, settings: Settings, platform_key: str
+) -> None:
+    # A pool of 6 and a short wait for it. Six heavy requests from one panel: four run (the
+    # token's limit), one connection each; the rest are refused at once. Requests that each
+    # took several connections would leave the cheap one nothing within the second.
+    async with app_with(settings, db_pool_size=3, db_pool_timeout_seconds=1.0) as small:
+        other = await make_tenant(GraphQL(small, platform_key))
+        heavy_tasks = [
+            asyncio.create_task(post(small, busy.panel.bearer, HEAVY_ALLOWED)) for _ in range(6)
+        ]
+        await asyncio.sleep(0.02)
+        started = time.perf_counter()
+        cheap = await post(small, other.panel.bearer, CHEAP)
+        cheap_seconds = time.perf_counter() - started
+        heavy_answers = await asyncio.gather(*heavy_tasks)
+    assert cheap.status_code == 200, cheap.text
+    assert cheap.json() == {"data": {"leads": {"totalCount": 0}}}
+    assert cheap_seconds < 1.0
+    statuses = sorted(answer.status_code for answer in heavy_answers)
+    assert statuses == [200, 200, 200, 200, 429, 429]
+    for answer in heavy_answers:
+        if answer.status_code == 200:
+            assert len(answer.json()["data"]["leads"]["edges"]) == LEAD_COUNT
+
+
+async def test_a_request_that_waits_out_the_pool_answers_503_with_one_log_line(
+    busy: Tenant, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with app_with(settings, db_pool_size=1, db_pool_timeout_seconds=0.3) as small:
+        engine = services_behind(small).db.engine
+        # Every connection of the pool (1, and 1 more on demand) is taken.
+        async with engine.connect() as first, engine.connect() as second:
+            await first.execute(text("SELECT 1"))
+            await second.execute(text("SELECT 1"))
+            caplog.clear()
+            with caplog.at_level(logging.INFO):
+                started = time.perf_counter()
+                response = await post(
+                    small,
+                    busy.panel.bearer,
+                    """query { a: leads(first: 5) { totalCount edges { node { id
+                        contact { name } } } } b: pipelines { name } c: sites { name } }""",
+                )
+                seconds = time.perf_counter() - started
+    assert response.status_code == 503, response.text
+    assert response.headers["Retry-After"] == "5"
+    codes = {e["extensions"]["code"] for e in response.json()["errors"]}
+    assert codes == {"unavailable"}
+    # The first field waited out the pool; the others failed at once instead of waiting too.
+    assert seconds < 1.0
+    failures = [
+        r for r in caplog.records if r.name.startswith(("embedcrm", "strawberry", "sqlalchemy"))
+    ]
+    assert len(failures) == 1, [r.getMessage() for r in failures]
+    assert failures[0].levelno == logging.WARNING
+    assert failures[0].exc_info is None
+    assert "unavailable x" in failures[0].getMessage()
+
+
+async def test_one_token_may_run_only_so_many_requests_at_once(
+    busy: Tenant, settings: Settings, platform_key: str
+) -> None:
+    async with app_with(
+        settings,
+        db_pool_size=1,
+        db_pool_timeout_seconds=3.0,
+        graphql_concurrency_per_panel_token=1,
+    ) as small:
+        other = await make_tenant(GraphQL(small, platform_key))
+        engine = services_behind(small).db.engine
+        first = await engine.connect()
+        second = await engine.connect()
+        await first.execute(text("SELECT 1"))
+        await second.execute(text("SELECT 1"))
+        try:
+            # This one waits for a connection, and so is running...
+            waiting = asyncio.create_task(post(small, busy.panel.bearer, CHEAP))
+            await asyncio.sleep(0.2)
+            # ...so the same token's next is refused at once, another token's is not.
+            started = time.perf_counter()
+            refused = await post(small, busy.panel.bearer, CHEAP)
+            assert time.perf_counter() - started < 0.5
+            others = asyncio.create_task(post(small, other.panel.bearer, CHEAP))
+            await asyncio.sleep(0.1)
+            assert not others.done()
+        finally:
+            await first.close()
+            await second.close()
+        answered, other_answer = await waiting, await others
+    assert refused.status_code == 429
+    assert refused.headers["Retry-After"] == "1"
+    assert refused.json()["error"]["code"] == "rate_limited"
+    assert answered.status_code == 200, answered.text
+    assert answered.json()["data"]["leads"]["totalCount"] == LEAD_COUNT
+    assert other_answer.status_code == 200, other_answer.text
+
+
+@pytest.mark.parametrize(
+    "operation", sorted((ROOT / "schema" / "operations").glob("*.graphql")), ids=lambda p: p.name
+)
+def test_every_shipped_operation_is_under_the_cost_limit(operation: Path) -> None:
+    schema = parse_sdl((ROOT / "schema" / "schema.graphql").read_text())
+    document = parse(operation.read_text())
+    limit = Settings(secret_keys=("k",)).graphql_max_cost
+    costs = {}
+    for definition in document.definitions:
+        if not isinstance(definition, OperationDefinitionNode) or definition.name is None:
+            continue
+        # Every Int variable at its worst: `first` is then read at the largest page.
+        worst = {
+            v.variable.name.value: 10**6
+            for v in definition.variable_definitions or ()
+            if "Int" in print_ast(v.type)
+        }
+        costs[definition.name.value] = query_cost(schema, document, worst, definition.name.value)
+    assert costs and max(costs.values()) <= limit, costs
+    if operation.name == "leads.graphql":
+        assert costs == {"Leads": 100}
+
+
+def test_the_example_panel_query_is_under_the_cost_limit() -> None:
+    source = (ROOT / "examples" / "site" / "static" / "panel.js").read_text()
+    query = source.split("const QUERY = `", 1)[1].split("`", 1)[0]
+    schema = parse_sdl((ROOT / "schema" / "schema.graphql").read_text())
+    assert query_cost(schema, parse(query)) == 50
