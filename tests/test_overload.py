@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import json
 import logging
 import time
 import uuid
@@ -20,6 +21,7 @@ from typing import Any
 
 import httpx
 import pytest
+from browser_support import LiveServer
 from graphql import OperationDefinitionNode, parse, print_ast
 from graphql import build_schema as parse_sdl
 from sqlalchemy import event, text
@@ -264,3 +266,86 @@ def test_the_example_panel_query_is_under_the_cost_limit() -> None:
     query = source.split("const QUERY = `", 1)[1].split("`", 1)[0]
     schema = parse_sdl((ROOT / "schema" / "schema.graphql").read_text())
     assert query_cost(schema, parse(query)) == 50
+
+
+async def test_clients_that_hang_up_leave_no_work_and_no_open_transaction(
+    busy: Tenant, settings: Settings
+) -> None:
+    changed = dataclasses.replace(settings, db_pool_size=2, db_pool_timeout_seconds=2.0)
+    services = Services.create(changed)
+    server = LiveServer(lambda: create_app(changed, services=services))
+    await server.start()
+    request = _raw_post(server.port, busy.panel.bearer, HEAVY_ALLOWED)
+    try:
+        # The whole query, answered: how many statements and how long it takes.
+        with counting_queries(services) as statements:
+            started = time.perf_counter()
+            async with httpx.AsyncClient(base_url=server.url) as http:
+                full = await post(http, busy.panel.bearer, HEAVY_ALLOWED)
+            full_seconds = time.perf_counter() - started
+        assert full.status_code == 200 and "errors" not in full.json()
+        per_request = len(statements)
+        assert full_seconds > 3 * HANG_UP_AFTER, "the query must outlast the hang-up"
+
+        with counting_queries(services) as statements:
+            for _ in range(HANG_UP_ROUNDS):
+                await asyncio.gather(*(_hang_up(server.port, request) for _ in range(10)))
+            # The handlers were cancelled: within a moment, nothing runs any more.
+            for _ in range(100):
+                if services.db.engine.pool.checkedout() == 0:  # type: ignore[attr-defined]
+                    break
+                await asyncio.sleep(0.02)
+            assert services.db.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+            settled = len(statements)
+            await asyncio.sleep(0.3)
+            assert len(statements) == settled
+        hung_up = HANG_UP_ROUNDS * 10
+        # Run to the end, they would have taken hung_up × per_request statements.
+        assert settled < hung_up * per_request / 2, (settled, hung_up * per_request)
+
+        if services.db.dialect == "postgresql":
+            async with services.db.engine.connect() as connection:
+                open_transactions = await connection.scalar(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                        " AND state LIKE 'idle in transaction%' AND pid <> pg_backend_pid()"
+                    )
+                )
+            assert open_transactions == 0
+
+        started = time.perf_counter()
+        async with httpx.AsyncClient(base_url=server.url) as http:
+            after = await post(http, busy.panel.bearer, CHEAP)
+        assert after.status_code == 200, after.text
+        assert after.json()["data"]["leads"]["totalCount"] == LEAD_COUNT
+        assert time.perf_counter() - started < 1.0
+    finally:
+        await server.stop()
+        await services.capture.close()
+        await services.webhook_client.aclose()
+        await services.db.dispose()
+
+
+HANG_UP_AFTER = 0.03
+HANG_UP_ROUNDS = 4
+
+
+def _raw_post(port: int, bearer: str, query: str) -> bytes:
+    body = json.dumps({"query": query}).encode()
+    head = (
+        f"POST /graphql HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        f"Authorization: Bearer {bearer}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+async def _hang_up(port: int, request: bytes) -> None:
+    """Send the whole request, then close the socket before the answer, as a tab closed."""
+    _reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(request)
+    await writer.drain()
+    await asyncio.sleep(HANG_UP_AFTER)
+    writer.close()
+    with contextlib.suppress(ConnectionError):
+        await writer.wait_closed()
