@@ -1,0 +1,297 @@
+"""Database faults with a PostgreSQL of the test's own, which it stops and starts.
+
+The shared server is never touched: each run makes a cluster in a temporary directory
+(initdb + pg_ctl), on a free port, run by the `postgres` OS user when the tests run as root
+(PostgreSQL refuses root). SQLite runs skip these: its database is a file inside the process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import os
+import pwd
+import shutil
+import subprocess
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from browser_support import free_port
+
+from conftest import SECRET, GraphQL
+from embedcrm.app import create_app
+from embedcrm.config import Settings
+from embedcrm.migrations import upgrade_to_head
+from embedcrm.services import Services
+from factories import Tenant, make_tenant, submission
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+class OwnPostgres:
+    """A throwaway cluster: data directory, socket and log in one temporary directory."""
+
+    def __init__(self) -> None:
+        self.root = Path(tempfile.mkdtemp(prefix="embedcrm-pg-"))
+        self.data = self.root / "data"
+        self.port = free_port()
+        self.as_root = os.geteuid() == 0
+        if self.as_root:
+            owner = pwd.getpwnam("postgres")
+            os.chown(self.root, owner.pw_uid, owner.pw_gid)
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/embedcrm"
+
+    def _run(self, *command: str) -> None:
+        prefix = ["runuser", "-u", "postgres", "--"] if self.as_root else []
+        subprocess.run([*prefix, *command], check=True, capture_output=True, timeout=60)
+
+    def init(self) -> None:
+        self._run(
+            str(PG_BIN / "initdb"),
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--no-sync",
+        )
+
+    def start(self) -> None:
+        options = (
+            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root} "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        )
+        self._run(
+            str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-o", options, "-l",
+            str(self.root / "log"), "-w", "start",
+        )  # fmt: skip
+
+    def stop(self, mode: str = "fast", *, wait: bool = True) -> None:
+        self._run(
+            str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", mode,
+            "-w" if wait else "-W", "stop",
+        )  # fmt: skip
+
+    async def connect(self, database: str = "embedcrm") -> asyncpg.Connection:
+        return await asyncpg.connect(
+            host="127.0.0.1", port=self.port, user="postgres", database=database
+        )
+
+    def remove(self) -> None:
+        with contextlib.suppress(subprocess.SubprocessError):
+            self.stop("immediate")
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def own_postgres() -> Iterator[OwnPostgres]:
+    if not os.environ.get("EMBEDCRM_TEST_DATABASE_URL"):
+        pytest.skip("database faults need PostgreSQL; this run is on SQLite")
+    if not (PG_BIN / "initdb").exists():
+        pytest.skip(f"no PostgreSQL binaries in {PG_BIN}")
+    if os.geteuid() == 0 and (shutil.which("runuser") is None or not _has_user("postgres")):
+        pytest.skip("running as root needs runuser and a postgres user: PostgreSQL refuses root")
+    cluster = OwnPostgres()
+    try:
+        cluster.init()
+        cluster.start()
+
+        async def create() -> None:
+            connection = await cluster.connect("postgres")
+            try:
+                await connection.execute("CREATE DATABASE embedcrm")
+            finally:
+                await connection.close()
+
+        _in_thread(create())
+        upgrade_to_head(Settings(secret_keys=(SECRET,), database_url=cluster.url))
+        yield cluster
+    finally:
+        cluster.remove()
+
+
+def _has_user(name: str) -> bool:
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        return False
+    return True
+
+
+def _in_thread(coroutine: Any) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, coroutine).result()
+
+
+@contextlib.asynccontextmanager
+async def app_on(cluster: OwnPostgres, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """The app on the test's own cluster. Leads are made by the worker's pass, as with
+    inline processing off, so that what was accepted during an outage is made afterwards."""
+    changed = dataclasses.replace(
+        settings,
+        database_url=cluster.url,
+        db_pool_timeout_seconds=1.0,
+        process_submissions_inline=False,
+    )
+    services = Services.create(changed)
+    app = create_app(changed, services=services)
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://crm.test"
+        ) as client:
+            yield client
+    finally:
+        await services.capture.close()
+        await services.webhook_client.aclose()
+        await services.db.dispose()
+
+
+def services_behind(client: httpx.AsyncClient) -> Services:
+    transport = client._transport
+    assert isinstance(transport, httpx.ASGITransport)
+    services: Services = transport.app.state.services  # type: ignore[attr-defined]
+    return services
+
+
+PANEL_READ = "query { leads(first: 5) { totalCount edges { node { id contact { name } } } } }"
+
+
+async def _submit(client: httpx.AsyncClient, tenant: Tenant, body: dict[str, Any]) -> Any:
+    return await client.post(
+        f"/v1/sites/{tenant.site_key}/submissions",
+        json=body,
+        headers={"Origin": f"https://{tenant.domain}"},
+    )
+
+
+async def _read(client: httpx.AsyncClient, tenant: Tenant) -> Any:
+    return await client.post(
+        "/graphql",
+        json={"query": PANEL_READ},
+        headers={"Authorization": f"Bearer {tenant.panel.bearer}"},
+    )
+
+
+def _assert_retry_later(response: httpx.Response) -> None:
+    assert response.status_code == 503, response.text
+    assert int(response.headers["Retry-After"]) > 0
+    assert "Traceback" not in response.text
+    body = response.json()
+    codes = (
+        {body["error"]["code"]}
+        if "error" in body
+        else {e["extensions"]["code"] for e in body["errors"]}
+    )
+    assert codes == {"unavailable"}, body
+
+
+async def test_a_database_stopped_under_load_answers_503_and_loses_no_accepted_form(
+    own_postgres: OwnPostgres, settings: Settings
+) -> None:
+    async with app_on(own_postgres, settings) as client:
+        services = services_behind(client)
+        key = await services.workspaces.create_platform_key("faults")
+        tenant = await make_tenant(GraphQL(client, key))
+        sent: dict[str, dict[str, Any]] = {}
+        statuses: list[int] = []
+        retry_later: list[str] = []
+        stopped = asyncio.Event()
+
+        async def visitor(n: int) -> None:
+            # Bounded: 30 forms per visitor, a panel read beside each.
+            for i in range(30):
+                body = submission(email=f"v{n}-{i}@example.com", phone="")
+                sent[body["submission_id"]] = body
+                answer = await _submit(client, tenant, body)
+                read = await _read(client, tenant)
+                for response in (answer, read):
+                    statuses.append(response.status_code)
+                    if response.status_code != 200 and response.status_code != 202:
+                        _assert_retry_later(response)
+                if answer.status_code == 503:
+                    retry_later.append(body["submission_id"])
+                if i == 10 and n == 0:
+                    stopped.set()
+                await asyncio.sleep(0.005)
+
+        async def outage() -> None:
+            await stopped.wait()
+            await asyncio.to_thread(own_postgres.stop, "fast")
+            down_submit = await _submit(client, tenant, submission(email="down@example.com"))
+            _assert_retry_later(down_submit)
+            _assert_retry_later(await _read(client, tenant))
+            assert (await client.get("/readyz")).status_code == 503
+            await asyncio.sleep(0.5)
+            await asyncio.to_thread(own_postgres.start)
+
+        await asyncio.gather(*(visitor(n) for n in range(4)), outage())
+        assert 503 in statuses, "the outage fell between requests"
+        assert 500 not in statuses
+
+        # Back within seconds: the pool drops dead connections and makes new ones.
+        started = time.perf_counter()
+        while (await _read(client, tenant)).status_code != 200:
+            assert time.perf_counter() - started < 10
+            await asyncio.sleep(0.1)
+        # The widget retries each 503 with the same submission id.
+        for submission_id in retry_later:
+            again = await _submit(client, tenant, sent[submission_id])
+            assert again.status_code in (200, 202), again.text
+        await services.capture.retry_unprocessed()
+        read = await _read(client, tenant)
+    assert read.status_code == 200, read.text
+    # Every form answered 202 (or retried after a 503) is a lead: nothing accepted was lost,
+    # and nothing refused was half-written.
+    assert read.json()["data"]["leads"]["totalCount"] == len(sent)
+
+
+async def test_a_database_shutting_down_answers_503(
+    own_postgres: OwnPostgres, settings: Settings
+) -> None:
+    async with app_on(own_postgres, settings) as client:
+        services = services_behind(client)
+        key = await services.workspaces.create_platform_key("faults")
+        tenant = await make_tenant(GraphQL(client, key))
+        # Warm the site cache; then let the pool hold nothing, so each request connects anew.
+        assert (await _submit(client, tenant, submission())).status_code == 202
+        await services.db.engine.dispose()
+    # A smart shutdown waits for open sessions; until they end, new ones are refused with
+    # "the database system is shutting down" (SQLSTATE 57P03, CannotConnectNowError).
+    holder = await own_postgres.connect()
+    try:
+        await asyncio.to_thread(own_postgres.stop, "smart", wait=False)
+        for _ in range(100):
+            try:
+                probe = await own_postgres.connect()
+            except asyncpg.CannotConnectNowError:
+                break
+            await probe.close()
+            await asyncio.sleep(0.05)
+        else:
+            pytest.fail("the cluster never refused a connection while shutting down")
+        async with app_on(own_postgres, settings) as client:
+            _assert_retry_later(await _read(client, tenant))
+            _assert_retry_later(
+                await _submit(client, tenant, submission(submission_id=str(uuid.uuid4())))
+            )
+    finally:
+        await holder.close()
+    for _ in range(100):  # the last session gone, the server stops
+        if not (own_postgres.data / "postmaster.pid").exists():
+            break
+        await asyncio.sleep(0.05)
+    await asyncio.to_thread(own_postgres.start)
