@@ -139,6 +139,7 @@ class RequestConnection:
         self.turn = asyncio.Lock()
         self.connection: AsyncConnection | None = None
         self.failure: BaseException | None = None
+        self.released = False
 
     async def checkout(self) -> AsyncConnection:
         if self.failure is not None:
@@ -149,9 +150,15 @@ class RequestConnection:
 
     async def release(self) -> None:
         """Give the connection back; shielded, so a cancelled request still returns it."""
-        connection, self.connection = self.connection, None
+        self.released = True
+        await asyncio.shield(self._release())
+
+    async def _release(self) -> None:
+        # After the transaction that has the turn now, if any (a task the request started).
+        async with self.turn:
+            connection, self.connection = self.connection, None
         if connection is not None:
-            await asyncio.shield(_close_or_discard(connection))
+            await _close_or_discard(connection)
 
 
 async def _close_or_discard(connection: AsyncConnection) -> None:
@@ -203,32 +210,46 @@ class Database:
         caller answers "retry later" instead of a traceback.
         """
         scope = _request_connection.get()
-        if scope is None:
-            try:
-                async with self.sessions() as session, session.begin():
-                    yield session
-            except Exception as exc:
-                if is_database_unavailable(exc):
-                    raise unavailable(exc) from exc
-                raise
-            return
-        async with scope.turn:
-            # A transaction opened inside this one (rare) takes a pooled connection of its own
-            # rather than wait for the turn it holds itself.
-            token = _request_connection.set(None)
-            try:
-                connection = await scope.checkout()
-                async with self.sessions(bind=connection) as session, session.begin():
-                    yield session
-            except ServiceUnavailable:
-                raise
-            except Exception as exc:
-                if is_database_unavailable(exc):
-                    scope.failure = scope.failure or exc
-                    raise unavailable(exc) from exc
-                raise
-            finally:
-                _request_connection.reset(token)
+        if scope is not None and not scope.released:
+            async with scope.turn:
+                # Checked again with the turn: the request may have ended while this waited.
+                if not scope.released:
+                    async with self._shared(scope) as session:
+                        yield session
+                    return
+        # No request around, or one that is over: a task started during a request (a queue's
+        # consumer) inherits its context, and afterwards uses the pool like any other.
+        async with self._pooled() as session:
+            yield session
+
+    @asynccontextmanager
+    async def _pooled(self) -> AsyncIterator[AsyncSession]:
+        try:
+            async with self.sessions() as session, session.begin():
+                yield session
+        except Exception as exc:
+            if is_database_unavailable(exc):
+                raise unavailable(exc) from exc
+            raise
+
+    @asynccontextmanager
+    async def _shared(self, scope: RequestConnection) -> AsyncIterator[AsyncSession]:
+        # A transaction opened inside this one (rare) takes a pooled connection of its own
+        # rather than wait for the turn this one holds.
+        token = _request_connection.set(None)
+        try:
+            connection = await scope.checkout()
+            async with self.sessions(bind=connection) as session, session.begin():
+                yield session
+        except ServiceUnavailable:
+            raise
+        except Exception as exc:
+            if is_database_unavailable(exc):
+                scope.failure = scope.failure or exc
+                raise unavailable(exc) from exc
+            raise
+        finally:
+            _request_connection.reset(token)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -280,7 +280,7 @@ async def test_clients_that_hang_up_leave_no_work_and_no_open_transaction(
         # The whole query, answered: how many statements and how long it takes.
         with counting_queries(services) as statements:
             started = time.perf_counter()
-            async with httpx.AsyncClient(base_url=server.url) as http:
+            async with httpx.AsyncClient(base_url=server.url, timeout=60) as http:
                 full = await post(http, busy.panel.bearer, HEAVY_ALLOWED)
             full_seconds = time.perf_counter() - started
         assert full.status_code == 200 and "errors" not in full.json()
@@ -318,7 +318,8 @@ async def test_clients_that_hang_up_leave_no_work_and_no_open_transaction(
             after = await post(http, busy.panel.bearer, CHEAP)
         assert after.status_code == 200, after.text
         assert after.json()["data"]["leads"]["totalCount"] == LEAD_COUNT
-        assert time.perf_counter() - started < 1.0
+        # Before, the next request waited 8 s for a connection held by abandoned work.
+        assert time.perf_counter() - started < 2.0
     finally:
         await server.stop()
         await services.capture.close()
