@@ -175,6 +175,13 @@ async def test_a_request_that_waits_out_the_pool_answers_503_with_one_log_line(
         async with engine.connect() as first, engine.connect() as second:
             await first.execute(text("SELECT 1"))
             await second.execute(text("SELECT 1"))
+            # A mutation too: "retry later" is not one of the caller's userErrors.
+            mutation = await post(
+                small,
+                busy.panel.bearer,
+                """mutation { createPipeline(input: {name: "Опт"}) {
+                    pipeline { id } userErrors { code } } }""",
+            )
             caplog.clear()
             with caplog.at_level(logging.INFO):
                 started = time.perf_counter()
@@ -185,6 +192,9 @@ async def test_a_request_that_waits_out_the_pool_answers_503_with_one_log_line(
                         contact { name } } } } b: pipelines { name } c: sites { name } }""",
                 )
                 seconds = time.perf_counter() - started
+    assert mutation.status_code == 503, mutation.text
+    assert mutation.headers["Retry-After"] == "5"
+    assert mutation.json()["errors"][0]["extensions"]["code"] == "unavailable"
     assert response.status_code == 503, response.text
     assert response.headers["Retry-After"] == "5"
     codes = {e["extensions"]["code"] for e in response.json()["errors"]}

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import strawberry
 
-from embedcrm.errors import EmbedCRMError
+from embedcrm.errors import EmbedCRMError, RetryLater
 from embedcrm.graphql.context import Info
 from embedcrm.graphql.ids import GlobalId, parse_global_id
 from embedcrm.graphql.types import Connection, Edge, PageInfo, Site, UserError
@@ -52,9 +52,15 @@ def site_type(info: Info, row: Any) -> Site:
 async def as_payload(
     call: Callable[[], Awaitable[R]], build: Callable[[R], T], empty: Callable[[list[UserError]], T]
 ) -> T:
-    """Run one service call; an expected error becomes ``userErrors`` instead of an exception."""
+    """Run one service call; an expected error becomes ``userErrors`` instead of an exception.
+
+    "Retry later" is not the caller's mistake: it stays an error, so that the request answers
+    503 (or 429) with Retry-After.
+    """
     try:
         result = await call()
+    except RetryLater:
+        raise
     except EmbedCRMError as exc:
         return empty(user_errors(exc))
     return build(result)
