@@ -156,9 +156,11 @@ async def test_a_cheap_request_answers_beside_several_heavy_ones(
         cheap = await post(small, other.panel.bearer, CHEAP)
         cheap_seconds = time.perf_counter() - started
         heavy_answers = await asyncio.gather(*heavy_tasks)
+    # Starved, it would have answered 503 after the pool wait; its time beyond that is CPU
+    # shared with the heavy ones in this one process, so only a hang is bounded here.
     assert cheap.status_code == 200, cheap.text
     assert cheap.json() == {"data": {"leads": {"totalCount": 0}}}
-    assert cheap_seconds < 1.0
+    assert cheap_seconds < 5.0
     statuses = sorted(answer.status_code for answer in heavy_answers)
     assert statuses == [200, 200, 200, 200, 429, 429]
     for answer in heavy_answers:
