@@ -5,8 +5,10 @@ Definitions the numbers follow:
 - A report's *cohort* is the leads created in the period (and matching the filters); funnel,
   sources, spend and managers count what became of that cohort, so a lead created in March and
   won in April counts as March's.
-- Time series and profitability count wins when they happened: a lead is won at the last move
-  into a WON stage inside the period, read from the stage history.
+- An outcome is the lead's status now (``Lead.status``): won, lost or open. A lead lost and
+  then won is won, once, in every report; the funnel's stages still show where it stood.
+- Time series and profitability count wins when they happened: a lead whose status is won is
+  won at its last move into a WON stage inside the period, read from the stage history.
 """
 
 from __future__ import annotations
@@ -181,18 +183,25 @@ class AnalyticsRepository:
         A lead reached an OPEN stage when it ever stood there or further on, or was won:
         skipping a stage is passing it. A WON or LOST stage is reached by standing in it.
         Where a lead stood is its stage now and the stages it left (``Lead.past_stages``).
+        Won and lost are the leads' status now: a lead lost and then won counts once, as won,
+        although it reached both closing stages.
         """
         ws = self.workspace_id
         change = LeadStageChange
         cohort = (
-            select(Lead.id, Lead.stage_id, Lead.past_stages)
+            select(Lead.id, Lead.stage_id, Lead.past_stages, Lead.status)
             .where(*self._cohort_filters(scope), Lead.pipeline_id == pipeline_id)
             .cte("cohort")
         )
         # Tens of thousands of leads walk a few paths: stages are matched against the paths.
         paths = (
-            select(cohort.c.stage_id, cohort.c.past_stages, func.count().label("leads"))
-            .group_by(cohort.c.stage_id, cohort.c.past_stages)
+            select(
+                cohort.c.stage_id,
+                cohort.c.past_stages,
+                cohort.c.status,
+                func.count().label("leads"),
+            )
+            .group_by(cohort.c.stage_id, cohort.c.past_stages, cohort.c.status)
             .cte("paths")
         )
         stood = or_(Stage.id == paths.c.stage_id, paths.c.past_stages.contains(stage_key(Stage.id)))
@@ -200,6 +209,7 @@ class AnalyticsRepository:
             select(
                 paths.c.stage_id.label("now_at"),
                 paths.c.past_stages,
+                paths.c.status,
                 paths.c.leads,
                 Stage.id.label("stage_id"),
                 Stage.kind,
@@ -215,15 +225,18 @@ class AnalyticsRepository:
                 func.max(case((visits.c.kind == StageKind.OPEN, visits.c.position))).label(
                     "furthest"
                 ),
-                func.max(case((visits.c.kind == StageKind.WON, 1), else_=0)).label("won"),
-                func.max(case((visits.c.kind == StageKind.LOST, 1), else_=0)).label("lost"),
+                # Stood in a WON stage at some time: it went past every open stage.
+                func.max(case((visits.c.kind == StageKind.WON, 1), else_=0)).label("went_won"),
+                # The outcome is the status now, as in every other report.
+                func.max(case((visits.c.status == LeadStatus.WON, 1), else_=0)).label("won"),
+                func.max(case((visits.c.status == LeadStatus.LOST, 1), else_=0)).label("lost"),
             )
-            .group_by(visits.c.now_at, visits.c.past_stages)
+            .group_by(visits.c.now_at, visits.c.past_stages, visits.c.status)
             .cte("per_path")
         )
         open_reached = (
             select(func.sum(per_path.c.leads))
-            .where(or_(per_path.c.won == 1, per_path.c.furthest >= Stage.position))
+            .where(or_(per_path.c.went_won == 1, per_path.c.furthest >= Stage.position))
             .scalar_subquery()
         )
         closed_reached = (

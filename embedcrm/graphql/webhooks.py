@@ -231,9 +231,9 @@ class WebhookQuery:
             for row in page.rows
         ]
 
-        async def no_count() -> int:
-            # A feed is read by cursor; counting every event ever would only cost.
-            return len(edges)
+        async def count() -> int:
+            # Counted only when asked for: a feed is read by cursor, and the count is a scan.
+            return await service.count_events(principal, workspace_arg(workspace_id))
 
         return Connection(
             edges=edges,
@@ -241,7 +241,7 @@ class WebhookQuery:
                 has_next_page=page.has_next,
                 end_cursor=edges[-1].cursor if edges else after,
             ),
-            _count=no_count,
+            _count=count,
         )
 
 

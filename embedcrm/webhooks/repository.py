@@ -147,6 +147,11 @@ def events_after(stmt: Select[OutboxEvent], *, first: int, after: str | None) ->
     return stmt.order_by(OutboxEvent.position).limit(size + 1), size
 
 
+async def count_events(session: AsyncSession, stmt: Select[OutboxEvent]) -> int:
+    counted = stmt.where(OutboxEvent.position.is_not(None)).order_by(None).subquery()
+    return int(await session.scalar(select(func.count()).select_from(counted)) or 0)
+
+
 class WebhookEndpointRepository(WorkspaceRepository[WebhookEndpoint]):
     model = WebhookEndpoint
 
@@ -187,6 +192,10 @@ class WorkspaceEvents(WorkspaceRepository[OutboxEvent]):
         rows = list(await self.session.scalars(stmt))
         return Page(rows=rows[:size], has_next=len(rows) > size)
 
+    async def count(self) -> int:
+        """Every event of the feed (those with a position), on all pages."""
+        return await count_events(self.session, self.select())
+
 
 class PlatformWebhooks:
     """Platform-wide endpoints and their logs: above the tenant boundary, for the platform key."""
@@ -221,6 +230,9 @@ class PlatformWebhooks:
         stmt, size = events_after(select(OutboxEvent), first=first, after=after)
         rows = list(await self.session.scalars(stmt))
         return Page(rows=rows[:size], has_next=len(rows) > size)
+
+    async def count(self) -> int:
+        return await count_events(self.session, select(OutboxEvent))
 
 
 async def replay_deliveries(

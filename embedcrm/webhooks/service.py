@@ -394,3 +394,13 @@ class WebhookService:
             if workspace_id is None:
                 return await PlatformWebhooks(session).feed(first=first, after=after)
             return await WorkspaceEvents(session, workspace_id).feed(first=first, after=after)
+
+    async def count_events(self, principal: Principal, workspace_id: uuid.UUID | None) -> int:
+        """How many events the feed holds in all, for ``events.totalCount``."""
+        if isinstance(principal, PanelUser):
+            workspace_id = workspace_id or principal.workspace_id
+            _can_manage(principal, workspace_id)
+        async with self.db.transaction() as session:
+            if workspace_id is None:
+                return await PlatformWebhooks(session).count()
+            return await WorkspaceEvents(session, workspace_id).count()

@@ -829,6 +829,25 @@ async def test_the_feed_is_ordered_by_commit_and_pages_by_cursor(
     assert again["events"]["edges"] == []
 
 
+async def test_the_feed_counts_every_event_not_the_page(
+    platform: GraphQL, services: Services, dispatcher: Dispatcher, clock: FakeClock
+) -> None:
+    tenant = await make_tenant(platform)
+    await record_events(services.db, ws_uuid(tenant.workspace_id), uuid.uuid4(), 7, clock)
+    await dispatcher.fan_out()
+    query = EVENTS.replace("pageInfo {", "totalCount pageInfo {")
+    page = (await platform.data(query, first=5, ws=tenant.workspace_id))["events"]
+    assert len(page["edges"]) == 5
+    assert page["pageInfo"]["hasNextPage"] is True
+    assert page["totalCount"] == 7
+    # Every page of the same feed tells the same total.
+    rest = await platform.data(
+        query, first=5, after=page["pageInfo"]["endCursor"], ws=tenant.workspace_id
+    )
+    assert len(rest["events"]["edges"]) == 2
+    assert rest["events"]["totalCount"] == 7
+
+
 async def test_a_rolled_back_change_has_no_event(
     platform: GraphQL,
     services: Services,
