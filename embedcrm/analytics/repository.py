@@ -340,10 +340,13 @@ class AnalyticsRepository:
             func.count(Lead.id).label("leads"),
             func.sum(case((won, 1), else_=0)).label("won"),
             func.coalesce(func.sum(case((won, Lead.value), else_=0)), 0).label("revenue"),
+            # Won with no value: they add nothing to the revenue, so the report says how many.
+            func.sum(case((and_(won, Lead.value.is_(None)), 1), else_=0)).label("no_value"),
         ]
 
     async def sources(self, scope: Scope, *, first: bool) -> list[tuple[Any, ...]]:
-        """(source, medium, campaign, leads, won, revenue) of the cohort, most leads first."""
+        """(source, medium, campaign, leads, won, revenue, won without a value) of the cohort,
+        most leads first."""
         source, medium, campaign = self.touch_keys(first)
         keys = [source.label("source"), medium.label("medium"), campaign.label("campaign")]
         stmt = self._with_contact(select(*keys, *self._outcomes()).select_from(Lead), first)
@@ -357,7 +360,8 @@ class AnalyticsRepository:
     async def spend_report(
         self, scope: Scope, *, first_day: date, last_day: date, by_campaign: bool, first: bool
     ) -> list[tuple[Any, ...]]:
-        """(source, campaign, leads, won, revenue, spend) by source or by source and campaign.
+        """(source, campaign, leads, won, revenue, spend, won without a value) by source or by
+        source and campaign.
 
         Leads and spend meet on their keys; a missing campaign is the empty string on both
         sides, so spend entered for a whole source stands on its own row.
@@ -384,6 +388,7 @@ class AnalyticsRepository:
             literal(0).label("leads"),
             literal(0).label("won"),
             zero_money.label("revenue"),
+            literal(0).label("no_value"),
             cast(func.sum(day.amount), MONEY).label("spend"),
         ).where(day.workspace_id == self.workspace_id, day.day >= first_day, day.day <= last_day)
         if scope.source is not None:
@@ -398,6 +403,7 @@ class AnalyticsRepository:
                 func.sum(both.c.won),
                 cast(func.sum(both.c.revenue), MONEY),
                 cast(func.sum(both.c.spend), MONEY),
+                func.sum(both.c.no_value),
             )
             .group_by(both.c.source, both.c.campaign)
             .order_by(both.c.source, both.c.campaign)
@@ -411,7 +417,8 @@ class AnalyticsRepository:
     ) -> tuple[list[tuple[Any, ...]], dict[Any, int]]:
         """Per assignee: outcomes of the cohort with first-response percentiles; overdue tasks.
 
-        Each row is (assignee, leads, answered, won, lost, revenue, p50, p90). A lead is
+        Each row is (assignee, leads, answered, won, lost, revenue, won without a value, p50,
+        p90). A lead is
         answered at ``Lead.first_response_at``: the first activity of a member of the kinds in
         RESPONSE_KINDS, or its first-response task marked done.
         """
@@ -444,6 +451,7 @@ class AnalyticsRepository:
                 func.sum(case((won, 1), else_=0)).label("won"),
                 func.sum(case((cohort.c.status == LeadStatus.LOST, 1), else_=0)).label("lost"),
                 func.coalesce(func.sum(case((won, cohort.c.value), else_=0)), 0).label("revenue"),
+                func.sum(case((and_(won, cohort.c.value.is_(None)), 1), else_=0)).label("no_value"),
             )
             .group_by(cohort.c.assignee_id)
             .subquery("outcomes")

@@ -27,8 +27,9 @@ from embedcrm.crm.models import StageKind
 from embedcrm.crm.repository import PipelineRepository
 from embedcrm.db import Database, new_id, utcnow
 from embedcrm.errors import NotFound, ValidationFailed
-from embedcrm.workspaces.models import Role, Site
-from embedcrm.workspaces.repository import WorkspaceDirectory
+from embedcrm.workspaces.models import Role, Site, Workspace
+from embedcrm.workspaces.repository import MemberRepository, WorkspaceDirectory
+from embedcrm.workspaces.words import word
 
 READERS = (Role.OWNER, Role.MANAGER, Role.VIEWER)
 CENT = Decimal("0.01")
@@ -98,6 +99,9 @@ class SourceRow:
     won: int
     revenue: Decimal
     conversion: float | None
+    # The source as a person reads it: untagged traffic is "direct" in the workspace's language.
+    label: str = ""
+    won_without_value: int = 0
 
 
 @dataclass(frozen=True)
@@ -112,6 +116,8 @@ class SpendRow:
     cost_per_won: Decimal | None
     roi: float | None
     payback: float | None
+    label: str = ""
+    won_without_value: int = 0
 
 
 @dataclass(frozen=True)
@@ -126,6 +132,9 @@ class ManagerRow:
     win_rate: float | None
     revenue: Decimal
     overdue_tasks: int
+    # The member's name, or "unassigned" in the workspace's language for leads nobody has.
+    label: str = ""
+    won_without_value: int = 0
 
 
 @dataclass(frozen=True)
@@ -255,11 +264,14 @@ class AnalyticsService:
         if scope.ends - scope.starts > MAX_PERIOD:
             raise ValidationFailed("The period is longer than three years.", field="filter.to")
 
-    async def _zone(self, session: Any, workspace_id: uuid.UUID) -> ZoneInfo:
+    async def _workspace(self, session: Any, workspace_id: uuid.UUID) -> Workspace:
         workspace = await WorkspaceDirectory(session).get(workspace_id)
         if workspace is None:
             raise NotFound("No such workspace.", field="workspaceId")
-        return zone(workspace.timezone)
+        return workspace
+
+    async def _zone(self, session: Any, workspace_id: uuid.UUID) -> ZoneInfo:
+        return zone((await self._workspace(session, workspace_id)).timezone)
 
     async def funnel(self, principal: Principal, workspace_id: uuid.UUID, scope: Scope) -> Funnel:
         """Leads of the period on the pipeline (the default one unless the filter names one)."""
@@ -308,6 +320,7 @@ class AnalyticsService:
         require_role(principal, workspace_id, *READERS)
         self._check(scope)
         async with self.db.transaction() as session:
+            language = (await self._workspace(session, workspace_id)).language
             rows = await AnalyticsRepository(session, workspace_id).sources(
                 scope, first=first_touch
             )
@@ -320,8 +333,10 @@ class AnalyticsService:
                 won=int(won or 0),
                 revenue=money(revenue),
                 conversion=ratio(int(won or 0), int(leads)),
+                label=source or word(language, "direct"),
+                won_without_value=int(no_value or 0),
             )
-            for source, medium, campaign, leads, won, revenue in rows
+            for source, medium, campaign, leads, won, revenue, no_value in rows
         ]
 
     async def spend(
@@ -342,8 +357,8 @@ class AnalyticsService:
         require_role(principal, workspace_id, *READERS)
         self._check(scope)
         async with self.db.transaction() as session:
-            tz = await self._zone(session, workspace_id)
-            first_day, last_day = local_days(scope.starts, scope.ends, tz)
+            workspace = await self._workspace(session, workspace_id)
+            first_day, last_day = local_days(scope.starts, scope.ends, zone(workspace.timezone))
             rows = await AnalyticsRepository(session, workspace_id).spend_report(
                 scope,
                 first_day=first_day,
@@ -352,7 +367,7 @@ class AnalyticsService:
                 first=first_touch,
             )
         result: list[SpendRow] = []
-        for source, campaign, leads, won, revenue, spent in rows:
+        for source, campaign, leads, won, revenue, spent, no_value in rows:
             leads, won = int(leads or 0), int(won or 0)
             revenue, spent = money(revenue), money(spent)
             result.append(
@@ -367,6 +382,8 @@ class AnalyticsService:
                     cost_per_won=money(spent / won) if won and spent else None,
                     roi=ratio(revenue - spent, spent),
                     payback=ratio(revenue, spent),
+                    label=source or word(workspace.language, "direct"),
+                    won_without_value=int(no_value or 0),
                 )
             )
         return result
@@ -378,12 +395,23 @@ class AnalyticsService:
         require_role(principal, workspace_id, *READERS)
         self._check(scope)
         async with self.db.transaction() as session:
+            language = (await self._workspace(session, workspace_id)).language
             rows, late = await AnalyticsRepository(session, workspace_id).managers(
                 scope, now=self.clock()
             )
+            members = await MemberRepository(session, workspace_id).get_many(
+                {r[0] for r in rows if r[0] is not None} | {m for m in late if m is not None}
+            )
+
+        def label(member_id: uuid.UUID | None) -> str:
+            member = members.get(member_id) if member_id is not None else None
+            if member is None:
+                return word(language, "unassigned")
+            return member.name or member.email or member.external_id
+
         result: list[ManagerRow] = []
         seen: set[uuid.UUID | None] = set()
-        for member_id, leads, answered, won, lost, revenue, p50, p90 in rows:
+        for member_id, leads, answered, won, lost, revenue, no_value, p50, p90 in rows:
             seen.add(member_id)
             won, lost = int(won or 0), int(lost or 0)
             result.append(
@@ -398,12 +426,18 @@ class AnalyticsService:
                     win_rate=ratio(won, won + lost),
                     revenue=money(revenue),
                     overdue_tasks=late.get(member_id, 0),
+                    label=label(member_id),
+                    won_without_value=int(no_value or 0),
                 )
             )
         # A member with overdue tasks but no new leads in the period still shows.
         for member_id, count in late.items():
             if member_id not in seen and member_id is not None:
-                result.append(ManagerRow(member_id, 0, 0, None, None, 0, 0, None, money(0), count))
+                result.append(
+                    ManagerRow(
+                        member_id, 0, 0, None, None, 0, 0, None, money(0), count, label(member_id)
+                    )
+                )
         result.sort(key=lambda r: (r.member_id is None, -r.leads, str(r.member_id)))
         return result
 

@@ -43,7 +43,11 @@ def _tags(context: Mapping[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
     click_ids = {k: query[k] for k in CLICK_ID_KEYS if query.get(k)}
     given = context.get("click_ids")
     click_ids.update(
-        {k: v for k, v in (dict(given) if isinstance(given, Mapping) else {}).items() if k in CLICK_ID_KEYS}
+        {
+            k: v
+            for k, v in (dict(given) if isinstance(given, Mapping) else {}).items()
+            if k in CLICK_ID_KEYS
+        }
     )
     return utm, click_ids
 

@@ -39,6 +39,7 @@ from embedcrm.repository import Page
 from embedcrm.webhooks.outbox import OutboxRepository
 from embedcrm.workspaces.models import Site
 from embedcrm.workspaces.repository import SiteRepository, WorkspaceDirectory
+from embedcrm.workspaces.words import word
 
 log = logging.getLogger(__name__)
 
@@ -375,15 +376,18 @@ class CaptureService:
                 and await SiteRepository(session, workspace_id).get(site_id) is None
             ):
                 raise NotFound("No such site.", field="siteId")
+            workspace = await WorkspaceDirectory(session).get(workspace_id)
+            language = workspace.language if workspace else None
+            who = person.name or person.email or person.phone
             return await create_lead(
                 session,
                 workspace_id,
                 NewLead(
                     person=person,
                     attribution=attribution,
-                    title=title
-                    or f"{channel.lower()}: {person.name or person.email or person.phone}",
+                    title=title or f"{word(language, f'channel.{channel}')}: {who}",
                     form=channel.lower(),
+                    channel=channel,
                     message=message,
                     site_id=site_id,
                     custom_fields=custom_fields,

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     cast,
     event,
+    false,
     func,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -161,6 +162,10 @@ class Lead(Base):
     )
     value: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
     currency: Mapped[str | None] = mapped_column(String(3))
+    # True once a person set the value; until then it follows the cart (the items' sum).
+    value_set_by_hand: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Why the lead was won or lost, as given with the move that closed it; None while open.
+    close_reason: Mapped[str | None] = mapped_column(Text)
     form: Mapped[str | None] = mapped_column(String(100))
     message: Mapped[str | None] = mapped_column(Text)
     custom_fields: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)

@@ -40,6 +40,7 @@ from embedcrm.repository import Page
 from embedcrm.webhooks.outbox import OutboxRepository
 from embedcrm.workspaces.models import Member
 from embedcrm.workspaces.repository import MemberRepository, WorkspaceDirectory
+from embedcrm.workspaces.words import word
 
 # (name, win probability in percent, kind): the pipeline every new workspace starts with.
 DEFAULT_STAGES = (
@@ -104,6 +105,8 @@ class NewLead:
     form: str | None = None
     message: str | None = None
     site_id: uuid.UUID | None = None
+    # How it reached the business when not by a web form: CALL, CHAT, SOCIAL, EMAIL, OTHER.
+    channel: str | None = None
     custom_fields: Mapping[str, Any] = field(default_factory=dict)
     occurred_at: datetime | None = None
     # The timeline entry that explains where the lead came from.
@@ -265,6 +268,7 @@ async def create_lead(session: AsyncSession, workspace_id: uuid.UUID, new: NewLe
             title=new.title[:300],
             status=LeadStatus.OPEN,
             form=new.form,
+            channel=new.channel,
             message=new.message,
             custom_fields=dict(new.custom_fields),
             utm_source=attribution.utm_source,
@@ -295,7 +299,7 @@ async def create_lead(session: AsyncSession, workspace_id: uuid.UUID, new: NewLe
     task = TaskRepository(session, workspace_id).add(
         Task(
             kind=TaskKind.FIRST_RESPONSE,
-            title=f"Ответить: {lead.title}"[:300],
+            title=f"{word(workspace.language, 'reply')}: {lead.title}"[:300],
             lead_id=lead.id,
             contact_id=contact.id,
             assignee_id=assignee_id,

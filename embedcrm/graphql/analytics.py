@@ -107,6 +107,13 @@ class SourceReport:
     won: int
     revenue: str
     conversion: float | None
+    label: str = strawberry.field(
+        description="The source as a person reads it: untagged traffic (source null) is "
+        "«прямой заход» / direct, in the workspace's language."
+    )
+    won_without_value: int = strawberry.field(
+        description="Won leads with no value: they add nothing to revenue."
+    )
 
 
 @strawberry.type
@@ -121,6 +128,13 @@ class SpendReport:
     cost_per_won: str | None
     roi: float | None = strawberry.field(description="(revenue − spend) / spend.")
     payback: float | None = strawberry.field(description="revenue / spend; 1 = paid back.")
+    label: str = strawberry.field(
+        description="The source as a person reads it: untagged traffic (source null) is "
+        "«прямой заход» / direct, in the workspace's language."
+    )
+    won_without_value: int = strawberry.field(
+        description="Won leads with no value: they add nothing to revenue."
+    )
 
 
 @strawberry.type
@@ -135,6 +149,13 @@ class ManagerReport:
     win_rate: float | None = strawberry.field(description="won / (won + lost).")
     revenue: str
     overdue_tasks: int
+    label: str = strawberry.field(
+        description="The member's name; for leads nobody has (memberId null) «не назначен» / "
+        "unassigned, in the workspace's language."
+    )
+    won_without_value: int = strawberry.field(
+        description="Won leads with no value: they add nothing to revenue."
+    )
     _workspace_id: strawberry.Private[uuid.UUID]
 
     @strawberry.field
@@ -251,6 +272,8 @@ class Analytics:
                 won=r.won,
                 revenue=_money(r.revenue) or "0.00",
                 conversion=r.conversion,
+                label=r.label,
+                won_without_value=r.won_without_value,
             )
             for r in rows
         ]
@@ -281,6 +304,8 @@ class Analytics:
                 cost_per_won=_money(r.cost_per_won),
                 roi=r.roi,
                 payback=r.payback,
+                label=r.label,
+                won_without_value=r.won_without_value,
             )
             for r in rows
         ]
@@ -303,6 +328,8 @@ class Analytics:
                 win_rate=r.win_rate,
                 revenue=_money(r.revenue) or "0.00",
                 overdue_tasks=r.overdue_tasks,
+                label=r.label,
+                won_without_value=r.won_without_value,
                 _workspace_id=ws,
             )
             for r in rows

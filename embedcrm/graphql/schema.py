@@ -254,6 +254,14 @@ class CreateWorkspaceInput:
         default=None,
         description="The host's own id: calling again with it answers the same workspace.",
     )
+    currency: str | None = strawberry.field(
+        default=None, description="ISO 4217 code of values given without one; RUB if omitted."
+    )
+    language: str | None = strawberry.field(
+        default=None,
+        description="ru or en: the language of the names the service writes (titles of pushed "
+        "leads, report labels); ru if omitted.",
+    )
 
 
 @strawberry.type
@@ -311,7 +319,11 @@ class CoreMutation:
         services = info.context.services
         return await as_payload(
             lambda: services.workspaces.create_workspace(
-                info.context.principal, name=input.name, external_id=input.external_id
+                info.context.principal,
+                name=input.name,
+                external_id=input.external_id,
+                currency=input.currency,
+                language=input.language,
             ),
             lambda row: CreateWorkspacePayload(workspace=Workspace.of(row)),
             lambda errors: CreateWorkspacePayload(user_errors=errors),

@@ -69,6 +69,8 @@ class Workspace(Node):
     name: str
     external_id: str | None
     timezone: str
+    currency: str = strawberry.field(description="ISO 4217 code of values given without one.")
+    language: str = strawberry.field(description="ru or en: of the names the service writes.")
     created_at: datetime
 
     @classmethod
@@ -78,6 +80,8 @@ class Workspace(Node):
             name=row.name,
             external_id=row.external_id,
             timezone=row.timezone,
+            currency=row.currency,
+            language=row.language,
             created_at=row.created_at,
         )
 

@@ -50,6 +50,10 @@ class Workspace(Base):
     first_response_minutes: Mapped[int] = mapped_column(Integer, default=15)
     # Lets a MANAGER change every lead and contact, not only the ones assigned to them.
     managers_edit_all: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The currency of a value given without one, and the language of the names the service
+    # writes itself (titles of pushed leads, report labels): "ru" or "en".
+    currency: Mapped[str] = mapped_column(String(3), default="RUB", server_default="RUB")
+    language: Mapped[str] = mapped_column(String(8), default="ru", server_default="ru")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -67,6 +71,8 @@ class Member(Base):
     name: Mapped[str] = mapped_column(String(200), default="")
     email: Mapped[str | None] = mapped_column(String(320))
     role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=16))
+    # False once the member left: their tokens stop working and nothing new is assigned to
+    # them, while what they did stays theirs.
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -26,6 +26,7 @@ from embedcrm.db import Database
 from embedcrm.errors import Forbidden, NotFound, Unauthenticated, ValidationFailed
 from embedcrm.workspaces.models import Member, PlatformKey, Role, Site, Workspace
 from embedcrm.workspaces.repository import MemberRepository, SiteRepository, WorkspaceDirectory
+from embedcrm.workspaces.words import DEFAULT_LANGUAGE, LANGUAGES
 
 # A domain as a host would type it: a hostname, optionally with a port, or a *. wildcard.
 _DOMAIN = re.compile(
@@ -105,15 +106,33 @@ class WorkspaceService:
         return key
 
     async def create_workspace(
-        self, principal: Principal, *, name: str, external_id: str | None
+        self,
+        principal: Principal,
+        *,
+        name: str,
+        external_id: str | None,
+        currency: str | None = None,
+        language: str | None = None,
     ) -> Workspace:
-        """Idempotent on ``external_id``: the same id always answers the same workspace."""
+        """Idempotent on ``external_id``: the same id always answers the same workspace.
+
+        ``currency`` (of values given without one; RUB) and ``language`` (of the names the
+        service writes; ru) are taken when the workspace is made.
+        """
         require_platform(principal)
         name = name.strip()
         if not name or len(name) > 200:
             raise ValidationFailed("A name of 1 to 200 characters is required.", field="name")
         if external_id is not None and not 0 < len(external_id) <= 255:
             raise ValidationFailed("externalId is 1 to 255 characters.", field="externalId")
+        if currency is not None:
+            currency = currency.strip().upper()
+            if not re.fullmatch(r"[A-Z]{3}", currency):
+                raise ValidationFailed(
+                    "An ISO 4217 code such as RUB is required.", field="currency"
+                )
+        if language is not None and language not in LANGUAGES:
+            raise ValidationFailed("language is ru or en.", field="language")
         if external_id:
             async with self.db.transaction() as session:
                 existing = await WorkspaceDirectory(session).by_external_id(external_id)
@@ -121,7 +140,13 @@ class WorkspaceService:
                 return existing
         try:
             async with self.db.transaction() as session:
-                workspace = Workspace(id=uuid.uuid4(), name=name, external_id=external_id)
+                workspace = Workspace(
+                    id=uuid.uuid4(),
+                    name=name,
+                    external_id=external_id,
+                    currency=currency or "RUB",
+                    language=language or DEFAULT_LANGUAGE,
+                )
                 WorkspaceDirectory(session).add(workspace)
                 await session.flush()
                 await create_default_pipeline(session, workspace.id)

@@ -89,3 +89,42 @@ async def test_attribution_is_kept_and_filterable(
         assert (await tenant.panel.data(query, f=f))["leads"]["totalCount"] == expected
     all_leads = await tenant.panel.data(LEADS)
     assert all_leads["leads"]["totalCount"] == 2
+
+
+async def test_a_pushed_lead_has_its_channel_and_a_title_in_the_workspace_language(
+    platform: GraphQL,
+) -> None:
+    tenant = await make_tenant(platform)
+    english = await platform.data(
+        """mutation { createWorkspace(input: {name: "Daisy", language: "en", currency: "EUR"}) {
+          workspace { id language currency } userErrors { field message code } } }"""
+    )
+    assert english["createWorkspace"]["workspace"]["language"] == "en"
+    assert english["createWorkspace"]["workspace"]["currency"] == "EUR"
+    english_ws = english["createWorkspace"]["workspace"]["id"]
+    russian = (
+        await platform.data(
+            "query($id: ID!) { workspace(id: $id) { language currency } }", id=tenant.workspace_id
+        )
+    )["workspace"]
+    assert russian == {"language": "ru", "currency": "RUB"}
+
+    titles = """query($ws: ID, $f: LeadFilter) { leads(workspaceId: $ws, filter: $f) {
+      totalCount edges { node { title channel } } }
+      tasks(workspaceId: $ws) { edges { node { title } } } }"""
+    for ws, channel in ((tenant.workspace_id, "CALL"), (english_ws, "CHAT")):
+        created = await platform.data(
+            CREATE_LEAD,
+            input={"workspaceId": ws, "channel": channel, "name": "Анна", "phone": "+79123456789"},
+        )
+        assert created["createLead"]["userErrors"] == []
+    calls = await platform.data(titles, ws=tenant.workspace_id, f={"channel": "CALL"})
+    assert calls["leads"]["totalCount"] == 1
+    assert calls["leads"]["edges"][0]["node"] == {"title": "Звонок: Анна", "channel": "CALL"}
+    assert calls["tasks"]["edges"][0]["node"]["title"] == "Ответить: Звонок: Анна"
+    chats = await platform.data(titles, ws=english_ws, f={"channel": "CHAT"})
+    assert chats["leads"]["edges"][0]["node"] == {"title": "Chat: Анна", "channel": "CHAT"}
+    assert chats["tasks"]["edges"][0]["node"]["title"] == "Reply: Chat: Анна"
+    assert (await platform.data(titles, ws=english_ws, f={"channel": "CALL"}))["leads"][
+        "totalCount"
+    ] == 0
