@@ -22,18 +22,21 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("workspaces") as batch:
-        batch.add_column(
-            sa.Column("currency", sa.String(length=3), server_default="RUB", nullable=False)
-        )
-        batch.add_column(
-            sa.Column("language", sa.String(length=8), server_default="ru", nullable=False)
-        )
-    with op.batch_alter_table("leads") as batch:
-        batch.add_column(
-            sa.Column("value_set_by_hand", sa.Boolean(), server_default=sa.false(), nullable=False)
-        )
-        batch.add_column(sa.Column("close_reason", sa.Text(), nullable=True))
+    # Plain ADD COLUMN, which SQLite does in place: a batch would rebuild the tables, and
+    # dropping the old leads or workspaces table would cascade into the rows that point at it.
+    op.add_column(
+        "workspaces",
+        sa.Column("currency", sa.String(length=3), server_default="RUB", nullable=False),
+    )
+    op.add_column(
+        "workspaces",
+        sa.Column("language", sa.String(length=8), server_default="ru", nullable=False),
+    )
+    op.add_column(
+        "leads",
+        sa.Column("value_set_by_hand", sa.Boolean(), server_default=sa.false(), nullable=False),
+    )
+    op.add_column("leads", sa.Column("close_reason", sa.Text(), nullable=True))
     op.execute(
         """
         UPDATE workspaces SET language = COALESCE((
@@ -61,9 +64,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("leads") as batch:
-        batch.drop_column("close_reason")
-        batch.drop_column("value_set_by_hand")
-    with op.batch_alter_table("workspaces") as batch:
-        batch.drop_column("language")
-        batch.drop_column("currency")
+    # DROP COLUMN in place as well (SQLite 3.35 and later), for the same reason.
+    op.drop_column("leads", "close_reason")
+    op.drop_column("leads", "value_set_by_hand")
+    op.drop_column("workspaces", "language")
+    op.drop_column("workspaces", "currency")
