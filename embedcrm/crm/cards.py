@@ -26,7 +26,7 @@ from embedcrm.db import Database, utcnow
 from embedcrm.errors import NotFound, ValidationFailed
 from embedcrm.repository import Page
 from embedcrm.workspaces.models import Member
-from embedcrm.workspaces.repository import MemberRepository
+from embedcrm.workspaces.repository import MemberRepository, WorkspaceDirectory
 
 WRITABLE_KINDS = {
     ActivityKind.NOTE,
@@ -87,6 +87,19 @@ def _money(value: Decimal | None, field: str) -> Decimal | None:
     return value.quantize(Decimal("0.01"))
 
 
+def cart_total(items: Sequence[LeadItem]) -> Decimal | None:
+    """What the cart's lines come to (price × quantity); None for an empty cart."""
+    if not items:
+        return None
+    total = sum((item.unit_price * item.quantity for item in items), Decimal(0))
+    return _money(total, "items")
+
+
+async def workspace_currency(session: AsyncSession, workspace_id: uuid.UUID) -> str:
+    workspace = await WorkspaceDirectory(session).get(workspace_id)
+    return workspace.currency if workspace is not None else "RUB"
+
+
 async def get_contact(
     session: AsyncSession, workspace_id: uuid.UUID, contact_id: uuid.UUID, field: str = "contactId"
 ) -> Contact:
@@ -143,7 +156,12 @@ class CardService:
                 elif key in LEAD_TIME_FIELDS:
                     setattr(lead, key, value)
                 elif key == "value":
+                    # A value given by hand stays; clearing it lets the cart set it again.
                     lead.value = _money(value, "value")
+                    lead.value_set_by_hand = lead.value is not None
+                    if lead.value is None:
+                        items = await ItemRepository(session, workspace_id).of_leads([lead.id])
+                        lead.value = cart_total(items)
                 elif key == "currency":
                     lead.currency = _currency(value)
                 elif key == "custom_fields":
@@ -160,7 +178,7 @@ class CardService:
                     "The delivery window ends before it starts.", field="deliveryTo"
                 )
             if lead.value is not None and lead.currency is None:
-                raise ValidationFailed("A value needs its currency.", field="currency")
+                lead.currency = await workspace_currency(session, workspace_id)
             now = utcnow()
             lead.updated_at = now
             await session.flush()
@@ -198,8 +216,9 @@ class CardService:
             repo = ItemRepository(session, workspace_id)
             await repo.clear(lead.id)
             now = utcnow()
+            cart: list[LeadItem] = []
             for i, item in enumerate(items):
-                repo.add(
+                line = repo.add(
                     LeadItem(
                         lead_id=lead.id,
                         position=i,
@@ -211,6 +230,12 @@ class CardService:
                         created_at=now,
                     )
                 )
+                cart.append(line)
+            # The value follows the cart until a person sets it by hand (updateLead).
+            if not lead.value_set_by_hand:
+                lead.value = cart_total(cart)
+                if lead.value is not None and lead.currency is None:
+                    lead.currency = await workspace_currency(session, workspace_id)
             lead.updated_at = now
             await session.flush()
             await emit_lead_event(session, lead, "lead.updated", now=now)

@@ -52,6 +52,7 @@ class LeadSpec:
     utm_medium: str | None = None
     utm_campaign: str | None = None
     channel: str | None = None
+    close_reason: str | None = None
     tags: tuple[str, ...] = ()
     search: str | None = None
     value_min: Decimal | None = None

@@ -126,6 +126,9 @@ async def move_lead_to(
     StageChangeRepository(session, lead.workspace_id).add(
         stand_lead_on(lead, before, stage, at=now, by=actor.member_id)
     )
+    # The reason belongs to the outcome: it goes when the lead is open again.
+    closed = stage.kind is not StageKind.OPEN
+    lead.close_reason = ((reason or "").strip() or None) if closed else None
     lead.updated_at = now
     ActivityRepository(session, lead.workspace_id).add(
         Activity(
@@ -161,6 +164,14 @@ async def move_lead_to(
             session, lead, "lead.lost", now=now, stage=stage, extra={"reason": reason}
         )
     return True
+
+
+def won_without_value(leads: Sequence[Lead]) -> list[int]:
+    """Positions of the won leads that have no value: they add nothing to revenue, which the
+    one who won them is told (a warning, not a refusal: the amount may come later)."""
+    return [
+        i for i, lead in enumerate(leads) if lead.status is LeadStatus.WON and lead.value is None
+    ]
 
 
 class PipelineService:

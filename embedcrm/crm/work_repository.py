@@ -99,6 +99,7 @@ class WorkLeads(LeadRepository):
             Lead.utm_medium: spec.utm_medium,
             Lead.utm_campaign: spec.utm_campaign,
             Lead.channel: spec.channel,
+            Lead.close_reason: spec.close_reason,
         }
         for column, wanted in simple.items():
             if wanted is not None:

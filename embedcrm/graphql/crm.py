@@ -19,7 +19,7 @@ from embedcrm.auth import PanelUser
 from embedcrm.crm import models as crm
 from embedcrm.crm.cards import ItemSpec
 from embedcrm.crm.importer import TARGETS
-from embedcrm.crm.pipelines import StageSpec
+from embedcrm.crm.pipelines import StageSpec, won_without_value
 from embedcrm.crm.tasks import TaskFilter as TaskFilterQuery
 from embedcrm.crm.work_models import FieldEntity as FieldEntityEnum
 from embedcrm.crm.work_repository import encode_due_cursor
@@ -135,12 +135,30 @@ class DeletePayload:
 class LeadPayload:
     lead: Lead | None = None
     user_errors: list[UserError] = strawberry.field(default_factory=list)
+    warnings: list[UserError] = strawberry.field(
+        default_factory=list,
+        description="Done, but worth a look: e.g. won with no value (code won_without_value).",
+    )
 
 
 @strawberry.type
 class LeadsPayload:
     leads: list[Lead] = strawberry.field(default_factory=list)
     user_errors: list[UserError] = strawberry.field(default_factory=list)
+    warnings: list[UserError] = strawberry.field(
+        default_factory=list,
+        description="Done, but worth a look: e.g. won with no value (code won_without_value).",
+    )
+
+
+NO_VALUE = "Won with no value: it adds nothing to revenue until a value or a cart is set."
+
+
+def _no_value_warnings(leads: list[crm.Lead], field: str) -> list[UserError]:
+    return [
+        UserError(field=field.format(i=i), message=NO_VALUE, code="won_without_value")
+        for i in won_without_value(leads)
+    ]
 
 
 @strawberry.type
@@ -789,7 +807,11 @@ class CrmMutation:
             )
 
         return await as_payload(
-            call, lambda leads: LeadPayload(lead=Lead.of(leads[0])), _errors(LeadPayload)
+            call,
+            lambda leads: LeadPayload(
+                lead=Lead.of(leads[0]), warnings=_no_value_warnings(leads, "value")
+            ),
+            _errors(LeadPayload),
         )
 
     @strawberry.mutation(description="Move many leads at once: all of them, or none.")
@@ -805,7 +827,10 @@ class CrmMutation:
 
         return await as_payload(
             call,
-            lambda leads: LeadsPayload(leads=[Lead.of(x) for x in leads]),
+            lambda leads: LeadsPayload(
+                leads=[Lead.of(x) for x in leads],
+                warnings=_no_value_warnings(leads, "leadIds[{i}]"),
+            ),
             _errors(LeadsPayload),
         )
 

@@ -83,6 +83,9 @@ class LeadFilter:
     unassigned: bool = False
     contact_id: strawberry.ID | None = None
     channel: str | None = None
+    close_reason: str | None = strawberry.field(
+        default=None, description="Won or lost with this reason (as given, exactly)."
+    )
     tags: list[str] | None = strawberry.field(default=None, description="Has every one of these.")
     search: str | None = strawberry.field(
         default=None, description="Title, or the contact's name, e-mail, phone or company."

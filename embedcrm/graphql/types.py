@@ -285,6 +285,18 @@ class Lead(Node):
     def channel(self) -> str | None:
         return self._row.channel
 
+    @strawberry.field(
+        description="Why it was won or lost, as given with the move; null while open."
+    )
+    def close_reason(self) -> str | None:
+        return self._row.close_reason
+
+    @strawberry.field(
+        description="True once a person set the value; until then it follows the cart."
+    )
+    def value_set_by_hand(self) -> bool:
+        return bool(self._row.value_set_by_hand)
+
     @strawberry.field
     def pipeline_id(self) -> strawberry.ID:
         return strawberry.ID(

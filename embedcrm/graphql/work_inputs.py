@@ -82,6 +82,7 @@ def lead_spec(value: Any, workspace_id: uuid.UUID) -> LeadSpec:
         utm_medium=value.utm_medium,
         utm_campaign=value.utm_campaign,
         channel=value.channel,
+        close_reason=(value.close_reason or "").strip() or None,
         tags=tuple(value.tags or ()),
         search=value.search,
         value_min=_money(value.value_min, "filter.valueMin"),

@@ -192,7 +192,7 @@ class WorkspaceEvents(WorkspaceRepository[OutboxEvent]):
         rows = list(await self.session.scalars(stmt))
         return Page(rows=rows[:size], has_next=len(rows) > size)
 
-    async def count(self) -> int:
+    async def count_feed(self) -> int:
         """Every event of the feed (those with a position), on all pages."""
         return await count_events(self.session, self.select())
 
@@ -231,7 +231,7 @@ class PlatformWebhooks:
         rows = list(await self.session.scalars(stmt))
         return Page(rows=rows[:size], has_next=len(rows) > size)
 
-    async def count(self) -> int:
+    async def count_feed(self) -> int:
         return await count_events(self.session, select(OutboxEvent))
 
 

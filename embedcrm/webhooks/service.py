@@ -402,5 +402,5 @@ class WebhookService:
             _can_manage(principal, workspace_id)
         async with self.db.transaction() as session:
             if workspace_id is None:
-                return await PlatformWebhooks(session).count()
-            return await WorkspaceEvents(session, workspace_id).count()
+                return await PlatformWebhooks(session).count_feed()
+            return await WorkspaceEvents(session, workspace_id).count_feed()
