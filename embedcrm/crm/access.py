@@ -34,13 +34,37 @@ class Actor:
         if not self.is_owner:
             raise Forbidden("Only an owner can change this.")
 
+    @property
+    def sees_only_own(self) -> uuid.UUID | None:
+        """The member whose leads alone this actor sees (with the unassigned ones), or None
+        when it sees them all: a MANAGER, unless the workspace lets managers work everything."""
+        if self.role is Role.MANAGER and not self.managers_edit_all:
+            return self.member_id
+        return None
+
     def require_assigned(self, assignee_id: uuid.UUID | None, what: str) -> None:
         """A manager changes what is assigned to them, unless the workspace lets them do more."""
         self.require_writer()
         if self.is_owner or self.managers_edit_all:
             return
-        if assignee_id is None or assignee_id != self.member_id:
+        if assignee_id is None:
+            if what == "lead":
+                raise Forbidden(
+                    "This lead is not assigned to anyone yet: take it first "
+                    "(assign it to yourself), then work it."
+                )
+            raise Forbidden(f"This {what} is not assigned to anyone; an owner can assign it.")
+        if assignee_id != self.member_id:
             raise Forbidden(f"This {what} is assigned to someone else.")
+
+    def may_take(self, assignee_id: uuid.UUID | None, new_assignee_id: uuid.UUID | None) -> bool:
+        """A manager may take an unassigned lead: assign it to themselves."""
+        return (
+            self.role is Role.MANAGER
+            and assignee_id is None
+            and new_assignee_id is not None
+            and new_assignee_id == self.member_id
+        )
 
 
 async def load_actor(

@@ -62,15 +62,27 @@ async def choose_assignee(
     site_id: uuid.UUID | None,
     utm_source: str | None,
 ) -> uuid.UUID | None:
-    """The member the first matching rule names; None when no rule matches."""
+    """The member the first matching rule names; None when no rule matches. A rule that names
+    a deactivated member is passed over, as round-robin passes them over."""
     rules = AssignmentRuleRepository(session, workspace_id)
+    members = MemberRepository(session, workspace_id)
+
+    async def active(member_id: uuid.UUID | None) -> bool:
+        member = await members.get(member_id) if member_id is not None else None
+        return member is not None and member.active
+
     for rule in await rules.ordered():
-        if rule.kind is AssignmentRuleKind.BY_SITE and rule.site_id == site_id:
+        if (
+            rule.kind is AssignmentRuleKind.BY_SITE
+            and rule.site_id == site_id
+            and await active(rule.member_id)
+        ):
             return rule.member_id
         if (
             rule.kind is AssignmentRuleKind.BY_SOURCE
             and utm_source is not None
             and (rule.utm_source or "").lower() == utm_source.lower()
+            and await active(rule.member_id)
         ):
             return rule.member_id
         if rule.kind is AssignmentRuleKind.ROUND_ROBIN:

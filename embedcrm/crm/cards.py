@@ -268,8 +268,14 @@ class CardService:
                         "Nothing has this id.",
                         field=f"leadIds[{i}]" if len(lead_ids) > 1 else "leadId",
                     )
-                actor.require_assigned(lead.assignee_id, "lead")
+                if not actor.may_take(lead.assignee_id, assignee_id):
+                    actor.require_assigned(lead.assignee_id, "lead")
                 leads.append(lead)
+            if member is not None and not member.active:
+                raise ValidationFailed(
+                    "This member was deactivated: assign the lead to someone else.",
+                    field="assigneeId",
+                )
             now = utcnow()
             for lead in leads:
                 if lead.assignee_id == assignee_id:

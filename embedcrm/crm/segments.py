@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from embedcrm.auth import Principal
+from embedcrm.auth import PanelUser, Principal
 from embedcrm.crm.access import load_actor, reader_workspace
 from embedcrm.crm.fields import definitions_of, typed_conditions
 from embedcrm.crm.filters import (
@@ -27,6 +27,7 @@ from embedcrm.crm.work_repository import SegmentRepository, WorkContacts, WorkLe
 from embedcrm.db import Database
 from embedcrm.errors import NotFound, ValidationFailed
 from embedcrm.repository import Page
+from embedcrm.workspaces.models import Role
 
 MAX_EXPORT_ROWS = 100_000
 
@@ -43,6 +44,15 @@ async def _typed(
     if isinstance(spec, LeadSpec):
         return LeadSpec(**{**vars(spec), "custom": custom}), kinds
     return ContactSpec(**{**vars(spec), "custom": custom}), kinds
+
+
+async def _sees_only_own(
+    session: AsyncSession, principal: Principal, workspace_id: uuid.UUID
+) -> uuid.UUID | None:
+    """The member a MANAGER's lists are narrowed to (see Actor.sees_only_own)."""
+    if not isinstance(principal, PanelUser) or principal.role is not Role.MANAGER:
+        return None
+    return (await load_actor(session, principal, workspace_id, field="workspaceId")).sees_only_own
 
 
 async def _with_segment(
@@ -76,11 +86,13 @@ class ListService:
     ) -> Page[Lead]:
         reader_workspace(principal, workspace_id, field="workspaceId")
         async with self.db.transaction() as session:
+            own = await _sees_only_own(session, principal, workspace_id)
             full = await _with_segment(session, workspace_id, spec, segment_id)
             typed, kinds = await _typed(session, workspace_id, full)
             repo = WorkLeads(session, workspace_id)
             assert isinstance(typed, LeadSpec)
-            return await repo.newest_first(repo.matching(typed, kinds), first=first, after=after)
+            stmt = repo.visible_to(repo.matching(typed, kinds), own)
+            return await repo.newest_first(stmt, first=first, after=after)
 
     async def count_leads(
         self,
@@ -92,11 +104,12 @@ class ListService:
     ) -> int:
         reader_workspace(principal, workspace_id, field="workspaceId")
         async with self.db.transaction() as session:
+            own = await _sees_only_own(session, principal, workspace_id)
             full = await _with_segment(session, workspace_id, spec, segment_id)
             typed, kinds = await _typed(session, workspace_id, full)
             repo = WorkLeads(session, workspace_id)
             assert isinstance(typed, LeadSpec)
-            return await repo.count(repo.matching(typed, kinds))
+            return await repo.count(repo.visible_to(repo.matching(typed, kinds), own))
 
     async def contacts_page(
         self,
@@ -148,8 +161,11 @@ class ListService:
             out = io.StringIO()
             writer = csv.writer(out)
             if isinstance(typed, LeadSpec):
+                own = await _sees_only_own(session, principal, workspace_id)
                 leads_repo = WorkLeads(session, workspace_id)
-                leads = await leads_repo.batches(leads_repo.matching(typed, kinds))
+                leads = await leads_repo.batches(
+                    leads_repo.visible_to(leads_repo.matching(typed, kinds), own)
+                )
                 contacts = await WorkContacts(session, workspace_id).get_many(
                     lead.contact_id for lead in leads
                 )

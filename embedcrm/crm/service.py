@@ -10,6 +10,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from embedcrm.auth import Principal
+from embedcrm.crm.access import load_actor
 from embedcrm.crm.assignment import choose_assignee
 from embedcrm.crm.models import (
     Activity,
@@ -33,6 +35,7 @@ from embedcrm.crm.repository import (
     StageRepository,
     TaskRepository,
 )
+from embedcrm.crm.work_repository import WorkLeads
 from embedcrm.db import Database, utcnow
 from embedcrm.errors import ConfigurationError
 from embedcrm.events import Event
@@ -402,6 +405,15 @@ class CrmQueries:
     ) -> dict[uuid.UUID, Lead]:
         async with self.db.transaction() as session:
             return await LeadRepository(session, workspace_id).get_many(ids)
+
+    async def visible_lead(
+        self, principal: Principal, workspace_id: uuid.UUID, lead_id: uuid.UUID
+    ) -> Lead | None:
+        """The lead, if ``principal`` may see it: a MANAGER sees their own and unassigned ones."""
+        async with self.db.transaction() as session:
+            actor = await load_actor(session, principal, workspace_id)
+            found = await WorkLeads(session, workspace_id).visible([lead_id], actor.sees_only_own)
+            return found.get(lead_id)
 
     async def contacts_by_id(
         self, workspace_id: uuid.UUID, ids: list[uuid.UUID]

@@ -85,6 +85,20 @@ def custom_clause(column: Any, condition: FieldCondition, kind: FieldType) -> Co
 class WorkLeads(LeadRepository):
     """Leads filtered by a spec; ``kinds`` types the custom fields the spec names."""
 
+    @staticmethod
+    def visible_to(stmt: Select[Lead], member_id: uuid.UUID | None) -> Select[Lead]:
+        """Narrowed to what a manager sees: their leads and the unassigned ones they may take.
+        ``None`` sees every lead."""
+        if member_id is None:
+            return stmt
+        return stmt.where(or_(Lead.assignee_id == member_id, Lead.assignee_id.is_(None)))
+
+    async def visible(
+        self, ids: Sequence[uuid.UUID], member_id: uuid.UUID | None
+    ) -> dict[uuid.UUID, Lead]:
+        stmt = self.visible_to(self.select().where(Lead.id.in_(list(ids))), member_id)
+        return {row.id: row for row in await self.session.scalars(stmt)}
+
     def matching(self, spec: LeadSpec, kinds: dict[str, FieldType]) -> Select[Lead]:
         stmt = self.select()
         ws = self.workspace_id

@@ -221,8 +221,12 @@ async def _load_node(info: Info, gid: GlobalId) -> Node | None:
     context = info.context
     key = (gid.workspace_id, gid.row_id)
     if gid.type_name == "Lead":
-        leads = await context.services.crm.leads_by_id(gid.workspace_id, [gid.row_id])
-        row = leads.get(gid.row_id)
+        try:
+            row = await context.services.crm.visible_lead(
+                context.principal, gid.workspace_id, gid.row_id
+            )
+        except NotFound:
+            return None
         return Lead.of(row) if row else None
     if gid.type_name == "Contact":
         contact = await context.loaders.contacts.load(key)
@@ -382,6 +386,42 @@ class CoreMutation:
             ),
             lambda errors: IssuePanelTokenPayload(user_errors=errors),
         )
+
+    @strawberry.mutation(
+        description="A member who left (platform or OWNER): their tokens stop working and "
+        "nothing new is assigned to them; their history and leads stay."
+    )
+    async def deactivate_member(self, info: Info, input: MemberInput) -> MemberPayload:
+        return await _set_member_active(info, input, active=False)
+
+    @strawberry.mutation(description="Undo deactivateMember (platform or OWNER).")
+    async def reactivate_member(self, info: Info, input: MemberInput) -> MemberPayload:
+        return await _set_member_active(info, input, active=True)
+
+
+@strawberry.input
+class MemberInput:
+    member_id: strawberry.ID
+
+
+@strawberry.type
+class MemberPayload:
+    member: Member | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+async def _set_member_active(info: Info, input: MemberInput, *, active: bool) -> MemberPayload:
+    async def call() -> Any:
+        gid = parse_global_id(input.member_id, expected="Member", field="memberId")
+        return await info.context.services.workspaces.set_member_active(
+            info.context.principal, gid.workspace_id, gid.row_id, active
+        )
+
+    return await as_payload(
+        call,
+        lambda member: MemberPayload(member=Member.of(member)),
+        lambda errors: MemberPayload(user_errors=errors),
+    )
 
 
 def _should_mask(error: GraphQLError) -> bool:

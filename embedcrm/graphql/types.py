@@ -128,6 +128,10 @@ class Member(Node):
     name: str
     email: str | None
     role: Role  # type: ignore[valid-type]
+    active: bool = strawberry.field(
+        description="False once deactivated: their tokens stop working, nothing new is "
+        "assigned to them, and what they did stays."
+    )
 
     @classmethod
     def of(cls, row: ws.Member) -> Member:
@@ -137,6 +141,7 @@ class Member(Node):
             name=row.name,
             email=row.email,
             role=row.role,
+            active=row.active,
         )
 
 

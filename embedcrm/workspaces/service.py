@@ -36,6 +36,9 @@ MAX_DOMAINS = 50
 # How long a verified platform key is trusted without asking the database again; a revoked key
 # stops working within this time.
 PLATFORM_KEY_CACHE_SECONDS = 60.0
+# How long a process trusts that a panel token's member is still active. Deactivation clears
+# the entry in the process that did it; other processes notice within this time.
+MEMBER_CACHE_SECONDS = 5.0
 
 
 def normalise_domains(domains: Sequence[str]) -> list[str]:
@@ -79,6 +82,8 @@ class WorkspaceService:
         # Known platform keys by hash, with when they were looked up: the host sends its key
         # on every call, and a database round trip per request would cost more than the call.
         self._platform_keys: dict[str, tuple[float, uuid.UUID]] = {}
+        # Members seen active recently, by (workspace, member): when they were checked.
+        self._active_members: dict[tuple[uuid.UUID, uuid.UUID], float] = {}
 
     async def authenticate(self, bearer: str) -> Principal:
         """The principal behind an ``Authorization: Bearer`` value."""
@@ -95,7 +100,47 @@ class WorkspaceService:
                 self._platform_keys.clear()
             self._platform_keys[secret_hash] = (time.monotonic(), key.id)
             return Platform(key_id=key.id)
-        return self.panel_tokens.read(bearer)
+        user = self.panel_tokens.read(bearer)
+        await self._require_active(user)
+        return user
+
+    async def _require_active(self, user: PanelUser) -> None:
+        """A token speaks for its member only while the member is active."""
+        key = (user.workspace_id, user.member_id)
+        seen = self._active_members.get(key)
+        if seen is not None and time.monotonic() - seen < MEMBER_CACHE_SECONDS:
+            return
+        async with self.db.transaction() as session:
+            member = await MemberRepository(session, user.workspace_id).get(user.member_id)
+        if member is None or not member.active:
+            self._active_members.pop(key, None)
+            raise Unauthenticated("This member was deactivated.")
+        if len(self._active_members) > 10000:
+            self._active_members.clear()
+        self._active_members[key] = time.monotonic()
+
+    async def set_member_active(
+        self, principal: Principal, workspace_id: uuid.UUID, member_id: uuid.UUID, active: bool
+    ) -> Member:
+        """Deactivate a member who left (or bring one back): the platform or an OWNER.
+
+        A deactivated member keeps everything they did and everything assigned to them (an
+        owner reassigns it); their tokens stop working and nothing new is assigned to them.
+        """
+        require_workspace_access(principal, workspace_id)
+        if isinstance(principal, PanelUser):
+            if principal.role is not Role.OWNER:
+                raise Forbidden("Only an owner can change this.")
+            if principal.member_id == member_id and not active:
+                raise ValidationFailed("An owner cannot deactivate themselves.", field="memberId")
+        async with self.db.transaction() as session:
+            member = await MemberRepository(session, workspace_id).get(member_id)
+            if member is None:
+                raise NotFound("No such member.", field="memberId")
+            member.active = active
+            await session.flush()
+        self._active_members.pop((workspace_id, member_id), None)
+        return member
 
     async def create_platform_key(self, name: str) -> str:
         key, secret_hash = new_platform_key()
@@ -223,10 +268,15 @@ class WorkspaceService:
             member = await members.by_external_id(member_external_id)
             if member is None:
                 member = members.add(Member(external_id=member_external_id, role=role))
+            elif not member.active:
+                # Minting does not undo a deactivation: reactivateMember does, on purpose.
+                raise Forbidden(
+                    "This member was deactivated; reactivate them first.",
+                    field="member.externalId",
+                )
             member.name = member_name
             member.email = member_email
             member.role = role
-            member.active = True
             await session.flush()
         token, expires_at = self.panel_tokens.issue(
             PanelUser(workspace_id=workspace_id, member_id=member.id, role=role),
