@@ -26,7 +26,7 @@ from embedcrm.db import create_engine
 from embedcrm.graphql.ids import parse_global_id
 from embedcrm.migrations import alembic_config
 from embedcrm.services import Services
-from embedcrm.workspaces.models import Member, Workspace
+from embedcrm.workspaces.models import Member, Site, Workspace
 from factories import LEADS, Tenant, make_tenant, submission, submit
 
 STAGES = "{ pipelines { id stages { id name position } } }"
@@ -314,26 +314,7 @@ async def test_the_migration_fills_the_summaries_from_the_history(empty_database
             ],
         ),
     ]
-    engine = create_engine(settings)
-    try:
-        async with engine.begin() as connection:
-            for model, values in rows:
-                table = model.__table__
-                # Only the columns the database has at 0008: later migrations add more.
-                existing = {
-                    c["name"]
-                    for c in await connection.run_sync(
-                        lambda sync, name=table.name: inspect(sync).get_columns(name)
-                    )
-                }
-                old_table = Table(
-                    table.name, MetaData(), *(c._copy() for c in table.c if c.name in existing)
-                )
-                for value in values:
-                    present = {k: v for k, v in value.items() if k in existing}
-                    await connection.execute(old_table.insert().values(present))
-    finally:
-        await engine.dispose()
+    await insert_rows(settings, rows)
 
     command.upgrade(config, "heads")
     expected = await read_summaries(settings)
@@ -348,6 +329,31 @@ async def test_the_migration_fills_the_summaries_from_the_history(empty_database
     command.downgrade(config, "0007")
     command.upgrade(config, "heads")
     assert await read_summaries(settings) == expected
+
+
+async def insert_rows(settings: Settings, rows: list[tuple[Any, list[dict[str, Any]]]]) -> None:
+    """Insert rows into a database migrated to an older revision: only the columns it has,
+    with the models' defaults for those the rows leave out."""
+    engine = create_engine(settings)
+    try:
+        async with engine.begin() as connection:
+            for model, values in rows:
+                table = model.__table__
+                # Only the columns the database has now: later migrations add more.
+                existing = {
+                    c["name"]
+                    for c in await connection.run_sync(
+                        lambda sync, name=table.name: inspect(sync).get_columns(name)
+                    )
+                }
+                old_table = Table(
+                    table.name, MetaData(), *(c._copy() for c in table.c if c.name in existing)
+                )
+                for value in values:
+                    present = {k: v for k, v in value.items() if k in existing}
+                    await connection.execute(old_table.insert().values(present))
+    finally:
+        await engine.dispose()
 
 
 async def read_summaries(settings: Settings) -> Any:
@@ -373,3 +379,95 @@ async def read_summaries(settings: Settings) -> Any:
     finally:
         await engine.dispose()
     return (*[tuple(r) for r in leads], [tuple(m) for m in moves])
+
+
+async def test_migration_0011_fills_language_value_and_close_reason(empty_database: str) -> None:
+    settings = Settings(secret_keys=(SECRET,), database_url=empty_database)
+    config = alembic_config(settings)
+    for revision in revisions_below(ScriptDirectory.from_config(config), "0011"):
+        command.upgrade(config, revision)
+    english, bare, pipeline, contact = uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    won, lost, priced = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    stage = uuid.uuid4()
+    lead = {"workspace_id": english, "contact_id": contact, "pipeline_id": pipeline}
+    lead |= {"stage_id": stage, "title": "t", "created_at": T, "updated_at": T}
+    rows: list[tuple[Any, list[dict[str, Any]]]] = [
+        (Workspace, [{"id": english, "name": "E", "created_at": T}, {"id": bare, "name": "B"}]),
+        (
+            Site,
+            [
+                {
+                    "workspace_id": english,
+                    "name": "new",
+                    "public_key": "pk_b",
+                    "language": "ru",
+                    "created_at": T + timedelta(days=1),
+                },
+                {
+                    "workspace_id": english,
+                    "name": "old",
+                    "public_key": "pk_a",
+                    "language": "en",
+                    "created_at": T,
+                },
+            ],
+        ),
+        (Pipeline, [{"workspace_id": english, "id": pipeline, "name": "P", "position": 0}]),
+        (
+            Stage,
+            [
+                {
+                    "workspace_id": english,
+                    "id": stage,
+                    "pipeline_id": pipeline,
+                    "name": "S",
+                    "position": 0,
+                    "probability": 0,
+                    "kind": "OPEN",
+                }
+            ],
+        ),
+        (Contact, [{"workspace_id": english, "id": contact, "created_at": T, "updated_at": T}]),
+        (
+            Lead,
+            [
+                {**lead, "id": won, "status": "WON"},
+                {**lead, "id": lost, "status": "LOST"},
+                {**lead, "id": priced, "status": "OPEN", "value": 100, "currency": "RUB"},
+            ],
+        ),
+        (
+            Activity,
+            [
+                {
+                    "workspace_id": english,
+                    "contact_id": contact,
+                    "lead_id": lead_id,
+                    "kind": "STAGE_CHANGE",
+                    "body": body,
+                    "created_at": T + timedelta(minutes=m),
+                }
+                for lead_id, body, m in ((lost, "сначала", 1), (lost, "Дорого", 2), (won, None, 3))
+            ],
+        ),
+    ]
+    await insert_rows(settings, rows)
+    command.upgrade(config, "heads")
+    engine = create_engine(settings)
+    try:
+        async with engine.connect() as connection:
+            workspaces = dict(
+                (await connection.execute(select(Workspace.id, Workspace.language))).all()
+            )
+            currencies = set((await connection.execute(select(Workspace.currency))).scalars())
+            leads = {
+                row[0]: tuple(row[1:])
+                for row in await connection.execute(
+                    select(Lead.id, Lead.close_reason, Lead.value_set_by_hand)
+                )
+            }
+    finally:
+        await engine.dispose()
+    assert (workspaces[english], workspaces[bare]) == ("en", "ru")
+    assert currencies == {"RUB"}
+    assert leads == {won: (None, False), lost: ("Дорого", False), priced: (None, True)}
