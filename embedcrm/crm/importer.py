@@ -414,6 +414,8 @@ class ImportService:
                             )[:300],
                             status=STATUS_OF_KIND[stage.kind] if stage.kind else LeadStatus.OPEN,
                             value=row.value,
+                            # A value in the file was entered by someone: a cart leaves it.
+                            value_set_by_hand=row.value is not None,
                             currency=currency
                             or (default_currency if row.value is not None else None),
                             message=row.values.get("message", "").strip() or None,

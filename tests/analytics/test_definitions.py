@@ -121,16 +121,13 @@ async def test_untagged_traffic_is_direct_and_leads_nobody_has_are_unassigned(
     client: httpx.AsyncClient, platform: GraphQL
 ) -> None:
     tenant = await make_tenant(platform)
-    manager, manager_id = await panel_as(platform, tenant, "MANAGER")
-    rules = (
-        """mutation($ws: ID!) { setAssignmentRules(input: {workspaceId: $ws,
-      rules: [{kind: BY_SOURCE, utmSource: "yandex", memberId: "%s"}]}) {
-      userErrors { field message code } } }"""
-        % manager_id
-    )
-    assert (await platform.data(rules, ws=tenant.workspace_id))["setAssignmentRules"][
-        "userErrors"
-    ] == []
+    _, manager_id = await panel_as(platform, tenant, "MANAGER")
+    rules = """mutation($ws: ID!, $rules: [AssignmentRuleInput!]!) {
+      setAssignmentRules(input: {workspaceId: $ws, rules: $rules}) { userErrors { code } } }"""
+    by_source = [{"kind": "BY_SOURCE", "utmSource": "yandex", "memberId": manager_id}]
+    assert (await platform.data(rules, ws=tenant.workspace_id, rules=by_source))[
+        "setAssignmentRules"
+    ]["userErrors"] == []
     await new_lead(client, tenant)  # yandex, the manager's
     untagged = submission(email="direct@example.com", phone="")
     untagged["context"] = {"page_url": "https://shop.example.com/"}

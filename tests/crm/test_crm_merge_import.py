@@ -153,10 +153,12 @@ async def test_the_real_exports_import_as_the_readme_describes(
     assert totals["leads"]["totalCount"] == 300
     assert totals["contacts"]["totalCount"] == done["contactsCreated"]
     first = await tenant.panel.data(
-        '{ leads(filter: {search: "aleksey.kuznetsov86@rambler.ru"}) { edges { node { value currency createdAt status stage { name } channel source { utmSource utmCampaign } } } } }'
+        '{ leads(filter: {search: "aleksey.kuznetsov86@rambler.ru"}) { edges { node { value valueSetByHand currency createdAt status stage { name } channel source { utmSource utmCampaign } } } } }'
     )
     node = first["leads"]["edges"][0]["node"]
     assert node["value"] == "18800.00" and node["currency"] == "RUB"
+    # The file's value was entered by someone: a cart set later leaves it.
+    assert node["valueSetByHand"] is True
     assert node["createdAt"].startswith("2026-11-04T14:26:22")  # 17:26:22 in Moscow
     assert node["channel"] == "Веб-форма" and node["source"]["utmSource"] == "google"
     won = await tenant.panel.data("{ leads(filter: {status: WON}) { totalCount } }")
