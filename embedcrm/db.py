@@ -10,7 +10,7 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import DateTime, MetaData, event, false, inspect, update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -310,3 +310,18 @@ def insert_ignoring_conflicts(db: Database, table: Any, conflict_columns: list[s
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
     return sqlite_insert(table).on_conflict_do_nothing(index_elements=conflict_columns)
+
+
+async def hold_sqlite_write_lock(session: AsyncSession, model: type[Base]) -> None:
+    """On SQLite, take the database's write lock now and hold it to the end of the transaction.
+
+    The driver begins a transaction only at the first write, so reads before it see whatever
+    is committed at that moment and nothing stops another connection or process from writing
+    in between; SQLite has no row locks, so ``FOR UPDATE`` is ignored. A write that matches no
+    row still takes the lock (waiting up to the busy timeout), and the reads after it see every
+    earlier commit. Elsewhere this does nothing: PostgreSQL has row and advisory locks.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    key = inspect(model).primary_key[0]
+    await session.execute(update(model).where(false()).values({key.name: key}))

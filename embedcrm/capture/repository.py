@@ -9,6 +9,7 @@ from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.capture.models import Submission, SubmissionStatus
+from embedcrm.db import hold_sqlite_write_lock
 from embedcrm.repository import WorkspaceRepository
 
 
@@ -17,6 +18,7 @@ class SubmissionRepository(WorkspaceRepository[Submission]):
 
     async def get_for_update(self, row_id: uuid.UUID) -> Submission | None:
         """The row, locked until the transaction ends, so one submission is processed once."""
+        await hold_sqlite_write_lock(self.session, Submission)
         result = await self.session.scalars(
             self.select().where(Submission.id == row_id).with_for_update()
         )

@@ -336,6 +336,8 @@ class ImportService:
         progress: Progress | None,
     ) -> None:
         contacts = ContactRepository(session, workspace_id)
+        # Rows are matched against contacts that submissions may be creating right now.
+        await contacts.lock_all_identities()
         leads = WorkLeads(session, workspace_id)
         activities = ActivityRepository(session, workspace_id)
         by_email: dict[str, Contact] = {}

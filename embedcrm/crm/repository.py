@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
+from collections.abc import Iterable
 
 from sqlalchemy import Select, and_, func, or_, select, union_all, update
 
@@ -19,7 +21,14 @@ from embedcrm.crm.models import (
     Task,
     TaskKind,
 )
+from embedcrm.db import hold_sqlite_write_lock
 from embedcrm.repository import WorkspaceRepository
+
+
+def _lock_key(*parts: object) -> int:
+    """A signed 64-bit advisory lock number for ``parts``, the same in every process."""
+    digest = hashlib.blake2b(repr(parts).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 class PipelineRepository(WorkspaceRepository[Pipeline]):
@@ -43,7 +52,50 @@ class StageRepository(WorkspaceRepository[Stage]):
 
 
 class ContactRepository(WorkspaceRepository[Contact]):
+    """Contacts, and the locks that keep two transactions from creating the same person.
+
+    Contacts may legitimately share an e-mail or a phone (an edit, an import, a merge undone),
+    so a unique index cannot say "one person"; what must not happen is two transactions each
+    looking a person up, finding nobody, and each creating them. Whoever looks contacts up by
+    e-mail or phone in order to create or match one takes a lock first and holds it to the
+    end of its transaction, so the second looks only after the first has committed.
+    """
+
     model = Contact
+
+    async def lock_identities(self, emails: Iterable[str], phones: Iterable[str]) -> None:
+        """Wait for, then hold, the e-mails and phones of one person being matched.
+
+        PostgreSQL: one transaction-scoped advisory lock per normalised e-mail and phone, taken
+        in one fixed order so that two holders cannot deadlock, under a shared lock of the
+        workspace that ``lock_all_identities`` takes exclusively. Submissions of different
+        people do not wait for each other. SQLite has one writer per database file: taking its
+        write lock now, before the lookup, makes every other process and connection wait.
+        """
+        if self._sqlite:
+            await hold_sqlite_write_lock(self.session, Contact)
+            return
+        await self.session.execute(
+            select(func.pg_advisory_xact_lock_shared(_lock_key("contacts", self.workspace_id)))
+        )
+        keys = {_lock_key("email", self.workspace_id, e) for e in emails}
+        keys |= {_lock_key("phone", self.workspace_id, p) for p in phones}
+        for key in sorted(keys):
+            await self.session.execute(select(func.pg_advisory_xact_lock(key)))
+
+    async def lock_all_identities(self) -> None:
+        """Hold every e-mail and phone of the workspace at once: for an import of many rows,
+        which would otherwise need a lock per row (PostgreSQL's lock table is bounded)."""
+        if self._sqlite:
+            await hold_sqlite_write_lock(self.session, Contact)
+            return
+        await self.session.execute(
+            select(func.pg_advisory_xact_lock(_lock_key("contacts", self.workspace_id)))
+        )
+
+    @property
+    def _sqlite(self) -> bool:
+        return self.session.get_bind().dialect.name == "sqlite"
 
     async def by_email(self, email_normalized: str) -> Contact | None:
         result = await self.session.scalars(

@@ -167,11 +167,18 @@ async def find_or_create_contact(
 ) -> tuple[Contact, bool]:
     """The contact with the same e-mail, else the same phone, within this workspace only.
 
+    The lookup runs under the person's identity locks, so concurrent submissions of one
+    person, in this process or any other, make one contact.
+
     When the e-mail points at one contact and the phone at another, nothing is merged
     silently: the e-mail's contact is used and a merge proposal is recorded for a person to
     decide.
     """
     contacts = ContactRepository(session, workspace_id)
+    await contacts.lock_identities(
+        [person.email_normalized] if person.email_normalized else [],
+        [person.phone_e164] if person.phone_e164 else [],
+    )
     by_email = await contacts.by_email(person.email_normalized) if person.email_normalized else None
     by_phone = await contacts.by_phone(person.phone_e164) if person.phone_e164 else None
     contact = by_email or by_phone
