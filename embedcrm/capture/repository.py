@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,6 +32,20 @@ class SubmissionRepository(WorkspaceRepository[Submission]):
         if status is None:
             return self.select().where(Submission.status != SubmissionStatus.QUARANTINED)
         return self.select().where(Submission.status == status)
+
+    async def fields_of_all(self) -> AsyncIterator[tuple[uuid.UUID, uuid.UUID, Any]]:
+        """(id, site_id, form fields) of every submission of the workspace, streamed.
+
+        For finding a person by what they typed, which takes the normalisation a lookup in SQL
+        cannot do alike on both databases; only erasure and export read it.
+        """
+        result = await self.session.stream(
+            select(Submission.id, Submission.site_id, Submission.payload["fields"])
+            .where(Submission.workspace_id == self.workspace_id)
+            .execution_options(yield_per=500)
+        )
+        async for row in result:
+            yield row[0], row[1], row[2]
 
     async def by_client_id(
         self, site_id: uuid.UUID, client_submission_id: str

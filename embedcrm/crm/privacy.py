@@ -17,13 +17,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.auth import Principal
 from embedcrm.capture.models import Submission
+from embedcrm.capture.person import person_from_fields
+from embedcrm.capture.repository import SubmissionRepository
 from embedcrm.crm.access import load_actor
 from embedcrm.crm.cards import get_contact
-from embedcrm.crm.models import Activity, Lead, LeadStatus, Task
+from embedcrm.crm.models import Activity, Contact, Lead, LeadStatus, Task
 from embedcrm.crm.work_models import ContactMerge, Erasure, LeadItem, LeadStageChange
 from embedcrm.crm.work_repository import ErasureRepository, TagRepository
 from embedcrm.db import Database, utcnow
+from embedcrm.errors import ValidationFailed
 from embedcrm.webhooks.models import OutboxEvent
+from embedcrm.workspaces.repository import SiteRepository
 
 # Objects that describe the business, not the person (a stage, a manager): kept whole.
 KEPT_OBJECTS = {"stage", "from_stage", "to_stage", "assignee", "source"}
@@ -87,6 +91,60 @@ def _row(obj: Any, columns: Sequence[str]) -> dict[str, Any]:
     return out
 
 
+async def submissions_of_person(
+    session: AsyncSession, workspace_id: uuid.UUID, contact: Contact, lead_ids: list[uuid.UUID]
+) -> list[Submission]:
+    """Every submission that is the person's: linked to them or to one of their leads, or
+    naming, after normalisation, an e-mail or phone of theirs.
+
+    The person's e-mails and phones are the contact's and those typed in the submissions
+    linked to them (a submission matched by phone may carry another e-mail). Unlinked
+    submissions count too: one held in quarantine, or not yet processed, or one whose lead went
+    to another contact because its e-mail matched there.
+    """
+    linked = list(
+        await session.scalars(
+            select(Submission).where(
+                Submission.workspace_id == workspace_id,
+                or_(Submission.contact_id == contact.id, Submission.lead_id.in_(lead_ids)),
+            )
+        )
+    )
+    regions = {
+        site.id: site.phone_region
+        for site in await session.scalars(SiteRepository(session, workspace_id).select())
+    }
+    names = {("email", contact.email_normalized), ("phone", contact.phone_e164)}
+    for submission in linked:
+        names |= _identities(submission.payload.get("fields"), regions.get(submission.site_id))
+    names = {(kind, value) for kind, value in names if value}
+    seen = {submission.id for submission in linked}
+    naming = [
+        row_id
+        async for row_id, site_id, fields in SubmissionRepository(
+            session, workspace_id
+        ).fields_of_all()
+        if row_id not in seen and _identities(fields, regions.get(site_id)) & names
+    ]
+    if not naming:
+        return linked
+    more = await session.scalars(
+        select(Submission).where(Submission.workspace_id == workspace_id, Submission.id.in_(naming))
+    )
+    return [*linked, *more]
+
+
+def _identities(fields: Any, region: str | None) -> set[tuple[str, str | None]]:
+    """The normalised e-mail and phone typed in a submission, as the matching reads them."""
+    if not isinstance(fields, dict) or region is None:
+        return set()
+    try:
+        person = person_from_fields(fields, phone_region=region)
+    except ValidationFailed:
+        return set()
+    return {("email", person.email_normalized), ("phone", person.phone_e164)}
+
+
 class PrivacyService:
     def __init__(self, db: Database, erasers: Sequence[Eraser] = ()) -> None:
         self.db = db
@@ -130,9 +188,7 @@ class PrivacyService:
                     )
                 )
             )
-            submissions = list(
-                await session.scalars(self._submissions(workspace_id, contact.id, lead_ids))
-            )
+            submissions = await submissions_of_person(session, workspace_id, contact, lead_ids)
             tags = await TagRepository(session, workspace_id).contact_tag_ids([contact.id])
             return {
                 "contact": _row(
@@ -176,15 +232,6 @@ class PrivacyService:
                 "submissions": [_row(s, ["id", "payload", "created_at"]) for s in submissions],
             }
 
-    @staticmethod
-    def _submissions(
-        workspace_id: uuid.UUID, contact_id: uuid.UUID, lead_ids: list[uuid.UUID]
-    ) -> Any:
-        return select(Submission).where(
-            Submission.workspace_id == workspace_id,
-            or_(Submission.contact_id == contact_id, Submission.lead_id.in_(lead_ids)),
-        )
-
     async def erase_person(
         self, principal: Principal, workspace_id: uuid.UUID, contact_id: uuid.UUID
     ) -> Erasure:
@@ -220,10 +267,12 @@ class PrivacyService:
             )
             for eraser in self.erasers:
                 await eraser(session, scope)
+            submission_ids = [
+                s.id for s in await submissions_of_person(session, workspace_id, contact, lead_ids)
+            ]
             submissions = await session.execute(
                 delete(Submission).where(
-                    Submission.workspace_id == workspace_id,
-                    or_(Submission.contact_id == contact.id, Submission.lead_id.in_(lead_ids)),
+                    Submission.workspace_id == workspace_id, Submission.id.in_(submission_ids)
                 )
             )
             merges = await session.execute(

@@ -222,3 +222,59 @@ async def test_one_person_is_exported_and_erased_everywhere(
     assert (await tenant.panel.data("{ leads { totalCount } }"))["leads"]["totalCount"] == 1
     await events(services, tenant)  # scrubbed payloads still match their schemas
     assert keep["id"]
+
+
+HELD = """{ submissions(status: QUARANTINED) { totalCount edges { node { id } } } }"""
+
+
+async def test_erasure_and_export_find_submissions_by_email_and_phone_not_only_by_link(
+    client: httpx.AsyncClient, platform: GraphQL, services: Services
+) -> None:
+    tenant = await make_tenant(platform)
+    lead = await new_lead(
+        client, tenant, name="Ольга Тихая", email="quiet@example.com", phone="+7 912 555-11-22"
+    )
+    honeypot = {"honeypot": "http://spam.example"}
+    # Caught by the honeypot, so linked to nobody: her e-mail in other case, her phone in
+    # another format; then her phone alone beside another e-mail; then someone else.
+    for fields in (
+        {"email": "Quiet@Example.com", "phone": "8 (912) 555-11-22"},
+        {"email": "olga.work@example.com", "phone": "89125551122"},
+        {"email": "someone.else@example.com", "phone": "+7 912 000-99-88"},
+    ):
+        response = await submit(client, tenant, {**submission(**fields), **honeypot})
+        assert response.status_code == 202
+    assert (await tenant.panel.data(HELD))["submissions"]["totalCount"] == 3
+
+    exported = await tenant.panel.data(
+        "query($id: ID!) { personalData(contactId: $id) }", id=lead["contact"]["id"]
+    )
+    typed = sorted(s["payload"]["fields"]["email"] for s in exported["personalData"]["submissions"])
+    assert typed == ["Quiet@Example.com", "olga.work@example.com", "quiet@example.com"]
+
+    erase = "mutation($id: ID!) { erasePerson(input: {contactId: $id}) { erasure { counts } userErrors { code } } }"
+    done = await tenant.panel.data(erase, id=lead["contact"]["id"])
+    assert done["erasePerson"]["erasure"]["counts"]["submissions"] == 3
+    held = (await tenant.panel.data(HELD))["submissions"]
+    assert held["totalCount"] == 1
+    workspace = parse_global_id(tenant.workspace_id).row_id
+    async with services.db.transaction() as session:
+        for trace in ("quiet", "olga", "555-11-22", "5551122"):
+            left = await session.scalar(
+                select(func.count())
+                .select_from(Submission)
+                .where(
+                    Submission.workspace_id == workspace,
+                    cast(Submission.payload, Text).contains(trace),
+                )
+            )
+            assert left == 0, trace
+    # Releasing what is left makes the other person, not her again.
+    release = """mutation($id: ID!) { releaseSubmission(input: {submissionId: $id}) {
+      submission { status } userErrors { code } } }"""
+    released = await tenant.panel.data(release, id=held["edges"][0]["node"]["id"])
+    assert released["releaseSubmission"]["submission"]["status"] == "PROCESSED"
+    contacts = await tenant.panel.data("{ contacts { edges { node { email } } } }")
+    assert [e["node"]["email"] for e in contacts["contacts"]["edges"]] == [
+        "someone.else@example.com"
+    ]
