@@ -17,6 +17,7 @@ from embedcrm.auth import Principal
 from embedcrm.crm.access import Actor, load_actor, reader_workspace
 from embedcrm.crm.emit import emit_contact_event, emit_lead_event
 from embedcrm.crm.fields import definitions_of, validate_custom_fields
+from embedcrm.crm.first_response import ANSWER_KINDS, close_answered
 from embedcrm.crm.models import Activity, ActivityKind, Contact, Lead, fold
 from embedcrm.crm.pipelines import MAX_BULK, get_lead
 from embedcrm.crm.repository import ActivityRepository, ContactRepository, LeadRepository
@@ -386,8 +387,18 @@ class CardService:
                 )
             )
             await session.flush()
-            if lead_id is not None:
-                await LeadRepository(session, workspace_id).refresh_first_response(lead_id)
+            leads = LeadRepository(session, workspace_id)
+            answered: set[uuid.UUID] = set()
+            if kind in ANSWER_KINDS:
+                answered = await close_answered(
+                    session,
+                    workspace_id,
+                    [lead_id] if lead_id else await leads.open_ids_of_contact(owner_contact),
+                    answered_at=activity.created_at,
+                    now=now,
+                )
+            for answered_lead in sorted(answered | ({lead_id} if lead_id else set())):
+                await leads.refresh_first_response(answered_lead)
             return activity
 
     async def timeline(

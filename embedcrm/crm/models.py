@@ -295,6 +295,13 @@ class TaskKind(enum.StrEnum):
     EMAIL = "EMAIL"
 
 
+class TaskDoneReason(enum.StrEnum):
+    """Why a task closed by itself; none when a member marked it done."""
+
+    ANSWERED = "ANSWERED"  # a call, e-mail, message or meeting was logged on the lead
+    LEAD_CLOSED = "LEAD_CLOSED"  # the lead was won or lost before anyone answered
+
+
 class Task(Base):
     """A reminder with a due time, for a member, about a lead or a contact."""
 
@@ -324,6 +331,9 @@ class Task(Base):
     created_by_id: Mapped[uuid.UUID | None]
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    done_reason: Mapped[TaskDoneReason | None] = mapped_column(
+        Enum(TaskDoneReason, native_enum=False, length=16)
+    )
     # Set once `task.overdue` is emitted, so it is emitted once.
     overdue_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

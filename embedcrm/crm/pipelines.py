@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from embedcrm.auth import Principal
 from embedcrm.crm.access import Actor, load_actor
 from embedcrm.crm.emit import emit_lead_event
+from embedcrm.crm.first_response import follow_lead_status
 from embedcrm.crm.models import (
     Activity,
     ActivityKind,
@@ -123,6 +124,7 @@ async def move_lead_to(
         return False
     now = utcnow()
     before = await StageRepository(session, lead.workspace_id).get(lead.stage_id)
+    status_before = lead.status
     StageChangeRepository(session, lead.workspace_id).add(
         stand_lead_on(lead, before, stage, at=now, by=actor.member_id)
     )
@@ -130,6 +132,8 @@ async def move_lead_to(
     closed = stage.kind is not StageKind.OPEN
     lead.close_reason = ((reason or "").strip() or None) if closed else None
     lead.updated_at = now
+    if lead.status is not status_before:
+        await follow_lead_status(session, lead, now=now)
     ActivityRepository(session, lead.workspace_id).add(
         Activity(
             contact_id=lead.contact_id,
@@ -366,7 +370,9 @@ class PipelineService:
                 for lead_id in await leads.ids_at_stages([stage.id]):
                     lead = await leads.get(lead_id)
                     assert lead is not None
-                    lead.status = STATUS_OF_KIND[kind]
+                    if lead.status is not STATUS_OF_KIND[kind]:
+                        lead.status = STATUS_OF_KIND[kind]
+                        await follow_lead_status(session, lead, now=utcnow())
             await session.flush()
             return stage
 

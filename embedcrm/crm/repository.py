@@ -19,6 +19,7 @@ from embedcrm.crm.models import (
     Pipeline,
     Stage,
     Task,
+    TaskDoneReason,
     TaskKind,
 )
 from embedcrm.db import hold_sqlite_write_lock
@@ -150,6 +151,17 @@ class LeadRepository(WorkspaceRepository[Lead]):
             stmt = stmt.where(Lead.utm_campaign == utm_campaign)
         return stmt
 
+    async def open_ids_of_contact(self, contact_id: uuid.UUID) -> list[uuid.UUID]:
+        return list(
+            await self.session.scalars(
+                select(Lead.id).where(
+                    Lead.workspace_id == self.workspace_id,
+                    Lead.contact_id == contact_id,
+                    Lead.status == LeadStatus.OPEN,
+                )
+            )
+        )
+
     async def next_event_sequence(self, lead_id: uuid.UUID) -> int:
         """Take the next webhook sequence number of a lead inside the caller's transaction."""
         result = await self.session.execute(
@@ -180,6 +192,8 @@ class LeadRepository(WorkspaceRepository[Lead]):
                 Task.lead_id == lead_id,
                 Task.kind == TaskKind.FIRST_RESPONSE,
                 Task.done_at.is_not(None),
+                # Closed because the lead was won or lost: nobody answered.
+                or_(Task.done_reason.is_(None), Task.done_reason != TaskDoneReason.LEAD_CLOSED),
             ),
         ).subquery("answers")
         await self.session.execute(
@@ -202,6 +216,20 @@ class ActivityRepository(WorkspaceRepository[Activity]):
 
 class TaskRepository(WorkspaceRepository[Task]):
     model = Task
+
+    async def first_response_of(
+        self, lead_ids: Iterable[uuid.UUID], *, done_reason: TaskDoneReason | None = None
+    ) -> list[Task]:
+        """The first-response tasks of these leads: the open ones, or those closed for
+        ``done_reason``."""
+        stmt = self.select().where(
+            Task.kind == TaskKind.FIRST_RESPONSE, Task.lead_id.in_(list(lead_ids))
+        )
+        if done_reason is None:
+            stmt = stmt.where(Task.done_at.is_(None))
+        else:
+            stmt = stmt.where(Task.done_at.is_not(None), Task.done_reason == done_reason)
+        return list(await self.session.scalars(stmt))
 
 
 class MergeProposalRepository(WorkspaceRepository[MergeProposal]):

@@ -130,6 +130,7 @@ class TaskService:
                 elif key == "done":
                     was_done = task.done_at is not None
                     task.done_at = now if value else None
+                    task.done_reason = None
                     if value and not was_done:
                         await session.flush()
                         emit_task_event(session, task, "task.completed", now=now)

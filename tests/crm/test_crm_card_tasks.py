@@ -6,10 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 from crm_support import errors_of, events, new_lead, panel_as
+from sqlalchemy import select
 
 from conftest import GraphQL
+from embedcrm.crm.models import Lead
+from embedcrm.graphql.ids import parse_global_id
 from embedcrm.services import Services
-from factories import make_tenant
+from factories import Tenant, make_tenant
 
 CARD = """query($id: ID!) { node(id: $id) { ... on Lead { id value currency channel
   order { paymentMethod deliveryMethod deliveryAddress deliveryFrom deliveryTo orderedAt }
@@ -216,3 +219,85 @@ async def test_cards_and_tasks_of_another_workspace_answer_like_unknown_ones(
         assert errors_of(payload) == ["not_found"], query
     assert (await b.panel.data(CARD, id=lead["id"]))["node"] is None
     assert (await b.panel.data(TASKS))["tasks"]["totalCount"] == 0
+
+
+LEAD_TASKS = """query($id: ID!) { node(id: $id) { ... on Lead {
+  tasks { edges { node { kind done doneAt } } } } } }"""
+ACTIVITY = (
+    """mutation($input: AddActivityInput!) { addActivity(input: $input) { userErrors { code } } }"""
+)
+MOVE = """mutation($lead: ID!, $stage: ID!) { moveLead(input: {leadId: $lead, stageId: $stage}) {
+  lead { status } userErrors { code } } }"""
+
+
+async def first_response_done(tenant: Tenant, lead_id: str) -> bool:
+    node = (await tenant.panel.data(LEAD_TASKS, id=lead_id))["node"]
+    (task,) = [e["node"] for e in node["tasks"]["edges"] if e["node"]["kind"] == "FIRST_RESPONSE"]
+    done: bool = task["done"]
+    return done
+
+
+async def test_the_first_response_task_closes_when_the_lead_is_answered_won_or_lost(
+    client: httpx.AsyncClient, platform: GraphQL, services: Services
+) -> None:
+    tenant = await make_tenant(platform)
+    stages = (await tenant.panel.data("{ pipelines { stages { id kind } } }"))["pipelines"][0][
+        "stages"
+    ]
+    open_stage = stages[0]["id"]
+    won, lost = (next(s["id"] for s in stages if s["kind"] == kind) for kind in ("WON", "LOST"))
+    called = await new_lead(client, tenant, email="called@example.com")
+    noted_then_won = await new_lead(client, tenant, email="won@example.com")
+    lost_lead = await new_lead(client, tenant, email="lost@example.com")
+    # One person, two open leads: a meeting logged on the contact answers both.
+    met = [await new_lead(client, tenant, email="met@example.com") for _ in range(2)]
+    untouched = await new_lead(client, tenant, email="waiting@example.com")
+
+    for input_ in (
+        {"leadId": called["id"], "kind": "CALL", "body": "Перезвонил, обсудили доставку"},
+        {"leadId": noted_then_won["id"], "kind": "NOTE", "body": "Похоже на постоянного"},
+        {"contactId": met[0]["contact"]["id"], "kind": "MEETING", "body": "Встреча в офисе"},
+    ):
+        assert (await tenant.panel.data(ACTIVITY, input=input_))["addActivity"]["userErrors"] == []
+    assert await first_response_done(tenant, called["id"])
+    assert all([await first_response_done(tenant, lead["id"]) for lead in met])
+    # A note is internal: nobody was answered yet.
+    assert not await first_response_done(tenant, noted_then_won["id"])
+    for lead, stage in ((noted_then_won, won), (lost_lead, lost)):
+        assert (await tenant.panel.data(MOVE, lead=lead["id"], stage=stage))["moveLead"][
+            "userErrors"
+        ] == []
+        assert await first_response_done(tenant, lead["id"])
+    assert not await first_response_done(tenant, untouched["id"])
+    assert len(await events(services, tenant, "task.completed")) == 5
+
+    # Past every due time only the unanswered open lead's task is overdue.
+    # The scan takes the oldest first, across every workspace of the test database.
+    tomorrow = datetime.now(UTC) + timedelta(days=1)
+    for _ in range(1000):
+        if not await services.work.tasks.emit_overdue(now=tomorrow):
+            break
+    overdue = await events(services, tenant, "task.overdue")
+    assert [e["data"]["task"]["lead_id"] for e in overdue] == [
+        str(parse_global_id(untouched["id"]).row_id)
+    ]
+
+    # Won or lost without an answer is not an answer: the report's first response stays empty.
+    workspace = parse_global_id(tenant.workspace_id).row_id
+    async with services.db.transaction() as session:
+        answered_at = dict(
+            (
+                await session.execute(
+                    select(Lead.id, Lead.first_response_at).where(Lead.workspace_id == workspace)
+                )
+            ).all()
+        )
+    assert answered_at[parse_global_id(called["id"]).row_id] is not None
+    assert answered_at[parse_global_id(met[1]["id"]).row_id] is not None
+    assert answered_at[parse_global_id(lost_lead["id"]).row_id] is None
+
+    # Reopened before anyone answered: its task is open again.
+    assert (await tenant.panel.data(MOVE, lead=lost_lead["id"], stage=open_stage))["moveLead"][
+        "lead"
+    ]["status"] == "OPEN"
+    assert not await first_response_done(tenant, lost_lead["id"])
