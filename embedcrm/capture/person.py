@@ -10,6 +10,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from embedcrm.crm.service import Person
 from embedcrm.errors import ValidationFailed
+from embedcrm.recognition import RecognisedForm, recognise_form
 
 
 def normalise_email(raw: str) -> str:
@@ -97,6 +98,24 @@ def person_as_given(
         phone=_clip(phone, 64),
         phone_e164=phone_e164,
         company=_clip(company, 200),
+    )
+
+
+def person_of_form(form: RecognisedForm, *, phone_region: str) -> Person:
+    """The person a recognised form names: whom processing matches and erasure looks for."""
+    return person_as_given(
+        form.name,
+        form.text("email"),
+        form.text("phone"),
+        form.text("company"),
+        phone_region=phone_region,
+    )
+
+
+def person_of_submission(body: Mapping[str, Any], *, phone_region: str) -> Person:
+    """The person a stored submission names, its fields recognised as processing does."""
+    return person_of_form(
+        recognise_form(body.get("fields") or {}, body.get("seen")), phone_region=phone_region
     )
 
 

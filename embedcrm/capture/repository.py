@@ -33,14 +33,14 @@ class SubmissionRepository(WorkspaceRepository[Submission]):
             return self.select().where(Submission.status != SubmissionStatus.QUARANTINED)
         return self.select().where(Submission.status == status)
 
-    async def fields_of_all(self) -> AsyncIterator[tuple[uuid.UUID, uuid.UUID, Any]]:
-        """(id, site_id, form fields) of every submission of the workspace, streamed.
+    async def payloads_of_all(self) -> AsyncIterator[tuple[uuid.UUID, uuid.UUID, Any]]:
+        """(id, site_id, payload) of every submission of the workspace, streamed.
 
-        For finding a person by what they typed, which takes the normalisation a lookup in SQL
-        cannot do alike on both databases; only erasure and export read it.
+        For finding a person by what they typed, which takes the recognition and normalisation
+        a lookup in SQL cannot do; only erasure and export read it.
         """
         result = await self.session.stream(
-            select(Submission.id, Submission.site_id, Submission.payload["fields"])
+            select(Submission.id, Submission.site_id, Submission.payload)
             .where(Submission.workspace_id == self.workspace_id)
             .execution_options(yield_per=500)
         )

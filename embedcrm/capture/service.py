@@ -16,7 +16,7 @@ from embedcrm.capture.intake import SubmissionIntake
 from embedcrm.capture.models import Submission, SubmissionStatus
 from embedcrm.capture.origin import origin_allowed
 from embedcrm.capture.payload import SubmissionPayload, parse_submission
-from embedcrm.capture.person import person_as_given
+from embedcrm.capture.person import person_of_form
 from embedcrm.capture.processor import SubmissionProcessor
 from embedcrm.capture.ratelimit import SubmissionLimits
 from embedcrm.capture.repository import SubmissionRepository, unprocessed_submissions
@@ -414,13 +414,7 @@ def lead_from(submission: Submission, site: Site) -> NewLead:
     """The lead a stored submission makes: its fields recognised as the builder named them."""
     body = submission.payload
     form = recognise_form(body["fields"], body.get("seen"))
-    person = person_as_given(
-        form.name,
-        form.text("email"),
-        form.text("phone"),
-        form.text("company"),
-        phone_region=site.phone_region,
-    )
+    person = person_of_form(form, phone_region=site.phone_region)
     message = form.text("message")
     who = person.name or person.email or person.phone or (message or "")[:80] or body.get("form")
     activity: dict[str, Any] = {"submission_id": str(submission.id), "form": body.get("form")}

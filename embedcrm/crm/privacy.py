@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.auth import Principal
 from embedcrm.capture.models import Submission
-from embedcrm.capture.person import person_from_fields
+from embedcrm.capture.person import person_of_submission
 from embedcrm.capture.repository import SubmissionRepository
 from embedcrm.crm.access import load_actor
 from embedcrm.crm.cards import get_contact
@@ -25,7 +25,6 @@ from embedcrm.crm.models import Activity, Contact, Lead, LeadStatus, Task
 from embedcrm.crm.work_models import ContactMerge, Erasure, LeadItem, LeadStageChange
 from embedcrm.crm.work_repository import ErasureRepository, TagRepository
 from embedcrm.db import Database, utcnow
-from embedcrm.errors import ValidationFailed
 from embedcrm.webhooks.models import OutboxEvent
 from embedcrm.workspaces.repository import SiteRepository
 
@@ -116,15 +115,15 @@ async def submissions_of_person(
     }
     names = {("email", contact.email_normalized), ("phone", contact.phone_e164)}
     for submission in linked:
-        names |= _identities(submission.payload.get("fields"), regions.get(submission.site_id))
+        names |= _identities(submission.payload, regions.get(submission.site_id))
     names = {(kind, value) for kind, value in names if value}
     seen = {submission.id for submission in linked}
     naming = [
         row_id
-        async for row_id, site_id, fields in SubmissionRepository(
+        async for row_id, site_id, payload in SubmissionRepository(
             session, workspace_id
-        ).fields_of_all()
-        if row_id not in seen and _identities(fields, regions.get(site_id)) & names
+        ).payloads_of_all()
+        if row_id not in seen and _identities(payload, regions.get(site_id)) & names
     ]
     if not naming:
         return linked
@@ -134,14 +133,11 @@ async def submissions_of_person(
     return [*linked, *more]
 
 
-def _identities(fields: Any, region: str | None) -> set[tuple[str, str | None]]:
-    """The normalised e-mail and phone typed in a submission, as the matching reads them."""
-    if not isinstance(fields, dict) or region is None:
+def _identities(payload: Any, region: str | None) -> set[tuple[str, str | None]]:
+    """The normalised e-mail and phone a stored submission names, as processing reads them."""
+    if not isinstance(payload, dict) or region is None:
         return set()
-    try:
-        person = person_from_fields(fields, phone_region=region)
-    except ValidationFailed:
-        return set()
+    person = person_of_submission(payload, phone_region=region)
     return {("email", person.email_normalized), ("phone", person.phone_e164)}
 
 

@@ -236,30 +236,42 @@ async def test_erasure_and_export_find_submissions_by_email_and_phone_not_only_b
     )
     honeypot = {"honeypot": "http://spam.example"}
     # Caught by the honeypot, so linked to nobody: her e-mail in other case, her phone in
-    # another format; then her phone alone beside another e-mail; then someone else.
+    # another format; her phone alone beside another e-mail; her phone in a field a builder
+    # named by its label; then someone else.
     for fields in (
         {"email": "Quiet@Example.com", "phone": "8 (912) 555-11-22"},
         {"email": "olga.work@example.com", "phone": "89125551122"},
+        {"email": None, "phone": None, "Ваш телефон:": "8 912 555 11 22"},
         {"email": "someone.else@example.com", "phone": "+7 912 000-99-88"},
     ):
-        response = await submit(client, tenant, {**submission(**fields), **honeypot})
-        assert response.status_code == 202
-    assert (await tenant.panel.data(HELD))["submissions"]["totalCount"] == 3
+        body = submission()
+        body["fields"] = {k: v for k, v in {**body["fields"], **fields}.items() if v is not None}
+        response = await submit(client, tenant, {**body, **honeypot})
+        assert response.status_code == 202, response.text
+    assert (await tenant.panel.data(HELD))["submissions"]["totalCount"] == 4
 
     exported = await tenant.panel.data(
         "query($id: ID!) { personalData(contactId: $id) }", id=lead["contact"]["id"]
     )
-    typed = sorted(s["payload"]["fields"]["email"] for s in exported["personalData"]["submissions"])
-    assert typed == ["Quiet@Example.com", "olga.work@example.com", "quiet@example.com"]
+    typed = sorted(
+        s["payload"]["fields"].get("email", s["payload"]["fields"].get("Ваш телефон:"))
+        for s in exported["personalData"]["submissions"]
+    )
+    assert typed == [
+        "8 912 555 11 22",
+        "Quiet@Example.com",
+        "olga.work@example.com",
+        "quiet@example.com",
+    ]
 
     erase = "mutation($id: ID!) { erasePerson(input: {contactId: $id}) { erasure { counts } userErrors { code } } }"
     done = await tenant.panel.data(erase, id=lead["contact"]["id"])
-    assert done["erasePerson"]["erasure"]["counts"]["submissions"] == 3
+    assert done["erasePerson"]["erasure"]["counts"]["submissions"] == 4
     held = (await tenant.panel.data(HELD))["submissions"]
     assert held["totalCount"] == 1
     workspace = parse_global_id(tenant.workspace_id).row_id
     async with services.db.transaction() as session:
-        for trace in ("quiet", "olga", "555-11-22", "5551122"):
+        for trace in ("quiet", "olga", "555-11-22", "5551122", "555 11 22"):
             left = await session.scalar(
                 select(func.count())
                 .select_from(Submission)
