@@ -86,6 +86,7 @@ class Services:
                 endpoint_concurrency=settings.webhook_endpoint_concurrency,
                 lease=timedelta(seconds=settings.webhook_lease_seconds),
                 poll_interval=settings.webhook_poll_seconds,
+                timeout=settings.webhook_timeout_seconds,
             ),
         )
 

@@ -12,9 +12,13 @@ Its database work is short steps, none holding a transaction over the network
 
 Leased deliveries wait in one lane per endpoint, which sends at most ``endpoint_concurrency`` at
 once and fewer while the endpoint answers "busy" or not at all, so a slow endpoint cannot take
-the slots of the others. A live dispatcher renews its leases; one that dies leaves them to
-expire, and another dispatcher then sends the event again with the same ``webhook-id`` (at least
-once).
+the slots of the others. A lane holds a few rounds of its own allowance and no more: claims
+skip the endpoints whose lanes are stocked, so deliveries stuck behind a hanging endpoint never
+stop the claims for the others. Every request has a deadline for the whole exchange, and an
+endpoint that is disabled loses its lane at once: its requests in flight are cut and what it
+held is parked, as the disable parks what was pending. A live dispatcher renews its leases; one
+that dies leaves them to expire, and another dispatcher then sends the event again with the
+same ``webhook-id`` (at least once).
 """
 
 from __future__ import annotations
@@ -79,6 +83,15 @@ class DispatcherConfig:
     # Deliveries leased per endpoint for each of its sending slots: enough that a claim's round
     # trips are shared by many sends, few enough that a backlog still spreads over dispatchers.
     lease_ahead: int = 32
+    # Rounds of its current allowance a lane may hold waiting before claims skip its endpoint:
+    # enough to keep its slots busy between claims, few enough that a hanging endpoint (down to
+    # one slot) keeps only a handful of deliveries away from other dispatchers.
+    lane_rounds: int = 8
+    # The whole request, from connecting to the last byte read. The client's own timeouts apply
+    # to each step and a receiver that trickles its answer never trips them.
+    timeout: float = 15.0
+    # How often the endpoints of held deliveries are checked for having been disabled.
+    disabled_check_interval: float = 0.25
     lease: timedelta = timedelta(seconds=60)
     poll_interval: float = 0.05
     fan_out_batch: int = 500
@@ -137,10 +150,18 @@ class _Lane:
     # A send failed here: the endpoint's failing run may have begun since its deliveries were
     # claimed, and the next success must end it.
     failed: bool = False
+    # The delivery tasks whose request is on its way, to cut them if the endpoint is disabled.
+    posting: set[asyncio.Task[None]] = field(default_factory=set)
+    # The endpoint was disabled: nothing more is sent from here.
+    closed: bool = False
 
     @property
     def ready(self) -> bool:
         return bool(self.waiting) and self.sending < self.limit
+
+    def stocked(self, rounds: int) -> bool:
+        """Holds enough for ``rounds`` rounds of its allowance: claim no more for it now."""
+        return len(self.waiting) >= rounds * self.limit
 
 
 def body_of(payload: dict[str, Any]) -> bytes:
@@ -188,6 +209,7 @@ class Dispatcher:
         self._next_fan_out = 0.0
         self._next_claim = 0.0
         self._next_renewal = 0.0
+        self._next_disabled_check = 0.0
         self._paused_until = 0.0
         self._next_recovery: datetime | None = None
         self._successes: list[tuple[Job, Outcome, asyncio.Future[None]]] = []
@@ -291,7 +313,12 @@ class Dispatcher:
                 self._next_recovery = now + timedelta(seconds=1)
                 if await self._recover_expired(queue, now):
                     await session.flush()  # so that the recovered ones can be claimed right away
-            saturated = [key for key, n in (await queue.in_flight_counts()).items() if n >= cap]
+            saturated = {key for key, n in (await queue.in_flight_counts()).items() if n >= cap}
+            # And the endpoints this dispatcher already holds enough of: the rest of the claim
+            # goes to the others, however old the stocked endpoints' backlog is.
+            saturated.update(
+                key for key, lane in self._lanes.items() if lane.stocked(self.config.lane_rounds)
+            )
             leased = await queue.lease_due(
                 now,
                 limit,
@@ -376,9 +403,10 @@ class Dispatcher:
         outcome = Outcome(attempted_at=attempted_at)
         started = time.monotonic()
         try:
-            async with self.client.stream(
-                "POST", job.url, content=job.body, headers=headers
-            ) as response:
+            async with (
+                asyncio.timeout(self.config.timeout),
+                self.client.stream("POST", job.url, content=job.body, headers=headers) as response,
+            ):
                 outcome.status_code = response.status_code
                 excerpt = bytearray()
                 async for chunk in response.aiter_raw():
@@ -389,7 +417,7 @@ class Dispatcher:
                 self._classify(outcome, response)
         except UnsafeWebhookTarget as exc:
             outcome.error = f"blocked_ip: {exc}"
-        except httpx.TimeoutException:
+        except (httpx.TimeoutException, TimeoutError):
             outcome.error = "timeout: no answer in time"
             outcome.overloaded = True
         except httpx.HTTPError as exc:
@@ -610,10 +638,19 @@ class Dispatcher:
 
     async def _deliver(self, lane: _Lane, job: Job) -> None:
         """Send, free the slot, then record; the record never holds a sending slot."""
+        task = asyncio.current_task()
+        assert task is not None
         try:
+            lane.posting.add(task)
             try:
                 outcome = await self.send(job)
+            except asyncio.CancelledError:
+                if lane.closed and task.uncancel() == 0:
+                    # Cut because the endpoint was disabled, which parked the delivery.
+                    return
+                raise
             finally:
+                lane.posting.discard(task)
                 lane.sending -= 1
                 self._sending -= 1
                 self._changed.set()
@@ -648,6 +685,33 @@ class Dispatcher:
     def _waiting(self) -> int:
         return sum(len(lane.waiting) for lane in self._lanes.values())
 
+    async def stop_disabled(self) -> int:
+        """Drop the lanes of endpoints disabled (or deleted) since their deliveries were claimed:
+        requests on their way are cut, and every delivery held for them is parked as skipped,
+        which is what disabling does to the pending ones. Returns how many were parked."""
+        keys = list(self._lanes)
+        if not keys:
+            return 0
+        async with self.db.transaction() as session:
+            queue = DeliveryQueue(session)
+            stopped = await queue.disabled_endpoints(keys)
+            if not stopped:
+                return 0
+            parked = await queue.park_leases(self.worker_id, stopped, now=self.clock())
+        # Only once the parking is committed: should it fail, the lanes stay and the next check
+        # tries again. A request started meanwhile is cut here with the rest.
+        for key in stopped:
+            lane = self._lanes.pop(key, None)
+            if lane is None:
+                continue
+            lane.closed = True
+            self._held -= len(lane.waiting)
+            lane.waiting.clear()
+            for task in lane.posting:
+                task.cancel()
+            log.warning("webhook endpoint %s is disabled: its requests stop", key)
+        return parked
+
     async def renew_leases(self) -> int:
         """Push back the lease expiry of everything this dispatcher holds; returns how many."""
         async with self.db.transaction() as session:
@@ -661,13 +725,17 @@ class Dispatcher:
         return (
             now >= self._next_fan_out
             or (self._held > 0 and now >= self._next_renewal)
+            or (bool(self._lanes) and now >= self._next_disabled_check)
             or (self._wants_work() and now >= self._next_claim)
         )
 
     def _wants_work(self) -> bool:
         # Claim while fewer than four rounds of sends are waiting, so the slots never run dry
-        # while a claim is on its way.
-        return self._waiting() < 4 * self.config.concurrency
+        # while a claim is on its way. A lane counts for no more than it can send in four
+        # rounds of its allowance: deliveries queued behind a slow endpoint cannot use the free
+        # slots and must not stop the claims that would fill them.
+        sendable = sum(min(len(lane.waiting), 4 * lane.limit) for lane in self._lanes.values())
+        return sendable < 4 * self.config.concurrency
 
     async def _claim_if_wanted(self) -> None:
         if self._wants_work() and time.monotonic() >= self._next_claim:
@@ -684,6 +752,9 @@ class Dispatcher:
         for a backlog, which the next round gives.
         """
         try:
+            if self._lanes and time.monotonic() >= self._next_disabled_check:
+                self._next_disabled_check = time.monotonic() + self.config.disabled_check_interval
+                await self.stop_disabled()
             if self._held and time.monotonic() >= self._next_renewal:
                 await self.renew_leases()
                 self._next_renewal = time.monotonic() + self.config.lease.total_seconds() / 3

@@ -553,6 +553,40 @@ class DeliveryQueue:
                 .execution_options(synchronize_session=False)
             )
 
+    async def disabled_endpoints(self, keys: Iterable[uuid.UUID]) -> set[uuid.UUID]:
+        """Those of ``keys`` whose endpoint is disabled or no longer exists."""
+        wanted = set(keys)
+        enabled: set[uuid.UUID] = set()
+        for model in (WebhookEndpoint, PlatformWebhookEndpoint):
+            enabled.update(
+                await self.session.scalars(
+                    select(model.id).where(model.id.in_(wanted), model.enabled.is_(True))
+                )
+            )
+        return wanted - enabled
+
+    async def park_leases(
+        self, owner: str, endpoint_keys: Iterable[uuid.UUID], *, now: datetime
+    ) -> int:
+        """Park the deliveries ``owner`` holds for these disabled endpoints, as the disable
+        parked the pending ones; a replay brings them back."""
+        result = await self.session.execute(
+            update(WebhookDelivery)
+            .where(
+                in_state(WebhookDelivery.status, DeliveryStatus.IN_FLIGHT),
+                WebhookDelivery.lease_owner == owner,
+                WebhookDelivery.endpoint_key.in_(list(endpoint_keys)),
+            )
+            .values(
+                status=DeliveryStatus.SKIPPED_ENDPOINT_DISABLED,
+                lease_owner=None,
+                lease_expires_at=None,
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
     async def own_leases(self, owner: str) -> list[WebhookDelivery]:
         stmt = select(WebhookDelivery).where(
             in_state(WebhookDelivery.status, DeliveryStatus.IN_FLIGHT),

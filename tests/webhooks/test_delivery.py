@@ -154,6 +154,37 @@ def validate(payload: dict[str, Any]) -> None:
     Draft202012Validator(schema, format_checker=FORMAT_CHECKER).validate(payload)
 
 
+def lead_event(workspace_id: uuid.UUID, lead_id: uuid.UUID, seq: int, clock: FakeClock) -> Event:
+    """Event ``seq`` of a lead, as the CRM would record it (``lead.created`` first)."""
+    return Event(
+        type="lead.updated" if seq > 1 else "lead.created",
+        occurred_at=clock(),
+        data={
+            "workspace_id": str(workspace_id),
+            "site_id": None,
+            "sequence": seq,
+            "lead": {
+                "id": str(lead_id),
+                "title": f"step {seq}",
+                "status": "open",
+                "stage": {"id": "s", "name": "Новый"},
+                "value": None,
+                "currency": None,
+                "contact_id": str(uuid.uuid4()),
+                "assignee_id": None,
+                "created_at": clock(),
+            },
+            "contact": {
+                "id": str(uuid.uuid4()),
+                "name": None,
+                "email": None,
+                "phone": None,
+                "company": None,
+            },
+        },
+    )
+
+
 async def record_events(
     db: Database, workspace_id: uuid.UUID, lead_id: uuid.UUID, count: int, clock: FakeClock
 ) -> None:
@@ -161,35 +192,7 @@ async def record_events(
         outbox = OutboxRepository(session, workspace_id)
         for seq in range(1, count + 1):
             outbox.record(
-                Event(
-                    type="lead.updated" if seq > 1 else "lead.created",
-                    occurred_at=clock(),
-                    data={
-                        "workspace_id": str(workspace_id),
-                        "site_id": None,
-                        "sequence": seq,
-                        "lead": {
-                            "id": str(lead_id),
-                            "title": f"step {seq}",
-                            "status": "open",
-                            "stage": {"id": "s", "name": "Новый"},
-                            "value": None,
-                            "currency": None,
-                            "contact_id": str(uuid.uuid4()),
-                            "assignee_id": None,
-                            "created_at": clock(),
-                        },
-                        "contact": {
-                            "id": str(uuid.uuid4()),
-                            "name": None,
-                            "email": None,
-                            "phone": None,
-                            "company": None,
-                        },
-                    },
-                ),
-                lead_id=lead_id,
-                sequence=seq,
+                lead_event(workspace_id, lead_id, seq, clock), lead_id=lead_id, sequence=seq
             )
 
 
