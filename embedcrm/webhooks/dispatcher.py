@@ -94,6 +94,10 @@ class DispatcherConfig:
     disabled_check_interval: float = 0.25
     lease: timedelta = timedelta(seconds=60)
     poll_interval: float = 0.05
+    # How soon a claim that found nothing is repeated while it skipped stocked endpoints: such a
+    # claim reads past their whole backlog. New events and a stocked lane running low still
+    # claim at once.
+    skipping_poll_interval: float = 0.25
     fan_out_batch: int = 500
     disable_after: timedelta = timedelta(days=5)
     jitter: float = 0.1
@@ -208,6 +212,8 @@ class Dispatcher:
         self._failure_records = asyncio.Semaphore(2)
         self._next_fan_out = 0.0
         self._next_claim = 0.0
+        # The endpoints the last claim skipped because their lanes here were stocked.
+        self._skipped: set[uuid.UUID] = set()
         self._next_renewal = 0.0
         self._next_disabled_check = 0.0
         self._paused_until = 0.0
@@ -316,9 +322,10 @@ class Dispatcher:
             saturated = {key for key, n in (await queue.in_flight_counts()).items() if n >= cap}
             # And the endpoints this dispatcher already holds enough of: the rest of the claim
             # goes to the others, however old the stocked endpoints' backlog is.
-            saturated.update(
+            self._skipped = {
                 key for key, lane in self._lanes.items() if lane.stocked(self.config.lane_rounds)
-            )
+            }
+            saturated.update(self._skipped)
             leased = await queue.lease_due(
                 now,
                 limit,
@@ -726,7 +733,7 @@ class Dispatcher:
             now >= self._next_fan_out
             or (self._held > 0 and now >= self._next_renewal)
             or (bool(self._lanes) and now >= self._next_disabled_check)
-            or (self._wants_work() and now >= self._next_claim)
+            or self._claim_due(now)
         )
 
     def _wants_work(self) -> bool:
@@ -737,13 +744,31 @@ class Dispatcher:
         sendable = sum(min(len(lane.waiting), 4 * lane.limit) for lane in self._lanes.values())
         return sendable < 4 * self.config.concurrency
 
+    def _claim_due(self, now: float) -> bool:
+        if not self._wants_work():
+            return False
+        if now >= self._next_claim:
+            return True
+        # A lane the last claim skipped has room again.
+        rounds = self.config.lane_rounds
+        return any(
+            (lane := self._lanes.get(key)) is None or not lane.stocked(rounds)
+            for key in self._skipped
+        )
+
     async def _claim_if_wanted(self) -> None:
-        if self._wants_work() and time.monotonic() >= self._next_claim:
-            jobs = await self.claim(self.config.concurrency * 8)
+        if self._claim_due(time.monotonic()):
+            limit = self.config.concurrency * 8
+            jobs = await self.claim(limit)
             self._accept(jobs)
-            if not jobs:
-                # Nothing due, or every due endpoint at its cap: look again in a while.
-                self._next_claim = time.monotonic() + self.config.poll_interval
+            if len(jobs) < limit:
+                # Nothing more due, or only for endpoints at their cap: look again in a while.
+                wait = (
+                    self.config.skipping_poll_interval
+                    if self._skipped
+                    else self.config.poll_interval
+                )
+                self._next_claim = time.monotonic() + max(wait, self.config.poll_interval)
 
     async def _housekeep(self) -> None:
         """The dispatcher's database steps, one after another, beside the sends in flight.
