@@ -84,8 +84,9 @@ class DispatcherConfig:
     # trips are shared by many sends, few enough that a backlog still spreads over dispatchers.
     lease_ahead: int = 32
     # Rounds of its current allowance a lane may hold waiting before claims skip its endpoint:
-    # enough to keep its slots busy between claims, few enough that a hanging endpoint (down to
-    # one slot) keeps only a handful of deliveries away from other dispatchers.
+    # enough to keep its slots busy between claims. A lane never holds more than
+    # ``lease_ahead`` per slot of its current allowance, so an endpoint down to one slot keeps
+    # few deliveries away from other dispatchers.
     lane_rounds: int = 8
     # The whole request, from connecting to the last byte read. The client's own timeouts apply
     # to each step and a receiver that trickles its answer never trips them.
@@ -362,7 +363,31 @@ class Dispatcher:
                     )
                 )
             await queue.set_status(parked, DeliveryStatus.SKIPPED_ENDPOINT_DISABLED, now=now)
+            jobs, surplus = self._within_lane_bounds(jobs)
+            # Handed back in the same transaction: no other dispatcher ever saw them leased.
+            await queue.unlease([(job.workspace_id, job.delivery_id) for job in surplus], now=now)
             return jobs
+
+    def _within_lane_bounds(self, jobs: list[Job]) -> tuple[list[Job], list[Job]]:
+        """Split a claim into what each lane may hold, ``lease_ahead`` per slot of its current
+        allowance, and the rest: the claim reads in due order, and a stocked endpoint with an
+        old backlog would otherwise fill one claim on its own."""
+        room: dict[uuid.UUID, int] = {}
+        kept: list[Job] = []
+        surplus: list[Job] = []
+        for job in jobs:
+            key = job.endpoint_key
+            if key not in room:
+                lane = self._lanes.get(key)
+                limit = lane.limit if lane else self.config.endpoint_concurrency
+                held = len(lane.waiting) + lane.sending if lane else 0
+                room[key] = limit * self.config.lease_ahead - held
+            if room[key] > 0:
+                room[key] -= 1
+                kept.append(job)
+            else:
+                surplus.append(job)
+        return kept, surplus
 
     async def _recover_expired(self, queue: DeliveryQueue, now: datetime) -> int:
         """Deliveries whose dispatcher vanished: count the lost attempt and send again."""

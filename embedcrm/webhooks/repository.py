@@ -587,6 +587,21 @@ class DeliveryQueue:
         )
         return int(getattr(result, "rowcount", 0) or 0)
 
+    async def unlease(self, keys: Sequence[tuple[uuid.UUID, uuid.UUID]], *, now: datetime) -> None:
+        """Give back deliveries just leased, (workspace_id, id) pairs, still due as they were."""
+        if keys:
+            await self.session.execute(
+                update(WebhookDelivery)
+                .where(tuple_(WebhookDelivery.workspace_id, WebhookDelivery.id).in_(list(keys)))
+                .values(
+                    status=DeliveryStatus.PENDING,
+                    lease_owner=None,
+                    lease_expires_at=None,
+                    updated_at=now,
+                )
+                .execution_options(synchronize_session=False)
+            )
+
     async def own_leases(self, owner: str) -> list[WebhookDelivery]:
         stmt = select(WebhookDelivery).where(
             in_state(WebhookDelivery.status, DeliveryStatus.IN_FLIGHT),

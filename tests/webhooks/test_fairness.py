@@ -169,19 +169,25 @@ async def test_a_hanging_receiver_does_not_delay_another_tenant_s_deliveries(
                     for _ in range(SAMPLES)
                 ]
                 hung = len(hanging.received)
+                # A lane holds at most lease_ahead (32) per slot of the endpoint's allowance
+                # when it claims; the rest of the backlog stays free for other dispatchers.
+                held = (await statuses(services.db, ws_uuid(hanging_tenant.workspace_id))).get(
+                    DeliveryStatus.IN_FLIGHT, 0
+                )
         finally:
             release.set()
     figures = (
         f"alone: median {statistics.median(alone) * 1000:.0f} ms, max {max(alone) * 1000:.0f} ms;"
         f" beside the hanging receiver: median {statistics.median(beside) * 1000:.0f} ms,"
         f" max {max(beside) * 1000:.0f} ms; bound {bound * 1000:.0f} ms;"
-        f" {hung} requests to the hanging receiver"
+        f" {hung} requests to the hanging receiver, {held} of its deliveries leased"
     )
     print(figures)
     assert max(beside) <= bound, figures
     # The hanging endpoint was really tried all along (its abandoned requests stay open at the
     # receiver, so its own count of open requests says nothing about the dispatcher's).
     assert hung >= 6, figures
+    assert held <= 4 * 32, f"{held} deliveries leased for the hanging endpoint"
 
 
 async def test_a_receiver_too_slow_to_finish_its_answer_frees_the_slot_at_the_timeout(
