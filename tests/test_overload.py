@@ -117,6 +117,9 @@ async def test_the_expensive_shape_is_refused_by_its_cost_before_it_runs(
     busy: Tenant, platform_key: str, client: httpx.AsyncClient, services: Services
 ) -> None:
     viewer = await make_tenant(GraphQL(client, platform_key), role="VIEWER")
+    # Authentication checks (and caches for a few seconds) that the member is still active;
+    # that read belongs to the credential, not to the query refused below.
+    await post(client, viewer.panel.bearer, CHEAP)
     three = EXPENSIVE % " ".join(EXPENSIVE_PART % f"a{n}" for n in range(3))
     for query, cost in ((EXPENSIVE % (EXPENSIVE_PART % "one"), 2100), (three, 6300)):
         with counting_queries(services) as statements:
@@ -173,6 +176,9 @@ async def test_a_request_that_waits_out_the_pool_answers_503_with_one_log_line(
 ) -> None:
     async with app_with(settings, db_pool_size=1, db_pool_timeout_seconds=0.3) as small:
         engine = services_behind(small).db.engine
+        # The member's active check is read (and cached) while the pool is free: what is
+        # measured below is the query's own wait, not authentication's.
+        await post(small, busy.panel.bearer, CHEAP)
         # Every connection of the pool (1, and 1 more on demand) is taken.
         async with engine.connect() as first, engine.connect() as second:
             await first.execute(text("SELECT 1"))
@@ -223,6 +229,9 @@ async def test_one_token_may_run_only_so_many_requests_at_once(
     ) as small:
         other = await make_tenant(GraphQL(small, platform_key))
         engine = services_behind(small).db.engine
+        # Both members' active checks are read (and cached) while the pool is free.
+        await post(small, busy.panel.bearer, CHEAP)
+        await post(small, other.panel.bearer, CHEAP)
         first = await engine.connect()
         second = await engine.connect()
         await first.execute(text("SELECT 1"))
