@@ -6,8 +6,8 @@ import asyncio
 import ipaddress
 import json
 import logging
-import warnings
 import uuid
+import warnings
 from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
