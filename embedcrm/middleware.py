@@ -186,9 +186,10 @@ class ForwardedClient:
 
 # Cancelling a GraphQL execution part-way leaves the field coroutines graphql-core had created
 # but not yet awaited; they hold nothing (no connection, no transaction) and are collected, but
-# each would print a "never awaited" RuntimeWarning. Only those two internal names are hushed.
+# each would print a "never awaited" RuntimeWarning. Only the executor's own coroutines and
+# strawberry's resolver wrapper are hushed; any other unawaited coroutine still warns.
 UNAWAITED_AFTER_CANCEL = (
-    r"coroutine '(Executor\.execute_fields\.<locals>\.get_results"
+    r"coroutine '(Executor\.[\w.<>]+"
     r"|GraphQLCoreConverter\.from_resolver\.<locals>\._async_resolver)' was never awaited"
 )
 warnings.filterwarnings("ignore", message=UNAWAITED_AFTER_CANCEL, category=RuntimeWarning)
