@@ -6,7 +6,7 @@ import hashlib
 import uuid
 from collections.abc import Iterable
 
-from sqlalchemy import Select, and_, func, or_, select, union_all, update
+from sqlalchemy import and_, func, or_, select, union_all, update
 
 from embedcrm.crm.models import (
     RESPONSE_KINDS,
@@ -119,37 +119,6 @@ class ContactRepository(WorkspaceRepository[Contact]):
 
 class LeadRepository(WorkspaceRepository[Lead]):
     model = Lead
-
-    def filtered(
-        self,
-        *,
-        site_id: uuid.UUID | None = None,
-        status: LeadStatus | None = None,
-        stage_id: uuid.UUID | None = None,
-        assignee_id: uuid.UUID | None = None,
-        contact_id: uuid.UUID | None = None,
-        utm_source: str | None = None,
-        utm_medium: str | None = None,
-        utm_campaign: str | None = None,
-    ) -> Select[Lead]:
-        stmt = self.select()
-        if site_id is not None:
-            stmt = stmt.where(Lead.site_id == site_id)
-        if status is not None:
-            stmt = stmt.where(Lead.status == status)
-        if stage_id is not None:
-            stmt = stmt.where(Lead.stage_id == stage_id)
-        if assignee_id is not None:
-            stmt = stmt.where(Lead.assignee_id == assignee_id)
-        if contact_id is not None:
-            stmt = stmt.where(Lead.contact_id == contact_id)
-        if utm_source is not None:
-            stmt = stmt.where(Lead.utm_source == utm_source)
-        if utm_medium is not None:
-            stmt = stmt.where(Lead.utm_medium == utm_medium)
-        if utm_campaign is not None:
-            stmt = stmt.where(Lead.utm_campaign == utm_campaign)
-        return stmt
 
     async def open_ids_of_contact(self, contact_id: uuid.UUID) -> list[uuid.UUID]:
         return list(

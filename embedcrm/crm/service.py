@@ -39,7 +39,6 @@ from embedcrm.crm.work_repository import WorkLeads
 from embedcrm.db import Database, utcnow
 from embedcrm.errors import ConfigurationError
 from embedcrm.events import Event
-from embedcrm.repository import Page
 from embedcrm.webhooks.outbox import OutboxRepository
 from embedcrm.workspaces.models import Member
 from embedcrm.workspaces.repository import MemberRepository, WorkspaceDirectory
@@ -364,48 +363,11 @@ def task_payload(task: Task) -> dict[str, Any]:
     }
 
 
-@dataclass(frozen=True)
-class LeadFilter:
-    site_id: uuid.UUID | None = None
-    status: LeadStatus | None = None
-    stage_id: uuid.UUID | None = None
-    assignee_id: uuid.UUID | None = None
-    contact_id: uuid.UUID | None = None
-    utm_source: str | None = None
-    utm_medium: str | None = None
-    utm_campaign: str | None = None
-
-
 class CrmQueries:
     """Reads for the panel. Each call is one short transaction; loaders batch by ids."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
-
-    async def leads_page(
-        self, workspace_id: uuid.UUID, lead_filter: LeadFilter, *, first: int, after: str | None
-    ) -> Page[Lead]:
-        async with self.db.transaction() as session:
-            leads = LeadRepository(session, workspace_id)
-            stmt = leads.filtered(**vars(lead_filter))
-            return await leads.newest_first(stmt, first=first, after=after)
-
-    async def count_leads(self, workspace_id: uuid.UUID, lead_filter: LeadFilter) -> int:
-        async with self.db.transaction() as session:
-            leads = LeadRepository(session, workspace_id)
-            return await leads.count(leads.filtered(**vars(lead_filter)))
-
-    async def contacts_page(
-        self, workspace_id: uuid.UUID, *, first: int, after: str | None
-    ) -> Page[Contact]:
-        async with self.db.transaction() as session:
-            contacts = ContactRepository(session, workspace_id)
-            return await contacts.newest_first(contacts.select(), first=first, after=after)
-
-    async def count_contacts(self, workspace_id: uuid.UUID) -> int:
-        async with self.db.transaction() as session:
-            contacts = ContactRepository(session, workspace_id)
-            return await contacts.count(contacts.select())
 
     async def leads_by_id(
         self, workspace_id: uuid.UUID, ids: list[uuid.UUID]

@@ -27,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.crm.filters import ContactSpec, FieldCondition, FieldOp, LeadSpec, parse_search
-from embedcrm.crm.models import Activity, Contact, Lead, Stage, Task
+from embedcrm.crm.models import Activity, Contact, Lead, Task
 from embedcrm.crm.repository import ContactRepository, LeadRepository
 from embedcrm.crm.work_models import (
     ContactMerge,
@@ -163,15 +163,6 @@ class WorkLeads(LeadRepository):
                     )
                 )
         return stmt
-
-    async def set_stage(
-        self, lead_ids: Sequence[uuid.UUID], pipeline_id: uuid.UUID, stage_id: uuid.UUID
-    ) -> None:
-        await self.session.execute(
-            update(Lead)
-            .where(Lead.workspace_id == self.workspace_id, Lead.id.in_(list(lead_ids)))
-            .values(pipeline_id=pipeline_id, stage_id=stage_id)
-        )
 
     async def ids_at_stages(self, stage_ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
         rows = await self.session.scalars(
@@ -530,6 +521,3 @@ class OverdueScan:
             stmt = stmt.with_for_update(skip_locked=True)
         return list(await self.session.scalars(stmt))
 
-
-def stage_name_lookup(stages: Iterable[Stage]) -> dict[uuid.UUID, Stage]:
-    return {stage.id: stage for stage in stages}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -24,7 +23,6 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from embedcrm.config import Settings
-from embedcrm.crm.service import LeadFilter as LeadFilterQuery
 from embedcrm.errors import EmbedCRMError, NotFound
 from embedcrm.graphql.analytics import TYPES as ANALYTICS_TYPES
 from embedcrm.graphql.analytics import AnalyticsMutation, AnalyticsQuery
@@ -184,28 +182,6 @@ class CoreQuery:
             Contact.of,
             lambda: lists.count_contacts(principal, workspace, spec, segment_id=segment),
         )
-
-
-def _lead_filter(value: LeadFilter | None, workspace_id: uuid.UUID) -> LeadFilterQuery:
-    if value is None:
-        return LeadFilterQuery()
-
-    def row_id(raw: strawberry.ID | None, type_name: str, field: str) -> uuid.UUID | None:
-        parsed = optional_id(raw, type_name, field)
-        if parsed is None:
-            return None
-        # An id of another workspace matches nothing, exactly like an unknown one.
-        return parsed.row_id if parsed.workspace_id == workspace_id else uuid.UUID(int=0)
-
-    return LeadFilterQuery(
-        site_id=row_id(value.site_id, "Site", "filter.siteId"),
-        status=value.status,
-        stage_id=row_id(value.stage_id, "Stage", "filter.stageId"),
-        assignee_id=row_id(value.assignee_id, "Member", "filter.assigneeId"),
-        utm_source=value.utm_source,
-        utm_medium=value.utm_medium,
-        utm_campaign=value.utm_campaign,
-    )
 
 
 def _pipeline(row: Any, stages: list[Any]) -> Pipeline:
