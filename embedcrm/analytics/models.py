@@ -12,8 +12,8 @@ from decimal import Decimal
 from sqlalchemy import Date, ForeignKeyConstraint, Index, Integer, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from embedcrm.crm.models import workspace_fk
 from embedcrm.db import Base, UTCDateTime, new_id, utcnow
+from embedcrm.kit.models import workspace_fk
 
 
 class AdSpend(Base):

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.capture.models import Submission, SubmissionStatus
 from embedcrm.db import hold_sqlite_write_lock
-from embedcrm.repository import WorkspaceRepository
+from embedcrm.kit.repository import WorkspaceRepository
 
 
 class SubmissionRepository(WorkspaceRepository[Submission]):

@@ -34,8 +34,8 @@ from embedcrm.errors import (
 )
 from embedcrm.events import Event
 from embedcrm.forms.service import FormService
+from embedcrm.kit.repository import Page
 from embedcrm.recognition import recognise_form, strip_sensitive
-from embedcrm.repository import Page
 from embedcrm.webhooks.outbox import OutboxRepository
 from embedcrm.workspaces.models import Site
 from embedcrm.workspaces.repository import SiteRepository, WorkspaceDirectory

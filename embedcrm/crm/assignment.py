@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from embedcrm.crm.models import AssignmentCursor, AssignmentRule, AssignmentRuleKind
 from embedcrm.db import Database
 from embedcrm.errors import ValidationFailed
-from embedcrm.repository import WorkspaceRepository
+from embedcrm.kit.repository import WorkspaceRepository
 from embedcrm.workspaces.models import Member, Role
 from embedcrm.workspaces.repository import MemberRepository, SiteRepository
 

@@ -25,7 +25,7 @@ from embedcrm.crm.work_models import FieldEntity, LeadItem, Tag
 from embedcrm.crm.work_repository import ItemRepository, TagRepository, TimelineRepository
 from embedcrm.db import Database, utcnow
 from embedcrm.errors import NotFound, ValidationFailed
-from embedcrm.repository import Page
+from embedcrm.kit.repository import Page
 from embedcrm.workspaces.models import Member
 from embedcrm.workspaces.repository import MemberRepository, WorkspaceDirectory
 

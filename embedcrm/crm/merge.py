@@ -30,7 +30,7 @@ from embedcrm.crm.work_repository import (
 )
 from embedcrm.db import Database, utcnow
 from embedcrm.errors import Conflict, NotFound, ValidationFailed
-from embedcrm.repository import Page, WorkspaceRepository
+from embedcrm.kit.repository import Page, WorkspaceRepository
 
 UNDO_WINDOW = timedelta(days=1)
 CONTACT_FIELDS = (

@@ -25,17 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
 
 from embedcrm.db import Base, JSONDocument, UTCDateTime, new_id, utcnow
-
-
-def workspace_fk(
-    columns: list[str], table: str, *, ondelete: str | None = None
-) -> ForeignKeyConstraint:
-    """A foreign key that includes the workspace, so no row can point into another workspace."""
-    return ForeignKeyConstraint(
-        ["workspace_id", *columns],
-        [f"{table}.workspace_id", f"{table}.id"],
-        ondelete=ondelete,
-    )
+from embedcrm.kit.models import workspace_fk
 
 
 class StageKind(enum.StrEnum):

@@ -23,7 +23,7 @@ from embedcrm.crm.models import (
     TaskKind,
 )
 from embedcrm.db import hold_sqlite_write_lock
-from embedcrm.repository import WorkspaceRepository
+from embedcrm.kit.repository import WorkspaceRepository
 
 
 def _lock_key(*parts: object) -> int:

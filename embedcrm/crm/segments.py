@@ -26,7 +26,7 @@ from embedcrm.crm.work_models import FieldEntity, FieldType, Segment
 from embedcrm.crm.work_repository import SegmentRepository, WorkContacts, WorkLeads
 from embedcrm.db import Database
 from embedcrm.errors import NotFound, ValidationFailed
-from embedcrm.repository import Page
+from embedcrm.kit.repository import Page
 from embedcrm.workspaces.models import Role
 
 MAX_EXPORT_ROWS = 100_000

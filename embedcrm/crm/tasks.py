@@ -18,7 +18,7 @@ from embedcrm.crm.repository import LeadRepository
 from embedcrm.crm.work_repository import OverdueScan, TaskListRepository
 from embedcrm.db import Database, utcnow
 from embedcrm.errors import NotFound, ValidationFailed
-from embedcrm.repository import Page
+from embedcrm.kit.repository import Page
 
 
 @dataclass(frozen=True)

@@ -12,19 +12,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import (
-    Enum,
-    ForeignKeyConstraint,
-    Index,
-    Integer,
-    Numeric,
-    String,
-    UniqueConstraint,
-)
+from sqlalchemy import Enum, ForeignKeyConstraint, Index, Integer, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from embedcrm.crm.models import workspace_fk
 from embedcrm.db import Base, JSONDocument, UTCDateTime, new_id, utcnow
+from embedcrm.kit.models import workspace_fk
 
 
 class LeadStageChange(Base):

@@ -42,7 +42,7 @@ from embedcrm.crm.work_models import (
     Tag,
 )
 from embedcrm.errors import BadRequest
-from embedcrm.repository import MAX_PAGE_SIZE, Page, WorkspaceRepository
+from embedcrm.kit.repository import MAX_PAGE_SIZE, Page, WorkspaceRepository
 
 
 def _like(text: str) -> str:
@@ -520,4 +520,3 @@ class OverdueScan:
         if self.session.get_bind().dialect.name == "postgresql":
             stmt = stmt.with_for_update(skip_locked=True)
         return list(await self.session.scalars(stmt))
-

@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import Enum, ForeignKeyConstraint, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from embedcrm.crm.models import workspace_fk
 from embedcrm.db import Base, JSONDocument, UTCDateTime, new_id, utcnow
+from embedcrm.kit.models import workspace_fk
 
 
 class FormDisplay(enum.StrEnum):

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 
 from embedcrm.forms.models import SiteForm
-from embedcrm.repository import WorkspaceRepository
+from embedcrm.kit.repository import WorkspaceRepository
 
 
 class SiteFormRepository(WorkspaceRepository[SiteForm]):

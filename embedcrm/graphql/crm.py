@@ -64,7 +64,7 @@ from embedcrm.graphql.work_types import (
     Task,
     TaskKind,
 )
-from embedcrm.repository import Page
+from embedcrm.kit.repository import Page
 
 if TYPE_CHECKING:
     from embedcrm.graphql.schema import LeadFilter

@@ -21,15 +21,13 @@ from graphql import (
     VariableNode,
     get_named_type,
 )
-from graphql import (
-    ExecutionResult as GraphQLExecutionResult,
-)
+from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql.type.definition import GraphQLFieldMap, GraphQLInterfaceType, GraphQLObjectType
 from strawberry.extensions import SchemaExtension
 
 from embedcrm.auth import PanelUser, Principal
 from embedcrm.errors import RateLimited
-from embedcrm.repository import MAX_PAGE_SIZE
+from embedcrm.kit.repository import MAX_PAGE_SIZE
 
 QUERY_TOO_COSTLY = "query_too_costly"
 

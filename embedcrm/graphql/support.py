@@ -12,7 +12,7 @@ from embedcrm.errors import EmbedCRMError, RetryLater
 from embedcrm.graphql.context import Info
 from embedcrm.graphql.ids import GlobalId, parse_global_id
 from embedcrm.graphql.types import Connection, Edge, PageInfo, Site, UserError
-from embedcrm.repository import Page, encode_cursor
+from embedcrm.kit.repository import Page, encode_cursor
 
 T = TypeVar("T")
 R = TypeVar("R")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from embedcrm.events import Event
-from embedcrm.repository import WorkspaceRepository
+from embedcrm.kit.repository import WorkspaceRepository
 from embedcrm.webhooks.models import OutboxEvent
 
 

@@ -35,7 +35,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import SQLCoreOperations
 
 from embedcrm.errors import BadRequest
-from embedcrm.repository import MAX_PAGE_SIZE, Page, WorkspaceRepository, decode_cursor
+from embedcrm.kit.repository import MAX_PAGE_SIZE, Page, WorkspaceRepository, decode_cursor
 from embedcrm.webhooks.models import (
     UNFINISHED,
     DeliveryStatus,

@@ -19,7 +19,7 @@ from embedcrm.config import Settings
 from embedcrm.db import Database, utcnow
 from embedcrm.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from embedcrm.events import ALL_EVENT_TYPES, Event
-from embedcrm.repository import Page
+from embedcrm.kit.repository import Page
 from embedcrm.webhooks.models import (
     PLATFORM_WORKSPACE_ID,
     DeliveryStatus,

@@ -7,7 +7,7 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from embedcrm.repository import WorkspaceRepository
+from embedcrm.kit.repository import WorkspaceRepository
 from embedcrm.workspaces.models import Member, PlatformKey, Site, Workspace
 
 

@@ -1,0 +1,1 @@
+"""What every domain builds on: the workspace-bound repository and the table helpers."""
