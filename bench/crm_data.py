@@ -24,8 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import server_url
 from embedcrm.config import Settings
-from embedcrm.crm.models import fold
 from embedcrm.crm.service import DEFAULT_STAGES
+from embedcrm.kit.models import fold
 from embedcrm.migrations import upgrade_to_head
 
 WORKSPACES = 1000

@@ -29,9 +29,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import server_url
 from embedcrm.auth import Platform
 from embedcrm.config import Settings
+from embedcrm.contacts.models import Contact
 from embedcrm.crm.filters import LeadSpec
-from embedcrm.crm.models import Contact, Lead, Stage
 from embedcrm.crm.work_repository import WorkLeads
+from embedcrm.leads.models import Lead
+from embedcrm.pipelines.models import Stage
 from embedcrm.services import Services
 
 

@@ -12,8 +12,8 @@ from rich.table import Table
 from embedcrm.auth import Platform
 from embedcrm.config import Settings
 from embedcrm.crm.importer import ImportReport
-from embedcrm.crm.work_models import FieldEntity
 from embedcrm.errors import EmbedCRMError
+from embedcrm.fields.models import FieldEntity
 from embedcrm.services import Services
 
 

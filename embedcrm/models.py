@@ -2,29 +2,20 @@
 
 from embedcrm.analytics.models import AdSpend, AdSpendDay, FormEventDay
 from embedcrm.capture.models import Submission
-from embedcrm.crm.models import (
+from embedcrm.contacts.models import Contact, ContactMerge, MergeProposal
+from embedcrm.fields.models import ContactTag, CustomFieldDefinition, LeadTag, Segment, Tag
+from embedcrm.forms.models import SiteForm
+from embedcrm.leads.models import (
     Activity,
     AssignmentCursor,
     AssignmentRule,
-    Contact,
     Lead,
-    MergeProposal,
-    Pipeline,
-    Stage,
-    Task,
-)
-from embedcrm.crm.work_models import (
-    ContactMerge,
-    ContactTag,
-    CustomFieldDefinition,
-    Erasure,
     LeadItem,
     LeadStageChange,
-    LeadTag,
-    Segment,
-    Tag,
 )
-from embedcrm.forms.models import SiteForm
+from embedcrm.pipelines.models import Pipeline, Stage
+from embedcrm.privacy.models import Erasure
+from embedcrm.tasks.models import Task
 from embedcrm.webhooks.models import OutboxEvent
 from embedcrm.workspaces.models import Member, PlatformKey, Site, Workspace
 

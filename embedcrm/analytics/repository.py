@@ -46,17 +46,11 @@ from sqlalchemy.sql.selectable import CTE, Subquery
 from embedcrm.analytics.models import AdSpend, AdSpendDay, FormEventDay
 from embedcrm.analytics.sql import percentiles, seconds_between, upsert_adding
 from embedcrm.capture.models import Submission, SubmissionStatus
-from embedcrm.crm.models import (
-    Contact,
-    Lead,
-    LeadStatus,
-    Stage,
-    StageKind,
-    Task,
-    stage_key,
-)
-from embedcrm.crm.work_models import LeadItem, LeadStageChange
+from embedcrm.contacts.models import Contact
 from embedcrm.db import UTCDateTime
+from embedcrm.leads.models import Lead, LeadItem, LeadStageChange, LeadStatus, stage_key
+from embedcrm.pipelines.models import Stage, StageKind
+from embedcrm.tasks.models import Task
 
 # The expected close time is this area's column on `leads` (migration 0007); the lead model
 # belongs to the CRM area, so it is reached by name here instead of through the model.

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from embedcrm.crm.models import AssignmentCursor, AssignmentRule, AssignmentRuleKind
 from embedcrm.db import Database
 from embedcrm.errors import ValidationFailed
 from embedcrm.kit.repository import WorkspaceRepository
+from embedcrm.leads.models import AssignmentCursor, AssignmentRule, AssignmentRuleKind
 from embedcrm.workspaces.models import Member, Role
 from embedcrm.workspaces.repository import MemberRepository, SiteRepository
 

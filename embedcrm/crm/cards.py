@@ -14,18 +14,20 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.auth import Principal
+from embedcrm.contacts.models import Contact
 from embedcrm.crm.access import Actor, load_actor, reader_workspace
 from embedcrm.crm.emit import emit_contact_event, emit_lead_event
 from embedcrm.crm.fields import definitions_of, validate_custom_fields
 from embedcrm.crm.first_response import ANSWER_KINDS, close_answered
-from embedcrm.crm.models import Activity, ActivityKind, Contact, Lead, fold
 from embedcrm.crm.pipelines import MAX_BULK, get_lead
 from embedcrm.crm.repository import ActivityRepository, ContactRepository, LeadRepository
-from embedcrm.crm.work_models import FieldEntity, LeadItem, Tag
 from embedcrm.crm.work_repository import ItemRepository, TagRepository, TimelineRepository
 from embedcrm.db import Database, utcnow
 from embedcrm.errors import NotFound, ValidationFailed
+from embedcrm.fields.models import FieldEntity, Tag
+from embedcrm.kit.models import fold
 from embedcrm.kit.repository import Page
+from embedcrm.leads.models import Activity, ActivityKind, Lead, LeadItem
 from embedcrm.workspaces.models import Member
 from embedcrm.workspaces.repository import MemberRepository, WorkspaceDirectory
 

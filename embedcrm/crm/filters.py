@@ -15,8 +15,9 @@ from typing import Any
 
 import phonenumbers
 
-from embedcrm.crm.models import LeadStatus, fold
 from embedcrm.errors import ValidationFailed
+from embedcrm.kit.models import fold
+from embedcrm.leads.models import LeadStatus
 
 
 class FieldOp(enum.StrEnum):

@@ -22,19 +22,10 @@ from charset_normalizer import from_bytes
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.auth import Principal
+from embedcrm.contacts.models import Contact
 from embedcrm.crm.access import load_actor
 from embedcrm.crm.cards import normalise_email, normalise_phone
 from embedcrm.crm.filters import parse_money
-from embedcrm.crm.models import (
-    Activity,
-    ActivityKind,
-    Contact,
-    Lead,
-    LeadStatus,
-    Stage,
-    StageKind,
-    fold,
-)
 from embedcrm.crm.pipelines import STATUS_OF_KIND
 from embedcrm.crm.repository import (
     ActivityRepository,
@@ -42,10 +33,13 @@ from embedcrm.crm.repository import (
     PipelineRepository,
     StageRepository,
 )
-from embedcrm.crm.work_models import FieldEntity
 from embedcrm.crm.work_repository import WorkLeads
 from embedcrm.db import Database, utcnow
 from embedcrm.errors import EmbedCRMError, ValidationFailed
+from embedcrm.fields.models import FieldEntity
+from embedcrm.kit.models import fold
+from embedcrm.leads.models import Activity, ActivityKind, Lead, LeadStatus
+from embedcrm.pipelines.models import Stage, StageKind
 from embedcrm.recognition import roles_in
 from embedcrm.workspaces.repository import WorkspaceDirectory
 

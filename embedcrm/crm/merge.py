@@ -9,19 +9,11 @@ from typing import Any
 from sqlalchemy import Select, select, update
 
 from embedcrm.auth import Principal
+from embedcrm.contacts.models import Contact, ContactMerge, MergeProposal, MergeProposalStatus
 from embedcrm.crm.access import load_actor, reader_workspace
 from embedcrm.crm.cards import get_contact, require_contact_writer
 from embedcrm.crm.emit import emit_contact_event
-from embedcrm.crm.models import (
-    Activity,
-    ActivityKind,
-    Contact,
-    Lead,
-    MergeProposal,
-    MergeProposalStatus,
-)
 from embedcrm.crm.repository import ActivityRepository, ContactRepository
-from embedcrm.crm.work_models import ContactMerge, ContactTag
 from embedcrm.crm.work_repository import (
     MergeRepository,
     TagRepository,
@@ -30,7 +22,9 @@ from embedcrm.crm.work_repository import (
 )
 from embedcrm.db import Database, utcnow
 from embedcrm.errors import Conflict, NotFound, ValidationFailed
+from embedcrm.fields.models import ContactTag
 from embedcrm.kit.repository import Page, WorkspaceRepository
+from embedcrm.leads.models import Activity, ActivityKind, Lead
 
 UNDO_WINDOW = timedelta(days=1)
 CONTACT_FIELDS = (

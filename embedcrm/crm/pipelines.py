@@ -14,16 +14,6 @@ from embedcrm.auth import Principal
 from embedcrm.crm.access import Actor, load_actor
 from embedcrm.crm.emit import emit_lead_event
 from embedcrm.crm.first_response import follow_lead_status
-from embedcrm.crm.models import (
-    Activity,
-    ActivityKind,
-    Lead,
-    LeadStatus,
-    Pipeline,
-    Stage,
-    StageKind,
-    with_past_stage,
-)
 from embedcrm.crm.repository import (
     ActivityRepository,
     LeadRepository,
@@ -31,10 +21,18 @@ from embedcrm.crm.repository import (
     StageRepository,
 )
 from embedcrm.crm.service import DEFAULT_STAGES
-from embedcrm.crm.work_models import LeadStageChange
 from embedcrm.crm.work_repository import StageChangeRepository, WorkLeads
 from embedcrm.db import Database, utcnow
 from embedcrm.errors import Conflict, NotFound, ValidationFailed
+from embedcrm.leads.models import (
+    Activity,
+    ActivityKind,
+    Lead,
+    LeadStageChange,
+    LeadStatus,
+    with_past_stage,
+)
+from embedcrm.pipelines.models import Pipeline, Stage, StageKind
 
 MAX_BULK = 500
 STATUS_OF_KIND = {

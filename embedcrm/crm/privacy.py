@@ -19,12 +19,14 @@ from embedcrm.auth import Principal
 from embedcrm.capture.models import Submission
 from embedcrm.capture.person import person_of_submission
 from embedcrm.capture.repository import SubmissionRepository
+from embedcrm.contacts.models import Contact, ContactMerge
 from embedcrm.crm.access import load_actor
 from embedcrm.crm.cards import get_contact
-from embedcrm.crm.models import Activity, Contact, Lead, LeadStatus, Task
-from embedcrm.crm.work_models import ContactMerge, Erasure, LeadItem, LeadStageChange
 from embedcrm.crm.work_repository import ErasureRepository, TagRepository
 from embedcrm.db import Database, utcnow
+from embedcrm.leads.models import Activity, Lead, LeadItem, LeadStageChange, LeadStatus
+from embedcrm.privacy.models import Erasure
+from embedcrm.tasks.models import Task
 from embedcrm.webhooks.models import OutboxEvent
 from embedcrm.workspaces.repository import SiteRepository
 

@@ -8,22 +8,12 @@ from collections.abc import Iterable
 
 from sqlalchemy import and_, func, or_, select, union_all, update
 
-from embedcrm.crm.models import (
-    RESPONSE_KINDS,
-    Activity,
-    Contact,
-    Lead,
-    LeadStatus,
-    MergeProposal,
-    MergeProposalStatus,
-    Pipeline,
-    Stage,
-    Task,
-    TaskDoneReason,
-    TaskKind,
-)
+from embedcrm.contacts.models import Contact, MergeProposal, MergeProposalStatus
 from embedcrm.db import hold_sqlite_write_lock
 from embedcrm.kit.repository import WorkspaceRepository
+from embedcrm.leads.models import RESPONSE_KINDS, Activity, Lead, LeadStatus
+from embedcrm.pipelines.models import Pipeline, Stage
+from embedcrm.tasks.models import Task, TaskDoneReason, TaskKind
 
 
 def _lock_key(*parts: object) -> int:

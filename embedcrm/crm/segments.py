@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.auth import PanelUser, Principal
+from embedcrm.contacts.models import Contact
 from embedcrm.crm.access import load_actor, reader_workspace
 from embedcrm.crm.fields import definitions_of, typed_conditions
 from embedcrm.crm.filters import (
@@ -20,13 +21,14 @@ from embedcrm.crm.filters import (
     spec_from_json,
     spec_to_json,
 )
-from embedcrm.crm.models import Contact, Lead, Stage
 from embedcrm.crm.repository import StageRepository
-from embedcrm.crm.work_models import FieldEntity, FieldType, Segment
 from embedcrm.crm.work_repository import SegmentRepository, WorkContacts, WorkLeads
 from embedcrm.db import Database
 from embedcrm.errors import NotFound, ValidationFailed
+from embedcrm.fields.models import FieldEntity, FieldType, Segment
 from embedcrm.kit.repository import Page
+from embedcrm.leads.models import Lead
+from embedcrm.pipelines.models import Stage
 from embedcrm.workspaces.models import Role
 
 MAX_EXPORT_ROWS = 100_000

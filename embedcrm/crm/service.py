@@ -11,21 +11,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.auth import Principal
+from embedcrm.contacts.models import Contact, MergeProposal
 from embedcrm.crm.access import load_actor
 from embedcrm.crm.assignment import choose_assignee
-from embedcrm.crm.models import (
-    Activity,
-    ActivityKind,
-    Contact,
-    Lead,
-    LeadStatus,
-    MergeProposal,
-    Pipeline,
-    Stage,
-    StageKind,
-    Task,
-    TaskKind,
-)
 from embedcrm.crm.repository import (
     ActivityRepository,
     ContactRepository,
@@ -39,6 +27,9 @@ from embedcrm.crm.work_repository import WorkLeads
 from embedcrm.db import Database, utcnow
 from embedcrm.errors import ConfigurationError
 from embedcrm.events import Event
+from embedcrm.leads.models import Activity, ActivityKind, Lead, LeadStatus
+from embedcrm.pipelines.models import Pipeline, Stage, StageKind
+from embedcrm.tasks.models import Task, TaskKind
 from embedcrm.webhooks.outbox import OutboxRepository
 from embedcrm.workspaces.models import Member
 from embedcrm.workspaces.repository import MemberRepository, WorkspaceDirectory

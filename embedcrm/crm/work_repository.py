@@ -26,23 +26,22 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from embedcrm.contacts.models import Contact, ContactMerge
 from embedcrm.crm.filters import ContactSpec, FieldCondition, FieldOp, LeadSpec, parse_search
-from embedcrm.crm.models import Activity, Contact, Lead, Task
 from embedcrm.crm.repository import ContactRepository, LeadRepository
-from embedcrm.crm.work_models import (
-    ContactMerge,
+from embedcrm.errors import BadRequest
+from embedcrm.fields.models import (
     ContactTag,
     CustomFieldDefinition,
-    Erasure,
     FieldType,
-    LeadItem,
-    LeadStageChange,
     LeadTag,
     Segment,
     Tag,
 )
-from embedcrm.errors import BadRequest
 from embedcrm.kit.repository import MAX_PAGE_SIZE, Page, WorkspaceRepository
+from embedcrm.leads.models import Activity, Lead, LeadItem, LeadStageChange
+from embedcrm.privacy.models import Erasure
+from embedcrm.tasks.models import Task
 
 
 def _like(text: str) -> str:

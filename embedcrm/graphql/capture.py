@@ -12,7 +12,6 @@ from strawberry.scalars import JSON
 from embedcrm.auth import require_role
 from embedcrm.capture import models as capture
 from embedcrm.capture.person import person_from_fields
-from embedcrm.crm import models as crm
 from embedcrm.crm.assignment import RuleSpec
 from embedcrm.crm.service import Attribution
 from embedcrm.graphql.context import Info
@@ -25,10 +24,11 @@ from embedcrm.graphql.support import (
     workspace_arg,
 )
 from embedcrm.graphql.types import Connection, Contact, Lead, Node, UserError
+from embedcrm.leads import models as lead_models
 from embedcrm.workspaces.models import Role
 
 SubmissionStatus = strawberry.enum(capture.SubmissionStatus, name="SubmissionStatus")
-AssignmentRuleKind = strawberry.enum(crm.AssignmentRuleKind, name="AssignmentRuleKind")
+AssignmentRuleKind = strawberry.enum(lead_models.AssignmentRuleKind, name="AssignmentRuleKind")
 WRITERS = (Role.OWNER, Role.MANAGER)
 
 
@@ -79,7 +79,7 @@ class AssignmentRule:
     member_id: strawberry.ID | None
 
     @classmethod
-    def of(cls, row: crm.AssignmentRule) -> AssignmentRule:
+    def of(cls, row: lead_models.AssignmentRule) -> AssignmentRule:
         ws = row.workspace_id
         return cls(
             kind=row.kind,
@@ -272,7 +272,7 @@ class CaptureMutation:
     ) -> SetAssignmentRulesPayload:
         context = info.context
 
-        async def call() -> list[crm.AssignmentRule]:
+        async def call() -> list[lead_models.AssignmentRule]:
             workspace = parse_global_id(
                 input.workspace_id, expected="Workspace", field="workspaceId"
             )

@@ -16,14 +16,14 @@ import strawberry
 from strawberry.scalars import JSON
 
 from embedcrm.auth import PanelUser
-from embedcrm.crm import models as crm
+from embedcrm.contacts import models as contact_models
 from embedcrm.crm.cards import ItemSpec
 from embedcrm.crm.importer import TARGETS
 from embedcrm.crm.pipelines import StageSpec, won_without_value
 from embedcrm.crm.tasks import TaskFilter as TaskFilterQuery
-from embedcrm.crm.work_models import FieldEntity as FieldEntityEnum
 from embedcrm.crm.work_repository import encode_due_cursor
 from embedcrm.errors import NotFound, ValidationFailed
+from embedcrm.fields.models import FieldEntity as FieldEntityEnum
 from embedcrm.graphql.context import Info
 from embedcrm.graphql.ids import GlobalId, parse_global_id, to_global_id
 from embedcrm.graphql.support import DEFAULT_PAGE_SIZE, as_payload, connection, workspace_arg
@@ -65,6 +65,9 @@ from embedcrm.graphql.work_types import (
     TaskKind,
 )
 from embedcrm.kit.repository import Page
+from embedcrm.leads import models as lead_models
+from embedcrm.pipelines import models as pipeline_models
+from embedcrm.tasks import models as task_models
 
 if TYPE_CHECKING:
     from embedcrm.graphql.schema import LeadFilter
@@ -90,7 +93,7 @@ def _decimal(raw: str, field: str) -> Decimal:
         raise ValidationFailed("Not a number.", field=field) from exc
 
 
-def _pipeline_type(row: crm.Pipeline, stages: list[crm.Stage]) -> Pipeline:
+def _pipeline_type(row: pipeline_models.Pipeline, stages: list[pipeline_models.Stage]) -> Pipeline:
     return Pipeline(
         id=strawberry.ID(to_global_id("Pipeline", row.workspace_id, row.id)),
         name=row.name,
@@ -99,7 +102,9 @@ def _pipeline_type(row: crm.Pipeline, stages: list[crm.Stage]) -> Pipeline:
     )
 
 
-def _due_connection(page: Page[crm.Task], count: Callable[[], Awaitable[int]]) -> Connection[Task]:
+def _due_connection(
+    page: Page[task_models.Task], count: Callable[[], Awaitable[int]]
+) -> Connection[Task]:
     return Connection(
         edges=[Edge(cursor=encode_due_cursor(row), node=Task.of(row)) for row in page.rows],
         page_info=PageInfo(
@@ -154,7 +159,7 @@ class LeadsPayload:
 NO_VALUE = "Won with no value: it adds nothing to revenue until a value or a cart is set."
 
 
-def _no_value_warnings(leads: list[crm.Lead], field: str) -> list[UserError]:
+def _no_value_warnings(leads: list[lead_models.Lead], field: str) -> list[UserError]:
     return [
         UserError(field=field.format(i=i), message=NO_VALUE, code="won_without_value")
         for i in won_without_value(leads)
@@ -247,7 +252,7 @@ class CsvExport:
 class StageInput:
     name: str
     probability: int = 0
-    kind: StageKind = crm.StageKind.OPEN  # type: ignore[valid-type]
+    kind: StageKind = pipeline_models.StageKind.OPEN  # type: ignore[valid-type]
 
 
 @strawberry.input
@@ -278,7 +283,7 @@ class CreateStageInput:
     pipeline_id: strawberry.ID
     name: str
     probability: int = 0
-    kind: StageKind = crm.StageKind.OPEN  # type: ignore[valid-type]
+    kind: StageKind = pipeline_models.StageKind.OPEN  # type: ignore[valid-type]
     position: int | None = None
 
 
@@ -397,7 +402,7 @@ class DeleteInput:
 class CreateTaskInput:
     title: str
     due_at: datetime
-    kind: TaskKind = crm.TaskKind.TODO  # type: ignore[valid-type]
+    kind: TaskKind = task_models.TaskKind.TODO  # type: ignore[valid-type]
     assignee_id: strawberry.ID | None = None
     lead_id: strawberry.ID | None = None
     contact_id: strawberry.ID | None = None
@@ -571,7 +576,7 @@ class CrmQuery:
         info: Info,
         first: int = DEFAULT_PAGE_SIZE,
         after: str | None = None,
-        status: MergeProposalStatus | None = crm.MergeProposalStatus.OPEN,  # type: ignore[valid-type]
+        status: MergeProposalStatus | None = contact_models.MergeProposalStatus.OPEN,  # type: ignore[valid-type]
         workspace_id: strawberry.ID | None = None,
     ) -> Connection[MergeProposal]:
         workspace = info.context.workspace_for(workspace_arg(workspace_id))
@@ -723,7 +728,7 @@ class CrmMutation:
     async def create_stage(self, info: Info, input: CreateStageInput) -> StagePayload:
         ctx = info.context
 
-        async def call() -> crm.Stage:
+        async def call() -> pipeline_models.Stage:
             gid = _gid(input.pipeline_id, "Pipeline", "pipelineId")
             return await ctx.services.work.pipelines.create_stage(
                 ctx.principal,
@@ -741,7 +746,7 @@ class CrmMutation:
     async def update_stage(self, info: Info, input: UpdateStageInput) -> StagePayload:
         ctx = info.context
 
-        async def call() -> crm.Stage:
+        async def call() -> pipeline_models.Stage:
             gid = _gid(input.id, "Stage")
             return await ctx.services.work.pipelines.update_stage(
                 ctx.principal,
@@ -799,7 +804,7 @@ class CrmMutation:
     async def move_lead(self, info: Info, input: MoveLeadInput) -> LeadPayload:
         ctx = info.context
 
-        async def call() -> list[crm.Lead]:
+        async def call() -> list[lead_models.Lead]:
             gid = _gid(input.lead_id, "Lead", "leadId")
             stage = required_id(input.stage_id, "Stage", "stageId", gid.workspace_id)
             return await ctx.services.work.pipelines.move_leads(
@@ -818,7 +823,7 @@ class CrmMutation:
     async def bulk_move_leads(self, info: Info, input: BulkMoveLeadsInput) -> LeadsPayload:
         ctx = info.context
 
-        async def call() -> list[crm.Lead]:
+        async def call() -> list[lead_models.Lead]:
             workspace, ids = _same_workspace(input.lead_ids, "Lead", "leadIds")
             stage = required_id(input.stage_id, "Stage", "stageId", workspace)
             return await ctx.services.work.pipelines.move_leads(
@@ -838,7 +843,7 @@ class CrmMutation:
     async def update_lead(self, info: Info, input: UpdateLeadInput) -> LeadPayload:
         ctx = info.context
 
-        async def call() -> crm.Lead:
+        async def call() -> lead_models.Lead:
             gid = _gid(input.id, "Lead")
             changes = _given(
                 title=input.title,
@@ -866,7 +871,7 @@ class CrmMutation:
     async def set_lead_items(self, info: Info, input: SetLeadItemsInput) -> LeadPayload:
         ctx = info.context
 
-        async def call() -> crm.Lead:
+        async def call() -> lead_models.Lead:
             gid = _gid(input.lead_id, "Lead", "leadId")
             items = [
                 ItemSpec(
@@ -892,7 +897,7 @@ class CrmMutation:
     async def assign_lead(self, info: Info, input: AssignLeadInput) -> LeadPayload:
         ctx = info.context
 
-        async def call() -> list[crm.Lead]:
+        async def call() -> list[lead_models.Lead]:
             gid = _gid(input.lead_id, "Lead", "leadId")
             assignee = scoped_id(input.assignee_id, "Member", "assigneeId", gid.workspace_id)
             return await ctx.services.work.cards.assign_leads(
@@ -907,7 +912,7 @@ class CrmMutation:
     async def bulk_assign_leads(self, info: Info, input: BulkAssignLeadsInput) -> LeadsPayload:
         ctx = info.context
 
-        async def call() -> list[crm.Lead]:
+        async def call() -> list[lead_models.Lead]:
             workspace, ids = _same_workspace(input.lead_ids, "Lead", "leadIds")
             assignee = scoped_id(input.assignee_id, "Member", "assigneeId", workspace)
             return await ctx.services.work.cards.assign_leads(
@@ -926,7 +931,7 @@ class CrmMutation:
     async def update_contact(self, info: Info, input: UpdateContactInput) -> ContactPayload:
         ctx = info.context
 
-        async def call() -> crm.Contact:
+        async def call() -> contact_models.Contact:
             gid = _gid(input.id, "Contact")
             manager: Any = input.manager_id
             if manager not in (UNSET, None):
@@ -951,7 +956,7 @@ class CrmMutation:
     async def add_activity(self, info: Info, input: AddActivityInput) -> ActivityPayload:
         ctx = info.context
 
-        async def call() -> crm.Activity:
+        async def call() -> lead_models.Activity:
             if input.lead_id is not None:
                 owner = _gid(input.lead_id, "Lead", "leadId")
             elif input.contact_id is not None:
@@ -983,7 +988,7 @@ class CrmMutation:
     async def tag_records(self, info: Info, input: TagRecordsInput) -> TagRecordsPayload:
         ctx = info.context
 
-        async def call() -> tuple[list[crm.Lead], list[crm.Contact]]:
+        async def call() -> tuple[list[lead_models.Lead], list[contact_models.Contact]]:
             if not input.ids:
                 raise ValidationFailed("Name at least one lead or contact.", field="ids")
             gids = [parse_global_id(raw, field=f"ids[{i}]") for i, raw in enumerate(input.ids)]
@@ -1027,7 +1032,7 @@ class CrmMutation:
     async def create_task(self, info: Info, input: CreateTaskInput) -> TaskPayload:
         ctx = info.context
 
-        async def call() -> crm.Task:
+        async def call() -> task_models.Task:
             owner = None
             if input.lead_id is not None:
                 owner = _gid(input.lead_id, "Lead", "leadId").workspace_id
@@ -1051,7 +1056,7 @@ class CrmMutation:
     async def update_task(self, info: Info, input: UpdateTaskInput) -> TaskPayload:
         ctx = info.context
 
-        async def call() -> crm.Task:
+        async def call() -> task_models.Task:
             gid = _gid(input.id, "Task")
             assignee: Any = input.assignee_id
             if assignee not in (UNSET, None):
@@ -1352,7 +1357,7 @@ def _same_workspace(
     return workspace, [g.row_id if g.workspace_id == workspace else uuid.UUID(int=0) for g in gids]
 
 
-async def _reload_pipeline(info: Info, row: crm.Pipeline) -> Pipeline:
+async def _reload_pipeline(info: Info, row: pipeline_models.Pipeline) -> Pipeline:
     found = await info.context.services.work.pipelines.pipeline(row.workspace_id, row.id)
     if found is None:
         raise NotFound("Nothing has this id.", field="id")

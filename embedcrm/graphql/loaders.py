@@ -10,10 +10,12 @@ from typing import TypeVar
 
 from strawberry.dataloader import DataLoader
 
+from embedcrm.contacts.models import Contact
 from embedcrm.crm.cards import CardService
-from embedcrm.crm.models import Contact, Stage
 from embedcrm.crm.service import CrmQueries
-from embedcrm.crm.work_models import LeadItem, Tag
+from embedcrm.fields.models import Tag
+from embedcrm.leads.models import LeadItem
+from embedcrm.pipelines.models import Stage
 from embedcrm.workspaces.models import Member
 
 T = TypeVar("T")

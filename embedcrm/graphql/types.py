@@ -8,9 +8,11 @@ from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar, cast
 import strawberry
 from strawberry.scalars import JSON
 
-from embedcrm.crm import models as crm
+from embedcrm.contacts import models as contact_models
 from embedcrm.graphql.context import Info
 from embedcrm.graphql.ids import to_global_id
+from embedcrm.leads import models as lead_models
+from embedcrm.pipelines import models as pipeline_models
 from embedcrm.workspaces import models as ws
 
 if TYPE_CHECKING:
@@ -20,8 +22,8 @@ if TYPE_CHECKING:
 WORK = "embedcrm.graphql.work_types"
 
 Role = strawberry.enum(ws.Role, name="Role")
-LeadStatus = strawberry.enum(crm.LeadStatus, name="LeadStatus")
-StageKind = strawberry.enum(crm.StageKind, name="StageKind")
+LeadStatus = strawberry.enum(lead_models.LeadStatus, name="LeadStatus")
+StageKind = strawberry.enum(pipeline_models.StageKind, name="StageKind")
 
 
 @strawberry.interface(description="An object with a global id.")
@@ -153,7 +155,7 @@ class Stage(Node):
     kind: StageKind  # type: ignore[valid-type]
 
     @classmethod
-    def of(cls, row: crm.Stage) -> Stage:
+    def of(cls, row: pipeline_models.Stage) -> Stage:
         return cls(
             id=strawberry.ID(to_global_id("Stage", row.workspace_id, row.id)),
             name=row.name,
@@ -181,7 +183,7 @@ class Contact(Node):
     last_touch: JSON = strawberry.field(description="Where their latest lead came from.")
     created_at: datetime
 
-    _row: strawberry.Private[crm.Contact]
+    _row: strawberry.Private[contact_models.Contact]
 
     @strawberry.field(description="The client's personal manager.")
     async def manager(self, info: Info) -> Member | None:
@@ -223,7 +225,7 @@ class Contact(Node):
         return await tasks_of(info, self._row, lead=False, first=first, after=after)
 
     @classmethod
-    def of(cls, row: crm.Contact) -> Contact:
+    def of(cls, row: contact_models.Contact) -> Contact:
         return cls(
             id=strawberry.ID(to_global_id("Contact", row.workspace_id, row.id)),
             name=row.name,
@@ -263,7 +265,7 @@ class Lead(Node):
     source: LeadSource
     created_at: datetime
     updated_at: datetime
-    _row: strawberry.Private[crm.Lead]
+    _row: strawberry.Private[lead_models.Lead]
 
     @strawberry.field
     async def contact(self, info: Info) -> Contact | None:
@@ -364,7 +366,7 @@ class Lead(Node):
         return strawberry.ID(to_global_id("Site", row.workspace_id, row.site_id))
 
     @classmethod
-    def of(cls, row: crm.Lead) -> Lead:
+    def of(cls, row: lead_models.Lead) -> Lead:
         return cls(
             id=strawberry.ID(to_global_id("Lead", row.workspace_id, row.id)),
             title=row.title,

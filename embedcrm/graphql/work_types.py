@@ -9,16 +9,19 @@ from typing import TYPE_CHECKING, Annotated, Any, cast
 import strawberry
 from strawberry.scalars import JSON
 
-from embedcrm.crm import models as crm
-from embedcrm.crm import work_models as work
+from embedcrm.contacts import models as contact_models
 from embedcrm.crm.importer import ImportReport as ImportReportRow
 from embedcrm.crm.merge import UNDO_WINDOW
 from embedcrm.crm.tasks import TaskFilter
 from embedcrm.db import utcnow
+from embedcrm.fields import models as field_models
 from embedcrm.graphql.context import Info
 from embedcrm.graphql.ids import to_global_id
 from embedcrm.graphql.support import connection
 from embedcrm.graphql.types import Connection, Node
+from embedcrm.leads import models as lead_models
+from embedcrm.privacy import models as privacy_models
+from embedcrm.tasks import models as task_models
 
 if TYPE_CHECKING:
     from embedcrm.graphql.types import Contact, Lead, Member
@@ -27,11 +30,13 @@ MemberRef = Annotated["Member", strawberry.lazy("embedcrm.graphql.types")]
 ContactRef = Annotated["Contact", strawberry.lazy("embedcrm.graphql.types")]
 LeadRef = Annotated["Lead", strawberry.lazy("embedcrm.graphql.types")]
 
-ActivityKind = strawberry.enum(crm.ActivityKind, name="ActivityKind")
-TaskKind = strawberry.enum(crm.TaskKind, name="TaskKind")
-FieldEntity = strawberry.enum(work.FieldEntity, name="RecordKind")
-FieldType = strawberry.enum(work.FieldType, name="CustomFieldType")
-MergeProposalStatus = strawberry.enum(crm.MergeProposalStatus, name="MergeProposalStatus")
+ActivityKind = strawberry.enum(lead_models.ActivityKind, name="ActivityKind")
+TaskKind = strawberry.enum(task_models.TaskKind, name="TaskKind")
+FieldEntity = strawberry.enum(field_models.FieldEntity, name="RecordKind")
+FieldType = strawberry.enum(field_models.FieldType, name="CustomFieldType")
+MergeProposalStatus = strawberry.enum(
+    contact_models.MergeProposalStatus, name="MergeProposalStatus"
+)
 
 
 def _gid(type_name: str, row: Any) -> strawberry.ID:
@@ -52,7 +57,7 @@ class Tag(Node):
     name: str
 
     @classmethod
-    def of(cls, row: work.Tag) -> Tag:
+    def of(cls, row: field_models.Tag) -> Tag:
         return cls(id=_gid("Tag", row), name=row.name)
 
 
@@ -66,7 +71,7 @@ class LeadItem:
     line_total: str
 
     @classmethod
-    def of(cls, row: work.LeadItem) -> LeadItem:
+    def of(cls, row: lead_models.LeadItem) -> LeadItem:
         return cls(
             product=row.product,
             sku=row.sku,
@@ -93,7 +98,7 @@ class Activity(Node):
     body: str | None
     data: JSON
     created_at: datetime
-    _row: strawberry.Private[crm.Activity]
+    _row: strawberry.Private[lead_models.Activity]
 
     @strawberry.field
     async def author(self, info: Info) -> MemberRef | None:
@@ -114,7 +119,7 @@ class Activity(Node):
         return strawberry.ID(to_global_id("Contact", row.workspace_id, row.contact_id))
 
     @classmethod
-    def of(cls, row: crm.Activity) -> Activity:
+    def of(cls, row: lead_models.Activity) -> Activity:
         return cls(
             id=_gid("Activity", row),
             kind=row.kind,
@@ -136,14 +141,14 @@ class StageChange:
     from_stage: StageRef | None
     to_stage: StageRef
     changed_at: datetime
-    _row: strawberry.Private[work.LeadStageChange]
+    _row: strawberry.Private[lead_models.LeadStageChange]
 
     @strawberry.field
     async def changed_by(self, info: Info) -> MemberRef | None:
         return await _member(info, self._row.workspace_id, self._row.changed_by_id)
 
     @classmethod
-    def of(cls, row: work.LeadStageChange) -> StageChange:
+    def of(cls, row: lead_models.LeadStageChange) -> StageChange:
         ws = row.workspace_id
         return cls(
             from_stage=None
@@ -168,7 +173,7 @@ class Task(Node):
     done: bool
     done_at: datetime | None
     created_at: datetime
-    _row: strawberry.Private[crm.Task]
+    _row: strawberry.Private[task_models.Task]
 
     @strawberry.field(description="Open and past its due time.")
     def overdue(self) -> bool:
@@ -203,7 +208,7 @@ class Task(Node):
         )
 
     @classmethod
-    def of(cls, row: crm.Task) -> Task:
+    def of(cls, row: task_models.Task) -> Task:
         return cls(
             id=_gid("Task", row),
             title=row.title,
@@ -225,7 +230,7 @@ class CustomField(Node):
     options: list[str]
 
     @classmethod
-    def of(cls, row: work.CustomFieldDefinition) -> CustomField:
+    def of(cls, row: field_models.CustomFieldDefinition) -> CustomField:
         return cls(
             id=_gid("CustomField", row),
             entity=row.entity,
@@ -242,7 +247,7 @@ class Segment(Node):
     entity: FieldEntity  # type: ignore[valid-type]
     filter: JSON
     created_at: datetime
-    _row: strawberry.Private[work.Segment]
+    _row: strawberry.Private[field_models.Segment]
 
     @strawberry.field(description="How many records match right now.")
     async def count(self, info: Info) -> int:
@@ -251,7 +256,7 @@ class Segment(Node):
         )
 
     @classmethod
-    def of(cls, row: work.Segment) -> Segment:
+    def of(cls, row: field_models.Segment) -> Segment:
         return cls(
             id=_gid("Segment", row),
             name=row.name,
@@ -268,7 +273,7 @@ class MergeProposal(Node):
     status: MergeProposalStatus  # type: ignore[valid-type]
     created_at: datetime
     resolved_at: datetime | None
-    _row: strawberry.Private[crm.MergeProposal]
+    _row: strawberry.Private[contact_models.MergeProposal]
 
     @strawberry.field
     async def contact(self, info: Info) -> ContactRef | None:
@@ -289,7 +294,7 @@ class MergeProposal(Node):
         return Contact.of(row) if row else None
 
     @classmethod
-    def of(cls, row: crm.MergeProposal) -> MergeProposal:
+    def of(cls, row: contact_models.MergeProposal) -> MergeProposal:
         return cls(
             id=_gid("MergeProposal", row),
             reason=row.reason,
@@ -306,7 +311,7 @@ class ContactMerge(Node):
     created_at: datetime
     undone_at: datetime | None
     undo_until: datetime
-    _row: strawberry.Private[work.ContactMerge]
+    _row: strawberry.Private[contact_models.ContactMerge]
 
     @strawberry.field
     async def kept_contact(self, info: Info) -> ContactRef | None:
@@ -322,7 +327,7 @@ class ContactMerge(Node):
         return await _member(info, self._row.workspace_id, self._row.merged_by_id)
 
     @classmethod
-    def of(cls, row: work.ContactMerge) -> ContactMerge:
+    def of(cls, row: contact_models.ContactMerge) -> ContactMerge:
         return cls(
             id=_gid("ContactMerge", row),
             merged_contact_id=strawberry.ID(
@@ -400,7 +405,7 @@ class Erasure(Node):
     created_at: datetime
 
     @classmethod
-    def of(cls, row: work.Erasure) -> Erasure:
+    def of(cls, row: privacy_models.Erasure) -> Erasure:
         return cls(
             id=_gid("Erasure", row), counts=cast(JSON, row.counts), created_at=row.created_at
         )
@@ -409,7 +414,7 @@ class Erasure(Node):
 # ---- what Lead and Contact delegate to ------------------------------------------------------
 
 
-def lead_order(row: crm.Lead) -> LeadOrder:
+def lead_order(row: lead_models.Lead) -> LeadOrder:
     return LeadOrder(
         payment_method=row.payment_method,
         ordered_at=row.ordered_at,
@@ -420,12 +425,12 @@ def lead_order(row: crm.Lead) -> LeadOrder:
     )
 
 
-async def lead_items(info: Info, row: crm.Lead) -> list[LeadItem]:
+async def lead_items(info: Info, row: lead_models.Lead) -> list[LeadItem]:
     items = await info.context.loaders.lead_items.load((row.workspace_id, row.id))
     return [LeadItem.of(i) for i in items or []]
 
 
-async def lead_items_total(info: Info, row: crm.Lead) -> str:
+async def lead_items_total(info: Info, row: lead_models.Lead) -> str:
     items = await info.context.loaders.lead_items.load((row.workspace_id, row.id))
     return str(
         sum((i.quantity * i.unit_price for i in items or []), start=Decimal("0")).quantize(
@@ -434,14 +439,14 @@ async def lead_items_total(info: Info, row: crm.Lead) -> str:
     )
 
 
-async def lead_tags(info: Info, row: crm.Lead) -> list[Tag]:
+async def lead_tags(info: Info, row: lead_models.Lead) -> list[Tag]:
     return [
         Tag.of(t)
         for t in await info.context.loaders.lead_tags.load((row.workspace_id, row.id)) or []
     ]
 
 
-async def contact_tags(info: Info, row: crm.Contact) -> list[Tag]:
+async def contact_tags(info: Info, row: contact_models.Contact) -> list[Tag]:
     return [
         Tag.of(t)
         for t in await info.context.loaders.contact_tags.load((row.workspace_id, row.id)) or []
@@ -473,7 +478,7 @@ async def timeline(
     return connection(page, Activity.of, count)
 
 
-async def stage_history(info: Info, row: crm.Lead) -> list[StageChange]:
+async def stage_history(info: Info, row: lead_models.Lead) -> list[StageChange]:
     rows = await info.context.services.work.pipelines.stage_history(row.workspace_id, row.id)
     return [StageChange.of(r) for r in rows]
 
@@ -496,7 +501,7 @@ async def tasks_of(
 
 
 async def contact_leads(
-    info: Info, row: crm.Contact, *, first: int, after: str | None
+    info: Info, row: contact_models.Contact, *, first: int, after: str | None
 ) -> Connection[Lead]:
     from embedcrm.crm.filters import LeadSpec
     from embedcrm.graphql.types import Lead

@@ -14,3 +14,8 @@ def workspace_fk(
         [f"{table}.workspace_id", f"{table}.id"],
         ondelete=ondelete,
     )
+
+
+def fold(*parts: str | None) -> str:
+    """Case-folded text for search; SQLite's lower() knows ASCII only, so it is done here."""
+    return " ".join(p.strip().casefold() for p in parts if p and p.strip())

@@ -20,12 +20,14 @@ from sqlalchemy.engine import make_url
 
 from conftest import SECRET, GraphQL, run_admin_sql
 from embedcrm.config import Settings
-from embedcrm.crm.models import Activity, Contact, Lead, Pipeline, Stage, Task, with_past_stage
-from embedcrm.crm.work_models import LeadStageChange
+from embedcrm.contacts.models import Contact
 from embedcrm.db import create_engine
 from embedcrm.graphql.ids import parse_global_id
+from embedcrm.leads.models import Activity, Lead, LeadStageChange, with_past_stage
 from embedcrm.migrations import alembic_config
+from embedcrm.pipelines.models import Pipeline, Stage
 from embedcrm.services import Services
+from embedcrm.tasks.models import Task
 from embedcrm.workspaces.models import Member, Site, Workspace
 from factories import LEADS, Tenant, make_tenant, submission, submit
 

@@ -9,9 +9,10 @@ import httpx
 from sqlalchemy import select
 
 from conftest import GraphQL
-from embedcrm.crm.models import Contact, Task, TaskKind
+from embedcrm.contacts.models import Contact
 from embedcrm.graphql.ids import parse_global_id
 from embedcrm.services import Services
+from embedcrm.tasks.models import Task, TaskKind
 from factories import ISSUE_TOKEN, LEADS, Tenant, make_tenant, submission, submit
 
 SET_RULES = """mutation($ws: ID!, $rules: [AssignmentRuleInput!]!) {

@@ -6,7 +6,7 @@ import httpx
 from sqlalchemy import select
 
 from conftest import GraphQL
-from embedcrm.crm.models import MergeProposal, MergeProposalStatus
+from embedcrm.contacts.models import MergeProposal, MergeProposalStatus
 from embedcrm.graphql.ids import parse_global_id
 from embedcrm.services import Services
 from factories import LEADS, make_tenant, submission, submit

@@ -9,8 +9,8 @@ from crm_support import errors_of, events, new_lead, panel_as
 from sqlalchemy import select
 
 from conftest import GraphQL
-from embedcrm.crm.models import Lead
 from embedcrm.graphql.ids import parse_global_id
+from embedcrm.leads.models import Lead
 from embedcrm.services import Services
 from factories import Tenant, make_tenant
 

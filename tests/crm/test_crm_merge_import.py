@@ -11,8 +11,9 @@ from sqlalchemy import Text, cast, func, select
 
 from conftest import GraphQL
 from embedcrm.capture.models import Submission
-from embedcrm.crm.models import Contact, Lead
+from embedcrm.contacts.models import Contact
 from embedcrm.graphql.ids import parse_global_id
+from embedcrm.leads.models import Lead
 from embedcrm.services import Services
 from embedcrm.webhooks.models import OutboxEvent
 from factories import make_tenant, submission, submit

@@ -1,4 +1,4 @@
-"""CRM tables. Foreign keys between workspace-owned tables go through workspace_id."""
+"""Leads: a request of a contact, its timeline, stage history, cart and assignment rules."""
 
 from __future__ import annotations
 
@@ -25,80 +25,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
 
 from embedcrm.db import Base, JSONDocument, UTCDateTime, new_id, utcnow
-from embedcrm.kit.models import workspace_fk
-
-
-class StageKind(enum.StrEnum):
-    OPEN = "OPEN"
-    WON = "WON"
-    LOST = "LOST"
+from embedcrm.kit.models import fold, workspace_fk
 
 
 class LeadStatus(enum.StrEnum):
     OPEN = "OPEN"
     WON = "WON"
     LOST = "LOST"
-
-
-class Pipeline(Base):
-    __tablename__ = "pipelines"
-    __table_args__ = (
-        ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], ondelete="CASCADE"),
-    )
-
-    workspace_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    name: Mapped[str] = mapped_column(String(200))
-    position: Mapped[int] = mapped_column(Integer, default=0)
-    is_default: Mapped[bool] = mapped_column(default=False)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-class Stage(Base):
-    __tablename__ = "stages"
-    __table_args__ = (
-        workspace_fk(["pipeline_id"], "pipelines", ondelete="CASCADE"),
-        Index(None, "workspace_id", "pipeline_id", "position"),
-    )
-
-    workspace_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    pipeline_id: Mapped[uuid.UUID]
-    name: Mapped[str] = mapped_column(String(200))
-    position: Mapped[int] = mapped_column(Integer)
-    # Chance, in percent, that a lead at this stage is won: weights the forecast.
-    probability: Mapped[int] = mapped_column(Integer, default=0)
-    kind: Mapped[StageKind] = mapped_column(Enum(StageKind, native_enum=False, length=8))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-class Contact(Base):
-    __tablename__ = "contacts"
-    __table_args__ = (
-        ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], ondelete="CASCADE"),
-        workspace_fk(["manager_id"], "members"),
-        Index(None, "workspace_id", "email_normalized"),
-        Index(None, "workspace_id", "phone_e164"),
-        Index(None, "workspace_id", "created_at", "id"),
-    )
-
-    workspace_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    name: Mapped[str | None] = mapped_column(String(200))
-    email: Mapped[str | None] = mapped_column(String(320))
-    email_normalized: Mapped[str | None] = mapped_column(String(320))
-    phone: Mapped[str | None] = mapped_column(String(64))
-    phone_e164: Mapped[str | None] = mapped_column(String(20))
-    company: Mapped[str | None] = mapped_column(String(200))
-    # Case-folded name, e-mail, phone and company: what search matches, alike on both databases.
-    search_text: Mapped[str | None] = mapped_column(Text)
-    custom_fields: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
-    manager_id: Mapped[uuid.UUID | None]
-    # Where the person first came from, and where their latest submission came from.
-    first_touch: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
-    last_touch: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
 # What the funnel and the managers' report read of each lead created in a period, the
@@ -214,20 +147,6 @@ def stage_key(stage_id: Any) -> ColumnElement[str]:
     return func.replace(cast(stage_id, String), "-", "")
 
 
-def fold(*parts: str | None) -> str:
-    """Case-folded text for search; SQLite's lower() knows ASCII only, so it is done here."""
-    return " ".join(p.strip().casefold() for p in parts if p and p.strip())
-
-
-# Kept current on every ORM write, wherever it comes from (capture, the panel, an import).
-@event.listens_for(Contact, "before_insert")
-@event.listens_for(Contact, "before_update")
-def _contact_search_text(_mapper: Any, _connection: Any, contact: Contact) -> None:
-    contact.search_text = fold(
-        contact.name, contact.email_normalized or contact.email, contact.phone_e164, contact.company
-    )
-
-
 @event.listens_for(Lead, "before_insert")
 @event.listens_for(Lead, "before_update")
 def _lead_search_text(_mapper: Any, _connection: Any, lead: Lead) -> None:
@@ -277,86 +196,6 @@ class Activity(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class TaskKind(enum.StrEnum):
-    FIRST_RESPONSE = "FIRST_RESPONSE"
-    TODO = "TODO"
-    CALL = "CALL"
-    MEETING = "MEETING"
-    EMAIL = "EMAIL"
-
-
-class TaskDoneReason(enum.StrEnum):
-    """Why a task closed by itself; none when a member marked it done."""
-
-    ANSWERED = "ANSWERED"  # a call, e-mail, message or meeting was logged on the lead
-    LEAD_CLOSED = "LEAD_CLOSED"  # the lead was won or lost before anyone answered
-
-
-class Task(Base):
-    """A reminder with a due time, for a member, about a lead or a contact."""
-
-    __tablename__ = "tasks"
-    __table_args__ = (
-        workspace_fk(["lead_id"], "leads", ondelete="CASCADE"),
-        workspace_fk(["contact_id"], "contacts", ondelete="CASCADE"),
-        workspace_fk(["assignee_id"], "members"),
-        workspace_fk(["created_by_id"], "members"),
-        # "My tasks" and the overdue list of the panel.
-        Index(None, "workspace_id", "assignee_id", "done_at", "due_at"),
-        # The whole workspace's open tasks by due time: the owner's "overdue" list.
-        Index(None, "workspace_id", "done_at", "due_at", "id"),
-        Index(None, "workspace_id", "lead_id"),
-        Index(None, "workspace_id", "contact_id"),
-        # The worker's scan for tasks that just became overdue, across workspaces.
-        Index(None, "overdue_notified_at", "done_at", "due_at"),
-    )
-
-    workspace_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    kind: Mapped[TaskKind] = mapped_column(Enum(TaskKind, native_enum=False, length=16))
-    title: Mapped[str] = mapped_column(String(300))
-    lead_id: Mapped[uuid.UUID | None]
-    contact_id: Mapped[uuid.UUID | None]
-    assignee_id: Mapped[uuid.UUID | None]
-    created_by_id: Mapped[uuid.UUID | None]
-    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    done_reason: Mapped[TaskDoneReason | None] = mapped_column(
-        Enum(TaskDoneReason, native_enum=False, length=16)
-    )
-    # Set once `task.overdue` is emitted, so it is emitted once.
-    overdue_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-class MergeProposalStatus(enum.StrEnum):
-    OPEN = "OPEN"
-    ACCEPTED = "ACCEPTED"
-    DISMISSED = "DISMISSED"
-
-
-class MergeProposal(Base):
-    """Two contacts that look like one person; recorded, never merged silently."""
-
-    __tablename__ = "merge_proposals"
-    __table_args__ = (
-        workspace_fk(["contact_id"], "contacts", ondelete="CASCADE"),
-        workspace_fk(["other_contact_id"], "contacts", ondelete="CASCADE"),
-        Index(None, "workspace_id", "status", "created_at", "id"),
-    )
-
-    workspace_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    contact_id: Mapped[uuid.UUID]
-    other_contact_id: Mapped[uuid.UUID]
-    reason: Mapped[str] = mapped_column(String(300))
-    status: Mapped[MergeProposalStatus] = mapped_column(
-        Enum(MergeProposalStatus, native_enum=False, length=16), default=MergeProposalStatus.OPEN
-    )
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-
 class AssignmentRuleKind(enum.StrEnum):
     BY_SITE = "BY_SITE"
     BY_SOURCE = "BY_SOURCE"
@@ -397,3 +236,66 @@ class AssignmentCursor(Base):
 
     workspace_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     counter: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class LeadStageChange(Base):
+    """One move of a lead between stages: the source of funnels and time-in-stage.
+
+    The stage columns carry no foreign key on purpose: a stage may be deleted later (its leads
+    move on), and the history of what happened must outlive it, so its name is kept beside it.
+    """
+
+    __tablename__ = "lead_stage_changes"
+    __table_args__ = (
+        workspace_fk(["lead_id"], "leads", ondelete="CASCADE"),
+        workspace_fk(["changed_by_id"], "members"),
+        Index(None, "workspace_id", "lead_id", "changed_at"),
+        Index(None, "workspace_id", "to_stage_id", "changed_at"),
+        # The moves of the leads created in a period (the funnel's time in stage), read from
+        # the index alone on PostgreSQL.
+        Index(
+            None,
+            "workspace_id",
+            "lead_created_at",
+            postgresql_include=["lead_id", "from_stage_id", "changed_at", "entered_at"],
+        ),
+    )
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    lead_id: Mapped[uuid.UUID]
+    pipeline_id: Mapped[uuid.UUID]
+    from_stage_id: Mapped[uuid.UUID | None]
+    from_stage_name: Mapped[str | None] = mapped_column(String(200))
+    to_stage_id: Mapped[uuid.UUID]
+    to_stage_name: Mapped[str] = mapped_column(String(200))
+    changed_by_id: Mapped[uuid.UUID | None]
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the lead entered the stage this move leaves (its creation, for the first stage),
+    # and when the lead was created: a stay is then one row, and the moves of the leads
+    # created in a period one index range (migration 0008).
+    entered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    lead_created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LeadItem(Base):
+    """A line of the lead's cart."""
+
+    __tablename__ = "lead_items"
+    __table_args__ = (
+        workspace_fk(["lead_id"], "leads", ondelete="CASCADE"),
+        Index(None, "workspace_id", "lead_id", "position"),
+    )
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    lead_id: Mapped[uuid.UUID]
+    position: Mapped[int] = mapped_column(Integer)
+    product: Mapped[str] = mapped_column(String(300))
+    sku: Mapped[str | None] = mapped_column(String(100))
+    quantity: Mapped[Decimal] = mapped_column(Numeric(12, 3))
+    unit_price: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    # Cost of goods for one unit: what makes deal profitability computable.
+    unit_cost: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
