@@ -31,8 +31,8 @@ from embedcrm.auth import Platform
 from embedcrm.config import Settings
 from embedcrm.contacts.models import Contact
 from embedcrm.crm.filters import LeadSpec
-from embedcrm.crm.work_repository import WorkLeads
 from embedcrm.leads.models import Lead
+from embedcrm.leads.repository import LeadRepository
 from embedcrm.pipelines.models import Stage
 from embedcrm.services import Services
 
@@ -113,7 +113,7 @@ async def run(database: str, runs: int) -> None:
 
         await timed("segment count (stage + value >= 50 000)", runs, count)
         async with services.db.transaction() as session:
-            repo = WorkLeads(session, workspace)
+            repo = LeadRepository(session, workspace)
             newest = (Lead.created_at.desc(), Lead.id.desc())
             await explain(
                 services,

@@ -23,10 +23,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from embedcrm.analytics.models import AdSpend
 from embedcrm.analytics.repository import AdSpendRepository, AnalyticsRepository, Bucket, Scope
 from embedcrm.auth import Principal, require_role
-from embedcrm.crm.repository import PipelineRepository
 from embedcrm.db import Database, new_id, utcnow
 from embedcrm.errors import NotFound, ValidationFailed
 from embedcrm.pipelines.models import StageKind
+from embedcrm.pipelines.repository import PipelineRepository
 from embedcrm.workspaces.models import Role, Site, Workspace
 from embedcrm.workspaces.repository import MemberRepository, WorkspaceDirectory
 from embedcrm.workspaces.words import word

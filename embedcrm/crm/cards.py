@@ -15,19 +15,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.auth import Principal
 from embedcrm.contacts.models import Contact
+from embedcrm.contacts.repository import ContactRepository
 from embedcrm.crm.access import Actor, load_actor, reader_workspace
 from embedcrm.crm.emit import emit_contact_event, emit_lead_event
 from embedcrm.crm.fields import definitions_of, validate_custom_fields
 from embedcrm.crm.first_response import ANSWER_KINDS, close_answered
 from embedcrm.crm.pipelines import MAX_BULK, get_lead
-from embedcrm.crm.repository import ActivityRepository, ContactRepository, LeadRepository
-from embedcrm.crm.work_repository import ItemRepository, TagRepository, TimelineRepository
 from embedcrm.db import Database, utcnow
 from embedcrm.errors import NotFound, ValidationFailed
 from embedcrm.fields.models import FieldEntity, Tag
+from embedcrm.fields.repository import TagRepository
 from embedcrm.kit.models import fold
 from embedcrm.kit.repository import Page
 from embedcrm.leads.models import Activity, ActivityKind, Lead, LeadItem
+from embedcrm.leads.repository import ActivityRepository, ItemRepository, LeadRepository
 from embedcrm.workspaces.models import Member
 from embedcrm.workspaces.repository import MemberRepository, WorkspaceDirectory
 
@@ -415,7 +416,7 @@ class CardService:
     ) -> Page[Activity]:
         reader_workspace(principal, workspace_id)
         async with self.db.transaction() as session:
-            repo = TimelineRepository(session, workspace_id)
+            repo = ActivityRepository(session, workspace_id)
             stmt = repo.of(lead_id=lead_id, contact_id=contact_id)
             return await repo.newest_first(stmt, first=first, after=after)
 
@@ -429,7 +430,7 @@ class CardService:
     ) -> int:
         reader_workspace(principal, workspace_id)
         async with self.db.transaction() as session:
-            repo = TimelineRepository(session, workspace_id)
+            repo = ActivityRepository(session, workspace_id)
             return await repo.count(repo.of(lead_id=lead_id, contact_id=contact_id))
 
     async def items_of_leads(

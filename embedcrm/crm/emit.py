@@ -9,11 +9,12 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.contacts.models import Contact
-from embedcrm.crm.repository import LeadRepository, StageRepository
 from embedcrm.crm.service import contact_payload, lead_payload, task_payload
 from embedcrm.events import Event
 from embedcrm.leads.models import Lead
+from embedcrm.leads.repository import LeadRepository
 from embedcrm.pipelines.models import Stage
+from embedcrm.pipelines.repository import StageRepository
 from embedcrm.tasks.models import Task
 from embedcrm.webhooks.outbox import OutboxRepository
 

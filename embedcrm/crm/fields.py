@@ -13,10 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from embedcrm.auth import Principal
 from embedcrm.crm.access import load_actor, reader_workspace
 from embedcrm.crm.filters import FieldCondition, FieldOp
-from embedcrm.crm.work_repository import FieldRepository
 from embedcrm.db import Database
 from embedcrm.errors import Conflict, NotFound, ValidationFailed
 from embedcrm.fields.models import CustomFieldDefinition, FieldEntity, FieldType
+from embedcrm.fields.repository import FieldRepository
 
 _KEY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 MAX_TEXT = 2000

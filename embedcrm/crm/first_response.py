@@ -15,9 +15,9 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.crm.emit import emit_task_event
-from embedcrm.crm.repository import TaskRepository
 from embedcrm.leads.models import ActivityKind, Lead, LeadStatus
 from embedcrm.tasks.models import TaskDoneReason
+from embedcrm.tasks.repository import TaskRepository
 
 ANSWER_KINDS = frozenset(
     {ActivityKind.CALL, ActivityKind.EMAIL, ActivityKind.MESSAGE, ActivityKind.MEETING}

@@ -23,23 +23,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.auth import Principal
 from embedcrm.contacts.models import Contact
+from embedcrm.contacts.repository import ContactRepository
 from embedcrm.crm.access import load_actor
 from embedcrm.crm.cards import normalise_email, normalise_phone
 from embedcrm.crm.filters import parse_money
 from embedcrm.crm.pipelines import STATUS_OF_KIND
-from embedcrm.crm.repository import (
-    ActivityRepository,
-    ContactRepository,
-    PipelineRepository,
-    StageRepository,
-)
-from embedcrm.crm.work_repository import WorkLeads
 from embedcrm.db import Database, utcnow
 from embedcrm.errors import EmbedCRMError, ValidationFailed
 from embedcrm.fields.models import FieldEntity
 from embedcrm.kit.models import fold
 from embedcrm.leads.models import Activity, ActivityKind, Lead, LeadStatus
+from embedcrm.leads.repository import ActivityRepository, LeadRepository
 from embedcrm.pipelines.models import Stage, StageKind
+from embedcrm.pipelines.repository import PipelineRepository, StageRepository
 from embedcrm.recognition import roles_in
 from embedcrm.workspaces.repository import WorkspaceDirectory
 
@@ -332,7 +328,7 @@ class ImportService:
         contacts = ContactRepository(session, workspace_id)
         # Rows are matched against contacts that submissions may be creating right now.
         await contacts.lock_all_identities()
-        leads = WorkLeads(session, workspace_id)
+        leads = LeadRepository(session, workspace_id)
         activities = ActivityRepository(session, workspace_id)
         by_email: dict[str, Contact] = {}
         by_phone: dict[str, Contact] = {}

@@ -10,21 +10,18 @@ from sqlalchemy import Select, select, update
 
 from embedcrm.auth import Principal
 from embedcrm.contacts.models import Contact, ContactMerge, MergeProposal, MergeProposalStatus
+from embedcrm.contacts.repository import ContactRepository, MergeProposalRepository, MergeRepository
 from embedcrm.crm.access import load_actor, reader_workspace
 from embedcrm.crm.cards import get_contact, require_contact_writer
 from embedcrm.crm.emit import emit_contact_event
-from embedcrm.crm.repository import ActivityRepository, ContactRepository
-from embedcrm.crm.work_repository import (
-    MergeRepository,
-    TagRepository,
-    TaskListRepository,
-    TimelineRepository,
-)
 from embedcrm.db import Database, utcnow
 from embedcrm.errors import Conflict, NotFound, ValidationFailed
 from embedcrm.fields.models import ContactTag
-from embedcrm.kit.repository import Page, WorkspaceRepository
+from embedcrm.fields.repository import TagRepository
+from embedcrm.kit.repository import Page
 from embedcrm.leads.models import Activity, ActivityKind, Lead
+from embedcrm.leads.repository import ActivityRepository
+from embedcrm.tasks.repository import TaskListRepository
 
 UNDO_WINDOW = timedelta(days=1)
 CONTACT_FIELDS = (
@@ -36,10 +33,6 @@ CONTACT_FIELDS = (
     "company",
     "manager_id",
 )
-
-
-class ProposalRepository(WorkspaceRepository[MergeProposal]):
-    model = MergeProposal
 
 
 def _snapshot(contact: Contact) -> dict[str, Any]:
@@ -112,14 +105,14 @@ class MergeService:
                 .where(Lead.workspace_id == workspace_id, Lead.contact_id == gone.id)
                 .values(contact_id=keep.id)
             )
-            activity_ids = await TimelineRepository(session, workspace_id).move_contact(
+            activity_ids = await ActivityRepository(session, workspace_id).move_contact(
                 gone.id, keep.id
             )
             task_ids = await TaskListRepository(session, workspace_id).set_contact(gone.id, keep.id)
             tag_ids = await TagRepository(session, workspace_id).move_contact_tags(gone.id, keep.id)
             proposals = list(
                 await session.scalars(
-                    ProposalRepository(session, workspace_id)
+                    MergeProposalRepository(session, workspace_id)
                     .select()
                     .where(
                         (MergeProposal.contact_id == gone.id)
@@ -232,7 +225,7 @@ class MergeService:
                         workspace_id=workspace_id, contact_id=restored.id, tag_id=uuid.UUID(tag_id)
                     )
                 )
-            proposals = ProposalRepository(session, workspace_id)
+            proposals = MergeProposalRepository(session, workspace_id)
             for p in moved["proposals"]:
                 if await proposals.get(uuid.UUID(p["id"])) is None:
                     proposals.add(
@@ -264,7 +257,7 @@ class MergeService:
         keep_id: uuid.UUID | None,
     ) -> ContactMerge:
         async with self.db.transaction() as session:
-            proposal = await ProposalRepository(session, workspace_id).get(proposal_id)
+            proposal = await MergeProposalRepository(session, workspace_id).get(proposal_id)
             reader_workspace(principal, workspace_id)
             if proposal is None:
                 raise NotFound("Nothing has this id.", field="id")
@@ -284,7 +277,7 @@ class MergeService:
     ) -> MergeProposal:
         async with self.db.transaction() as session:
             actor = await load_actor(session, principal, workspace_id)
-            proposal = await ProposalRepository(session, workspace_id).get(proposal_id)
+            proposal = await MergeProposalRepository(session, workspace_id).get(proposal_id)
             if proposal is None:
                 raise NotFound("Nothing has this id.", field="id")
             actor.require_writer()
@@ -306,7 +299,7 @@ class MergeService:
     ) -> Page[MergeProposal]:
         reader_workspace(principal, workspace_id, field="workspaceId")
         async with self.db.transaction() as session:
-            repo = ProposalRepository(session, workspace_id)
+            repo = MergeProposalRepository(session, workspace_id)
             return await repo.newest_first(_of_status(repo, status), first=first, after=after)
 
     async def count_proposals(
@@ -314,7 +307,7 @@ class MergeService:
     ) -> int:
         reader_workspace(principal, workspace_id, field="workspaceId")
         async with self.db.transaction() as session:
-            repo = ProposalRepository(session, workspace_id)
+            repo = MergeProposalRepository(session, workspace_id)
             return await repo.count(_of_status(repo, status))
 
     async def count_merges(self, principal: Principal, workspace_id: uuid.UUID) -> int:
@@ -333,7 +326,7 @@ class MergeService:
 
 
 def _of_status(
-    repo: ProposalRepository, status: MergeProposalStatus | None
+    repo: MergeProposalRepository, status: MergeProposalStatus | None
 ) -> Select[MergeProposal]:
     stmt = repo.select()
     return stmt if status is None else stmt.where(MergeProposal.status == status)

@@ -14,14 +14,7 @@ from embedcrm.auth import Principal
 from embedcrm.crm.access import Actor, load_actor
 from embedcrm.crm.emit import emit_lead_event
 from embedcrm.crm.first_response import follow_lead_status
-from embedcrm.crm.repository import (
-    ActivityRepository,
-    LeadRepository,
-    PipelineRepository,
-    StageRepository,
-)
 from embedcrm.crm.service import DEFAULT_STAGES
-from embedcrm.crm.work_repository import StageChangeRepository, WorkLeads
 from embedcrm.db import Database, utcnow
 from embedcrm.errors import Conflict, NotFound, ValidationFailed
 from embedcrm.leads.models import (
@@ -32,7 +25,9 @@ from embedcrm.leads.models import (
     LeadStatus,
     with_past_stage,
 )
+from embedcrm.leads.repository import ActivityRepository, LeadRepository, StageChangeRepository
 from embedcrm.pipelines.models import Pipeline, Stage, StageKind
+from embedcrm.pipelines.repository import PipelineRepository, StageRepository
 
 MAX_BULK = 500
 STATUS_OF_KIND = {
@@ -299,7 +294,7 @@ class PipelineService:
     async def _move_all(
         self, session: AsyncSession, actor: Actor, stage_ids: list[uuid.UUID], target: Stage
     ) -> None:
-        leads = WorkLeads(session, actor.workspace_id)
+        leads = LeadRepository(session, actor.workspace_id)
         for lead_id in await leads.ids_at_stages(stage_ids):
             lead = await leads.get(lead_id)
             assert lead is not None
@@ -364,7 +359,7 @@ class PipelineService:
             if kind is not None and kind is not stage.kind:
                 # Leads at the stage keep a status that agrees with where they stand.
                 stage.kind = kind
-                leads = WorkLeads(session, workspace_id)
+                leads = LeadRepository(session, workspace_id)
                 for lead_id in await leads.ids_at_stages([stage.id]):
                     lead = await leads.get(lead_id)
                     assert lead is not None

@@ -22,10 +22,11 @@ from embedcrm.capture.repository import SubmissionRepository
 from embedcrm.contacts.models import Contact, ContactMerge
 from embedcrm.crm.access import load_actor
 from embedcrm.crm.cards import get_contact
-from embedcrm.crm.work_repository import ErasureRepository, TagRepository
 from embedcrm.db import Database, utcnow
+from embedcrm.fields.repository import TagRepository
 from embedcrm.leads.models import Activity, Lead, LeadItem, LeadStageChange, LeadStatus
 from embedcrm.privacy.models import Erasure
+from embedcrm.privacy.repository import ErasureRepository
 from embedcrm.tasks.models import Task
 from embedcrm.webhooks.models import OutboxEvent
 from embedcrm.workspaces.repository import SiteRepository

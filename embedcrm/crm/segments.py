@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.auth import PanelUser, Principal
 from embedcrm.contacts.models import Contact
+from embedcrm.contacts.repository import ContactRepository
 from embedcrm.crm.access import load_actor, reader_workspace
 from embedcrm.crm.fields import definitions_of, typed_conditions
 from embedcrm.crm.filters import (
@@ -21,14 +22,15 @@ from embedcrm.crm.filters import (
     spec_from_json,
     spec_to_json,
 )
-from embedcrm.crm.repository import StageRepository
-from embedcrm.crm.work_repository import SegmentRepository, WorkContacts, WorkLeads
 from embedcrm.db import Database
 from embedcrm.errors import NotFound, ValidationFailed
 from embedcrm.fields.models import FieldEntity, FieldType, Segment
+from embedcrm.fields.repository import SegmentRepository
 from embedcrm.kit.repository import Page
 from embedcrm.leads.models import Lead
+from embedcrm.leads.repository import LeadRepository
 from embedcrm.pipelines.models import Stage
+from embedcrm.pipelines.repository import StageRepository
 from embedcrm.workspaces.models import Role
 
 MAX_EXPORT_ROWS = 100_000
@@ -91,7 +93,7 @@ class ListService:
             own = await _sees_only_own(session, principal, workspace_id)
             full = await _with_segment(session, workspace_id, spec, segment_id)
             typed, kinds = await _typed(session, workspace_id, full)
-            repo = WorkLeads(session, workspace_id)
+            repo = LeadRepository(session, workspace_id)
             assert isinstance(typed, LeadSpec)
             stmt = repo.visible_to(repo.matching(typed, kinds), own)
             return await repo.newest_first(stmt, first=first, after=after)
@@ -109,7 +111,7 @@ class ListService:
             own = await _sees_only_own(session, principal, workspace_id)
             full = await _with_segment(session, workspace_id, spec, segment_id)
             typed, kinds = await _typed(session, workspace_id, full)
-            repo = WorkLeads(session, workspace_id)
+            repo = LeadRepository(session, workspace_id)
             assert isinstance(typed, LeadSpec)
             return await repo.count(repo.visible_to(repo.matching(typed, kinds), own))
 
@@ -127,7 +129,7 @@ class ListService:
         async with self.db.transaction() as session:
             full = await _with_segment(session, workspace_id, spec, segment_id)
             typed, kinds = await _typed(session, workspace_id, full)
-            repo = WorkContacts(session, workspace_id)
+            repo = ContactRepository(session, workspace_id)
             assert isinstance(typed, ContactSpec)
             return await repo.newest_first(repo.matching(typed, kinds), first=first, after=after)
 
@@ -143,7 +145,7 @@ class ListService:
         async with self.db.transaction() as session:
             full = await _with_segment(session, workspace_id, spec, segment_id)
             typed, kinds = await _typed(session, workspace_id, full)
-            repo = WorkContacts(session, workspace_id)
+            repo = ContactRepository(session, workspace_id)
             assert isinstance(typed, ContactSpec)
             return await repo.count(repo.matching(typed, kinds))
 
@@ -164,11 +166,11 @@ class ListService:
             writer = csv.writer(out)
             if isinstance(typed, LeadSpec):
                 own = await _sees_only_own(session, principal, workspace_id)
-                leads_repo = WorkLeads(session, workspace_id)
+                leads_repo = LeadRepository(session, workspace_id)
                 leads = await leads_repo.batches(
                     leads_repo.visible_to(leads_repo.matching(typed, kinds), own)
                 )
-                contacts = await WorkContacts(session, workspace_id).get_many(
+                contacts = await ContactRepository(session, workspace_id).get_many(
                     lead.contact_id for lead in leads
                 )
                 stages = await StageRepository(session, workspace_id).get_many(
@@ -181,7 +183,7 @@ class ListService:
                     )
                 return out.getvalue(), min(len(leads), MAX_EXPORT_ROWS)
             assert isinstance(typed, ContactSpec)
-            contacts_repo = WorkContacts(session, workspace_id)
+            contacts_repo = ContactRepository(session, workspace_id)
             rows = await contacts_repo.batches(contacts_repo.matching(typed, kinds))
             writer.writerow(CONTACT_COLUMNS)
             for contact in rows[:MAX_EXPORT_ROWS]:

@@ -12,24 +12,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.auth import Principal
 from embedcrm.contacts.models import Contact, MergeProposal
+from embedcrm.contacts.repository import ContactRepository, MergeProposalRepository
 from embedcrm.crm.access import load_actor
 from embedcrm.crm.assignment import choose_assignee
-from embedcrm.crm.repository import (
-    ActivityRepository,
-    ContactRepository,
-    LeadRepository,
-    MergeProposalRepository,
-    PipelineRepository,
-    StageRepository,
-    TaskRepository,
-)
-from embedcrm.crm.work_repository import WorkLeads
 from embedcrm.db import Database, utcnow
 from embedcrm.errors import ConfigurationError
 from embedcrm.events import Event
 from embedcrm.leads.models import Activity, ActivityKind, Lead, LeadStatus
+from embedcrm.leads.repository import ActivityRepository, LeadRepository
 from embedcrm.pipelines.models import Pipeline, Stage, StageKind
+from embedcrm.pipelines.repository import PipelineRepository, StageRepository
 from embedcrm.tasks.models import Task, TaskKind
+from embedcrm.tasks.repository import TaskRepository
 from embedcrm.webhooks.outbox import OutboxRepository
 from embedcrm.workspaces.models import Member
 from embedcrm.workspaces.repository import MemberRepository, WorkspaceDirectory
@@ -372,7 +366,9 @@ class CrmQueries:
         """The lead, if ``principal`` may see it: a MANAGER sees their own and unassigned ones."""
         async with self.db.transaction() as session:
             actor = await load_actor(session, principal, workspace_id)
-            found = await WorkLeads(session, workspace_id).visible([lead_id], actor.sees_only_own)
+            found = await LeadRepository(session, workspace_id).visible(
+                [lead_id], actor.sees_only_own
+            )
             return found.get(lead_id)
 
     async def contacts_by_id(

@@ -13,12 +13,12 @@ from embedcrm.crm.access import Actor, load_actor, reader_workspace
 from embedcrm.crm.cards import get_contact, get_member
 from embedcrm.crm.emit import emit_task_event
 from embedcrm.crm.pipelines import get_lead
-from embedcrm.crm.repository import LeadRepository
-from embedcrm.crm.work_repository import OverdueScan, TaskListRepository
 from embedcrm.db import Database, utcnow
 from embedcrm.errors import NotFound, ValidationFailed
 from embedcrm.kit.repository import Page
+from embedcrm.leads.repository import LeadRepository
 from embedcrm.tasks.models import Task, TaskKind
+from embedcrm.tasks.repository import OverdueScan, TaskListRepository
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,6 @@ from embedcrm.crm.cards import ItemSpec
 from embedcrm.crm.importer import TARGETS
 from embedcrm.crm.pipelines import StageSpec, won_without_value
 from embedcrm.crm.tasks import TaskFilter as TaskFilterQuery
-from embedcrm.crm.work_repository import encode_due_cursor
 from embedcrm.errors import NotFound, ValidationFailed
 from embedcrm.fields.models import FieldEntity as FieldEntityEnum
 from embedcrm.graphql.context import Info
@@ -68,6 +67,7 @@ from embedcrm.kit.repository import Page
 from embedcrm.leads import models as lead_models
 from embedcrm.pipelines import models as pipeline_models
 from embedcrm.tasks import models as task_models
+from embedcrm.tasks.repository import encode_due_cursor
 
 if TYPE_CHECKING:
     from embedcrm.graphql.schema import LeadFilter

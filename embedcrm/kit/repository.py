@@ -106,3 +106,8 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
         return datetime.fromisoformat(created), uuid.UUID(row_id)
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadRequest("The cursor is not valid.", field="after") from exc
+
+
+def like_pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

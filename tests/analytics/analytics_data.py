@@ -32,12 +32,17 @@ from sqlalchemy import select
 from conftest import GraphQL
 from embedcrm.auth import Platform
 from embedcrm.crm.pipelines import stand_lead_on
-from embedcrm.crm.repository import ActivityRepository, LeadRepository, StageRepository
 from embedcrm.crm.service import Attribution, NewLead, Person, create_lead
-from embedcrm.crm.work_repository import ItemRepository, StageChangeRepository
 from embedcrm.graphql.ids import parse_global_id
 from embedcrm.leads.models import Activity, ActivityKind, Lead, LeadItem
+from embedcrm.leads.repository import (
+    ActivityRepository,
+    ItemRepository,
+    LeadRepository,
+    StageChangeRepository,
+)
 from embedcrm.pipelines.models import Stage
+from embedcrm.pipelines.repository import StageRepository
 from embedcrm.services import Services
 from factories import ISSUE_TOKEN, Tenant, make_tenant
 

@@ -1,0 +1,258 @@
+"""SQL of leads, their timeline, stage history and cart, bound to one workspace."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import Select, and_, delete, func, or_, select, union_all, update
+
+from embedcrm.contacts.models import Contact
+from embedcrm.crm.filters import LeadSpec, parse_search
+from embedcrm.fields.models import FieldType, LeadTag, Tag
+from embedcrm.fields.repository import custom_clause
+from embedcrm.kit.repository import MAX_PAGE_SIZE, WorkspaceRepository, like_pattern
+from embedcrm.leads.models import (
+    RESPONSE_KINDS,
+    Activity,
+    Lead,
+    LeadItem,
+    LeadStageChange,
+    LeadStatus,
+)
+from embedcrm.tasks.models import Task, TaskDoneReason, TaskKind
+
+
+class LeadRepository(WorkspaceRepository[Lead]):
+    model = Lead
+
+    async def open_ids_of_contact(self, contact_id: uuid.UUID) -> list[uuid.UUID]:
+        return list(
+            await self.session.scalars(
+                select(Lead.id).where(
+                    Lead.workspace_id == self.workspace_id,
+                    Lead.contact_id == contact_id,
+                    Lead.status == LeadStatus.OPEN,
+                )
+            )
+        )
+
+    async def next_event_sequence(self, lead_id: uuid.UUID) -> int:
+        """Take the next webhook sequence number of a lead inside the caller's transaction."""
+        result = await self.session.execute(
+            update(Lead)
+            .where(Lead.workspace_id == self.workspace_id, Lead.id == lead_id)
+            .values(event_sequence=Lead.event_sequence + 1)
+            .returning(Lead.event_sequence)
+        )
+        return int(result.scalar_one())
+
+    async def refresh_first_response(self, lead_id: uuid.UUID) -> None:
+        """Set when the lead was first answered, from its answers as they now stand.
+
+        An answer is an activity of one of RESPONSE_KINDS by a member, or the lead's
+        first-response task marked done. Run in the transaction that adds, completes, reopens
+        or removes one, so the managers' report reads one column instead of both tables.
+        """
+        ws = self.workspace_id
+        answers = union_all(
+            select(Activity.created_at.label("at")).where(
+                Activity.workspace_id == ws,
+                Activity.lead_id == lead_id,
+                Activity.author_id.is_not(None),
+                Activity.kind.in_(RESPONSE_KINDS),
+            ),
+            select(Task.done_at).where(
+                Task.workspace_id == ws,
+                Task.lead_id == lead_id,
+                Task.kind == TaskKind.FIRST_RESPONSE,
+                Task.done_at.is_not(None),
+                # Closed because the lead was won or lost: nobody answered.
+                or_(Task.done_reason.is_(None), Task.done_reason != TaskDoneReason.LEAD_CLOSED),
+            ),
+        ).subquery("answers")
+        await self.session.execute(
+            update(Lead)
+            .where(Lead.workspace_id == ws, Lead.id == lead_id)
+            # An answer is not an edit of the lead: its updated_at stays.
+            .values(
+                first_response_at=select(func.min(answers.c.at)).scalar_subquery(),
+                updated_at=Lead.updated_at,
+            )
+            # A lead loaded in this session keeps its attributes as they were, rather than
+            # having them expired and lazily loaded later, which async sessions cannot do.
+            .execution_options(synchronize_session=False)
+        )
+
+    """Leads filtered by a spec; ``kinds`` types the custom fields the spec names."""
+
+    @staticmethod
+    def visible_to(stmt: Select[Lead], member_id: uuid.UUID | None) -> Select[Lead]:
+        """Narrowed to what a manager sees: their leads and the unassigned ones they may take.
+        ``None`` sees every lead."""
+        if member_id is None:
+            return stmt
+        return stmt.where(or_(Lead.assignee_id == member_id, Lead.assignee_id.is_(None)))
+
+    async def visible(
+        self, ids: Sequence[uuid.UUID], member_id: uuid.UUID | None
+    ) -> dict[uuid.UUID, Lead]:
+        stmt = self.visible_to(self.select().where(Lead.id.in_(list(ids))), member_id)
+        return {row.id: row for row in await self.session.scalars(stmt)}
+
+    def matching(self, spec: LeadSpec, kinds: dict[str, FieldType]) -> Select[Lead]:
+        stmt = self.select()
+        ws = self.workspace_id
+        simple = {
+            Lead.pipeline_id: spec.pipeline_id,
+            Lead.stage_id: spec.stage_id,
+            Lead.status: spec.status,
+            Lead.site_id: spec.site_id,
+            Lead.assignee_id: spec.assignee_id,
+            Lead.contact_id: spec.contact_id,
+            Lead.utm_source: spec.utm_source,
+            Lead.utm_medium: spec.utm_medium,
+            Lead.utm_campaign: spec.utm_campaign,
+            Lead.channel: spec.channel,
+            Lead.close_reason: spec.close_reason,
+        }
+        for column, wanted in simple.items():
+            if wanted is not None:
+                stmt = stmt.where(column == wanted)
+        if spec.unassigned:
+            stmt = stmt.where(Lead.assignee_id.is_(None))
+        if spec.value_min is not None:
+            stmt = stmt.where(Lead.value >= spec.value_min)
+        if spec.value_max is not None:
+            stmt = stmt.where(Lead.value <= spec.value_max)
+        if spec.created_from is not None:
+            stmt = stmt.where(Lead.created_at >= spec.created_from)
+        if spec.created_to is not None:
+            stmt = stmt.where(Lead.created_at < spec.created_to)
+        for name in spec.tags:
+            stmt = stmt.where(
+                Lead.id.in_(
+                    select(LeadTag.lead_id)
+                    .join(
+                        Tag,
+                        and_(Tag.workspace_id == LeadTag.workspace_id, Tag.id == LeadTag.tag_id),
+                    )
+                    .where(LeadTag.workspace_id == ws, Tag.name_folded == name.casefold())
+                )
+            )
+        for condition in spec.custom:
+            stmt = stmt.where(custom_clause(Lead.custom_fields, condition, kinds[condition.key]))
+        if spec.search:
+            terms = parse_search(spec.search)
+            contacts = select(Contact.id).where(Contact.workspace_id == ws)
+            if terms.email:
+                stmt = stmt.where(
+                    Lead.contact_id.in_(contacts.where(Contact.email_normalized == terms.email))
+                )
+            elif terms.phone_e164:
+                stmt = stmt.where(
+                    Lead.contact_id.in_(contacts.where(Contact.phone_e164 == terms.phone_e164))
+                )
+            elif terms.text:
+                pattern = like_pattern(terms.text)
+                stmt = stmt.where(
+                    or_(
+                        Lead.search_text.like(pattern, escape="\\"),
+                        Lead.contact_id.in_(
+                            contacts.where(Contact.search_text.like(pattern, escape="\\"))
+                        ),
+                    )
+                )
+        return stmt
+
+    async def ids_at_stages(self, stage_ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
+        rows = await self.session.scalars(
+            select(Lead.id).where(
+                Lead.workspace_id == self.workspace_id, Lead.stage_id.in_(list(stage_ids))
+            )
+        )
+        return list(rows)
+
+    async def by_import_keys(self, keys: Iterable[str]) -> dict[str, Lead]:
+        wanted = list(set(keys))
+        found: dict[str, Lead] = {}
+        for start in range(0, len(wanted), 500):
+            rows = await self.session.scalars(
+                self.select().where(Lead.import_key.in_(wanted[start : start + 500]))
+            )
+            found.update({row.import_key: row for row in rows if row.import_key})
+        return found
+
+    async def batches(self, stmt: Select[Lead], size: int = 500) -> list[Lead]:
+        """Every row of ``stmt``, read by keyset in batches (exports)."""
+        out: list[Lead] = []
+        after: str | None = None
+        while True:
+            page = await self.newest_first(stmt, first=min(size, MAX_PAGE_SIZE), after=after)
+            out.extend(page.rows)
+            if not page.has_next:
+                return out
+            after = page.end_cursor
+
+
+class ActivityRepository(WorkspaceRepository[Activity]):
+    model = Activity
+
+    def of(self, *, lead_id: uuid.UUID | None, contact_id: uuid.UUID | None) -> Select[Activity]:
+        """The timeline of a lead, of a contact, or of both when both are given."""
+        stmt = self.select()
+        if lead_id is not None:
+            stmt = stmt.where(Activity.lead_id == lead_id)
+        if contact_id is not None:
+            stmt = stmt.where(Activity.contact_id == contact_id)
+        return stmt
+
+    async def move_contact(self, source: uuid.UUID, target: uuid.UUID) -> list[str]:
+        ids = list(
+            await self.session.scalars(
+                select(Activity.id).where(
+                    Activity.workspace_id == self.workspace_id, Activity.contact_id == source
+                )
+            )
+        )
+        await self._set_contact(ids, target)
+        return [str(i) for i in ids]
+
+    async def _set_contact(self, ids: Sequence[uuid.UUID], contact_id: uuid.UUID) -> None:
+        if ids:
+            await self.session.execute(
+                update(Activity)
+                .where(Activity.workspace_id == self.workspace_id, Activity.id.in_(list(ids)))
+                .values(contact_id=contact_id)
+            )
+
+
+class StageChangeRepository(WorkspaceRepository[LeadStageChange]):
+    model = LeadStageChange
+
+    async def of_lead(self, lead_id: uuid.UUID) -> list[LeadStageChange]:
+        rows = await self.session.scalars(
+            self.select()
+            .where(LeadStageChange.lead_id == lead_id)
+            .order_by(LeadStageChange.changed_at, LeadStageChange.id)
+        )
+        return list(rows)
+
+
+class ItemRepository(WorkspaceRepository[LeadItem]):
+    model = LeadItem
+
+    async def of_leads(self, lead_ids: Sequence[uuid.UUID]) -> list[LeadItem]:
+        rows = await self.session.scalars(
+            self.select()
+            .where(LeadItem.lead_id.in_(list(lead_ids)))
+            .order_by(LeadItem.lead_id, LeadItem.position)
+        )
+        return list(rows)
+
+    async def clear(self, lead_id: uuid.UUID) -> None:
+        await self.session.execute(
+            delete(LeadItem).where(
+                LeadItem.workspace_id == self.workspace_id, LeadItem.lead_id == lead_id
+            )
+        )

@@ -1,0 +1,28 @@
+"""SQL of pipelines and stages, bound to one workspace."""
+
+from __future__ import annotations
+
+import uuid
+
+from embedcrm.kit.repository import WorkspaceRepository
+from embedcrm.pipelines.models import Pipeline, Stage
+
+
+class PipelineRepository(WorkspaceRepository[Pipeline]):
+    model = Pipeline
+
+    async def default(self) -> Pipeline | None:
+        result = await self.session.scalars(
+            self.select().where(Pipeline.is_default.is_(True)).limit(1)
+        )
+        return result.first()
+
+
+class StageRepository(WorkspaceRepository[Stage]):
+    model = Stage
+
+    async def first_of(self, pipeline_id: uuid.UUID) -> Stage | None:
+        result = await self.session.scalars(
+            self.select().where(Stage.pipeline_id == pipeline_id).order_by(Stage.position).limit(1)
+        )
+        return result.first()

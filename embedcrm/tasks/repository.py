@@ -1,0 +1,100 @@
+"""SQL of tasks, bound to one workspace; the worker's overdue scan says in its name that it is not."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import Select, and_, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from embedcrm.errors import BadRequest
+from embedcrm.kit.repository import MAX_PAGE_SIZE, Page, WorkspaceRepository
+from embedcrm.tasks.models import Task, TaskDoneReason, TaskKind
+
+
+class TaskRepository(WorkspaceRepository[Task]):
+    model = Task
+
+    async def first_response_of(
+        self, lead_ids: Iterable[uuid.UUID], *, done_reason: TaskDoneReason | None = None
+    ) -> list[Task]:
+        """The first-response tasks of these leads: the open ones, or those closed for
+        ``done_reason``."""
+        stmt = self.select().where(
+            Task.kind == TaskKind.FIRST_RESPONSE, Task.lead_id.in_(list(lead_ids))
+        )
+        if done_reason is None:
+            stmt = stmt.where(Task.done_at.is_(None))
+        else:
+            stmt = stmt.where(Task.done_at.is_not(None), Task.done_reason == done_reason)
+        return list(await self.session.scalars(stmt))
+
+
+class TaskListRepository(WorkspaceRepository[Task]):
+    """Tasks by due time, ascending, by keyset on (due_at, id)."""
+
+    model = Task
+
+    async def by_due(self, stmt: Select[Task], *, first: int, after: str | None) -> Page[Task]:
+        stmt = stmt.where(Task.due_at.is_not(None))
+        if after:
+            due, task_id = decode_due_cursor(after)
+            stmt = stmt.where(or_(Task.due_at > due, and_(Task.due_at == due, Task.id > task_id)))
+        size = max(1, min(first, MAX_PAGE_SIZE))
+        rows = list(await self.session.scalars(stmt.order_by(Task.due_at, Task.id).limit(size + 1)))
+        return Page(rows=rows[:size], has_next=len(rows) > size)
+
+    async def set_contact(self, source: uuid.UUID, target: uuid.UUID) -> list[str]:
+        ids = list(
+            await self.session.scalars(
+                select(Task.id).where(
+                    Task.workspace_id == self.workspace_id, Task.contact_id == source
+                )
+            )
+        )
+        if ids:
+            await self.session.execute(
+                update(Task)
+                .where(Task.workspace_id == self.workspace_id, Task.id.in_(ids))
+                .values(contact_id=target)
+            )
+        return [str(i) for i in ids]
+
+
+def encode_due_cursor(task: Task) -> str:
+    assert task.due_at is not None
+    raw = f"{task.due_at.isoformat()}|{task.id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def decode_due_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        due, task_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        return datetime.fromisoformat(due), uuid.UUID(task_id)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadRequest("The cursor is not valid.", field="after") from exc
+
+
+class OverdueScan:
+    """The worker's scan across every workspace for tasks that just became overdue.
+
+    Above the tenant boundary on purpose, like WorkspaceDirectory: one worker serves them all.
+    ``FOR UPDATE SKIP LOCKED`` lets several workers share the scan on PostgreSQL.
+    """
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def claim(self, now: datetime, limit: int) -> list[Task]:
+        stmt = (
+            select(Task)
+            .where(Task.overdue_notified_at.is_(None), Task.done_at.is_(None), Task.due_at < now)
+            .order_by(Task.due_at)
+            .limit(limit)
+        )
+        if self.session.get_bind().dialect.name == "postgresql":
+            stmt = stmt.with_for_update(skip_locked=True)
+        return list(await self.session.scalars(stmt))
