@@ -30,7 +30,7 @@ from bench.common import server_url
 from embedcrm.auth import Platform
 from embedcrm.config import Settings
 from embedcrm.contacts.models import Contact
-from embedcrm.crm.filters import LeadSpec
+from embedcrm.fields.filters import LeadSpec
 from embedcrm.leads.models import Lead
 from embedcrm.leads.repository import LeadRepository
 from embedcrm.pipelines.models import Stage

@@ -11,9 +11,9 @@ from rich.table import Table
 
 from embedcrm.auth import Platform
 from embedcrm.config import Settings
-from embedcrm.crm.importer import ImportReport
 from embedcrm.errors import EmbedCRMError
 from embedcrm.fields.models import FieldEntity
+from embedcrm.imports.service import ImportReport
 from embedcrm.services import Services
 
 

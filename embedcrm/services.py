@@ -12,12 +12,12 @@ from embedcrm.analytics.service import AnalyticsService
 from embedcrm.auth import PanelTokens
 from embedcrm.capture.service import CaptureService
 from embedcrm.config import Settings
-from embedcrm.crm.assignment import AssignmentService
-from embedcrm.crm.privacy import ErasureScope
 from embedcrm.crm.service import CrmQueries
 from embedcrm.crm.workbench import CrmWork
 from embedcrm.db import Database
 from embedcrm.forms.service import FormService
+from embedcrm.leads.assignment import AssignmentService
+from embedcrm.privacy.service import ErasureScope
 from embedcrm.static import StaticAsset, load_asset
 from embedcrm.webhooks.dispatcher import Dispatcher, DispatcherConfig
 from embedcrm.webhooks.repository import erase_delivery_logs

@@ -9,8 +9,8 @@ from collections.abc import Iterable
 from sqlalchemy import Select, and_, func, or_, select
 
 from embedcrm.contacts.models import Contact, ContactMerge, MergeProposal, MergeProposalStatus
-from embedcrm.crm.filters import ContactSpec, parse_search
 from embedcrm.db import hold_sqlite_write_lock
+from embedcrm.fields.filters import ContactSpec, parse_search
 from embedcrm.fields.models import ContactTag, FieldType, Tag
 from embedcrm.fields.repository import custom_clause
 from embedcrm.kit.repository import WorkspaceRepository, like_pattern

@@ -13,11 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from embedcrm.auth import Principal
 from embedcrm.contacts.models import Contact, MergeProposal
 from embedcrm.contacts.repository import ContactRepository, MergeProposalRepository
-from embedcrm.crm.access import load_actor
-from embedcrm.crm.assignment import choose_assignee
 from embedcrm.db import Database, utcnow
 from embedcrm.errors import ConfigurationError
 from embedcrm.events import Event
+from embedcrm.leads.assignment import choose_assignee
 from embedcrm.leads.models import Activity, ActivityKind, Lead, LeadStatus
 from embedcrm.leads.repository import ActivityRepository, LeadRepository
 from embedcrm.pipelines.models import Pipeline, Stage, StageKind
@@ -25,6 +24,7 @@ from embedcrm.pipelines.repository import PipelineRepository, StageRepository
 from embedcrm.tasks.models import Task, TaskKind
 from embedcrm.tasks.repository import TaskRepository
 from embedcrm.webhooks.outbox import OutboxRepository
+from embedcrm.workspaces.access import load_actor
 from embedcrm.workspaces.models import Member
 from embedcrm.workspaces.repository import MemberRepository, WorkspaceDirectory
 from embedcrm.workspaces.words import word

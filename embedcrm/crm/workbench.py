@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from embedcrm.crm.cards import CardService
-from embedcrm.crm.fields import FieldService
-from embedcrm.crm.importer import ImportService
-from embedcrm.crm.merge import MergeService
-from embedcrm.crm.pipelines import PipelineService
-from embedcrm.crm.privacy import Eraser, PrivacyService
-from embedcrm.crm.segments import ListService, SegmentService
-from embedcrm.crm.tasks import TaskService
+from embedcrm.contacts.merge import MergeService
 from embedcrm.db import Database
+from embedcrm.fields.segments import ListService, SegmentService
+from embedcrm.fields.service import FieldService
+from embedcrm.imports.service import ImportService
+from embedcrm.leads.service import CardService
+from embedcrm.pipelines.service import PipelineService
+from embedcrm.privacy.service import Eraser, PrivacyService
+from embedcrm.tasks.service import TaskService
 
 
 @dataclass(frozen=True)

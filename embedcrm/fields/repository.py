@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy import JSON, ColumnElement, and_, delete, func, or_, select, type_coerce
 
-from embedcrm.crm.filters import FieldCondition, FieldOp
 from embedcrm.errors import BadRequest
+from embedcrm.fields.filters import FieldCondition, FieldOp
 from embedcrm.fields.models import (
     ContactTag,
     CustomFieldDefinition,

@@ -17,10 +17,6 @@ from strawberry.scalars import JSON
 
 from embedcrm.auth import PanelUser
 from embedcrm.contacts import models as contact_models
-from embedcrm.crm.cards import ItemSpec
-from embedcrm.crm.importer import TARGETS
-from embedcrm.crm.pipelines import StageSpec, won_without_value
-from embedcrm.crm.tasks import TaskFilter as TaskFilterQuery
 from embedcrm.errors import NotFound, ValidationFailed
 from embedcrm.fields.models import FieldEntity as FieldEntityEnum
 from embedcrm.graphql.context import Info
@@ -63,11 +59,15 @@ from embedcrm.graphql.work_types import (
     Task,
     TaskKind,
 )
+from embedcrm.imports.service import TARGETS
 from embedcrm.kit.repository import Page
 from embedcrm.leads import models as lead_models
+from embedcrm.leads.service import ItemSpec
 from embedcrm.pipelines import models as pipeline_models
+from embedcrm.pipelines.service import StageSpec, won_without_value
 from embedcrm.tasks import models as task_models
 from embedcrm.tasks.repository import encode_due_cursor
+from embedcrm.tasks.service import TaskFilter as TaskFilterQuery
 
 if TYPE_CHECKING:
     from embedcrm.graphql.schema import LeadFilter

@@ -11,10 +11,10 @@ from typing import TypeVar
 from strawberry.dataloader import DataLoader
 
 from embedcrm.contacts.models import Contact
-from embedcrm.crm.cards import CardService
 from embedcrm.crm.service import CrmQueries
 from embedcrm.fields.models import Tag
 from embedcrm.leads.models import LeadItem
+from embedcrm.leads.service import CardService
 from embedcrm.pipelines.models import Stage
 from embedcrm.workspaces.models import Member
 

@@ -10,7 +10,7 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
-from embedcrm.crm.filters import ContactSpec, FieldCondition, FieldOp, LeadSpec, parse_money
+from embedcrm.fields.filters import ContactSpec, FieldCondition, FieldOp, LeadSpec, parse_money
 from embedcrm.graphql.ids import parse_global_id
 
 CustomFieldOp = strawberry.enum(FieldOp, name="CustomFieldOp")

@@ -10,18 +10,18 @@ import strawberry
 from strawberry.scalars import JSON
 
 from embedcrm.contacts import models as contact_models
-from embedcrm.crm.importer import ImportReport as ImportReportRow
-from embedcrm.crm.merge import UNDO_WINDOW
-from embedcrm.crm.tasks import TaskFilter
+from embedcrm.contacts.merge import UNDO_WINDOW
 from embedcrm.db import utcnow
 from embedcrm.fields import models as field_models
 from embedcrm.graphql.context import Info
 from embedcrm.graphql.ids import to_global_id
 from embedcrm.graphql.support import connection
 from embedcrm.graphql.types import Connection, Node
+from embedcrm.imports.service import ImportReport as ImportReportRow
 from embedcrm.leads import models as lead_models
 from embedcrm.privacy import models as privacy_models
 from embedcrm.tasks import models as task_models
+from embedcrm.tasks.service import TaskFilter
 
 if TYPE_CHECKING:
     from embedcrm.graphql.types import Contact, Lead, Member
@@ -503,7 +503,7 @@ async def tasks_of(
 async def contact_leads(
     info: Info, row: contact_models.Contact, *, first: int, after: str | None
 ) -> Connection[Lead]:
-    from embedcrm.crm.filters import LeadSpec
+    from embedcrm.fields.filters import LeadSpec
     from embedcrm.graphql.types import Lead
 
     lists = info.context.services.work.lists

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import Select, and_, delete, func, or_, select, union_all, update
 
 from embedcrm.contacts.models import Contact
-from embedcrm.crm.filters import LeadSpec, parse_search
+from embedcrm.fields.filters import LeadSpec, parse_search
 from embedcrm.fields.models import FieldType, LeadTag, Tag
 from embedcrm.fields.repository import custom_clause
 from embedcrm.kit.repository import MAX_PAGE_SIZE, WorkspaceRepository, like_pattern

@@ -31,7 +31,6 @@ from sqlalchemy import select
 
 from conftest import GraphQL
 from embedcrm.auth import Platform
-from embedcrm.crm.pipelines import stand_lead_on
 from embedcrm.crm.service import Attribution, NewLead, Person, create_lead
 from embedcrm.graphql.ids import parse_global_id
 from embedcrm.leads.models import Activity, ActivityKind, Lead, LeadItem
@@ -43,6 +42,7 @@ from embedcrm.leads.repository import (
 )
 from embedcrm.pipelines.models import Stage
 from embedcrm.pipelines.repository import StageRepository
+from embedcrm.pipelines.service import stand_lead_on
 from embedcrm.services import Services
 from factories import ISSUE_TOKEN, Tenant, make_tenant
 

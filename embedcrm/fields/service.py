@@ -11,12 +11,12 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.auth import Principal
-from embedcrm.crm.access import load_actor, reader_workspace
-from embedcrm.crm.filters import FieldCondition, FieldOp
 from embedcrm.db import Database
 from embedcrm.errors import Conflict, NotFound, ValidationFailed
+from embedcrm.fields.filters import FieldCondition, FieldOp
 from embedcrm.fields.models import CustomFieldDefinition, FieldEntity, FieldType
 from embedcrm.fields.repository import FieldRepository
+from embedcrm.workspaces.access import load_actor, reader_workspace
 
 _KEY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 MAX_TEXT = 2000

@@ -11,9 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.auth import Principal
-from embedcrm.crm.access import Actor, load_actor
 from embedcrm.crm.emit import emit_lead_event
-from embedcrm.crm.first_response import follow_lead_status
 from embedcrm.crm.service import DEFAULT_STAGES
 from embedcrm.db import Database, utcnow
 from embedcrm.errors import Conflict, NotFound, ValidationFailed
@@ -28,6 +26,8 @@ from embedcrm.leads.models import (
 from embedcrm.leads.repository import ActivityRepository, LeadRepository, StageChangeRepository
 from embedcrm.pipelines.models import Pipeline, Stage, StageKind
 from embedcrm.pipelines.repository import PipelineRepository, StageRepository
+from embedcrm.tasks.first_response import follow_lead_status
+from embedcrm.workspaces.access import Actor, load_actor
 
 MAX_BULK = 500
 STATUS_OF_KIND = {

@@ -16,19 +16,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from embedcrm.auth import Principal
 from embedcrm.contacts.models import Contact
 from embedcrm.contacts.repository import ContactRepository
-from embedcrm.crm.access import Actor, load_actor, reader_workspace
 from embedcrm.crm.emit import emit_contact_event, emit_lead_event
-from embedcrm.crm.fields import definitions_of, validate_custom_fields
-from embedcrm.crm.first_response import ANSWER_KINDS, close_answered
-from embedcrm.crm.pipelines import MAX_BULK, get_lead
 from embedcrm.db import Database, utcnow
 from embedcrm.errors import NotFound, ValidationFailed
 from embedcrm.fields.models import FieldEntity, Tag
 from embedcrm.fields.repository import TagRepository
+from embedcrm.fields.service import definitions_of, validate_custom_fields
 from embedcrm.kit.models import fold
 from embedcrm.kit.repository import Page
 from embedcrm.leads.models import Activity, ActivityKind, Lead, LeadItem
 from embedcrm.leads.repository import ActivityRepository, ItemRepository, LeadRepository
+from embedcrm.pipelines.service import MAX_BULK, get_lead
+from embedcrm.tasks.first_response import ANSWER_KINDS, close_answered
+from embedcrm.workspaces.access import Actor, load_actor, reader_workspace
 from embedcrm.workspaces.models import Member
 from embedcrm.workspaces.repository import MemberRepository, WorkspaceDirectory
 

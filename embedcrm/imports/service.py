@@ -24,19 +24,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from embedcrm.auth import Principal
 from embedcrm.contacts.models import Contact
 from embedcrm.contacts.repository import ContactRepository
-from embedcrm.crm.access import load_actor
-from embedcrm.crm.cards import normalise_email, normalise_phone
-from embedcrm.crm.filters import parse_money
-from embedcrm.crm.pipelines import STATUS_OF_KIND
 from embedcrm.db import Database, utcnow
 from embedcrm.errors import EmbedCRMError, ValidationFailed
+from embedcrm.fields.filters import parse_money
 from embedcrm.fields.models import FieldEntity
 from embedcrm.kit.models import fold
 from embedcrm.leads.models import Activity, ActivityKind, Lead, LeadStatus
 from embedcrm.leads.repository import ActivityRepository, LeadRepository
+from embedcrm.leads.service import normalise_email, normalise_phone
 from embedcrm.pipelines.models import Stage, StageKind
 from embedcrm.pipelines.repository import PipelineRepository, StageRepository
+from embedcrm.pipelines.service import STATUS_OF_KIND
 from embedcrm.recognition import roles_in
+from embedcrm.workspaces.access import load_actor
 from embedcrm.workspaces.repository import WorkspaceDirectory
 
 MAX_BYTES = 20 * 1024 * 1024

@@ -11,8 +11,6 @@ from sqlalchemy import Select, select, update
 from embedcrm.auth import Principal
 from embedcrm.contacts.models import Contact, ContactMerge, MergeProposal, MergeProposalStatus
 from embedcrm.contacts.repository import ContactRepository, MergeProposalRepository, MergeRepository
-from embedcrm.crm.access import load_actor, reader_workspace
-from embedcrm.crm.cards import get_contact, require_contact_writer
 from embedcrm.crm.emit import emit_contact_event
 from embedcrm.db import Database, utcnow
 from embedcrm.errors import Conflict, NotFound, ValidationFailed
@@ -21,7 +19,9 @@ from embedcrm.fields.repository import TagRepository
 from embedcrm.kit.repository import Page
 from embedcrm.leads.models import Activity, ActivityKind, Lead
 from embedcrm.leads.repository import ActivityRepository
+from embedcrm.leads.service import get_contact, require_contact_writer
 from embedcrm.tasks.repository import TaskListRepository
+from embedcrm.workspaces.access import load_actor, reader_workspace
 
 UNDO_WINDOW = timedelta(days=1)
 CONTACT_FIELDS = (

@@ -12,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from embedcrm.auth import PanelUser, Principal
 from embedcrm.contacts.models import Contact
 from embedcrm.contacts.repository import ContactRepository
-from embedcrm.crm.access import load_actor, reader_workspace
-from embedcrm.crm.fields import definitions_of, typed_conditions
-from embedcrm.crm.filters import (
+from embedcrm.db import Database
+from embedcrm.errors import NotFound, ValidationFailed
+from embedcrm.fields.filters import (
     ContactSpec,
     LeadSpec,
     Spec,
@@ -22,15 +22,15 @@ from embedcrm.crm.filters import (
     spec_from_json,
     spec_to_json,
 )
-from embedcrm.db import Database
-from embedcrm.errors import NotFound, ValidationFailed
 from embedcrm.fields.models import FieldEntity, FieldType, Segment
 from embedcrm.fields.repository import SegmentRepository
+from embedcrm.fields.service import definitions_of, typed_conditions
 from embedcrm.kit.repository import Page
 from embedcrm.leads.models import Lead
 from embedcrm.leads.repository import LeadRepository
 from embedcrm.pipelines.models import Stage
 from embedcrm.pipelines.repository import StageRepository
+from embedcrm.workspaces.access import load_actor, reader_workspace
 from embedcrm.workspaces.models import Role
 
 MAX_EXPORT_ROWS = 100_000
