@@ -24,9 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import server_url
 from embedcrm.config import Settings
-from embedcrm.crm.service import DEFAULT_STAGES
 from embedcrm.kit.models import fold
 from embedcrm.migrations import upgrade_to_head
+from embedcrm.pipelines.service import DEFAULT_STAGES
 
 WORKSPACES = 1000
 BIG_SHARE = 200_000

@@ -64,7 +64,7 @@ async def run(database: str, runs: int) -> None:
         Settings(secret_keys=("bench-secret-0123456789",), database_url=f"{url}/{database}")
     )
     platform = Platform(key_id=uuid.uuid4())
-    lists = services.work.lists
+    lists = services.lists
     try:
         async with services.db.transaction() as session:
             big = (
@@ -89,7 +89,7 @@ async def run(database: str, runs: int) -> None:
         print(
             f"workspace {workspace}: {big[1]} leads; stage {stage.name!r}; contact {contact.email}\n"
         )
-        segment = await services.work.segments.create(
+        segment = await services.segments.create(
             platform,
             workspace,
             name="bench: В работе от 50 000",
@@ -109,7 +109,7 @@ async def run(database: str, runs: int) -> None:
         await timed(f"search by phone ({by_phone.search})", runs, lambda: page(by_phone))
 
         async def count() -> None:
-            await services.work.segments.count_members(platform, segment)
+            await services.segments.count_members(platform, segment)
 
         await timed("segment count (stage + value >= 50 000)", runs, count)
         async with services.db.transaction() as session:
@@ -131,7 +131,7 @@ async def run(database: str, runs: int) -> None:
             spec = LeadSpec(stage_id=stage.id, value_min=Decimal(50000))
             counted = select(func.count()).select_from(repo.matching(spec, {}).subquery())
             await explain(services, "segment count", counted)
-        await services.work.segments.delete(platform, workspace, segment.id)
+        await services.segments.delete(platform, workspace, segment.id)
     finally:
         await services.db.dispose()
 

@@ -104,7 +104,7 @@ class EmbedGraphQL(GraphQL[Context, None]):
             settings=self.services.settings,
             services=self.services,
             principal=request.scope["state"]["principal"],
-            loaders=Loaders.create(self.services.crm),
+            loaders=Loaders.create(self.services),
             request_id=request.scope["state"].get("request_id", ""),
         )
 

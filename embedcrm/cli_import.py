@@ -23,7 +23,7 @@ async def import_csv(settings: Settings, args: argparse.Namespace, raw: bytes) -
     services = Services.create(settings)
     try:
         workspace_id = await _workspace(services, args.workspace)
-        decoded, suggested = services.work.imports.preview(raw)
+        decoded, suggested = services.imports.preview(raw)
         mapping = dict(suggested)
         for pair in args.map:
             column, _, target = pair.partition("=")
@@ -40,7 +40,7 @@ async def import_csv(settings: Settings, args: argparse.Namespace, raw: bytes) -
             def advance(done: int, total: int) -> None:
                 bar.update(task, completed=done, total=total)
 
-            report = await services.work.imports.run(
+            report = await services.imports.run(
                 Platform(key_id=uuid.uuid4()),
                 workspace_id,
                 raw,

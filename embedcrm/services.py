@@ -12,13 +12,19 @@ from embedcrm.analytics.service import AnalyticsService
 from embedcrm.auth import PanelTokens
 from embedcrm.capture.service import CaptureService
 from embedcrm.config import Settings
-from embedcrm.crm.service import CrmQueries
-from embedcrm.crm.workbench import CrmWork
+from embedcrm.contacts.merge import MergeService
+from embedcrm.contacts.service import ContactService
 from embedcrm.db import Database
+from embedcrm.fields.segments import ListService, SegmentService
+from embedcrm.fields.service import FieldService, TagService
 from embedcrm.forms.service import FormService
+from embedcrm.imports.service import ImportService
 from embedcrm.leads.assignment import AssignmentService
-from embedcrm.privacy.service import ErasureScope
+from embedcrm.leads.service import LeadService
+from embedcrm.pipelines.service import PipelineService
+from embedcrm.privacy.service import ErasureScope, PrivacyService
 from embedcrm.static import StaticAsset, load_asset
+from embedcrm.tasks.service import TaskService
 from embedcrm.webhooks.dispatcher import Dispatcher, DispatcherConfig
 from embedcrm.webhooks.repository import erase_delivery_logs
 from embedcrm.webhooks.service import WebhookService
@@ -34,8 +40,17 @@ class Services:
     workspaces: WorkspaceService
     capture: CaptureService
     forms: FormService
-    crm: CrmQueries
-    work: CrmWork
+    pipelines: PipelineService
+    leads: LeadService
+    contacts: ContactService
+    merges: MergeService
+    tasks: TaskService
+    fields: FieldService
+    tags: TagService
+    lists: ListService
+    segments: SegmentService
+    imports: ImportService
+    privacy: PrivacyService
     assignment: AssignmentService
     widget: StaticAsset
     widget_css: StaticAsset
@@ -55,6 +70,7 @@ class Services:
             settings.secret_keys, max_ttl_seconds=settings.panel_token_max_ttl_seconds
         )
         forms = FormService(db)
+        lists = ListService(db)
         return cls(
             settings=settings,
             db=db,
@@ -62,8 +78,17 @@ class Services:
             workspaces=WorkspaceService(db, panel_tokens),
             capture=CaptureService(db, settings, forms),
             forms=forms,
-            crm=CrmQueries(db),
-            work=CrmWork.create(db, erasers=[_erase_webhook_logs]),
+            pipelines=PipelineService(db),
+            leads=LeadService(db),
+            contacts=ContactService(db),
+            merges=MergeService(db),
+            tasks=TaskService(db),
+            fields=FieldService(db),
+            tags=TagService(db),
+            lists=lists,
+            segments=SegmentService(db, lists),
+            imports=ImportService(db),
+            privacy=PrivacyService(db, [_erase_webhook_logs]),
             assignment=AssignmentService(db),
             widget=load_asset("widget.js", "text/javascript; charset=utf-8"),
             widget_css=load_asset("widget.css", "text/css; charset=utf-8"),

@@ -19,7 +19,7 @@ async def run_background_jobs(services: Services, *, interval: float = 5.0) -> N
     while True:
         try:
             await services.capture.retry_unprocessed()
-            await services.work.tasks.emit_overdue()
+            await services.tasks.emit_overdue()
         except ServiceUnavailable:
             log.warning("database unavailable; background jobs wait")
         except Exception:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from embedcrm.crm.service import Attribution
+from embedcrm.leads.service import Attribution
 
 UTM_KEYS = ("source", "medium", "campaign", "term", "content")
 CLICK_ID_KEYS = (

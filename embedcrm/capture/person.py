@@ -8,7 +8,7 @@ from typing import Any
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
-from embedcrm.crm.service import Person
+from embedcrm.contacts.service import Person
 from embedcrm.errors import ValidationFailed
 from embedcrm.recognition import RecognisedForm, recognise_form
 

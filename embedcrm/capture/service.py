@@ -22,7 +22,7 @@ from embedcrm.capture.ratelimit import SubmissionLimits
 from embedcrm.capture.repository import SubmissionRepository, unprocessed_submissions
 from embedcrm.capture.spam import FormToken, FormTokens, quarantine_reason
 from embedcrm.config import Settings
-from embedcrm.crm.service import Attribution, CreatedLead, NewLead, Person, create_lead
+from embedcrm.contacts.service import Person
 from embedcrm.db import Database, is_database_unavailable, new_id, utcnow
 from embedcrm.errors import (
     Conflict,
@@ -35,6 +35,7 @@ from embedcrm.events import Event
 from embedcrm.forms.service import FormService
 from embedcrm.kit.repository import Page
 from embedcrm.leads.models import ActivityKind
+from embedcrm.leads.service import Attribution, CreatedLead, NewLead, create_lead
 from embedcrm.recognition import recognise_form, strip_sensitive
 from embedcrm.webhooks.outbox import OutboxRepository
 from embedcrm.workspaces.models import Site

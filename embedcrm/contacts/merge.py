@@ -9,9 +9,10 @@ from typing import Any
 from sqlalchemy import Select, select, update
 
 from embedcrm.auth import Principal
+from embedcrm.contacts.events import emit_contact_event
 from embedcrm.contacts.models import Contact, ContactMerge, MergeProposal, MergeProposalStatus
 from embedcrm.contacts.repository import ContactRepository, MergeProposalRepository, MergeRepository
-from embedcrm.crm.emit import emit_contact_event
+from embedcrm.contacts.service import get_contact, require_contact_writer
 from embedcrm.db import Database, utcnow
 from embedcrm.errors import Conflict, NotFound, ValidationFailed
 from embedcrm.fields.models import ContactTag
@@ -19,7 +20,6 @@ from embedcrm.fields.repository import TagRepository
 from embedcrm.kit.repository import Page
 from embedcrm.leads.models import Activity, ActivityKind, Lead
 from embedcrm.leads.repository import ActivityRepository
-from embedcrm.leads.service import get_contact, require_contact_writer
 from embedcrm.tasks.repository import TaskListRepository
 from embedcrm.workspaces.access import load_actor, reader_workspace
 

@@ -11,11 +11,17 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.auth import Principal
+from embedcrm.contacts.models import Contact
+from embedcrm.contacts.repository import ContactRepository
 from embedcrm.db import Database
 from embedcrm.errors import Conflict, NotFound, ValidationFailed
 from embedcrm.fields.filters import FieldCondition, FieldOp
-from embedcrm.fields.models import CustomFieldDefinition, FieldEntity, FieldType
-from embedcrm.fields.repository import FieldRepository
+from embedcrm.fields.models import CustomFieldDefinition, FieldEntity, FieldType, Tag
+from embedcrm.fields.repository import FieldRepository, TagRepository
+from embedcrm.kit.models import fold
+from embedcrm.leads.models import Lead
+from embedcrm.leads.repository import LeadRepository
+from embedcrm.pipelines.service import MAX_BULK
 from embedcrm.workspaces.access import load_actor, reader_workspace
 
 _KEY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
@@ -222,3 +228,97 @@ def _options(kind: FieldType, options: Sequence[str]) -> list[str]:
     if any(len(o) > 200 for o in cleaned) or len(cleaned) > 200:
         raise ValidationFailed("At most 200 options of 200 characters.", field="options")
     return cleaned
+
+
+class TagService:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def tags(self, principal: Principal, workspace_id: uuid.UUID) -> list[Tag]:
+        reader_workspace(principal, workspace_id, field="workspaceId")
+        async with self.db.transaction() as session:
+            return await TagRepository(session, workspace_id).all()
+
+    async def tags_of_leads(
+        self, workspace_id: uuid.UUID, lead_ids: list[uuid.UUID]
+    ) -> dict[uuid.UUID, list[Tag]]:
+        async with self.db.transaction() as session:
+            rows = await TagRepository(session, workspace_id).lead_tag_ids(lead_ids)
+        out: dict[uuid.UUID, list[Tag]] = {i: [] for i in lead_ids}
+        for owner, tag in rows:
+            out[owner].append(tag)
+        return out
+
+    async def tags_of_contacts(
+        self, workspace_id: uuid.UUID, contact_ids: list[uuid.UUID]
+    ) -> dict[uuid.UUID, list[Tag]]:
+        async with self.db.transaction() as session:
+            rows = await TagRepository(session, workspace_id).contact_tag_ids(contact_ids)
+        out: dict[uuid.UUID, list[Tag]] = {i: [] for i in contact_ids}
+        for owner, tag in rows:
+            out[owner].append(tag)
+        return out
+
+    async def tag(
+        self,
+        principal: Principal,
+        workspace_id: uuid.UUID,
+        *,
+        lead_ids: Sequence[uuid.UUID],
+        contact_ids: Sequence[uuid.UUID],
+        add: Sequence[str],
+        remove: Sequence[str],
+    ) -> tuple[list[Lead], list[Contact]]:
+        """Add and remove tags on many leads and contacts: all of them, or none on a refusal."""
+        if not 0 < len(lead_ids) + len(contact_ids) <= MAX_BULK:
+            raise ValidationFailed(f"Tag 1 to {MAX_BULK} objects at a time.", field="ids")
+        names = [n.strip() for n in add if n.strip()]
+        if any(len(n) > 100 for n in names) or len(names) > 50:
+            raise ValidationFailed("At most 50 tags of 100 characters.", field="add")
+        async with self.db.transaction() as session:
+            actor = await load_actor(session, principal, workspace_id, field="ids")
+            actor.require_writer()
+            found_leads = await LeadRepository(session, workspace_id).get_many(lead_ids)
+            found_contacts = await ContactRepository(session, workspace_id).get_many(contact_ids)
+            for i, lead_id in enumerate(lead_ids):
+                lead = found_leads.get(lead_id)
+                if lead is None:
+                    raise NotFound("Nothing has this id.", field=f"ids[{i}]")
+                actor.require_assigned(lead.assignee_id, "lead")
+            for i, contact_id in enumerate(contact_ids):
+                contact = found_contacts.get(contact_id)
+                if contact is None:
+                    raise NotFound("Nothing has this id.", field=f"ids[{len(lead_ids) + i}]")
+                actor.require_assigned(contact.manager_id, "contact")
+            repo = TagRepository(session, workspace_id)
+            existing = await repo.by_names(names)
+            for name in names:
+                if fold(name) not in existing and name.casefold() not in existing:
+                    existing[name.casefold()] = repo.add(
+                        Tag(name=name, name_folded=name.casefold())
+                    )
+            await session.flush()
+            await repo.link(
+                lead_ids=list(lead_ids),
+                contact_ids=list(contact_ids),
+                tag_ids=[existing[n.casefold()].id for n in names],
+            )
+            removing = await repo.by_names(remove)
+            if removing:
+                await repo.unlink(
+                    lead_ids=list(lead_ids),
+                    contact_ids=list(contact_ids),
+                    tag_ids=[t.id for t in removing.values()],
+                )
+            return [found_leads[i] for i in lead_ids], [found_contacts[i] for i in contact_ids]
+
+    async def delete_tag(
+        self, principal: Principal, workspace_id: uuid.UUID, tag_id: uuid.UUID
+    ) -> None:
+        async with self.db.transaction() as session:
+            actor = await load_actor(session, principal, workspace_id)
+            tag = await TagRepository(session, workspace_id).get(tag_id)
+            if tag is None:
+                raise NotFound("Nothing has this id.", field="id")
+            actor.require_owner()
+            await session.delete(tag)

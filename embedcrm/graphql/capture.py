@@ -12,7 +12,6 @@ from strawberry.scalars import JSON
 from embedcrm.auth import require_role
 from embedcrm.capture import models as capture
 from embedcrm.capture.person import person_from_fields
-from embedcrm.crm.service import Attribution
 from embedcrm.graphql.context import Info
 from embedcrm.graphql.ids import parse_global_id, to_global_id
 from embedcrm.graphql.support import (
@@ -25,6 +24,7 @@ from embedcrm.graphql.support import (
 from embedcrm.graphql.types import Connection, Contact, Lead, Node, UserError
 from embedcrm.leads import models as lead_models
 from embedcrm.leads.assignment import RuleSpec
+from embedcrm.leads.service import Attribution
 from embedcrm.workspaces.models import Role
 
 SubmissionStatus = strawberry.enum(capture.SubmissionStatus, name="SubmissionStatus")

@@ -537,7 +537,7 @@ class CrmQuery:
         query = TaskFilterQuery(
             assignee_id=assignee, open_only=not f.include_done, overdue_only=f.overdue
         )
-        service = ctx.services.work.tasks
+        service = ctx.services.tasks
         page = await service.page(ctx.principal, workspace, query, first=first, after=after)
         return _due_connection(page, lambda: service.count(ctx.principal, workspace, query))
 
@@ -546,13 +546,13 @@ class CrmQuery:
         self, info: Info, workspace_id: strawberry.ID | None = None
     ) -> list[CustomField]:
         workspace = info.context.workspace_for(workspace_arg(workspace_id))
-        rows = await info.context.services.work.fields.list(info.context.principal, workspace)
+        rows = await info.context.services.fields.list(info.context.principal, workspace)
         return [CustomField.of(r) for r in rows]
 
     @strawberry.field
     async def tags(self, info: Info, workspace_id: strawberry.ID | None = None) -> list[Tag]:
         workspace = info.context.workspace_for(workspace_arg(workspace_id))
-        rows = await info.context.services.work.cards.tags(info.context.principal, workspace)
+        rows = await info.context.services.tags.tags(info.context.principal, workspace)
         return [Tag.of(r) for r in rows]
 
     @strawberry.field(description="Saved segments, newest first.")
@@ -564,7 +564,7 @@ class CrmQuery:
         workspace_id: strawberry.ID | None = None,
     ) -> Connection[Segment]:
         workspace = info.context.workspace_for(workspace_arg(workspace_id))
-        service = info.context.services.work.segments
+        service = info.context.services.segments
         page = await service.page(info.context.principal, workspace, first=first, after=after)
         return connection(
             page, Segment.of, lambda: service.count_all(info.context.principal, workspace)
@@ -580,7 +580,7 @@ class CrmQuery:
         workspace_id: strawberry.ID | None = None,
     ) -> Connection[MergeProposal]:
         workspace = info.context.workspace_for(workspace_arg(workspace_id))
-        service = info.context.services.work.merges
+        service = info.context.services.merges
         page = await service.proposals(
             info.context.principal, workspace, status=status, first=first, after=after
         )
@@ -599,7 +599,7 @@ class CrmQuery:
         workspace_id: strawberry.ID | None = None,
     ) -> Connection[ContactMerge]:
         workspace = info.context.workspace_for(workspace_arg(workspace_id))
-        service = info.context.services.work.merges
+        service = info.context.services.merges
         page = await service.merges(info.context.principal, workspace, first=first, after=after)
 
         async def count() -> int:
@@ -617,7 +617,7 @@ class CrmQuery:
     ) -> CsvExport:
         workspace = info.context.workspace_for(workspace_arg(workspace_id))
         segment = scoped_id(segment_id, "Segment", "segmentId", workspace)
-        text, rows = await info.context.services.work.lists.export_csv(
+        text, rows = await info.context.services.lists.export_csv(
             info.context.principal, workspace, lead_spec(filter, workspace), segment_id=segment
         )
         return CsvExport(csv=text, row_count=rows)
@@ -632,7 +632,7 @@ class CrmQuery:
     ) -> CsvExport:
         workspace = info.context.workspace_for(workspace_arg(workspace_id))
         segment = scoped_id(segment_id, "Segment", "segmentId", workspace)
-        text, rows = await info.context.services.work.lists.export_csv(
+        text, rows = await info.context.services.lists.export_csv(
             info.context.principal, workspace, contact_spec(filter, workspace), segment_id=segment
         )
         return CsvExport(csv=text, row_count=rows)
@@ -640,7 +640,7 @@ class CrmQuery:
     @strawberry.field(description="Everything kept about one person (owner only).")
     async def personal_data(self, info: Info, contact_id: strawberry.ID) -> JSON:
         gid = _gid(contact_id, "Contact", "contactId")
-        data = await info.context.services.work.privacy.export_person(
+        data = await info.context.services.privacy.export_person(
             info.context.principal, gid.workspace_id, gid.row_id
         )
         return cast(JSON, data)
@@ -648,7 +648,7 @@ class CrmQuery:
 
 async def load_work_node(info: Info, gid: GlobalId) -> Node | None:
     """The node query's share for this area's types."""
-    services = info.context.services.work
+    services = info.context.services
     principal = info.context.principal
     if gid.type_name == "Pipeline":
         found = await services.pipelines.pipeline(gid.workspace_id, gid.row_id)
@@ -681,7 +681,7 @@ class CrmMutation:
                 if input.stages is None
                 else [StageSpec(s.name, s.probability, s.kind) for s in input.stages]
             )
-            row = await ctx.services.work.pipelines.create_pipeline(
+            row = await ctx.services.pipelines.create_pipeline(
                 ctx.principal, workspace, name=input.name, stages=stages
             )
             return await _reload_pipeline(info, row)
@@ -696,7 +696,7 @@ class CrmMutation:
 
         async def call() -> Pipeline:
             gid = _gid(input.id, "Pipeline")
-            row = await ctx.services.work.pipelines.update_pipeline(
+            row = await ctx.services.pipelines.update_pipeline(
                 ctx.principal,
                 gid.workspace_id,
                 gid.row_id,
@@ -717,7 +717,7 @@ class CrmMutation:
         async def call() -> strawberry.ID:
             gid = _gid(input.id, "Pipeline")
             target = required_id(input.target_stage_id, "Stage", "targetStageId", gid.workspace_id)
-            await ctx.services.work.pipelines.delete_pipeline(
+            await ctx.services.pipelines.delete_pipeline(
                 ctx.principal, gid.workspace_id, gid.row_id, target_stage_id=target
             )
             return input.id
@@ -730,7 +730,7 @@ class CrmMutation:
 
         async def call() -> pipeline_models.Stage:
             gid = _gid(input.pipeline_id, "Pipeline", "pipelineId")
-            return await ctx.services.work.pipelines.create_stage(
+            return await ctx.services.pipelines.create_stage(
                 ctx.principal,
                 gid.workspace_id,
                 gid.row_id,
@@ -748,7 +748,7 @@ class CrmMutation:
 
         async def call() -> pipeline_models.Stage:
             gid = _gid(input.id, "Stage")
-            return await ctx.services.work.pipelines.update_stage(
+            return await ctx.services.pipelines.update_stage(
                 ctx.principal,
                 gid.workspace_id,
                 gid.row_id,
@@ -771,7 +771,7 @@ class CrmMutation:
                 required_id(s, "Stage", f"stageIds[{i}]", gid.workspace_id)
                 for i, s in enumerate(input.stage_ids)
             ]
-            row = await ctx.services.work.pipelines.reorder_stages(
+            row = await ctx.services.pipelines.reorder_stages(
                 ctx.principal, gid.workspace_id, gid.row_id, ids
             )
             return await _reload_pipeline(info, row)
@@ -787,7 +787,7 @@ class CrmMutation:
         async def call() -> Pipeline:
             gid = _gid(input.id, "Stage")
             target = required_id(input.target_stage_id, "Stage", "targetStageId", gid.workspace_id)
-            row = await ctx.services.work.pipelines.delete_stage(
+            row = await ctx.services.pipelines.delete_stage(
                 ctx.principal, gid.workspace_id, gid.row_id, target_stage_id=target
             )
             return await _reload_pipeline(info, row)
@@ -807,7 +807,7 @@ class CrmMutation:
         async def call() -> list[lead_models.Lead]:
             gid = _gid(input.lead_id, "Lead", "leadId")
             stage = required_id(input.stage_id, "Stage", "stageId", gid.workspace_id)
-            return await ctx.services.work.pipelines.move_leads(
+            return await ctx.services.pipelines.move_leads(
                 ctx.principal, gid.workspace_id, [gid.row_id], stage, reason=input.reason
             )
 
@@ -826,7 +826,7 @@ class CrmMutation:
         async def call() -> list[lead_models.Lead]:
             workspace, ids = _same_workspace(input.lead_ids, "Lead", "leadIds")
             stage = required_id(input.stage_id, "Stage", "stageId", workspace)
-            return await ctx.services.work.pipelines.move_leads(
+            return await ctx.services.pipelines.move_leads(
                 ctx.principal, workspace, ids, stage, reason=input.reason
             )
 
@@ -859,7 +859,7 @@ class CrmMutation:
                 delivery_to=input.delivery_to,
                 custom_fields=input.custom_fields,
             )
-            return await ctx.services.work.cards.update_lead(
+            return await ctx.services.leads.update_lead(
                 ctx.principal, gid.workspace_id, gid.row_id, changes
             )
 
@@ -885,7 +885,7 @@ class CrmMutation:
                 )
                 for n, i in enumerate(input.items)
             ]
-            return await ctx.services.work.cards.set_items(
+            return await ctx.services.leads.set_items(
                 ctx.principal, gid.workspace_id, gid.row_id, items
             )
 
@@ -900,7 +900,7 @@ class CrmMutation:
         async def call() -> list[lead_models.Lead]:
             gid = _gid(input.lead_id, "Lead", "leadId")
             assignee = scoped_id(input.assignee_id, "Member", "assigneeId", gid.workspace_id)
-            return await ctx.services.work.cards.assign_leads(
+            return await ctx.services.leads.assign_leads(
                 ctx.principal, gid.workspace_id, [gid.row_id], assignee
             )
 
@@ -915,9 +915,7 @@ class CrmMutation:
         async def call() -> list[lead_models.Lead]:
             workspace, ids = _same_workspace(input.lead_ids, "Lead", "leadIds")
             assignee = scoped_id(input.assignee_id, "Member", "assigneeId", workspace)
-            return await ctx.services.work.cards.assign_leads(
-                ctx.principal, workspace, ids, assignee
-            )
+            return await ctx.services.leads.assign_leads(ctx.principal, workspace, ids, assignee)
 
         return await as_payload(
             call,
@@ -944,7 +942,7 @@ class CrmMutation:
                 manager_id=manager,
                 custom_fields=input.custom_fields,
             )
-            return await ctx.services.work.cards.update_contact(
+            return await ctx.services.contacts.update_contact(
                 ctx.principal, gid.workspace_id, gid.row_id, changes
             )
 
@@ -967,7 +965,7 @@ class CrmMutation:
             contact = owner.row_id if owner.type_name == "Contact" else None
             if input.data is not None and not isinstance(input.data, dict):
                 raise ValidationFailed("data is an object.", field="data")
-            return await ctx.services.work.cards.add_activity(
+            return await ctx.services.leads.add_activity(
                 ctx.principal,
                 owner.workspace_id,
                 lead_id=lead,
@@ -998,7 +996,7 @@ class CrmMutation:
             for i, g in enumerate(gids):
                 if g.type_name not in ("Lead", "Contact") or g.workspace_id != workspace:
                     raise NotFound("Nothing has this id.", field=f"ids[{i}]")
-            return await ctx.services.work.cards.tag(
+            return await ctx.services.tags.tag(
                 ctx.principal,
                 workspace,
                 lead_ids=leads,
@@ -1021,7 +1019,7 @@ class CrmMutation:
 
         async def call() -> strawberry.ID:
             gid = _gid(input.id, "Tag")
-            await ctx.services.work.cards.delete_tag(ctx.principal, gid.workspace_id, gid.row_id)
+            await ctx.services.tags.delete_tag(ctx.principal, gid.workspace_id, gid.row_id)
             return input.id
 
         return await as_payload(call, lambda i: DeletePayload(deleted_id=i), _errors(DeletePayload))
@@ -1039,7 +1037,7 @@ class CrmMutation:
             elif input.contact_id is not None:
                 owner = _gid(input.contact_id, "Contact", "contactId").workspace_id
             workspace = owner or ctx.workspace_for(workspace_arg(input.workspace_id))
-            return await ctx.services.work.tasks.create(
+            return await ctx.services.tasks.create(
                 ctx.principal,
                 workspace,
                 title=input.title,
@@ -1064,7 +1062,7 @@ class CrmMutation:
             changes = _given(
                 title=input.title, due_at=input.due_at, assignee_id=assignee, done=input.done
             )
-            return await ctx.services.work.tasks.update(
+            return await ctx.services.tasks.update(
                 ctx.principal, gid.workspace_id, gid.row_id, changes
             )
 
@@ -1076,7 +1074,7 @@ class CrmMutation:
 
         async def call() -> strawberry.ID:
             gid = _gid(input.id, "Task")
-            await ctx.services.work.tasks.delete(ctx.principal, gid.workspace_id, gid.row_id)
+            await ctx.services.tasks.delete(ctx.principal, gid.workspace_id, gid.row_id)
             return input.id
 
         return await as_payload(call, lambda i: DeletePayload(deleted_id=i), _errors(DeletePayload))
@@ -1091,7 +1089,7 @@ class CrmMutation:
 
         async def call() -> Any:
             workspace = ctx.workspace_for(workspace_arg(input.workspace_id))
-            return await ctx.services.work.fields.create(
+            return await ctx.services.fields.create(
                 ctx.principal,
                 workspace,
                 entity=input.entity,
@@ -1115,7 +1113,7 @@ class CrmMutation:
 
         async def call() -> Any:
             gid = _gid(input.id, "CustomField")
-            return await ctx.services.work.fields.update(
+            return await ctx.services.fields.update(
                 ctx.principal,
                 gid.workspace_id,
                 gid.row_id,
@@ -1135,7 +1133,7 @@ class CrmMutation:
 
         async def call() -> strawberry.ID:
             gid = _gid(input.id, "CustomField")
-            await ctx.services.work.fields.delete(ctx.principal, gid.workspace_id, gid.row_id)
+            await ctx.services.fields.delete(ctx.principal, gid.workspace_id, gid.row_id)
             return input.id
 
         return await as_payload(call, lambda i: DeletePayload(deleted_id=i), _errors(DeletePayload))
@@ -1155,7 +1153,7 @@ class CrmMutation:
                 if input.lead_filter is not None
                 else contact_spec(input.contact_filter, workspace)
             )
-            return await ctx.services.work.segments.create(
+            return await ctx.services.segments.create(
                 ctx.principal, workspace, name=input.name, spec=spec
             )
 
@@ -1174,7 +1172,7 @@ class CrmMutation:
                 spec = lead_spec(input.lead_filter, gid.workspace_id)
             elif input.contact_filter is not None:
                 spec = contact_spec(input.contact_filter, gid.workspace_id)
-            return await ctx.services.work.segments.update(
+            return await ctx.services.segments.update(
                 ctx.principal, gid.workspace_id, gid.row_id, name=input.name, spec=spec
             )
 
@@ -1188,7 +1186,7 @@ class CrmMutation:
 
         async def call() -> strawberry.ID:
             gid = _gid(input.id, "Segment")
-            await ctx.services.work.segments.delete(ctx.principal, gid.workspace_id, gid.row_id)
+            await ctx.services.segments.delete(ctx.principal, gid.workspace_id, gid.row_id)
             return input.id
 
         return await as_payload(call, lambda i: DeletePayload(deleted_id=i), _errors(DeletePayload))
@@ -1201,7 +1199,7 @@ class CrmMutation:
 
         async def call() -> bool:
             workspace = ctx.workspace_for(workspace_arg(input.workspace_id))
-            return await ctx.services.work.cards.set_managers_edit_all(
+            return await ctx.services.workspaces.set_managers_edit_all(
                 ctx.principal, workspace, input.managers_can_edit_all
             )
 
@@ -1220,7 +1218,7 @@ class CrmMutation:
         async def call() -> Any:
             keep = _gid(input.keep_id, "Contact", "keepId")
             merge = required_id(input.merge_id, "Contact", "mergeId", keep.workspace_id)
-            return await ctx.services.work.merges.merge(
+            return await ctx.services.merges.merge(
                 ctx.principal, keep.workspace_id, keep_id=keep.row_id, merge_id=merge
             )
 
@@ -1236,7 +1234,7 @@ class CrmMutation:
 
         async def call() -> Any:
             gid = _gid(input.id, "ContactMerge")
-            return await ctx.services.work.merges.undo(ctx.principal, gid.workspace_id, gid.row_id)
+            return await ctx.services.merges.undo(ctx.principal, gid.workspace_id, gid.row_id)
 
         return await as_payload(
             call,
@@ -1255,7 +1253,7 @@ class CrmMutation:
         async def call() -> Any:
             gid = _gid(input.id, "MergeProposal")
             keep = scoped_id(input.keep_id, "Contact", "keepId", gid.workspace_id)
-            return await ctx.services.work.merges.accept_proposal(
+            return await ctx.services.merges.accept_proposal(
                 ctx.principal, gid.workspace_id, gid.row_id, keep_id=keep
             )
 
@@ -1271,7 +1269,7 @@ class CrmMutation:
 
         async def call() -> Any:
             gid = _gid(input.id, "MergeProposal")
-            return await ctx.services.work.merges.dismiss_proposal(
+            return await ctx.services.merges.dismiss_proposal(
                 ctx.principal, gid.workspace_id, gid.row_id
             )
 
@@ -1292,7 +1290,7 @@ class CrmMutation:
         ctx = info.context
 
         async def call() -> ImportPreview:
-            decoded, mapping = ctx.services.work.imports.preview(_content(input.content_base64))
+            decoded, mapping = ctx.services.imports.preview(_content(input.content_base64))
             return ImportPreview(
                 encoding=decoded.encoding,
                 delimiter=decoded.delimiter,
@@ -1316,7 +1314,7 @@ class CrmMutation:
         async def call() -> Any:
             workspace = ctx.workspace_for(workspace_arg(input.workspace_id))
             mapping = None if input.mapping is None else {m.column: m.field for m in input.mapping}
-            return await ctx.services.work.imports.run(
+            return await ctx.services.imports.run(
                 ctx.principal,
                 workspace,
                 _content(input.content_base64),
@@ -1338,7 +1336,7 @@ class CrmMutation:
 
         async def call() -> Any:
             gid = _gid(input.contact_id, "Contact", "contactId")
-            return await ctx.services.work.privacy.erase_person(
+            return await ctx.services.privacy.erase_person(
                 ctx.principal, gid.workspace_id, gid.row_id
             )
 
@@ -1358,7 +1356,7 @@ def _same_workspace(
 
 
 async def _reload_pipeline(info: Info, row: pipeline_models.Pipeline) -> Pipeline:
-    found = await info.context.services.work.pipelines.pipeline(row.workspace_id, row.id)
+    found = await info.context.services.pipelines.pipeline(row.workspace_id, row.id)
     if found is None:
         raise NotFound("Nothing has this id.", field="id")
     return _pipeline_type(*found)

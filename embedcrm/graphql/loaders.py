@@ -11,11 +11,10 @@ from typing import TypeVar
 from strawberry.dataloader import DataLoader
 
 from embedcrm.contacts.models import Contact
-from embedcrm.crm.service import CrmQueries
 from embedcrm.fields.models import Tag
 from embedcrm.leads.models import LeadItem
-from embedcrm.leads.service import CardService
 from embedcrm.pipelines.models import Stage
+from embedcrm.services import Services
 from embedcrm.workspaces.models import Member
 
 T = TypeVar("T")
@@ -48,13 +47,12 @@ class Loaders:
     contact_tags: DataLoader[Key, list[Tag] | None]
 
     @classmethod
-    def create(cls, crm: CrmQueries) -> Loaders:
-        cards = CardService(crm.db)
+    def create(cls, services: Services) -> Loaders:
         return cls(
-            contacts=DataLoader(load_fn=_batched(crm.contacts_by_id)),
-            stages=DataLoader(load_fn=_batched(crm.stages_by_id)),
-            members=DataLoader(load_fn=_batched(crm.members_by_id)),
-            lead_items=DataLoader(load_fn=_batched(cards.items_of_leads)),
-            lead_tags=DataLoader(load_fn=_batched(cards.tags_of_leads)),
-            contact_tags=DataLoader(load_fn=_batched(cards.tags_of_contacts)),
+            contacts=DataLoader(load_fn=_batched(services.contacts.contacts_by_id)),
+            stages=DataLoader(load_fn=_batched(services.pipelines.stages_by_id)),
+            members=DataLoader(load_fn=_batched(services.workspaces.members_by_id)),
+            lead_items=DataLoader(load_fn=_batched(services.leads.items_of_leads)),
+            lead_tags=DataLoader(load_fn=_batched(services.tags.tags_of_leads)),
+            contact_tags=DataLoader(load_fn=_batched(services.tags.tags_of_contacts)),
         )

@@ -128,7 +128,7 @@ class CoreQuery:
         self, info: Info, workspace_id: strawberry.ID | None = None
     ) -> list[Pipeline]:
         workspace = info.context.workspace_for(workspace_arg(workspace_id))
-        rows = await info.context.services.crm.pipelines(workspace)
+        rows = await info.context.services.pipelines.pipelines(workspace)
         return [_pipeline(p, stages) for p, stages in rows]
 
     @strawberry.field
@@ -150,7 +150,7 @@ class CoreQuery:
         workspace = info.context.workspace_for(workspace_arg(workspace_id))
         spec = lead_spec(filter, workspace)
         segment = scoped_id(segment_id, "Segment", "segmentId", workspace)
-        lists, principal = info.context.services.work.lists, info.context.principal
+        lists, principal = info.context.services.lists, info.context.principal
         page = await lists.leads_page(
             principal, workspace, spec, segment_id=segment, first=first, after=after
         )
@@ -173,7 +173,7 @@ class CoreQuery:
         workspace = info.context.workspace_for(workspace_arg(workspace_id))
         spec = contact_spec(filter, workspace)
         segment = scoped_id(segment_id, "Segment", "segmentId", workspace)
-        lists, principal = info.context.services.work.lists, info.context.principal
+        lists, principal = info.context.services.lists, info.context.principal
         page = await lists.contacts_page(
             principal, workspace, spec, segment_id=segment, first=first, after=after
         )
@@ -198,7 +198,7 @@ async def _load_node(info: Info, gid: GlobalId) -> Node | None:
     key = (gid.workspace_id, gid.row_id)
     if gid.type_name == "Lead":
         try:
-            row = await context.services.crm.visible_lead(
+            row = await context.services.leads.visible_lead(
                 context.principal, gid.workspace_id, gid.row_id
             )
         except NotFound:

@@ -251,9 +251,7 @@ class Segment(Node):
 
     @strawberry.field(description="How many records match right now.")
     async def count(self, info: Info) -> int:
-        return await info.context.services.work.segments.count_members(
-            info.context.principal, self._row
-        )
+        return await info.context.services.segments.count_members(info.context.principal, self._row)
 
     @classmethod
     def of(cls, row: field_models.Segment) -> Segment:
@@ -456,9 +454,9 @@ async def contact_tags(info: Info, row: contact_models.Contact) -> list[Tag]:
 async def timeline(
     info: Info, row: Any, *, lead: bool, first: int, after: str | None
 ) -> Connection[Activity]:
-    cards = info.context.services.work.cards
+    leads = info.context.services.leads
     principal = info.context.principal
-    page = await cards.timeline(
+    page = await leads.timeline(
         principal,
         row.workspace_id,
         lead_id=row.id if lead else None,
@@ -468,7 +466,7 @@ async def timeline(
     )
 
     async def count() -> int:
-        return await cards.count_timeline(
+        return await leads.count_timeline(
             principal,
             row.workspace_id,
             lead_id=row.id if lead else None,
@@ -479,14 +477,14 @@ async def timeline(
 
 
 async def stage_history(info: Info, row: lead_models.Lead) -> list[StageChange]:
-    rows = await info.context.services.work.pipelines.stage_history(row.workspace_id, row.id)
+    rows = await info.context.services.pipelines.stage_history(row.workspace_id, row.id)
     return [StageChange.of(r) for r in rows]
 
 
 async def tasks_of(
     info: Info, row: Any, *, lead: bool, first: int, after: str | None
 ) -> Connection[Task]:
-    service = info.context.services.work.tasks
+    service = info.context.services.tasks
     task_filter = (
         TaskFilter(lead_id=row.id, open_only=False)
         if lead
@@ -506,7 +504,7 @@ async def contact_leads(
     from embedcrm.fields.filters import LeadSpec
     from embedcrm.graphql.types import Lead
 
-    lists = info.context.services.work.lists
+    lists = info.context.services.lists
     spec = LeadSpec(contact_id=row.id)
     page = await lists.leads_page(
         info.context.principal, row.workspace_id, spec, first=first, after=after

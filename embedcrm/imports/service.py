@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from embedcrm.auth import Principal
 from embedcrm.contacts.models import Contact
 from embedcrm.contacts.repository import ContactRepository
+from embedcrm.contacts.service import normalise_email, normalise_phone
 from embedcrm.db import Database, utcnow
 from embedcrm.errors import EmbedCRMError, ValidationFailed
 from embedcrm.fields.filters import parse_money
@@ -31,7 +32,6 @@ from embedcrm.fields.models import FieldEntity
 from embedcrm.kit.models import fold
 from embedcrm.leads.models import Activity, ActivityKind, Lead, LeadStatus
 from embedcrm.leads.repository import ActivityRepository, LeadRepository
-from embedcrm.leads.service import normalise_email, normalise_phone
 from embedcrm.pipelines.models import Stage, StageKind
 from embedcrm.pipelines.repository import PipelineRepository, StageRepository
 from embedcrm.pipelines.service import STATUS_OF_KIND

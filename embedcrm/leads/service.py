@@ -4,33 +4,43 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-import phonenumbers
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.auth import Principal
+from embedcrm.contacts.events import contact_payload
 from embedcrm.contacts.models import Contact
-from embedcrm.contacts.repository import ContactRepository
-from embedcrm.crm.emit import emit_contact_event, emit_lead_event
+from embedcrm.contacts.service import (
+    Person,
+    check_custom_fields_shape,
+    find_or_create_contact,
+    get_contact,
+    require_contact_writer,
+)
 from embedcrm.db import Database, utcnow
-from embedcrm.errors import NotFound, ValidationFailed
-from embedcrm.fields.models import FieldEntity, Tag
-from embedcrm.fields.repository import TagRepository
+from embedcrm.errors import ConfigurationError, NotFound, ValidationFailed
+from embedcrm.events import Event
+from embedcrm.fields.models import FieldEntity
 from embedcrm.fields.service import definitions_of, validate_custom_fields
-from embedcrm.kit.models import fold
 from embedcrm.kit.repository import Page
-from embedcrm.leads.models import Activity, ActivityKind, Lead, LeadItem
+from embedcrm.leads.assignment import choose_assignee
+from embedcrm.leads.events import emit_lead_event, lead_payload
+from embedcrm.leads.models import Activity, ActivityKind, Lead, LeadItem, LeadStatus
 from embedcrm.leads.repository import ActivityRepository, ItemRepository, LeadRepository
+from embedcrm.pipelines.repository import PipelineRepository, StageRepository
 from embedcrm.pipelines.service import MAX_BULK, get_lead
+from embedcrm.tasks.events import task_payload
 from embedcrm.tasks.first_response import ANSWER_KINDS, close_answered
-from embedcrm.workspaces.access import Actor, load_actor, reader_workspace
-from embedcrm.workspaces.models import Member
-from embedcrm.workspaces.repository import MemberRepository, WorkspaceDirectory
+from embedcrm.tasks.models import Task, TaskKind
+from embedcrm.tasks.repository import TaskRepository
+from embedcrm.webhooks.outbox import OutboxRepository
+from embedcrm.workspaces.access import get_member, load_actor, reader_workspace
+from embedcrm.workspaces.repository import WorkspaceDirectory
+from embedcrm.workspaces.words import word
 
 WRITABLE_KINDS = {
     ActivityKind.NOTE,
@@ -55,23 +65,6 @@ class ItemSpec:
     unit_price: Decimal
     sku: str | None = None
     unit_cost: Decimal | None = None
-
-
-def normalise_email(value: str, field: str = "email") -> str:
-    try:
-        return validate_email(value.strip(), check_deliverability=False).normalized.lower()
-    except EmailNotValidError as exc:
-        raise ValidationFailed("Not an e-mail address.", field=field) from exc
-
-
-def normalise_phone(value: str, region: str = "RU", field: str = "phone") -> str:
-    try:
-        number = phonenumbers.parse(value, region)
-    except phonenumbers.NumberParseException as exc:
-        raise ValidationFailed("Not a phone number.", field=field) from exc
-    if not phonenumbers.is_possible_number(number):
-        raise ValidationFailed("Not a phone number.", field=field)
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def _currency(value: str | None) -> str | None:
@@ -104,29 +97,7 @@ async def workspace_currency(session: AsyncSession, workspace_id: uuid.UUID) -> 
     return workspace.currency if workspace is not None else "RUB"
 
 
-async def get_contact(
-    session: AsyncSession, workspace_id: uuid.UUID, contact_id: uuid.UUID, field: str = "contactId"
-) -> Contact:
-    contact = await ContactRepository(session, workspace_id).get(contact_id)
-    if contact is None:
-        raise NotFound("Nothing has this id.", field=field)
-    return contact
-
-
-async def get_member(
-    session: AsyncSession, workspace_id: uuid.UUID, member_id: uuid.UUID, field: str
-) -> Member:
-    member = await MemberRepository(session, workspace_id).get(member_id)
-    if member is None:
-        raise NotFound("Nothing has this id.", field=field)
-    return member
-
-
-def require_contact_writer(actor: Actor, contact: Contact) -> None:
-    actor.require_assigned(contact.manager_id, "contact")
-
-
-class CardService:
+class LeadService:
     def __init__(self, db: Database) -> None:
         self.db = db
 
@@ -139,7 +110,7 @@ class CardService:
         lead_id: uuid.UUID,
         changes: Mapping[str, Any],
     ) -> Lead:
-        _check_custom_fields_shape(changes)
+        check_custom_fields_shape(changes)
         async with self.db.transaction() as session:
             actor = await load_actor(session, principal, workspace_id)
             lead = await get_lead(session, workspace_id, lead_id, "id")
@@ -300,48 +271,6 @@ class CardService:
 
     # ---- contacts ------------------------------------------------------------------------
 
-    async def update_contact(
-        self,
-        principal: Principal,
-        workspace_id: uuid.UUID,
-        contact_id: uuid.UUID,
-        changes: Mapping[str, Any],
-    ) -> Contact:
-        _check_custom_fields_shape(changes)
-        async with self.db.transaction() as session:
-            actor = await load_actor(session, principal, workspace_id)
-            contact = await get_contact(session, workspace_id, contact_id, "id")
-            require_contact_writer(actor, contact)
-            for key, value in changes.items():
-                if key == "name":
-                    contact.name = (value or "").strip()[:200] or None
-                elif key == "company":
-                    contact.company = (value or "").strip()[:200] or None
-                elif key == "email":
-                    contact.email = value.strip() if value else None
-                    contact.email_normalized = normalise_email(value) if value else None
-                elif key == "phone":
-                    contact.phone = value.strip() if value else None
-                    contact.phone_e164 = normalise_phone(value) if value else None
-                elif key == "manager_id":
-                    if value is not None:
-                        await get_member(session, workspace_id, value, "managerId")
-                    contact.manager_id = value
-                elif key == "custom_fields":
-                    contact.custom_fields = validate_custom_fields(
-                        await definitions_of(session, workspace_id),
-                        FieldEntity.CONTACT,
-                        contact.custom_fields,
-                        value,
-                    )
-                else:
-                    raise ValidationFailed("This field cannot be changed.", field=key)
-            now = utcnow()
-            contact.updated_at = now
-            await session.flush()
-            emit_contact_event(session, contact, "contact.updated", now=now)
-            return contact
-
     # ---- timeline ------------------------------------------------------------------------
 
     async def add_activity(
@@ -445,110 +374,173 @@ class CardService:
 
     # ---- tags ----------------------------------------------------------------------------
 
-    async def tags(self, principal: Principal, workspace_id: uuid.UUID) -> list[Tag]:
-        reader_workspace(principal, workspace_id, field="workspaceId")
+    async def leads_by_id(
+        self, workspace_id: uuid.UUID, ids: list[uuid.UUID]
+    ) -> dict[uuid.UUID, Lead]:
         async with self.db.transaction() as session:
-            return await TagRepository(session, workspace_id).all()
+            return await LeadRepository(session, workspace_id).get_many(ids)
 
-    async def tags_of_leads(
-        self, workspace_id: uuid.UUID, lead_ids: list[uuid.UUID]
-    ) -> dict[uuid.UUID, list[Tag]]:
-        async with self.db.transaction() as session:
-            rows = await TagRepository(session, workspace_id).lead_tag_ids(lead_ids)
-        out: dict[uuid.UUID, list[Tag]] = {i: [] for i in lead_ids}
-        for owner, tag in rows:
-            out[owner].append(tag)
-        return out
-
-    async def tags_of_contacts(
-        self, workspace_id: uuid.UUID, contact_ids: list[uuid.UUID]
-    ) -> dict[uuid.UUID, list[Tag]]:
-        async with self.db.transaction() as session:
-            rows = await TagRepository(session, workspace_id).contact_tag_ids(contact_ids)
-        out: dict[uuid.UUID, list[Tag]] = {i: [] for i in contact_ids}
-        for owner, tag in rows:
-            out[owner].append(tag)
-        return out
-
-    async def tag(
-        self,
-        principal: Principal,
-        workspace_id: uuid.UUID,
-        *,
-        lead_ids: Sequence[uuid.UUID],
-        contact_ids: Sequence[uuid.UUID],
-        add: Sequence[str],
-        remove: Sequence[str],
-    ) -> tuple[list[Lead], list[Contact]]:
-        """Add and remove tags on many leads and contacts: all of them, or none on a refusal."""
-        if not 0 < len(lead_ids) + len(contact_ids) <= MAX_BULK:
-            raise ValidationFailed(f"Tag 1 to {MAX_BULK} objects at a time.", field="ids")
-        names = [n.strip() for n in add if n.strip()]
-        if any(len(n) > 100 for n in names) or len(names) > 50:
-            raise ValidationFailed("At most 50 tags of 100 characters.", field="add")
-        async with self.db.transaction() as session:
-            actor = await load_actor(session, principal, workspace_id, field="ids")
-            actor.require_writer()
-            found_leads = await LeadRepository(session, workspace_id).get_many(lead_ids)
-            found_contacts = await ContactRepository(session, workspace_id).get_many(contact_ids)
-            for i, lead_id in enumerate(lead_ids):
-                lead = found_leads.get(lead_id)
-                if lead is None:
-                    raise NotFound("Nothing has this id.", field=f"ids[{i}]")
-                actor.require_assigned(lead.assignee_id, "lead")
-            for i, contact_id in enumerate(contact_ids):
-                contact = found_contacts.get(contact_id)
-                if contact is None:
-                    raise NotFound("Nothing has this id.", field=f"ids[{len(lead_ids) + i}]")
-                require_contact_writer(actor, contact)
-            repo = TagRepository(session, workspace_id)
-            existing = await repo.by_names(names)
-            for name in names:
-                if fold(name) not in existing and name.casefold() not in existing:
-                    existing[name.casefold()] = repo.add(
-                        Tag(name=name, name_folded=name.casefold())
-                    )
-            await session.flush()
-            await repo.link(
-                lead_ids=list(lead_ids),
-                contact_ids=list(contact_ids),
-                tag_ids=[existing[n.casefold()].id for n in names],
-            )
-            removing = await repo.by_names(remove)
-            if removing:
-                await repo.unlink(
-                    lead_ids=list(lead_ids),
-                    contact_ids=list(contact_ids),
-                    tag_ids=[t.id for t in removing.values()],
-                )
-            return [found_leads[i] for i in lead_ids], [found_contacts[i] for i in contact_ids]
-
-    async def delete_tag(
-        self, principal: Principal, workspace_id: uuid.UUID, tag_id: uuid.UUID
-    ) -> None:
+    async def visible_lead(
+        self, principal: Principal, workspace_id: uuid.UUID, lead_id: uuid.UUID
+    ) -> Lead | None:
+        """The lead, if ``principal`` may see it: a MANAGER sees their own and unassigned ones."""
         async with self.db.transaction() as session:
             actor = await load_actor(session, principal, workspace_id)
-            tag = await TagRepository(session, workspace_id).get(tag_id)
-            if tag is None:
-                raise NotFound("Nothing has this id.", field="id")
-            actor.require_owner()
-            await session.delete(tag)
-
-    async def set_managers_edit_all(
-        self, principal: Principal, workspace_id: uuid.UUID, allowed: bool
-    ) -> bool:
-        from embedcrm.workspaces.repository import WorkspaceDirectory
-
-        async with self.db.transaction() as session:
-            actor = await load_actor(session, principal, workspace_id, field="workspaceId")
-            actor.require_owner()
-            workspace = await WorkspaceDirectory(session).get(workspace_id)
-            assert workspace is not None
-            workspace.managers_edit_all = allowed
-            return allowed
+            found = await LeadRepository(session, workspace_id).visible(
+                [lead_id], actor.sees_only_own
+            )
+            return found.get(lead_id)
 
 
-def _check_custom_fields_shape(changes: Mapping[str, Any]) -> None:
-    # Each value is checked against its definition later; this is about the container.
-    if "custom_fields" in changes and not isinstance(changes["custom_fields"], dict):
-        raise ValidationFailed("customFields is an object.", field="customFields")
+@dataclass(frozen=True)
+class Attribution:
+    utm_source: str | None = None
+    utm_medium: str | None = None
+    utm_campaign: str | None = None
+    utm_term: str | None = None
+    utm_content: str | None = None
+    referrer: str | None = None
+    landing_page: str | None = None
+    click_ids: Mapping[str, str] = field(default_factory=dict)
+    first_touch: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NewLead:
+    person: Person
+    attribution: Attribution
+    title: str
+    form: str | None = None
+    message: str | None = None
+    site_id: uuid.UUID | None = None
+    # How it reached the business when not by a web form: CALL, CHAT, SOCIAL, EMAIL, OTHER.
+    channel: str | None = None
+    custom_fields: Mapping[str, Any] = field(default_factory=dict)
+    occurred_at: datetime | None = None
+    # The timeline entry that explains where the lead came from.
+    activity_kind: ActivityKind = ActivityKind.SUBMISSION
+    activity_data: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CreatedLead:
+    lead: Lead
+    contact: Contact
+    contact_created: bool
+    task: Task
+
+
+def touch_of(attribution: Attribution) -> dict[str, Any]:
+    """The attribution as kept on a contact: only what is known."""
+    touch = {
+        "utm_source": attribution.utm_source,
+        "utm_medium": attribution.utm_medium,
+        "utm_campaign": attribution.utm_campaign,
+        "utm_term": attribution.utm_term,
+        "utm_content": attribution.utm_content,
+        "referrer": attribution.referrer,
+        "landing_page": attribution.landing_page,
+        "click_ids": dict(attribution.click_ids) or None,
+    }
+    return {k: v for k, v in touch.items() if v}
+
+
+async def create_lead(session: AsyncSession, workspace_id: uuid.UUID, new: NewLead) -> CreatedLead:
+    """Contact, lead on the first stage, assignee, first-response task, timeline entry and
+    events, all in the caller's transaction."""
+    now = new.occurred_at or utcnow()
+    workspace = await WorkspaceDirectory(session).get(workspace_id)
+    pipeline = await PipelineRepository(session, workspace_id).default()
+    stage = await StageRepository(session, workspace_id).first_of(pipeline.id) if pipeline else None
+    if workspace is None or pipeline is None or stage is None:
+        raise ConfigurationError("The workspace has no default pipeline.")
+    attribution = new.attribution
+    contact, contact_created = await find_or_create_contact(
+        session, workspace_id, new.person, now=now, touch=touch_of(attribution)
+    )
+    assignee_id = await choose_assignee(
+        session, workspace_id, site_id=new.site_id, utm_source=attribution.utm_source
+    )
+    if assignee_id is not None and contact.manager_id is None:
+        contact.manager_id = assignee_id
+    lead = LeadRepository(session, workspace_id).add(
+        Lead(
+            site_id=new.site_id,
+            contact_id=contact.id,
+            pipeline_id=pipeline.id,
+            stage_id=stage.id,
+            assignee_id=assignee_id,
+            title=new.title[:300],
+            status=LeadStatus.OPEN,
+            form=new.form,
+            channel=new.channel,
+            message=new.message,
+            custom_fields=dict(new.custom_fields),
+            utm_source=attribution.utm_source,
+            utm_medium=attribution.utm_medium,
+            utm_campaign=attribution.utm_campaign,
+            utm_term=attribution.utm_term,
+            utm_content=attribution.utm_content,
+            referrer=attribution.referrer,
+            landing_page=attribution.landing_page,
+            click_ids=dict(attribution.click_ids),
+            first_touch=dict(attribution.first_touch),
+            event_sequence=1,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    await session.flush()
+    ActivityRepository(session, workspace_id).add(
+        Activity(
+            contact_id=contact.id,
+            lead_id=lead.id,
+            kind=new.activity_kind,
+            body=new.message,
+            data=dict(new.activity_data),
+            created_at=now,
+        )
+    )
+    task = TaskRepository(session, workspace_id).add(
+        Task(
+            kind=TaskKind.FIRST_RESPONSE,
+            title=f"{word(workspace.language, 'reply')}: {lead.title}"[:300],
+            lead_id=lead.id,
+            contact_id=contact.id,
+            assignee_id=assignee_id,
+            due_at=now + timedelta(minutes=workspace.first_response_minutes),
+            created_at=now,
+        )
+    )
+    await session.flush()
+    outbox = OutboxRepository(session, workspace_id)
+    common = {
+        "workspace_id": str(workspace_id),
+        "site_id": str(new.site_id) if new.site_id else None,
+    }
+    if contact_created:
+        outbox.record(
+            Event(
+                type="contact.created",
+                occurred_at=now,
+                data={**common, "contact": contact_payload(contact)},
+            )
+        )
+    outbox.record(
+        Event(
+            type="lead.created",
+            occurred_at=now,
+            data={
+                **common,
+                "sequence": 1,
+                "lead": lead_payload(lead, stage),
+                "contact": contact_payload(contact),
+            },
+        ),
+        lead_id=lead.id,
+        sequence=1,
+    )
+    outbox.record(
+        Event(type="task.created", occurred_at=now, data={**common, "task": task_payload(task)})
+    )
+    return CreatedLead(lead=lead, contact=contact, contact_created=contact_created, task=task)

@@ -17,6 +17,9 @@ class PipelineRepository(WorkspaceRepository[Pipeline]):
         )
         return result.first()
 
+    async def in_order(self) -> list[Pipeline]:
+        return list(await self.session.scalars(self.select().order_by(Pipeline.position)))
+
 
 class StageRepository(WorkspaceRepository[Stage]):
     model = Stage
@@ -26,3 +29,7 @@ class StageRepository(WorkspaceRepository[Stage]):
             self.select().where(Stage.pipeline_id == pipeline_id).order_by(Stage.position).limit(1)
         )
         return result.first()
+
+    async def in_order(self) -> list[Stage]:
+        """Every stage of the workspace, in board order within each pipeline."""
+        return list(await self.session.scalars(self.select().order_by(Stage.position)))

@@ -11,10 +11,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.auth import Principal
-from embedcrm.crm.emit import emit_lead_event
-from embedcrm.crm.service import DEFAULT_STAGES
 from embedcrm.db import Database, utcnow
 from embedcrm.errors import Conflict, NotFound, ValidationFailed
+from embedcrm.leads.events import emit_lead_event
 from embedcrm.leads.models import (
     Activity,
     ActivityKind,
@@ -488,3 +487,45 @@ class PipelineService:
                 )
             )
             return pipeline, stages
+
+    async def stages_by_id(
+        self, workspace_id: uuid.UUID, ids: list[uuid.UUID]
+    ) -> dict[uuid.UUID, Stage]:
+        async with self.db.transaction() as session:
+            return await StageRepository(session, workspace_id).get_many(ids)
+
+    async def pipelines(self, workspace_id: uuid.UUID) -> list[tuple[Pipeline, list[Stage]]]:
+        async with self.db.transaction() as session:
+            rows = await PipelineRepository(session, workspace_id).in_order()
+            all_stages = await StageRepository(session, workspace_id).in_order()
+        return [(p, [s for s in all_stages if s.pipeline_id == p.id]) for p in rows]
+
+
+# (name, win probability in percent, kind): the pipeline every new workspace starts with.
+DEFAULT_STAGES = (
+    ("Новый", 10, StageKind.OPEN),
+    ("В работе", 30, StageKind.OPEN),
+    ("Предложение", 60, StageKind.OPEN),
+    ("Успешно", 100, StageKind.WON),
+    ("Отказ", 0, StageKind.LOST),
+)
+
+
+async def create_default_pipeline(session: AsyncSession, workspace_id: uuid.UUID) -> Pipeline:
+    pipeline = PipelineRepository(session, workspace_id).add(
+        Pipeline(name="Продажи", position=0, is_default=True)
+    )
+    await session.flush()
+    stages = StageRepository(session, workspace_id)
+    for position, (name, probability, kind) in enumerate(DEFAULT_STAGES):
+        stages.add(
+            Stage(
+                pipeline_id=pipeline.id,
+                name=name,
+                position=position,
+                probability=probability,
+                kind=kind,
+            )
+        )
+    await session.flush()
+    return pipeline

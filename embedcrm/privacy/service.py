@@ -20,10 +20,10 @@ from embedcrm.capture.models import Submission
 from embedcrm.capture.person import person_of_submission
 from embedcrm.capture.repository import SubmissionRepository
 from embedcrm.contacts.models import Contact, ContactMerge
+from embedcrm.contacts.service import get_contact
 from embedcrm.db import Database, utcnow
 from embedcrm.fields.repository import TagRepository
 from embedcrm.leads.models import Activity, Lead, LeadItem, LeadStageChange, LeadStatus
-from embedcrm.leads.service import get_contact
 from embedcrm.privacy.models import Erasure
 from embedcrm.privacy.repository import ErasureRepository
 from embedcrm.tasks.models import Task

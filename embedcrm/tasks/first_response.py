@@ -14,8 +14,8 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from embedcrm.crm.emit import emit_task_event
 from embedcrm.leads.models import ActivityKind, Lead, LeadStatus
+from embedcrm.tasks.events import emit_task_event
 from embedcrm.tasks.models import TaskDoneReason
 from embedcrm.tasks.repository import TaskRepository
 

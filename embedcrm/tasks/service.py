@@ -9,16 +9,16 @@ from datetime import datetime
 from typing import Any
 
 from embedcrm.auth import Principal
-from embedcrm.crm.emit import emit_task_event
+from embedcrm.contacts.service import get_contact
 from embedcrm.db import Database, utcnow
 from embedcrm.errors import NotFound, ValidationFailed
 from embedcrm.kit.repository import Page
 from embedcrm.leads.repository import LeadRepository
-from embedcrm.leads.service import get_contact, get_member
 from embedcrm.pipelines.service import get_lead
+from embedcrm.tasks.events import emit_task_event
 from embedcrm.tasks.models import Task, TaskKind
 from embedcrm.tasks.repository import OverdueScan, TaskListRepository
-from embedcrm.workspaces.access import Actor, load_actor, reader_workspace
+from embedcrm.workspaces.access import Actor, get_member, load_actor, reader_workspace
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.auth import PanelUser, Principal
 from embedcrm.errors import Forbidden, NotFound
-from embedcrm.workspaces.models import Role
-from embedcrm.workspaces.repository import WorkspaceDirectory
+from embedcrm.workspaces.models import Member, Role
+from embedcrm.workspaces.repository import MemberRepository, WorkspaceDirectory
 
 
 @dataclass(frozen=True)
@@ -92,3 +92,12 @@ def reader_workspace(principal: Principal, workspace_id: uuid.UUID, *, field: st
     """Reads need no role beyond belonging to the workspace."""
     if isinstance(principal, PanelUser) and principal.workspace_id != workspace_id:
         raise NotFound("Nothing has this id.", field=field)
+
+
+async def get_member(
+    session: AsyncSession, workspace_id: uuid.UUID, member_id: uuid.UUID, field: str
+) -> Member:
+    member = await MemberRepository(session, workspace_id).get(member_id)
+    if member is None:
+        raise NotFound("Nothing has this id.", field=field)
+    return member

@@ -21,9 +21,10 @@ from embedcrm.auth import (
     new_platform_key,
     platform_key_matches,
 )
-from embedcrm.crm.service import create_default_pipeline
 from embedcrm.db import Database
 from embedcrm.errors import Forbidden, NotFound, Unauthenticated, ValidationFailed
+from embedcrm.pipelines.service import create_default_pipeline
+from embedcrm.workspaces.access import load_actor
 from embedcrm.workspaces.models import Member, PlatformKey, Role, Site, Workspace
 from embedcrm.workspaces.repository import MemberRepository, SiteRepository, WorkspaceDirectory
 from embedcrm.workspaces.words import DEFAULT_LANGUAGE, LANGUAGES
@@ -296,3 +297,22 @@ class WorkspaceService:
     async def workspace_by_external_id(self, external_id: str) -> Workspace | None:
         async with self.db.transaction() as session:
             return await WorkspaceDirectory(session).by_external_id(external_id)
+
+    async def members_by_id(
+        self, workspace_id: uuid.UUID, ids: list[uuid.UUID]
+    ) -> dict[uuid.UUID, Member]:
+        async with self.db.transaction() as session:
+            return await MemberRepository(session, workspace_id).get_many(ids)
+
+    async def set_managers_edit_all(
+        self, principal: Principal, workspace_id: uuid.UUID, allowed: bool
+    ) -> bool:
+        from embedcrm.workspaces.repository import WorkspaceDirectory
+
+        async with self.db.transaction() as session:
+            actor = await load_actor(session, principal, workspace_id, field="workspaceId")
+            actor.require_owner()
+            workspace = await WorkspaceDirectory(session).get(workspace_id)
+            assert workspace is not None
+            workspace.managers_edit_all = allowed
+            return allowed

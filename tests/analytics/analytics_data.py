@@ -31,7 +31,7 @@ from sqlalchemy import select
 
 from conftest import GraphQL
 from embedcrm.auth import Platform
-from embedcrm.crm.service import Attribution, NewLead, Person, create_lead
+from embedcrm.contacts.service import Person
 from embedcrm.graphql.ids import parse_global_id
 from embedcrm.leads.models import Activity, ActivityKind, Lead, LeadItem
 from embedcrm.leads.repository import (
@@ -40,6 +40,7 @@ from embedcrm.leads.repository import (
     LeadRepository,
     StageChangeRepository,
 )
+from embedcrm.leads.service import Attribution, NewLead, create_lead
 from embedcrm.pipelines.models import Stage
 from embedcrm.pipelines.repository import StageRepository
 from embedcrm.pipelines.service import stand_lead_on

@@ -133,8 +133,8 @@ async def test_tasks_mine_overdue_and_the_overdue_event_once(
     assert [e["node"]["title"] for e in mine["edges"]] == ["Перезвонить", "Отправить КП"]
     overdue = (await tenant.panel.data(TASKS, filter={"overdue": True}))["tasks"]
     assert overdue["totalCount"] == 1
-    assert await services.work.tasks.emit_overdue() >= 1
-    await services.work.tasks.emit_overdue()
+    assert await services.tasks.emit_overdue() >= 1
+    await services.tasks.emit_overdue()
     (event,) = await events(services, tenant, "task.overdue")
     assert event["data"]["task"]["title"] == "Перезвонить"
     done = await manager.data(
@@ -275,7 +275,7 @@ async def test_the_first_response_task_closes_when_the_lead_is_answered_won_or_l
     # The scan takes the oldest first, across every workspace of the test database.
     tomorrow = datetime.now(UTC) + timedelta(days=1)
     for _ in range(1000):
-        if not await services.work.tasks.emit_overdue(now=tomorrow):
+        if not await services.tasks.emit_overdue(now=tomorrow):
             break
     overdue = await events(services, tenant, "task.overdue")
     assert [e["data"]["task"]["lead_id"] for e in overdue] == [

@@ -1,0 +1,202 @@
+"""Contacts: matching a person to the contact they already are, and editing one."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from embedcrm.auth import Principal
+from embedcrm.contacts.events import emit_contact_event
+from embedcrm.contacts.models import Contact, MergeProposal
+from embedcrm.contacts.repository import ContactRepository, MergeProposalRepository
+from embedcrm.db import Database, utcnow
+from embedcrm.errors import NotFound, ValidationFailed
+from embedcrm.fields.models import FieldEntity
+from embedcrm.fields.service import definitions_of, validate_custom_fields
+from embedcrm.workspaces.access import Actor, get_member, load_actor
+
+
+@dataclass(frozen=True)
+class Person:
+    """Who a lead is about, already normalised (e-mail lower-cased, phone in E.164)."""
+
+    name: str | None = None
+    email: str | None = None
+    email_normalized: str | None = None
+    phone: str | None = None
+    phone_e164: str | None = None
+    company: str | None = None
+
+
+async def find_or_create_contact(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    person: Person,
+    *,
+    now: datetime,
+    touch: Mapping[str, Any] | None = None,
+) -> tuple[Contact, bool]:
+    """The contact with the same e-mail, else the same phone, within this workspace only.
+
+    The lookup runs under the person's identity locks, so concurrent submissions of one
+    person, in this process or any other, make one contact.
+
+    When the e-mail points at one contact and the phone at another, nothing is merged
+    silently: the e-mail's contact is used and a merge proposal is recorded for a person to
+    decide.
+    """
+    contacts = ContactRepository(session, workspace_id)
+    await contacts.lock_identities(
+        [person.email_normalized] if person.email_normalized else [],
+        [person.phone_e164] if person.phone_e164 else [],
+    )
+    by_email = await contacts.by_email(person.email_normalized) if person.email_normalized else None
+    by_phone = await contacts.by_phone(person.phone_e164) if person.phone_e164 else None
+    contact = by_email or by_phone
+    if by_email is not None and by_phone is not None and by_email.id != by_phone.id:
+        await propose_merge(session, workspace_id, by_email, by_phone, now=now)
+    if contact is not None:
+        # Fill what the contact lacks; never overwrite what someone may have corrected.
+        contact.name = contact.name or person.name
+        contact.company = contact.company or person.company
+        if not contact.email_normalized and person.email_normalized:
+            contact.email, contact.email_normalized = person.email, person.email_normalized
+        if not contact.phone_e164 and person.phone_e164 and by_phone is None:
+            contact.phone, contact.phone_e164 = person.phone, person.phone_e164
+        if touch:
+            contact.last_touch = dict(touch)
+            contact.first_touch = contact.first_touch or dict(touch)
+        contact.updated_at = now
+        return contact, False
+    contact = contacts.add(
+        Contact(
+            name=person.name,
+            email=person.email,
+            email_normalized=person.email_normalized,
+            phone=person.phone,
+            phone_e164=person.phone_e164,
+            company=person.company,
+            first_touch=dict(touch or {}),
+            last_touch=dict(touch or {}),
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    await session.flush()
+    return contact, True
+
+
+async def propose_merge(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    contact: Contact,
+    other: Contact,
+    *,
+    now: datetime,
+) -> None:
+    proposals = MergeProposalRepository(session, workspace_id)
+    if await proposals.open_between(contact.id, other.id) is None:
+        proposals.add(
+            MergeProposal(
+                contact_id=contact.id,
+                other_contact_id=other.id,
+                reason="The e-mail matches one contact and the phone another.",
+                created_at=now,
+            )
+        )
+
+
+class ContactService:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def contacts_by_id(
+        self, workspace_id: uuid.UUID, ids: list[uuid.UUID]
+    ) -> dict[uuid.UUID, Contact]:
+        async with self.db.transaction() as session:
+            return await ContactRepository(session, workspace_id).get_many(ids)
+
+    async def update_contact(
+        self,
+        principal: Principal,
+        workspace_id: uuid.UUID,
+        contact_id: uuid.UUID,
+        changes: Mapping[str, Any],
+    ) -> Contact:
+        check_custom_fields_shape(changes)
+        async with self.db.transaction() as session:
+            actor = await load_actor(session, principal, workspace_id)
+            contact = await get_contact(session, workspace_id, contact_id, "id")
+            require_contact_writer(actor, contact)
+            for key, value in changes.items():
+                if key == "name":
+                    contact.name = (value or "").strip()[:200] or None
+                elif key == "company":
+                    contact.company = (value or "").strip()[:200] or None
+                elif key == "email":
+                    contact.email = value.strip() if value else None
+                    contact.email_normalized = normalise_email(value) if value else None
+                elif key == "phone":
+                    contact.phone = value.strip() if value else None
+                    contact.phone_e164 = normalise_phone(value) if value else None
+                elif key == "manager_id":
+                    if value is not None:
+                        await get_member(session, workspace_id, value, "managerId")
+                    contact.manager_id = value
+                elif key == "custom_fields":
+                    contact.custom_fields = validate_custom_fields(
+                        await definitions_of(session, workspace_id),
+                        FieldEntity.CONTACT,
+                        contact.custom_fields,
+                        value,
+                    )
+                else:
+                    raise ValidationFailed("This field cannot be changed.", field=key)
+            now = utcnow()
+            contact.updated_at = now
+            await session.flush()
+            emit_contact_event(session, contact, "contact.updated", now=now)
+            return contact
+
+
+def normalise_email(value: str, field: str = "email") -> str:
+    try:
+        return validate_email(value.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise ValidationFailed("Not an e-mail address.", field=field) from exc
+
+
+def normalise_phone(value: str, region: str = "RU", field: str = "phone") -> str:
+    try:
+        number = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException as exc:
+        raise ValidationFailed("Not a phone number.", field=field) from exc
+    if not phonenumbers.is_possible_number(number):
+        raise ValidationFailed("Not a phone number.", field=field)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+async def get_contact(
+    session: AsyncSession, workspace_id: uuid.UUID, contact_id: uuid.UUID, field: str = "contactId"
+) -> Contact:
+    contact = await ContactRepository(session, workspace_id).get(contact_id)
+    if contact is None:
+        raise NotFound("Nothing has this id.", field=field)
+    return contact
+
+
+def require_contact_writer(actor: Actor, contact: Contact) -> None:
+    actor.require_assigned(contact.manager_id, "contact")
+
+
+def check_custom_fields_shape(changes: Mapping[str, Any]) -> None:
+    # Each value is checked against its definition later; this is about the container.
+    if "custom_fields" in changes and not isinstance(changes["custom_fields"], dict):
+        raise ValidationFailed("customFields is an object.", field="customFields")

@@ -1,1 +1,0 @@
-"""The CRM core: contacts, leads, pipelines, activities and tasks."""
