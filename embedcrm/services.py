@@ -21,7 +21,7 @@ from embedcrm.forms.service import FormService
 from embedcrm.imports.service import ImportService
 from embedcrm.leads.assignment import AssignmentService
 from embedcrm.leads.service import LeadService
-from embedcrm.pipelines.service import PipelineService
+from embedcrm.pipelines.service import PipelineService, create_default_pipeline
 from embedcrm.privacy.service import ErasureScope, PrivacyService
 from embedcrm.static import StaticAsset, load_asset
 from embedcrm.tasks.service import TaskService
@@ -75,7 +75,7 @@ class Services:
             settings=settings,
             db=db,
             panel_tokens=panel_tokens,
-            workspaces=WorkspaceService(db, panel_tokens),
+            workspaces=WorkspaceService(db, panel_tokens, provisioners=[create_default_pipeline]),
             capture=CaptureService(db, settings, forms),
             forms=forms,
             pipelines=PipelineService(db),

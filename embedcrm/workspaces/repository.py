@@ -49,6 +49,9 @@ class WorkspaceDirectory:
 class SiteRepository(WorkspaceRepository[Site]):
     model = Site
 
+    async def oldest_first(self) -> list[Site]:
+        return list(await self.session.scalars(self.select().order_by(Site.created_at)))
+
 
 class MemberRepository(WorkspaceRepository[Member]):
     model = Member

@@ -6,11 +6,12 @@ import re
 import secrets
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.auth import (
     PanelTokens,
@@ -23,7 +24,6 @@ from embedcrm.auth import (
 )
 from embedcrm.db import Database
 from embedcrm.errors import Forbidden, NotFound, Unauthenticated, ValidationFailed
-from embedcrm.pipelines.service import create_default_pipeline
 from embedcrm.workspaces.access import load_actor
 from embedcrm.workspaces.models import Member, PlatformKey, Role, Site, Workspace
 from embedcrm.workspaces.repository import MemberRepository, SiteRepository, WorkspaceDirectory
@@ -40,6 +40,11 @@ PLATFORM_KEY_CACHE_SECONDS = 60.0
 # How long a process trusts that a panel token's member is still active. Deactivation clears
 # the entry in the process that did it; other processes notice within this time.
 MEMBER_CACHE_SECONDS = 5.0
+
+# A step that sets up a new workspace's own rows (the default pipeline), run in the transaction
+# that creates it. Domains above this one provide them through ``Services``, so workspaces never
+# import them.
+Provisioner = Callable[[AsyncSession, uuid.UUID], Awaitable[object]]
 
 
 def normalise_domains(domains: Sequence[str]) -> list[str]:
@@ -77,9 +82,12 @@ class IssuedToken:
 
 
 class WorkspaceService:
-    def __init__(self, db: Database, panel_tokens: PanelTokens) -> None:
+    def __init__(
+        self, db: Database, panel_tokens: PanelTokens, provisioners: Sequence[Provisioner] = ()
+    ) -> None:
         self.db = db
         self.panel_tokens = panel_tokens
+        self.provisioners = tuple(provisioners)
         # Known platform keys by hash, with when they were looked up: the host sends its key
         # on every call, and a database round trip per request would cost more than the call.
         self._platform_keys: dict[str, tuple[float, uuid.UUID]] = {}
@@ -195,7 +203,8 @@ class WorkspaceService:
                 )
                 WorkspaceDirectory(session).add(workspace)
                 await session.flush()
-                await create_default_pipeline(session, workspace.id)
+                for provision in self.provisioners:
+                    await provision(session, workspace.id)
             return workspace
         except IntegrityError:
             # Two concurrent calls with one external id: the other one won; answer its workspace.
@@ -287,8 +296,7 @@ class WorkspaceService:
 
     async def list_sites(self, workspace_id: uuid.UUID) -> list[Site]:
         async with self.db.transaction() as session:
-            sites = SiteRepository(session, workspace_id)
-            return list(await session.scalars(sites.select().order_by(Site.created_at)))
+            return await SiteRepository(session, workspace_id).oldest_first()
 
     async def site_by_id(self, workspace_id: uuid.UUID, site_id: uuid.UUID) -> Site | None:
         async with self.db.transaction() as session:
