@@ -8,6 +8,7 @@ from typing import Any
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 
 from conftest import SECRET
@@ -50,15 +51,36 @@ async def test_the_migrated_database_matches_the_models(services: Services) -> N
     assert [change for change in drift if not _unmodelled(change)] == []
 
 
-def test_up_to_date_only_when_every_branch_is_at_its_head(tmp_path: Path) -> None:
+def test_up_to_date_only_at_the_head(tmp_path: Path) -> None:
     settings = Settings(
         secret_keys=(SECRET,), database_url=f"sqlite+aiosqlite:///{tmp_path / 'embedcrm.db'}"
     )
     assert not is_up_to_date(settings)
     upgrade_to_head(settings)
     assert is_up_to_date(settings)
-    # The webhooks branch one step back: `serve` and `worker` must refuse to start.
-    command.downgrade(alembic_config(settings), "0003")
+    # One step back: `serve` and `worker` must refuse to start.
+    command.downgrade(alembic_config(settings), "0012")
+    assert not is_up_to_date(settings)
+    upgrade_to_head(settings)
+    assert is_up_to_date(settings)
+
+
+def test_the_history_is_linear_from_here_on() -> None:
+    """One head, and after the join (0013) one parent per revision: a new migration's
+    down_revision is simply the newest file."""
+    script = ScriptDirectory.from_config(alembic_config(Settings(secret_keys=(SECRET,))))
+    assert len(script.get_heads()) == 1
+    for revision in script.walk_revisions():
+        if revision.revision > "0013":
+            assert isinstance(revision.down_revision, str), revision.revision
+
+
+def test_a_database_left_at_the_old_heads_upgrades(tmp_path: Path) -> None:
+    settings = Settings(
+        secret_keys=(SECRET,), database_url=f"sqlite+aiosqlite:///{tmp_path / 'embedcrm.db'}"
+    )
+    for head in ("0005", "0006", "0009", "0012"):
+        command.upgrade(alembic_config(settings), head)
     assert not is_up_to_date(settings)
     upgrade_to_head(settings)
     assert is_up_to_date(settings)

@@ -32,8 +32,9 @@ def alembic_config(settings: Settings) -> Config:
 def upgrade_to_head(settings: Settings) -> None:
     """Apply every pending migration. Safe to call on an up-to-date database."""
     with _sqlite_migration_lock(settings):
-        # "heads": each area of the code keeps its own branch of revisions off the initial schema.
-        command.upgrade(alembic_config(settings), "heads")
+        # One head (migration 0013 joined the old branches): a second head fails here, loudly,
+        # rather than leaving a branch behind.
+        command.upgrade(alembic_config(settings), "head")
 
 
 @contextlib.contextmanager
