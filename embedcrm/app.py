@@ -1,9 +1,15 @@
-"""create_app(settings) -> the Starlette application: routes, error bodies, lifespan."""
+"""create_app(settings) -> the Starlette application.
+
+Each route is a module-level function that reads the services from ``request.app.state``;
+expected errors are raised, never caught here, and turned into JSON bodies by the one handler
+``create_app`` registers for ``EmbedCRMError``.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -27,6 +33,7 @@ from embedcrm.errors import (
     EmbedCRMError,
     Forbidden,
     NotFound,
+    OriginNotAllowed,
     PayloadTooLarge,
     RetryLater,
     Unauthenticated,
@@ -47,6 +54,7 @@ from embedcrm.middleware import (
 )
 from embedcrm.services import Services
 from embedcrm.worker import run_background_jobs
+from embedcrm.workspaces.models import Site
 
 log = logging.getLogger("embedcrm.app")
 
@@ -136,6 +144,220 @@ class ASGIEndpoint:
         await self.handler(scope, receive, send)
 
 
+def _services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+async def handle_error(request: Request, exc: Exception) -> Response:
+    """The one handler of expected errors: each becomes a JSON body with its HTTP status.
+
+    The public site routes answer with CORS headers, which let the page read the error when its
+    origin is one of the site's domains; a GraphQL credential error carries the Bearer challenge.
+    """
+    assert isinstance(exc, EmbedCRMError)
+    headers: dict[str, str] = {}
+    if request.url.path.startswith("/v1/sites/"):
+        allowed = bool(getattr(request.state, "origin_allowed", False))
+        headers.update(cors_headers(request.headers.get("origin"), allowed))
+    if getattr(request.state, "bearer_challenge", False):
+        headers["WWW-Authenticate"] = "Bearer"
+    return error_response(exc, headers)
+
+
+async def site_of(request: Request) -> tuple[Site, bool]:
+    """The origin rule, in one place: the site the path's key names, and whether the request's
+    Origin is one of its domains. Remembered on the request, so that every answer, errors
+    included, carries the CORS headers that follow from it."""
+    site = await _services(request).capture.site_for_key(request.path_params["site_key"])
+    allowed = origin_allowed(request.headers.get("origin"), site.domains)
+    request.state.origin_allowed = allowed
+    return site, allowed
+
+
+async def allowed_site(request: Request) -> Site:
+    """The site, if the request's Origin may send to it."""
+    site, allowed = await site_of(request)
+    if not allowed:
+        raise OriginNotAllowed("This origin may not send submissions to this site.")
+    return site
+
+
+async def graphql_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
+    request = Request(scope, receive)
+    services = _services(request)
+    view: EmbedGraphQL = request.app.state.graphql_view
+    if (
+        request.method == "GET"
+        and services.settings.graphiql
+        and "query" not in request.query_params
+    ):
+        # The IDE page itself needs no key. It is served here rather than by the view, which
+        # would build a request context (and ask for a principal) even for a static page.
+        await HTMLResponse(view.graphql_ide_html)(scope, receive, send)
+        return
+    request.state.bearer_challenge = True
+    header = request.headers.get("authorization", "")
+    scheme, _, credentials = header.partition(" ")
+    if scheme.lower() != "bearer" or not credentials.strip():
+        raise Unauthenticated("Send Authorization: Bearer <platform key or panel token>.")
+    principal = await services.workspaces.authenticate(credentials.strip())
+    request.state.bearer_challenge = False
+    scope.setdefault("state", {})["principal"] = principal
+    concurrency: ConcurrencyPerCredential = request.app.state.graphql_concurrency
+    # Past the credential's concurrency or with no connection to be had, RetryLater: 503 or 429
+    # with Retry-After, from the one error handler.
+    async with concurrency.slot(principal), services.db.one_connection():
+        await view(scope, receive, send)
+
+
+async def submission_preflight(request: Request) -> Response:
+    await allowed_site(request)
+    headers = cors_headers(request.headers.get("origin"), allowed=True)
+    headers.update(
+        {
+            "Access-Control-Allow-Methods": "POST, OPTIONS",
+            "Access-Control-Allow-Headers": "content-type, idempotency-key",
+            "Access-Control-Max-Age": "600",
+        }
+    )
+    return Response(status_code=204, headers=headers)
+
+
+async def submit(request: Request) -> Response:
+    services = _services(request)
+    origin = request.headers.get("origin")
+    site = await allowed_site(request)
+    try:
+        body = await request.body()
+    except BodyTooLarge as exc:
+        raise PayloadTooLarge(
+            f"The body is over {services.settings.max_submission_bytes} bytes."
+        ) from exc
+    accepted = await services.capture.accept(
+        site,
+        content_type=request.headers.get("content-type"),
+        body=body,
+        origin=origin,
+        remote_ip=request.client.host if request.client else None,
+    )
+    return JSONResponse(
+        {"submission_id": accepted.submission_id, "status": "accepted"},
+        status_code=200 if accepted.repeated else 202,
+        headers=cors_headers(origin, allowed=True),
+    )
+
+
+async def form_event(request: Request) -> Response:
+    """A sampled view or start of a form, sent by the widget with sendBeacon (text/plain)."""
+    site = await allowed_site(request)
+    try:
+        body = json.loads(await request.body())
+    except (ValueError, BodyTooLarge) as exc:
+        raise BadRequest("Send one JSON object.") from exc
+    await _services(request).analytics.count_form_event(site, body)
+    return Response(status_code=204, headers=cors_headers(request.headers.get("origin"), True))
+
+
+async def site_config(request: Request) -> Response:
+    origin = request.headers.get("origin")
+    site, allowed = await site_of(request)
+    config = await _services(request).capture.site_config(site, origin if allowed else None)
+    headers = cors_headers(origin, allowed)
+    # The form token inside is fresh per response: short private caching only.
+    headers["Cache-Control"] = "private, max-age=60"
+    return JSONResponse(config, headers=headers)
+
+
+async def widget(request: Request) -> Response:
+    asset = _services(request).widget
+    versioned = "version" in request.path_params
+    if versioned and request.path_params["version"] != asset.version:
+        raise NotFound("No widget has this version.")
+    cache = "public, max-age=31536000, immutable" if versioned else "public, max-age=300"
+    return Response(
+        asset.body,
+        media_type=asset.media_type,
+        headers={
+            "Cache-Control": cache,
+            "ETag": f'"{asset.version}"',
+            "Access-Control-Allow-Origin": "*",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+async def widget_css(request: Request) -> Response:
+    asset = _services(request).widget_css
+    return Response(
+        asset.body,
+        media_type=asset.media_type,
+        headers={"Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*"},
+    )
+
+
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    try:
+        async with _services(request).db.transaction() as session:
+            await session.execute(text("SELECT 1"))
+    except Exception:
+        log.warning("readiness check: database unreachable", exc_info=True)
+        return JSONResponse(
+            {"status": "unavailable", "database": "unreachable"},
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
+    return JSONResponse({"status": "ok", "database": "ok"})
+
+
+def body_limit(settings: Settings, path: str) -> int | None:
+    if path.startswith("/v1/sites/"):
+        return settings.max_submission_bytes
+    if path.startswith("/graphql"):
+        return settings.max_graphql_bytes
+    return None
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    services: Services = app.state.services
+    dispatcher = services.dispatcher() if app.state.run_background else None
+    task = asyncio.create_task(dispatcher.run()) if dispatcher else None
+    jobs = asyncio.create_task(run_background_jobs(services)) if app.state.run_jobs else None
+    try:
+        yield
+    finally:
+        if jobs:
+            jobs.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await jobs
+        if dispatcher and task:
+            dispatcher.request_stop()
+            await task
+        await services.webhook_client.aclose()
+        await services.capture.close()
+        await services.db.dispose()
+
+
+ROUTES = [
+    Route("/graphql", ASGIEndpoint(graphql_endpoint), methods=["GET", "POST"]),
+    Route("/v1/sites/{site_key}/submissions", submit, methods=["POST"]),
+    Route("/v1/sites/{site_key}/submissions", submission_preflight, methods=["OPTIONS"]),
+    Route("/v1/sites/{site_key}/events", form_event, methods=["POST"]),
+    Route("/v1/sites/{site_key}/events", submission_preflight, methods=["OPTIONS"]),
+    Route("/v1/sites/{site_key}/config", site_config, methods=["GET"]),
+    Route("/widget.js", widget, methods=["GET", "HEAD"]),
+    Route("/widget/{version}.js", widget, methods=["GET", "HEAD"]),
+    Route("/widget.css", widget_css, methods=["GET", "HEAD"]),
+    Route("/healthz", healthz, methods=["GET"]),
+    Route("/readyz", readyz, methods=["GET"]),
+]
+
+
 def create_app(
     settings: Settings,
     *,
@@ -150,198 +372,25 @@ def create_app(
     unless told not to. Both are off by default so that an app under test stays deterministic.
     """
     services = services or Services.create(settings)
-    graphql_view = EmbedGraphQL(services)
-    concurrency = ConcurrencyPerCredential(
-        panel=settings.graphql_concurrency_per_panel_token,
-        platform=settings.graphql_concurrency_per_platform_key,
-    )
-
-    async def graphql_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
-        request = Request(scope, receive)
-        if request.method == "GET" and settings.graphiql and "query" not in request.query_params:
-            # The IDE page itself needs no key. It is served here rather than by the view, which
-            # would build a request context (and ask for a principal) even for a static page.
-            await HTMLResponse(graphql_view.graphql_ide_html)(scope, receive, send)
-            return
-        try:
-            header = request.headers.get("authorization", "")
-            scheme, _, credentials = header.partition(" ")
-            if scheme.lower() != "bearer" or not credentials.strip():
-                raise Unauthenticated("Send Authorization: Bearer <platform key or panel token>.")
-            principal = await services.workspaces.authenticate(credentials.strip())
-        except EmbedCRMError as exc:
-            await error_response(exc, {"WWW-Authenticate": "Bearer"})(scope, receive, send)
-            return
-        scope.setdefault("state", {})["principal"] = principal
-        try:
-            async with concurrency.slot(principal), services.db.one_connection():
-                await graphql_view(scope, receive, send)
-        except RetryLater as exc:
-            await error_response(exc)(scope, receive, send)
-
-    async def submission_preflight(request: Request) -> Response:
-        origin = request.headers.get("origin")
-        try:
-            await services.capture.check_origin(request.path_params["site_key"], origin)
-        except EmbedCRMError as exc:
-            return error_response(exc, cors_headers(origin, allowed=False))
-        headers = cors_headers(origin, allowed=True)
-        headers.update(
-            {
-                "Access-Control-Allow-Methods": "POST, OPTIONS",
-                "Access-Control-Allow-Headers": "content-type, idempotency-key",
-                "Access-Control-Max-Age": "600",
-            }
-        )
-        return Response(status_code=204, headers=headers)
-
-    async def submit(request: Request) -> Response:
-        origin = request.headers.get("origin")
-        site_key = request.path_params["site_key"]
-        allowed = False
-        try:
-            site = await services.capture.check_origin(site_key, origin)
-            allowed = True
-            try:
-                body = await request.body()
-            except BodyTooLarge as exc:
-                raise PayloadTooLarge(
-                    f"The body is over {settings.max_submission_bytes} bytes."
-                ) from exc
-            accepted = await services.capture.accept(
-                site,
-                content_type=request.headers.get("content-type"),
-                body=body,
-                origin=origin,
-                remote_ip=request.client.host if request.client else None,
-            )
-        except EmbedCRMError as exc:
-            return error_response(exc, cors_headers(origin, allowed))
-        return JSONResponse(
-            {"submission_id": accepted.submission_id, "status": "accepted"},
-            status_code=200 if accepted.repeated else 202,
-            headers=cors_headers(origin, allowed=True),
-        )
-
-    async def form_event(request: Request) -> Response:
-        """A sampled view or start of a form, sent by the widget with sendBeacon (text/plain)."""
-        origin = request.headers.get("origin")
-        allowed = False
-        try:
-            site = await services.capture.check_origin(request.path_params["site_key"], origin)
-            allowed = True
-            try:
-                body = json.loads(await request.body())
-            except (ValueError, BodyTooLarge) as exc:
-                raise BadRequest("Send one JSON object.") from exc
-            await services.analytics.count_form_event(site, body)
-        except EmbedCRMError as exc:
-            return error_response(exc, cors_headers(origin, allowed))
-        return Response(status_code=204, headers=cors_headers(origin, allowed=True))
-
-    async def site_config(request: Request) -> Response:
-        origin = request.headers.get("origin")
-        try:
-            site = await services.capture.site_for_key(request.path_params["site_key"])
-        except EmbedCRMError as exc:
-            return error_response(exc, cors_headers(origin, allowed=False))
-        allowed = origin_allowed(origin, site.domains)
-        config = await services.capture.site_config(site, origin if allowed else None)
-        headers = cors_headers(origin, allowed)
-        # The form token inside is fresh per response: short private caching only.
-        headers["Cache-Control"] = "private, max-age=60"
-        return JSONResponse(config, headers=headers)
-
-    async def widget(request: Request) -> Response:
-        asset = services.widget
-        versioned = "version" in request.path_params
-        if versioned and request.path_params["version"] != asset.version:
-            return error_response(NotFound("No widget has this version."))
-        cache = "public, max-age=31536000, immutable" if versioned else "public, max-age=300"
-        return Response(
-            asset.body,
-            media_type=asset.media_type,
-            headers={
-                "Cache-Control": cache,
-                "ETag": f'"{asset.version}"',
-                "Access-Control-Allow-Origin": "*",
-                "X-Content-Type-Options": "nosniff",
-            },
-        )
-
-    async def widget_css(request: Request) -> Response:
-        asset = services.widget_css
-        return Response(
-            asset.body,
-            media_type=asset.media_type,
-            headers={"Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*"},
-        )
-
-    async def healthz(request: Request) -> Response:
-        return JSONResponse({"status": "ok"})
-
-    async def readyz(request: Request) -> Response:
-        try:
-            async with services.db.transaction() as session:
-                await session.execute(text("SELECT 1"))
-        except Exception:
-            log.warning("readiness check: database unreachable", exc_info=True)
-            return JSONResponse(
-                {"status": "unavailable", "database": "unreachable"},
-                status_code=503,
-                headers={"Retry-After": "5"},
-            )
-        return JSONResponse({"status": "ok", "database": "ok"})
-
-    def body_limit(path: str) -> int | None:
-        if path.startswith("/v1/sites/"):
-            return settings.max_submission_bytes
-        if path.startswith("/graphql"):
-            return settings.max_graphql_bytes
-        return None
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        dispatcher = services.dispatcher() if run_background else None
-        task = asyncio.create_task(dispatcher.run()) if dispatcher else None
-        jobs = asyncio.create_task(run_background_jobs(services)) if run_jobs else None
-        try:
-            yield
-        finally:
-            if jobs:
-                jobs.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await jobs
-            if dispatcher and task:
-                dispatcher.request_stop()
-                await task
-            await services.webhook_client.aclose()
-            await services.capture.close()
-            await services.db.dispose()
-
     app = Starlette(
-        routes=[
-            Route("/graphql", ASGIEndpoint(graphql_endpoint), methods=["GET", "POST"]),
-            Route("/v1/sites/{site_key}/submissions", submit, methods=["POST"]),
-            Route("/v1/sites/{site_key}/submissions", submission_preflight, methods=["OPTIONS"]),
-            Route("/v1/sites/{site_key}/events", form_event, methods=["POST"]),
-            Route("/v1/sites/{site_key}/events", submission_preflight, methods=["OPTIONS"]),
-            Route("/v1/sites/{site_key}/config", site_config, methods=["GET"]),
-            Route("/widget.js", widget, methods=["GET", "HEAD"]),
-            Route("/widget/{version}.js", widget, methods=["GET", "HEAD"]),
-            Route("/widget.css", widget_css, methods=["GET", "HEAD"]),
-            Route("/healthz", healthz, methods=["GET"]),
-            Route("/readyz", readyz, methods=["GET"]),
-        ],
+        routes=ROUTES,
         middleware=[
             Middleware(RequestId),
             Middleware(ForwardedClient, trusted=parse_networks(settings.forwarded_allow_ips)),
             # A GraphQL client that hung up gets its query cancelled: its connection goes back
             # to the pool now rather than after the work nobody will read.
             Middleware(CancelOnDisconnect, applies_to=lambda path: path.startswith("/graphql")),
-            Middleware(BodySizeLimit, limit_for=body_limit),
+            Middleware(BodySizeLimit, limit_for=functools.partial(body_limit, settings)),
         ],
+        exception_handlers={EmbedCRMError: handle_error},
         lifespan=lifespan,
     )
     app.state.services = services
+    app.state.graphql_view = EmbedGraphQL(services)
+    app.state.graphql_concurrency = ConcurrencyPerCredential(
+        panel=settings.graphql_concurrency_per_panel_token,
+        platform=settings.graphql_concurrency_per_platform_key,
+    )
+    app.state.run_background = run_background
+    app.state.run_jobs = run_jobs
     return app

@@ -14,7 +14,6 @@ from typing import Any
 from embedcrm.capture.attribution import attribution_from_context
 from embedcrm.capture.intake import SubmissionIntake
 from embedcrm.capture.models import Submission, SubmissionStatus
-from embedcrm.capture.origin import origin_allowed
 from embedcrm.capture.payload import SubmissionPayload, parse_submission
 from embedcrm.capture.person import person_of_form
 from embedcrm.capture.processor import SubmissionProcessor
@@ -27,7 +26,6 @@ from embedcrm.db import Database, is_database_unavailable, new_id, utcnow
 from embedcrm.errors import (
     Conflict,
     NotFound,
-    OriginNotAllowed,
     ServiceUnavailable,
     ValidationFailed,
 )
@@ -83,12 +81,6 @@ class CaptureService:
         if site is None:
             raise NotFound("No site has this key.")
         self._sites[public_key] = (time.monotonic(), site)
-        return site
-
-    async def check_origin(self, public_key: str, origin: str | None) -> Site:
-        site = await self.site_for_key(public_key)
-        if not origin_allowed(origin, site.domains):
-            raise OriginNotAllowed("This origin may not send submissions to this site.")
         return site
 
     async def site_config(self, site: Site, origin: str | None) -> dict[str, Any]:
