@@ -190,15 +190,16 @@ T = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
 
 
 def revisions_below(script: ScriptDirectory, revision: str) -> list[str]:
-    """What to upgrade to for the schema ``revision`` found: its parents, and the heads of the
-    branches that do not pass through it."""
-    found = script.get_revision(revision)
-    assert found is not None
-    targets = list(to_tuple(found.down_revision))
-    for head in script.get_heads():
-        if revision not in {r.revision for r in script.iterate_revisions(head, "base")}:
-            targets.append(head)
-    return targets
+    """What to upgrade to for the schema just before ``revision``: the heads of every revision
+    that is not ``revision`` or after it (its parents, and the branches that joined later)."""
+    after = {
+        r.revision
+        for r in script.walk_revisions()
+        if revision in {a.revision for a in script.iterate_revisions(r.revision, "base")}
+    }
+    before = {r.revision: r for r in script.walk_revisions() if r.revision not in after}
+    parents = {p for r in before.values() for p in to_tuple(r.down_revision, default=())}
+    return sorted(set(before) - parents)
 
 
 @pytest.fixture
@@ -318,7 +319,7 @@ async def test_the_migration_fills_the_summaries_from_the_history(empty_database
     ]
     await insert_rows(settings, rows)
 
-    command.upgrade(config, "heads")
+    command.upgrade(config, "head")
     expected = await read_summaries(settings)
     a_values, b_values, c_values, moves = expected
     assert a_values[0] == minutes[30]
@@ -329,7 +330,7 @@ async def test_the_migration_fills_the_summaries_from_the_history(empty_database
     assert moves == [(T, T), (minutes[60], T), (minutes[120], T)]
     # Down and up again: the same.
     command.downgrade(config, "0007")
-    command.upgrade(config, "heads")
+    command.upgrade(config, "head")
     assert await read_summaries(settings) == expected
 
 
