@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.auth import Principal
@@ -192,13 +191,9 @@ class PipelineService:
             actor = await load_actor(session, principal, workspace_id, field="workspaceId")
             actor.require_owner()
             pipelines = PipelineRepository(session, workspace_id)
-            position = await session.scalar(
-                select(func.coalesce(func.max(Pipeline.position), -1) + 1).where(
-                    Pipeline.workspace_id == workspace_id
-                )
-            )
+            position = await pipelines.next_position()
             pipeline = pipelines.add(
-                Pipeline(name=_name(name, "name"), position=int(position or 0), is_default=False)
+                Pipeline(name=_name(name, "name"), position=position, is_default=False)
             )
             await session.flush()
             repo = StageRepository(session, workspace_id)
@@ -235,18 +230,12 @@ class PipelineService:
             if name is not None:
                 pipeline.name = _name(name, "name")
             if position is not None:
-                ordered = [
-                    p
-                    for p in await session.scalars(
-                        pipelines.select().order_by(Pipeline.position, Pipeline.created_at)
-                    )
-                    if p.id != pipeline.id
-                ]
+                ordered = [p for p in await pipelines.in_order() if p.id != pipeline.id]
                 ordered.insert(max(0, min(position, len(ordered))), pipeline)
                 for i, row in enumerate(ordered):
                     row.position = i
             if make_default:
-                for row in await session.scalars(pipelines.select()):
+                for row in await pipelines.in_order():
                     row.is_default = row.id == pipeline.id
             await session.flush()
             return pipeline
@@ -274,18 +263,9 @@ class PipelineService:
                 raise ValidationFailed(
                     "The target stage must be in another pipeline.", field="targetStageId"
                 )
-            stages = StageRepository(session, workspace_id)
-            stage_ids = list(
-                await session.scalars(
-                    select(Stage.id).where(
-                        Stage.workspace_id == workspace_id, Stage.pipeline_id == pipeline.id
-                    )
-                )
-            )
-            await self._move_all(session, actor, stage_ids, target)
-            for stage in await session.scalars(
-                stages.select().where(Stage.pipeline_id == pipeline.id)
-            ):
+            stages = await StageRepository(session, workspace_id).of_pipeline(pipeline.id)
+            await self._move_all(session, actor, [s.id for s in stages], target)
+            for stage in stages:
                 await session.delete(stage)
             await session.flush()
             await session.delete(pipeline)
@@ -316,11 +296,7 @@ class PipelineService:
                 raise NotFound("Nothing has this id.", field="pipelineId")
             actor.require_owner()
             repo = StageRepository(session, workspace_id)
-            ordered = list(
-                await session.scalars(
-                    repo.select().where(Stage.pipeline_id == pipeline_id).order_by(Stage.position)
-                )
-            )
+            ordered = await repo.of_pipeline(pipeline_id)
             stage = repo.add(
                 Stage(
                     pipeline_id=pipeline_id,
@@ -382,12 +358,7 @@ class PipelineService:
                 raise NotFound("Nothing has this id.", field="pipelineId")
             actor.require_owner()
             repo = StageRepository(session, workspace_id)
-            stages = {
-                s.id: s
-                for s in await session.scalars(
-                    repo.select().where(Stage.pipeline_id == pipeline_id)
-                )
-            }
+            stages = {s.id: s for s in await repo.of_pipeline(pipeline_id)}
             if sorted(stage_ids) != sorted(stages) or len(set(stage_ids)) != len(stage_ids):
                 raise ValidationFailed(
                     "List every stage of the pipeline exactly once.", field="stageIds"
@@ -412,14 +383,7 @@ class PipelineService:
             target = await get_stage(session, workspace_id, target_stage_id, "targetStageId")
             if target.id == stage.id:
                 raise ValidationFailed("The target must be another stage.", field="targetStageId")
-            repo = StageRepository(session, workspace_id)
-            siblings = list(
-                await session.scalars(
-                    repo.select()
-                    .where(Stage.pipeline_id == stage.pipeline_id)
-                    .order_by(Stage.position)
-                )
-            )
+            siblings = await StageRepository(session, workspace_id).of_pipeline(stage.pipeline_id)
             remaining = [s for s in siblings if s.id != stage.id]
             if not any(s.kind is StageKind.OPEN for s in remaining):
                 raise Conflict("A pipeline keeps at least one open stage.", field="id")
@@ -480,13 +444,7 @@ class PipelineService:
             pipeline = await PipelineRepository(session, workspace_id).get(pipeline_id)
             if pipeline is None:
                 return None
-            repo = StageRepository(session, workspace_id)
-            stages = list(
-                await session.scalars(
-                    repo.select().where(Stage.pipeline_id == pipeline_id).order_by(Stage.position)
-                )
-            )
-            return pipeline, stages
+            return pipeline, await StageRepository(session, workspace_id).of_pipeline(pipeline_id)
 
     async def stages_by_id(
         self, workspace_id: uuid.UUID, ids: list[uuid.UUID]
