@@ -6,8 +6,6 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, select, update
-
 from embedcrm.auth import Principal
 from embedcrm.contacts.events import emit_contact_event
 from embedcrm.contacts.models import Contact, ContactMerge, MergeProposal, MergeProposalStatus
@@ -15,11 +13,10 @@ from embedcrm.contacts.repository import ContactRepository, MergeProposalReposit
 from embedcrm.contacts.service import get_contact, require_contact_writer
 from embedcrm.db import Database, utcnow
 from embedcrm.errors import Conflict, NotFound, ValidationFailed
-from embedcrm.fields.models import ContactTag
 from embedcrm.fields.repository import TagRepository
 from embedcrm.kit.repository import Page
-from embedcrm.leads.models import Activity, ActivityKind, Lead
-from embedcrm.leads.repository import ActivityRepository
+from embedcrm.leads.models import Activity, ActivityKind
+from embedcrm.leads.repository import ActivityRepository, LeadRepository
 from embedcrm.tasks.repository import TaskListRepository
 from embedcrm.workspaces.access import load_actor, reader_workspace
 
@@ -92,34 +89,13 @@ class MergeService:
                     setattr(keep, name, getattr(gone, name))
             keep.custom_fields = {**gone.custom_fields, **keep.custom_fields}
             keep.updated_at = now
-            lead_ids = [
-                str(i)
-                for i in await session.scalars(
-                    select(Lead.id).where(
-                        Lead.workspace_id == workspace_id, Lead.contact_id == gone.id
-                    )
-                )
-            ]
-            await session.execute(
-                update(Lead)
-                .where(Lead.workspace_id == workspace_id, Lead.contact_id == gone.id)
-                .values(contact_id=keep.id)
-            )
+            lead_ids = await LeadRepository(session, workspace_id).move_contact(gone.id, keep.id)
             activity_ids = await ActivityRepository(session, workspace_id).move_contact(
                 gone.id, keep.id
             )
             task_ids = await TaskListRepository(session, workspace_id).set_contact(gone.id, keep.id)
             tag_ids = await TagRepository(session, workspace_id).move_contact_tags(gone.id, keep.id)
-            proposals = list(
-                await session.scalars(
-                    MergeProposalRepository(session, workspace_id)
-                    .select()
-                    .where(
-                        (MergeProposal.contact_id == gone.id)
-                        | (MergeProposal.other_contact_id == gone.id)
-                    )
-                )
-            )
+            proposals = await MergeProposalRepository(session, workspace_id).involving(gone.id)
             for proposal in proposals:
                 if proposal.id == proposal_id:
                     proposal.status = MergeProposalStatus.ACCEPTED
@@ -197,34 +173,20 @@ class MergeService:
             keep.updated_at = now
             await session.flush()
             moved = record.moved
-            lead_ids = [uuid.UUID(i) for i in moved["leads"]]
-            if lead_ids:
-                await session.execute(
-                    update(Lead)
-                    .where(Lead.workspace_id == workspace_id, Lead.id.in_(lead_ids))
-                    .values(contact_id=restored.id)
-                )
-            activity_ids = [uuid.UUID(i) for i in moved["activities"]]
-            if activity_ids:
-                await session.execute(
-                    update(Activity)
-                    .where(Activity.workspace_id == workspace_id, Activity.id.in_(activity_ids))
-                    .values(contact_id=restored.id)
-                )
+            await LeadRepository(session, workspace_id).set_contact(
+                [uuid.UUID(i) for i in moved["leads"]], restored.id
+            )
+            await ActivityRepository(session, workspace_id).set_contact(
+                [uuid.UUID(i) for i in moved["activities"]], restored.id
+            )
             tasks = TaskListRepository(session, workspace_id)
             for task_id in moved["tasks"]:
                 task = await tasks.get(uuid.UUID(task_id))
                 if task is not None:
                     task.contact_id = restored.id
-            for tag_id in moved["tags_added"]:
-                link = await session.get(ContactTag, (workspace_id, keep.id, uuid.UUID(tag_id)))
-                if link is not None:
-                    await session.delete(link)
-                session.add(
-                    ContactTag(
-                        workspace_id=workspace_id, contact_id=restored.id, tag_id=uuid.UUID(tag_id)
-                    )
-                )
+            await TagRepository(session, workspace_id).give_back_contact_tags(
+                keep.id, restored.id, [uuid.UUID(t) for t in moved["tags_added"]]
+            )
             proposals = MergeProposalRepository(session, workspace_id)
             for p in moved["proposals"]:
                 if await proposals.get(uuid.UUID(p["id"])) is None:
@@ -300,7 +262,7 @@ class MergeService:
         reader_workspace(principal, workspace_id, field="workspaceId")
         async with self.db.transaction() as session:
             repo = MergeProposalRepository(session, workspace_id)
-            return await repo.newest_first(_of_status(repo, status), first=first, after=after)
+            return await repo.newest_first(repo.of_status(status), first=first, after=after)
 
     async def count_proposals(
         self, principal: Principal, workspace_id: uuid.UUID, *, status: MergeProposalStatus | None
@@ -308,7 +270,7 @@ class MergeService:
         reader_workspace(principal, workspace_id, field="workspaceId")
         async with self.db.transaction() as session:
             repo = MergeProposalRepository(session, workspace_id)
-            return await repo.count(_of_status(repo, status))
+            return await repo.count(repo.of_status(status))
 
     async def count_merges(self, principal: Principal, workspace_id: uuid.UUID) -> int:
         reader_workspace(principal, workspace_id, field="workspaceId")
@@ -323,10 +285,3 @@ class MergeService:
         async with self.db.transaction() as session:
             repo = MergeRepository(session, workspace_id)
             return await repo.newest_first(repo.select(), first=first, after=after)
-
-
-def _of_status(
-    repo: MergeProposalRepository, status: MergeProposalStatus | None
-) -> Select[MergeProposal]:
-    stmt = repo.select()
-    return stmt if status is None else stmt.where(MergeProposal.status == status)

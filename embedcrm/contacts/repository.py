@@ -138,6 +138,18 @@ class ContactRepository(WorkspaceRepository[Contact]):
 class MergeProposalRepository(WorkspaceRepository[MergeProposal]):
     model = MergeProposal
 
+    def of_status(self, status: MergeProposalStatus | None) -> Select[MergeProposal]:
+        stmt = self.select()
+        return stmt if status is None else stmt.where(MergeProposal.status == status)
+
+    async def involving(self, contact_id: uuid.UUID) -> list[MergeProposal]:
+        stmt = self.select().where(
+            or_(
+                MergeProposal.contact_id == contact_id, MergeProposal.other_contact_id == contact_id
+            )
+        )
+        return list(await self.session.scalars(stmt))
+
     async def open_between(self, a: uuid.UUID, b: uuid.UUID) -> MergeProposal | None:
         result = await self.session.scalars(
             self.select().where(

@@ -188,6 +188,17 @@ class TagRepository(WorkspaceRepository[Tag]):
         await self.session.flush()
         return [str(t) for t in added]
 
+    async def give_back_contact_tags(
+        self, source: uuid.UUID, target: uuid.UUID, tag_ids: Sequence[uuid.UUID]
+    ) -> None:
+        """Undo of ``move_contact_tags``: the tags it added to ``source`` go to ``target``."""
+        ws = self.workspace_id
+        for tag_id in tag_ids:
+            link = await self.session.get(ContactTag, (ws, source, tag_id))
+            if link is not None:
+                await self.session.delete(link)
+            self.session.add(ContactTag(workspace_id=ws, contact_id=target, tag_id=tag_id))
+
 
 class SegmentRepository(WorkspaceRepository[Segment]):
     model = Segment
