@@ -1,10 +1,8 @@
-"""The schema: queries and mutations, each an adapter from its arguments to one service call."""
+"""The schema: each domain's queries and mutations merged in one order, with its limits."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
-from typing import Any
 
 import strawberry
 from graphql import GraphQLError
@@ -24,75 +22,44 @@ from strawberry.tools import merge_types
 
 from embedcrm.config import Settings
 from embedcrm.errors import EmbedCRMError, NotFound
-from embedcrm.graphql.analytics import TYPES as ANALYTICS_TYPES
-from embedcrm.graphql.analytics import AnalyticsMutation, AnalyticsQuery
-from embedcrm.graphql.capture import CaptureMutation, CaptureQuery, Submission
+from embedcrm.graphql.analytics.schema import TYPES as ANALYTICS_TYPES
+from embedcrm.graphql.analytics.schema import AnalyticsMutation, AnalyticsQuery
+from embedcrm.graphql.capture.schema import CaptureMutation, CaptureQuery, Submission
+from embedcrm.graphql.contacts.schema import (
+    ContactExportQuery,
+    ContactMutation,
+    ContactQuery,
+    MergeMutation,
+    MergeQuery,
+)
+from embedcrm.graphql.contacts.types import Contact, ContactMerge, MergeProposal
 from embedcrm.graphql.context import Info
-from embedcrm.graphql.crm import TYPES as CRM_TYPES
-from embedcrm.graphql.crm import CrmMutation, CrmQuery, load_work_node
+from embedcrm.graphql.core import Node
 from embedcrm.graphql.failures import LoggedSchema
-from embedcrm.graphql.forms import TYPES as FORM_TYPES
-from embedcrm.graphql.forms import FormMutation, FormQuery
+from embedcrm.graphql.fields.schema import FieldMutation, FieldQuery, TagMutation
+from embedcrm.graphql.fields.types import CustomField, Segment, Tag
+from embedcrm.graphql.forms.schema import TYPES as FORM_TYPES
+from embedcrm.graphql.forms.schema import FormMutation, FormQuery
 from embedcrm.graphql.ids import GlobalId, parse_global_id
+from embedcrm.graphql.imports.schema import ImportMutation
+from embedcrm.graphql.leads.schema import ActivityMutation, LeadExportQuery, LeadMutation, LeadQuery
+from embedcrm.graphql.leads.types import Activity, Lead
 from embedcrm.graphql.limits import query_cost_limiter
-from embedcrm.graphql.support import (
-    DEFAULT_PAGE_SIZE,
-    as_payload,
-    connection,
-    optional_id,
-    site_type,
-    workspace_arg,
+from embedcrm.graphql.pipelines.schema import PipelineMutation, PipelineQuery
+from embedcrm.graphql.pipelines.types import Pipeline, Stage, pipeline_type
+from embedcrm.graphql.privacy.schema import PrivacyMutation, PrivacyQuery
+from embedcrm.graphql.privacy.types import Erasure
+from embedcrm.graphql.tasks.schema import TaskMutation, TaskQuery
+from embedcrm.graphql.tasks.types import Task
+from embedcrm.graphql.webhooks.schema import TYPES as WEBHOOK_TYPES
+from embedcrm.graphql.webhooks.schema import WebhookMutation, WebhookQuery
+from embedcrm.graphql.workspaces.schema import (
+    CrmSettingsMutation,
+    SiteQuery,
+    WorkspaceMutation,
+    WorkspaceQuery,
 )
-from embedcrm.graphql.types import (
-    Connection,
-    Contact,
-    Lead,
-    LeadStatus,
-    Member,
-    Node,
-    Pipeline,
-    Role,
-    Site,
-    Stage,
-    UserError,
-    Workspace,
-)
-from embedcrm.graphql.webhooks import TYPES as WEBHOOK_TYPES
-from embedcrm.graphql.webhooks import WebhookMutation, WebhookQuery
-from embedcrm.graphql.work_inputs import (
-    ContactFilter,
-    CustomFieldFilter,
-    contact_spec,
-    lead_spec,
-    scoped_id,
-)
-
-
-@strawberry.input
-class LeadFilter:
-    site_id: strawberry.ID | None = None
-    status: LeadStatus | None = None  # type: ignore[valid-type]
-    stage_id: strawberry.ID | None = None
-    assignee_id: strawberry.ID | None = None
-    utm_source: str | None = None
-    utm_medium: str | None = None
-    utm_campaign: str | None = None
-    pipeline_id: strawberry.ID | None = None
-    unassigned: bool = False
-    contact_id: strawberry.ID | None = None
-    channel: str | None = None
-    close_reason: str | None = strawberry.field(
-        default=None, description="Won or lost with this reason (as given, exactly)."
-    )
-    tags: list[str] | None = strawberry.field(default=None, description="Has every one of these.")
-    search: str | None = strawberry.field(
-        default=None, description="Title, or the contact's name, e-mail, phone or company."
-    )
-    value_min: str | None = None
-    value_max: str | None = None
-    created_from: datetime | None = None
-    created_to: datetime | None = None
-    custom: list[CustomFieldFilter] | None = None
+from embedcrm.graphql.workspaces.types import Member, Site, Workspace, site_type
 
 
 @strawberry.type
@@ -110,87 +77,6 @@ class CoreQuery:
         if not info.context.can_see(gid.workspace_id):
             return None
         return await _load_node(info, gid)
-
-    @strawberry.field
-    async def workspace(self, info: Info, id: strawberry.ID | None = None) -> Workspace | None:
-        requested = optional_id(id, "Workspace", "id")
-        workspace_id = info.context.workspace_for(requested.row_id if requested else None)
-        try:
-            row = await info.context.services.workspaces.get_workspace(
-                info.context.principal, workspace_id
-            )
-        except NotFound:
-            return None
-        return Workspace.of(row)
-
-    @strawberry.field
-    async def pipelines(
-        self, info: Info, workspace_id: strawberry.ID | None = None
-    ) -> list[Pipeline]:
-        workspace = info.context.workspace_for(workspace_arg(workspace_id))
-        rows = await info.context.services.pipelines.pipelines(workspace)
-        return [_pipeline(p, stages) for p, stages in rows]
-
-    @strawberry.field
-    async def sites(self, info: Info, workspace_id: strawberry.ID | None = None) -> list[Site]:
-        workspace = info.context.workspace_for(workspace_arg(workspace_id))
-        rows = await info.context.services.workspaces.list_sites(workspace)
-        return [site_type(info, row) for row in rows]
-
-    @strawberry.field(description="Leads, newest first.")
-    async def leads(
-        self,
-        info: Info,
-        first: int = DEFAULT_PAGE_SIZE,
-        after: str | None = None,
-        filter: LeadFilter | None = None,
-        workspace_id: strawberry.ID | None = None,
-        segment_id: strawberry.ID | None = None,
-    ) -> Connection[Lead]:
-        workspace = info.context.workspace_for(workspace_arg(workspace_id))
-        spec = lead_spec(filter, workspace)
-        segment = scoped_id(segment_id, "Segment", "segmentId", workspace)
-        lists, principal = info.context.services.lists, info.context.principal
-        page = await lists.leads_page(
-            principal, workspace, spec, segment_id=segment, first=first, after=after
-        )
-        return connection(
-            page,
-            Lead.of,
-            lambda: lists.count_leads(principal, workspace, spec, segment_id=segment),
-        )
-
-    @strawberry.field(description="Contacts, newest first.")
-    async def contacts(
-        self,
-        info: Info,
-        first: int = DEFAULT_PAGE_SIZE,
-        after: str | None = None,
-        workspace_id: strawberry.ID | None = None,
-        filter: ContactFilter | None = None,
-        segment_id: strawberry.ID | None = None,
-    ) -> Connection[Contact]:
-        workspace = info.context.workspace_for(workspace_arg(workspace_id))
-        spec = contact_spec(filter, workspace)
-        segment = scoped_id(segment_id, "Segment", "segmentId", workspace)
-        lists, principal = info.context.services.lists, info.context.principal
-        page = await lists.contacts_page(
-            principal, workspace, spec, segment_id=segment, first=first, after=after
-        )
-        return connection(
-            page,
-            Contact.of,
-            lambda: lists.count_contacts(principal, workspace, spec, segment_id=segment),
-        )
-
-
-def _pipeline(row: Any, stages: list[Any]) -> Pipeline:
-    return Pipeline(
-        id=strawberry.ID(GlobalId("Pipeline", row.workspace_id, row.id).encode()),
-        name=row.name,
-        is_default=row.is_default,
-        stages=[Stage.of(s) for s in stages],
-    )
 
 
 async def _load_node(info: Info, gid: GlobalId) -> Node | None:
@@ -224,180 +110,15 @@ async def _load_node(info: Info, gid: GlobalId) -> Node | None:
         except NotFound:
             return None
         return Workspace.of(workspace)
-    return await load_work_node(info, gid)
-
-
-# ---- mutations -------------------------------------------------------------------------------
-
-
-@strawberry.input
-class CreateWorkspaceInput:
-    name: str
-    external_id: str | None = strawberry.field(
-        default=None,
-        description="The host's own id: calling again with it answers the same workspace.",
-    )
-    currency: str | None = strawberry.field(
-        default=None, description="ISO 4217 code of values given without one; RUB if omitted."
-    )
-    language: str | None = strawberry.field(
-        default=None,
-        description="ru or en: the language of the names the service writes (titles of pushed "
-        "leads, report labels); ru if omitted.",
-    )
-
-
-@strawberry.type
-class CreateWorkspacePayload:
-    workspace: Workspace | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
-
-
-@strawberry.input
-class CreateSiteInput:
-    workspace_id: strawberry.ID
-    name: str
-    domains: list[str]
-    language: str = "ru"
-    phone_region: str = strawberry.field(
-        default="RU", description="Country whose local phone format visitors use."
-    )
-
-
-@strawberry.type
-class CreateSitePayload:
-    site: Site | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
-
-
-@strawberry.input
-class PanelMemberInput:
-    external_id: str
-    name: str = ""
-    email: str | None = None
-
-
-@strawberry.input
-class IssuePanelTokenInput:
-    workspace_id: strawberry.ID
-    member: PanelMemberInput
-    role: Role  # type: ignore[valid-type]
-    ttl_seconds: int = 900
-
-
-@strawberry.type
-class IssuePanelTokenPayload:
-    token: str | None = None
-    expires_at: datetime | None = None
-    member: Member | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
-
-
-@strawberry.type
-class CoreMutation:
-    @strawberry.mutation(description="Create a workspace, or answer the one with this externalId.")
-    async def create_workspace(
-        self, info: Info, input: CreateWorkspaceInput
-    ) -> CreateWorkspacePayload:
-        services = info.context.services
-        return await as_payload(
-            lambda: services.workspaces.create_workspace(
-                info.context.principal,
-                name=input.name,
-                external_id=input.external_id,
-                currency=input.currency,
-                language=input.language,
-            ),
-            lambda row: CreateWorkspacePayload(workspace=Workspace.of(row)),
-            lambda errors: CreateWorkspacePayload(user_errors=errors),
+    if gid.type_name == "Pipeline":
+        found = await context.services.pipelines.pipeline(gid.workspace_id, gid.row_id)
+        return pipeline_type(*found) if found else None
+    if gid.type_name == "Segment":
+        segment = await context.services.segments.get(
+            context.principal, gid.workspace_id, gid.row_id
         )
-
-    @strawberry.mutation
-    async def create_site(self, info: Info, input: CreateSiteInput) -> CreateSitePayload:
-        services = info.context.services
-
-        async def call() -> Any:
-            workspace = parse_global_id(
-                input.workspace_id, expected="Workspace", field="workspaceId"
-            )
-            return await services.workspaces.create_site(
-                info.context.principal,
-                workspace_id=workspace.row_id,
-                name=input.name,
-                domains=input.domains,
-                language=input.language,
-                phone_region=input.phone_region,
-            )
-
-        return await as_payload(
-            call,
-            lambda row: CreateSitePayload(site=site_type(info, row)),
-            lambda errors: CreateSitePayload(user_errors=errors),
-        )
-
-    @strawberry.mutation(description="A short-lived token for one member's panel session.")
-    async def issue_panel_token(
-        self, info: Info, input: IssuePanelTokenInput
-    ) -> IssuePanelTokenPayload:
-        services = info.context.services
-
-        async def call() -> Any:
-            workspace = parse_global_id(
-                input.workspace_id, expected="Workspace", field="workspaceId"
-            )
-            return await services.workspaces.issue_panel_token(
-                info.context.principal,
-                workspace_id=workspace.row_id,
-                member_external_id=input.member.external_id,
-                member_name=input.member.name,
-                member_email=input.member.email,
-                role=input.role,
-                ttl_seconds=input.ttl_seconds,
-            )
-
-        return await as_payload(
-            call,
-            lambda issued: IssuePanelTokenPayload(
-                token=issued.token, expires_at=issued.expires_at, member=Member.of(issued.member)
-            ),
-            lambda errors: IssuePanelTokenPayload(user_errors=errors),
-        )
-
-    @strawberry.mutation(
-        description="A member who left (platform or OWNER): their tokens stop working and "
-        "nothing new is assigned to them; their history and leads stay."
-    )
-    async def deactivate_member(self, info: Info, input: MemberInput) -> MemberPayload:
-        return await _set_member_active(info, input, active=False)
-
-    @strawberry.mutation(description="Undo deactivateMember (platform or OWNER).")
-    async def reactivate_member(self, info: Info, input: MemberInput) -> MemberPayload:
-        return await _set_member_active(info, input, active=True)
-
-
-@strawberry.input
-class MemberInput:
-    member_id: strawberry.ID
-
-
-@strawberry.type
-class MemberPayload:
-    member: Member | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
-
-
-async def _set_member_active(info: Info, input: MemberInput, *, active: bool) -> MemberPayload:
-    async def call() -> Any:
-        gid = parse_global_id(input.member_id, expected="Member", field="memberId")
-        return await info.context.services.workspaces.set_member_active(
-            info.context.principal, gid.workspace_id, gid.row_id, active
-        )
-
-    return await as_payload(
-        call,
-        lambda member: MemberPayload(member=Member.of(member)),
-        lambda errors: MemberPayload(user_errors=errors),
-    )
+        return Segment.of(segment) if segment else None
+    return None
 
 
 def _should_mask(error: GraphQLError) -> bool:
@@ -406,23 +127,45 @@ def _should_mask(error: GraphQLError) -> bool:
     return original is not None and not isinstance(original, EmbedCRMError)
 
 
-# Each area of the API contributes its own query and mutation fields, merged here.
+# Each domain contributes its own query and mutation fields, merged here in the order the
+# exported SDL has always listed them.
 QUERY_PARTS: tuple[type, ...] = (
     CoreQuery,
+    WorkspaceQuery,
+    PipelineQuery,
+    SiteQuery,
+    LeadQuery,
+    ContactQuery,
     CaptureQuery,
     WebhookQuery,
-    CrmQuery,
+    TaskQuery,
+    FieldQuery,
+    MergeQuery,
+    LeadExportQuery,
+    ContactExportQuery,
+    PrivacyQuery,
     FormQuery,
     AnalyticsQuery,
 )
 MUTATION_PARTS: tuple[type, ...] = (
-    CoreMutation,
+    WorkspaceMutation,
     CaptureMutation,
     WebhookMutation,
-    CrmMutation,
+    PipelineMutation,
+    LeadMutation,
+    ContactMutation,
+    ActivityMutation,
+    TagMutation,
+    TaskMutation,
+    FieldMutation,
+    CrmSettingsMutation,
+    MergeMutation,
+    ImportMutation,
+    PrivacyMutation,
     FormMutation,
     AnalyticsMutation,
 )
+# Types reached only through the Node interface or a union.
 TYPES = [
     Workspace,
     Site,
@@ -433,7 +176,14 @@ TYPES = [
     Lead,
     Submission,
     *WEBHOOK_TYPES,
-    *CRM_TYPES,
+    Tag,
+    Activity,
+    Task,
+    CustomField,
+    Segment,
+    MergeProposal,
+    ContactMerge,
+    Erasure,
     *FORM_TYPES,
     *ANALYTICS_TYPES,
 ]

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
+from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
 import strawberry
 
-from embedcrm.errors import EmbedCRMError, RetryLater
-from embedcrm.graphql.context import Info
+from embedcrm.errors import EmbedCRMError, RetryLater, ValidationFailed
+from embedcrm.graphql.core import Connection, Edge, PageInfo, UserError
 from embedcrm.graphql.ids import GlobalId, parse_global_id
-from embedcrm.graphql.types import Connection, Edge, PageInfo, Site, UserError
 from embedcrm.kit.repository import Page, encode_cursor
 
 T = TypeVar("T")
@@ -40,15 +40,6 @@ def connection(
     )
 
 
-def site_type(info: Info, row: Any) -> Site:
-    widget = info.context.services.widget
-    return Site.of(
-        row,
-        widget_src=f"{info.context.settings.public_url}/widget/{widget.version}.js",
-        widget_integrity=widget.integrity,
-    )
-
-
 async def as_payload(
     call: Callable[[], Awaitable[R]], build: Callable[[R], T], empty: Callable[[list[UserError]], T]
 ) -> T:
@@ -69,3 +60,57 @@ async def as_payload(
 def workspace_arg(value: strawberry.ID | None) -> uuid.UUID | None:
     parsed = optional_id(value, "Workspace", "workspaceId")
     return parsed.row_id if parsed else None
+
+
+# Stands in for an id of another workspace: it matches nothing, exactly like an unknown id.
+NOWHERE = uuid.UUID(int=0)
+
+
+def scoped_id(
+    raw: strawberry.ID | None, type_name: str, field: str, workspace_id: uuid.UUID
+) -> uuid.UUID | None:
+    if raw is None:
+        return None
+    parsed = parse_global_id(raw, expected=type_name, field=field)
+    return parsed.row_id if parsed.workspace_id == workspace_id else NOWHERE
+
+
+def required_id(
+    raw: strawberry.ID, type_name: str, field: str, workspace_id: uuid.UUID
+) -> uuid.UUID:
+    found = scoped_id(raw, type_name, field, workspace_id)
+    assert found is not None
+    return found
+
+
+UNSET: Any = strawberry.UNSET
+
+
+def parse_id(raw: strawberry.ID, type_name: str, field: str = "id") -> GlobalId:
+    return parse_global_id(raw, expected=type_name, field=field)
+
+
+def given(**values: Any) -> dict[str, Any]:
+    """Only the fields the client sent: an omitted field is left alone, a null one is cleared."""
+    return {k: v for k, v in values.items() if v is not UNSET}
+
+
+def parse_decimal(raw: str, field: str) -> Decimal:
+    try:
+        return Decimal(raw.replace(" ", "").replace(",", "."))
+    except InvalidOperation as exc:
+        raise ValidationFailed("Not a number.", field=field) from exc
+
+
+def errors_payload(payload: type[T]) -> Callable[[list[UserError]], T]:
+    return lambda errors: payload(user_errors=errors)  # type: ignore[call-arg]
+
+
+def same_workspace(
+    raw: list[strawberry.ID], type_name: str, field: str
+) -> tuple[uuid.UUID, list[uuid.UUID]]:
+    if not raw:
+        raise ValidationFailed("Name at least one.", field=field)
+    gids = [parse_id(r, type_name, f"{field}[{i}]") for i, r in enumerate(raw)]
+    workspace = gids[0].workspace_id
+    return workspace, [g.row_id if g.workspace_id == workspace else uuid.UUID(int=0) for g in gids]

@@ -19,9 +19,11 @@ from embedcrm.analytics import service as an
 from embedcrm.analytics.models import AdSpend as AdSpendRow
 from embedcrm.analytics.repository import Scope
 from embedcrm.graphql.context import Info
+from embedcrm.graphql.core import Node, UserError
 from embedcrm.graphql.ids import parse_global_id, to_global_id
+from embedcrm.graphql.pipelines.types import StageKind
 from embedcrm.graphql.support import as_payload, optional_id, workspace_arg
-from embedcrm.graphql.types import Member, Node, StageKind, UserError
+from embedcrm.graphql.workspaces.types import Member
 
 Interval = strawberry.enum(an.Interval, name="AnalyticsInterval")
 

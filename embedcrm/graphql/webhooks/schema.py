@@ -13,14 +13,9 @@ from strawberry.scalars import JSON
 from embedcrm.auth import Principal
 from embedcrm.errors import NotFound
 from embedcrm.graphql.context import Info
+from embedcrm.graphql.core import Connection, Edge, Node, PageInfo, UserError
 from embedcrm.graphql.ids import parse_global_id, to_global_id
-from embedcrm.graphql.support import (
-    DEFAULT_PAGE_SIZE,
-    as_payload,
-    connection,
-    workspace_arg,
-)
-from embedcrm.graphql.types import Connection, Edge, Node, PageInfo, UserError
+from embedcrm.graphql.support import DEFAULT_PAGE_SIZE, as_payload, connection, workspace_arg
 from embedcrm.webhooks import models as wh
 from embedcrm.webhooks.repository import encode_position
 from embedcrm.webhooks.service import EndpointRef, WebhookService

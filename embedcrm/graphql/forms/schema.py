@@ -10,9 +10,9 @@ import strawberry
 from embedcrm.forms import models as forms
 from embedcrm.forms.service import FieldSpec, FormSpec, OptionSpec
 from embedcrm.graphql.context import Info
+from embedcrm.graphql.core import UserError
 from embedcrm.graphql.ids import parse_global_id, to_global_id
 from embedcrm.graphql.support import as_payload
-from embedcrm.graphql.types import UserError
 
 FormDisplay = strawberry.enum(
     forms.FormDisplay,

@@ -12,8 +12,11 @@ from strawberry.scalars import JSON
 from embedcrm.auth import require_role
 from embedcrm.capture import models as capture
 from embedcrm.capture.person import person_from_fields
+from embedcrm.graphql.contacts.types import Contact
 from embedcrm.graphql.context import Info
+from embedcrm.graphql.core import Connection, Node, UserError
 from embedcrm.graphql.ids import parse_global_id, to_global_id
+from embedcrm.graphql.leads.types import Lead
 from embedcrm.graphql.support import (
     DEFAULT_PAGE_SIZE,
     as_payload,
@@ -21,7 +24,6 @@ from embedcrm.graphql.support import (
     optional_id,
     workspace_arg,
 )
-from embedcrm.graphql.types import Connection, Contact, Lead, Node, UserError
 from embedcrm.leads import models as lead_models
 from embedcrm.leads.assignment import RuleSpec
 from embedcrm.leads.service import Attribution

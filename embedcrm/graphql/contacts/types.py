@@ -1,0 +1,155 @@
+"""GraphQL types of contacts: the card, the contact list, and merging two contacts into one."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, cast
+
+import strawberry
+from strawberry.scalars import JSON
+
+from embedcrm.contacts import models as contact_models
+from embedcrm.contacts.merge import UNDO_WINDOW
+from embedcrm.graphql.context import Info
+from embedcrm.graphql.core import Connection, Node, node_id
+from embedcrm.graphql.fields.types import Tag, contact_tags
+from embedcrm.graphql.ids import to_global_id
+from embedcrm.graphql.leads import types as lead_types
+from embedcrm.graphql.tasks import types as task_types
+from embedcrm.graphql.workspaces.types import Member, load_member
+
+if TYPE_CHECKING:
+    from embedcrm.graphql.leads.types import Activity, Lead
+    from embedcrm.graphql.tasks.types import Task
+
+
+@strawberry.type
+class Contact(Node):
+    name: str | None
+    email: str | None
+    phone: str | None
+    company: str | None
+    custom_fields: JSON
+    first_touch: JSON = strawberry.field(description="Where the person first came from.")
+    last_touch: JSON = strawberry.field(description="Where their latest lead came from.")
+    created_at: datetime
+
+    _row: strawberry.Private[contact_models.Contact]
+
+    @strawberry.field(description="The client's personal manager.")
+    async def manager(self, info: Info) -> Member | None:
+        if self._row.manager_id is None:
+            return None
+        row = await info.context.loaders.members.load(
+            (self._row.workspace_id, self._row.manager_id)
+        )
+        return Member.of(row) if row else None
+
+    @strawberry.field
+    async def tags(self, info: Info) -> list[Tag]:
+        return await contact_tags(info, self._row)
+
+    @strawberry.field(description="The contact's leads, newest first.")
+    async def leads(
+        self, info: Info, first: int = 20, after: str | None = None
+    ) -> Connection[Annotated[Lead, strawberry.lazy("embedcrm.graphql.leads.types")]]:
+        return await lead_types.contact_leads(info, self._row, first=first, after=after)
+
+    @strawberry.field(description="Everything that happened with the person, newest first.")
+    async def timeline(
+        self, info: Info, first: int = 20, after: str | None = None
+    ) -> Connection[Annotated[Activity, strawberry.lazy("embedcrm.graphql.leads.types")]]:
+        return await lead_types.timeline(info, self._row, lead=False, first=first, after=after)
+
+    @strawberry.field
+    async def tasks(
+        self, info: Info, first: int = 20, after: str | None = None
+    ) -> Connection[Annotated[Task, strawberry.lazy("embedcrm.graphql.tasks.types")]]:
+        return await task_types.tasks_of(info, self._row, lead=False, first=first, after=after)
+
+    @classmethod
+    def of(cls, row: contact_models.Contact) -> Contact:
+        return cls(
+            id=strawberry.ID(to_global_id("Contact", row.workspace_id, row.id)),
+            name=row.name,
+            email=row.email_normalized or row.email,
+            phone=row.phone_e164 or row.phone,
+            company=row.company,
+            custom_fields=cast(JSON, row.custom_fields),
+            first_touch=cast(JSON, row.first_touch),
+            last_touch=cast(JSON, row.last_touch),
+            created_at=row.created_at,
+            _row=row,
+        )
+
+
+MergeProposalStatus = strawberry.enum(
+    contact_models.MergeProposalStatus, name="MergeProposalStatus"
+)
+
+
+@strawberry.type
+class MergeProposal(Node):
+    reason: str
+    status: MergeProposalStatus  # type: ignore[valid-type]
+    created_at: datetime
+    resolved_at: datetime | None
+    _row: strawberry.Private[contact_models.MergeProposal]
+
+    @strawberry.field
+    async def contact(self, info: Info) -> Contact | None:
+        row = await info.context.loaders.contacts.load(
+            (self._row.workspace_id, self._row.contact_id)
+        )
+        return Contact.of(row) if row else None
+
+    @strawberry.field
+    async def other_contact(self, info: Info) -> Contact | None:
+        row = await info.context.loaders.contacts.load(
+            (self._row.workspace_id, self._row.other_contact_id)
+        )
+        return Contact.of(row) if row else None
+
+    @classmethod
+    def of(cls, row: contact_models.MergeProposal) -> MergeProposal:
+        return cls(
+            id=node_id("MergeProposal", row),
+            reason=row.reason,
+            status=row.status,
+            created_at=row.created_at,
+            resolved_at=row.resolved_at,
+            _row=row,
+        )
+
+
+@strawberry.type(description="The audit entry of a merge of two contacts.")
+class ContactMerge(Node):
+    merged_contact_id: strawberry.ID
+    created_at: datetime
+    undone_at: datetime | None
+    undo_until: datetime
+    _row: strawberry.Private[contact_models.ContactMerge]
+
+    @strawberry.field
+    async def kept_contact(self, info: Info) -> Contact | None:
+        row = await info.context.loaders.contacts.load(
+            (self._row.workspace_id, self._row.kept_contact_id)
+        )
+        return Contact.of(row) if row else None
+
+    @strawberry.field
+    async def merged_by(self, info: Info) -> Member | None:
+        return await load_member(info, self._row.workspace_id, self._row.merged_by_id)
+
+    @classmethod
+    def of(cls, row: contact_models.ContactMerge) -> ContactMerge:
+        return cls(
+            id=node_id("ContactMerge", row),
+            merged_contact_id=strawberry.ID(
+                to_global_id("Contact", row.workspace_id, row.merged_contact_id)
+            ),
+            created_at=row.created_at,
+            undone_at=row.undone_at,
+            undo_until=row.created_at + UNDO_WINDOW,
+            _row=row,
+        )

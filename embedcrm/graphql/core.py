@@ -1,0 +1,70 @@
+"""The types every part of the schema shares: nodes, user errors, connections, deletions."""
+
+from __future__ import annotations
+
+from typing import Any, Generic, TypeVar
+
+import strawberry
+
+from embedcrm.graphql.ids import to_global_id
+
+
+@strawberry.interface(description="An object with a global id.")
+class Node:
+    id: strawberry.ID
+
+
+@strawberry.type
+class UserError:
+    """A business error: the input was understood but cannot be applied."""
+
+    field: str | None
+    message: str
+    code: str
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+NodeT = TypeVar("NodeT")
+
+
+@strawberry.type
+class Edge(Generic[NodeT]):
+    cursor: str
+    node: NodeT
+
+
+@strawberry.type
+class Connection(Generic[NodeT]):
+    edges: list[Edge[NodeT]]
+    page_info: PageInfo
+    _count: strawberry.Private[Any]
+
+    @strawberry.field(description="The number of items matching the filter, over all pages.")
+    async def total_count(self) -> int:
+        return int(await self._count())
+
+
+def node_id(type_name: str, row: Any) -> strawberry.ID:
+    return strawberry.ID(to_global_id(type_name, row.workspace_id, row.id))
+
+
+@strawberry.type
+class DeletePayload:
+    deleted_id: strawberry.ID | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class CsvExport:
+    csv: str
+    row_count: int
+
+
+@strawberry.input
+class DeleteInput:
+    id: strawberry.ID

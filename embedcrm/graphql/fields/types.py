@@ -1,0 +1,86 @@
+"""GraphQL types of custom fields, tags and segments."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import cast
+
+import strawberry
+from strawberry.scalars import JSON
+
+from embedcrm.contacts import models as contact_models
+from embedcrm.fields import models as field_models
+from embedcrm.graphql.context import Info
+from embedcrm.graphql.core import Node, node_id
+from embedcrm.leads import models as lead_models
+
+FieldEntity = strawberry.enum(field_models.FieldEntity, name="RecordKind")
+
+FieldType = strawberry.enum(field_models.FieldType, name="CustomFieldType")
+
+
+@strawberry.type
+class Tag(Node):
+    name: str
+
+    @classmethod
+    def of(cls, row: field_models.Tag) -> Tag:
+        return cls(id=node_id("Tag", row), name=row.name)
+
+
+@strawberry.type
+class CustomField(Node):
+    entity: FieldEntity  # type: ignore[valid-type]
+    key: str
+    label: str
+    type: FieldType  # type: ignore[valid-type]
+    options: list[str]
+
+    @classmethod
+    def of(cls, row: field_models.CustomFieldDefinition) -> CustomField:
+        return cls(
+            id=node_id("CustomField", row),
+            entity=row.entity,
+            key=row.key,
+            label=row.label,
+            type=row.type,
+            options=list(row.options),
+        )
+
+
+@strawberry.type(description="A saved filter; its members are computed on every read.")
+class Segment(Node):
+    name: str
+    entity: FieldEntity  # type: ignore[valid-type]
+    filter: JSON
+    created_at: datetime
+    _row: strawberry.Private[field_models.Segment]
+
+    @strawberry.field(description="How many records match right now.")
+    async def count(self, info: Info) -> int:
+        return await info.context.services.segments.count_members(info.context.principal, self._row)
+
+    @classmethod
+    def of(cls, row: field_models.Segment) -> Segment:
+        return cls(
+            id=node_id("Segment", row),
+            name=row.name,
+            entity=row.entity,
+            filter=cast(JSON, row.filter),
+            created_at=row.created_at,
+            _row=row,
+        )
+
+
+async def lead_tags(info: Info, row: lead_models.Lead) -> list[Tag]:
+    return [
+        Tag.of(t)
+        for t in await info.context.loaders.lead_tags.load((row.workspace_id, row.id)) or []
+    ]
+
+
+async def contact_tags(info: Info, row: contact_models.Contact) -> list[Tag]:
+    return [
+        Tag.of(t)
+        for t in await info.context.loaders.contact_tags.load((row.workspace_id, row.id)) or []
+    ]

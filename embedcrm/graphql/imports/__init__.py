@@ -1,0 +1,1 @@
+"""The GraphQL of importing leads from a CSV export."""

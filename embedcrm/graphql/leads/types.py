@@ -1,0 +1,344 @@
+"""GraphQL types of leads: the card, its cart, its timeline, its stage history and the lead list."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated, Any, cast
+
+import strawberry
+from strawberry.scalars import JSON
+
+from embedcrm.contacts import models as contact_models
+from embedcrm.fields.filters import LeadSpec
+from embedcrm.graphql.contacts import types as contact_types
+from embedcrm.graphql.context import Info
+from embedcrm.graphql.core import Connection, Node, node_id
+from embedcrm.graphql.fields.types import Tag, lead_tags
+from embedcrm.graphql.ids import to_global_id
+from embedcrm.graphql.pipelines.types import Stage
+from embedcrm.graphql.support import connection
+from embedcrm.graphql.tasks import types as task_types
+from embedcrm.graphql.workspaces.types import Member, load_member
+from embedcrm.leads import models as lead_models
+
+if TYPE_CHECKING:
+    from embedcrm.graphql.contacts.types import Contact
+    from embedcrm.graphql.tasks.types import Task
+
+
+LeadStatus = strawberry.enum(lead_models.LeadStatus, name="LeadStatus")
+
+
+@strawberry.type(description="Where a lead came from: its last touch, and the visitor's first.")
+class LeadSource:
+    utm_source: str | None
+    utm_medium: str | None
+    utm_campaign: str | None
+    utm_term: str | None
+    utm_content: str | None
+    referrer: str | None
+    landing_page: str | None
+    click_ids: JSON
+    first_touch: JSON
+
+
+@strawberry.type
+class Lead(Node):
+    title: str
+    status: LeadStatus  # type: ignore[valid-type]
+    form: str | None
+    message: str | None
+    value: str | None
+    currency: str | None
+    custom_fields: JSON
+    source: LeadSource
+    created_at: datetime
+    updated_at: datetime
+    _row: strawberry.Private[lead_models.Lead]
+
+    @strawberry.field
+    async def contact(
+        self, info: Info
+    ) -> Annotated[Contact, strawberry.lazy("embedcrm.graphql.contacts.types")] | None:
+        row = await info.context.loaders.contacts.load(
+            (self._row.workspace_id, self._row.contact_id)
+        )
+        return contact_types.Contact.of(row) if row else None
+
+    @strawberry.field
+    async def stage(self, info: Info) -> Stage | None:
+        row = await info.context.loaders.stages.load((self._row.workspace_id, self._row.stage_id))
+        return Stage.of(row) if row else None
+
+    @strawberry.field
+    async def assignee(self, info: Info) -> Member | None:
+        if self._row.assignee_id is None:
+            return None
+        row = await info.context.loaders.members.load(
+            (self._row.workspace_id, self._row.assignee_id)
+        )
+        return Member.of(row) if row else None
+
+    @strawberry.field(description="How the lead reached the business: web form, call, chat.")
+    def channel(self) -> str | None:
+        return self._row.channel
+
+    @strawberry.field(
+        description="Why it was won or lost, as given with the move; null while open."
+    )
+    def close_reason(self) -> str | None:
+        return self._row.close_reason
+
+    @strawberry.field(
+        description="True once a person set the value; until then it follows the cart."
+    )
+    def value_set_by_hand(self) -> bool:
+        return bool(self._row.value_set_by_hand)
+
+    @strawberry.field
+    def pipeline_id(self) -> strawberry.ID:
+        return strawberry.ID(
+            to_global_id("Pipeline", self._row.workspace_id, self._row.pipeline_id)
+        )
+
+    @strawberry.field(description="Payment and delivery of the order.")
+    def order(self) -> LeadOrder:
+        return lead_order(self._row)
+
+    @strawberry.field(description="The cart.")
+    async def items(self, info: Info) -> list[LeadItem]:
+        return await lead_items(info, self._row)
+
+    @strawberry.field(description="The sum of the cart's line totals, as a decimal string.")
+    async def items_total(self, info: Info) -> str:
+        return await lead_items_total(info, self._row)
+
+    @strawberry.field
+    async def tags(self, info: Info) -> list[Tag]:
+        return await lead_tags(info, self._row)
+
+    @strawberry.field(description="Notes, calls, e-mails, meetings, messages, stage changes.")
+    async def timeline(
+        self, info: Info, first: int = 20, after: str | None = None
+    ) -> Connection[Activity]:
+        return await timeline(info, self._row, lead=True, first=first, after=after)
+
+    @strawberry.field(description="Every move between stages, oldest first.")
+    async def stage_history(self, info: Info) -> list[StageChange]:
+        return await stage_history(info, self._row)
+
+    @strawberry.field
+    async def tasks(
+        self, info: Info, first: int = 20, after: str | None = None
+    ) -> Connection[Annotated[Task, strawberry.lazy("embedcrm.graphql.tasks.types")]]:
+        return await task_types.tasks_of(info, self._row, lead=True, first=first, after=after)
+
+    @strawberry.field
+    def site_id(self) -> strawberry.ID | None:
+        row = self._row
+        if row.site_id is None:
+            return None
+        return strawberry.ID(to_global_id("Site", row.workspace_id, row.site_id))
+
+    @classmethod
+    def of(cls, row: lead_models.Lead) -> Lead:
+        return cls(
+            id=strawberry.ID(to_global_id("Lead", row.workspace_id, row.id)),
+            title=row.title,
+            status=row.status,
+            form=row.form,
+            message=row.message,
+            value=None if row.value is None else str(row.value),
+            currency=row.currency,
+            custom_fields=cast(JSON, row.custom_fields),
+            source=LeadSource(
+                utm_source=row.utm_source,
+                utm_medium=row.utm_medium,
+                utm_campaign=row.utm_campaign,
+                utm_term=row.utm_term,
+                utm_content=row.utm_content,
+                referrer=row.referrer,
+                landing_page=row.landing_page,
+                click_ids=cast(JSON, row.click_ids),
+                first_touch=cast(JSON, row.first_touch),
+            ),
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            _row=row,
+        )
+
+
+ActivityKind = strawberry.enum(lead_models.ActivityKind, name="ActivityKind")
+
+
+@strawberry.type(description="A line of the cart: money as decimal strings.")
+class LeadItem:
+    product: str
+    sku: str | None
+    quantity: str
+    unit_price: str
+    unit_cost: str | None
+    line_total: str
+
+    @classmethod
+    def of(cls, row: lead_models.LeadItem) -> LeadItem:
+        return cls(
+            product=row.product,
+            sku=row.sku,
+            quantity=str(row.quantity.normalize()),
+            unit_price=str(row.unit_price),
+            unit_cost=None if row.unit_cost is None else str(row.unit_cost),
+            line_total=str((row.quantity * row.unit_price).quantize(Decimal("0.01"))),
+        )
+
+
+@strawberry.type(description="Payment and delivery of the lead's order.")
+class LeadOrder:
+    payment_method: str | None
+    ordered_at: datetime | None
+    delivery_method: str | None
+    delivery_address: str | None
+    delivery_from: datetime | None
+    delivery_to: datetime | None
+
+
+@strawberry.type(description="One entry of a timeline: note, call, e-mail, meeting, message, …")
+class Activity(Node):
+    kind: ActivityKind  # type: ignore[valid-type]
+    body: str | None
+    data: JSON
+    created_at: datetime
+    _row: strawberry.Private[lead_models.Activity]
+
+    @strawberry.field
+    async def author(self, info: Info) -> Member | None:
+        return await load_member(info, self._row.workspace_id, self._row.author_id)
+
+    @strawberry.field
+    def lead_id(self) -> strawberry.ID | None:
+        row = self._row
+        return (
+            None
+            if row.lead_id is None
+            else strawberry.ID(to_global_id("Lead", row.workspace_id, row.lead_id))
+        )
+
+    @strawberry.field
+    def contact_id(self) -> strawberry.ID:
+        row = self._row
+        return strawberry.ID(to_global_id("Contact", row.workspace_id, row.contact_id))
+
+    @classmethod
+    def of(cls, row: lead_models.Activity) -> Activity:
+        return cls(
+            id=node_id("Activity", row),
+            kind=row.kind,
+            body=row.body,
+            data=cast(JSON, row.data),
+            created_at=row.created_at,
+            _row=row,
+        )
+
+
+@strawberry.type
+class StageRef:
+    id: strawberry.ID | None
+    name: str | None
+
+
+@strawberry.type(description="One move of a lead between stages.")
+class StageChange:
+    from_stage: StageRef | None
+    to_stage: StageRef
+    changed_at: datetime
+    _row: strawberry.Private[lead_models.LeadStageChange]
+
+    @strawberry.field
+    async def changed_by(self, info: Info) -> Member | None:
+        return await load_member(info, self._row.workspace_id, self._row.changed_by_id)
+
+    @classmethod
+    def of(cls, row: lead_models.LeadStageChange) -> StageChange:
+        ws = row.workspace_id
+        return cls(
+            from_stage=None
+            if row.from_stage_id is None
+            else StageRef(
+                id=strawberry.ID(to_global_id("Stage", ws, row.from_stage_id)),
+                name=row.from_stage_name,
+            ),
+            to_stage=StageRef(
+                id=strawberry.ID(to_global_id("Stage", ws, row.to_stage_id)), name=row.to_stage_name
+            ),
+            changed_at=row.changed_at,
+            _row=row,
+        )
+
+
+def lead_order(row: lead_models.Lead) -> LeadOrder:
+    return LeadOrder(
+        payment_method=row.payment_method,
+        ordered_at=row.ordered_at,
+        delivery_method=row.delivery_method,
+        delivery_address=row.delivery_address,
+        delivery_from=row.delivery_from,
+        delivery_to=row.delivery_to,
+    )
+
+
+async def lead_items(info: Info, row: lead_models.Lead) -> list[LeadItem]:
+    items = await info.context.loaders.lead_items.load((row.workspace_id, row.id))
+    return [LeadItem.of(i) for i in items or []]
+
+
+async def lead_items_total(info: Info, row: lead_models.Lead) -> str:
+    items = await info.context.loaders.lead_items.load((row.workspace_id, row.id))
+    return str(
+        sum((i.quantity * i.unit_price for i in items or []), start=Decimal("0")).quantize(
+            Decimal("0.01")
+        )
+    )
+
+
+async def timeline(
+    info: Info, row: Any, *, lead: bool, first: int, after: str | None
+) -> Connection[Activity]:
+    leads = info.context.services.leads
+    principal = info.context.principal
+    page = await leads.timeline(
+        principal,
+        row.workspace_id,
+        lead_id=row.id if lead else None,
+        contact_id=None if lead else row.id,
+        first=first,
+        after=after,
+    )
+
+    async def count() -> int:
+        return await leads.count_timeline(
+            principal,
+            row.workspace_id,
+            lead_id=row.id if lead else None,
+            contact_id=None if lead else row.id,
+        )
+
+    return connection(page, Activity.of, count)
+
+
+async def stage_history(info: Info, row: lead_models.Lead) -> list[StageChange]:
+    rows = await info.context.services.pipelines.stage_history(row.workspace_id, row.id)
+    return [StageChange.of(r) for r in rows]
+
+
+async def contact_leads(
+    info: Info, row: contact_models.Contact, *, first: int, after: str | None
+) -> Connection[Lead]:
+    lists = info.context.services.lists
+    spec = LeadSpec(contact_id=row.id)
+    page = await lists.leads_page(
+        info.context.principal, row.workspace_id, spec, first=first, after=after
+    )
+    return connection(
+        page, Lead.of, lambda: lists.count_leads(info.context.principal, row.workspace_id, spec)
+    )

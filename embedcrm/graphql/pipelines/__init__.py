@@ -1,0 +1,1 @@
+"""The GraphQL of pipelines, their stages, and moving leads between them."""

@@ -1,0 +1,45 @@
+"""GraphQL types of pipelines, their stages, and moving leads between them."""
+
+from __future__ import annotations
+
+import strawberry
+
+from embedcrm.graphql.core import Node
+from embedcrm.graphql.ids import to_global_id
+from embedcrm.pipelines import models as pipeline_models
+
+StageKind = strawberry.enum(pipeline_models.StageKind, name="StageKind")
+
+
+@strawberry.type
+class Stage(Node):
+    name: str
+    position: int
+    probability: int
+    kind: StageKind  # type: ignore[valid-type]
+
+    @classmethod
+    def of(cls, row: pipeline_models.Stage) -> Stage:
+        return cls(
+            id=strawberry.ID(to_global_id("Stage", row.workspace_id, row.id)),
+            name=row.name,
+            position=row.position,
+            probability=row.probability,
+            kind=row.kind,
+        )
+
+
+@strawberry.type
+class Pipeline(Node):
+    name: str
+    is_default: bool
+    stages: list[Stage]
+
+
+def pipeline_type(row: pipeline_models.Pipeline, stages: list[pipeline_models.Stage]) -> Pipeline:
+    return Pipeline(
+        id=strawberry.ID(to_global_id("Pipeline", row.workspace_id, row.id)),
+        name=row.name,
+        is_default=row.is_default,
+        stages=[Stage.of(s) for s in stages],
+    )

@@ -1,0 +1,1 @@
+"""The GraphQL of one person's data: its export and its erasure."""

@@ -1,0 +1,1 @@
+"""The GraphQL of tasks and the lists of them by due time."""

@@ -1,0 +1,1 @@
+"""The GraphQL of webhooks."""

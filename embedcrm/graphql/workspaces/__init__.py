@@ -1,0 +1,1 @@
+"""The GraphQL of workspaces, their sites and members, panel tokens and CRM settings."""
