@@ -17,7 +17,7 @@ from embedcrm.fields.repository import TagRepository
 from embedcrm.kit.repository import Page
 from embedcrm.leads.models import Activity, ActivityKind
 from embedcrm.leads.repository import ActivityRepository, LeadRepository
-from embedcrm.tasks.repository import TaskListRepository
+from embedcrm.tasks.repository import TaskRepository
 from embedcrm.workspaces.access import load_actor, reader_workspace
 
 UNDO_WINDOW = timedelta(days=1)
@@ -93,7 +93,7 @@ class MergeService:
             activity_ids = await ActivityRepository(session, workspace_id).move_contact(
                 gone.id, keep.id
             )
-            task_ids = await TaskListRepository(session, workspace_id).set_contact(gone.id, keep.id)
+            task_ids = await TaskRepository(session, workspace_id).set_contact(gone.id, keep.id)
             tag_ids = await TagRepository(session, workspace_id).move_contact_tags(gone.id, keep.id)
             proposals = await MergeProposalRepository(session, workspace_id).involving(gone.id)
             for proposal in proposals:
@@ -179,7 +179,7 @@ class MergeService:
             await ActivityRepository(session, workspace_id).set_contact(
                 [uuid.UUID(i) for i in moved["activities"]], restored.id
             )
-            tasks = TaskListRepository(session, workspace_id)
+            tasks = TaskRepository(session, workspace_id)
             for task_id in moved["tasks"]:
                 task = await tasks.get(uuid.UUID(task_id))
                 if task is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Select, and_, or_, select, update
@@ -13,6 +14,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from embedcrm.errors import BadRequest
 from embedcrm.kit.repository import MAX_PAGE_SIZE, Page, WorkspaceRepository
 from embedcrm.tasks.models import Task, TaskDoneReason, TaskKind
+
+
+@dataclass(frozen=True)
+class TaskFilter:
+    assignee_id: uuid.UUID | None = None
+    lead_id: uuid.UUID | None = None
+    contact_id: uuid.UUID | None = None
+    open_only: bool = True
+    overdue_only: bool = False
 
 
 class TaskRepository(WorkspaceRepository[Task]):
@@ -32,13 +42,37 @@ class TaskRepository(WorkspaceRepository[Task]):
             stmt = stmt.where(Task.done_at.is_not(None), Task.done_reason == done_reason)
         return list(await self.session.scalars(stmt))
 
+    def matching(self, task_filter: TaskFilter, *, now: datetime) -> Select[Task]:
+        stmt = self.select()
+        if task_filter.assignee_id is not None:
+            stmt = stmt.where(Task.assignee_id == task_filter.assignee_id)
+        if task_filter.lead_id is not None:
+            stmt = stmt.where(Task.lead_id == task_filter.lead_id)
+        if task_filter.contact_id is not None:
+            stmt = stmt.where(Task.contact_id == task_filter.contact_id)
+        if task_filter.open_only or task_filter.overdue_only:
+            stmt = stmt.where(Task.done_at.is_(None))
+        if task_filter.overdue_only:
+            stmt = stmt.where(Task.due_at < now)
+        return stmt
 
-class TaskListRepository(WorkspaceRepository[Task]):
-    """Tasks by due time, ascending, by keyset on (due_at, id)."""
+    async def page_matching(
+        self, task_filter: TaskFilter, *, now: datetime, first: int, after: str | None
+    ) -> Page[Task]:
+        """By due time, soonest first; the tasks of one lead or contact newest first."""
+        stmt = self.matching(task_filter, now=now)
+        if task_filter.lead_id or task_filter.contact_id:
+            return await self.newest_first(stmt, first=first, after=after)
+        return await self.by_due(stmt, first=first, after=after)
 
-    model = Task
+    async def count_matching(self, task_filter: TaskFilter, *, now: datetime) -> int:
+        stmt = self.matching(task_filter, now=now)
+        if not (task_filter.lead_id or task_filter.contact_id):
+            stmt = stmt.where(Task.due_at.is_not(None))
+        return await self.count(stmt)
 
     async def by_due(self, stmt: Select[Task], *, first: int, after: str | None) -> Page[Task]:
+        """Tasks by due time, ascending, by keyset on (due_at, id)."""
         stmt = stmt.where(Task.due_at.is_not(None))
         if after:
             due, task_id = decode_due_cursor(after)

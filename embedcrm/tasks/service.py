@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -17,17 +16,8 @@ from embedcrm.leads.repository import LeadRepository
 from embedcrm.pipelines.service import get_lead
 from embedcrm.tasks.events import emit_task_event
 from embedcrm.tasks.models import Task, TaskKind
-from embedcrm.tasks.repository import OverdueScan, TaskListRepository
+from embedcrm.tasks.repository import OverdueScan, TaskFilter, TaskRepository
 from embedcrm.workspaces.access import Actor, get_member, load_actor, reader_workspace
-
-
-@dataclass(frozen=True)
-class TaskFilter:
-    assignee_id: uuid.UUID | None = None
-    lead_id: uuid.UUID | None = None
-    contact_id: uuid.UUID | None = None
-    open_only: bool = True
-    overdue_only: bool = False
 
 
 def require_task_writer(actor: Actor, task: Task) -> None:
@@ -80,7 +70,7 @@ class TaskService:
             ):
                 actor.require_assigned(None, "task")
             now = utcnow()
-            task = TaskListRepository(session, workspace_id).add(
+            task = TaskRepository(session, workspace_id).add(
                 Task(
                     kind=kind,
                     title=title,
@@ -105,7 +95,7 @@ class TaskService:
     ) -> Task:
         async with self.db.transaction() as session:
             actor = await load_actor(session, principal, workspace_id)
-            task = await TaskListRepository(session, workspace_id).get(task_id)
+            task = await TaskRepository(session, workspace_id).get(task_id)
             if task is None:
                 raise NotFound("Nothing has this id.", field="id")
             require_task_writer(actor, task)
@@ -149,7 +139,7 @@ class TaskService:
     ) -> None:
         async with self.db.transaction() as session:
             actor = await load_actor(session, principal, workspace_id)
-            task = await TaskListRepository(session, workspace_id).get(task_id)
+            task = await TaskRepository(session, workspace_id).get(task_id)
             if task is None:
                 raise NotFound("Nothing has this id.", field="id")
             require_task_writer(actor, task)
@@ -170,42 +160,18 @@ class TaskService:
         """Tasks by due time, soonest first (those of a lead or contact: newest first)."""
         reader_workspace(principal, workspace_id, field="workspaceId")
         async with self.db.transaction() as session:
-            repo = TaskListRepository(session, workspace_id)
-            stmt = repo.select()
-            if task_filter.assignee_id is not None:
-                stmt = stmt.where(Task.assignee_id == task_filter.assignee_id)
-            if task_filter.lead_id is not None:
-                stmt = stmt.where(Task.lead_id == task_filter.lead_id)
-            if task_filter.contact_id is not None:
-                stmt = stmt.where(Task.contact_id == task_filter.contact_id)
-            if task_filter.open_only or task_filter.overdue_only:
-                stmt = stmt.where(Task.done_at.is_(None))
-            if task_filter.overdue_only:
-                stmt = stmt.where(Task.due_at < utcnow())
-            if task_filter.lead_id or task_filter.contact_id:
-                return await repo.newest_first(stmt, first=first, after=after)
-            return await repo.by_due(stmt, first=first, after=after)
+            return await TaskRepository(session, workspace_id).page_matching(
+                task_filter, now=utcnow(), first=first, after=after
+            )
 
     async def count(
         self, principal: Principal, workspace_id: uuid.UUID, task_filter: TaskFilter
     ) -> int:
         reader_workspace(principal, workspace_id, field="workspaceId")
         async with self.db.transaction() as session:
-            repo = TaskListRepository(session, workspace_id)
-            stmt = repo.select()
-            if task_filter.assignee_id is not None:
-                stmt = stmt.where(Task.assignee_id == task_filter.assignee_id)
-            if task_filter.lead_id is not None:
-                stmt = stmt.where(Task.lead_id == task_filter.lead_id)
-            if task_filter.contact_id is not None:
-                stmt = stmt.where(Task.contact_id == task_filter.contact_id)
-            if task_filter.open_only or task_filter.overdue_only:
-                stmt = stmt.where(Task.done_at.is_(None))
-            if task_filter.overdue_only:
-                stmt = stmt.where(Task.due_at < utcnow())
-            if not (task_filter.lead_id or task_filter.contact_id):
-                stmt = stmt.where(Task.due_at.is_not(None))
-            return await repo.count(stmt)
+            return await TaskRepository(session, workspace_id).count_matching(
+                task_filter, now=utcnow()
+            )
 
     async def emit_overdue(self, *, now: datetime | None = None, limit: int = 500) -> int:
         """The worker's job: `task.overdue` once for each task that passed its due time."""

@@ -24,7 +24,7 @@ from embedcrm.graphql.support import (
 from embedcrm.graphql.tasks.inputs import CreateTaskInput, TaskFilter, TaskPayload, UpdateTaskInput
 from embedcrm.graphql.tasks.types import Task, due_connection
 from embedcrm.tasks import models as task_models
-from embedcrm.tasks.service import TaskFilter as TaskFilterQuery
+from embedcrm.tasks.repository import TaskFilter as TaskFilterQuery
 
 
 @strawberry.type

@@ -17,8 +17,7 @@ from embedcrm.graphql.support import connection
 from embedcrm.graphql.workspaces.types import Member, load_member
 from embedcrm.kit.repository import Page
 from embedcrm.tasks import models as task_models
-from embedcrm.tasks.repository import encode_due_cursor
-from embedcrm.tasks.service import TaskFilter
+from embedcrm.tasks.repository import TaskFilter, encode_due_cursor
 
 if TYPE_CHECKING:
     from embedcrm.graphql.contacts.types import Contact
