@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
+from embedcrm.capture.recognition import clean_seen
 from embedcrm.errors import BadRequest, UnsupportedMediaType, ValidationFailed
-from embedcrm.recognition import clean_seen
 
 MAX_FIELDS = 50
 MAX_FIELD_NAME = 64

@@ -8,9 +8,9 @@ from typing import Any
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
+from embedcrm.capture.recognition import RecognisedForm, recognise_form
 from embedcrm.contacts.service import Person
 from embedcrm.errors import ValidationFailed
-from embedcrm.recognition import RecognisedForm, recognise_form
 
 
 def normalise_email(raw: str) -> str:

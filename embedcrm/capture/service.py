@@ -18,6 +18,7 @@ from embedcrm.capture.payload import SubmissionPayload, parse_submission
 from embedcrm.capture.person import person_of_form
 from embedcrm.capture.processor import SubmissionProcessor
 from embedcrm.capture.ratelimit import SubmissionLimits
+from embedcrm.capture.recognition import recognise_form, strip_sensitive
 from embedcrm.capture.repository import SubmissionRepository, unprocessed_submissions
 from embedcrm.capture.spam import FormToken, FormTokens, quarantine_reason
 from embedcrm.config import Settings
@@ -34,7 +35,6 @@ from embedcrm.forms.service import FormService
 from embedcrm.kit.repository import Page
 from embedcrm.leads.models import ActivityKind
 from embedcrm.leads.service import Attribution, CreatedLead, NewLead, create_lead
-from embedcrm.recognition import recognise_form, strip_sensitive
 from embedcrm.webhooks.outbox import OutboxRepository
 from embedcrm.workspaces.models import Site
 from embedcrm.workspaces.repository import SiteRepository, WorkspaceDirectory

@@ -22,6 +22,7 @@ from charset_normalizer import from_bytes
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.auth import Principal
+from embedcrm.capture.recognition import roles_in
 from embedcrm.contacts.models import Contact
 from embedcrm.contacts.repository import ContactRepository
 from embedcrm.contacts.service import normalise_email, normalise_phone
@@ -35,7 +36,6 @@ from embedcrm.leads.repository import ActivityRepository, LeadRepository
 from embedcrm.pipelines.models import Stage, StageKind
 from embedcrm.pipelines.repository import PipelineRepository, StageRepository
 from embedcrm.pipelines.service import STATUS_OF_KIND
-from embedcrm.recognition import roles_in
 from embedcrm.workspaces.access import load_actor
 from embedcrm.workspaces.repository import WorkspaceDirectory
 

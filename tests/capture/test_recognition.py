@@ -15,9 +15,9 @@ from sqlalchemy import select
 
 from conftest import GraphQL
 from embedcrm.capture.models import Submission
+from embedcrm.capture.recognition import is_card_number, recognise_form
 from embedcrm.graphql.ids import parse_global_id
 from embedcrm.imports.service import suggest_mapping
-from embedcrm.recognition import is_card_number, recognise_form
 from embedcrm.services import Services
 from factories import Tenant, make_tenant, services_of, submit
 
