@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.analytics.service import AnalyticsService
 from embedcrm.auth import PanelTokens
-from embedcrm.capture.service import CaptureService
+from embedcrm.capture.models import Submission
+from embedcrm.capture.repository import SubmissionRepository
+from embedcrm.capture.service import CaptureService, submissions_of_person
 from embedcrm.config import Settings
 from embedcrm.contacts.merge import MergeService
 from embedcrm.contacts.service import ContactService
@@ -19,13 +22,15 @@ from embedcrm.fields.segments import ListService, SegmentService
 from embedcrm.fields.service import FieldService, TagService
 from embedcrm.forms.service import FormService
 from embedcrm.imports.service import ImportService
+from embedcrm.kit.models import plain_row
 from embedcrm.leads.assignment import AssignmentService
 from embedcrm.leads.service import LeadService
 from embedcrm.pipelines.service import PipelineService, create_default_pipeline
-from embedcrm.privacy.service import ErasureScope, PrivacyService
+from embedcrm.privacy.service import DataSubject, PersonalData, PrivacyService
 from embedcrm.static import StaticAsset, load_asset
 from embedcrm.tasks.service import TaskService
 from embedcrm.webhooks.dispatcher import Dispatcher, DispatcherConfig
+from embedcrm.webhooks.outbox import OutboxRepository
 from embedcrm.webhooks.repository import erase_delivery_logs
 from embedcrm.webhooks.service import WebhookService
 from embedcrm.webhooks.ssrf import create_webhook_client, parse_allowed_networks
@@ -88,7 +93,7 @@ class Services:
             lists=lists,
             segments=SegmentService(db, lists),
             imports=ImportService(db),
-            privacy=PrivacyService(db, [_erase_webhook_logs]),
+            privacy=PrivacyService(db, [SUBMISSIONS, OUTBOX]),
             assignment=AssignmentService(db),
             widget=load_asset("widget.js", "text/javascript; charset=utf-8"),
             widget_css=load_asset("widget.css", "text/css; charset=utf-8"),
@@ -116,7 +121,44 @@ class Services:
         )
 
 
-async def _erase_webhook_logs(session: AsyncSession, scope: ErasureScope) -> None:
-    # The CRM knows whose data it erased; the webhook logs are the webhooks' own. Joined here,
-    # where both are known, because webhooks never import the CRM.
-    await erase_delivery_logs(session, scope.workspace_id, scope.outbox_event_ids)
+# What capture and the webhooks keep about a person, reached by privacy through hooks: neither
+# may import the CRM, so they are joined here, where both are known. Submissions go before the
+# leads they point at; the counts keep the order of the erasure record.
+
+
+async def _submissions_of(session: AsyncSession, person: DataSubject) -> list[Submission]:
+    return await submissions_of_person(
+        session,
+        person.workspace_id,
+        person.contact_id,
+        person.lead_ids,
+        email=person.email,
+        phone=person.phone,
+    )
+
+
+async def _export_submissions(session: AsyncSession, person: DataSubject) -> dict[str, Any]:
+    rows = await _submissions_of(session, person)
+    return {"submissions": [plain_row(s, ["id", "payload", "created_at"]) for s in rows]}
+
+
+async def _erase_submissions(session: AsyncSession, person: DataSubject) -> dict[str, Any]:
+    ids = [s.id for s in await _submissions_of(session, person)]
+    repo = SubmissionRepository(session, person.workspace_id)
+    return {"submissions": await repo.erase_ids(ids)}
+
+
+async def _export_nothing(session: AsyncSession, person: DataSubject) -> dict[str, Any]:
+    return {}
+
+
+async def _erase_events(session: AsyncSession, person: DataSubject) -> dict[str, Any]:
+    # The outbox keeps the events' payloads; what receivers answered about them may echo them.
+    outbox = OutboxRepository(session, person.workspace_id)
+    event_ids = await outbox.scrub_person(person.contact_id, person.lead_ids)
+    await erase_delivery_logs(session, person.workspace_id, event_ids)
+    return {"events_scrubbed": len(event_ids)}
+
+
+SUBMISSIONS = PersonalData(export=_export_submissions, erase=_erase_submissions)
+OUTBOX = PersonalData(export=_export_nothing, erase=_erase_events)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.capture.models import Submission, SubmissionStatus
@@ -57,6 +57,20 @@ class SubmissionRepository(WorkspaceRepository[Submission]):
             )
         )
         return result.first()
+
+    def of_person(self, contact_id: uuid.UUID, lead_ids: Sequence[uuid.UUID]) -> Select[Submission]:
+        return self.select().where(
+            or_(Submission.contact_id == contact_id, Submission.lead_id.in_(list(lead_ids)))
+        )
+
+    async def erase_ids(self, ids: Sequence[uuid.UUID]) -> int:
+        """Delete these submissions; answers how many."""
+        result = await self.session.execute(
+            delete(Submission).where(
+                Submission.workspace_id == self.workspace_id, Submission.id.in_(list(ids))
+            )
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def unprocessed_submissions(

@@ -6,16 +6,18 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.capture.attribution import attribution_from_context
 from embedcrm.capture.intake import SubmissionIntake
 from embedcrm.capture.models import Submission, SubmissionStatus
 from embedcrm.capture.payload import SubmissionPayload, parse_submission
-from embedcrm.capture.person import person_of_form
+from embedcrm.capture.person import person_of_form, person_of_submission
 from embedcrm.capture.processor import SubmissionProcessor
 from embedcrm.capture.ratelimit import SubmissionLimits
 from embedcrm.capture.recognition import recognise_form, strip_sensitive
@@ -24,12 +26,7 @@ from embedcrm.capture.spam import FormToken, FormTokens, quarantine_reason
 from embedcrm.config import Settings
 from embedcrm.contacts.service import Person
 from embedcrm.db import Database, is_database_unavailable, new_id, utcnow
-from embedcrm.errors import (
-    Conflict,
-    NotFound,
-    ServiceUnavailable,
-    ValidationFailed,
-)
+from embedcrm.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
 from embedcrm.events import Event
 from embedcrm.forms.service import FormService
 from embedcrm.kit.repository import Page
@@ -425,3 +422,49 @@ def lead_from(submission: Submission, site: Site) -> NewLead:
         occurred_at=submission.created_at,
         activity_data=activity,
     )
+
+
+async def submissions_of_person(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    contact_id: uuid.UUID,
+    lead_ids: Sequence[uuid.UUID],
+    *,
+    email: str | None,
+    phone: str | None,
+) -> list[Submission]:
+    """Every submission that is the person's: linked to them or to one of their leads, or
+    naming, after normalisation, an e-mail or phone of theirs.
+
+    The person's e-mails and phones are the contact's and those typed in the submissions
+    linked to them (a submission matched by phone may carry another e-mail). Unlinked
+    submissions count too: one held in quarantine, or not yet processed, or one whose lead went
+    to another contact because its e-mail matched there.
+    """
+    submissions = SubmissionRepository(session, workspace_id)
+    linked = list(await session.scalars(submissions.of_person(contact_id, lead_ids)))
+    regions = {
+        site.id: site.phone_region
+        for site in await SiteRepository(session, workspace_id).oldest_first()
+    }
+    names = {("email", email), ("phone", phone)}
+    for submission in linked:
+        names |= _identities(submission.payload, regions.get(submission.site_id))
+    names = {(kind, value) for kind, value in names if value}
+    seen = {submission.id for submission in linked}
+    naming = [
+        row_id
+        async for row_id, site_id, payload in submissions.payloads_of_all()
+        if row_id not in seen and _identities(payload, regions.get(site_id)) & names
+    ]
+    if not naming:
+        return linked
+    return [*linked, *(await submissions.get_many(naming)).values()]
+
+
+def _identities(payload: Any, region: str | None) -> set[tuple[str, str | None]]:
+    """The normalised e-mail and phone a stored submission names, as processing reads them."""
+    if not isinstance(payload, dict) or region is None:
+        return set()
+    person = person_of_submission(payload, phone_region=region)
+    return {("email", person.email_normalized), ("phone", person.phone_e164)}

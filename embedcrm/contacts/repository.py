@@ -6,7 +6,7 @@ import hashlib
 import uuid
 from collections.abc import Iterable
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, delete, func, or_, select
 
 from embedcrm.contacts.models import Contact, ContactMerge, MergeProposal, MergeProposalStatus
 from embedcrm.db import hold_sqlite_write_lock
@@ -165,3 +165,13 @@ class MergeProposalRepository(WorkspaceRepository[MergeProposal]):
 
 class MergeRepository(WorkspaceRepository[ContactMerge]):
     model = ContactMerge
+
+    async def erase_merged(self, contact_id: uuid.UUID) -> int:
+        """Delete the audit entries of merges that folded this contact into another."""
+        result = await self.session.execute(
+            delete(ContactMerge).where(
+                ContactMerge.workspace_id == self.workspace_id,
+                ContactMerge.merged_contact_id == contact_id,
+            )
+        )
+        return int(getattr(result, "rowcount", 0) or 0)

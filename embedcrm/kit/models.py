@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from sqlalchemy import ForeignKeyConstraint
 
 
@@ -19,3 +22,16 @@ def workspace_fk(
 def fold(*parts: str | None) -> str:
     """Case-folded text for search; SQLite's lower() knows ASCII only, so it is done here."""
     return " ".join(p.strip().casefold() for p in parts if p and p.strip())
+
+
+def plain_row(obj: Any, columns: Sequence[str]) -> dict[str, Any]:
+    """The named columns of a row as JSON values (what is not already one becomes a string)."""
+    out = {}
+    for name in columns:
+        value = getattr(obj, name)
+        out[name] = (
+            value
+            if value is None or isinstance(value, (str, int, float, bool, dict, list))
+            else str(value)
+        )
+    return out

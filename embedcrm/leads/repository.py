@@ -37,6 +37,9 @@ class LeadRepository(WorkspaceRepository[Lead]):
             )
         )
 
+    async def of_contact(self, contact_id: uuid.UUID) -> list[Lead]:
+        return list(await self.session.scalars(self.select().where(Lead.contact_id == contact_id)))
+
     async def next_event_sequence(self, lead_id: uuid.UUID) -> int:
         """Take the next webhook sequence number of a lead inside the caller's transaction."""
         result = await self.session.execute(
@@ -218,6 +221,17 @@ class LeadRepository(WorkspaceRepository[Lead]):
 class ActivityRepository(WorkspaceRepository[Activity]):
     model = Activity
 
+    async def of_contact(self, contact_id: uuid.UUID) -> list[Activity]:
+        stmt = self.select().where(Activity.contact_id == contact_id)
+        return list(await self.session.scalars(stmt))
+
+    async def erase_of_contact(self, contact_id: uuid.UUID) -> None:
+        await self.session.execute(
+            delete(Activity).where(
+                Activity.workspace_id == self.workspace_id, Activity.contact_id == contact_id
+            )
+        )
+
     def of(self, *, lead_id: uuid.UUID | None, contact_id: uuid.UUID | None) -> Select[Activity]:
         """The timeline of a lead, of a contact, or of both when both are given."""
         stmt = self.select()
@@ -249,6 +263,14 @@ class ActivityRepository(WorkspaceRepository[Activity]):
 
 class StageChangeRepository(WorkspaceRepository[LeadStageChange]):
     model = LeadStageChange
+
+    async def erase_of_leads(self, lead_ids: Sequence[uuid.UUID]) -> None:
+        await self.session.execute(
+            delete(LeadStageChange).where(
+                LeadStageChange.workspace_id == self.workspace_id,
+                LeadStageChange.lead_id.in_(list(lead_ids)),
+            )
+        )
 
     async def of_lead(self, lead_id: uuid.UUID) -> list[LeadStageChange]:
         rows = await self.session.scalars(

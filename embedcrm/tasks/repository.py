@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import base64
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, and_, or_, select, update
+from sqlalchemy import Select, and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.errors import BadRequest
@@ -41,6 +41,18 @@ class TaskRepository(WorkspaceRepository[Task]):
         else:
             stmt = stmt.where(Task.done_at.is_not(None), Task.done_reason == done_reason)
         return list(await self.session.scalars(stmt))
+
+    async def of_contact(self, contact_id: uuid.UUID) -> list[Task]:
+        return list(await self.session.scalars(self.select().where(Task.contact_id == contact_id)))
+
+    async def erase_person(self, contact_id: uuid.UUID, lead_ids: Sequence[uuid.UUID]) -> None:
+        """Delete the tasks about this contact or its leads."""
+        await self.session.execute(
+            delete(Task).where(
+                Task.workspace_id == self.workspace_id,
+                or_(Task.contact_id == contact_id, Task.lead_id.in_(list(lead_ids))),
+            )
+        )
 
     def matching(self, task_filter: TaskFilter, *, now: datetime) -> Select[Task]:
         stmt = self.select()

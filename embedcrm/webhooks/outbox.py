@@ -3,10 +3,50 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Text, cast, or_
 
 from embedcrm.events import Event
 from embedcrm.kit.repository import WorkspaceRepository
 from embedcrm.webhooks.models import OutboxEvent
+
+# Objects that describe the business, not the person (a stage, a manager): kept whole.
+KEPT_OBJECTS = {"stage", "from_stage", "to_stage", "assignee", "source"}
+# Keys of an event payload that can name or reach a person.
+PERSONAL_KEYS = {
+    "name",
+    "email",
+    "phone",
+    "company",
+    "title",
+    "message",
+    "body",
+    "fields",
+    "custom_fields",
+    "referrer",
+    "landing_page",
+    "first_touch",
+    "click_ids",
+}
+
+
+def scrub_payload(value: Any) -> Any:
+    """The payload with every personal value blanked; ids and shape stay, so it stays valid."""
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            if key in KEPT_OBJECTS:
+                out[key] = item
+            elif key in PERSONAL_KEYS:
+                out[key] = "" if key == "title" else ({} if isinstance(item, dict) else None)
+            else:
+                out[key] = scrub_payload(item)
+        return out
+    if isinstance(value, list):
+        return [scrub_payload(v) for v in value]
+    return value
 
 
 class OutboxRepository(WorkspaceRepository[OutboxEvent]):
@@ -24,3 +64,23 @@ class OutboxRepository(WorkspaceRepository[OutboxEvent]):
                 created_at=event.occurred_at,
             )
         )
+
+    async def scrub_person(
+        self, contact_id: uuid.UUID, lead_ids: Sequence[uuid.UUID]
+    ) -> list[uuid.UUID]:
+        """Blank the personal values of every event about this contact or its leads; answers
+        the ids of the events scrubbed."""
+        id_texts = [str(contact_id), *(str(i) for i in lead_ids)]
+        events = list(
+            await self.session.scalars(
+                self.select().where(
+                    or_(
+                        OutboxEvent.lead_id.in_(list(lead_ids)),
+                        *(cast(OutboxEvent.payload, Text).contains(t) for t in id_texts),
+                    )
+                )
+            )
+        )
+        for event in events:
+            event.payload = scrub_payload(event.payload)
+        return [event.id for event in events]
