@@ -26,6 +26,9 @@ class Platform:
 
     key_id: uuid.UUID
 
+    def can_read(self, workspace_id: uuid.UUID) -> bool:
+        return True
+
 
 @dataclass(frozen=True)
 class PanelUser:
@@ -34,6 +37,10 @@ class PanelUser:
     workspace_id: uuid.UUID
     member_id: uuid.UUID
     role: Role
+
+    def can_read(self, workspace_id: uuid.UUID) -> bool:
+        """The one scoping rule of reads: a member reads its own workspace and nothing else."""
+        return workspace_id == self.workspace_id
 
 
 Principal = Platform | PanelUser
@@ -109,9 +116,9 @@ def require_role(principal: Principal, workspace_id: uuid.UUID, *roles: Role) ->
 
     A foreign workspace answers like a missing one, so ids leak nothing.
     """
+    if not principal.can_read(workspace_id):
+        raise NotFound("No such workspace.", field="workspaceId")
     if isinstance(principal, Platform):
         return
-    if principal.workspace_id != workspace_id:
-        raise NotFound("No such workspace.", field="workspaceId")
     if principal.role not in roles:
         raise Forbidden(f"The {principal.role.value} role cannot do this.")

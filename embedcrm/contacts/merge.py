@@ -259,29 +259,29 @@ class MergeService:
         first: int,
         after: str | None,
     ) -> Page[MergeProposal]:
-        reader_workspace(principal, workspace_id, field="workspaceId")
         async with self.db.transaction() as session:
-            repo = MergeProposalRepository(session, workspace_id)
+            repo = MergeProposalRepository.for_reader(
+                session, principal, workspace_id, field="workspaceId"
+            )
             return await repo.newest_first(repo.of_status(status), first=first, after=after)
 
     async def count_proposals(
         self, principal: Principal, workspace_id: uuid.UUID, *, status: MergeProposalStatus | None
     ) -> int:
-        reader_workspace(principal, workspace_id, field="workspaceId")
         async with self.db.transaction() as session:
-            repo = MergeProposalRepository(session, workspace_id)
+            repo = MergeProposalRepository.for_reader(
+                session, principal, workspace_id, field="workspaceId"
+            )
             return await repo.count(repo.of_status(status))
 
     async def count_merges(self, principal: Principal, workspace_id: uuid.UUID) -> int:
-        reader_workspace(principal, workspace_id, field="workspaceId")
         async with self.db.transaction() as session:
-            repo = MergeRepository(session, workspace_id)
+            repo = MergeRepository.for_reader(session, principal, workspace_id, field="workspaceId")
             return await repo.count(repo.select())
 
     async def merges(
         self, principal: Principal, workspace_id: uuid.UUID, *, first: int, after: str | None
     ) -> Page[ContactMerge]:
-        reader_workspace(principal, workspace_id, field="workspaceId")
         async with self.db.transaction() as session:
-            repo = MergeRepository(session, workspace_id)
+            repo = MergeRepository.for_reader(session, principal, workspace_id, field="workspaceId")
             return await repo.newest_first(repo.select(), first=first, after=after)

@@ -34,9 +34,7 @@ class Context:
         return requested
 
     def can_see(self, workspace_id: uuid.UUID) -> bool:
-        return (
-            not isinstance(self.principal, PanelUser) or self.principal.workspace_id == workspace_id
-        )
+        return self.principal.can_read(workspace_id)
 
 
 Info = StrawberryInfo[Context, None]

@@ -13,7 +13,7 @@ from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from embedcrm.errors import BadRequest
+from embedcrm.errors import BadRequest, NotFound
 
 
 class WorkspaceOwned(Protocol):
@@ -23,6 +23,14 @@ class WorkspaceOwned(Protocol):
 
 
 M = TypeVar("M", bound=WorkspaceOwned)
+R = TypeVar("R", bound="WorkspaceRepository[Any]")
+
+
+class Reader(Protocol):
+    """Who reads: the platform reads every workspace, a panel member its own (auth.py)."""
+
+    def can_read(self, workspace_id: uuid.UUID) -> bool: ...
+
 
 MAX_PAGE_SIZE = 100
 
@@ -38,6 +46,21 @@ class WorkspaceRepository(Generic[M]):
     def __init__(self, session: AsyncSession, workspace_id: uuid.UUID) -> None:
         self.session = session
         self.workspace_id = workspace_id
+
+    @classmethod
+    def for_reader(
+        cls: type[R],
+        session: AsyncSession,
+        reader: Reader,
+        workspace_id: uuid.UUID,
+        *,
+        field: str = "id",
+    ) -> R:
+        """The repository of ``workspace_id`` as ``reader`` may read it: every statement it
+        makes is then readable. Another workspace answers like a missing object."""
+        if not reader.can_read(workspace_id):
+            raise NotFound("Nothing has this id.", field=field)
+        return cls(session, workspace_id)
 
     def select(self) -> Select[M]:
         return select(self.model).where(self.model.workspace_id == self.workspace_id)

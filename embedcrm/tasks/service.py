@@ -17,7 +17,7 @@ from embedcrm.pipelines.service import get_lead
 from embedcrm.tasks.events import emit_task_event
 from embedcrm.tasks.models import Task, TaskKind
 from embedcrm.tasks.repository import OverdueScan, TaskFilter, TaskRepository
-from embedcrm.workspaces.access import Actor, get_member, load_actor, reader_workspace
+from embedcrm.workspaces.access import Actor, get_member, load_actor
 
 
 def require_task_writer(actor: Actor, task: Task) -> None:
@@ -158,20 +158,16 @@ class TaskService:
         after: str | None,
     ) -> Page[Task]:
         """Tasks by due time, soonest first (those of a lead or contact: newest first)."""
-        reader_workspace(principal, workspace_id, field="workspaceId")
         async with self.db.transaction() as session:
-            return await TaskRepository(session, workspace_id).page_matching(
-                task_filter, now=utcnow(), first=first, after=after
-            )
+            tasks = TaskRepository.for_reader(session, principal, workspace_id, field="workspaceId")
+            return await tasks.page_matching(task_filter, now=utcnow(), first=first, after=after)
 
     async def count(
         self, principal: Principal, workspace_id: uuid.UUID, task_filter: TaskFilter
     ) -> int:
-        reader_workspace(principal, workspace_id, field="workspaceId")
         async with self.db.transaction() as session:
-            return await TaskRepository(session, workspace_id).count_matching(
-                task_filter, now=utcnow()
-            )
+            tasks = TaskRepository.for_reader(session, principal, workspace_id, field="workspaceId")
+            return await tasks.count_matching(task_filter, now=utcnow())
 
     async def emit_overdue(self, *, now: datetime | None = None, limit: int = 500) -> int:
         """The worker's job: `task.overdue` once for each task that passed its due time."""

@@ -71,9 +71,9 @@ async def load_actor(
     session: AsyncSession, principal: Principal, workspace_id: uuid.UUID, *, field: str = "id"
 ) -> Actor:
     """The actor for ``workspace_id``; another workspace looks exactly like a missing object."""
+    if not principal.can_read(workspace_id):
+        raise NotFound("Nothing has this id.", field=field)
     if isinstance(principal, PanelUser):
-        if principal.workspace_id != workspace_id:
-            raise NotFound("Nothing has this id.", field=field)
         role, member_id = principal.role, principal.member_id
     else:
         role, member_id = Role.OWNER, None
@@ -90,7 +90,7 @@ async def load_actor(
 
 def reader_workspace(principal: Principal, workspace_id: uuid.UUID, *, field: str = "id") -> None:
     """Reads need no role beyond belonging to the workspace."""
-    if isinstance(principal, PanelUser) and principal.workspace_id != workspace_id:
+    if not principal.can_read(workspace_id):
         raise NotFound("Nothing has this id.", field=field)
 
 

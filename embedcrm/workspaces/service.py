@@ -64,7 +64,7 @@ def normalise_domains(domains: Sequence[str]) -> list[str]:
 
 def require_workspace_access(principal: Principal, workspace_id: uuid.UUID) -> None:
     """A panel user reaches its own workspace only; others look the same as missing ones."""
-    if isinstance(principal, PanelUser) and principal.workspace_id != workspace_id:
+    if not principal.can_read(workspace_id):
         raise NotFound("No such workspace.", field="workspaceId")
 
 
