@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import strawberry
 
 from embedcrm.contacts import models as contact_models
-from embedcrm.graphql.contacts.inputs import (
-    AcceptMergeProposalInput,
-    ContactFilter,
-    ContactMergePayload,
-    ContactPayload,
-    MergeContactsInput,
-    MergeProposalPayload,
-    UpdateContactInput,
-    contact_spec,
-)
+from embedcrm.graphql.contacts import mutations
+from embedcrm.graphql.contacts.inputs import ContactFilter, contact_spec
 from embedcrm.graphql.contacts.types import (
     Contact,
     ContactMerge,
@@ -24,19 +14,8 @@ from embedcrm.graphql.contacts.types import (
     MergeProposalStatus,
 )
 from embedcrm.graphql.context import Info
-from embedcrm.graphql.core import Connection, CsvExport, DeleteInput
-from embedcrm.graphql.support import (
-    DEFAULT_PAGE_SIZE,
-    UNSET,
-    as_payload,
-    connection,
-    errors_payload,
-    given,
-    parse_id,
-    required_id,
-    scoped_id,
-    workspace_arg,
-)
+from embedcrm.graphql.core import Connection, CsvExport
+from embedcrm.graphql.support import DEFAULT_PAGE_SIZE, connection, scoped_id, workspace_arg
 
 
 @strawberry.type
@@ -125,100 +104,27 @@ class ContactExportQuery:
 
 @strawberry.type
 class ContactMutation:
-    @strawberry.mutation(description="Details, personal manager and custom fields of a contact.")
-    async def update_contact(self, info: Info, input: UpdateContactInput) -> ContactPayload:
-        ctx = info.context
-
-        async def call() -> contact_models.Contact:
-            gid = parse_id(input.id, "Contact")
-            manager: Any = input.manager_id
-            if manager not in (UNSET, None):
-                manager = required_id(manager, "Member", "managerId", gid.workspace_id)
-            changes = given(
-                name=input.name,
-                email=input.email,
-                phone=input.phone,
-                company=input.company,
-                manager_id=manager,
-                custom_fields=input.custom_fields,
-            )
-            return await ctx.services.contacts.update_contact(
-                ctx.principal, gid.workspace_id, gid.row_id, changes
-            )
-
-        return await as_payload(
-            call, lambda c: ContactPayload(contact=Contact.of(c)), errors_payload(ContactPayload)
-        )
+    update_contact = strawberry.mutation(
+        resolver=mutations.update_contact.resolve,
+        description="Details, personal manager and custom fields of a contact.",
+    )
 
 
 @strawberry.type
 class MergeMutation:
-    @strawberry.mutation(
-        description="Merge mergeId into keepId: timeline, leads, tasks and tags move."
+    merge_contacts = strawberry.mutation(
+        resolver=mutations.merge_contacts.resolve,
+        description="Merge mergeId into keepId: timeline, leads, tasks and tags move.",
     )
-    async def merge_contacts(self, info: Info, input: MergeContactsInput) -> ContactMergePayload:
-        ctx = info.context
 
-        async def call() -> Any:
-            keep = parse_id(input.keep_id, "Contact", "keepId")
-            merge = required_id(input.merge_id, "Contact", "mergeId", keep.workspace_id)
-            return await ctx.services.merges.merge(
-                ctx.principal, keep.workspace_id, keep_id=keep.row_id, merge_id=merge
-            )
-
-        return await as_payload(
-            call,
-            lambda m: ContactMergePayload(merge=ContactMerge.of(m)),
-            errors_payload(ContactMergePayload),
-        )
-
-    @strawberry.mutation(description="Undo a merge within a day of it.")
-    async def undo_contact_merge(self, info: Info, input: DeleteInput) -> ContactMergePayload:
-        ctx = info.context
-
-        async def call() -> Any:
-            gid = parse_id(input.id, "ContactMerge")
-            return await ctx.services.merges.undo(ctx.principal, gid.workspace_id, gid.row_id)
-
-        return await as_payload(
-            call,
-            lambda m: ContactMergePayload(merge=ContactMerge.of(m)),
-            errors_payload(ContactMergePayload),
-        )
-
-    @strawberry.mutation(
-        description="Merge the two contacts of a proposal (keeping keepId, else the first)."
+    undo_contact_merge = strawberry.mutation(
+        resolver=mutations.undo_contact_merge.resolve,
+        description="Undo a merge within a day of it.",
     )
-    async def accept_merge_proposal(
-        self, info: Info, input: AcceptMergeProposalInput
-    ) -> ContactMergePayload:
-        ctx = info.context
 
-        async def call() -> Any:
-            gid = parse_id(input.id, "MergeProposal")
-            keep = scoped_id(input.keep_id, "Contact", "keepId", gid.workspace_id)
-            return await ctx.services.merges.accept_proposal(
-                ctx.principal, gid.workspace_id, gid.row_id, keep_id=keep
-            )
+    accept_merge_proposal = strawberry.mutation(
+        resolver=mutations.accept_merge_proposal.resolve,
+        description="Merge the two contacts of a proposal (keeping keepId, else the first).",
+    )
 
-        return await as_payload(
-            call,
-            lambda m: ContactMergePayload(merge=ContactMerge.of(m)),
-            errors_payload(ContactMergePayload),
-        )
-
-    @strawberry.mutation
-    async def dismiss_merge_proposal(self, info: Info, input: DeleteInput) -> MergeProposalPayload:
-        ctx = info.context
-
-        async def call() -> Any:
-            gid = parse_id(input.id, "MergeProposal")
-            return await ctx.services.merges.dismiss_proposal(
-                ctx.principal, gid.workspace_id, gid.row_id
-            )
-
-        return await as_payload(
-            call,
-            lambda p: MergeProposalPayload(proposal=MergeProposal.of(p)),
-            errors_payload(MergeProposalPayload),
-        )
+    dismiss_merge_proposal = strawberry.mutation(resolver=mutations.dismiss_merge_proposal.resolve)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import strawberry
 
+from embedcrm.errors import NotFound
+from embedcrm.graphql.context import Info
 from embedcrm.graphql.core import Node
 from embedcrm.graphql.ids import to_global_id
 from embedcrm.pipelines import models as pipeline_models
@@ -43,3 +45,10 @@ def pipeline_type(row: pipeline_models.Pipeline, stages: list[pipeline_models.St
         is_default=row.is_default,
         stages=[Stage.of(s) for s in stages],
     )
+
+
+async def reload_pipeline(info: Info, row: pipeline_models.Pipeline) -> Pipeline:
+    found = await info.context.services.pipelines.pipeline(row.workspace_id, row.id)
+    if found is None:
+        raise NotFound("Nothing has this id.", field="id")
+    return pipeline_type(*found)

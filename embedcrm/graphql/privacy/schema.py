@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import cast
 
 import strawberry
 from strawberry.scalars import JSON
 
 from embedcrm.graphql.context import Info
-from embedcrm.graphql.privacy.inputs import ErasePersonInput, ErasePersonPayload
-from embedcrm.graphql.privacy.types import Erasure
-from embedcrm.graphql.support import as_payload, errors_payload, parse_id
+from embedcrm.graphql.privacy import mutations
+from embedcrm.graphql.support import parse_id
 
 
 @strawberry.type
@@ -26,20 +25,7 @@ class PrivacyQuery:
 
 @strawberry.type
 class PrivacyMutation:
-    @strawberry.mutation(
-        description="Erase one person from every table; only anonymous counts stay."
+    erase_person = strawberry.mutation(
+        resolver=mutations.erase_person.resolve,
+        description="Erase one person from every table; only anonymous counts stay.",
     )
-    async def erase_person(self, info: Info, input: ErasePersonInput) -> ErasePersonPayload:
-        ctx = info.context
-
-        async def call() -> Any:
-            gid = parse_id(input.contact_id, "Contact", "contactId")
-            return await ctx.services.privacy.erase_person(
-                ctx.principal, gid.workspace_id, gid.row_id
-            )
-
-        return await as_payload(
-            call,
-            lambda e: ErasePersonPayload(erasure=Erasure.of(e)),
-            errors_payload(ErasePersonPayload),
-        )

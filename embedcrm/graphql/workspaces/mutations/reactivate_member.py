@@ -1,0 +1,10 @@
+"""The reactivate_member mutation: undo deactivateMember (platform or OWNER)."""
+
+from __future__ import annotations
+
+from embedcrm.graphql.context import Info
+from embedcrm.graphql.workspaces.inputs import MemberInput, MemberPayload, set_member_active
+
+
+async def resolve(info: Info, input: MemberInput) -> MemberPayload:
+    return await set_member_active(info, input, active=True)
