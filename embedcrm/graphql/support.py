@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Awaitable, Callable
 from decimal import Decimal, InvalidOperation
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 import strawberry
 
@@ -16,6 +17,7 @@ from embedcrm.kit.repository import Page, encode_cursor
 
 T = TypeVar("T")
 R = TypeVar("R")
+P = ParamSpec("P")
 
 DEFAULT_PAGE_SIZE = 50
 
@@ -24,6 +26,29 @@ def user_errors(exc: EmbedCRMError) -> list[UserError]:
     if exc.fields:
         return [UserError(field=f, message=m, code=exc.code) for f, m in exc.fields.items()]
     return [UserError(field=None, message=exc.message, code=exc.code)]
+
+
+def user_errors_in(
+    payload: Callable[..., T],
+) -> Callable[[Callable[P, Awaitable[T]]], Callable[P, Awaitable[T]]]:
+    """A mutation's resolver whose expected errors become ``userErrors`` of ``payload``:
+    the resolver raises, as services do, and the client reads the error as data."""
+
+    def wrap(resolve: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
+        @functools.wraps(resolve)
+        async def resolver(*args: P.args, **kwargs: P.kwargs) -> T:
+            try:
+                return await resolve(*args, **kwargs)
+            except RetryLater:
+                # Not the caller's mistake: it stays an error, so the request answers 503 (or
+                # 429) with Retry-After, as in as_payload.
+                raise
+            except EmbedCRMError as exc:
+                return payload(user_errors=user_errors(exc))
+
+        return resolver
+
+    return wrap
 
 
 def optional_id(value: strawberry.ID | None, expected: str, field: str) -> GlobalId | None:

@@ -10,25 +10,22 @@ from embedcrm.graphql.context import Info
 from embedcrm.graphql.fields.inputs import CreateSegmentInput, SegmentPayload
 from embedcrm.graphql.fields.types import Segment
 from embedcrm.graphql.leads.inputs import lead_spec
-from embedcrm.graphql.support import as_payload, errors_payload, workspace_arg
+from embedcrm.graphql.support import user_errors_in, workspace_arg
 
 
+@user_errors_in(SegmentPayload)
 async def resolve(info: Info, input: CreateSegmentInput) -> SegmentPayload:
     ctx = info.context
-
-    async def call() -> Any:
-        workspace = ctx.workspace_for(workspace_arg(input.workspace_id))
-        if (input.lead_filter is None) == (input.contact_filter is None):
-            raise ValidationFailed("Give a leadFilter or a contactFilter.", field="leadFilter")
-        spec: Any = (
-            lead_spec(input.lead_filter, workspace)
-            if input.lead_filter is not None
-            else contact_spec(input.contact_filter, workspace)
+    workspace = ctx.workspace_for(workspace_arg(input.workspace_id))
+    if (input.lead_filter is None) == (input.contact_filter is None):
+        raise ValidationFailed("Give a leadFilter or a contactFilter.", field="leadFilter")
+    spec: Any = (
+        lead_spec(input.lead_filter, workspace)
+        if input.lead_filter is not None
+        else contact_spec(input.contact_filter, workspace)
+    )
+    return SegmentPayload(
+        segment=Segment.of(
+            await ctx.services.segments.create(ctx.principal, workspace, name=input.name, spec=spec)
         )
-        return await ctx.services.segments.create(
-            ctx.principal, workspace, name=input.name, spec=spec
-        )
-
-    return await as_payload(
-        call, lambda s: SegmentPayload(segment=Segment.of(s)), errors_payload(SegmentPayload)
     )

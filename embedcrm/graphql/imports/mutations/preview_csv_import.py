@@ -9,16 +9,16 @@ from embedcrm.graphql.imports.inputs import (
     decode_content,
 )
 from embedcrm.graphql.imports.types import ColumnMapping, ImportPreview
-from embedcrm.graphql.support import as_payload, errors_payload
+from embedcrm.graphql.support import user_errors_in
 from embedcrm.imports.service import TARGETS
 
 
+@user_errors_in(ImportPreviewPayload)
 async def resolve(info: Info, input: PreviewCsvImportInput) -> ImportPreviewPayload:
     ctx = info.context
-
-    async def call() -> ImportPreview:
-        decoded, mapping = ctx.services.imports.preview(decode_content(input.content_base64))
-        return ImportPreview(
+    decoded, mapping = ctx.services.imports.preview(decode_content(input.content_base64))
+    return ImportPreviewPayload(
+        preview=ImportPreview(
             encoding=decoded.encoding,
             delimiter=decoded.delimiter,
             headers=decoded.headers,
@@ -27,7 +27,4 @@ async def resolve(info: Info, input: PreviewCsvImportInput) -> ImportPreviewPayl
             sample=decoded.rows[:5],
             targets=["skip", *TARGETS],
         )
-
-    return await as_payload(
-        call, lambda p: ImportPreviewPayload(preview=p), errors_payload(ImportPreviewPayload)
     )

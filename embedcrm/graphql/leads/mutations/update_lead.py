@@ -7,38 +7,33 @@ from embedcrm.graphql.leads.inputs import LeadPayload, UpdateLeadInput
 from embedcrm.graphql.leads.types import Lead
 from embedcrm.graphql.support import (
     UNSET,
-    as_payload,
-    errors_payload,
     given,
     parse_decimal,
     parse_id,
+    user_errors_in,
 )
-from embedcrm.leads import models as lead_models
 
 
+@user_errors_in(LeadPayload)
 async def resolve(info: Info, input: UpdateLeadInput) -> LeadPayload:
     ctx = info.context
-
-    async def call() -> lead_models.Lead:
-        gid = parse_id(input.id, "Lead")
-        changes = given(
-            title=input.title,
-            value=input.value
-            if input.value in (UNSET, None)
-            else parse_decimal(input.value, "value"),
-            currency=input.currency,
-            payment_method=input.payment_method,
-            ordered_at=input.ordered_at,
-            delivery_method=input.delivery_method,
-            delivery_address=input.delivery_address,
-            delivery_from=input.delivery_from,
-            delivery_to=input.delivery_to,
-            custom_fields=input.custom_fields,
+    gid = parse_id(input.id, "Lead")
+    changes = given(
+        title=input.title,
+        value=input.value if input.value in (UNSET, None) else parse_decimal(input.value, "value"),
+        currency=input.currency,
+        payment_method=input.payment_method,
+        ordered_at=input.ordered_at,
+        delivery_method=input.delivery_method,
+        delivery_address=input.delivery_address,
+        delivery_from=input.delivery_from,
+        delivery_to=input.delivery_to,
+        custom_fields=input.custom_fields,
+    )
+    return LeadPayload(
+        lead=Lead.of(
+            await ctx.services.leads.update_lead(
+                ctx.principal, gid.workspace_id, gid.row_id, changes
+            )
         )
-        return await ctx.services.leads.update_lead(
-            ctx.principal, gid.workspace_id, gid.row_id, changes
-        )
-
-    return await as_payload(
-        call, lambda lead: LeadPayload(lead=Lead.of(lead)), errors_payload(LeadPayload)
     )

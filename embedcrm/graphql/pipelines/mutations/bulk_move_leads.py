@@ -6,25 +6,21 @@ from embedcrm.graphql.context import Info
 from embedcrm.graphql.leads.inputs import LeadsPayload
 from embedcrm.graphql.leads.types import Lead
 from embedcrm.graphql.pipelines.inputs import BulkMoveLeadsInput, no_value_warnings
-from embedcrm.graphql.support import as_payload, errors_payload, required_id, same_workspace
-from embedcrm.leads import models as lead_models
+from embedcrm.graphql.support import (
+    required_id,
+    same_workspace,
+    user_errors_in,
+)
 
 
+@user_errors_in(LeadsPayload)
 async def resolve(info: Info, input: BulkMoveLeadsInput) -> LeadsPayload:
     ctx = info.context
-
-    async def call() -> list[lead_models.Lead]:
-        workspace, ids = same_workspace(input.lead_ids, "Lead", "leadIds")
-        stage = required_id(input.stage_id, "Stage", "stageId", workspace)
-        return await ctx.services.pipelines.move_leads(
-            ctx.principal, workspace, ids, stage, reason=input.reason
-        )
-
-    return await as_payload(
-        call,
-        lambda leads: LeadsPayload(
-            leads=[Lead.of(x) for x in leads],
-            warnings=no_value_warnings(leads, "leadIds[{i}]"),
-        ),
-        errors_payload(LeadsPayload),
+    workspace, ids = same_workspace(input.lead_ids, "Lead", "leadIds")
+    stage = required_id(input.stage_id, "Stage", "stageId", workspace)
+    leads = await ctx.services.pipelines.move_leads(
+        ctx.principal, workspace, ids, stage, reason=input.reason
+    )
+    return LeadsPayload(
+        leads=[Lead.of(x) for x in leads], warnings=no_value_warnings(leads, "leadIds[{i}]")
     )

@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 from embedcrm.graphql.context import Info
-from embedcrm.graphql.support import as_payload
+from embedcrm.graphql.support import user_errors_in
 from embedcrm.graphql.workspaces.inputs import CreateWorkspaceInput, CreateWorkspacePayload
 from embedcrm.graphql.workspaces.types import Workspace
 
 
+@user_errors_in(CreateWorkspacePayload)
 async def resolve(info: Info, input: CreateWorkspaceInput) -> CreateWorkspacePayload:
     services = info.context.services
-    return await as_payload(
-        lambda: services.workspaces.create_workspace(
-            info.context.principal,
-            name=input.name,
-            external_id=input.external_id,
-            currency=input.currency,
-            language=input.language,
-        ),
-        lambda row: CreateWorkspacePayload(workspace=Workspace.of(row)),
-        lambda errors: CreateWorkspacePayload(user_errors=errors),
+    return CreateWorkspacePayload(
+        workspace=Workspace.of(
+            await services.workspaces.create_workspace(
+                info.context.principal,
+                name=input.name,
+                external_id=input.external_id,
+                currency=input.currency,
+                language=input.language,
+            )
+        )
     )
