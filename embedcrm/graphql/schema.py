@@ -24,7 +24,8 @@ from embedcrm.config import Settings
 from embedcrm.errors import EmbedCRMError, NotFound
 from embedcrm.graphql.analytics.schema import TYPES as ANALYTICS_TYPES
 from embedcrm.graphql.analytics.schema import AnalyticsMutation, AnalyticsQuery
-from embedcrm.graphql.capture.schema import CaptureMutation, CaptureQuery, Submission
+from embedcrm.graphql.capture.schema import CaptureMutation, CaptureQuery
+from embedcrm.graphql.capture.types import Submission
 from embedcrm.graphql.contacts.schema import (
     ContactExportQuery,
     ContactMutation,

@@ -1,0 +1,22 @@
+"""The release_submission mutation: take a submission out of quarantine and make its lead."""
+
+from __future__ import annotations
+
+from embedcrm.auth import require_role
+from embedcrm.graphql.capture.inputs import ReleaseSubmissionInput, ReleaseSubmissionPayload
+from embedcrm.graphql.capture.types import WRITERS, Submission
+from embedcrm.graphql.context import Info
+from embedcrm.graphql.ids import parse_global_id
+from embedcrm.graphql.support import user_errors_in
+
+
+@user_errors_in(ReleaseSubmissionPayload)
+async def resolve(info: Info, input: ReleaseSubmissionInput) -> ReleaseSubmissionPayload:
+    context = info.context
+    gid = parse_global_id(input.submission_id, expected="Submission", field="submissionId")
+    require_role(context.principal, gid.workspace_id, *WRITERS)
+    return ReleaseSubmissionPayload(
+        submission=Submission.of(
+            await context.services.capture.release(gid.workspace_id, gid.row_id)
+        )
+    )
