@@ -52,6 +52,7 @@ from embedcrm.middleware import (
     RequestId,
     parse_networks,
 )
+from embedcrm.panel_routes import PANEL_ROUTES, PanelCors
 from embedcrm.services import Services
 from embedcrm.worker import run_background_jobs
 from embedcrm.workspaces.models import Site
@@ -345,6 +346,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
 
 ROUTES = [
     Route("/graphql", ASGIEndpoint(graphql_endpoint), methods=["GET", "POST"]),
+    *PANEL_ROUTES,
     Route("/v1/sites/{site_key}/submissions", submit, methods=["POST"]),
     Route("/v1/sites/{site_key}/submissions", submission_preflight, methods=["OPTIONS"]),
     Route("/v1/sites/{site_key}/events", form_event, methods=["POST"]),
@@ -376,6 +378,7 @@ def create_app(
         routes=ROUTES,
         middleware=[
             Middleware(RequestId),
+            Middleware(PanelCors, settings=settings),
             Middleware(ForwardedClient, trusted=parse_networks(settings.forwarded_allow_ips)),
             # A GraphQL client that hung up gets its query cancelled: its connection goes back
             # to the pool now rather than after the work nobody will read.

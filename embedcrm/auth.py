@@ -7,17 +7,20 @@ import hmac
 import secrets
 import time
 import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from embedcrm.errors import Forbidden, NotFound, Unauthenticated
+from embedcrm.errors import Forbidden, NotFound, Unauthenticated, ValidationFailed
 from embedcrm.workspaces.models import Role
 
 PLATFORM_KEY_PREFIX = "ecp_"
 PANEL_TOKEN_SALT = "embedcrm.panel-token.v1"  # noqa: S105 (a salt, not a secret)
+# The parts of the owner's panel (docs/contract.md, "The owner's panel"), by their tag's suffix;
+# a token may be narrowed to some of them (embedcrm.panel maps each to its API calls).
+PANEL_COMPONENTS = ("inbox", "board", "lead", "tasks", "contacts", "reports", "settings")
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,10 @@ class PanelUser:
     workspace_id: uuid.UUID
     member_id: uuid.UUID
     role: Role
+    # The panel components the token may use (embedcrm.panel.COMPONENTS); None: all of the API.
+    components: tuple[str, ...] | None = None
+    # When the token stops working, as a Unix time; the live stream ends there.
+    expires_at: float | None = field(default=None, compare=False)
 
     def can_read(self, workspace_id: uuid.UUID) -> bool:
         """The one scoping rule of reads: a member reads its own workspace and nothing else."""
@@ -83,12 +90,14 @@ class PanelTokens:
 
     def issue(self, user: PanelUser, *, ttl_seconds: int) -> tuple[str, datetime]:
         expires = int(self._clock()) + ttl_seconds
-        payload = {
+        payload: dict[str, object] = {
             "w": str(user.workspace_id),
             "m": str(user.member_id),
             "r": user.role.value,
             "exp": expires,
         }
+        if user.components is not None:
+            payload["c"] = list(user.components)
         token = self._serializer.dumps(payload)
         return token, datetime.fromtimestamp(expires, UTC)
 
@@ -106,9 +115,27 @@ class PanelTokens:
                 workspace_id=uuid.UUID(payload["w"]),
                 member_id=uuid.UUID(payload["m"]),
                 role=Role(payload["r"]),
+                components=tuple(str(name) for name in payload["c"]) if "c" in payload else None,
+                expires_at=float(payload["exp"]),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise Unauthenticated("The token is not valid.") from exc
+
+
+def normalize_components(names: Iterable[str] | None) -> tuple[str, ...] | None:
+    """The components as a token carries them; None means every one (and the whole API)."""
+    if names is None:
+        return None
+    chosen = tuple(dict.fromkeys(name.strip().lower() for name in names))
+    unknown = [name for name in chosen if name not in PANEL_COMPONENTS]
+    if unknown:
+        raise ValidationFailed(
+            f"Unknown components: {', '.join(unknown)}; known: {', '.join(PANEL_COMPONENTS)}.",
+            field="components",
+        )
+    if not chosen:
+        raise ValidationFailed("Name at least one component, or leave it out.", field="components")
+    return chosen
 
 
 def require_role(principal: Principal, workspace_id: uuid.UUID, *roles: Role) -> None:

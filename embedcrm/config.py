@@ -69,6 +69,10 @@ class Settings:
     # Turn submissions into leads in this process right after answering; when off, only
     # `embedcrm worker` does it (app processes then do nothing but accept).
     process_submissions_inline: bool = True
+    # Origins (scheme://host[:port]) whose pages may call /graphql and the panel's stream from
+    # a browser with a bearer token; empty: any origin. Never with cookies, so a page that
+    # holds no token gains nothing from being allowed.
+    panel_origins: tuple[str, ...] = ()
 
     @property
     def is_sqlite(self) -> bool:
@@ -104,6 +108,11 @@ class Settings:
             ),
             rate_limit_per_site=env.get("EMBEDCRM_RATE_LIMIT_SITE", cls.rate_limit_per_site),
             process_submissions_inline=_flag(env.get("EMBEDCRM_PROCESS_INLINE", "1")),
+            panel_origins=tuple(
+                origin.strip().rstrip("/")
+                for origin in env.get("EMBEDCRM_PANEL_ORIGINS", "").split(",")
+                if origin.strip()
+            ),
             webhook_timeout_seconds=float(
                 env.get("EMBEDCRM_WEBHOOK_TIMEOUT_SECONDS", cls.webhook_timeout_seconds)
             ),

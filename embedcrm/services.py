@@ -59,6 +59,7 @@ class Services:
     assignment: AssignmentService
     widget: StaticAsset
     widget_css: StaticAsset
+    panel: StaticAsset
     webhooks: WebhookService
     analytics: AnalyticsService
     # The one HTTP client for webhook deliveries, behind the SSRF guard; tests may inject theirs.
@@ -97,6 +98,7 @@ class Services:
             assignment=AssignmentService(db),
             widget=load_asset("widget.js", "text/javascript; charset=utf-8"),
             widget_css=load_asset("widget.css", "text/css; charset=utf-8"),
+            panel=load_asset("panel.js", "text/javascript; charset=utf-8"),
             webhooks=WebhookService(db, settings),
             analytics=AnalyticsService(db),
             webhook_client=create_webhook_client(

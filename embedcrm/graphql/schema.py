@@ -46,6 +46,7 @@ from embedcrm.graphql.imports.schema import ImportMutation
 from embedcrm.graphql.leads.schema import ActivityMutation, LeadExportQuery, LeadMutation, LeadQuery
 from embedcrm.graphql.leads.types import Activity, Lead
 from embedcrm.graphql.limits import query_cost_limiter
+from embedcrm.graphql.panel import PanelQuery
 from embedcrm.graphql.pipelines.schema import PipelineMutation, PipelineQuery
 from embedcrm.graphql.pipelines.types import Pipeline, Stage, pipeline_type
 from embedcrm.graphql.privacy.schema import PrivacyMutation, PrivacyQuery
@@ -61,6 +62,7 @@ from embedcrm.graphql.workspaces.schema import (
     WorkspaceQuery,
 )
 from embedcrm.graphql.workspaces.types import Member, Site, Workspace, site_type
+from embedcrm.panel import PanelComponents
 
 
 @strawberry.type
@@ -147,6 +149,7 @@ QUERY_PARTS: tuple[type, ...] = (
     PrivacyQuery,
     FormQuery,
     AnalyticsQuery,
+    PanelQuery,
 )
 MUTATION_PARTS: tuple[type, ...] = (
     WorkspaceMutation,
@@ -211,6 +214,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         lambda: AddValidationRules(rules),
         lambda: ValidationCache(maxsize=256),
         query_cost_limiter(settings.graphql_max_cost),
+        PanelComponents,
         lambda: MaskErrors(should_mask_error=_should_mask),
     ]
     return LoggedSchema(

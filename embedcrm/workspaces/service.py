@@ -20,6 +20,7 @@ from embedcrm.auth import (
     Principal,
     hash_platform_key,
     new_platform_key,
+    normalize_components,
     platform_key_matches,
 )
 from embedcrm.db import Database
@@ -262,9 +263,15 @@ class WorkspaceService:
         member_email: str | None,
         role: Role,
         ttl_seconds: int,
+        components: Sequence[str] | None = None,
     ) -> IssuedToken:
-        """Mint a panel token, making or updating the member it speaks for."""
+        """Mint a panel token, making or updating the member it speaks for.
+
+        ``components`` narrows the token to those parts of the owner's panel (and the API
+        calls they make); without it the token reaches all of the API its role allows.
+        """
         require_platform(principal)
+        chosen = normalize_components(components)
         await self.get_workspace(principal, workspace_id)
         if not 60 <= ttl_seconds <= self.panel_tokens.max_ttl_seconds:
             raise ValidationFailed(
@@ -289,10 +296,16 @@ class WorkspaceService:
             member.role = role
             await session.flush()
         token, expires_at = self.panel_tokens.issue(
-            PanelUser(workspace_id=workspace_id, member_id=member.id, role=role),
+            PanelUser(workspace_id=workspace_id, member_id=member.id, role=role, components=chosen),
             ttl_seconds=ttl_seconds,
         )
         return IssuedToken(token=token, expires_at=expires_at, member=member)
+
+    async def list_members(self, workspace_id: uuid.UUID) -> list[Member]:
+        async with self.db.transaction() as session:
+            members = MemberRepository(session, workspace_id)
+            stmt = members.select().where(Member.active.is_(True)).order_by(Member.name)
+            return list(await session.scalars(stmt))
 
     async def list_sites(self, workspace_id: uuid.UUID) -> list[Site]:
         async with self.db.transaction() as session:

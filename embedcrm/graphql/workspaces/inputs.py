@@ -67,6 +67,13 @@ class IssuePanelTokenInput:
     member: PanelMemberInput
     role: Role  # type: ignore[valid-type]
     ttl_seconds: int = 900
+    components: list[str] | None = strawberry.field(
+        default=None,
+        description=(
+            "Narrow the token to these panel components: inbox, board, lead, tasks, contacts, "
+            "reports, settings. Left out, the token reaches all the API its role allows."
+        ),
+    )
 
 
 @strawberry.type

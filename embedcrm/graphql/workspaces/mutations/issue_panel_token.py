@@ -21,6 +21,7 @@ async def resolve(info: Info, input: IssuePanelTokenInput) -> IssuePanelTokenPay
         member_email=input.member.email,
         role=input.role,
         ttl_seconds=input.ttl_seconds,
+        components=input.components,
     )
     return IssuePanelTokenPayload(
         token=issued.token, expires_at=issued.expires_at, member=Member.of(issued.member)

@@ -1,0 +1,276 @@
+"""The owner's panel on the server side: which components a token may use, the GraphQL root
+fields each component needs, and the live stream of a workspace's committed events."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+)
+from sqlalchemy import func, select
+from strawberry.extensions import SchemaExtension
+
+from embedcrm.auth import PanelUser
+from embedcrm.db import Database
+from embedcrm.errors import Forbidden
+from embedcrm.kit.repository import WorkspaceRepository
+from embedcrm.leads.models import Lead
+from embedcrm.webhooks.models import OutboxEvent
+from embedcrm.webhooks.repository import WorkspaceEvents, encode_position
+
+# Root fields every component reads: the workspace, its pipelines, tags and fields.
+_COMMON = {
+    "ping",
+    "node",
+    "workspace",
+    "pipelines",
+    "sites",
+    "members",
+    "panelScript",
+    "tags",
+    "customFields",
+    "segments",
+    "__typename",
+    "__schema",
+    "__type",
+}
+_LEAD_CARD = {
+    "moveLead",
+    "updateLead",
+    "setLeadItems",
+    "assignLead",
+    "updateContact",
+    "addActivity",
+    "tagRecords",
+    "createTask",
+    "updateTask",
+    "deleteTask",
+    "mergeProposals",
+    "contactMerges",
+    "acceptMergeProposal",
+    "dismissMergeProposal",
+    "undoContactMerge",
+    "setLeadExpectedClose",
+}
+_SEGMENTS = {"createSegment", "updateSegment", "deleteSegment"}
+
+# What each component may call beyond the common reads. The inbox, board and contacts open lead
+# cards, so they include the card's mutations; the role is checked by each service on top.
+FIELDS_BY_COMPONENT: dict[str, frozenset[str]] = {
+    "lead": frozenset(_LEAD_CARD),
+    "inbox": frozenset(
+        {"leads", "leadsCsv", "bulkMoveLeads", "bulkAssignLeads", *_SEGMENTS, *_LEAD_CARD}
+    ),
+    "board": frozenset({"leads", "boardTotals", "bulkMoveLeads", *_LEAD_CARD}),
+    "tasks": frozenset({"tasks", "createTask", "updateTask", "deleteTask"}),
+    "contacts": frozenset(
+        {
+            "contacts",
+            "contactsCsv",
+            "personalData",
+            "erasePerson",
+            "mergeContacts",
+            *_SEGMENTS,
+            *_LEAD_CARD,
+        }
+    ),
+    "reports": frozenset(
+        {"analytics", "adSpend", "recordAdSpend", "importAdSpend", "deleteAdSpend"}
+    ),
+    "settings": frozenset(
+        {
+            "createPipeline",
+            "updatePipeline",
+            "deletePipeline",
+            "createStage",
+            "updateStage",
+            "reorderStages",
+            "deleteStage",
+            "createCustomField",
+            "updateCustomField",
+            "deleteCustomField",
+            "deleteTag",
+            "assignmentRules",
+            "setAssignmentRules",
+            "siteForms",
+            "saveSiteForm",
+            "deleteSiteForm",
+            "updateCrmSettings",
+        }
+    ),
+}
+
+
+def allowed_fields(components: Iterable[str]) -> frozenset[str]:
+    fields = set(_COMMON)
+    for name in components:
+        fields |= FIELDS_BY_COMPONENT[name]
+    return frozenset(fields)
+
+
+def root_fields(document: DocumentNode, operation_name: str | None) -> set[str]:
+    """The names of the root fields the chosen operation selects, through fragments too."""
+    fragments = {
+        node.name.value: node
+        for node in document.definitions
+        if isinstance(node, FragmentDefinitionNode)
+    }
+    operations = [
+        node for node in document.definitions if isinstance(node, OperationDefinitionNode)
+    ]
+    if operation_name is not None:
+        operations = [op for op in operations if op.name and op.name.value == operation_name]
+    names: set[str] = set()
+
+    def walk(selection_set: SelectionSetNode, seen: set[str]) -> None:
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                names.add(selection.name.value)
+            elif isinstance(selection, InlineFragmentNode):
+                walk(selection.selection_set, seen)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                if name in fragments and name not in seen:
+                    walk(fragments[name].selection_set, seen | {name})
+
+    for operation in operations:
+        walk(operation.selection_set, set())
+    return names
+
+
+def check_components(principal: Any, document: DocumentNode, operation_name: str | None) -> None:
+    """Refuse an operation whose root fields lie outside the token's components."""
+    if not isinstance(principal, PanelUser) or principal.components is None:
+        return
+    outside = sorted(root_fields(document, operation_name) - allowed_fields(principal.components))
+    if outside:
+        raise Forbidden(
+            f"This panel token does not cover {', '.join(outside)} "
+            f"(its components: {', '.join(principal.components)})."
+        )
+
+
+class PanelComponents(SchemaExtension):
+    """Runs the components check after validation, before anything resolves.
+
+    Setting the result here makes strawberry skip execution, so a refused operation has no
+    effect at all rather than a partial one.
+    """
+
+    def on_execute(self) -> Any:
+        from graphql import ExecutionResult, GraphQLError
+
+        context = self.execution_context
+        document = context.graphql_document
+        if document is not None and context.result is None:
+            try:
+                check_components(context.context.principal, document, context.operation_name)
+            except Forbidden as exc:
+                context.result = ExecutionResult(
+                    data=None,
+                    errors=[GraphQLError(exc.message, extensions={"code": exc.code})],
+                )
+        yield
+
+
+# How often the stream looks for new events, and how often it says it is alive when idle.
+STREAM_POLL_SECONDS = 1.0
+STREAM_HEARTBEAT_SECONDS = 15.0
+
+
+async def latest_cursor(db: Database, principal: PanelUser) -> str | None:
+    async with db.transaction() as session:
+        events = WorkspaceEvents(session, principal.workspace_id)
+        position = await session.scalar(
+            select(func.max(OutboxEvent.position)).where(
+                OutboxEvent.workspace_id == events.workspace_id
+            )
+        )
+    return encode_position(position) if position is not None else None
+
+
+async def event_stream(
+    db: Database,
+    principal: PanelUser,
+    *,
+    after: str | None,
+    expires_at: float,
+    poll_seconds: float = STREAM_POLL_SECONDS,
+) -> AsyncIterator[bytes]:
+    """Server-sent events: one message per committed event of the workspace, in feed order.
+
+    Each message carries the event's type and ids only; the panel reloads what it shows. The
+    stream ends when the token expires, so the panel reconnects with a fresh one; the event id
+    is the feed cursor, so a reconnect passing it as ``after`` misses nothing.
+    """
+    cursor = after if after is not None else await latest_cursor(db, principal)
+    yield b"retry: 2000\n: connected\n\n"
+    idle_since = time.monotonic()
+    while time.time() < expires_at:
+        async with db.transaction() as session:
+            page = await WorkspaceEvents(session, principal.workspace_id).feed(
+                first=100, after=cursor
+            )
+        for row in page.rows:
+            cursor = encode_position(row.position or 0)
+            data = {
+                "type": row.type,
+                "leadId": str(row.lead_id) if row.lead_id else None,
+                "occurredAt": row.created_at.isoformat(),
+            }
+            yield (f"id: {cursor}\nevent: {row.type}\ndata: {json.dumps(data)}\n\n".encode())
+            idle_since = time.monotonic()
+        if page.has_next:
+            continue
+        if time.monotonic() - idle_since > STREAM_HEARTBEAT_SECONDS:
+            yield b": alive\n\n"
+            idle_since = time.monotonic()
+        await asyncio.sleep(poll_seconds)
+
+
+@dataclass(frozen=True)
+class StageTotal:
+    stage_id: uuid.UUID
+    count: int
+    # (currency or None, sum of values) for the leads of the stage that have a value.
+    sums: list[tuple[str | None, Decimal]]
+
+
+class BoardTotals(WorkspaceRepository[Lead]):
+    model = Lead
+
+    async def by_stage(self, pipeline_id: uuid.UUID) -> list[StageTotal]:
+        rows = await self.session.execute(
+            select(Lead.stage_id, Lead.currency, func.count(), func.sum(Lead.value))
+            .where(Lead.workspace_id == self.workspace_id, Lead.pipeline_id == pipeline_id)
+            .group_by(Lead.stage_id, Lead.currency)
+        )
+        totals: dict[uuid.UUID, tuple[int, list[tuple[str | None, Decimal]]]] = {}
+        for stage_id, currency, count, amount in rows:
+            known, sums = totals.get(stage_id, (0, []))
+            if amount is not None:
+                sums.append((currency, Decimal(amount)))
+            totals[stage_id] = (known + int(count), sums)
+        return [StageTotal(stage_id, count, sums) for stage_id, (count, sums) in totals.items()]
+
+
+async def board_totals(
+    db: Database, workspace_id: uuid.UUID, pipeline_id: uuid.UUID
+) -> list[StageTotal]:
+    """How many leads stand at each stage of a pipeline, and what their values add up to."""
+    async with db.transaction() as session:
+        return await BoardTotals(session, workspace_id).by_stage(pipeline_id)
