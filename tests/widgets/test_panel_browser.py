@@ -1,0 +1,543 @@
+"""The owner's panel in real Chromium against the real app, through the accessible names of
+docs/contract.md ("The owner's panel"): the inbox finds a lead and opens its card, the stage
+moves by the card's control, by drag and by keyboard, a task is added, charts are drawn, English
+replaces Russian, a new lead arrives live, an expired token is replaced without a word to the
+owner, a strict CSP sees no violation, and axe-core finds nothing serious in any component."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from browser_support import HostSite, LiveServer, eventually
+
+from conftest import GraphQL
+from embedcrm.app import create_app
+from embedcrm.auth import PanelTokens, PanelUser
+from embedcrm.config import Settings
+from embedcrm.graphql.ids import parse_global_id
+from embedcrm.workspaces.models import Role
+from factories import ISSUE_TOKEN, make_tenant
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[2]
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+SCREENSHOTS = os.environ.get("EMBEDCRM_SCREENSHOTS")
+
+CREATE_LEAD = """mutation($input: CreateLeadInput!) { createLead(input: $input) {
+  lead { id title } userErrors { field message code } } }"""
+
+
+@pytest.fixture(scope="module")
+async def panel_crm(settings: Settings) -> AsyncIterator[LiveServer]:
+    """embedcrm with its dispatcher running, as `embedcrm serve` runs it: the dispatcher gives
+    committed events their feed positions, which the live stream reads."""
+    server = LiveServer(lambda: None)
+    live = replace(settings, public_url=server.url)
+    server.make_app = lambda: create_app(live, run_background=True)
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+async def api(panel_crm: LiveServer, platform_key: str) -> AsyncIterator[GraphQL]:
+    async with httpx.AsyncClient(base_url=panel_crm.url, timeout=10) as client:
+        yield GraphQL(client, platform_key)
+
+
+async def panel_token(api: GraphQL, workspace_id: str, *, role: str = "OWNER") -> str:
+    data = await api.data(ISSUE_TOKEN, ws=workspace_id, ext="owner-1", role=role, ttl=900)
+    token: str = data["issuePanelToken"]["token"]
+    return token
+
+
+async def add_lead(api: GraphQL, workspace_id: str, **fields: Any) -> dict[str, Any]:
+    if "phone" not in fields:
+        fields["phone"] = f"+7 9{uuid.uuid4().int % 10**9:09d}"
+    data = await api.data(
+        CREATE_LEAD, input={"workspaceId": workspace_id, "channel": "CALL", **fields}
+    )
+    assert data["createLead"]["userErrors"] == [], data
+    lead: dict[str, Any] = data["createLead"]["lead"]
+    return lead
+
+
+def strict_csp(crm: LiveServer) -> str:
+    return (
+        f"default-src 'none'; script-src 'self' {crm.url}; connect-src {crm.url}; "
+        "style-src 'self'; img-src 'self'; report-uri /csp"
+    )
+
+
+async def open_panel(
+    page: Any,
+    host: HostSite,
+    crm: LiveServer,
+    tokens: list[str],
+    *,
+    body: str = "<embedcrm-panel></embedcrm-panel>",
+    locale: str = "ru",
+    scheme: str = "light",
+    width: int = 1280,
+) -> str:
+    """A host admin page under a strict CSP: the panel script, the host's own init file, the
+    element. fetchToken hands out the given tokens in turn, then keeps the last."""
+    name = f"/admin-{uuid.uuid4().hex[:8]}"
+    host.add(
+        name + ".js",
+        "window.__violations = [];\n"
+        "window.__events = [];\n"
+        "document.addEventListener('securitypolicyviolation', (e) =>"
+        " window.__violations.push(e.violatedDirective + ' ' + e.blockedURI));\n"
+        "for (const n of ['embedcrm:ready', 'embedcrm:error', 'embedcrm:lead-open'])"
+        " document.addEventListener(n, (e) => window.__events.push({type: n, detail: e.detail}));\n"
+        f"const tokens = {json.dumps(tokens)};\n"
+        "window.__fetches = 0;\n"
+        "embedcrm.panel.init({\n"
+        "  fetchToken: async () => { window.__fetches++;"
+        " return tokens.length > 1 ? tokens.shift() : tokens[0]; },\n"
+        f"  locale: {json.dumps(locale)},\n"
+        f"  appearance: {{colorScheme: {json.dumps(scheme)},"
+        " variables: {colorPrimary: '#2f6fed', borderRadius: '8px'}},\n"
+        "});\n",
+        **{"content-type": "text/javascript"},
+    )
+    background = "#0f1115" if scheme == "dark" else "#ffffff"
+    host.add(
+        name + ".css",
+        f"body{{margin:0;padding:16px;background:{background};font-family:system-ui,sans-serif}}",
+        **{"content-type": "text/css"},
+    )
+    html = (
+        f'<!doctype html><html lang="{locale}"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<title>Admin</title><link rel="stylesheet" href="{name}.css">'
+        f'<script type="module" src="{crm.url}/panel.js"></script>'
+        f'<script type="module" src="{name}.js"></script>'
+        f"</head><body>{body}</body></html>"
+    )
+    url = host.add(name, html, **{"content-security-policy": strict_csp(crm)})
+    await page.set_viewport_size({"width": width, "height": 900})
+    if os.environ.get("PANEL_DEBUG"):
+        page.on("console", lambda m: print("console:", m.type, m.text))
+        page.on("response", lambda r: print("response:", r.status, r.url))
+    await page.goto(url)
+    return url
+
+
+async def violations(page: Any) -> list[str]:
+    found: list[str] = await page.evaluate("window.__violations")
+    return found
+
+
+async def check_axe(page: Any) -> None:
+    """axe-core over the whole page (it walks open shadow roots): nothing serious or critical."""
+    assert AXE.exists(), "axe-core is missing: scripts/test runs `npm ci` (package-lock.json)"
+    # Injected by the test harness, outside the page's CSP.
+    await page.evaluate(AXE.read_text())
+    result = await page.evaluate(
+        "axe.run(document, {resultTypes: ['violations']}).then(r => r.violations.map("
+        "v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target)})))"
+    )
+    serious = [v for v in result if v["impact"] in ("serious", "critical")]
+    assert serious == [], serious
+
+
+def screenshot_path(name: str) -> str:
+    assert SCREENSHOTS
+    Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+    return str(Path(SCREENSHOTS) / f"panel-{name}.png")
+
+
+async def shot(page: Any, name: str, *, whole_page: bool = False) -> None:
+    """The panel element alone (its own height), or the page when a dialog is open."""
+    if SCREENSHOTS:
+        target = page if whole_page else page.locator("embedcrm-panel")
+        await target.screenshot(path=screenshot_path(name))
+
+
+async def test_the_inbox_finds_a_lead_opens_its_card_and_works_it(
+    page: Any, panel_crm: LiveServer, host: HostSite, api: GraphQL
+) -> None:
+    tenant = await make_tenant(api, domain=host.domain)
+    await add_lead(api, tenant.workspace_id, name="Борис Иванов", phone="+7 900 000-00-01")
+    await add_lead(
+        api,
+        tenant.workspace_id,
+        name="Анна Петрова",
+        phone="+7 912 345-67-89",
+        email="anna@example.com",
+        title="Букет на свадьбу",
+    )
+    token = await panel_token(api, tenant.workspace_id)
+    await open_panel(page, host, panel_crm, [token])
+
+    leads = page.get_by_role("table", name="Заявки")
+    await leads.get_by_role("button", name="Букет на свадьбу").wait_for()
+    # Search by the phone in another notation.
+    await page.get_by_role("searchbox", name="Поиск").fill("89123456789")
+    await leads.get_by_role("button", name="Борис Иванов").wait_for(state="detached")
+    await leads.get_by_role("button", name="Букет на свадьбу").click()
+
+    card = page.get_by_role("dialog", name="Букет на свадьбу")
+    await card.wait_for()
+    stages = (await tenant.panel.data("{ pipelines { stages { id name } } }"))["pipelines"][0][
+        "stages"
+    ]
+    events = await page.evaluate("window.__events.map(e => e.type)")
+    assert "embedcrm:lead-open" in events and "embedcrm:ready" in events
+    await card.get_by_text("anna@example.com").first.wait_for()
+
+    # The stage, through the control labelled «Этап».
+    stage = card.get_by_label("Этап", exact=True)
+    await stage.select_option(label="В работе")
+
+    async def moved() -> bool:
+        data = await tenant.panel.data(
+            'query { leads(filter: {search: "Букет"}) { edges { node { stage { name } } } } }'
+        )
+        return bool(data["leads"]["edges"][0]["node"]["stage"]["name"] == "В работе")
+
+    assert await eventually(moved)
+
+    # A note, then a task. While the owner types, a colleague moves the lead: the card shows
+    # the move live and keeps the text being typed.
+    await card.get_by_label("Текст").fill("Позвонить после обеда")
+    lead_id = (
+        await tenant.panel.data('{ leads(filter: {search: "Букет"}) { edges { node { id } } } }')
+    )["leads"]["edges"][0]["node"]["id"]
+    offer = next(s for s in stages if s["name"] == "Предложение")
+    await api.data(
+        "mutation($i: MoveLeadInput!) { moveLead(input: $i) { userErrors { message } } }",
+        i={"leadId": lead_id, "stageId": offer["id"]},
+    )
+    await (
+        card.get_by_label("Этап", exact=True)
+        .and_(page.locator("select:has(option:checked:text-is('Предложение'))"))
+        .wait_for(timeout=10_000)
+    )
+    assert await card.get_by_label("Текст").input_value() == "Позвонить после обеда"
+    await card.get_by_role("button", name="Добавить", exact=True).click()
+    await card.get_by_text("Позвонить после обеда").first.wait_for()
+    await card.get_by_label("Задача", exact=True).fill("Отправить фото букета")
+    await card.get_by_label("Срок").fill("2030-05-01T10:00")
+    await card.get_by_role("button", name="Добавить задачу").click()
+    await card.get_by_role("checkbox", name="Выполнить: Отправить фото букета").wait_for()
+    data = await tenant.panel.data("query { tasks(first: 20) { edges { node { title dueAt } } } }")
+    added = [e["node"] for e in data["tasks"]["edges"] if e["node"]["title"].startswith("Отпр")]
+    assert [task["title"] for task in added] == ["Отправить фото букета"]
+    assert await violations(page) == []
+
+
+async def test_the_board_moves_a_lead_by_drag_and_by_keyboard_and_asks_why_it_was_lost(
+    page: Any, panel_crm: LiveServer, host: HostSite, api: GraphQL
+) -> None:
+    tenant = await make_tenant(api, domain=host.domain)
+    await add_lead(api, tenant.workspace_id, name="Вера", title="Розы к юбилею")
+    token = await panel_token(api, tenant.workspace_id)
+    await open_panel(page, host, panel_crm, [token])
+    await page.get_by_role("tab", name="Доска").click()
+
+    stages = (await tenant.panel.data("query { pipelines { stages { name kind } } }"))["pipelines"][
+        0
+    ]["stages"]
+    names = [s["name"] for s in stages]
+    first, second, third = names[0], names[1], names[2]
+    card = page.locator("li[data-lead]", has_text="Розы к юбилею")
+    column = page.get_by_role("region", name=re.compile("^" + re.escape(second)))
+    await card.drag_to(column)
+    await column.locator("li[data-lead]", has_text="Розы к юбилею").wait_for()
+
+    # By keyboard: focus the card, the right arrow moves it one stage on.
+    await page.locator("li[data-lead]", has_text="Розы к юбилею").focus()
+    await page.keyboard.press("ArrowRight")
+    third_column = page.get_by_role("region", name=re.compile("^" + re.escape(third)))
+    await third_column.locator("li[data-lead]", has_text="Розы к юбилею").wait_for()
+    assert first != third
+
+    # A LOST stage asks the reason first.
+    lost = next(s["name"] for s in stages if s["kind"] == "LOST")
+    await page.locator("li[data-lead]", has_text="Розы к юбилею").drag_to(
+        page.get_by_role("region", name=re.compile("^" + re.escape(lost)))
+    )
+    reason = page.get_by_role("dialog", name="Почему отказ?")
+    await reason.get_by_label("Причина").fill("Дорого")
+    await reason.get_by_role("button", name="OK").click()
+
+    async def closed() -> str:
+        data = await tenant.panel.data("query { leads(filter: {status: LOST}) { totalCount } }")
+        return "yes" if data["leads"]["totalCount"] == 1 else ""
+
+    assert await eventually(closed)
+    assert await violations(page) == []
+
+
+async def test_a_new_lead_appears_live_and_the_panel_speaks_english(
+    page: Any, panel_crm: LiveServer, host: HostSite, api: GraphQL
+) -> None:
+    tenant = await make_tenant(api, domain=host.domain)
+    token = await panel_token(api, tenant.workspace_id)
+    await open_panel(page, host, panel_crm, [token], locale="en")
+    leads = page.get_by_role("table", name="Leads")
+    await leads.wait_for()
+    await page.wait_for_function("window.__events.some(e => e.type === 'embedcrm:ready')")
+    await page.wait_for_timeout(500)  # the stream is open
+    started = time.monotonic()
+    await add_lead(api, tenant.workspace_id, name="Live Lead", title="Arrived just now")
+    await leads.get_by_role("button", name="Arrived just now").wait_for(timeout=10_000)
+    assert time.monotonic() - started < 10
+
+    # Russian at runtime, through update().
+    await page.evaluate("embedcrm.panel.update({locale: 'ru'})")
+    await page.get_by_role("table", name="Заявки").wait_for()
+    await page.evaluate("embedcrm.panel.update({locale: 'en'})")
+    await page.get_by_role("tab", name="Reports").click()
+    await page.get_by_role("img", name="Funnel").wait_for()
+    await page.get_by_role("img", name="Sources").wait_for()
+    assert await violations(page) == []
+
+
+async def test_an_expired_token_is_replaced_without_the_owner_seeing_it(
+    page: Any, panel_crm: LiveServer, host: HostSite, api: GraphQL, settings: Settings
+) -> None:
+    tenant = await make_tenant(api, domain=host.domain)
+    await add_lead(api, tenant.workspace_id, name="Олег", title="Пионы")
+    fresh = await panel_token(api, tenant.workspace_id)
+    claims = PanelTokens(settings.secret_keys, max_ttl_seconds=3600).read(fresh)
+    # Signed with the real key an hour ago: the server answers 401, "expired".
+    past = PanelTokens(settings.secret_keys, max_ttl_seconds=3600, clock=lambda: time.time() - 3600)
+    expired, _ = past.issue(
+        PanelUser(workspace_id=claims.workspace_id, member_id=claims.member_id, role=Role.OWNER),
+        ttl_seconds=60,
+    )
+    await open_panel(page, host, panel_crm, [expired, fresh])
+    await page.get_by_role("table", name="Заявки").get_by_role("button", name="Пионы").wait_for()
+    assert await page.evaluate("window.__fetches") >= 2
+    assert not await page.get_by_role("alert").count()
+    assert parse_global_id(tenant.workspace_id).row_id == claims.workspace_id
+
+
+async def test_a_token_that_cannot_be_renewed_says_the_session_expired(
+    page: Any, panel_crm: LiveServer, host: HostSite
+) -> None:
+    await open_panel(page, host, panel_crm, ["not-a-token"])
+    await page.get_by_role("alert").first.wait_for()
+    assert "Сеанс истёк" in await page.get_by_role("alert").first.inner_text()
+    errors = await page.evaluate("window.__events.filter(e => e.type === 'embedcrm:error')")
+    assert errors and errors[0]["detail"]["type"] == "session_expired"
+
+
+SHOP = [
+    ("Анна Петрова", "Букет «Нежность»", "yandex", "4500", 2),
+    ("Борис Иванов", "Свадебное оформление", "google", "38000", 3),
+    ("Вера Соколова", "Розы к юбилею", "yandex", "7200", -1),
+    ("Глеб Орлов", "Подписка на цветы", "vk", "12000", 1),
+    ("Дарья Ким", "Заказ 1", "yandex", "2900", 0),
+    ("Егор Лебедев", "Корпоративный заказ", None, "56000", 0),
+]
+
+
+async def seed_shop(api: GraphQL, workspace_id: str) -> None:
+    """A flower shop's week: leads from several sources, with values, at several stages."""
+    stages = (
+        await api.data(
+            "query($ws: ID) { pipelines(workspaceId: $ws) { stages { id kind } } }", ws=workspace_id
+        )
+    )["pipelines"][0]["stages"]
+    open_stages = [s for s in stages if s["kind"] == "OPEN"]
+    won = next(s for s in stages if s["kind"] == "WON")
+    for name, title, source, value, stage in SHOP:
+        lead = await add_lead(
+            api,
+            workspace_id,
+            name=name,
+            title=title,
+            email=f"{uuid.uuid4().hex[:6]}@example.com",
+            source={"utmSource": source, "utmMedium": "cpc"} if source else None,
+        )
+        await api.data(
+            "mutation($i: UpdateLeadInput!) { updateLead(input: $i) { userErrors { message } } }",
+            i={"id": lead["id"], "value": value, "currency": "RUB"},
+        )
+        target = won if stage < 0 else open_stages[min(stage, len(open_stages) - 1)]
+        if stage:
+            await api.data(
+                "mutation($i: MoveLeadInput!) { moveLead(input: $i) { userErrors { message } } }",
+                i={"leadId": lead["id"], "stageId": target["id"], "reason": "Оплачено"},
+            )
+
+
+# Screenshots for the README: each component light in Russian and dark in English, on a
+# desktop and a phone.
+SHOTS = {
+    ("light", "desktop", "ru"),
+    ("dark", "desktop", "en"),
+    ("light", "phone", "ru"),
+    ("dark", "phone", "en"),
+}
+COMPONENTS = ["inbox", "board", "tasks", "contacts", "reports", "settings"]
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+async def test_every_component_passes_axe_and_strict_csp(
+    page: Any, panel_crm: LiveServer, host: HostSite, api: GraphQL, scheme: str
+) -> None:
+    tenant = await make_tenant(api, domain=host.domain)
+    await seed_shop(api, tenant.workspace_id)
+    token = await panel_token(api, tenant.workspace_id)
+    for locale in ("ru", "en"):
+        for width, device in ((1280, "desktop"), (390, "phone")):
+            await open_panel(
+                page, host, panel_crm, [token], locale=locale, scheme=scheme, width=width
+            )
+            names = {
+                "ru": ["Заявки", "Доска", "Задачи", "Контакты", "Отчёты", "Настройки"],
+                "en": ["Leads", "Board", "Tasks", "Contacts", "Reports", "Settings"],
+            }[locale]
+            for component, tab in zip(COMPONENTS, names, strict=True):
+                await page.get_by_role("tab", name=tab).click()
+                panel = page.get_by_role("tabpanel", name=tab)
+                await panel.wait_for()
+                if component == "reports":
+                    await page.get_by_role("img").first.wait_for()
+                elif component in ("inbox", "contacts"):
+                    await panel.get_by_role("table").get_by_role("button").first.wait_for()
+                await page.wait_for_timeout(300)
+                if locale == "ru" and device == "desktop":
+                    await check_axe(page)
+                if (scheme, device, locale) in SHOTS:
+                    await shot(page, f"{component}-{scheme}-{device}-{locale}")
+            if device == "desktop":
+                await page.get_by_role("tab", name=names[0]).click()
+                await (
+                    page.get_by_role("table", name=names[0])
+                    .get_by_role("button", name="Заказ 1")
+                    .click()
+                )
+                await (
+                    page.get_by_role("dialog", name="Заказ 1")
+                    .get_by_label("Этап" if locale == "ru" else "Stage", exact=True)
+                    .wait_for()
+                )
+                if locale == "ru":
+                    await check_axe(page)
+                if (scheme, device, locale) in SHOTS:
+                    await shot(page, f"lead-{scheme}-{device}-{locale}", whole_page=True)
+            assert await violations(page) == []
+
+
+NARROW_TOKEN = """mutation($ws: ID!, $components: [String!]) {
+  issuePanelToken(input: {workspaceId: $ws, member: {externalId: "m-2", name: "Пётр"},
+    role: MANAGER, ttlSeconds: 600, components: $components}) { token } }"""
+
+
+async def test_a_narrowed_token_shows_only_its_components(
+    page: Any, panel_crm: LiveServer, host: HostSite, api: GraphQL
+) -> None:
+    tenant = await make_tenant(api, domain=host.domain)
+    data = await api.data(NARROW_TOKEN, ws=tenant.workspace_id, components=["tasks", "reports"])
+    await open_panel(page, host, panel_crm, [data["issuePanelToken"]["token"]])
+    await page.get_by_role("tab", name="Задачи").wait_for()
+    tabs = await page.get_by_role("tab").all_inner_texts()
+    assert tabs == ["Задачи", "Отчёты"]
+    await page.get_by_role("tab", name="Отчёты").click()
+    await page.get_by_role("img", name="Воронка").wait_for()
+    assert await violations(page) == []
+
+
+async def downloaded(download: Any) -> bytes:
+    path = await download.path()
+    return await asyncio.to_thread(Path(path).read_bytes)
+
+
+async def test_contacts_export_csv_and_personal_data_and_erase_for_an_owner(
+    page: Any, panel_crm: LiveServer, host: HostSite, api: GraphQL
+) -> None:
+    tenant = await make_tenant(api, domain=host.domain)
+    await add_lead(api, tenant.workspace_id, name="Зоя Ершова", email="zoya@example.com")
+    await add_lead(api, tenant.workspace_id, name="Юрий Ким", email="yuri@example.com")
+    token = await panel_token(api, tenant.workspace_id)
+    await open_panel(page, host, panel_crm, [token])
+    await page.get_by_role("tab", name="Контакты").click()
+    contacts = page.get_by_role("table", name="Контакты")
+    await contacts.get_by_text("Зоя Ершова", exact=True).wait_for()
+
+    async with page.expect_download() as csv_download:
+        await page.get_by_role("button", name="Скачать CSV").click()
+    csv = (await downloaded(await csv_download.value)).decode("utf-8-sig")
+    assert "zoya@example.com" in csv and "yuri@example.com" in csv
+
+    row = contacts.get_by_role("row").filter(has_text="Зоя Ершова")
+    async with page.expect_download() as data_download:
+        await row.get_by_role("button", name="Выгрузить данные").click()
+    kept = json.loads(await downloaded(await data_download.value))
+    assert "zoya@example.com" in json.dumps(kept, ensure_ascii=False)
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    await row.get_by_role("button", name="Удалить данные").click()
+    await contacts.get_by_text("Зоя Ершова", exact=True).wait_for(state="detached")
+    await contacts.get_by_text("Юрий Ким", exact=True).wait_for()
+    left = await tenant.panel.data(
+        '{ contacts(filter: {search: "zoya@example.com"}) { totalCount } }'
+    )
+    assert left["contacts"]["totalCount"] == 0
+
+
+async def test_spend_entered_by_hand_shows_in_the_spend_chart(
+    page: Any, panel_crm: LiveServer, host: HostSite, api: GraphQL
+) -> None:
+    tenant = await make_tenant(api, domain=host.domain)
+    await add_lead(api, tenant.workspace_id, name="Ян", source={"utmSource": "yandex"})
+    token = await panel_token(api, tenant.workspace_id)
+    await open_panel(page, host, panel_crm, [token], locale="en")
+    await page.get_by_role("tab", name="Reports").click()
+    spend = page.get_by_role("img", name="Spend")
+    await spend.wait_for()
+    form = page.locator("embedcrm-reports form")
+    await form.get_by_label("Source").fill("yandex")
+    await form.get_by_label("Amount").fill("1500")
+    await form.get_by_role("button", name="Add", exact=True).click()
+    await spend.get_by_text(re.compile(r"1,500")).wait_for()
+    await page.get_by_text("Table").nth(3).click()
+    assert await violations(page) == []
+
+
+async def test_a_merge_proposal_is_accepted_and_undone_from_the_card(
+    page: Any, panel_crm: LiveServer, host: HostSite, api: GraphQL
+) -> None:
+    tenant = await make_tenant(api, domain=host.domain)
+    ws = tenant.workspace_id
+    await add_lead(api, ws, name="Анна", email="anna@example.com", phone=None, title="Первая")
+    await add_lead(api, ws, name="Анна П.", email="other@example.com", phone="+79990001122")
+    await add_lead(
+        api, ws, name="Анна", email="anna@example.com", phone="+79990001122", title="Третья"
+    )
+    contacts = "{ contacts { totalCount } }"
+    assert (await tenant.panel.data(contacts))["contacts"]["totalCount"] == 2
+    token = await panel_token(api, ws)
+    await open_panel(page, host, panel_crm, [token])
+    await page.get_by_role("table", name="Заявки").get_by_role("button", name="Третья").click()
+    card = page.get_by_role("dialog", name="Третья")
+    await card.get_by_role("heading", name="Возможные дубликаты").wait_for()
+    await card.get_by_role("button", name="Объединить").click()
+    await card.get_by_role("button", name="Отменить объединение").wait_for()
+    assert (await tenant.panel.data(contacts))["contacts"]["totalCount"] == 1
+    await card.get_by_role("button", name="Отменить объединение").click()
+
+    async def two() -> bool:
+        return bool((await tenant.panel.data(contacts))["contacts"]["totalCount"] == 2)
+
+    assert await eventually(two)
+    assert await violations(page) == []
