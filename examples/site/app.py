@@ -7,16 +7,15 @@ JSON file; it never opens embedcrm's database.
 - ``/``                    an owner creates a site from a template (createWorkspace, createSite,
                            saveSiteForm, createWebhookEndpoint)
 - ``/sites/{slug}``        the generated page: the embed snippet, a bound and a rendered form
-- ``/owner/{slug}``        the owner's panel: the site's leads, refreshed every two seconds
+- ``/owner/{slug}``        the owner's panel: embedcrm's <embedcrm-panel> in the builder's admin
 - ``/webhooks``            the events the builder received and verified
 
-The panel page does not call embedcrm itself. It calls ``/owner/{slug}/graphql`` on this builder,
-whose backend adds the panel token it minted for the owner (issuePanelToken) and forwards the
-query. That is the usual shape of a host's admin (a backend for its frontend): embedcrm's
-/graphql needs no CORS, the token never sits in the browser where a script of the page could
-read it, and the backend renews it before it expires. A host that prefers calling embedcrm from
-the browser can hand the same token to its page instead; it is short-lived and scoped to one
-workspace, member and role for exactly that reason.
+The owner's page loads embedcrm's panel script and calls ``embedcrm.panel.init`` with a
+``fetchToken`` that asks this builder's backend (``POST /owner/{slug}/token``). The backend checks
+who is asking (here: anyone who can open the page, as this demo has no login) and mints a
+short-lived panel token with issuePanelToken; the panel then talks to embedcrm directly, with
+that bearer token and CORS, and asks for a new token before this one expires. The token is scoped
+to one workspace, member and role, and may be narrowed to some components.
 """
 
 from __future__ import annotations
@@ -42,7 +41,12 @@ import httpx
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import (
+    HTMLResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -63,7 +67,6 @@ EVENT_TYPES = [
     "submission.quarantined",
 ]
 KEPT_EVENTS = 200
-PANEL_TOKEN_TTL = 900
 
 CREATE_WORKSPACE = """mutation($name: String!, $externalId: String) {
   createWorkspace(input: {name: $name, externalId: $externalId}) {
@@ -80,6 +83,7 @@ SNIPPET = """query($id: ID!) { node(id: $id) { ... on Site { embedSnippet } } }"
 # The snippet names the widget's current version; re-read now and then so that pages follow an
 # upgrade of embedcrm, whose old versioned paths are no longer served.
 SNIPPET_SECONDS = 60
+PANEL_SCRIPT = "query { panelScript { src integrity } }"
 ISSUE_TOKEN = """mutation($ws: ID!, $ext: String!, $name: String!, $email: String) {
   issuePanelToken(input: {workspaceId: $ws, role: OWNER, ttlSeconds: 900,
     member: {externalId: $ext, name: $name, email: $email}}) {
@@ -223,6 +227,11 @@ def ensure_platform_key(state_dir: Path, given: str | None = None) -> str:
     return key
 
 
+def crm_public_origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def slugify(name: str) -> str:
     ascii_part = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:24]
     return f"{ascii_part or 'site'}-{uuid.uuid4().hex[:6]}"
@@ -251,7 +260,6 @@ def create_app(
     state_dir.mkdir(parents=True, exist_ok=True)
     state = State.load(state_dir / "state.json")
     lock = asyncio.Lock()
-    tokens: dict[str, tuple[str, float]] = {}
     snippets: dict[str, tuple[str, float]] = {}
     crm = Crm(httpx.AsyncClient(base_url=crm_url, timeout=15))
     # Resolved on the first request, so the builder starts even before embedcrm is up.
@@ -395,28 +403,34 @@ def create_app(
             slug, site = site_of(request)
         except LookupError:
             return HTMLResponse(page("Нет сайта", "<p>Такого сайта нет.</p>"), status_code=404)
-        body = f"""<main class="panel" id="panel" data-graphql="/owner/{slug}/graphql"
-      data-site="{html.escape(site["site_id"])}">
-<h1>Заявки: {html.escape(site["name"])}</h1>
-<p class="muted">Владелец: {html.escape(site["owner"])} ·
-  <span id="status" role="status">загрузка…</span> ·
-  <a href="/sites/{slug}">открыть сайт</a></p>
-<table><thead><tr><th>Когда</th><th>Клиент</th><th>Контакты</th><th>Заявка</th><th>Источник</th>
-  <th>Этап</th></tr></thead><tbody id="leads"></tbody></table>
+        script = (await crm.call(platform(), PANEL_SCRIPT))["panelScript"]
+        body = f"""<main class="panel">
+<h1>CRM: {html.escape(site["name"])}</h1>
+<p class="muted">Владелец: {html.escape(site["owner"])} · <a href="/sites/{slug}">открыть сайт</a></p>
+<embedcrm-panel></embedcrm-panel>
 </main>"""
+        head = (
+            f'<script type="module" src="{html.escape(script["src"])}" '
+            f'integrity="{html.escape(script["integrity"])}" crossorigin="anonymous"></script>'
+            '<script type="module" src="/static/owner.js"></script>'
+        )
+        # The panel needs only embedcrm's origin: its script, its API and its live stream.
+        origin = crm_public_origin(script["src"])
+        csp = (
+            f"default-src 'self'; script-src 'self' {origin}; connect-src 'self' {origin}; "
+            "style-src 'self'"
+        )
         return HTMLResponse(
-            page(
-                f"Панель — {site['name']}",
-                body,
-                head='<script src="/static/panel.js" defer></script>',
-            ),
-            headers={"Content-Security-Policy": "default-src 'self'"},
+            page(f"Панель — {site['name']}", body, head=head),
+            headers={"Content-Security-Policy": csp},
         )
 
-    async def panel_token(site: dict[str, Any], slug: str) -> str:
-        cached = tokens.get(slug)
-        if cached and cached[1] - time.time() > 60:
-            return cached[0]
+    async def panel_token(request: Request) -> Response:
+        """A fresh panel token for the owner's page; a real host checks its own session here."""
+        try:
+            slug, site = site_of(request)
+        except LookupError:
+            return PlainTextResponse("no such site", status_code=404)
         issued = await crm.mutate(
             platform(),
             ISSUE_TOKEN,
@@ -426,22 +440,7 @@ def create_app(
             name=site["owner"],
             email=site["email"],
         )
-        tokens[slug] = (issued["token"], time.time() + PANEL_TOKEN_TTL)
-        return str(issued["token"])
-
-    async def panel_graphql(request: Request) -> Response:
-        try:
-            slug, site = site_of(request)
-        except LookupError:
-            return JSONResponse({"errors": [{"message": "no such site"}]}, status_code=404)
-        token = await panel_token(site, slug)
-        # The owner's query goes on unchanged; the panel token limits it to their workspace.
-        upstream = await crm.http.post(
-            "/graphql",
-            content=await request.body(),
-            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-        )
-        return Response(upstream.content, upstream.status_code, media_type="application/json")
+        return PlainTextResponse(issued["token"], headers={"Cache-Control": "no-store"})
 
     async def receive_webhook(request: Request) -> Response:
         slug = request.path_params["slug"]
@@ -503,7 +502,7 @@ def create_app(
             Route("/sites", create_site, methods=["POST"]),
             Route("/sites/{slug}", generated_site),
             Route("/owner/{slug}", panel),
-            Route("/owner/{slug}/graphql", panel_graphql, methods=["POST"]),
+            Route("/owner/{slug}/token", panel_token, methods=["POST"]),
             Route("/webhooks", webhooks),
             Route("/webhooks/receive/{slug}", receive_webhook, methods=["POST"]),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
