@@ -13,7 +13,7 @@ const TEXT = {
     reports: 'Отчёты', settings: 'Настройки', leads: 'Заявки', stage: 'Этап', search: 'Поиск',
     searchHint: 'Имя, e-mail или телефон', anyStage: 'Все этапы', anySite: 'Все сайты',
     anyManager: 'Все менеджеры', unassigned: 'Без менеджера', source: 'Источник', tag: 'Тег',
-    anyTag: 'Все теги', from: 'С', to: 'По', segment: 'Сегмент', noSegment: 'Без сегмента',
+    anyTag: 'Все теги', from: 'С', to: 'По', segment: 'Сегмент', noSegment: 'Без сегмента', saveSegment: 'Сохранить как сегмент', segmentName: 'Название сегмента',
     status: 'Статус', open: 'Открыта', won: 'Успешна', lost: 'Отказ', all: 'Все', filters: 'Фильтры', form: 'Форма',
     title: 'Заявка', contact: 'Контакт', value: 'Сумма', created: 'Создана', manager: 'Менеджер',
     more: 'Показать ещё', none: 'Ничего не найдено', loading: 'Загрузка…', select: 'Выбрать',
@@ -58,7 +58,7 @@ const TEXT = {
     reports: 'Reports', settings: 'Settings', leads: 'Leads', stage: 'Stage', search: 'Search',
     searchHint: 'Name, e-mail or phone', anyStage: 'All stages', anySite: 'All sites',
     anyManager: 'All managers', unassigned: 'Unassigned', source: 'Source', tag: 'Tag',
-    anyTag: 'All tags', from: 'From', to: 'To', segment: 'Segment', noSegment: 'No segment',
+    anyTag: 'All tags', from: 'From', to: 'To', segment: 'Segment', noSegment: 'No segment', saveSegment: 'Save as segment', segmentName: 'Segment name',
     status: 'Status', open: 'Open', won: 'Won', lost: 'Lost', all: 'All', filters: 'Filters', form: 'Form',
     title: 'Lead', contact: 'Contact', value: 'Value', created: 'Created', manager: 'Manager',
     more: 'Show more', none: 'Nothing found', loading: 'Loading…', select: 'Select',
@@ -121,6 +121,9 @@ const Q = {
 }`,
   InboxCount: `query PanelInboxCount($filter: LeadFilter, $segmentId: ID) {
   leads(first: 1, filter: $filter, segmentId: $segmentId) { totalCount }
+}`,
+  CreateSegment: `mutation PanelCreateSegment($input: CreateSegmentInput!) {
+  createSegment(input: $input) { segment { id name } userErrors { field message code } }
 }`,
   BoardTotals: `query PanelBoardTotals($pipelineId: ID!) {
   boardTotals(pipelineId: $pipelineId) { stageId count sums { currency amount } }
@@ -679,12 +682,12 @@ class Part extends HTMLElement {
 }
 
 // A small modal asking for one line of text (the reason a lead was won or lost).
-function ask(root, question) {
+function ask(root, question, label = t('reason')) {
   return new Promise((resolve) => {
     const input = h('input', { type: 'text', required: true, maxlength: '500' });
     const dialog = h('dialog', { class: 'small', 'aria-label': question });
     const form = h('form', { method: 'dialog', class: 'dialog-body' },
-      h('h3', { text: question }), field(t('reason'), input),
+      h('h3', { text: question }), field(label, input),
       h('div', { class: 'bar' }, h('button', { class: 'primary', value: 'ok' }, t('ok')),
         h('button', { type: 'button', onclick: () => dialog.close('') }, t('cancel'))));
     dialog.append(form);
@@ -817,7 +820,14 @@ class Inbox extends Part {
         boot.tags.length ? field(t('tag'), this.control('tag', h('select', null, options([['', t('anyTag')], ...boot.tags.map((x) => [x.name, x.name])], st.tag)))) : null,
         field(t('from'), this.control('from', h('input', { type: 'date', value: st.from }))),
         field(t('to'), this.control('to', h('input', { type: 'date', value: st.to }))),
-        field(t('segment'), this.segmentSelect))),
+        field(t('segment'), this.segmentSelect),
+        h('button', { type: 'button', onclick: () => this.act(async () => {
+          const name = await ask(this.shadowRoot, t('segmentName'), t('name'));
+          if (!name) return;
+          const made = await mutate('CreateSegment', { name, leadFilter: this.filter() });
+          this.state.segmentId = made.segment.id;
+          this.loadSegments();
+        }) }, t('saveSegment')))),
       this.bulk,
       this.statusLine(),
       h('div', { class: 'scroll' },
@@ -831,6 +841,10 @@ class Inbox extends Part {
             h('th', { scope: 'col', class: 'hide-narrow' }, t('created')))),
           this.body)),
       this.count, this.moreButton);
+    this.loadSegments();
+  }
+
+  loadSegments() {
     gql(Q.Segments).then((data) => {
       const leadSegments = edges(data.segments).filter((x) => x.entity === 'LEAD');
       this.segmentSelect.replaceChildren(...options([['', t('noSegment')], ...leadSegments.map((x) => [x.id, `${x.name} (${fmtNum(x.count)})`])], this.state.segmentId));

@@ -541,3 +541,29 @@ async def test_a_merge_proposal_is_accepted_and_undone_from_the_card(
 
     assert await eventually(two)
     assert await violations(page) == []
+
+
+async def test_the_inbox_saves_its_filter_as_a_segment(
+    page: Any, panel_crm: LiveServer, host: HostSite, api: GraphQL
+) -> None:
+    tenant = await make_tenant(api, domain=host.domain)
+    await add_lead(api, tenant.workspace_id, name="Яндекс", source={"utmSource": "yandex"})
+    await add_lead(api, tenant.workspace_id, name="Гугл", source={"utmSource": "google"})
+    token = await panel_token(api, tenant.workspace_id)
+    await open_panel(page, host, panel_crm, [token])
+    leads = page.get_by_role("table", name="Заявки")
+    await page.get_by_label("utm_source").fill("yandex")
+    await leads.get_by_role("button", name="Звонок: Гугл").wait_for(state="detached")
+    await page.get_by_role("button", name="Сохранить как сегмент").click()
+    dialog = page.get_by_role("dialog", name="Название сегмента")
+    await dialog.get_by_label("Название").fill("Яндекс-директ")
+    await dialog.get_by_role("button", name="OK").click()
+    await (
+        page.get_by_label("Сегмент")
+        .locator("option", has_text="Яндекс-директ (1)")
+        .wait_for(state="attached")
+    )
+    saved = await tenant.panel.data("{ segments { edges { node { name count } } } }")
+    assert [e["node"] for e in saved["segments"]["edges"]] == [
+        {"name": "Яндекс-директ", "count": 1}
+    ]
