@@ -13,7 +13,7 @@ const TEXT = {
     reports: 'Отчёты', settings: 'Настройки', leads: 'Заявки', stage: 'Этап', search: 'Поиск',
     searchHint: 'Имя, e-mail или телефон', anyStage: 'Все этапы', anySite: 'Все сайты',
     anyManager: 'Все менеджеры', unassigned: 'Без менеджера', source: 'Источник', tag: 'Тег',
-    anyTag: 'Все теги', from: 'С', to: 'По', segment: 'Сегмент', noSegment: 'Без сегмента', saveSegment: 'Сохранить как сегмент', segmentName: 'Название сегмента',
+    anyTag: 'Все теги', from: 'С', to: 'По', segment: 'Сегмент', noSegment: 'Без сегмента', saveSegment: 'Сохранить как сегмент', segmentName: 'Название сегмента', addTag: 'Добавить тег', removeTag: 'Убрать тег',
     status: 'Статус', open: 'Открыта', won: 'Успешна', lost: 'Отказ', all: 'Все', filters: 'Фильтры', form: 'Форма',
     title: 'Заявка', contact: 'Контакт', value: 'Сумма', created: 'Создана', manager: 'Менеджер',
     more: 'Показать ещё', none: 'Ничего не найдено', loading: 'Загрузка…', select: 'Выбрать',
@@ -58,7 +58,7 @@ const TEXT = {
     reports: 'Reports', settings: 'Settings', leads: 'Leads', stage: 'Stage', search: 'Search',
     searchHint: 'Name, e-mail or phone', anyStage: 'All stages', anySite: 'All sites',
     anyManager: 'All managers', unassigned: 'Unassigned', source: 'Source', tag: 'Tag',
-    anyTag: 'All tags', from: 'From', to: 'To', segment: 'Segment', noSegment: 'No segment', saveSegment: 'Save as segment', segmentName: 'Segment name',
+    anyTag: 'All tags', from: 'From', to: 'To', segment: 'Segment', noSegment: 'No segment', saveSegment: 'Save as segment', segmentName: 'Segment name', addTag: 'Add tag', removeTag: 'Remove tag',
     status: 'Status', open: 'Open', won: 'Won', lost: 'Lost', all: 'All', filters: 'Filters', form: 'Form',
     title: 'Lead', contact: 'Contact', value: 'Value', created: 'Created', manager: 'Manager',
     more: 'Show more', none: 'Nothing found', loading: 'Loading…', select: 'Select',
@@ -124,6 +124,9 @@ const Q = {
 }`,
   CreateSegment: `mutation PanelCreateSegment($input: CreateSegmentInput!) {
   createSegment(input: $input) { segment { id name } userErrors { field message code } }
+}`,
+  TagRecords: `mutation PanelTagRecords($input: TagRecordsInput!) {
+  tagRecords(input: $input) { leads { id } userErrors { field message code } }
 }`,
   BoardTotals: `query PanelBoardTotals($pipelineId: ID!) {
   boardTotals(pipelineId: $pipelineId) { stageId count sums { currency amount } }
@@ -1026,7 +1029,7 @@ class LeadCard extends Part {
       h('div', { class: 'card' }, h('h3', { text: t('title') }),
         h('dl', null, info.map(([k, v]) => [h('dt', { text: k }), h('dd', { text: v })])),
         lead.message ? h('p', { text: lead.message }) : null,
-        lead.tags.length ? h('p', null, lead.tags.map((tag) => [h('span', { class: 'badge' }, tag.name), ' '])) : null),
+        this.tagLine(lead)),
       lead.items.length ? h('div', { class: 'card' }, h('h3', { text: t('cart') }),
         table([[t('items')], [t('qty'), 1], [t('price'), 1]], lead.items.map((i) => [i.product + (i.sku ? ` (${i.sku})` : ''), fmtNum(Number(i.quantity), 3), fmtMoney(i.unitPrice, lead.currency)])),
         h('p', { class: 'num' }, `${t('total')}: ${fmtMoney(lead.itemsTotal, lead.currency)}`)) : null,
@@ -1038,6 +1041,17 @@ class LeadCard extends Part {
     this.timelineList.replaceChildren(...edges(lead.timeline).map((a) => h('li', null,
       h('div', { class: 'small muted' }, `${fmtDate(a.createdAt)} · ${t(a.kind)}${a.author ? ' · ' + a.author.name : ''}`),
       a.kind === 'STAGE_CHANGE' ? h('div', null, [a.data.from && a.data.from.name, a.data.to && a.data.to.name].filter(Boolean).join(' → ') || a.body) : h('div', { text: a.body || '' }))));
+  }
+
+  tagLine(lead) {
+    const input = h('input', { type: 'text', maxlength: '100', size: '10', list: nextId('tags') });
+    const suggestions = h('datalist', { id: input.getAttribute('list') }, S.boot.tags.map((tag) => h('option', { value: tag.name })));
+    const tag = (change) => this.act(async () => { await mutate('TagRecords', { ids: [lead.id], ...change }); await this.reload(); });
+    return h('div', null,
+      h('p', null, lead.tags.map((x) => [h('span', { class: 'badge' }, x.name, ' ',
+        h('button', { type: 'button', class: 'link small', 'aria-label': `${t('removeTag')}: ${x.name}`, onclick: () => tag({ remove: [x.name] }) }, '×')), ' '])),
+      h('form', { class: 'bar', onsubmit: (e) => { e.preventDefault(); if (input.value.trim()) tag({ add: [input.value.trim()] }); } },
+        field(t('addTag'), input), suggestions, h('button', { type: 'submit', 'aria-label': t('addTag') }, '+')));
   }
 
   activityBlock() {

@@ -235,6 +235,16 @@ async def test_the_inbox_finds_a_lead_opens_its_card_and_works_it(
     await card.get_by_label("Срок").fill("2030-05-01T10:00")
     await card.get_by_role("button", name="Добавить задачу").click()
     await card.get_by_role("checkbox", name="Выполнить: Отправить фото букета").wait_for()
+
+    # A tag, added and removed.
+    await card.get_by_role("combobox", name="Добавить тег").fill("VIP")
+    await card.get_by_role("button", name="Добавить тег").click()
+    await card.get_by_role("button", name="Убрать тег: VIP").click()
+    await card.get_by_role("button", name="Убрать тег: VIP").wait_for(state="detached")
+    tags = await tenant.panel.data(
+        '{ leads(filter: {search: "Букет"}) { edges { node { tags { name } } } } }'
+    )
+    assert tags["leads"]["edges"][0]["node"]["tags"] == []
     data = await tenant.panel.data("query { tasks(first: 20) { edges { node { title dueAt } } } }")
     added = [e["node"] for e in data["tasks"]["edges"] if e["node"]["title"].startswith("Отпр")]
     assert [task["title"] for task in added] == ["Отправить фото букета"]
