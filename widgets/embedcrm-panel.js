@@ -565,6 +565,13 @@ async function mutate(name, input) {
   return payload;
 }
 
+// The first page asked for at start, once, if the inbox asks for exactly that.
+function takePrefetched(variables) {
+  const found = S.prefetched;
+  S.prefetched = null;
+  return found && found.key === JSON.stringify(variables) ? found.answer : null;
+}
+
 const edges = (conn) => (conn ? conn.edges.map((e) => e.node) : []);
 
 // ---------------------------------------------------------------- live updates
@@ -892,7 +899,8 @@ class Inbox extends Part {
     const serial = (this.serial = (this.serial || 0) + 1);
     const after = more ? this.cursor : null;
     try {
-      const data = await gql(Q.Inbox, { first: 50, after, filter: this.filter(), segmentId: this.state.segmentId || null });
+      const variables = { first: 50, after, filter: this.filter(), segmentId: this.state.segmentId || null };
+      const data = await (takePrefetched(variables) || gql(Q.Inbox, variables));
       // A slower answer to an older filter must not overwrite a newer one.
       if (serial !== this.serial) return;
       const page = data.leads;
@@ -1137,12 +1145,15 @@ class Board extends Part {
         ...stages.map((stage) => gql(Q.Inbox, { first: 30, filter: { stageId: stage.id, status: null } })),
       ]);
       const byStage = Object.fromEntries(totals.boardTotals.map((x) => [x.stageId, x]));
+      // A redraw (a live update, a move) keeps the keyboard on the card it was on.
+      const focused = this.shadowRoot.activeElement;
+      const keep = this.refocus || (focused && focused.dataset && focused.dataset.lead);
       this.columns.replaceChildren(...stages.map((stage, i) => this.column(stage, pages[i].leads, stages, byStage[stage.id])));
-      if (this.refocus) {
-        const card = this.columns.querySelector(`[data-lead="${CSS_ESCAPE(this.refocus)}"]`);
+      if (keep) {
+        const card = this.columns.querySelector(`[data-lead="${CSS_ESCAPE(keep)}"]`);
         if (card) card.focus();
-        this.refocus = null;
       }
+      this.refocus = null;
     } catch (error) { this.fail(error); }
   }
 
@@ -1489,6 +1500,13 @@ async function init(options) {
   S.locale = pickLocale(options.locale);
   buildTheme();
   initialised = (async () => {
+    // The inbox's first page does not depend on the workspace's settings: it is asked for beside
+    // them, saving a round trip before the owner sees the leads.
+    if (document.querySelector('embedcrm-panel, embedcrm-inbox')) {
+      const variables = { first: 50, after: null, filter: { status: 'OPEN' }, segmentId: null };
+      S.prefetched = { key: JSON.stringify(variables), answer: gql(Q.Inbox, variables) };
+      S.prefetched.answer.catch(() => {});
+    }
     try {
       S.boot = await gql(Q.Boot);
     } catch (error) {
