@@ -1457,9 +1457,11 @@ class Panel extends Part {
       },
     }, t(name)));
     this.nav = h('div', { class: 'nav', role: 'tablist', 'aria-label': t('panel') }, tabs);
+    // The parts are made once and kept: a new locale redraws them with their filters and pages.
+    this.made = this.made || {};
     this.shadowRoot.replaceChildren(this.nav, ...sections.map(([name, tag]) => {
       const view = h('div', { role: 'tabpanel', id: 'view-' + name, 'aria-labelledby': 'tab-' + name, hidden: name !== this.state.section });
-      if (name === this.state.section) view.append(h(tag));
+      if (name === this.state.section || this.made[name]) view.append(this.made[name] || (this.made[name] = h(tag)));
       this.views[name] = [view, tag];
       return view;
     }));
@@ -1469,7 +1471,7 @@ class Panel extends Part {
     this.state.section = name;
     for (const [key, [view, tag]] of Object.entries(this.views)) {
       view.hidden = key !== name;
-      if (key === name && !view.firstChild) view.append(h(tag));
+      if (key === name && !view.firstChild) view.append(this.made[key] || (this.made[key] = h(tag)));
     }
     this.nav.querySelectorAll('[role=tab]').forEach((tab) => {
       const on = tab.id === 'tab-' + name;

@@ -309,9 +309,15 @@ async def test_a_new_lead_appears_live_and_the_panel_speaks_english(
     await leads.get_by_role("button", name="Arrived just now").wait_for(timeout=10_000)
     assert time.monotonic() - started < 10
 
-    # Russian at runtime, through update().
+    # Russian at runtime, through update(), keeping the search typed.
+    await page.get_by_role("searchbox", name="Search").fill("Arrived")
     await page.evaluate("embedcrm.panel.update({locale: 'ru'})")
-    await page.get_by_role("table", name="Заявки").wait_for()
+    await (
+        page.get_by_role("table", name="Заявки")
+        .get_by_role("button", name="Arrived just now")
+        .wait_for()
+    )
+    assert await page.get_by_role("searchbox", name="Поиск").input_value() == "Arrived"
     await page.evaluate("embedcrm.panel.update({locale: 'en'})")
     await page.get_by_role("tab", name="Reports").click()
     await page.get_by_role("img", name="Funnel").wait_for()
