@@ -583,3 +583,37 @@ async def test_the_inbox_saves_its_filter_as_a_segment(
     assert [e["node"] for e in saved["segments"]["edges"]] == [
         {"name": "Яндекс-директ", "count": 1}
     ]
+
+
+async def test_appearance_variables_theme_it_and_change_at_runtime(
+    page: Any, panel_crm: LiveServer, host: HostSite, api: GraphQL
+) -> None:
+    tenant = await make_tenant(api, domain=host.domain)
+    token = await panel_token(api, tenant.workspace_id)
+    await open_panel(page, host, panel_crm, [token])
+    await page.get_by_role("tab", name="Задачи").click()
+    button = page.get_by_role("button", name="Добавить задачу")
+    await button.wait_for()
+
+    async def background() -> str:
+        color: str = await button.evaluate("b => getComputedStyle(b).backgroundColor")
+        return color
+
+    assert await background() == "rgb(47, 111, 237)"  # colorPrimary given to init
+    await page.evaluate(
+        "embedcrm.panel.update({appearance: {variables: {colorPrimary: '#aa0000'}}})"
+    )
+    assert await background() == "rgb(170, 0, 0)"
+    # Only checked values pass: something that is not a colour leaves the default.
+    await page.evaluate(
+        "embedcrm.panel.update({appearance: {variables: {colorPrimary: 'red;} :host{display:none'}}})"
+    )
+    assert await background() == "rgb(47, 111, 237)"
+    # Dark, at runtime.
+    await page.evaluate("embedcrm.panel.update({appearance: {colorScheme: 'dark'}})")
+    scheme = await page.evaluate("document.querySelector('embedcrm-panel').dataset.scheme")
+    assert scheme == "dark"
+    # A second init (SSR, hot reload) updates instead of failing.
+    await page.evaluate("embedcrm.panel.init({fetchToken: async () => 'x', locale: 'en'})")
+    await page.get_by_role("tab", name="Tasks").wait_for()
+    assert await violations(page) == []
