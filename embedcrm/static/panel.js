@@ -51,7 +51,7 @@ const TEXT = {
     qty: 'Кол-во', price: 'Цена', total: 'Итого', openLead: 'Открыть', count: 'Заявок',
     proposals: 'Предложения объединения', members: 'Сотрудник', ROUND_ROBIN: 'По очереди',
     BY_SITE: 'По сайту', BY_SOURCE: 'По источнику', FIXED: 'Фиксированно', entity: 'Для',
-    LEAD: 'Заявки', CONTACT: 'Контакта', saved: 'Сохранено', empty: 'Пока нет', direct: 'прямые заходы',
+    LEAD: 'Заявки', CONTACT: 'Контакта', saved: 'Сохранено', empty: 'Пока нет', direct: 'прямые заходы', CHAT: 'Чат', SOCIAL: 'Соцсети', OTHER: 'Другое',
   },
   en: {
     panel: 'CRM', inbox: 'Leads', board: 'Board', tasks: 'Tasks', contacts: 'Contacts',
@@ -96,7 +96,7 @@ const TEXT = {
     qty: 'Qty', price: 'Price', total: 'Total', openLead: 'Open', count: 'Leads',
     proposals: 'Merge proposals', members: 'Member', ROUND_ROBIN: 'Round robin',
     BY_SITE: 'By site', BY_SOURCE: 'By source', FIXED: 'Fixed', entity: 'For',
-    LEAD: 'Leads', CONTACT: 'Contacts', saved: 'Saved', empty: 'None yet', direct: 'direct',
+    LEAD: 'Leads', CONTACT: 'Contacts', saved: 'Saved', empty: 'None yet', direct: 'direct', CHAT: 'Chat', SOCIAL: 'Social', OTHER: 'Other',
   },
 };
 
@@ -944,7 +944,7 @@ class Inbox extends Part {
       h('td', null, h('span', { class: 'badge ' + (lead.stage ? lead.stage.kind : '') }, lead.stage ? lead.stage.name : '')),
       h('td', { class: 'num hide-narrow' }, fmtMoney(lead.value, lead.currency)),
       h('td', { class: 'hide-narrow' }, lead.assignee ? lead.assignee.name : '—'),
-      h('td', { class: 'hide-narrow' }, (lead.source && lead.source.utmSource) || lead.channel || ''),
+      h('td', { class: 'hide-narrow' }, (lead.source && lead.source.utmSource) || (lead.channel ? t(lead.channel) : '')),
       h('td', { class: 'hide-narrow' }, fmtDate(lead.createdAt)));
   }
 }
@@ -1013,7 +1013,7 @@ class LeadCard extends Part {
       [t('value'), fmtMoney(lead.value, lead.currency) || '—'],
       [t('manager'), lead.assignee ? lead.assignee.name : '—'],
       [t('created'), fmtDate(lead.createdAt)],
-      [t('source'), [lead.source.utmSource, lead.source.utmMedium, lead.source.utmCampaign].filter(Boolean).join(' / ') || lead.channel || lead.source.referrer || '—'],
+      [t('source'), [lead.source.utmSource, lead.source.utmMedium, lead.source.utmCampaign].filter(Boolean).join(' / ') || (lead.channel && t(lead.channel)) || lead.source.referrer || '—'],
       lead.form ? [t('form'), lead.form] : null,
     ].filter(Boolean);
     const order = lead.order;
