@@ -529,18 +529,22 @@ async function slot(fn) {
 
 async function gql(query, variables) {
   let refreshed = false;
+  let force = false;
+  let status = 0;
   for (let attempt = 0; attempt < 6; attempt++) {
     let token;
-    try { token = await getToken(refreshed); } catch { throw sessionExpired(); }
+    try { token = await getToken(force); } catch { throw sessionExpired(); }
+    force = false;
     const response = await slot(() => fetch(S.api + '/graphql', {
       method: 'POST', mode: 'cors', credentials: 'omit',
       headers: { 'content-type': 'application/json', authorization: 'Bearer ' + token },
       body: JSON.stringify({ query, variables }),
     }));
+    status = response.status;
     if (response.status === 401) {
       // One fresh token; a second 401 means the host cannot give one.
       if (refreshed) break;
-      refreshed = true;
+      refreshed = force = true;
       continue;
     }
     if (response.status === 429 || response.status === 503) {
@@ -552,6 +556,8 @@ async function gql(query, variables) {
     if (!response.ok) throw new PanelError('api', (body.error && body.error.message) || `HTTP ${response.status}`);
     return body.data;
   }
+  // Still busy after a few waits: an error of the moment, not of the session.
+  if (status !== 401) throw new PanelError('api', t('failed'));
   throw sessionExpired();
 }
 
@@ -587,7 +593,9 @@ async function stream() {
       const token = await getToken(false);
       const url = S.api + '/v1/panel/stream' + (after ? '?after=' + encodeURIComponent(after) : '');
       const response = await fetch(url, { headers: { authorization: 'Bearer ' + token }, credentials: 'omit', cache: 'no-store' });
-      if (response.status === 401) { await getToken(true); continue; }
+      // A refused token is renewed, then the stream waits its turn like any failure: a host that
+      // keeps handing out bad tokens is not asked in a tight loop.
+      if (response.status === 401) { await getToken(true); throw new PanelError('stream'); }
       if (!response.ok || !response.body) throw new PanelError('stream');
       delay = 1000;
       const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();

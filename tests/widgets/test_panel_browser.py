@@ -353,6 +353,10 @@ async def test_a_token_that_cannot_be_renewed_says_the_session_expired(
     assert "Сеанс истёк" in await page.get_by_role("alert").first.inner_text()
     errors = await page.evaluate("window.__events.filter(e => e.type === 'embedcrm:error')")
     assert errors and errors[0]["detail"]["type"] == "session_expired"
+    # Nothing keeps asking the host in a loop: the stream backs off like any failure.
+    asked = await page.evaluate("window.__fetches")
+    await page.wait_for_timeout(3000)
+    assert await page.evaluate("window.__fetches") - asked <= 3
 
 
 SHOP = [
