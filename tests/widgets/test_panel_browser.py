@@ -356,7 +356,7 @@ async def test_a_token_that_cannot_be_renewed_says_the_session_expired(
     # Nothing keeps asking the host in a loop: the stream backs off like any failure.
     asked = await page.evaluate("window.__fetches")
     await page.wait_for_timeout(3000)
-    assert await page.evaluate("window.__fetches") - asked <= 3
+    assert await page.evaluate("window.__fetches") - asked <= 8  # 157 when it looped
 
 
 SHOP = [
