@@ -12,9 +12,11 @@ import contextlib
 import functools
 import json
 import logging
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+from cross_web import HTTPException
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -54,6 +56,7 @@ from embedcrm.middleware import (
 )
 from embedcrm.panel_routes import PANEL_ROUTES, PanelCors
 from embedcrm.services import Services
+from embedcrm.storable import find_unstorable
 from embedcrm.worker import run_background_jobs
 from embedcrm.workspaces.models import Site
 
@@ -108,6 +111,26 @@ class EmbedGraphQL(GraphQL[Context, None]):
         )
         self.services = services
 
+    def decode_json(self, data: str | bytes) -> object:
+        """The request body, refused with a 400 when it is no JSON a database could hold.
+
+        strawberry answers a JSONDecodeError with a 400; a document nested past Python's
+        recursion limit, NaN or Infinity, and NUL or a lone surrogate anywhere in the variables
+        would otherwise end as a 500 or as an error deep inside a resolver.
+        """
+        try:
+            document = json.loads(data, parse_constant=_refuse_constant)
+        except RecursionError as exc:
+            raise HTTPException(400, "The JSON is nested too deeply.") from exc
+        variables = document.get("variables") if isinstance(document, dict) else None
+        found = find_unstorable(variables, "variables") if variables else None
+        if found is not None:
+            raise HTTPException(400, f"{found[0]}: {found[1]}")
+        query = document.get("query") if isinstance(document, dict) else None
+        if isinstance(query, str) and _UNSTORABLE_ESCAPE.search(query):
+            raise HTTPException(400, "query: a string may not hold NUL or an unpaired surrogate.")
+        return document
+
     async def get_context(self, request: Any, response: Any) -> Context:
         return Context(
             settings=self.services.settings,
@@ -133,6 +156,19 @@ class EmbedGraphQL(GraphQL[Context, None]):
             sub_response.status_code = 429 if all(e.code == "rate_limited" for e in retry) else 503
             sub_response.headers["Retry-After"] = str(max(e.retry_after for e in retry))
         return result
+
+
+# A GraphQL string escape for NUL or for a surrogate that is not half of a pair: checked in the
+# document's text, so no per-field wrapper is needed to catch it in a literal argument.
+_UNSTORABLE_ESCAPE = re.compile(
+    r"\\u(?:0000|\{0+\}"
+    r"|[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+    r"|(?<![dD][89abAB][0-9a-fA-F]{2}\\u)[dD][c-fC-F][0-9a-fA-F]{2})"
+)
+
+
+def _refuse_constant(name: str) -> Any:
+    raise json.JSONDecodeError(f"{name} is not JSON", name, 0)
 
 
 class ASGIEndpoint:
@@ -254,9 +290,13 @@ async def form_event(request: Request) -> Response:
     site = await allowed_site(request)
     try:
         body = json.loads(await request.body())
-    except (ValueError, BodyTooLarge) as exc:
+    except (ValueError, RecursionError, BodyTooLarge) as exc:
         raise BadRequest("Send one JSON object.") from exc
-    await _services(request).analytics.count_form_event(site, body)
+    services = _services(request)
+    await services.capture.limits.check_event(
+        site.public_key, request.client.host if request.client else None
+    )
+    await services.analytics.count_form_event(site, body)
     return Response(status_code=204, headers=cors_headers(request.headers.get("origin"), True))
 
 
@@ -312,7 +352,16 @@ async def readyz(request: Request) -> Response:
             status_code=503,
             headers={"Retry-After": "5"},
         )
-    return JSONResponse({"status": "ok", "database": "ok"})
+    counters = _services(request).capture.limits.counters
+    return JSONResponse(
+        {
+            "status": "ok",
+            "database": "ok",
+            # Rate limits never make a process unready: without Redis they count locally.
+            "rate_limits": counters.mode,
+            "rate_limit_fallbacks": counters.fallbacks,
+        }
+    )
 
 
 def body_limit(settings: Settings, path: str) -> int | None:

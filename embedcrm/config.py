@@ -63,9 +63,17 @@ class Settings:
     # Public form route: limits in the `limits` notation, ";" between several.
     rate_limit_per_visitor: str = "10/minute;2/second"
     rate_limit_per_site: str = "600/minute"
+    # Form views and starts (analytics beacons) of one visitor address per site; past it they
+    # are answered 429 and not counted, so one address cannot inflate a form's views.
+    rate_limit_events_per_visitor: str = "30/minute;200/hour"
     # A form sent sooner than this after it was shown is a bot's.
     min_fill_seconds: float = 2.0
     form_token_max_age_seconds: int = 2 * 3600
+    # Submissions one form token vouches for over its life (0: no bound). A page keeps one
+    # token: a visitor may send a few forms from it (a callback, then an order; a form sent
+    # again after a correction; the widget's retries), never dozens. Past the bound submissions
+    # are kept in quarantine, so a token copied out of a page cannot vouch for a flood.
+    form_token_max_uses: int = 10
     # Turn submissions into leads in this process right after answering; when off, only
     # `embedcrm worker` does it (app processes then do nothing but accept).
     process_submissions_inline: bool = True
@@ -107,6 +115,9 @@ class Settings:
                 "EMBEDCRM_RATE_LIMIT_VISITOR", cls.rate_limit_per_visitor
             ),
             rate_limit_per_site=env.get("EMBEDCRM_RATE_LIMIT_SITE", cls.rate_limit_per_site),
+            rate_limit_events_per_visitor=env.get(
+                "EMBEDCRM_RATE_LIMIT_EVENTS", cls.rate_limit_events_per_visitor
+            ),
             process_submissions_inline=_flag(env.get("EMBEDCRM_PROCESS_INLINE", "1")),
             panel_origins=tuple(
                 origin.strip().rstrip("/")

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
+import os
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import DateTime, MetaData, event, false, inspect, update
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
@@ -256,8 +260,13 @@ class Database:
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
+    """The engine for ``settings``. Its errors never carry bound parameters (hide_parameters):
+    a failed statement's values are visitors' e-mails and phones, and errors end up in logs."""
     url = settings.database_url
     if url.startswith("sqlite"):
+        keep_sqlite_files_private(url)
+        # aiosqlite logs every call with its arguments at DEBUG: the bound parameters.
+        logging.getLogger("aiosqlite").setLevel(max(logging.INFO, _AIOSQLITE_LOG.level))
         # Pooled: aiosqlite runs each connection on a thread of its own, and opening one per
         # transaction costs more than the query. WAL lets readers run beside the one writer.
         size = min(settings.db_pool_size, 5)
@@ -267,6 +276,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
             max_overflow=size,
             pool_timeout=settings.db_pool_timeout_seconds,
             pool_pre_ping=True,
+            hide_parameters=True,
             connect_args={"timeout": 30},
         )
 
@@ -287,6 +297,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         pool_timeout=settings.db_pool_timeout_seconds,
         pool_pre_ping=True,
         pool_recycle=1800,
+        hide_parameters=True,
         connect_args={
             "timeout": 5,
             # Server-side backstops: a transaction left open by a lost client, or a statement
@@ -299,6 +310,32 @@ def create_engine(settings: Settings) -> AsyncEngine:
             },
         },
     )
+
+
+_AIOSQLITE_LOG = logging.getLogger("aiosqlite")
+
+
+def keep_sqlite_files_private(url: str) -> None:
+    """Make the SQLite file (and its WAL and shared-memory files) readable by its owner only.
+
+    It holds webhook secrets and visitors' data. SQLite gives the -wal and -shm files the mode
+    of the database file, so creating that one 0600 before SQLite does is enough; files an
+    older version made 0644 are narrowed too.
+    """
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        # Never open an existing database here: closing any descriptor of the file would drop
+        # the POSIX locks SQLite's own connections in this process hold on it.
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    for each in (path, Path(f"{database}-wal"), Path(f"{database}-shm")):
+        with contextlib.suppress(FileNotFoundError):
+            if each.stat().st_mode & 0o077:
+                each.chmod(0o600)
 
 
 def insert_ignoring_conflicts(db: Database, table: Any, conflict_columns: list[str]) -> Any:

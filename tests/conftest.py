@@ -79,6 +79,8 @@ def settings(database_url: str) -> Settings:
         # Limits have tests of their own; elsewhere one visitor sends many forms quickly.
         rate_limit_per_visitor="",
         rate_limit_per_site="",
+        rate_limit_events_per_visitor="",
+        form_token_max_uses=0,
     )
 
 

@@ -31,7 +31,7 @@ from embedcrm.app import create_app
 from embedcrm.config import Settings
 from embedcrm.migrations import upgrade_to_head
 from embedcrm.services import Services
-from factories import Tenant, make_tenant, submission
+from factories import Tenant, form_token, make_tenant, submission
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 
@@ -171,9 +171,10 @@ PANEL_READ = "query { leads(first: 5) { totalCount edges { node { id contact { n
 
 
 async def _submit(client: httpx.AsyncClient, tenant: Tenant, body: dict[str, Any]) -> Any:
+    # The widget sends the form token its page was given (one per page: a retry is the same body).
     return await client.post(
         f"/v1/sites/{tenant.site_key}/submissions",
-        json=body,
+        json={**body, "form_token": form_token(client, tenant)},
         headers={"Origin": f"https://{tenant.domain}"},
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -14,7 +15,7 @@ from embedcrm.capture.models import Submission
 from embedcrm.capture.origin import origin_allowed
 from embedcrm.graphql.ids import parse_global_id
 from embedcrm.services import Services
-from factories import LEADS, Tenant, make_tenant, services_of, submission, submit
+from factories import LEADS, Tenant, form_token, make_tenant, services_of, submission, submit
 
 
 async def stored_submissions(services: Services, tenant: Tenant) -> int:
@@ -39,7 +40,7 @@ async def tenant(platform: GraphQL) -> Tenant:
 
 
 async def test_text_plain_json_is_accepted(client: httpx.AsyncClient, tenant: Tenant) -> None:
-    body = json.dumps(submission())
+    body = json.dumps({**submission(), "form_token": form_token(client, tenant)})
     response = await submit(client, tenant, body, content_type="text/plain;charset=UTF-8")
     assert response.status_code == 202
     assert await lead_count(tenant) == 1
@@ -48,7 +49,12 @@ async def test_text_plain_json_is_accepted(client: httpx.AsyncClient, tenant: Te
 async def test_a_plain_html_form_is_accepted_and_given_an_id(
     client: httpx.AsyncClient, tenant: Tenant
 ) -> None:
-    form = "name=%D0%90%D0%BD%D0%BD%D0%B0&email=anna%40example.com&color=red&color=blue&consent=on"
+    # A form without JavaScript carries the token its page was rendered with (docs/contract.md).
+    token = quote(form_token(client, tenant))
+    form = (
+        "name=%D0%90%D0%BD%D0%BD%D0%B0&email=anna%40example.com&color=red&color=blue&consent=on"
+        f"&form_token={token}"
+    )
     response = await submit(client, tenant, form, content_type="application/x-www-form-urlencoded")
     assert response.status_code == 202, response.text
     assert uuid.UUID(response.json()["submission_id"])

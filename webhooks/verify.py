@@ -51,7 +51,9 @@ def verify(
     timestamp = _header(headers, "webhook-timestamp").strip()
     signatures = _header(headers, "webhook-signature")
 
-    if not timestamp.isascii() or not timestamp.isdigit():
+    # Seconds since 1970 fit in 12 digits for the next 30,000 years; a longer value would
+    # overflow the float comparison below (or Python's limit on converting long digit strings).
+    if not timestamp.isascii() or not timestamp.isdigit() or len(timestamp) > 12:
         raise WebhookVerificationError("invalid webhook-timestamp header")
     current = time.time() if now is None else now
     if abs(current - int(timestamp)) > tolerance:

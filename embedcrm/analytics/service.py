@@ -585,7 +585,14 @@ class AnalyticsService:
         sent again without doubling what went in.
         """
         require_role(principal, workspace_id, Role.OWNER)
-        reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+        try:
+            return await self._import_spend_rows(workspace_id, text)
+        except csv.Error as exc:
+            raise ValidationFailed(f"Not a CSV file: {exc}.", field="csv") from exc
+
+    async def _import_spend_rows(self, workspace_id: uuid.UUID, text: str) -> list[AdSpend]:
+        # newline=None reads \r\n, \n and a bare \r (old spreadsheet exports) as line ends.
+        reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=None))
         needed = {"source", "starts_on", "ends_on", "amount"}
         if reader.fieldnames is None or not needed <= {f.strip() for f in reader.fieldnames}:
             raise ValidationFailed(

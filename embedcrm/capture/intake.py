@@ -2,7 +2,8 @@
 
 Concurrent requests do not each open a transaction. They queue their row; one flusher inserts
 everything queued so far in a single INSERT … ON CONFLICT DO NOTHING, commits, and answers them
-all. At low load a row is flushed at once (no added delay); under load, rows that arrive during
+all. If the database refuses that statement, the rows are written one by one, so one bad row
+fails only its own request. At low load a row is flushed at once (no added delay); under load, rows that arrive during
 one round trip share the next, so the database sees a few large statements instead of many
 small ones.
 """
@@ -15,7 +16,7 @@ from collections.abc import Hashable
 from typing import Any
 
 from embedcrm.capture.models import Submission
-from embedcrm.db import Database, insert_ignoring_conflicts
+from embedcrm.db import Database, insert_ignoring_conflicts, is_database_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +55,21 @@ class SubmissionIntake:
         try:
             inserted = await self._insert([row for row, _ in batch])
         except Exception as exc:
-            for _, future in batch:
-                if not future.done():
-                    future.set_exception(exc)
+            if len(batch) == 1 or is_database_unavailable(exc):
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                return
+            # One row the database refuses must not fail the strangers batched with it: write
+            # each row on its own, so only that row's request sees the error. The parameters
+            # are never logged; they are other people's data.
+            log.warning(
+                "a batch of %d submissions failed (%s); writing them one by one",
+                len(batch),
+                type(exc).__name__,
+            )
+            for one in batch:
+                await self._flush([one])
             return
         for row, future in batch:
             if not future.done():

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 from embedcrm.capture.recognition import clean_seen
 from embedcrm.errors import BadRequest, UnsupportedMediaType, ValidationFailed
+from embedcrm.storable import UNSTORABLE_TEXT, find_unstorable
 
 MAX_FIELDS = 50
 MAX_FIELD_NAME = 64
@@ -37,6 +39,10 @@ class SubmissionPayload:
     submission_id: str
     generated_id: bool
     body: dict[str, Any]
+    # Not part of the body (nor of its hash): whether the sender set the top-level honeypot key,
+    # as the widget always does, and whether it came as a plain HTML form.
+    honeypot_sent: bool = False
+    form_encoded: bool = False
 
     @property
     def body_hash(self) -> str:
@@ -59,8 +65,11 @@ def parse_submission(content_type: str | None, raw: bytes) -> SubmissionPayload:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise BadRequest("The body is not valid UTF-8.") from exc
-    document = _read_form(text) if kind == "application/x-www-form-urlencoded" else _read_json(text)
-    return _validate(document)
+    form_encoded = kind == "application/x-www-form-urlencoded"
+    document = _read_form(text) if form_encoded else _read_json(text)
+    return dataclasses.replace(
+        _validate(document), honeypot_sent="honeypot" in document, form_encoded=form_encoded
+    )
 
 
 def _read_json(text: str) -> dict[str, Any]:
@@ -133,7 +142,9 @@ def _validate(document: dict[str, Any]) -> SubmissionPayload:
     fields: dict[str, Any] = {}
     for name, value in raw_fields.items():
         if not _FIELD_NAME.match(name):
-            errors[name[:MAX_FIELD_NAME]] = "Field names are 1 to 64 printable characters."
+            errors[UNSTORABLE_TEXT.sub("\ufffd", name[:MAX_FIELD_NAME])] = (
+                "Field names are 1 to 64 printable characters."
+            )
             continue
         checked = _field_value(name, value)
         if isinstance(checked, _Invalid):
@@ -145,6 +156,13 @@ def _validate(document: dict[str, Any]) -> SubmissionPayload:
         errors["consent"] = "consent is true or false."
     if errors:
         raise ValidationFailed("Some fields are not valid.", fields=errors)
+    unstorable = {
+        UNSTORABLE_TEXT.sub("\ufffd", name): found[1]
+        for name, value in fields.items()
+        if (found := find_unstorable({name: value}))
+    }
+    if unstorable:
+        raise ValidationFailed("Some fields hold what no database can store.", fields=unstorable)
     body: dict[str, Any] = {
         "submission_id": submission_id,
         "form": form,
@@ -156,14 +174,23 @@ def _validate(document: dict[str, Any]) -> SubmissionPayload:
     for key in ("honeypot", "form_token"):
         value = document.get(key)
         if isinstance(value, str) and value:
-            body[key] = value[:MAX_CONTEXT_VALUE]
+            # Only signals are read from these, so anything unstorable is dropped, not refused.
+            body[key] = UNSTORABLE_TEXT.sub("", value[:MAX_CONTEXT_VALUE])
     seen = clean_seen(document.get("seen"), fields)
     if seen:
-        body["seen"] = seen
+        # What the page showed, not what the visitor typed: unstorable characters are dropped.
+        body["seen"] = {
+            name: {k: UNSTORABLE_TEXT.sub("", v) for k, v in info.items()}
+            for name, info in seen.items()
+        }
     withheld = document.get("withheld")
     if isinstance(withheld, list) and withheld:
         body["withheld"] = sorted(
-            {str(n)[:MAX_FIELD_NAME] for n in withheld[:MAX_WITHHELD] if isinstance(n, str)}
+            {
+                UNSTORABLE_TEXT.sub("", str(n)[:MAX_FIELD_NAME])
+                for n in withheld[:MAX_WITHHELD]
+                if isinstance(n, str)
+            }
         )
     filled = document.get("filled_ms")
     if isinstance(filled, int) and not isinstance(filled, bool):
@@ -196,25 +223,31 @@ def _field_value(name: str, value: Any) -> Any:
 
 
 CONTEXT_KEYS = ("page_url", "referrer", "landing_page", "language")
+# Addresses panels and webhooks show as links: only web pages, never javascript: or data:.
+URL_KEYS = frozenset({"page_url", "referrer", "landing_page"})
 
 
 def _context(raw: Any) -> dict[str, Any]:
-    """Keep the parts of the context we understand, each value short; drop the rest."""
+    """Keep the parts of the context we understand, each value short; drop the rest.
+
+    The visitor never typed any of it, so what cannot be stored (or is no web address where one
+    is expected) is dropped rather than refused: the lead matters more than its attribution.
+    """
     if not isinstance(raw, dict):
         return {}
     context: dict[str, Any] = {}
     for key in CONTEXT_KEYS:
-        value = raw.get(key)
-        if isinstance(value, str) and value:
-            context[key] = value[:MAX_CONTEXT_VALUE]
+        value = _context_text(key, raw.get(key))
+        if value:
+            context[key] = value
     for key in ("utm", "click_ids"):
         context[key] = _flat_strings(raw.get(key))
     first_touch = raw.get("first_touch")
     if isinstance(first_touch, dict):
         touch: dict[str, Any] = {
-            k: first_touch[k][:MAX_CONTEXT_VALUE]
+            k: value
             for k in (*CONTEXT_KEYS, "at")
-            if isinstance(first_touch.get(k), str)
+            if (value := _context_text(k, first_touch.get(k)))
         }
         touch["utm"] = _flat_strings(first_touch.get("utm"))
         touch["click_ids"] = _flat_strings(first_touch.get("click_ids"))
@@ -222,7 +255,28 @@ def _context(raw: Any) -> dict[str, Any]:
     return context
 
 
+def _context_text(key: str, value: Any) -> str | None:
+    if not isinstance(value, str) or not value or UNSTORABLE_TEXT.search(value):
+        return None
+    if key in URL_KEYS and not is_web_url(value):
+        return None
+    return value[:MAX_CONTEXT_VALUE]
+
+
+def is_web_url(value: str) -> bool:
+    """True for an absolute http(s) address with a host."""
+    try:
+        parts = urlsplit(value.strip())
+    except ValueError:
+        return False
+    return parts.scheme.lower() in {"http", "https"} and bool(parts.netloc)
+
+
 def _flat_strings(raw: Any) -> dict[str, str]:
     if not isinstance(raw, dict):
         return {}
-    return {str(k)[:40]: v[:200] for k, v in list(raw.items())[:20] if isinstance(v, str) and v}
+    return {
+        str(k)[:40]: v[:200]
+        for k, v in list(raw.items())[:20]
+        if isinstance(v, str) and v and not UNSTORABLE_TEXT.search(f"{k}{v}")
+    }

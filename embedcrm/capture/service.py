@@ -22,7 +22,13 @@ from embedcrm.capture.processor import SubmissionProcessor
 from embedcrm.capture.ratelimit import SubmissionLimits
 from embedcrm.capture.recognition import recognise_form, strip_sensitive
 from embedcrm.capture.repository import SubmissionRepository, unprocessed_submissions
-from embedcrm.capture.spam import FormToken, FormTokens, quarantine_reason
+from embedcrm.capture.spam import (
+    HONEYPOT_FIELD,
+    FormToken,
+    FormTokenRefused,
+    FormTokens,
+    quarantine_reason,
+)
 from embedcrm.config import Settings
 from embedcrm.contacts.service import Person
 from embedcrm.db import Database, is_database_unavailable, new_id, utcnow
@@ -63,6 +69,9 @@ class CaptureService:
         self.limits = SubmissionLimits(
             per_visitor=settings.rate_limit_per_visitor,
             per_site=settings.rate_limit_per_site,
+            events_per_visitor=settings.rate_limit_events_per_visitor,
+            form_token_max_age_seconds=settings.form_token_max_age_seconds,
+            form_token_max_uses=settings.form_token_max_uses,
             redis_url=settings.redis_url,
         )
         self.intake = SubmissionIntake(db)
@@ -86,7 +95,7 @@ class CaptureService:
             "site": {"key": site.public_key, "language": site.language},
             "form_token": self.form_tokens.issue(site.id, origin),
             "form_token_field": "form_token",
-            "honeypot_field": "website",
+            "honeypot_field": HONEYPOT_FIELD,
             "forms": await self.forms.widget_forms(site),
         }
 
@@ -108,18 +117,24 @@ class CaptureService:
         await self.limits.check(site.public_key, remote_ip)
         payload = parse_submission(content_type, body)
         withhold_sensitive(payload.body)
-        token = self._read_form_token(site, payload.body, origin)
+        token, token_problem = self._read_form_token(site, payload, origin)
         refusal = await self.forms.refusal(site, payload.body)
         if refusal is not None:
             # Kept, so the owner sees what a form's own rules turned away.
             await self._store_refused(site, payload, origin, remote_ip, refusal)
             raise refusal
-        reason = quarantine_reason(
-            payload.body,
-            token,
-            now=self.form_tokens.now(),
-            min_fill_seconds=self.settings.min_fill_seconds,
+        reason = (
+            quarantine_reason(
+                payload.body,
+                token,
+                now=self.form_tokens.now(),
+                min_fill_seconds=self.settings.min_fill_seconds,
+                honeypot_sent=payload.honeypot_sent,
+            )
+            or token_problem
         )
+        if reason is None and not await self.limits.use_form_token(payload.body["form_token"]):
+            reason = "form_token_reused"
         row_id = new_id()
         inserted = await self._store(site, payload, row_id, origin, remote_ip, reason)
         if not inserted:
@@ -147,14 +162,23 @@ class CaptureService:
         )
 
     def _read_form_token(
-        self, site: Site, body: Mapping[str, Any], origin: str | None
-    ) -> FormToken | None:
-        # A plain HTML form or a server-to-server post has no token; the other signals still
-        # apply. A token that is present must be valid.
-        token = body.get("form_token")
+        self, site: Site, payload: SubmissionPayload, origin: str | None
+    ) -> tuple[FormToken | None, str | None]:
+        """The submission's form token, or why it has none that vouches for it.
+
+        Without a valid token a submission is kept in quarantine, not refused: the lead is not
+        lost, and the owner releases it. Only the widget's own flow (JSON with a token that has
+        gone stale) is refused, with a 403 the widget answers by fetching a fresh token.
+        """
+        token = payload.body.get("form_token")
         if not token:
-            return None
-        return self.form_tokens.read(token, site_id=site.id, origin=origin)
+            return None, "no_form_token"
+        try:
+            return self.form_tokens.read(token, site_id=site.id, origin=origin), None
+        except FormTokenRefused:
+            if payload.form_encoded:
+                return None, "form_token_invalid"
+            raise
 
     async def _store(
         self,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -13,6 +15,8 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from embedcrm.errors import Forbidden
 
 FORM_TOKEN_SALT = "embedcrm.form-token.v1"  # noqa: S105 (a salt, not a secret)
+# The name of the hidden input the widget adds to every form (the config's honeypot_field).
+HONEYPOT_FIELD = "website"
 
 
 class FormTokenRefused(Forbidden):
@@ -41,7 +45,16 @@ class FormTokens:
         self._clock = clock
 
     def issue(self, site_id: uuid.UUID, origin: str | None) -> str:
-        return self._serializer.dumps({"s": site_id.hex, "o": origin, "t": round(self._clock(), 3)})
+        # The nonce keeps two page views of the same millisecond apart: each token's uses are
+        # counted on their own (form_token_max_uses), so one visitor's can't use up another's.
+        return self._serializer.dumps(
+            {
+                "s": site_id.hex,
+                "o": origin,
+                "t": round(self._clock(), 3),
+                "n": secrets.token_urlsafe(6),
+            }
+        )
 
     def read(self, token: str, *, site_id: uuid.UUID, origin: str | None) -> FormToken:
         try:
@@ -59,7 +72,9 @@ class FormTokens:
             raise FormTokenRefused("The form has expired; reload the page.")
         if issued.site_id != site_id:
             raise FormTokenRefused("The form token belongs to another site.")
-        if issued.origin is not None and issued.origin != origin:
+        # A token issued without an Origin (the config fetched by a script, not a page) is good
+        # for no origin at all: otherwise one token fetched by curl would work from anywhere.
+        if issued.origin != origin:
             raise FormTokenRefused("The form token belongs to another origin.")
         return issued
 
@@ -67,11 +82,28 @@ class FormTokens:
         return self._clock()
 
 
+def token_key(token: str) -> str:
+    """The key a token's uses are counted under (a hash: the token itself is not stored)."""
+    return hashlib.sha256(token.encode()).hexdigest()[:32]
+
+
 def quarantine_reason(
-    body: dict[str, Any], token: FormToken | None, *, now: float, min_fill_seconds: float
+    body: dict[str, Any],
+    token: FormToken | None,
+    *,
+    now: float,
+    min_fill_seconds: float,
+    honeypot_sent: bool = True,
 ) -> str | None:
-    """Why a submission looks like a bot's, or None. Bots are told "accepted" all the same."""
+    """Why a submission looks like a bot's, or None. Bots are told "accepted" all the same.
+
+    The honeypot is the top-level ``honeypot`` the widget sends; a body without that key (a
+    direct or form-encoded post) is checked for the honeypot input among its fields too, which
+    is where a bot that posts the page's form as it found it puts it.
+    """
     if body.get("honeypot"):
+        return "honeypot"
+    if not honeypot_sent and body.get("fields", {}).get(HONEYPOT_FIELD):
         return "honeypot"
     if token is not None and now - token.issued_at < min_fill_seconds:
         return "too_fast"

@@ -148,8 +148,16 @@ class SearchTerms:
 _PHONEISH = re.compile(r"^[\d\s()+\-.]{5,}$")
 
 
+# Longer than any name, e-mail or phone; a longer pattern is refused before it reaches a LIKE.
+MAX_SEARCH_LENGTH = 200
+
+
 def parse_search(query: str, *, region: str = "RU") -> SearchTerms:
     query = query.strip()
+    if len(query) > MAX_SEARCH_LENGTH:
+        raise ValidationFailed(
+            f"A search is at most {MAX_SEARCH_LENGTH} characters.", field="search"
+        )
     if not query:
         return SearchTerms()
     if "@" in query and " " not in query:

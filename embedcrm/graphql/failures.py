@@ -30,7 +30,8 @@ class LoggedSchema(strawberry.Schema):
             original = error.original_error
             if isinstance(original, EmbedCRMError):
                 codes[original.code] += 1
-            elif original is None:
+            elif original is None or isinstance(original, GraphQLError):
+                # graphql-core's own refusals (a bad document, an Int over 2^31 in a variable).
                 codes[str((error.extensions or {}).get("code", "invalid_query"))] += 1
             else:
                 codes["internal"] += 1

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator
 
 import strawberry
 from graphql import GraphQLError
@@ -127,7 +128,38 @@ async def _load_node(info: Info, gid: GlobalId) -> Node | None:
 def _should_mask(error: GraphQLError) -> bool:
     """Mask unexpected errors only; validation and expected errors stay readable."""
     original = error.original_error
-    return original is not None and not isinstance(original, EmbedCRMError)
+    # A GraphQLError as the cause is graphql-core refusing a variable (an Int over 2^31): the
+    # caller's mistake, worded by graphql-core for the caller.
+    return original is not None and not isinstance(original, EmbedCRMError | GraphQLError)
+
+
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
+
+
+class HideSuggestions(SchemaExtension):
+    """Drop graphql-core's "Did you mean 'leads'?" hints: with introspection off they would
+    spell out the schema one guess at a time."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        errors = getattr(result, "errors", None)
+        if not errors:
+            return
+        result.errors = [  # type: ignore[union-attr]
+            GraphQLError(
+                message=_SUGGESTION.sub("", error.message),
+                nodes=error.nodes,
+                source=error.source,
+                positions=error.positions,
+                path=error.path,
+                original_error=error.original_error,
+                extensions=error.extensions,
+            )
+            if _SUGGESTION.search(error.message)
+            else error
+            for error in errors
+        ]
 
 
 # Each domain contributes its own query and mutation fields, merged here in the order the
@@ -206,9 +238,11 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         *QueryDepthLimiter(max_depth=settings.graphql_max_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases).validation_rules,
     ]
+    extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = []
     if not settings.graphiql:
         rules.append(NoSchemaIntrospectionCustomRule)
-    extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
+        extensions.append(HideSuggestions)
+    extensions += [
         lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
         lambda: ParserCache(maxsize=256),
         lambda: AddValidationRules(rules),

@@ -13,7 +13,7 @@ from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from embedcrm.errors import BadRequest, NotFound
+from embedcrm.errors import BadRequest, NotFound, ValidationFailed
 
 
 class WorkspaceOwned(Protocol):
@@ -33,6 +33,14 @@ class Reader(Protocol):
 
 
 MAX_PAGE_SIZE = 100
+
+
+def page_size(first: int) -> int:
+    """How many rows ``first`` asks for: 0 gives an empty page, more than the maximum gives
+    the maximum; a negative count is refused rather than read as one row."""
+    if first < 0:
+        raise ValidationFailed("first is 0 or more.", field="first")
+    return min(first, MAX_PAGE_SIZE)
 
 
 class WorkspaceRepository(Generic[M]):
@@ -99,7 +107,7 @@ class WorkspaceRepository(Generic[M]):
                     and_(created_at == cursor_time, row_id < cursor_id),
                 )
             )
-        size = max(1, min(first, MAX_PAGE_SIZE))
+        size = page_size(first)
         rows = list(
             await self.session.scalars(
                 stmt.order_by(created_at.desc(), row_id.desc()).limit(size + 1)

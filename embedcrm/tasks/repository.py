@@ -12,7 +12,7 @@ from sqlalchemy import Select, and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.errors import BadRequest
-from embedcrm.kit.repository import MAX_PAGE_SIZE, Page, WorkspaceRepository
+from embedcrm.kit.repository import Page, WorkspaceRepository, page_size
 from embedcrm.tasks.models import Task, TaskDoneReason, TaskKind
 
 
@@ -89,7 +89,7 @@ class TaskRepository(WorkspaceRepository[Task]):
         if after:
             due, task_id = decode_due_cursor(after)
             stmt = stmt.where(or_(Task.due_at > due, and_(Task.due_at == due, Task.id > task_id)))
-        size = max(1, min(first, MAX_PAGE_SIZE))
+        size = page_size(first)
         rows = list(await self.session.scalars(stmt.order_by(Task.due_at, Task.id).limit(size + 1)))
         return Page(rows=rows[:size], has_next=len(rows) > size)
 

@@ -35,7 +35,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import SQLCoreOperations
 
 from embedcrm.errors import BadRequest
-from embedcrm.kit.repository import MAX_PAGE_SIZE, Page, WorkspaceRepository, decode_cursor
+from embedcrm.kit.repository import Page, WorkspaceRepository, decode_cursor, page_size
 from embedcrm.webhooks.models import (
     UNFINISHED,
     DeliveryStatus,
@@ -110,7 +110,7 @@ async def newest_first(
                 and_(model.created_at == cursor_time, model.id < cursor_id),
             )
         )
-    size = max(1, min(first, MAX_PAGE_SIZE))
+    size = page_size(first)
     rows = list(
         await session.scalars(
             stmt.order_by(model.created_at.desc(), model.id.desc()).limit(size + 1)
@@ -143,7 +143,7 @@ def events_after(stmt: Select[OutboxEvent], *, first: int, after: str | None) ->
     stmt = stmt.where(OutboxEvent.position.is_not(None))
     if after:
         stmt = stmt.where(OutboxEvent.position > decode_position(after))
-    size = max(1, min(first, MAX_PAGE_SIZE))
+    size = page_size(first)
     return stmt.order_by(OutboxEvent.position).limit(size + 1), size
 
 

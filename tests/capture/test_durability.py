@@ -20,7 +20,7 @@ from embedcrm.capture.models import Submission, SubmissionStatus
 from embedcrm.config import Settings
 from embedcrm.graphql.ids import parse_global_id
 from embedcrm.services import Services
-from factories import LEADS, make_tenant, submission, submit
+from factories import LEADS, form_token, make_tenant, submission, submit
 
 
 async def test_processing_that_raises_keeps_the_submission_for_the_worker(
@@ -67,7 +67,10 @@ async def test_with_inline_processing_off_the_worker_makes_every_lead(
             for i in range(7):
                 response = await http.post(
                     f"/v1/sites/{tenant.site_key}/submissions",
-                    json=submission(email=f"w{i}@example.com", phone=""),
+                    json={
+                        **submission(email=f"w{i}@example.com", phone=""),
+                        "form_token": form_token(http, tenant),
+                    },
                     headers={"Origin": f"https://{tenant.domain}"},
                 )
                 assert response.status_code == 202
@@ -151,13 +154,18 @@ async def test_a_database_outage_answers_503_and_the_retry_succeeds(
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://crm.test"
     ) as http:
-        body = submission()
+        body = {**submission(), "form_token": form_token(http, tenant)}
         url = f"/v1/sites/{tenant.site_key}/submissions"
         headers = {"Origin": f"https://{tenant.domain}"}
         # Warm the site cache and the pool, then stop the database.
         assert (
             await http.post(
-                url, json=submission(email="warm@example.com", phone=""), headers=headers
+                url,
+                json={
+                    **submission(email="warm@example.com", phone=""),
+                    "form_token": form_token(http, tenant),
+                },
+                headers=headers,
             )
         ).status_code == 202
         await services.capture.processor.idle()

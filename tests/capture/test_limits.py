@@ -21,13 +21,16 @@ from conftest import SECRET, GraphQL
 from embedcrm.app import create_app
 from embedcrm.config import Settings
 from embedcrm.services import Services
-from factories import Tenant, make_tenant, submission
+from factories import Tenant, form_token, make_tenant, submission
 
 
 async def post(client: httpx.AsyncClient, tenant: Tenant) -> httpx.Response:
     return await client.post(
         f"/v1/sites/{tenant.site_key}/submissions",
-        json=submission(email=f"{uuid.uuid4().hex[:8]}@example.com", phone=""),
+        json={
+            **submission(email=f"{uuid.uuid4().hex[:8]}@example.com", phone=""),
+            "form_token": form_token(client, tenant),
+        },
         headers={"Origin": f"https://{tenant.domain}"},
     )
 
@@ -72,11 +75,27 @@ async def test_visitor_and_site_limits(limited: Services, platform: GraphQL) -> 
     assert leads["leads"]["totalCount"] == 5
 
 
+# A database of its own, never 0 (where a developer's other data lives); keys are removed after.
+TEST_REDIS_URL = os.environ.get("EMBEDCRM_TEST_REDIS_URL") or "redis://127.0.0.1:6379/15"
+
+
 def redis_available() -> bool:
     try:
-        return bool(redis.Redis(host="127.0.0.1", port=6379, socket_timeout=1).ping())
+        return bool(redis.Redis.from_url(TEST_REDIS_URL, socket_timeout=1).ping())
     except redis.RedisError:
         return False
+
+
+def keys_of(site_key: str) -> list[bytes]:
+    """The counters the servers wrote for one site (every key names the site it counts)."""
+    with redis.Redis.from_url(TEST_REDIS_URL, socket_timeout=5) as client:
+        return list(client.scan_iter(match=f"*{site_key}*"))
+
+
+def delete_keys_of(site_key: str) -> None:
+    with redis.Redis.from_url(TEST_REDIS_URL, socket_timeout=5) as client:
+        for key in client.scan_iter(match=f"*{site_key}*"):
+            client.delete(key)
 
 
 def free_port() -> int:
@@ -85,7 +104,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.mark.skipif(not redis_available(), reason="no Redis on 127.0.0.1:6379")
+@pytest.mark.skipif(not redis_available(), reason=f"no Redis at {TEST_REDIS_URL}")
 async def test_two_processes_share_one_count_through_redis(
     database_url: str, platform: GraphQL, tmp_path: Path
 ) -> None:
@@ -94,7 +113,7 @@ async def test_two_processes_share_one_count_through_redis(
         **os.environ,
         "EMBEDCRM_DATABASE_URL": database_url,
         "EMBEDCRM_SECRET_KEYS": SECRET,
-        "EMBEDCRM_REDIS_URL": "redis://127.0.0.1:6379/0",
+        "EMBEDCRM_REDIS_URL": TEST_REDIS_URL,
         "EMBEDCRM_RATE_LIMIT_VISITOR": "10/minute",
         "EMBEDCRM_RATE_LIMIT_SITE": "1000/hour",
     }
@@ -133,4 +152,9 @@ async def test_two_processes_share_one_count_through_redis(
             server.wait(timeout=15)
         for log in logs:
             log.close()
+        written = keys_of(tenant.site_key)
+        delete_keys_of(tenant.site_key)
     assert statuses == [202] * 10 + [429, 429], statuses
+    # The counts were in the test's Redis database, and the test took them away again.
+    assert written
+    assert keys_of(tenant.site_key) == []
