@@ -83,7 +83,14 @@ def _event(workspace_id: uuid.UUID, n: int) -> Event:
         occurred_at=datetime.now(UTC),
         data={
             "workspace_id": str(workspace_id),
-            "contact": {"id": str(uuid.uuid4()), "name": f"Контакт {n}", "email": None},
+            "site_id": None,
+            "contact": {
+                "id": str(uuid.uuid4()),
+                "name": f"Контакт {n}",
+                "email": None,
+                "phone": None,
+                "company": None,
+            },
         },
     )
 

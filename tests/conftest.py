@@ -23,6 +23,8 @@ from embedcrm.app import create_app
 from embedcrm.config import Settings
 from embedcrm.migrations import upgrade_to_head
 from embedcrm.services import Services
+from embedcrm.webhooks.outbox import OutboxRepository
+from event_schemas import problems
 
 SECRET = "test-secret-key-0123456789"
 # Real Chromium against the app under uvicorn, for the widget's and the example site's tests.
@@ -82,6 +84,30 @@ def settings(database_url: str) -> Settings:
         rate_limit_events_per_visitor="",
         form_token_max_uses=0,
     )
+
+
+@pytest.fixture(autouse=True)
+def emitted_events_match_their_schemas(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every event written to the outbox during a test must match its published schema exactly:
+    a payload property that the event's class in embedcrm.events does not declare fails the test
+    that emitted it. Checked after the test, since the dispatcher and the intake write from
+    background tasks, whose errors would only be logged."""
+    emitted: list[dict[str, Any]] = []
+    record = OutboxRepository.record
+
+    def recording(self: OutboxRepository, *args: Any, **kwargs: Any) -> Any:
+        row = record(self, *args, **kwargs)
+        emitted.append(row.payload)
+        return row
+
+    monkeypatch.setattr(OutboxRepository, "record", recording)
+    yield
+    wrong = {
+        f"{payload.get('type')} #{n}": found
+        for n, payload in enumerate(emitted)
+        if (found := problems(payload))
+    }
+    assert not wrong, f"emitted events that do not match their schemas: {wrong}"
 
 
 @pytest.fixture(scope="session")

@@ -9,11 +9,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.contacts.models import Contact
 from embedcrm.events import Event
+from embedcrm.events.catalog import ContactPayload
 from embedcrm.kit.events import scope_data
 from embedcrm.webhooks.outbox import OutboxRepository
 
 
-def contact_payload(contact: Contact) -> dict[str, Any]:
+def contact_payload(contact: Contact) -> ContactPayload:
     return {
         "id": str(contact.id),
         "name": contact.name,

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.events import Event
+from embedcrm.events.catalog import LeadPayload, LeadStatusName
 from embedcrm.kit.events import scope_data
 from embedcrm.leads.models import Lead
 from embedcrm.leads.repository import LeadRepository
@@ -16,11 +17,11 @@ from embedcrm.pipelines.repository import StageRepository
 from embedcrm.webhooks.outbox import OutboxRepository
 
 
-def lead_payload(lead: Lead, stage: Stage) -> dict[str, Any]:
+def lead_payload(lead: Lead, stage: Stage) -> LeadPayload:
     return {
         "id": str(lead.id),
         "title": lead.title,
-        "status": lead.status.value.lower(),
+        "status": cast(LeadStatusName, lead.status.value.lower()),
         "stage": {"id": str(stage.id), "name": stage.name},
         "value": None if lead.value is None else str(lead.value),
         "currency": lead.currency,

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.events import Event
+from embedcrm.events.catalog import TaskPayload
 from embedcrm.kit.events import scope_data
 from embedcrm.tasks.models import Task
 from embedcrm.webhooks.outbox import OutboxRepository
 
 
-def task_payload(task: Task) -> dict[str, Any]:
+def task_payload(task: Task) -> TaskPayload:
     return {
         "id": str(task.id),
         "title": task.title,

@@ -4,72 +4,72 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal, NotRequired, TypedDict, get_args
 from uuid import UUID
 
 import pytest
-from jsonschema import Draft202012Validator, FormatChecker
 
-from embedcrm.events import ALL_EVENT_TYPES, EVENT_TYPES, OPERATIONAL_EVENT_TYPES, Event
-
-ROOT = Path(__file__).resolve().parents[2]
-SCHEMAS = ROOT / "webhooks" / "schemas"
-EXAMPLES = ROOT / "webhooks" / "examples"
-
-RFC3339 = re.compile(
-    r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$", re.IGNORECASE
+from embedcrm.events import (
+    ALL_EVENT_CLASSES,
+    ALL_EVENT_TYPES,
+    EVENT_CLASSES,
+    EVENT_TYPES,
+    OPERATIONAL_EVENT_TYPES,
+    Event,
+    event_class,
 )
+from embedcrm.events.__main__ import schema_files
+from embedcrm.events.catalog import LeadStatusName, Meta, TaskPayload, event_type_of
+from embedcrm.events.schema import event_schema
+from embedcrm.leads.models import LeadStatus
+from embedcrm.tasks.models import TaskKind
+from event_schemas import (
+    EXAMPLES,
+    ROOT,
+    SCHEMAS,
+    example_of,
+    load,
+    problems,
+    validate,
+    validator_for,
+)
+
 TYPE_NAME = re.compile(r"^[a-zA-Z0-9_]+(\.[a-zA-Z0-9_]+)*$")
-
-# jsonschema checks "date-time" only when an optional RFC 3339 package is installed; this
-# checker makes the format assertion hold regardless.
-FORMAT_CHECKER = FormatChecker()
-
-
-@FORMAT_CHECKER.checks("date-time", raises=ValueError)
-def is_date_time(value: object) -> bool:
-    if not isinstance(value, str):
-        return True
-    if not RFC3339.match(value):
-        return False
-    datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
-    return True
-
-
-def load(path: Path) -> Any:
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-def validator_for(event_type: str) -> Draft202012Validator:
-    schema = load(SCHEMAS / f"{event_type}.json")
-    Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema, format_checker=FORMAT_CHECKER)
 
 
 def test_catalog_names() -> None:
-    assert EVENT_TYPES == (
-        "lead.created",
-        "lead.updated",
-        "lead.stage_changed",
-        "lead.assigned",
-        "lead.won",
-        "lead.lost",
-        "contact.created",
-        "contact.updated",
-        "contact.merged",
-        "task.created",
-        "task.completed",
-        "task.overdue",
-        "submission.quarantined",
-        "message.requested",
-        "webhook.test",
-    )
-    assert OPERATIONAL_EVENT_TYPES == ("endpoint.disabled", "message.attempt.exhausted")
+    assert EVENT_TYPES == tuple(event_type_of(cls) for cls in EVENT_CLASSES)
+    assert ALL_EVENT_TYPES == EVENT_TYPES + OPERATIONAL_EVENT_TYPES
+    assert OPERATIONAL_EVENT_TYPES and not set(OPERATIONAL_EVENT_TYPES) & set(EVENT_TYPES)
     assert len(set(ALL_EVENT_TYPES)) == len(ALL_EVENT_TYPES)
     assert all(TYPE_NAME.match(name) for name in ALL_EVENT_TYPES)
+    assert all(event_class(event_type_of(cls)) is cls for cls in ALL_EVENT_CLASSES)
+
+
+def test_committed_schemas_are_what_the_generator_writes() -> None:
+    committed = {path.name: path.read_text(encoding="utf-8") for path in SCHEMAS.glob("*.json")}
+    assert committed == schema_files(), "run: python -m embedcrm.events"
+
+
+def test_the_generator_writes_every_schema(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "embedcrm.events", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert f"wrote {len(ALL_EVENT_TYPES)} schemas" in done.stdout
+    written = {path.name: path.read_text(encoding="utf-8") for path in tmp_path.iterdir()}
+    assert written == schema_files()
+    assert set(written) == {f"{name}.json" for name in ALL_EVENT_TYPES}
 
 
 def test_files_match_the_catalog_exactly() -> None:
@@ -108,11 +108,153 @@ def test_lead_events_require_a_sequence(event_type: str) -> None:
     assert not validator.is_valid({**example, "data": bad_status})
 
 
-def test_data_accepts_additional_properties() -> None:
-    example = load(EXAMPLES / "lead.created.json")
-    example["data"]["future_field"] = {"anything": [1, 2]}
-    example["data"]["lead"]["another"] = True
-    validator_for("lead.created").validate(example)
+def objects_in(value: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[str | int, ...]]:
+    """The path of every JSON object in ``value``, the body itself first."""
+    if isinstance(value, dict):
+        yield path
+        for key, item in value.items():
+            yield from objects_in(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from objects_in(item, (*path, index))
+
+
+def with_extra_key(body: dict[str, Any], path: tuple[str | int, ...]) -> dict[str, Any]:
+    changed = json.loads(json.dumps(body))
+    target = changed
+    for step in path:
+        target = target[step]
+    target["undeclared_field"] = "x"
+    return changed
+
+
+# The free-form maps of the catalog: their keys are data, not part of the shape.
+OPEN_MAPS = {("data", "message", "variables")}
+
+
+@pytest.mark.parametrize("event_type", ALL_EVENT_TYPES)
+def test_an_undeclared_property_fails_at_every_level(event_type: str) -> None:
+    body = example_of(event_type)
+    paths = list(objects_in(body))
+    assert ("data",) in paths
+    for path in paths:
+        found = problems(with_extra_key(body, path))
+        if path in OPEN_MAPS:
+            assert found == [], path
+        else:
+            assert found, f"{event_type}: an extra key at {path} went unnoticed"
+            assert all("undeclared_field" in line for line in found), found
+
+
+def test_a_new_lead_field_fails_until_its_class_declares_it() -> None:
+    body = example_of("lead.created")
+    body["data"]["lead"]["priority"] = "high"
+    assert problems(body) == [
+        "$.data.lead: Additional properties are not allowed ('priority' was unexpected)"
+    ]
+    with pytest.raises(AssertionError, match="priority"):
+        validate(body)
+
+
+def test_free_form_maps_stay_open() -> None:
+    body = example_of("message.requested")
+    body["data"]["message"]["variables"] = {"any_name": 1, "nested": {"x": [True]}}
+    validate(body)
+
+
+def test_lead_statuses_are_the_models_statuses() -> None:
+    assert get_args(LeadStatusName) == tuple(status.value.lower() for status in LeadStatus)
+
+
+def test_task_kinds_are_the_models_kinds() -> None:
+    kinds = event_schema(event_class("task.created"))["$defs"]["task"]["properties"]["kind"]
+    assert kinds["enum"] == [kind.value for kind in TaskKind]
+    assert "kind" in TaskPayload.__required_keys__
+
+
+class SampleInner(TypedDict):
+    """An inner object."""
+
+    code: Annotated[str, Meta(min_length=2, description="A code.")]
+    note: NotRequired[str | None]
+
+
+class SampleEvent(TypedDict):
+    """A sample event."""
+
+    type: Literal["sample.happened"]
+    timestamp: Annotated[str, Meta(format="date-time")]
+    data: SampleData
+
+
+class SampleData(TypedDict):
+    count: Annotated[int, Meta(minimum=1)]
+    when: datetime | None
+    inner: SampleInner | None
+    again: SampleInner
+    flag: bool
+    level: Literal["low", "high"]
+    extra: Mapping[str, Any]
+
+
+def test_schema_derivation_from_annotations() -> None:
+    assert event_schema(SampleEvent) == {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "sample.happened",
+        "description": "A sample event.",
+        "type": "object",
+        "required": ["type", "timestamp", "data"],
+        "properties": {
+            "type": {"const": "sample.happened"},
+            "timestamp": {"type": "string", "format": "date-time"},
+            "data": {
+                "type": "object",
+                "required": ["count", "when", "inner", "again", "flag", "level", "extra"],
+                "properties": {
+                    "count": {"type": "integer", "minimum": 1},
+                    "when": {
+                        "anyOf": [{"type": "string", "format": "date-time"}, {"type": "null"}]
+                    },
+                    "inner": {"anyOf": [{"$ref": "#/$defs/sample_inner"}, {"type": "null"}]},
+                    "again": {"$ref": "#/$defs/sample_inner"},
+                    "flag": {"type": "boolean"},
+                    "level": {"enum": ["low", "high"]},
+                    "extra": {"type": "object"},
+                },
+                "additionalProperties": False,
+            },
+        },
+        "additionalProperties": False,
+        "$defs": {
+            "sample_inner": {
+                "type": "object",
+                "description": "An inner object.",
+                "required": ["code"],
+                "properties": {
+                    "code": {"type": "string", "minLength": 2, "description": "A code."},
+                    "note": {"type": ["string", "null"]},
+                },
+                "additionalProperties": False,
+            }
+        },
+    }
+
+
+class UnsupportedEvent(TypedDict):
+    """An event with a field the derivation has no rule for."""
+
+    type: Literal["sample.unsupported"]
+    timestamp: str
+    data: UnsupportedData
+
+
+class UnsupportedData(TypedDict):
+    amount: Decimal
+
+
+def test_an_annotation_without_a_rule_is_refused() -> None:
+    with pytest.raises(TypeError, match="no JSON Schema"):
+        event_schema(UnsupportedEvent)
 
 
 @pytest.mark.parametrize("event_type", ALL_EVENT_TYPES)
@@ -131,39 +273,37 @@ def test_event_to_json_validates(event_type: str) -> None:
 
 def test_to_json_keeps_unicode_and_converts_rich_values() -> None:
     lead_id = UUID("c7e3a1d2-58b4-4f96-8e0a-3d2b1c9f4e77")
+    data = example_of("lead.won")["data"]
+    data["workspace_id"] = UUID(int=1)
+    data["lead"].update(
+        id=lead_id,
+        title="Сделка",
+        value=Decimal("1500.50"),
+        created_at=datetime(2026, 11, 1, tzinfo=UTC),
+    )
     event = Event(
         type="lead.won",
         occurred_at=datetime(2026, 11, 27, 10, 15, 0, 123456, tzinfo=UTC),
-        data={
-            "workspace_id": UUID(int=1),
-            "site_id": None,
-            "sequence": 2,
-            "reason": None,
-            "lead": {
-                "id": lead_id,
-                "title": "Сделка",
-                "status": "won",
-                "stage": {"id": "s", "name": "Успешно"},
-                "value": Decimal("1500.50"),
-                "currency": "RUB",
-                "contact_id": None,
-                "assignee_id": None,
-                "created_at": datetime(2026, 11, 1, tzinfo=UTC),
-                "closes_on": date(2026, 12, 1),
-            },
-        },
+        data=data,
     )
     body = event.to_json()
 
     assert "Сделка".encode() in body
     payload = json.loads(body)
     assert payload["timestamp"] == "2026-11-27T10:15:00.123456Z"
+    assert payload["data"]["workspace_id"] == str(UUID(int=1))
     assert payload["data"]["lead"]["id"] == str(lead_id)
     assert payload["data"]["lead"]["value"] == "1500.50"
     assert payload["data"]["lead"]["created_at"] == "2026-11-01T00:00:00Z"
-    assert payload["data"]["lead"]["closes_on"] == "2026-12-01"
-    validator_for("lead.won").validate(payload)
+    validate(payload)
     assert event.to_dict() == payload
+
+
+def test_dates_travel_as_iso_strings() -> None:
+    event = Event(
+        type="webhook.test", occurred_at=datetime.now(UTC), data={"closes_on": date(2026, 12, 1)}
+    )
+    assert event.to_dict()["data"] == {"closes_on": "2026-12-01"}
 
 
 def test_unknown_event_type_is_refused() -> None:

@@ -4,7 +4,6 @@ the dispatcher driven with a fake clock instead of waiting."""
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 import re
 import uuid
@@ -14,9 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from jsonschema import Draft202012Validator
 from sqlalchemy import delete, select
-from test_catalog import FORMAT_CHECKER, SCHEMAS
 from webhook_support import FakeClock, Receiver, Reply, patch_verifier_clock, running_receiver
 
 from conftest import GraphQL
@@ -36,6 +33,7 @@ from embedcrm.webhooks.models import (
 from embedcrm.webhooks.outbox import OutboxRepository
 from embedcrm.webhooks.retry import RETRY_SCHEDULE
 from embedcrm.webhooks.ssrf import create_webhook_client, parse_allowed_networks
+from event_schemas import example_of, validate
 from factories import make_tenant, submission, submit
 
 CREATE = """
@@ -149,40 +147,23 @@ async def create_endpoint(
     return endpoint
 
 
-def validate(payload: dict[str, Any]) -> None:
-    schema = json.loads((SCHEMAS / f"{payload['type']}.json").read_text())
-    Draft202012Validator(schema, format_checker=FORMAT_CHECKER).validate(payload)
-
-
 def lead_event(workspace_id: uuid.UUID, lead_id: uuid.UUID, seq: int, clock: FakeClock) -> Event:
-    """Event ``seq`` of a lead, as the CRM would record it (``lead.created`` first)."""
-    return Event(
-        type="lead.updated" if seq > 1 else "lead.created",
-        occurred_at=clock(),
-        data={
-            "workspace_id": str(workspace_id),
-            "site_id": None,
-            "sequence": seq,
-            "lead": {
-                "id": str(lead_id),
-                "title": f"step {seq}",
-                "status": "open",
-                "stage": {"id": "s", "name": "Новый"},
-                "value": None,
-                "currency": None,
-                "contact_id": str(uuid.uuid4()),
-                "assignee_id": None,
-                "created_at": clock(),
-            },
-            "contact": {
-                "id": str(uuid.uuid4()),
-                "name": None,
-                "email": None,
-                "phone": None,
-                "company": None,
-            },
-        },
+    """Event ``seq`` of a lead, as the CRM would record it (``lead.created`` first), built from
+    the catalog's example so that it stays valid against the closed schema."""
+    event_type = "lead.updated" if seq > 1 else "lead.created"
+    data = example_of(event_type)["data"]
+    data.update(workspace_id=str(workspace_id), site_id=None, sequence=seq)
+    contact_id = str(uuid.uuid4())
+    data["lead"].update(
+        id=str(lead_id),
+        title=f"step {seq}",
+        contact_id=contact_id,
+        site_id=None,
+        created_at=clock(),
     )
+    if "contact" in data:
+        data["contact"]["id"] = contact_id
+    return Event(type=event_type, occurred_at=clock(), data=data)
 
 
 async def record_events(
@@ -865,7 +846,11 @@ async def test_a_rolled_back_change_has_no_event(
     with pytest.raises(RuntimeError):
         async with services.db.transaction() as session:
             OutboxRepository(session, ws).record(
-                Event(type="lead.won", occurred_at=clock(), data={"workspace_id": str(ws)}),
+                Event(
+                    type="lead.won",
+                    occurred_at=clock(),
+                    data={**example_of("lead.won")["data"], "workspace_id": str(ws)},
+                ),
                 lead_id=lead,
                 sequence=1,
             )

@@ -11,6 +11,7 @@ import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select, text
@@ -24,6 +25,7 @@ from embedcrm.webhooks.dispatcher import Dispatcher
 from embedcrm.webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery
 from embedcrm.webhooks.outbox import OutboxRepository
 from embedcrm.webhooks.ssrf import create_webhook_client, parse_allowed_networks
+from event_schemas import example_of
 from factories import make_tenant
 
 
@@ -59,6 +61,13 @@ async def clean(services: Services) -> AsyncIterator[None]:
     await remove_endpoints(services.db)
 
 
+def contact_updated(workspace_id: uuid.UUID, n: int) -> dict[str, Any]:
+    data = example_of("contact.updated")["data"]
+    data["workspace_id"] = str(workspace_id)
+    data["contact"].update(id=str(uuid.uuid4()), name=f"n{n}")
+    return data
+
+
 async def emit(services: Services, workspace_id: uuid.UUID, count: int) -> None:
     for start in range(0, count, 1000):
         async with services.db.transaction() as session:
@@ -68,10 +77,7 @@ async def emit(services: Services, workspace_id: uuid.UUID, count: int) -> None:
                     Event(
                         type="contact.updated",
                         occurred_at=datetime.now(UTC),
-                        data={
-                            "workspace_id": str(workspace_id),
-                            "contact": {"id": str(uuid.uuid4()), "name": f"n{n}"},
-                        },
+                        data=contact_updated(workspace_id, n),
                     )
                 )
 

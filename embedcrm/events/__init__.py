@@ -1,8 +1,10 @@
 """The catalog of events sent to the host platform as webhooks.
 
-Each type has a JSON Schema and an example under ``webhooks/`` at the repository root; the names
-are part of the public contract: add new ones, never rename. This module is a leaf: it imports
-nothing from the rest of the package, so any layer can use it.
+Each type is one typed class in :mod:`embedcrm.events.catalog`; ``python -m embedcrm.events``
+writes its JSON Schema to ``webhooks/schemas/`` at the repository root, beside a hand-written
+example under ``webhooks/examples/``. The names are part of the public contract: add new ones,
+never rename. This package is a leaf: it imports nothing from the rest of embedcrm, so any layer
+can use it.
 """
 
 from __future__ import annotations
@@ -18,40 +20,27 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+from embedcrm.events.catalog import (
+    ALL_EVENT_CLASSES,
+    ALL_EVENT_TYPES,
+    EVENT_CLASSES,
+    EVENT_TYPES,
+    OPERATIONAL_EVENT_CLASSES,
+    OPERATIONAL_EVENT_TYPES,
+    event_class,
+)
+
 __all__ = [
+    "ALL_EVENT_CLASSES",
     "ALL_EVENT_TYPES",
+    "EVENT_CLASSES",
     "EVENT_TYPES",
+    "OPERATIONAL_EVENT_CLASSES",
     "OPERATIONAL_EVENT_TYPES",
     "Event",
+    "event_class",
     "format_timestamp",
 ]
-
-EVENT_TYPES: tuple[str, ...] = (
-    "lead.created",
-    "lead.updated",
-    "lead.stage_changed",
-    "lead.assigned",
-    "lead.won",
-    "lead.lost",
-    "contact.created",
-    "contact.updated",
-    "contact.merged",
-    "task.created",
-    "task.completed",
-    "task.overdue",
-    "submission.quarantined",
-    "message.requested",
-    "webhook.test",
-)
-
-# About the delivery machinery itself rather than CRM data: sent to tell the host that an
-# endpoint was disabled or that a message gave up after its last retry.
-OPERATIONAL_EVENT_TYPES: tuple[str, ...] = (
-    "endpoint.disabled",
-    "message.attempt.exhausted",
-)
-
-ALL_EVENT_TYPES: tuple[str, ...] = EVENT_TYPES + OPERATIONAL_EVENT_TYPES
 
 _KNOWN_TYPES = frozenset(ALL_EVENT_TYPES)
 
