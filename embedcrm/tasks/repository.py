@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import Select, and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from embedcrm.db import hold_sqlite_write_lock
 from embedcrm.errors import BadRequest
 from embedcrm.kit.repository import Page, WorkspaceRepository, page_size
 from embedcrm.tasks.models import Task, TaskDoneReason, TaskKind
@@ -135,12 +136,13 @@ class OverdueScan:
         self.session = session
 
     async def claim(self, now: datetime, limit: int) -> list[Task]:
+        # SQLite: the database's write lock first, so two processes never notify one task twice.
+        await hold_sqlite_write_lock(self.session, Task)
         stmt = (
             select(Task)
             .where(Task.overdue_notified_at.is_(None), Task.done_at.is_(None), Task.due_at < now)
             .order_by(Task.due_at)
             .limit(limit)
+            .with_for_update(skip_locked=True)
         )
-        if self.session.get_bind().dialect.name == "postgresql":
-            stmt = stmt.with_for_update(skip_locked=True)
         return list(await self.session.scalars(stmt))

@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import SQLCoreOperations
 
+from embedcrm.db import hold_sqlite_write_lock
 from embedcrm.errors import BadRequest
 from embedcrm.kit.repository import Page, WorkspaceRepository, decode_cursor, page_size
 from embedcrm.webhooks.models import (
@@ -312,6 +313,8 @@ class DeliveryQueue:
 
     async def try_lock_fan_out(self) -> bool:
         if not self.postgres:
+            # One writer at a time: the fan-out then reads what the last one committed.
+            await hold_sqlite_write_lock(self.session, OutboxEvent)
             return True
         locked = await self.session.scalar(select(func.pg_try_advisory_xact_lock(_FAN_OUT_LOCK)))
         return bool(locked)

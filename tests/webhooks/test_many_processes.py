@@ -1,0 +1,201 @@
+"""`serve` and `worker` as real processes on one database, with leads arriving and a webhook
+endpoint: every submission becomes one lead and every event reaches the receiver."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from test_delivery import create_endpoint, remove_endpoints, ws_uuid
+from webhook_support import Receiver, running_receiver
+
+from conftest import SECRET, GraphQL
+from embedcrm.capture.models import Submission, SubmissionStatus
+from embedcrm.leads.models import Lead
+from embedcrm.services import Services
+from embedcrm.webhooks.models import OutboxEvent
+from factories import Tenant, make_tenant, submission
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class Processes:
+    """embedcrm processes started by a test, each logging to a file of its own."""
+
+    def __init__(self, database_url: str, logs: Path) -> None:
+        self.database_url = database_url
+        self.logs = logs
+        self.running: list[subprocess.Popen[bytes]] = []
+        self.log_files: list[Path] = []
+
+    def env(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            "EMBEDCRM_DATABASE_URL": self.database_url,
+            "EMBEDCRM_SECRET_KEYS": SECRET,
+            "EMBEDCRM_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8",
+            "EMBEDCRM_RATE_LIMIT_VISITOR": "",
+            "EMBEDCRM_RATE_LIMIT_SITE": "",
+        }
+
+    def start(self, *args: str) -> subprocess.Popen[bytes]:
+        path = self.logs / f"{args[0]}-{len(self.log_files)}.log"
+        self.log_files.append(path)
+        with path.open("wb") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "embedcrm", *args],
+                env=self.env(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        self.running.append(process)
+        return process
+
+    async def serve(self, *args: str) -> str:
+        port = free_port()
+        process = self.start("serve", "--port", str(port), *args)
+        url = f"http://127.0.0.1:{port}"
+        async with httpx.AsyncClient() as client:
+            for _ in range(600):
+                assert process.poll() is None, self.output()
+                try:
+                    if (await client.get(f"{url}/readyz", timeout=1)).status_code == 200:
+                        return url
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.1)
+        raise AssertionError(f"serve did not answer within a minute:\n{self.output()}")
+
+    def stop_all(self) -> None:
+        for process in self.running:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.running:
+            try:
+                process.wait(40)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(10)
+
+    def output(self) -> str:
+        return "\n".join(path.read_text(errors="replace") for path in self.log_files)
+
+
+@pytest.fixture
+async def processes(
+    services: Services, database_url: str, tmp_path: Path
+) -> AsyncIterator[Processes]:
+    await remove_endpoints(services.db)
+    started = Processes(database_url, tmp_path)
+    try:
+        yield started
+    finally:
+        started.stop_all()
+        await remove_endpoints(services.db)
+
+
+async def post_submissions(url: str, tenant: Tenant, count: int) -> list[str]:
+    """``count`` submissions, a few at a time as visitors send them; returns their ids."""
+    ids = [str(uuid.uuid4()) for _ in range(count)]
+    slots = asyncio.Semaphore(8)
+    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+
+        async def one(n: int, submission_id: str) -> None:
+            body = submission(
+                submission_id=submission_id,
+                email=f"visitor{n}@example.com",
+                phone=f"+7 912 {n // 10000:03d}-{n // 100 % 100:02d}-{n % 100:02d}",
+            )
+            async with slots:
+                for _ in range(50):
+                    try:
+                        answer = await client.post(
+                            f"/v1/sites/{tenant.site_key}/submissions",
+                            json=body,
+                            headers={"Origin": f"https://{tenant.domain}"},
+                        )
+                    except httpx.TransportError:
+                        await asyncio.sleep(0.2)  # the process is restarting; the widget retries
+                        continue
+                    if answer.status_code in (200, 202):
+                        return
+                    assert answer.status_code == 503, answer.text
+                    await asyncio.sleep(0.2)
+                raise AssertionError(f"submission {submission_id} was never accepted")
+
+        await asyncio.gather(*(one(n, sid) for n, sid in enumerate(ids)))
+    return ids
+
+
+async def leads_and_events(services: Services, workspace_id: uuid.UUID) -> tuple[int, int, int]:
+    """(submissions made into leads, leads, outbox events) of one workspace."""
+    async with services.db.transaction() as session:
+        processed = await session.scalar(
+            select(func.count()).where(
+                Submission.workspace_id == workspace_id,
+                Submission.status == SubmissionStatus.PROCESSED,
+            )
+        )
+        leads = await session.scalar(select(func.count()).where(Lead.workspace_id == workspace_id))
+        events = await session.scalar(
+            select(func.count()).where(OutboxEvent.workspace_id == workspace_id)
+        )
+    return int(processed or 0), int(leads or 0), int(events or 0)
+
+
+async def wait_until_delivered(
+    services: Services, receiver: Receiver, workspace_id: uuid.UUID, submissions: int
+) -> int:
+    """Wait until every submission is a lead and every event of the workspace has arrived."""
+    deadline = time.monotonic() + 45
+    while time.monotonic() < deadline:
+        processed, _, events = await leads_and_events(services, workspace_id)
+        if processed == submissions and len(set(receiver.ids())) >= events:
+            return events
+        await asyncio.sleep(0.2)
+    processed, leads, events = await leads_and_events(services, workspace_id)
+    raise AssertionError(
+        f"after 45 s: {processed}/{submissions} processed, {leads} leads, "
+        f"{len(set(receiver.ids()))}/{events} events received"
+    )
+
+
+async def test_serve_and_a_worker_share_one_database(
+    platform: GraphQL, services: Services, processes: Processes
+) -> None:
+    """serve (with its dispatcher and jobs) beside a worker: both fan out and claim the same
+    outbox. On SQLite the fan-out of one read events the other was numbering, and its insert
+    of their deliveries failed with an IntegrityError."""
+    tenant = await make_tenant(platform)
+    workspace_id = ws_uuid(tenant.workspace_id)
+    async with running_receiver() as receiver:
+        endpoint = await create_endpoint(platform, receiver.url(), ws=tenant.workspace_id)
+        receiver.secrets = [endpoint["secret"]]
+        url = await processes.serve()
+        processes.start("worker")
+        processes.start("worker")
+        ids = await post_submissions(url, tenant, 150)
+        events = await wait_until_delivered(services, receiver, workspace_id, len(ids))
+
+    processed, leads, _ = await leads_and_events(services, workspace_id)
+    assert (processed, leads) == (len(ids), len(ids))
+    assert len(set(receiver.ids())) == events
+    output = processes.output()
+    assert "IntegrityError" not in output, output
+    assert "Traceback" not in output, output
