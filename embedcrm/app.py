@@ -10,12 +10,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import ipaddress
 import json
 import logging
 import re
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+from asgi_correlation_id import CorrelationIdMiddleware, correlation_id
 from cross_web import HTTPException
 from sqlalchemy import text
 from starlette.applications import Starlette
@@ -37,7 +40,9 @@ from embedcrm.errors import (
     NotFound,
     OriginNotAllowed,
     PayloadTooLarge,
+    RateLimited,
     RetryLater,
+    ServiceUnavailable,
     Unauthenticated,
     UnsupportedMediaType,
     ValidationFailed,
@@ -46,13 +51,15 @@ from embedcrm.graphql.context import Context
 from embedcrm.graphql.limits import ConcurrencyPerCredential
 from embedcrm.graphql.loaders import Loaders
 from embedcrm.graphql.schema import build_schema
+from embedcrm.metrics import CONTENT_TYPE_LATEST, OUTBOX_LAG, QUARANTINED, SUBMISSIONS, exposition
 from embedcrm.middleware import (
     BodySizeLimit,
     BodyTooLarge,
     CancelOnDisconnect,
     ForwardedClient,
-    RequestId,
+    RequestMetrics,
     parse_networks,
+    sane_request_id,
 )
 from embedcrm.panel_routes import PANEL_ROUTES, PanelCors
 from embedcrm.services import Services
@@ -137,7 +144,7 @@ class EmbedGraphQL(GraphQL[Context, None]):
             services=self.services,
             principal=request.scope["state"]["principal"],
             loaders=Loaders.create(self.services),
-            request_id=request.scope["state"].get("request_id", ""),
+            request_id=correlation_id.get() or "",
         )
 
     async def execute_operation(self, *args: Any, **kwargs: Any) -> Any:
@@ -271,13 +278,28 @@ async def submit(request: Request) -> Response:
         raise PayloadTooLarge(
             f"The body is over {services.settings.max_submission_bytes} bytes."
         ) from exc
-    accepted = await services.capture.accept(
-        site,
-        content_type=request.headers.get("content-type"),
-        body=body,
-        origin=origin,
-        remote_ip=request.client.host if request.client else None,
-    )
+    try:
+        accepted = await services.capture.accept(
+            site,
+            content_type=request.headers.get("content-type"),
+            body=body,
+            origin=origin,
+            remote_ip=request.client.host if request.client else None,
+        )
+    except RateLimited:
+        SUBMISSIONS.labels("rate_limited", "").inc()
+        raise
+    except ServiceUnavailable:
+        raise  # not an outcome: the widget sends it again
+    except EmbedCRMError as exc:
+        SUBMISSIONS.labels("refused", exc.code).inc()
+        raise
+    if accepted.repeated:
+        SUBMISSIONS.labels("repeat", "").inc()
+    elif accepted.quarantined:
+        SUBMISSIONS.labels("quarantined", "").inc()
+    else:
+        SUBMISSIONS.labels("accepted", "").inc()
     return JSONResponse(
         {"submission_id": accepted.submission_id, "status": "accepted"},
         status_code=200 if accepted.repeated else 202,
@@ -364,6 +386,34 @@ async def readyz(request: Request) -> Response:
     )
 
 
+async def metrics(request: Request) -> Response:
+    """Prometheus metrics, for operators only: off unless EMBEDCRM_METRICS is set, and then
+    answered only to the addresses of EMBEDCRM_METRICS_ALLOW_IPS; anyone else gets a 404, as if
+    the route were not there."""
+    services = _services(request)
+    client = request.client.host if request.client else None
+    networks = request.app.state.metrics_networks
+    if networks is None or not _address_in(client, networks):
+        raise NotFound("Not found.")
+    # Read from the database now, so a scrape sees the queue as it is: two index reads each.
+    try:
+        OUTBOX_LAG.set(await services.webhooks.outbox_lag_seconds())
+        QUARANTINED.set(await services.capture.quarantined_count())
+    except ServiceUnavailable:
+        log.warning("metrics: the database is unavailable; outbox lag and quarantine not read")
+    return Response(exposition(), media_type=CONTENT_TYPE_LATEST)
+
+
+def _address_in(address: str | None, networks: tuple[Any, ...]) -> bool:
+    if address is None:
+        return False
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
+
+
 def body_limit(settings: Settings, path: str) -> int | None:
     if path.startswith("/v1/sites/"):
         return settings.max_submission_bytes
@@ -406,6 +456,7 @@ ROUTES = [
     Route("/widget.css", widget_css, methods=["GET", "HEAD"]),
     Route("/healthz", healthz, methods=["GET"]),
     Route("/readyz", readyz, methods=["GET"]),
+    Route("/metrics", metrics, methods=["GET"]),
 ]
 
 
@@ -426,13 +477,21 @@ def create_app(
     app = Starlette(
         routes=ROUTES,
         middleware=[
-            Middleware(RequestId),
+            # Every answer carries X-Request-ID: the caller's when it is sane, else a new one,
+            # and every log line of the request names it (embedcrm/logs.py).
+            Middleware(
+                CorrelationIdMiddleware,
+                header_name="X-Request-ID",
+                generator=lambda: uuid.uuid4().hex,
+                validator=sane_request_id,
+            ),
             Middleware(PanelCors, settings=settings),
             Middleware(ForwardedClient, trusted=parse_networks(settings.forwarded_allow_ips)),
             # A GraphQL client that hung up gets its query cancelled: its connection goes back
             # to the pool now rather than after the work nobody will read.
             Middleware(CancelOnDisconnect, applies_to=lambda path: path.startswith("/graphql")),
             Middleware(BodySizeLimit, limit_for=functools.partial(body_limit, settings)),
+            Middleware(RequestMetrics),
         ],
         exception_handlers={EmbedCRMError: handle_error},
         lifespan=lifespan,
@@ -442,6 +501,10 @@ def create_app(
     app.state.graphql_concurrency = ConcurrencyPerCredential(
         panel=settings.graphql_concurrency_per_panel_token,
         platform=settings.graphql_concurrency_per_platform_key,
+    )
+    # None: /metrics is off (EMBEDCRM_METRICS unset).
+    app.state.metrics_networks = (
+        parse_networks(settings.metrics_allow_ips) if settings.metrics else None
     )
     app.state.run_background = run_background
     app.state.run_jobs = run_jobs

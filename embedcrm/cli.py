@@ -14,6 +14,7 @@ from pathlib import Path
 from embedcrm.config import Settings
 from embedcrm.db import is_database_unavailable
 from embedcrm.errors import ConfigurationError
+from embedcrm.logs import configure_logging
 from embedcrm.migrations import is_up_to_date, upgrade_to_head
 from embedcrm.services import Services
 
@@ -59,9 +60,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    # Before the settings, so that an error reading them is logged in the chosen format.
+    configure_logging(os.environ.get("EMBEDCRM_LOG_FORMAT"), os.environ.get("EMBEDCRM_LOG_LEVEL"))
     try:
         settings = Settings.from_env()
         if args.command == "migrate":
@@ -150,7 +150,9 @@ def _serve(
         host=host,
         port=port,
         proxy_headers=False,
-        log_level="info",
+        # The root logger, configured by configure_logging, formats uvicorn's lines too.
+        log_config=None,
+        log_level=os.environ.get("EMBEDCRM_LOG_LEVEL", "info").lower(),
         # One log line per request costs as much CPU as accepting a submission.
         access_log=access_log,
     )

@@ -81,6 +81,12 @@ class Settings:
     # a browser with a bearer token; empty: any origin. Never with cookies, so a page that
     # holds no token gains nothing from being allowed.
     panel_origins: tuple[str, ...] = ()
+    # Serve Prometheus metrics at /metrics, to clients from these addresses only (the client
+    # as ForwardedClient resolved it, so a visitor behind a trusted proxy is never let in).
+    metrics: bool = False
+    metrics_allow_ips: str = "127.0.0.1,::1"
+    # One JSON object per log line ("json") or the plain text format ("text").
+    log_format: str = "text"
 
     @property
     def is_sqlite(self) -> bool:
@@ -148,6 +154,9 @@ class Settings:
                     cls.graphql_concurrency_per_platform_key,
                 )
             ),
+            metrics=_flag(env.get("EMBEDCRM_METRICS")),
+            metrics_allow_ips=env.get("EMBEDCRM_METRICS_ALLOW_IPS", cls.metrics_allow_ips),
+            log_format=env.get("EMBEDCRM_LOG_FORMAT", cls.log_format).strip().lower() or "text",
             db_pool_size=int(env.get("EMBEDCRM_DB_POOL_SIZE", cls.db_pool_size)),
             db_pool_timeout_seconds=float(
                 env.get("EMBEDCRM_DB_POOL_TIMEOUT_SECONDS", cls.db_pool_timeout_seconds)

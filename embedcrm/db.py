@@ -30,6 +30,7 @@ from sqlalchemy.types import JSON, TypeDecorator
 
 from embedcrm.config import Settings
 from embedcrm.errors import ServiceUnavailable
+from embedcrm.metrics import POOL_CHECKED_OUT, POOL_SIZE
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -262,6 +263,25 @@ class Database:
 def create_engine(settings: Settings) -> AsyncEngine:
     """The engine for ``settings``. Its errors never carry bound parameters (hide_parameters):
     a failed statement's values are visitors' e-mails and phones, and errors end up in logs."""
+    engine = _create_engine(settings)
+    _count_pool_use(engine)
+    return engine
+
+
+def _count_pool_use(engine: AsyncEngine) -> None:
+    """Keep the pool gauges of /metrics: connections checked out now, and the pool's size."""
+    POOL_SIZE.set(engine.sync_engine.pool.size())  # type: ignore[attr-defined]
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _checked_out(*_: Any) -> None:
+        POOL_CHECKED_OUT.inc()
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _checked_in(*_: Any) -> None:
+        POOL_CHECKED_OUT.dec()
+
+
+def _create_engine(settings: Settings) -> AsyncEngine:
     url = settings.database_url
     if url.startswith("sqlite"):
         keep_sqlite_files_private(url)
@@ -272,11 +292,12 @@ def create_engine(settings: Settings) -> AsyncEngine:
         size = min(settings.db_pool_size, 5)
         engine = create_async_engine(
             url,
+            # Error messages and logs never show parameters: they hold e-mails and phones.
+            hide_parameters=True,
             pool_size=size,
             max_overflow=size,
             pool_timeout=settings.db_pool_timeout_seconds,
             pool_pre_ping=True,
-            hide_parameters=True,
             connect_args={"timeout": 30},
         )
 
@@ -292,12 +313,12 @@ def create_engine(settings: Settings) -> AsyncEngine:
         return engine
     return create_async_engine(
         url,
+        hide_parameters=True,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
         pool_timeout=settings.db_pool_timeout_seconds,
         pool_pre_ping=True,
         pool_recycle=1800,
-        hide_parameters=True,
         connect_args={
             "timeout": 5,
             # Server-side backstops: a transaction left open by a lost client, or a statement

@@ -6,11 +6,14 @@ import asyncio
 import ipaddress
 import json
 import logging
-import uuid
+import re
+import time
 import warnings
 from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from embedcrm.metrics import REQUEST_SECONDS
 
 log = logging.getLogger("embedcrm.http")
 
@@ -90,8 +93,21 @@ async def _too_large(send: Send, limit: int) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-class RequestId:
-    """Give every request an id, echoed in ``x-request-id`` and used in error logs."""
+# A caller's X-Request-ID is kept when it is this sane: short, and nothing that could forge a
+# log line or a header. Otherwise, and when there is none, the request gets a fresh id.
+_SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+
+def sane_request_id(value: str) -> bool:
+    return _SANE_REQUEST_ID.fullmatch(value) is not None
+
+
+class RequestMetrics:
+    """Time every request into a histogram labelled by its route's template, never the path.
+
+    Placed inside the router's reach (innermost), so ``scope["route"]`` is set by the time the
+    answer starts; a path no route matches is counted as ``unmatched``.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -100,15 +116,23 @@ class RequestId:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = uuid.uuid4().hex
-        scope.setdefault("state", {})["request_id"] = request_id
+        started = time.perf_counter()
+        status = 500
 
-        async def send_with_id(message: Message) -> None:
+        async def recording_send(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
-                message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
+                status = message["status"]
             await send(message)
 
-        await self.app(scope, receive, send_with_id)
+        try:
+            await self.app(scope, receive, recording_send)
+        finally:
+            route = scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"
+            REQUEST_SECONDS.labels(template, scope["method"], str(status)).observe(
+                time.perf_counter() - started
+            )
 
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network

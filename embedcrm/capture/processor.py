@@ -7,9 +7,12 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 
+from asgi_correlation_id import correlation_id
+
 log = logging.getLogger(__name__)
 
-Job = tuple[uuid.UUID, uuid.UUID]  # (workspace_id, submission id)
+# (workspace_id, submission id, the id of the request that stored it)
+Job = tuple[uuid.UUID, uuid.UUID, str | None]
 
 
 class SubmissionProcessor:
@@ -39,7 +42,7 @@ class SubmissionProcessor:
                 for i in range(self._consumers)
             ]
         try:
-            self._queue.put_nowait((workspace_id, submission_id))
+            self._queue.put_nowait((workspace_id, submission_id, correlation_id.get()))
         except asyncio.QueueFull:
             log.warning("processing queue full; submission %s left for the worker", submission_id)
             return False
@@ -51,7 +54,10 @@ class SubmissionProcessor:
 
     async def _consume(self) -> None:
         while True:
-            workspace_id, submission_id = await self._queue.get()
+            workspace_id, submission_id, request_id = await self._queue.get()
+            # The consumer was started inside some earlier request: its log lines name the
+            # request of the submission at hand instead.
+            correlation_id.set(request_id)
             try:
                 await self._process(workspace_id, submission_id)
             except Exception:

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, or_, select
+from sqlalchemy import Select, and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.capture.models import Submission, SubmissionStatus
@@ -93,3 +93,13 @@ async def unprocessed_submissions(
         .limit(limit)
     )
     return [(row[0], row[1]) for row in rows]
+
+
+async def count_quarantined(session: AsyncSession) -> int:
+    """Submissions in quarantine in every workspace: a range of the (status, created_at) index."""
+    found = await session.scalar(
+        select(func.count())
+        .select_from(Submission)
+        .where(Submission.status == SubmissionStatus.QUARANTINED)
+    )
+    return int(found or 0)

@@ -21,7 +21,11 @@ from embedcrm.capture.person import person_of_form, person_of_submission
 from embedcrm.capture.processor import SubmissionProcessor
 from embedcrm.capture.ratelimit import SubmissionLimits
 from embedcrm.capture.recognition import recognise_form, strip_sensitive
-from embedcrm.capture.repository import SubmissionRepository, unprocessed_submissions
+from embedcrm.capture.repository import (
+    SubmissionRepository,
+    count_quarantined,
+    unprocessed_submissions,
+)
 from embedcrm.capture.spam import (
     HONEYPOT_FIELD,
     FormToken,
@@ -56,6 +60,8 @@ LEFT_BEHIND_AFTER = timedelta(seconds=30)
 class Accepted:
     submission_id: str
     repeated: bool
+    # Kept in quarantine (the visitor is told "accepted" all the same).
+    quarantined: bool = False
 
 
 class CaptureService:
@@ -146,7 +152,9 @@ class CaptureService:
             self.processor.enqueue(site.workspace_id, row_id)
         elif reason is not None:
             await self._announce_quarantine(site, row_id, reason)
-        return Accepted(submission_id=payload.submission_id, repeated=False)
+        return Accepted(
+            submission_id=payload.submission_id, repeated=False, quarantined=reason is not None
+        )
 
     async def _store_refused(
         self,
@@ -409,6 +417,11 @@ class CaptureService:
                     activity_data={"channel": channel},
                 ),
             )
+
+    async def quarantined_count(self) -> int:
+        """Submissions held in quarantine in every workspace (an operator's metric)."""
+        async with self.db.transaction() as session:
+            return await count_quarantined(session)
 
     async def close(self) -> None:
         await self.processor.close()

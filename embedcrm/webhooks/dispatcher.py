@@ -43,6 +43,7 @@ import httpx
 from embedcrm.db import Database, new_id, utcnow
 from embedcrm.errors import ServiceUnavailable
 from embedcrm.events import OPERATIONAL_EVENT_TYPES, Event
+from embedcrm.metrics import DELIVERIES
 from embedcrm.webhooks.models import (
     PLATFORM_WORKSPACE_ID,
     DeliveryStatus,
@@ -416,6 +417,7 @@ class Dispatcher:
                 # The lease already made it wait; try again at once.
                 delivery.status = DeliveryStatus.PENDING
                 delivery.next_attempt_at = now
+            DELIVERIES.labels("lease_expired").inc()
             log.warning("delivery %s: the lease of its dispatcher expired", delivery.id)
         return len(expired)
 
@@ -520,6 +522,7 @@ class Dispatcher:
             delivery.updated_at = now
             endpoint = await self._endpoint(session, delivery)
             if outcome.gone:
+                DELIVERIES.labels("failed").inc()
                 delivery.status = DeliveryStatus.FAILED
                 delivery.next_attempt_at = None
                 if endpoint is not None and endpoint.enabled:
@@ -527,11 +530,13 @@ class Dispatcher:
                 return
             delay = next_attempt_delay(job.attempt_number, rng=self.rng, jitter=self.config.jitter)
             if delay is None:
+                DELIVERIES.labels("failed").inc()
                 delivery.status = DeliveryStatus.FAILED
                 delivery.next_attempt_at = None
                 if job.event_type not in OPERATIONAL_EVENT_TYPES:
                     self._exhausted(session, delivery, endpoint, now)
             else:
+                DELIVERIES.labels("retry").inc()
                 if outcome.retry_after is not None:
                     delay = max(delay, outcome.retry_after)
                 delivery.status = DeliveryStatus.PENDING
@@ -639,6 +644,7 @@ class Dispatcher:
                     if not future.done():
                         future.set_exception(exc)
                 continue
+            DELIVERIES.labels("delivered").inc(len(batch))
             for _, _, future in batch:
                 if not future.done():
                     future.set_result(None)

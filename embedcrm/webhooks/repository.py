@@ -372,6 +372,25 @@ class DeliveryQueue:
                 insert(cast(Table, WebhookDelivery.__table__)), list(deliveries)
             )
 
+    async def oldest_waiting_since(self, now: datetime) -> datetime | None:
+        """When the longest wait began: the oldest event not fanned out yet, or the due time of
+        the pending delivery most overdue. Two index reads (both partial indexes stay small)."""
+        unpositioned = await self.session.scalar(
+            select(func.min(OutboxEvent.created_at)).where(OutboxEvent.position.is_(None))
+        )
+        overdue = await self.session.scalar(
+            select(func.min(WebhookDelivery.next_attempt_at)).where(
+                in_state(WebhookDelivery.status, DeliveryStatus.PENDING),
+                WebhookDelivery.next_attempt_at <= now,
+            )
+        )
+        found = [
+            moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+            for moment in (unpositioned, overdue)
+            if moment is not None
+        ]
+        return min(found) if found else None
+
     async def last_position(self) -> int:
         return int(await self.session.scalar(select(func.max(OutboxEvent.position))) or 0)
 

@@ -32,6 +32,7 @@ from embedcrm.webhooks.models import (
 )
 from embedcrm.webhooks.outbox import OutboxRepository
 from embedcrm.webhooks.repository import (
+    DeliveryQueue,
     PlatformWebhooks,
     WebhookAttemptRepository,
     WebhookDeliveryRepository,
@@ -93,6 +94,15 @@ class WebhookService:
         self.clock = clock
         self.resolver = resolver
         self.allowed_networks = parse_allowed_networks(settings.webhook_allowed_networks)
+
+    async def outbox_lag_seconds(self) -> float:
+        """How far the dispatchers are behind: the age of the oldest event not fanned out yet,
+        or how long the most overdue delivery has waited past its time; 0 when nothing waits.
+        Deliveries waiting out a retry's backoff are not behind."""
+        now = self.clock()
+        async with self.db.transaction() as session:
+            since = await DeliveryQueue(session).oldest_waiting_since(now)
+        return 0.0 if since is None else max(0.0, (now - since).total_seconds())
 
     # ---- endpoints -------------------------------------------------------------------------
 
