@@ -64,6 +64,7 @@ from embedcrm.middleware import (
 from embedcrm.panel_routes import PANEL_ROUTES, PanelCors
 from embedcrm.services import Services
 from embedcrm.storable import find_unstorable
+from embedcrm.telemetry import instrument
 from embedcrm.worker import run_background_jobs
 from embedcrm.workspaces.models import Site
 
@@ -506,6 +507,7 @@ def create_app(
     app.state.metrics_networks = (
         parse_networks(settings.metrics_allow_ips) if settings.metrics else None
     )
+    instrument(app, services.db.engine)
     app.state.run_background = run_background
     app.state.run_jobs = run_jobs
     return app
