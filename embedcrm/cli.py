@@ -5,11 +5,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import json
 import logging
 import os
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from embedcrm.config import Settings
 from embedcrm.db import is_database_unavailable
@@ -32,6 +35,12 @@ def _parser() -> argparse.ArgumentParser:
         "--no-jobs", action="store_true", help="leave scheduled jobs (overdue tasks…) to `worker`"
     )
     serve.add_argument("--access-log", action="store_true", help="log every request")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="processes sharing the port (each with its dispatcher and jobs unless turned off)",
+    )
     commands.add_parser("worker", help="run the webhook dispatcher and scheduled jobs")
     commands.add_parser("migrate", help="apply database migrations")
     imports = commands.add_parser(
@@ -77,6 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 dispatcher=not args.no_dispatcher,
                 jobs=not args.no_jobs,
                 access_log=args.access_log,
+                workers=args.workers,
             )
         if args.command == "worker":
             from embedcrm.worker import run_worker
@@ -131,10 +141,9 @@ def _serve(
     dispatcher: bool = True,
     jobs: bool = True,
     access_log: bool = False,
+    workers: int = 1,
 ) -> int:
     import uvicorn
-
-    from embedcrm.app import create_app
 
     if not os.environ.get("EMBEDCRM_PUBLIC_URL"):
         # The snippet must point where this process answers, not at the default port.
@@ -145,8 +154,53 @@ def _serve(
         log.info(
             "EMBEDCRM_PUBLIC_URL is not set: the widget snippet points at %s", settings.public_url
         )
+    options = {"public_url": settings.public_url, "dispatcher": dispatcher, "jobs": jobs}
+    multiprocess_dir: tempfile.TemporaryDirectory[str] | None = None
+    if workers > 1:
+        # Each worker process builds its app from these; they share the port and the database.
+        os.environ[_SERVE_OPTIONS] = json.dumps(options)
+        if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            # /metrics in any of them then answers for all of them (embedcrm/metrics.py).
+            multiprocess_dir = tempfile.TemporaryDirectory(prefix="embedcrm-metrics-")
+            os.environ["PROMETHEUS_MULTIPROC_DIR"] = multiprocess_dir.name
+        app: Any = "embedcrm.cli:app_of_serve_worker"
+    else:
+        app = _app(settings, options)
+    try:
+        _run_uvicorn(uvicorn, app, host=host, port=port, workers=workers, access_log=access_log)
+    finally:
+        if multiprocess_dir is not None:
+            multiprocess_dir.cleanup()
+    return 0
+
+
+_SERVE_OPTIONS = "EMBEDCRM_SERVE_OPTIONS"
+
+
+def _app(settings: Settings, options: dict[str, Any]) -> Any:
+    from embedcrm.app import create_app
+
+    settings = dataclasses.replace(settings, public_url=options["public_url"])
+    return create_app(settings, run_background=options["dispatcher"], run_jobs=options["jobs"])
+
+
+def app_of_serve_worker() -> Any:
+    """The app of one process of `serve --workers N` (uvicorn imports and calls this)."""
+    configure_logging(os.environ.get("EMBEDCRM_LOG_FORMAT"), os.environ.get("EMBEDCRM_LOG_LEVEL"))
+    return _app(Settings.from_env(), json.loads(os.environ[_SERVE_OPTIONS]))
+
+
+def _run_uvicorn(
+    uvicorn: Any, app: Any, *, host: str, port: int, workers: int, access_log: bool
+) -> None:
     uvicorn.run(
-        create_app(settings, run_background=dispatcher, run_jobs=jobs),
+        app,
+        factory=workers > 1,
+        workers=workers if workers > 1 else None,
+        # On SIGTERM: stop accepting, let requests in flight finish for this long, then run the
+        # shutdown (the dispatcher hands back its leases, queued submissions are processed or
+        # left to the worker's retry).
+        timeout_graceful_shutdown=30,
         host=host,
         port=port,
         proxy_headers=False,
@@ -156,4 +210,3 @@ def _serve(
         # One log line per request costs as much CPU as accepting a submission.
         access_log=access_log,
     )
-    return 0

@@ -61,3 +61,9 @@ def test_the_workspace_is_part_of_every_key() -> None:
             if (table.name, columns) in GLOBAL_UNIQUE_ALLOWED:
                 continue
             assert "workspace_id" in columns, f"{table.name}: unique {columns}"
+        # A unique index, too: distributed by workspace_id (docs/operations.md), a uniqueness
+        # that does not include it could not be enforced across nodes.
+        for index in table.indexes:
+            columns = tuple(c.name for c in index.columns)
+            if index.unique and (table.name, columns) not in GLOBAL_UNIQUE_ALLOWED:
+                assert "workspace_id" in columns, f"{table.name}: unique index {columns}"

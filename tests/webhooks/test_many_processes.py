@@ -43,6 +43,8 @@ class Processes:
         self.logs = logs
         self.running: list[subprocess.Popen[bytes]] = []
         self.log_files: list[Path] = []
+        self.by_url: dict[str, subprocess.Popen[bytes]] = {}
+        self.extra_env: dict[str, str] = {}
 
     def env(self) -> dict[str, str]:
         return {
@@ -52,6 +54,7 @@ class Processes:
             "EMBEDCRM_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8",
             "EMBEDCRM_RATE_LIMIT_VISITOR": "",
             "EMBEDCRM_RATE_LIMIT_SITE": "",
+            **self.extra_env,
         }
 
     def start(self, *args: str) -> subprocess.Popen[bytes]:
@@ -76,6 +79,7 @@ class Processes:
                 assert process.poll() is None, self.output()
                 try:
                     if (await client.get(f"{url}/readyz", timeout=1)).status_code == 200:
+                        self.by_url[url] = process
                         return url
                 except httpx.TransportError:
                     pass
@@ -163,7 +167,7 @@ async def wait_until_delivered(
     services: Services, receiver: Receiver, workspace_id: uuid.UUID, submissions: int
 ) -> int:
     """Wait until every submission is a lead and every event of the workspace has arrived."""
-    deadline = time.monotonic() + 45
+    deadline = time.monotonic() + 40
     while time.monotonic() < deadline:
         processed, _, events = await leads_and_events(services, workspace_id)
         if processed == submissions and len(set(receiver.ids())) >= events:
@@ -171,7 +175,7 @@ async def wait_until_delivered(
         await asyncio.sleep(0.2)
     processed, leads, events = await leads_and_events(services, workspace_id)
     raise AssertionError(
-        f"after 45 s: {processed}/{submissions} processed, {leads} leads, "
+        f"after 40 s: {processed}/{submissions} processed, {leads} leads, "
         f"{len(set(receiver.ids()))}/{events} events received"
     )
 
@@ -199,3 +203,102 @@ async def test_serve_and_a_worker_share_one_database(
     output = processes.output()
     assert "IntegrityError" not in output, output
     assert "Traceback" not in output, output
+
+
+async def post_while(urls: list[str], tenant: Tenant, stop: asyncio.Event) -> list[str]:
+    """Visitors submitting to whichever app process answers until ``stop``; a submission is
+    sent again (same id, as the widget does) until one process accepts it. Returns their ids."""
+    accepted: list[str] = []
+    async with httpx.AsyncClient(timeout=10) as client:
+
+        async def visitor(n: int) -> None:
+            sent = 0
+            while not stop.is_set():
+                submission_id = str(uuid.uuid4())
+                body = submission(
+                    submission_id=submission_id,
+                    email=f"v{n}-{sent}@example.com",
+                    phone=f"+7 912 {n:03d}-{sent // 100 % 100:02d}-{sent % 100:02d}",
+                )
+                sent += 1
+                deadline = time.monotonic() + 30
+                attempt = 0
+                while time.monotonic() < deadline:
+                    attempt += 1
+                    url = urls[(n + attempt) % len(urls)]
+                    try:
+                        answer = await client.post(
+                            f"{url}/v1/sites/{tenant.site_key}/submissions",
+                            json=body,
+                            headers={"Origin": f"https://{tenant.domain}"},
+                        )
+                    except httpx.TransportError:
+                        await asyncio.sleep(0.05)
+                        continue
+                    if answer.status_code in (200, 202):
+                        accepted.append(submission_id)
+                        break
+                    assert answer.status_code == 503, answer.text
+                    await asyncio.sleep(0.05)
+                else:
+                    raise AssertionError(f"submission {submission_id} was never accepted")
+
+        await asyncio.gather(*(visitor(n) for n in range(6)))
+    return accepted
+
+
+async def test_processes_killed_and_restarted_under_load_lose_and_double_nothing(
+    platform: GraphQL, services: Services, processes: Processes
+) -> None:
+    """Two app processes (one of them `serve --workers 2`) and a worker on PostgreSQL, with
+    visitors submitting all along: the worker is SIGKILLed, one app SIGTERMed and the other
+    SIGKILLed, each replaced. Every accepted submission becomes exactly one lead and every event
+    reaches the receiver (at least once: distinct webhook ids = events)."""
+    if services.db.dialect != "postgresql":
+        pytest.skip("several app processes and workers share PostgreSQL; SQLite is one box")
+    tenant = await make_tenant(platform)
+    workspace_id = ws_uuid(tenant.workspace_id)
+    # The app processes only accept; the workers make every lead, so a killed app process
+    # leaves nothing half-done that only a 30-second rescue would find.
+    processes.extra_env = {"EMBEDCRM_PROCESS_INLINE": "0", "EMBEDCRM_WEBHOOK_LEASE_SECONDS": "3"}
+    async with running_receiver() as receiver:
+        endpoint = await create_endpoint(platform, receiver.url(), ws=tenant.workspace_id)
+        receiver.secrets = [endpoint["secret"]]
+        worker = processes.start("worker")
+        first, second = await asyncio.gather(processes.serve("--workers", "2"), processes.serve())
+        urls = [first, second]
+        stop = asyncio.Event()
+        load = asyncio.create_task(post_while(urls, tenant, stop))
+
+        await asyncio.sleep(1)
+        worker.send_signal(signal.SIGKILL)
+        processes.start("worker")
+        # A rolling restart: the new app process is up before the old one is told to stop.
+        urls.append(await processes.serve())
+        processes.by_url[first].send_signal(signal.SIGTERM)
+        assert processes.by_url[first].wait(40) == 0
+        processes.by_url[second].send_signal(signal.SIGKILL)
+        replacement = asyncio.create_task(processes.serve())
+        await asyncio.sleep(1)
+        urls.append(await replacement)
+        await asyncio.sleep(0.5)
+        stop.set()
+        accepted = await load
+        assert len(accepted) > 50, "too little load to mean anything"
+        events = await wait_until_delivered(services, receiver, workspace_id, len(accepted))
+
+    async with services.db.transaction() as session:
+        per_submission = (
+            await session.execute(
+                select(Submission.client_submission_id, Submission.lead_id).where(
+                    Submission.workspace_id == workspace_id
+                )
+            )
+        ).all()
+    leads_of = {sid: lead for sid, lead in per_submission}
+    assert set(leads_of) == set(accepted)
+    assert all(leads_of[sid] is not None for sid in accepted)
+    assert len(set(leads_of.values())) == len(accepted)  # one lead each, none shared
+    processed, leads, _ = await leads_and_events(services, workspace_id)
+    assert (processed, leads) == (len(accepted), len(accepted))  # and no lead besides
+    assert len(set(receiver.ids())) == events
