@@ -1,6 +1,6 @@
 """What a million submissions cost: server CPU seconds and database growth, measured on N.
 
-    .venv/bin/python bench/cost.py [--submissions 10000] [--database postgresql|sqlite]
+    .venv/bin/python -m bench.cost [--submissions 10000] [--database postgresql|sqlite]
 
 One `embedcrm serve` (dispatcher and jobs in-process, leads made right after each answer) on a
 scratch database, a webhook endpoint on a local receiver that answers 200 at once, and visitors

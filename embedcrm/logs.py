@@ -17,8 +17,17 @@ from typing import IO, Any
 
 from asgi_correlation_id.context import correlation_id
 
-# Loggers that would print SQL parameters or HTTP headers at DEBUG/INFO: never below WARNING.
-_QUIET = ("sqlalchemy.engine", "sqlalchemy.pool", "aiosqlite", "httpcore", "hpack", "asyncio")
+# Loggers that would print SQL parameters, URLs or HTTP headers: never below WARNING.
+_QUIET = (
+    "sqlalchemy.engine",
+    "sqlalchemy.pool",
+    "aiosqlite",
+    # httpx logs every request's URL at INFO: webhook URLs often carry a token.
+    "httpx",
+    "httpcore",
+    "hpack",
+    "asyncio",
+)
 
 
 class RequestIdFilter(logging.Filter):

@@ -9,6 +9,7 @@ being made. Every log line is captured as `serve` writes it (JSON, DEBUG) and se
 from __future__ import annotations
 
 import io
+import json
 import logging
 import re
 from collections.abc import Iterator
@@ -75,7 +76,12 @@ async def test_the_whole_loop_logs_no_secret_token_or_personal_data(
     secrets_used: list[str] = [SECRET, platform_key, panel_token, tenant.panel.bearer]
 
     async with running_receiver() as receiver:
-        endpoint = await create_endpoint(platform, receiver.url(), ws=tenant.workspace_id)
+        # Hosts put credentials in webhook URLs too (a path or query token).
+        url_token = "hooktoken-" + "7f3c9a1e5b"
+        endpoint = await create_endpoint(
+            platform, receiver.url(f"/hook/{url_token}?key={url_token}"), ws=tenant.workspace_id
+        )
+        secrets_used.append(url_token)
         receiver.secrets = [endpoint["secret"]]
         secrets_used.append(endpoint["secret"])
         secrets_used.append(endpoint["secret"].removeprefix("whsec_"))
@@ -118,6 +124,7 @@ async def test_the_whole_loop_logs_no_secret_token_or_personal_data(
             client, tenant, submission(name=FAULTED[0], email=FAULTED[1], phone=FAULTED[2])
         )
         assert answer.status_code == 202
+        faulted_request_id = answer.headers["x-request-id"]
         monkeypatch.undo()
 
         webhook_client = create_webhook_client(parse_allowed_networks("127.0.0.0/8"), timeout=5)
@@ -131,9 +138,14 @@ async def test_the_whole_loop_logs_no_secret_token_or_personal_data(
     await remove_endpoints(services.db)
 
     logs = captured_logs.getvalue()
-    # The loop did log: the failure of the faulted submission among the rest.
-    assert "IntegrityError" in logs, logs[-3000:]
-    assert len(logs.splitlines()) > 10
+    # The loop did log: the failure of the faulted submission, under the id of the request that
+    # brought it, although the lead is made after the answer.
+    failures = [
+        record
+        for record in map(json.loads, logs.splitlines())
+        if "IntegrityError" in record.get("exception", "")
+    ]
+    assert [r["request_id"] for r in failures] == [faulted_request_id], logs[-3000:]
     personal = [value for visitor in [*VISITORS, FAULTED] for value in visitor if value] + [
         re.sub(r"\D", "", phone) for _, _, phone, _ in [*VISITORS, FAULTED]
     ]
