@@ -20,7 +20,7 @@ from conftest import GraphQL
 from embedcrm.app import create_app
 from embedcrm.config import Settings
 from embedcrm.services import Services
-from factories import make_tenant, submission
+from factories import form_token, make_tenant, submission
 
 
 @pytest.fixture
@@ -51,10 +51,11 @@ async def test_metrics_count_submissions_by_outcome_and_time_routes_by_template(
     before = (await operator.get("/metrics")).text
     url = f"/v1/sites/{tenant.site_key}/submissions"
     headers = {"Origin": f"https://{tenant.domain}"}
-    body = submission()
+    token = form_token(operator, tenant)
+    body = {**submission(), "form_token": token}
     assert (await operator.post(url, json=body, headers=headers)).status_code == 202
     assert (await operator.post(url, json=body, headers=headers)).status_code == 200  # repeat
-    bot = {**submission(), "honeypot": "http://spam.example"}
+    bot = {**submission(), "form_token": token, "honeypot": "http://spam.example"}
     assert (await operator.post(url, json=bot, headers=headers)).status_code == 202
     broken = {**headers, "Content-Type": "application/json"}
     assert (await operator.post(url, content=b"{", headers=broken)).status_code == 400
