@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -137,20 +138,23 @@ async def submit(
 _TOKENS: dict[tuple[str, str], str] = {}
 
 
+def page_view_token(secret_keys: Sequence[str], tenant: Tenant, origin: str | None = None) -> str:
+    """The form token one page view of ``tenant``'s site gets from its config, shown a minute
+    before the visitor sends the form. Each call is a new page view (its own use count)."""
+    issued_at = time.time() - 60
+    tokens = FormTokens(secret_keys, max_age_seconds=7200, clock=lambda: issued_at)
+    return tokens.issue(
+        parse_global_id(tenant.site_id).row_id, origin or f"https://{tenant.domain}"
+    )
+
+
 def form_token(client: httpx.AsyncClient, tenant: Tenant, *, origin: str | None = None) -> str:
-    """A form token of ``tenant``'s site for ``origin``, issued a minute ago (one per site and
-    origin, so that a repeated body stays the same body)."""
+    """A form token of ``tenant``'s site for ``origin`` (one per site and origin, so that a
+    repeated body stays the same body)."""
     origin = origin or f"https://{tenant.domain}"
     key = (tenant.site_id, origin)
     if key not in _TOKENS:
-        settings = services_of(client).settings
-        issued_at = time.time() - 60
-        tokens = FormTokens(
-            settings.secret_keys,
-            max_age_seconds=settings.form_token_max_age_seconds,
-            clock=lambda: issued_at,
-        )
-        _TOKENS[key] = tokens.issue(parse_global_id(tenant.site_id).row_id, origin)
+        _TOKENS[key] = page_view_token(services_of(client).settings.secret_keys, tenant, origin)
     return _TOKENS[key]
 
 

@@ -19,10 +19,8 @@ from typing import Any
 import httpx
 
 from conftest import SECRET, GraphQL
-from embedcrm.capture.spam import FormTokens
 from embedcrm.config import Settings
-from embedcrm.graphql.ids import parse_global_id
-from factories import make_tenant, submission, submit
+from factories import make_tenant, page_view_token, submission, submit
 
 PEOPLE = 8
 HERE = Path(__file__).parent
@@ -78,17 +76,10 @@ async def test_bursts_from_app_processes_and_a_worker_make_one_contact_per_perso
     }
     # Every app process sends both forms of every person, all at the same moment; each form
     # carries a token of its own, as each page view gets one from the site's config.
-    issued_at = time.time() - 60
-    tokens = FormTokens(
-        settings.secret_keys,
-        max_age_seconds=settings.form_token_max_age_seconds,
-        clock=lambda: issued_at,
-    )
     origin = f"https://{tenant.domain}"
-    site_row = parse_global_id(tenant.site_id).row_id
 
     def with_tokens(bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return [{**body, "form_token": tokens.issue(site_row, origin)} for body in bodies]
+        return [{**body, "form_token": page_view_token([SECRET], tenant)} for body in bodies]
 
     start_at = time.time() + 6
     apps = [

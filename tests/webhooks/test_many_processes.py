@@ -22,12 +22,10 @@ from webhook_support import Receiver, running_receiver
 
 from conftest import SECRET, GraphQL
 from embedcrm.capture.models import Submission, SubmissionStatus
-from embedcrm.capture.spam import FormTokens
-from embedcrm.graphql.ids import parse_global_id
 from embedcrm.leads.models import Lead
 from embedcrm.services import Services
 from embedcrm.webhooks.models import OutboxEvent
-from factories import Tenant, make_tenant, submission
+from factories import Tenant, make_tenant, page_view_token, submission
 
 
 def free_port() -> int:
@@ -116,15 +114,6 @@ async def processes(
         await remove_endpoints(services.db)
 
 
-def widget_form_token(tenant: Tenant) -> str:
-    """The form token a page's widget sends: one per page view, shown a minute before the visitor
-    sends the form (the app processes share SECRET, so any of them accepts it). A fresh one for
-    each submission: one token vouches for a few submissions only."""
-    issued_at = time.time() - 60
-    tokens = FormTokens([SECRET], max_age_seconds=3600, clock=lambda: issued_at)
-    return tokens.issue(parse_global_id(tenant.site_id).row_id, f"https://{tenant.domain}")
-
-
 async def post_submissions(url: str, tenant: Tenant, count: int) -> list[str]:
     """``count`` submissions, a few at a time as visitors send them; returns their ids."""
     ids = [str(uuid.uuid4()) for _ in range(count)]
@@ -137,7 +126,7 @@ async def post_submissions(url: str, tenant: Tenant, count: int) -> list[str]:
                 email=f"visitor{n}@example.com",
                 phone=f"+7 912 {n // 10000:03d}-{n // 100 % 100:02d}-{n % 100:02d}",
             )
-            body["form_token"] = widget_form_token(tenant)
+            body["form_token"] = page_view_token([SECRET], tenant)
             async with slots:
                 for _ in range(50):
                     try:
@@ -232,7 +221,7 @@ async def post_while(urls: list[str], tenant: Tenant, stop: asyncio.Event) -> li
                     email=f"v{n}-{sent}@example.com",
                     phone=f"+7 912 {n:03d}-{sent // 100 % 100:02d}-{sent % 100:02d}",
                 )
-                body["form_token"] = widget_form_token(tenant)
+                body["form_token"] = page_view_token([SECRET], tenant)
                 sent += 1
                 deadline = time.monotonic() + 30
                 attempt = 0
