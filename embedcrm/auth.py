@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from embedcrm.errors import Forbidden, NotFound, Unauthenticated, ValidationFailed
+from embedcrm.errors import Unauthenticated, ValidationFailed
 from embedcrm.workspaces.models import Role
 
 PLATFORM_KEY_PREFIX = "ecp_"
@@ -136,16 +136,3 @@ def normalize_components(names: Iterable[str] | None) -> tuple[str, ...] | None:
     if not chosen:
         raise ValidationFailed("Name at least one component, or leave it out.", field="components")
     return chosen
-
-
-def require_role(principal: Principal, workspace_id: uuid.UUID, *roles: Role) -> None:
-    """The platform may do anything; a panel user only in its workspace and with a listed role.
-
-    A foreign workspace answers like a missing one, so ids leak nothing.
-    """
-    if not principal.can_read(workspace_id):
-        raise NotFound("No such workspace.", field="workspaceId")
-    if isinstance(principal, Platform):
-        return
-    if principal.role not in roles:
-        raise Forbidden(f"The {principal.role.value} role cannot do this.")

@@ -7,7 +7,7 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -22,15 +22,18 @@ from graphql import (
     SelectionSetNode,
 )
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.extensions import SchemaExtension
 
-from embedcrm.auth import PanelUser
+from embedcrm.auth import PanelUser, Principal
 from embedcrm.db import Database
 from embedcrm.errors import Forbidden
-from embedcrm.kit.repository import WorkspaceRepository
+from embedcrm.kit.repository import Viewer, WorkspaceRepository
 from embedcrm.leads.models import Lead
+from embedcrm.leads.repository import LeadRepository
 from embedcrm.webhooks.models import OutboxEvent
 from embedcrm.webhooks.repository import WorkspaceEvents, encode_position
+from embedcrm.workspaces.access import viewer_of
 
 # Root fields every component reads: the workspace, its pipelines, tags and fields.
 _COMMON = {
@@ -203,6 +206,22 @@ async def latest_cursor(db: Database, principal: PanelUser) -> str | None:
     return encode_position(position) if position is not None else None
 
 
+async def _readable_leads(
+    session: AsyncSession, principal: PanelUser, rows: Sequence[OutboxEvent]
+) -> set[uuid.UUID | None] | None:
+    """The leads of ``rows`` whose events the member may see, or None for all of them: a
+    MANAGER hears of the leads they see, and not of another manager's leads or tasks."""
+    viewer = await viewer_of(session, principal, principal.workspace_id)
+    if viewer.sees_only_own is None:
+        return None
+    leads = LeadRepository(session, principal.workspace_id)
+    wanted = {row.lead_id for row in rows if row.lead_id is not None}
+    if not wanted:
+        return set()
+    readable = await session.scalars(leads.readable(viewer).where(Lead.id.in_(wanted)))
+    return {lead.id for lead in readable}
+
+
 async def event_stream(
     db: Database,
     principal: PanelUser,
@@ -225,8 +244,11 @@ async def event_stream(
             page = await WorkspaceEvents(session, principal.workspace_id).feed(
                 first=100, after=cursor
             )
+            shown = await _readable_leads(session, principal, page.rows)
         for row in page.rows:
             cursor = encode_position(row.position or 0)
+            if shown is not None and row.lead_id not in shown:
+                continue
             data = {
                 "type": row.type,
                 "leadId": str(row.lead_id) if row.lead_id else None,
@@ -253,11 +275,12 @@ class StageTotal:
 class BoardTotals(WorkspaceRepository[Lead]):
     model = Lead
 
-    async def by_stage(self, pipeline_id: uuid.UUID) -> list[StageTotal]:
+    async def by_stage(self, viewer: Viewer, pipeline_id: uuid.UUID) -> list[StageTotal]:
+        leads = LeadRepository(self.session, self.workspace_id).readable(viewer).subquery()
         rows = await self.session.execute(
-            select(Lead.stage_id, Lead.currency, func.count(), func.sum(Lead.value))
-            .where(Lead.workspace_id == self.workspace_id, Lead.pipeline_id == pipeline_id)
-            .group_by(Lead.stage_id, Lead.currency)
+            select(leads.c.stage_id, leads.c.currency, func.count(), func.sum(leads.c.value))
+            .where(leads.c.pipeline_id == pipeline_id)
+            .group_by(leads.c.stage_id, leads.c.currency)
         )
         totals: dict[uuid.UUID, tuple[int, list[tuple[str | None, Decimal]]]] = {}
         for stage_id, currency, count, amount in rows:
@@ -269,8 +292,10 @@ class BoardTotals(WorkspaceRepository[Lead]):
 
 
 async def board_totals(
-    db: Database, workspace_id: uuid.UUID, pipeline_id: uuid.UUID
+    db: Database, principal: Principal, workspace_id: uuid.UUID, pipeline_id: uuid.UUID
 ) -> list[StageTotal]:
-    """How many leads stand at each stage of a pipeline, and what their values add up to."""
+    """How many leads stand at each stage of a pipeline, and what their values add up to:
+    of the leads the caller sees."""
     async with db.transaction() as session:
-        return await BoardTotals(session, workspace_id).by_stage(pipeline_id)
+        viewer = await viewer_of(session, principal, workspace_id, field="pipelineId")
+        return await BoardTotals(session, workspace_id).by_stage(viewer, pipeline_id)

@@ -14,24 +14,28 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from embedcrm.analytics.models import AdSpend
 from embedcrm.analytics.repository import AdSpendRepository, AnalyticsRepository, Bucket, Scope
-from embedcrm.auth import Principal, require_role
+from embedcrm.auth import Principal
 from embedcrm.db import Database, new_id, utcnow
 from embedcrm.errors import NotFound, ValidationFailed
+from embedcrm.kit.repository import NOWHERE
 from embedcrm.pipelines.models import StageKind
 from embedcrm.pipelines.repository import PipelineRepository
-from embedcrm.workspaces.models import Role, Site, Workspace
+from embedcrm.pipelines.service import get_lead
+from embedcrm.workspaces.access import load_actor, reader_workspace, viewer_of
+from embedcrm.workspaces.models import Site, Workspace
 from embedcrm.workspaces.repository import MemberRepository, WorkspaceDirectory
 from embedcrm.workspaces.words import word
 
-READERS = (Role.OWNER, Role.MANAGER, Role.VIEWER)
 CENT = Decimal("0.01")
 MAX_BUCKETS = 400
 MAX_PERIOD = timedelta(days=3 * 366)
@@ -249,6 +253,19 @@ class NewSpend:
     currency: str | None = None
 
 
+async def readable_scope(
+    session: AsyncSession, principal: Principal, workspace_id: uuid.UUID, scope: Scope
+) -> Scope:
+    """The report's scope as the caller may read it: a MANAGER's reports count their own
+    leads only (and the managers report shows their row alone), unless the workspace lets
+    managers work everything. Asking for another manager's leads finds none."""
+    viewer = await viewer_of(session, principal, workspace_id, field="workspaceId")
+    own = viewer.sees_only_own
+    if own is None:
+        return scope
+    return replace(scope, manager_id=own if scope.manager_id in (None, own) else NOWHERE)
+
+
 class AnalyticsService:
     def __init__(self, db: Database, *, clock: Callable[[], datetime] = utcnow) -> None:
         self.db = db
@@ -275,9 +292,9 @@ class AnalyticsService:
 
     async def funnel(self, principal: Principal, workspace_id: uuid.UUID, scope: Scope) -> Funnel:
         """Leads of the period on the pipeline (the default one unless the filter names one)."""
-        require_role(principal, workspace_id, *READERS)
         self._check(scope)
         async with self.db.transaction() as session:
+            scope = await readable_scope(session, principal, workspace_id, scope)
             pipeline_id = scope.pipeline_id
             if pipeline_id is None:
                 pipeline = await PipelineRepository(session, workspace_id).default()
@@ -317,9 +334,9 @@ class AnalyticsService:
     async def sources(
         self, principal: Principal, workspace_id: uuid.UUID, scope: Scope, *, first_touch: bool
     ) -> list[SourceRow]:
-        require_role(principal, workspace_id, *READERS)
         self._check(scope)
         async with self.db.transaction() as session:
+            scope = await readable_scope(session, principal, workspace_id, scope)
             language = (await self._workspace(session, workspace_id)).language
             rows = await AnalyticsRepository(session, workspace_id).sources(
                 scope, first=first_touch
@@ -354,9 +371,9 @@ class AnalyticsService:
         back). Spend is entered per source and campaign, so the site and manager filters narrow
         the leads but not the spend.
         """
-        require_role(principal, workspace_id, *READERS)
         self._check(scope)
         async with self.db.transaction() as session:
+            scope = await readable_scope(session, principal, workspace_id, scope)
             workspace = await self._workspace(session, workspace_id)
             first_day, last_day = local_days(scope.starts, scope.ends, zone(workspace.timezone))
             rows = await AnalyticsRepository(session, workspace_id).spend_report(
@@ -392,9 +409,9 @@ class AnalyticsService:
         self, principal: Principal, workspace_id: uuid.UUID, scope: Scope
     ) -> list[ManagerRow]:
         """Per assignee of the period's leads (None = unassigned); overdue tasks as of now."""
-        require_role(principal, workspace_id, *READERS)
         self._check(scope)
         async with self.db.transaction() as session:
+            scope = await readable_scope(session, principal, workspace_id, scope)
             language = (await self._workspace(session, workspace_id)).language
             rows, late = await AnalyticsRepository(session, workspace_id).managers(
                 scope, now=self.clock()
@@ -445,9 +462,9 @@ class AnalyticsService:
         self, principal: Principal, workspace_id: uuid.UUID, scope: Scope
     ) -> Forecast:
         """Open leads weighted by their stage's probability, by local month of expected close."""
-        require_role(principal, workspace_id, *READERS)
         self._check(scope)
         async with self.db.transaction() as session:
+            scope = await readable_scope(session, principal, workspace_id, scope)
             tz = await self._zone(session, workspace_id)
             months = buckets(scope.starts, scope.ends, Interval.MONTH, tz)
             rows, undated, total = await AnalyticsRepository(session, workspace_id).forecast(
@@ -480,9 +497,9 @@ class AnalyticsService:
         self, principal: Principal, workspace_id: uuid.UUID, scope: Scope
     ) -> Profitability:
         """Deals won in the period; gross profit over those whose every item has a cost."""
-        require_role(principal, workspace_id, *READERS)
         self._check(scope)
         async with self.db.transaction() as session:
+            scope = await readable_scope(session, principal, workspace_id, scope)
             won, revenue, costed, sales, cost = await AnalyticsRepository(
                 session, workspace_id
             ).profitability(scope)
@@ -500,9 +517,9 @@ class AnalyticsService:
     async def time_series(
         self, principal: Principal, workspace_id: uuid.UUID, scope: Scope, interval: Interval
     ) -> list[TimePoint]:
-        require_role(principal, workspace_id, *READERS)
         self._check(scope)
         async with self.db.transaction() as session:
+            scope = await readable_scope(session, principal, workspace_id, scope)
             tz = await self._zone(session, workspace_id)
             cuts = buckets(scope.starts, scope.ends, interval, tz)
             leads, wins = await AnalyticsRepository(session, workspace_id).series(scope, cuts)
@@ -522,9 +539,9 @@ class AnalyticsService:
     ) -> list[FormRow]:
         """Views and starts the widget reported (scaled up by their sample rate), submissions
         stored; per site and form. Only the site filter applies."""
-        require_role(principal, workspace_id, *READERS)
         self._check(scope)
         async with self.db.transaction() as session:
+            scope = await readable_scope(session, principal, workspace_id, scope)
             tz = await self._zone(session, workspace_id)
             first_day, last_day = local_days(scope.starts, scope.ends, tz)
             rows = await AnalyticsRepository(session, workspace_id).forms(
@@ -556,10 +573,12 @@ class AnalyticsService:
         lead_id: uuid.UUID,
         at: datetime | None,
     ) -> datetime | None:
-        require_role(principal, workspace_id, Role.OWNER, Role.MANAGER)
         if at is not None and at.tzinfo is None:
             raise ValidationFailed("Give the time with a time zone.", field="expectedCloseAt")
         async with self.db.transaction() as session:
+            actor = await load_actor(session, principal, workspace_id, field="leadId")
+            lead = await get_lead(session, workspace_id, lead_id)
+            actor.require_assigned(lead.assignee_id, "lead")
             repo = AnalyticsRepository(session, workspace_id)
             if not await repo.set_expected_close(lead_id, at):
                 raise NotFound("Nothing has this id.", field="leadId")
@@ -570,7 +589,7 @@ class AnalyticsService:
     async def record_spend(
         self, principal: Principal, workspace_id: uuid.UUID, new: NewSpend
     ) -> AdSpend:
-        require_role(principal, workspace_id, Role.OWNER)
+        reader_workspace(principal, workspace_id, field="workspaceId")
         entry, days = _spread(new, field_prefix="")
         async with self.db.transaction() as session:
             await self._zone(session, workspace_id)
@@ -584,7 +603,7 @@ class AnalyticsService:
         All or nothing: one bad row rejects the file, naming the row, so a fixed file can be
         sent again without doubling what went in.
         """
-        require_role(principal, workspace_id, Role.OWNER)
+        reader_workspace(principal, workspace_id, field="workspaceId")
         try:
             return await self._import_spend_rows(workspace_id, text)
         except csv.Error as exc:
@@ -623,14 +642,14 @@ class AnalyticsService:
     async def list_spend(
         self, principal: Principal, workspace_id: uuid.UUID, first_day: date, last_day: date
     ) -> Sequence[AdSpend]:
-        require_role(principal, workspace_id, *READERS)
+        reader_workspace(principal, workspace_id, field="workspaceId")
         async with self.db.transaction() as session:
             return await AdSpendRepository(session, workspace_id).list(first_day, last_day)
 
     async def delete_spend(
         self, principal: Principal, workspace_id: uuid.UUID, spend_id: uuid.UUID
     ) -> None:
-        require_role(principal, workspace_id, Role.OWNER)
+        reader_workspace(principal, workspace_id, field="workspaceId")
         async with self.db.transaction() as session:
             if not await AdSpendRepository(session, workspace_id).delete(spend_id):
                 raise NotFound("Nothing has this id.", field="id")

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from embedcrm.auth import Principal
 from embedcrm.capture.attribution import attribution_from_context
 from embedcrm.capture.intake import SubmissionIntake
 from embedcrm.capture.models import Submission, SubmissionStatus
@@ -43,6 +44,7 @@ from embedcrm.kit.repository import Page
 from embedcrm.leads.models import ActivityKind
 from embedcrm.leads.service import Attribution, CreatedLead, NewLead, create_lead
 from embedcrm.webhooks.outbox import OutboxRepository
+from embedcrm.workspaces.access import viewer_of
 from embedcrm.workspaces.models import Site
 from embedcrm.workspaces.repository import SiteRepository, WorkspaceDirectory
 from embedcrm.workspaces.words import word
@@ -345,6 +347,7 @@ class CaptureService:
 
     async def submissions_page(
         self,
+        principal: Principal,
         workspace_id: uuid.UUID,
         status: SubmissionStatus | None,
         *,
@@ -352,16 +355,20 @@ class CaptureService:
         after: str | None,
     ) -> Page[Submission]:
         async with self.db.transaction() as session:
+            viewer = await viewer_of(session, principal, workspace_id, field="workspaceId")
             submissions = SubmissionRepository(session, workspace_id)
-            stmt = submissions.with_status(status)
+            stmt = submissions.readable(viewer, submissions.with_status(status))
             return await submissions.newest_first(stmt, first=first, after=after)
 
     async def count_submissions(
-        self, workspace_id: uuid.UUID, status: SubmissionStatus | None
+        self, principal: Principal, workspace_id: uuid.UUID, status: SubmissionStatus | None
     ) -> int:
         async with self.db.transaction() as session:
+            viewer = await viewer_of(session, principal, workspace_id, field="workspaceId")
             submissions = SubmissionRepository(session, workspace_id)
-            return await submissions.count(submissions.with_status(status))
+            return await submissions.count(
+                submissions.readable(viewer, submissions.with_status(status))
+            )
 
     async def release(self, workspace_id: uuid.UUID, submission_id: uuid.UUID) -> Submission:
         """Take a submission out of quarantine, or past its form's refusal, and make its lead."""

@@ -18,7 +18,7 @@ from embedcrm.kit.repository import Page
 from embedcrm.leads.models import Activity, ActivityKind
 from embedcrm.leads.repository import ActivityRepository, LeadRepository
 from embedcrm.tasks.repository import TaskRepository
-from embedcrm.workspaces.access import load_actor, reader_workspace
+from embedcrm.workspaces.access import load_actor, reader_workspace, viewer_of
 
 UNDO_WINDOW = timedelta(days=1)
 CONTACT_FIELDS = (
@@ -238,11 +238,10 @@ class MergeService:
         self, principal: Principal, workspace_id: uuid.UUID, proposal_id: uuid.UUID
     ) -> MergeProposal:
         async with self.db.transaction() as session:
-            actor = await load_actor(session, principal, workspace_id)
+            await load_actor(session, principal, workspace_id)
             proposal = await MergeProposalRepository(session, workspace_id).get(proposal_id)
             if proposal is None:
                 raise NotFound("Nothing has this id.", field="id")
-            actor.require_writer()
             if proposal.status is not MergeProposalStatus.OPEN:
                 raise Conflict("This proposal is already resolved.", field="id")
             proposal.status = MergeProposalStatus.DISMISSED
@@ -260,28 +259,29 @@ class MergeService:
         after: str | None,
     ) -> Page[MergeProposal]:
         async with self.db.transaction() as session:
-            repo = MergeProposalRepository.for_reader(
-                session, principal, workspace_id, field="workspaceId"
-            )
-            return await repo.newest_first(repo.of_status(status), first=first, after=after)
+            viewer = await viewer_of(session, principal, workspace_id, field="workspaceId")
+            repo = MergeProposalRepository(session, workspace_id)
+            stmt = repo.readable(viewer, repo.of_status(status))
+            return await repo.newest_first(stmt, first=first, after=after)
 
     async def count_proposals(
         self, principal: Principal, workspace_id: uuid.UUID, *, status: MergeProposalStatus | None
     ) -> int:
         async with self.db.transaction() as session:
-            repo = MergeProposalRepository.for_reader(
-                session, principal, workspace_id, field="workspaceId"
-            )
-            return await repo.count(repo.of_status(status))
+            viewer = await viewer_of(session, principal, workspace_id, field="workspaceId")
+            repo = MergeProposalRepository(session, workspace_id)
+            return await repo.count(repo.readable(viewer, repo.of_status(status)))
 
     async def count_merges(self, principal: Principal, workspace_id: uuid.UUID) -> int:
         async with self.db.transaction() as session:
-            repo = MergeRepository.for_reader(session, principal, workspace_id, field="workspaceId")
-            return await repo.count(repo.select())
+            viewer = await viewer_of(session, principal, workspace_id, field="workspaceId")
+            repo = MergeRepository(session, workspace_id)
+            return await repo.count(repo.readable(viewer))
 
     async def merges(
         self, principal: Principal, workspace_id: uuid.UUID, *, first: int, after: str | None
     ) -> Page[ContactMerge]:
         async with self.db.transaction() as session:
-            repo = MergeRepository.for_reader(session, principal, workspace_id, field="workspaceId")
-            return await repo.newest_first(repo.select(), first=first, after=after)
+            viewer = await viewer_of(session, principal, workspace_id, field="workspaceId")
+            repo = MergeRepository(session, workspace_id)
+            return await repo.newest_first(repo.readable(viewer), first=first, after=after)

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Iterable
 
 from sqlalchemy import Select, and_, delete, func, or_, select
+from sqlalchemy.sql.elements import ColumnElement
 
 from embedcrm.contacts.models import Contact, ContactMerge, MergeProposal, MergeProposalStatus
 from embedcrm.db import hold_sqlite_write_lock
@@ -14,6 +15,7 @@ from embedcrm.fields.filters import ContactSpec, parse_search
 from embedcrm.fields.models import ContactTag, FieldType, Tag
 from embedcrm.fields.repository import custom_clause
 from embedcrm.kit.repository import WorkspaceRepository, like_pattern
+from embedcrm.leads.repository import LeadRepository
 
 
 def _lock_key(*parts: object) -> int:
@@ -33,6 +35,22 @@ class ContactRepository(WorkspaceRepository[Contact]):
     """
 
     model = Contact
+
+    def own_rows(self, stmt: Select[Contact], member_id: uuid.UUID) -> Select[Contact]:
+        """A manager's contacts: those whose personal manager they are, and the people of the
+        leads they see (so a lead's card always shows its contact)."""
+        return stmt.where(self.owned_by(member_id))
+
+    def owned_by(self, member_id: uuid.UUID) -> ColumnElement[bool]:
+        leads = LeadRepository(self.session, self.workspace_id)
+        return or_(
+            Contact.manager_id == member_id, Contact.id.in_(leads.own_contact_ids(member_id))
+        )
+
+    def own_ids(self, member_id: uuid.UUID) -> Select[uuid.UUID]:
+        return select(Contact.id).where(
+            Contact.workspace_id == self.workspace_id, self.owned_by(member_id)
+        )
 
     async def lock_identities(self, emails: Iterable[str], phones: Iterable[str]) -> None:
         """Wait for, then hold, the e-mails and phones of one person being matched.
@@ -138,6 +156,13 @@ class ContactRepository(WorkspaceRepository[Contact]):
 class MergeProposalRepository(WorkspaceRepository[MergeProposal]):
     model = MergeProposal
 
+    def own_rows(self, stmt: Select[MergeProposal], member_id: uuid.UUID) -> Select[MergeProposal]:
+        """A manager sees a proposal when they see both of its contacts."""
+        contacts = ContactRepository(self.session, self.workspace_id).own_ids(member_id)
+        return stmt.where(
+            MergeProposal.contact_id.in_(contacts), MergeProposal.other_contact_id.in_(contacts)
+        )
+
     def of_status(self, status: MergeProposalStatus | None) -> Select[MergeProposal]:
         stmt = self.select()
         return stmt if status is None else stmt.where(MergeProposal.status == status)
@@ -165,6 +190,11 @@ class MergeProposalRepository(WorkspaceRepository[MergeProposal]):
 
 class MergeRepository(WorkspaceRepository[ContactMerge]):
     model = ContactMerge
+
+    def own_rows(self, stmt: Select[ContactMerge], member_id: uuid.UUID) -> Select[ContactMerge]:
+        """A manager sees the merges into the contacts they see."""
+        contacts = ContactRepository(self.session, self.workspace_id).own_ids(member_id)
+        return stmt.where(ContactMerge.kept_contact_id.in_(contacts))
 
     async def erase_merged(self, contact_id: uuid.UUID) -> int:
         """Delete the audit entries of merges that folded this contact into another."""

@@ -20,7 +20,7 @@ from embedcrm.db import Database, utcnow
 from embedcrm.errors import NotFound, ValidationFailed
 from embedcrm.fields.models import FieldEntity
 from embedcrm.fields.service import definitions_of, validate_custom_fields
-from embedcrm.workspaces.access import Actor, get_member, load_actor
+from embedcrm.workspaces.access import Actor, get_member, load_actor, readable_row
 
 
 @dataclass(frozen=True)
@@ -123,6 +123,12 @@ class ContactService:
         async with self.db.transaction() as session:
             return await ContactRepository(session, workspace_id).get_many(ids)
 
+    async def visible_contact(
+        self, principal: Principal, workspace_id: uuid.UUID, contact_id: uuid.UUID
+    ) -> Contact | None:
+        """The contact, if ``principal`` may see it (ContactRepository.own_rows for a MANAGER)."""
+        return await readable_row(self.db, principal, ContactRepository, workspace_id, contact_id)
+
     async def update_contact(
         self,
         principal: Principal,
@@ -187,6 +193,17 @@ async def get_contact(
     session: AsyncSession, workspace_id: uuid.UUID, contact_id: uuid.UUID, field: str = "contactId"
 ) -> Contact:
     contact = await ContactRepository(session, workspace_id).get(contact_id)
+    if contact is None:
+        raise NotFound("Nothing has this id.", field=field)
+    return contact
+
+
+async def readable_contact(
+    session: AsyncSession, actor: Actor, contact_id: uuid.UUID, field: str = "contactId"
+) -> Contact:
+    """The contact if the actor sees it; one they do not see answers like a missing one."""
+    repo = ContactRepository(session, actor.workspace_id)
+    contact = await repo.get_readable(actor, contact_id)
     if contact is None:
         raise NotFound("Nothing has this id.", field=field)
     return contact

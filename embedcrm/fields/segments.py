@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from embedcrm.auth import PanelUser, Principal
+from embedcrm.auth import Principal
 from embedcrm.contacts.models import Contact
 from embedcrm.contacts.repository import ContactRepository
 from embedcrm.db import Database
@@ -30,8 +30,7 @@ from embedcrm.leads.models import Lead
 from embedcrm.leads.repository import LeadRepository
 from embedcrm.pipelines.models import Stage
 from embedcrm.pipelines.repository import StageRepository
-from embedcrm.workspaces.access import load_actor, reader_workspace
-from embedcrm.workspaces.models import Role
+from embedcrm.workspaces.access import load_actor, reader_workspace, viewer_of
 
 MAX_EXPORT_ROWS = 100_000
 
@@ -48,15 +47,6 @@ async def _typed(
     if isinstance(spec, LeadSpec):
         return LeadSpec(**{**vars(spec), "custom": custom}), kinds
     return ContactSpec(**{**vars(spec), "custom": custom}), kinds
-
-
-async def _sees_only_own(
-    session: AsyncSession, principal: Principal, workspace_id: uuid.UUID
-) -> uuid.UUID | None:
-    """The member a MANAGER's lists are narrowed to (see Actor.sees_only_own)."""
-    if not isinstance(principal, PanelUser) or principal.role is not Role.MANAGER:
-        return None
-    return (await load_actor(session, principal, workspace_id, field="workspaceId")).sees_only_own
 
 
 async def _with_segment(
@@ -88,14 +78,13 @@ class ListService:
         first: int,
         after: str | None,
     ) -> Page[Lead]:
-        reader_workspace(principal, workspace_id, field="workspaceId")
         async with self.db.transaction() as session:
-            own = await _sees_only_own(session, principal, workspace_id)
+            viewer = await viewer_of(session, principal, workspace_id, field="workspaceId")
             full = await _with_segment(session, workspace_id, spec, segment_id)
             typed, kinds = await _typed(session, workspace_id, full)
             repo = LeadRepository(session, workspace_id)
             assert isinstance(typed, LeadSpec)
-            stmt = repo.visible_to(repo.matching(typed, kinds), own)
+            stmt = repo.readable(viewer, repo.matching(typed, kinds))
             return await repo.newest_first(stmt, first=first, after=after)
 
     async def count_leads(
@@ -106,14 +95,13 @@ class ListService:
         *,
         segment_id: uuid.UUID | None = None,
     ) -> int:
-        reader_workspace(principal, workspace_id, field="workspaceId")
         async with self.db.transaction() as session:
-            own = await _sees_only_own(session, principal, workspace_id)
+            viewer = await viewer_of(session, principal, workspace_id, field="workspaceId")
             full = await _with_segment(session, workspace_id, spec, segment_id)
             typed, kinds = await _typed(session, workspace_id, full)
             repo = LeadRepository(session, workspace_id)
             assert isinstance(typed, LeadSpec)
-            return await repo.count(repo.visible_to(repo.matching(typed, kinds), own))
+            return await repo.count(repo.readable(viewer, repo.matching(typed, kinds)))
 
     async def contacts_page(
         self,
@@ -125,13 +113,14 @@ class ListService:
         first: int,
         after: str | None,
     ) -> Page[Contact]:
-        reader_workspace(principal, workspace_id, field="workspaceId")
         async with self.db.transaction() as session:
+            viewer = await viewer_of(session, principal, workspace_id, field="workspaceId")
             full = await _with_segment(session, workspace_id, spec, segment_id)
             typed, kinds = await _typed(session, workspace_id, full)
             repo = ContactRepository(session, workspace_id)
             assert isinstance(typed, ContactSpec)
-            return await repo.newest_first(repo.matching(typed, kinds), first=first, after=after)
+            stmt = repo.readable(viewer, repo.matching(typed, kinds))
+            return await repo.newest_first(stmt, first=first, after=after)
 
     async def count_contacts(
         self,
@@ -141,13 +130,13 @@ class ListService:
         *,
         segment_id: uuid.UUID | None = None,
     ) -> int:
-        reader_workspace(principal, workspace_id, field="workspaceId")
         async with self.db.transaction() as session:
+            viewer = await viewer_of(session, principal, workspace_id, field="workspaceId")
             full = await _with_segment(session, workspace_id, spec, segment_id)
             typed, kinds = await _typed(session, workspace_id, full)
             repo = ContactRepository(session, workspace_id)
             assert isinstance(typed, ContactSpec)
-            return await repo.count(repo.matching(typed, kinds))
+            return await repo.count(repo.readable(viewer, repo.matching(typed, kinds)))
 
     async def export_csv(
         self,
@@ -158,17 +147,16 @@ class ListService:
         segment_id: uuid.UUID | None = None,
     ) -> tuple[str, int]:
         """The filtered list as CSV (UTF-8, comma, header row), read in keyset batches."""
-        reader_workspace(principal, workspace_id, field="workspaceId")
         async with self.db.transaction() as session:
+            viewer = await viewer_of(session, principal, workspace_id, field="workspaceId")
             full = await _with_segment(session, workspace_id, spec, segment_id)
             typed, kinds = await _typed(session, workspace_id, full)
             out = io.StringIO()
             writer = csv.writer(out)
             if isinstance(typed, LeadSpec):
-                own = await _sees_only_own(session, principal, workspace_id)
                 leads_repo = LeadRepository(session, workspace_id)
                 leads = await leads_repo.batches(
-                    leads_repo.visible_to(leads_repo.matching(typed, kinds), own)
+                    leads_repo.readable(viewer, leads_repo.matching(typed, kinds))
                 )
                 contacts = await ContactRepository(session, workspace_id).get_many(
                     lead.contact_id for lead in leads
@@ -184,7 +172,9 @@ class ListService:
                 return out.getvalue(), min(len(leads), MAX_EXPORT_ROWS)
             assert isinstance(typed, ContactSpec)
             contacts_repo = ContactRepository(session, workspace_id)
-            rows = await contacts_repo.batches(contacts_repo.matching(typed, kinds))
+            rows = await contacts_repo.batches(
+                contacts_repo.readable(viewer, contacts_repo.matching(typed, kinds))
+            )
             writer.writerow(CONTACT_COLUMNS)
             for contact in rows[:MAX_EXPORT_ROWS]:
                 writer.writerow(_contact_row(contact))
@@ -268,7 +258,6 @@ class SegmentService:
         entity = FieldEntity.LEAD if isinstance(spec, LeadSpec) else FieldEntity.CONTACT
         async with self.db.transaction() as session:
             actor = await load_actor(session, principal, workspace_id, field="workspaceId")
-            actor.require_writer()
             await _typed(session, workspace_id, spec)  # refuses undefined fields now, not later
             segment = SegmentRepository(session, workspace_id).add(
                 Segment(
@@ -295,7 +284,6 @@ class SegmentService:
             segment = await SegmentRepository(session, workspace_id).get(segment_id)
             if segment is None:
                 raise NotFound("Nothing has this id.", field="id")
-            actor.require_writer()
             if not actor.is_owner and segment.created_by_id != actor.member_id:
                 actor.require_assigned(segment.created_by_id, "segment")
             if name is not None:
@@ -321,7 +309,6 @@ class SegmentService:
             segment = await SegmentRepository(session, workspace_id).get(segment_id)
             if segment is None:
                 raise NotFound("Nothing has this id.", field="id")
-            actor.require_writer()
             if not actor.is_owner and segment.created_by_id != actor.member_id:
                 actor.require_assigned(segment.created_by_id, "segment")
             await session.delete(segment)

@@ -161,8 +161,7 @@ class FieldService:
             raise ValidationFailed("A label of 1 to 200 characters is required.", field="label")
         cleaned = _options(type, options)
         async with self.db.transaction() as session:
-            actor = await load_actor(session, principal, workspace_id, field="workspaceId")
-            actor.require_owner()
+            await load_actor(session, principal, workspace_id, field="workspaceId")
             repo = FieldRepository(session, workspace_id)
             existing = await repo.all()
             if any(d.entity is entity and d.key == key for d in existing):
@@ -190,11 +189,10 @@ class FieldService:
         options: Sequence[str] | None,
     ) -> CustomFieldDefinition:
         async with self.db.transaction() as session:
-            actor = await load_actor(session, principal, workspace_id)
+            await load_actor(session, principal, workspace_id)
             definition = await FieldRepository(session, workspace_id).get(field_id)
             if definition is None:
                 raise NotFound("Nothing has this id.", field="id")
-            actor.require_owner()
             if label is not None:
                 if not 0 < len(label.strip()) <= 200:
                     raise ValidationFailed(
@@ -210,11 +208,10 @@ class FieldService:
         self, principal: Principal, workspace_id: uuid.UUID, field_id: uuid.UUID
     ) -> None:
         async with self.db.transaction() as session:
-            actor = await load_actor(session, principal, workspace_id)
+            await load_actor(session, principal, workspace_id)
             definition = await FieldRepository(session, workspace_id).get(field_id)
             if definition is None:
                 raise NotFound("Nothing has this id.", field="id")
-            actor.require_owner()
             # Values stay on the records: deleting a definition must not destroy data.
             await session.delete(definition)
 
@@ -277,7 +274,6 @@ class TagService:
             raise ValidationFailed("At most 50 tags of 100 characters.", field="add")
         async with self.db.transaction() as session:
             actor = await load_actor(session, principal, workspace_id, field="ids")
-            actor.require_writer()
             found_leads = await LeadRepository(session, workspace_id).get_many(lead_ids)
             found_contacts = await ContactRepository(session, workspace_id).get_many(contact_ids)
             for i, lead_id in enumerate(lead_ids):
@@ -316,9 +312,8 @@ class TagService:
         self, principal: Principal, workspace_id: uuid.UUID, tag_id: uuid.UUID
     ) -> None:
         async with self.db.transaction() as session:
-            actor = await load_actor(session, principal, workspace_id)
+            await load_actor(session, principal, workspace_id)
             tag = await TagRepository(session, workspace_id).get(tag_id)
             if tag is None:
                 raise NotFound("Nothing has this id.", field="id")
-            actor.require_owner()
             await session.delete(tag)

@@ -16,12 +16,13 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.exc import IntegrityError
 
-from embedcrm.auth import Principal, require_role
+from embedcrm.auth import Principal
 from embedcrm.db import Database, utcnow
 from embedcrm.errors import NotFound, ValidationFailed
 from embedcrm.forms.models import FieldType, FormDisplay, SiteForm
 from embedcrm.forms.repository import SiteFormRepository
-from embedcrm.workspaces.models import Role, Site
+from embedcrm.workspaces.access import reader_workspace
+from embedcrm.workspaces.models import Site
 from embedcrm.workspaces.repository import SiteRepository
 
 LANGUAGES = ("ru", "en")
@@ -79,7 +80,7 @@ class FormService:
     async def site_forms(
         self, principal: Principal, workspace_id: uuid.UUID, site_id: uuid.UUID
     ) -> list[SiteForm]:
-        require_role(principal, workspace_id, Role.OWNER, Role.MANAGER, Role.VIEWER)
+        reader_workspace(principal, workspace_id, field="workspaceId")
         async with self.db.transaction() as session:
             await _require_site(SiteRepository(session, workspace_id), site_id)
             return list(await SiteFormRepository(session, workspace_id).for_site(site_id))
@@ -88,7 +89,7 @@ class FormService:
         self, principal: Principal, workspace_id: uuid.UUID, site_id: uuid.UUID, spec: FormSpec
     ) -> SiteForm:
         """Create the site's form with this key, or replace the one that has it."""
-        require_role(principal, workspace_id, Role.OWNER)
+        reader_workspace(principal, workspace_id, field="workspaceId")
         values = _checked(spec)
         try:
             saved = await self._upsert(workspace_id, site_id, spec.key, values)
@@ -120,7 +121,7 @@ class FormService:
     async def delete(
         self, principal: Principal, workspace_id: uuid.UUID, site_id: uuid.UUID, key: str
     ) -> SiteForm:
-        require_role(principal, workspace_id, Role.OWNER)
+        reader_workspace(principal, workspace_id, field="workspaceId")
         async with self.db.transaction() as session:
             await _require_site(SiteRepository(session, workspace_id), site_id)
             forms = SiteFormRepository(session, workspace_id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from strawberry.types import Info as StrawberryInfo
 
@@ -12,6 +12,7 @@ from embedcrm.config import Settings
 from embedcrm.errors import NotFound
 from embedcrm.graphql.loaders import Loaders
 from embedcrm.services import Services
+from embedcrm.workspaces.access import Actor
 
 
 @dataclass
@@ -22,6 +23,13 @@ class Context:
     loaders: Loaders
     # The id of the HTTP request (x-request-id), so that its one log line can be found.
     request_id: str = ""
+    _actor: Actor | None = field(default=None, init=False, repr=False)
+
+    async def actor(self) -> Actor:
+        """The caller as one Actor, loaded once per request (graphql/permissions.py)."""
+        if self._actor is None:
+            self._actor = await self.services.workspaces.actor(self.principal)
+        return self._actor
 
     def workspace_for(self, requested: uuid.UUID | None) -> uuid.UUID:
         """The workspace a read is about: a panel user's own, or the one the platform names."""

@@ -53,7 +53,9 @@ class PanelQuery:
     async def board_totals(self, info: Info, pipeline_id: strawberry.ID) -> list[StageTotal]:
         pipeline = parse_global_id(pipeline_id, expected="Pipeline", field="pipelineId")
         workspace = info.context.workspace_for(pipeline.workspace_id)
-        rows = await board_totals(info.context.services.db, workspace, pipeline.row_id)
+        rows = await board_totals(
+            info.context.services.db, info.context.principal, workspace, pipeline.row_id
+        )
         return [
             StageTotal(
                 stage_id=strawberry.ID(to_global_id("Stage", workspace, row.stage_id)),

@@ -95,8 +95,15 @@ async def _load_node(info: Info, gid: GlobalId) -> Node | None:
             return None
         return Lead.of(row) if row else None
     if gid.type_name == "Contact":
-        contact = await context.loaders.contacts.load(key)
+        contact = await context.services.contacts.visible_contact(
+            context.principal, gid.workspace_id, gid.row_id
+        )
         return Contact.of(contact) if contact else None
+    if gid.type_name == "Task":
+        task = await context.services.tasks.visible_task(
+            context.principal, gid.workspace_id, gid.row_id
+        )
+        return Task.of(task) if task else None
     if gid.type_name == "Stage":
         stage = await context.loaders.stages.load(key)
         return Stage.of(stage) if stage else None

@@ -13,7 +13,7 @@ import strawberry
 from embedcrm.errors import EmbedCRMError, RetryLater, ValidationFailed
 from embedcrm.graphql.core import Connection, Edge, PageInfo, UserError
 from embedcrm.graphql.ids import GlobalId, parse_global_id
-from embedcrm.kit.repository import Page, encode_cursor
+from embedcrm.kit.repository import NOWHERE, Page, encode_cursor
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -87,10 +87,6 @@ def workspace_arg(value: strawberry.ID | None) -> uuid.UUID | None:
     return parsed.row_id if parsed else None
 
 
-# Stands in for an id of another workspace: it matches nothing, exactly like an unknown id.
-NOWHERE = uuid.UUID(int=0)
-
-
 def scoped_id(
     raw: strawberry.ID | None, type_name: str, field: str, workspace_id: uuid.UUID
 ) -> uuid.UUID | None:
@@ -138,4 +134,4 @@ def same_workspace(
         raise ValidationFailed("Name at least one.", field=field)
     gids = [parse_id(r, type_name, f"{field}[{i}]") for i, r in enumerate(raw)]
     workspace = gids[0].workspace_id
-    return workspace, [g.row_id if g.workspace_id == workspace else uuid.UUID(int=0) for g in gids]
+    return workspace, [g.row_id if g.workspace_id == workspace else NOWHERE for g in gids]

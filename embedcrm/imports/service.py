@@ -282,8 +282,7 @@ class ImportService:
         report.total_rows = len(decoded.rows)
         try:
             async with self.db.transaction() as session:
-                actor = await load_actor(session, principal, workspace_id, field="workspaceId")
-                actor.require_owner()
+                await load_actor(session, principal, workspace_id, field="workspaceId")
                 workspace = await WorkspaceDirectory(session).get(workspace_id)
                 assert workspace is not None
                 zone = ZoneInfo(workspace.timezone)

@@ -32,7 +32,18 @@ class Reader(Protocol):
     def can_read(self, workspace_id: uuid.UUID) -> bool: ...
 
 
+class Viewer(Protocol):
+    """Whose rows a statement is narrowed to: a MANAGER's own, or every row of the workspace
+    (workspaces/access.py's Actor)."""
+
+    @property
+    def sees_only_own(self) -> uuid.UUID | None: ...
+
+
 MAX_PAGE_SIZE = 100
+# Stands in for an id the caller may not name (another workspace's, another manager's): it
+# matches nothing, exactly like an unknown id.
+NOWHERE = uuid.UUID(int=0)
 
 
 def page_size(first: int) -> int:
@@ -72,6 +83,23 @@ class WorkspaceRepository(Generic[M]):
 
     def select(self) -> Select[M]:
         return select(self.model).where(self.model.workspace_id == self.workspace_id)
+
+    def readable(self, viewer: Viewer, stmt: Select[M] | None = None) -> Select[M]:
+        """``stmt`` (every row of the workspace by default) narrowed to what ``viewer`` may
+        read. The one place where rows are scoped by role: every read a MANAGER makes, of a
+        list, a count, an export or one row by its id, goes through it."""
+        stmt = self.select() if stmt is None else stmt
+        member_id = viewer.sees_only_own
+        return stmt if member_id is None else self.own_rows(stmt, member_id)
+
+    def own_rows(self, stmt: Select[M], member_id: uuid.UUID) -> Select[M]:
+        """The rows of ``stmt`` that belong to ``member_id``; rows nobody owns (pipelines,
+        fields, segments) are everybody's, and a repository of owned rows narrows them."""
+        return stmt
+
+    async def get_readable(self, viewer: Viewer, row_id: uuid.UUID) -> M | None:
+        stmt = self.readable(viewer).where(self.model.id == row_id)
+        return (await self.session.scalars(stmt)).first()
 
     def add(self, row: M) -> M:
         row.workspace_id = self.workspace_id

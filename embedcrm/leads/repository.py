@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 
 from sqlalchemy import Select, and_, delete, func, or_, select, union_all, update
+from sqlalchemy.sql.elements import ColumnElement
 
 from embedcrm.contacts.models import Contact
 from embedcrm.fields.filters import LeadSpec, parse_search
@@ -21,6 +22,10 @@ from embedcrm.leads.models import (
     LeadStatus,
 )
 from embedcrm.tasks.models import Task, TaskDoneReason, TaskKind
+
+
+def _taken_by(member_id: uuid.UUID) -> ColumnElement[bool]:
+    return or_(Lead.assignee_id == member_id, Lead.assignee_id.is_(None))
 
 
 class LeadRepository(WorkspaceRepository[Lead]):
@@ -87,21 +92,19 @@ class LeadRepository(WorkspaceRepository[Lead]):
             .execution_options(synchronize_session=False)
         )
 
-    """Leads filtered by a spec; ``kinds`` types the custom fields the spec names."""
+    def own_rows(self, stmt: Select[Lead], member_id: uuid.UUID) -> Select[Lead]:
+        """A manager's leads: those assigned to them and the unassigned ones they may take."""
+        return stmt.where(_taken_by(member_id))
 
-    @staticmethod
-    def visible_to(stmt: Select[Lead], member_id: uuid.UUID | None) -> Select[Lead]:
-        """Narrowed to what a manager sees: their leads and the unassigned ones they may take.
-        ``None`` sees every lead."""
-        if member_id is None:
-            return stmt
-        return stmt.where(or_(Lead.assignee_id == member_id, Lead.assignee_id.is_(None)))
+    def own_ids(self, member_id: uuid.UUID) -> Select[uuid.UUID]:
+        """The ids of a manager's leads, for the rows that hang off a lead (tasks, timeline)."""
+        return select(Lead.id).where(Lead.workspace_id == self.workspace_id, _taken_by(member_id))
 
-    async def visible(
-        self, ids: Sequence[uuid.UUID], member_id: uuid.UUID | None
-    ) -> dict[uuid.UUID, Lead]:
-        stmt = self.visible_to(self.select().where(Lead.id.in_(list(ids))), member_id)
-        return {row.id: row for row in await self.session.scalars(stmt)}
+    def own_contact_ids(self, member_id: uuid.UUID) -> Select[uuid.UUID]:
+        """The contacts of a manager's leads."""
+        return select(Lead.contact_id).where(
+            Lead.workspace_id == self.workspace_id, _taken_by(member_id)
+        )
 
     def matching(self, spec: LeadSpec, kinds: dict[str, FieldType]) -> Select[Lead]:
         stmt = self.select()
@@ -220,6 +223,14 @@ class LeadRepository(WorkspaceRepository[Lead]):
 
 class ActivityRepository(WorkspaceRepository[Activity]):
     model = Activity
+
+    def own_rows(self, stmt: Select[Activity], member_id: uuid.UUID) -> Select[Activity]:
+        """What a manager reads of a timeline: entries about the person alone, and those of
+        the leads they see; another manager's lead of the same contact stays out."""
+        leads = LeadRepository(self.session, self.workspace_id)
+        return stmt.where(
+            or_(Activity.lead_id.is_(None), Activity.lead_id.in_(leads.own_ids(member_id)))
+        )
 
     async def of_contact(self, contact_id: uuid.UUID) -> list[Activity]:
         stmt = self.select().where(Activity.contact_id == contact_id)

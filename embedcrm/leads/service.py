@@ -38,7 +38,7 @@ from embedcrm.tasks.first_response import ANSWER_KINDS, close_answered
 from embedcrm.tasks.models import Task, TaskKind
 from embedcrm.tasks.repository import TaskRepository
 from embedcrm.webhooks.outbox import OutboxRepository
-from embedcrm.workspaces.access import get_member, load_actor, reader_workspace
+from embedcrm.workspaces.access import get_member, load_actor, readable_row, viewer_of
 from embedcrm.workspaces.repository import WorkspaceDirectory
 from embedcrm.workspaces.words import word
 
@@ -343,10 +343,10 @@ class LeadService:
         first: int,
         after: str | None,
     ) -> Page[Activity]:
-        reader_workspace(principal, workspace_id)
         async with self.db.transaction() as session:
+            viewer = await viewer_of(session, principal, workspace_id)
             repo = ActivityRepository(session, workspace_id)
-            stmt = repo.of(lead_id=lead_id, contact_id=contact_id)
+            stmt = repo.readable(viewer, repo.of(lead_id=lead_id, contact_id=contact_id))
             return await repo.newest_first(stmt, first=first, after=after)
 
     async def count_timeline(
@@ -357,10 +357,12 @@ class LeadService:
         lead_id: uuid.UUID | None = None,
         contact_id: uuid.UUID | None = None,
     ) -> int:
-        reader_workspace(principal, workspace_id)
         async with self.db.transaction() as session:
+            viewer = await viewer_of(session, principal, workspace_id)
             repo = ActivityRepository(session, workspace_id)
-            return await repo.count(repo.of(lead_id=lead_id, contact_id=contact_id))
+            return await repo.count(
+                repo.readable(viewer, repo.of(lead_id=lead_id, contact_id=contact_id))
+            )
 
     async def items_of_leads(
         self, workspace_id: uuid.UUID, lead_ids: list[uuid.UUID]
@@ -384,12 +386,7 @@ class LeadService:
         self, principal: Principal, workspace_id: uuid.UUID, lead_id: uuid.UUID
     ) -> Lead | None:
         """The lead, if ``principal`` may see it: a MANAGER sees their own and unassigned ones."""
-        async with self.db.transaction() as session:
-            actor = await load_actor(session, principal, workspace_id)
-            found = await LeadRepository(session, workspace_id).visible(
-                [lead_id], actor.sees_only_own
-            )
-            return found.get(lead_id)
+        return await readable_row(self.db, principal, LeadRepository, workspace_id, lead_id)
 
 
 @dataclass(frozen=True)

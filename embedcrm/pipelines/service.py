@@ -188,8 +188,7 @@ class PipelineService:
         if not any(s.kind is StageKind.OPEN for s in specs):
             raise ValidationFailed("A pipeline needs at least one open stage.", field="stages")
         async with self.db.transaction() as session:
-            actor = await load_actor(session, principal, workspace_id, field="workspaceId")
-            actor.require_owner()
+            await load_actor(session, principal, workspace_id, field="workspaceId")
             pipelines = PipelineRepository(session, workspace_id)
             position = await pipelines.next_position()
             pipeline = pipelines.add(
@@ -221,12 +220,11 @@ class PipelineService:
         make_default: bool,
     ) -> Pipeline:
         async with self.db.transaction() as session:
-            actor = await load_actor(session, principal, workspace_id)
+            await load_actor(session, principal, workspace_id)
             pipelines = PipelineRepository(session, workspace_id)
             pipeline = await pipelines.get(pipeline_id)
             if pipeline is None:
                 raise NotFound("Nothing has this id.", field="id")
-            actor.require_owner()
             if name is not None:
                 pipeline.name = _name(name, "name")
             if position is not None:
@@ -253,7 +251,6 @@ class PipelineService:
             pipeline = await PipelineRepository(session, workspace_id).get(pipeline_id)
             if pipeline is None:
                 raise NotFound("Nothing has this id.", field="id")
-            actor.require_owner()
             if pipeline.is_default:
                 raise Conflict(
                     "Make another pipeline the default before deleting this one.", field="id"
@@ -290,11 +287,10 @@ class PipelineService:
         position: int | None,
     ) -> Stage:
         async with self.db.transaction() as session:
-            actor = await load_actor(session, principal, workspace_id, field="pipelineId")
+            await load_actor(session, principal, workspace_id, field="pipelineId")
             pipeline = await PipelineRepository(session, workspace_id).get(pipeline_id)
             if pipeline is None:
                 raise NotFound("Nothing has this id.", field="pipelineId")
-            actor.require_owner()
             repo = StageRepository(session, workspace_id)
             ordered = await repo.of_pipeline(pipeline_id)
             stage = repo.add(
@@ -324,9 +320,8 @@ class PipelineService:
         kind: StageKind | None,
     ) -> Stage:
         async with self.db.transaction() as session:
-            actor = await load_actor(session, principal, workspace_id)
+            await load_actor(session, principal, workspace_id)
             stage = await get_stage(session, workspace_id, stage_id, "id")
-            actor.require_owner()
             if name is not None:
                 stage.name = _name(name, "name")
             if probability is not None:
@@ -352,11 +347,10 @@ class PipelineService:
         stage_ids: Sequence[uuid.UUID],
     ) -> Pipeline:
         async with self.db.transaction() as session:
-            actor = await load_actor(session, principal, workspace_id, field="pipelineId")
+            await load_actor(session, principal, workspace_id, field="pipelineId")
             pipeline = await PipelineRepository(session, workspace_id).get(pipeline_id)
             if pipeline is None:
                 raise NotFound("Nothing has this id.", field="pipelineId")
-            actor.require_owner()
             repo = StageRepository(session, workspace_id)
             stages = {s.id: s for s in await repo.of_pipeline(pipeline_id)}
             if sorted(stage_ids) != sorted(stages) or len(set(stage_ids)) != len(stage_ids):
@@ -379,7 +373,6 @@ class PipelineService:
         async with self.db.transaction() as session:
             actor = await load_actor(session, principal, workspace_id)
             stage = await get_stage(session, workspace_id, stage_id, "id")
-            actor.require_owner()
             target = await get_stage(session, workspace_id, target_stage_id, "targetStageId")
             if target.id == stage.id:
                 raise ValidationFailed("The target must be another stage.", field="targetStageId")

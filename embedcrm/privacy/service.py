@@ -65,9 +65,8 @@ class PrivacyService:
     ) -> dict[str, Any]:
         """Everything kept about one person, as plain JSON."""
         async with self.db.transaction() as session:
-            actor = await load_actor(session, principal, workspace_id, field="contactId")
+            await load_actor(session, principal, workspace_id, field="contactId")
             contact = await get_contact(session, workspace_id, contact_id)
-            actor.require_owner()
             leads = await LeadRepository(session, workspace_id).of_contact(contact.id)
             lead_ids = [lead.id for lead in leads]
             activities = await ActivityRepository(session, workspace_id).of_contact(contact.id)
@@ -133,7 +132,6 @@ class PrivacyService:
         async with self.db.transaction() as session:
             actor = await load_actor(session, principal, workspace_id, field="contactId")
             contact = await get_contact(session, workspace_id, contact_id)
-            actor.require_owner()
             leads = await LeadRepository(session, workspace_id).of_contact(contact.id)
             lead_ids = [lead.id for lead in leads]
             subject = DataSubject(

@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.db import hold_sqlite_write_lock
 from embedcrm.errors import BadRequest
-from embedcrm.kit.repository import Page, WorkspaceRepository, page_size
+from embedcrm.kit.repository import Page, Viewer, WorkspaceRepository, page_size
+from embedcrm.leads.repository import LeadRepository
 from embedcrm.tasks.models import Task, TaskDoneReason, TaskKind
 
 
@@ -28,6 +29,17 @@ class TaskFilter:
 
 class TaskRepository(WorkspaceRepository[Task]):
     model = Task
+
+    def own_rows(self, stmt: Select[Task], member_id: uuid.UUID) -> Select[Task]:
+        """A manager's tasks: given to them, made by them, or about a lead they see."""
+        leads = LeadRepository(self.session, self.workspace_id)
+        return stmt.where(
+            or_(
+                Task.assignee_id == member_id,
+                Task.created_by_id == member_id,
+                Task.lead_id.in_(leads.own_ids(member_id)),
+            )
+        )
 
     async def first_response_of(
         self, lead_ids: Iterable[uuid.UUID], *, done_reason: TaskDoneReason | None = None
@@ -55,8 +67,8 @@ class TaskRepository(WorkspaceRepository[Task]):
             )
         )
 
-    def matching(self, task_filter: TaskFilter, *, now: datetime) -> Select[Task]:
-        stmt = self.select()
+    def matching(self, viewer: Viewer, task_filter: TaskFilter, *, now: datetime) -> Select[Task]:
+        stmt = self.readable(viewer)
         if task_filter.assignee_id is not None:
             stmt = stmt.where(Task.assignee_id == task_filter.assignee_id)
         if task_filter.lead_id is not None:
@@ -70,16 +82,24 @@ class TaskRepository(WorkspaceRepository[Task]):
         return stmt
 
     async def page_matching(
-        self, task_filter: TaskFilter, *, now: datetime, first: int, after: str | None
+        self,
+        viewer: Viewer,
+        task_filter: TaskFilter,
+        *,
+        now: datetime,
+        first: int,
+        after: str | None,
     ) -> Page[Task]:
         """By due time, soonest first; the tasks of one lead or contact newest first."""
-        stmt = self.matching(task_filter, now=now)
+        stmt = self.matching(viewer, task_filter, now=now)
         if task_filter.lead_id or task_filter.contact_id:
             return await self.newest_first(stmt, first=first, after=after)
         return await self.by_due(stmt, first=first, after=after)
 
-    async def count_matching(self, task_filter: TaskFilter, *, now: datetime) -> int:
-        stmt = self.matching(task_filter, now=now)
+    async def count_matching(
+        self, viewer: Viewer, task_filter: TaskFilter, *, now: datetime
+    ) -> int:
+        stmt = self.matching(viewer, task_filter, now=now)
         if not (task_filter.lead_id or task_filter.contact_id):
             stmt = stmt.where(Task.due_at.is_not(None))
         return await self.count(stmt)

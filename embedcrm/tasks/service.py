@@ -7,8 +7,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from embedcrm.auth import Principal
-from embedcrm.contacts.service import get_contact
+from embedcrm.contacts.service import readable_contact
 from embedcrm.db import Database, utcnow
 from embedcrm.errors import NotFound, ValidationFailed
 from embedcrm.kit.repository import Page
@@ -17,16 +19,16 @@ from embedcrm.pipelines.service import get_lead
 from embedcrm.tasks.events import emit_task_event
 from embedcrm.tasks.models import Task, TaskKind
 from embedcrm.tasks.repository import OverdueScan, TaskFilter, TaskRepository
-from embedcrm.workspaces.access import Actor, get_member, load_actor
+from embedcrm.workspaces.access import Actor, get_member, load_actor, readable_row, viewer_of
 
 
-def require_task_writer(actor: Actor, task: Task) -> None:
-    """A manager changes the tasks given to them or made by them."""
-    actor.require_writer()
-    if actor.is_owner or actor.managers_edit_all:
-        return
-    if actor.member_id not in (task.assignee_id, task.created_by_id):
-        actor.require_assigned(task.assignee_id, "task")
+async def writable_task(session: AsyncSession, actor: Actor, task_id: uuid.UUID) -> Task:
+    """A task the actor may change: a manager changes the tasks they see (given to them, made
+    by them, or about a lead they see); another one answers like a missing task."""
+    task = await TaskRepository(session, actor.workspace_id).get_readable(actor, task_id)
+    if task is None:
+        raise NotFound("Nothing has this id.", field="id")
+    return task
 
 
 class TaskService:
@@ -50,7 +52,6 @@ class TaskService:
             raise ValidationFailed("A title of 1 to 300 characters is required.", field="title")
         async with self.db.transaction() as session:
             actor = await load_actor(session, principal, workspace_id, field="workspaceId")
-            actor.require_writer()
             site_id = None
             if lead_id is not None:
                 lead = await get_lead(session, workspace_id, lead_id)
@@ -58,7 +59,7 @@ class TaskService:
                 contact_id = contact_id or lead.contact_id
                 site_id = lead.site_id
             if contact_id is not None:
-                await get_contact(session, workspace_id, contact_id)
+                await readable_contact(session, actor, contact_id)
             if assignee_id is not None:
                 await get_member(session, workspace_id, assignee_id, "assigneeId")
             else:
@@ -95,10 +96,7 @@ class TaskService:
     ) -> Task:
         async with self.db.transaction() as session:
             actor = await load_actor(session, principal, workspace_id)
-            task = await TaskRepository(session, workspace_id).get(task_id)
-            if task is None:
-                raise NotFound("Nothing has this id.", field="id")
-            require_task_writer(actor, task)
+            task = await writable_task(session, actor, task_id)
             now = utcnow()
             for key, value in changes.items():
                 if key == "title":
@@ -139,10 +137,7 @@ class TaskService:
     ) -> None:
         async with self.db.transaction() as session:
             actor = await load_actor(session, principal, workspace_id)
-            task = await TaskRepository(session, workspace_id).get(task_id)
-            if task is None:
-                raise NotFound("Nothing has this id.", field="id")
-            require_task_writer(actor, task)
+            task = await writable_task(session, actor, task_id)
             await session.delete(task)
             if task.lead_id is not None and task.done_at is not None:
                 await session.flush()
@@ -159,15 +154,25 @@ class TaskService:
     ) -> Page[Task]:
         """Tasks by due time, soonest first (those of a lead or contact: newest first)."""
         async with self.db.transaction() as session:
-            tasks = TaskRepository.for_reader(session, principal, workspace_id, field="workspaceId")
-            return await tasks.page_matching(task_filter, now=utcnow(), first=first, after=after)
+            viewer = await viewer_of(session, principal, workspace_id, field="workspaceId")
+            tasks = TaskRepository(session, workspace_id)
+            return await tasks.page_matching(
+                viewer, task_filter, now=utcnow(), first=first, after=after
+            )
+
+    async def visible_task(
+        self, principal: Principal, workspace_id: uuid.UUID, task_id: uuid.UUID
+    ) -> Task | None:
+        """The task, if ``principal`` may see it (TaskRepository.own_rows for a MANAGER)."""
+        return await readable_row(self.db, principal, TaskRepository, workspace_id, task_id)
 
     async def count(
         self, principal: Principal, workspace_id: uuid.UUID, task_filter: TaskFilter
     ) -> int:
         async with self.db.transaction() as session:
-            tasks = TaskRepository.for_reader(session, principal, workspace_id, field="workspaceId")
-            return await tasks.count_matching(task_filter, now=utcnow())
+            viewer = await viewer_of(session, principal, workspace_id, field="workspaceId")
+            tasks = TaskRepository(session, workspace_id)
+            return await tasks.count_matching(viewer, task_filter, now=utcnow())
 
     async def emit_overdue(self, *, now: datetime | None = None, limit: int = 500) -> int:
         """The worker's job: `task.overdue` once for each task that passed its due time."""

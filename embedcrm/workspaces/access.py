@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.auth import PanelUser, Principal
+from embedcrm.db import Database
 from embedcrm.errors import Forbidden, NotFound
+from embedcrm.kit.repository import NOWHERE, WorkspaceOwned, WorkspaceRepository
 from embedcrm.workspaces.models import Member, Role
 from embedcrm.workspaces.repository import MemberRepository, WorkspaceDirectory
+
+M = TypeVar("M", bound=WorkspaceOwned)
 
 
 @dataclass(frozen=True)
@@ -29,10 +34,6 @@ class Actor:
     def require_writer(self) -> None:
         if self.role is Role.VIEWER:
             raise Forbidden("A viewer can only read.")
-
-    def require_owner(self) -> None:
-        if not self.is_owner:
-            raise Forbidden("Only an owner can change this.")
 
     @property
     def sees_only_own(self) -> uuid.UUID | None:
@@ -86,6 +87,41 @@ async def load_actor(
         role=role,
         managers_edit_all=workspace.managers_edit_all,
     )
+
+
+async def viewer_of(
+    session: AsyncSession, principal: Principal, workspace_id: uuid.UUID, *, field: str = "id"
+) -> Actor:
+    """The actor a read is scoped by (``WorkspaceRepository.readable``). Only a MANAGER's
+    reads depend on the workspace's setting, so only theirs cost a query."""
+    if isinstance(principal, PanelUser) and principal.role is Role.MANAGER:
+        return await load_actor(session, principal, workspace_id, field=field)
+    reader_workspace(principal, workspace_id, field=field)
+    if isinstance(principal, PanelUser):
+        return Actor(workspace_id, principal.member_id, principal.role)
+    return Actor(workspace_id, None, Role.OWNER)
+
+
+async def actor_of(session: AsyncSession, principal: Principal) -> Actor:
+    """The caller as one actor, before any workspace is named: a panel member in their own
+    workspace; the platform as an OWNER, of every workspace (so of none in particular)."""
+    if isinstance(principal, PanelUser):
+        return await load_actor(session, principal, principal.workspace_id)
+    return Actor(workspace_id=NOWHERE, member_id=None, role=Role.OWNER)
+
+
+async def readable_row(
+    db: Database,
+    principal: Principal,
+    repository: type[WorkspaceRepository[M]],
+    workspace_id: uuid.UUID,
+    row_id: uuid.UUID,
+) -> M | None:
+    """One row by its id, if ``principal`` may read it; None otherwise, as for a missing one
+    (node(id:) answers null for both)."""
+    async with db.transaction() as session:
+        viewer = await viewer_of(session, principal, workspace_id)
+        return await repository(session, workspace_id).get_readable(viewer, row_id)
 
 
 def reader_workspace(principal: Principal, workspace_id: uuid.UUID, *, field: str = "id") -> None:

@@ -25,7 +25,7 @@ from embedcrm.auth import (
 )
 from embedcrm.db import Database
 from embedcrm.errors import Forbidden, NotFound, Unauthenticated, ValidationFailed
-from embedcrm.workspaces.access import load_actor
+from embedcrm.workspaces.access import Actor, actor_of, load_actor
 from embedcrm.workspaces.models import Member, PlatformKey, Role, Site, Workspace
 from embedcrm.workspaces.repository import MemberRepository, SiteRepository, WorkspaceDirectory
 from embedcrm.workspaces.words import DEFAULT_LANGUAGE, LANGUAGES
@@ -325,14 +325,17 @@ class WorkspaceService:
         async with self.db.transaction() as session:
             return await MemberRepository(session, workspace_id).get_many(ids)
 
+    async def actor(self, principal: Principal) -> Actor:
+        async with self.db.transaction() as session:
+            return await actor_of(session, principal)
+
     async def set_managers_edit_all(
         self, principal: Principal, workspace_id: uuid.UUID, allowed: bool
     ) -> bool:
         from embedcrm.workspaces.repository import WorkspaceDirectory
 
         async with self.db.transaction() as session:
-            actor = await load_actor(session, principal, workspace_id, field="workspaceId")
-            actor.require_owner()
+            await load_actor(session, principal, workspace_id, field="workspaceId")
             workspace = await WorkspaceDirectory(session).get(workspace_id)
             assert workspace is not None
             workspace.managers_edit_all = allowed

@@ -16,6 +16,7 @@ from embedcrm.graphql.analytics import mutations
 from embedcrm.graphql.analytics.inputs import AnalyticsFilter, scope_of
 from embedcrm.graphql.analytics.types import AdSpend, Analytics
 from embedcrm.graphql.context import Info
+from embedcrm.graphql.permissions import OwnerOnly, WritersOnly
 from embedcrm.graphql.support import workspace_arg
 
 
@@ -46,17 +47,23 @@ class AnalyticsQuery:
 @strawberry.type
 class AnalyticsMutation:
     record_ad_spend = strawberry.mutation(
+        permission_classes=[OwnerOnly],
         resolver=mutations.record_ad_spend.resolve,
         description="Spend on a campaign over days; spread evenly over them.",
     )
 
     import_ad_spend = strawberry.mutation(
-        resolver=mutations.import_ad_spend.resolve, description="Spend entries from a CSV file."
+        permission_classes=[OwnerOnly],
+        resolver=mutations.import_ad_spend.resolve,
+        description="Spend entries from a CSV file.",
     )
 
-    delete_ad_spend = strawberry.mutation(resolver=mutations.delete_ad_spend.resolve)
+    delete_ad_spend = strawberry.mutation(
+        permission_classes=[OwnerOnly], resolver=mutations.delete_ad_spend.resolve
+    )
 
     set_lead_expected_close = strawberry.mutation(
+        permission_classes=[WritersOnly],
         resolver=mutations.set_lead_expected_close.resolve,
         description="When the lead is expected to close: places it in the forecast.",
     )

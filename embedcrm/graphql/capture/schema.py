@@ -8,6 +8,7 @@ from embedcrm.graphql.capture import mutations
 from embedcrm.graphql.capture.types import AssignmentRule, Submission, SubmissionStatus
 from embedcrm.graphql.context import Info
 from embedcrm.graphql.core import Connection
+from embedcrm.graphql.permissions import OwnerOnly, WritersOnly
 from embedcrm.graphql.support import DEFAULT_PAGE_SIZE, connection, workspace_arg
 
 
@@ -29,10 +30,13 @@ class CaptureQuery:
     ) -> Connection[Submission]:
         workspace = info.context.workspace_for(workspace_arg(workspace_id))
         capture_service = info.context.services.capture
-        page = await capture_service.submissions_page(workspace, status, first=first, after=after)
+        principal = info.context.principal
+        page = await capture_service.submissions_page(
+            principal, workspace, status, first=first, after=after
+        )
 
         async def count() -> int:
-            return await capture_service.count_submissions(workspace, status)
+            return await capture_service.count_submissions(principal, workspace, status)
 
         return connection(page, Submission.of, count)
 
@@ -48,17 +52,20 @@ class CaptureQuery:
 @strawberry.type
 class CaptureMutation:
     release_submission = strawberry.mutation(
+        permission_classes=[WritersOnly],
         resolver=mutations.release_submission.resolve,
         description="Take a submission out of quarantine and make its lead.",
     )
 
     create_lead = strawberry.mutation(
+        permission_classes=[WritersOnly],
         resolver=mutations.create_lead.resolve,
         description="A lead from a call, a chat or a social network, deduplicated and assigned "
         "like a form submission.",
     )
 
     set_assignment_rules = strawberry.mutation(
+        permission_classes=[OwnerOnly],
         resolver=mutations.set_assignment_rules.resolve,
         description="Replace the workspace's assignment rules (OWNER).",
     )

@@ -13,13 +13,10 @@ from embedcrm.capture import models as capture
 from embedcrm.graphql.core import Node
 from embedcrm.graphql.ids import to_global_id
 from embedcrm.leads import models as lead_models
-from embedcrm.workspaces.models import Role
 
 SubmissionStatus = strawberry.enum(capture.SubmissionStatus, name="SubmissionStatus")
 
 AssignmentRuleKind = strawberry.enum(lead_models.AssignmentRuleKind, name="AssignmentRuleKind")
-
-WRITERS = (Role.OWNER, Role.MANAGER)
 
 
 @strawberry.enum(description="Where a lead the host pushes came from.")

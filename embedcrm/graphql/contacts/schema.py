@@ -15,6 +15,7 @@ from embedcrm.graphql.contacts.types import (
 )
 from embedcrm.graphql.context import Info
 from embedcrm.graphql.core import Connection, CsvExport
+from embedcrm.graphql.permissions import WritersOnly
 from embedcrm.graphql.support import DEFAULT_PAGE_SIZE, connection, scoped_id, workspace_arg
 
 
@@ -105,6 +106,7 @@ class ContactExportQuery:
 @strawberry.type
 class ContactMutation:
     update_contact = strawberry.mutation(
+        permission_classes=[WritersOnly],
         resolver=mutations.update_contact.resolve,
         description="Details, personal manager and custom fields of a contact.",
     )
@@ -113,18 +115,23 @@ class ContactMutation:
 @strawberry.type
 class MergeMutation:
     merge_contacts = strawberry.mutation(
+        permission_classes=[WritersOnly],
         resolver=mutations.merge_contacts.resolve,
         description="Merge mergeId into keepId: timeline, leads, tasks and tags move.",
     )
 
     undo_contact_merge = strawberry.mutation(
+        permission_classes=[WritersOnly],
         resolver=mutations.undo_contact_merge.resolve,
         description="Undo a merge within a day of it.",
     )
 
     accept_merge_proposal = strawberry.mutation(
+        permission_classes=[WritersOnly],
         resolver=mutations.accept_merge_proposal.resolve,
         description="Merge the two contacts of a proposal (keeping keepId, else the first).",
     )
 
-    dismiss_merge_proposal = strawberry.mutation(resolver=mutations.dismiss_merge_proposal.resolve)
+    dismiss_merge_proposal = strawberry.mutation(
+        permission_classes=[WritersOnly], resolver=mutations.dismiss_merge_proposal.resolve
+    )

@@ -8,6 +8,7 @@ from embedcrm.graphql.context import Info
 from embedcrm.graphql.core import Connection
 from embedcrm.graphql.fields import mutations
 from embedcrm.graphql.fields.types import CustomField, Segment, Tag
+from embedcrm.graphql.permissions import OwnerOnly, WritersOnly
 from embedcrm.graphql.support import DEFAULT_PAGE_SIZE, connection, workspace_arg
 
 
@@ -46,29 +47,42 @@ class FieldQuery:
 @strawberry.type
 class TagMutation:
     tag_records = strawberry.mutation(
+        permission_classes=[WritersOnly],
         resolver=mutations.tag_records.resolve,
         description="Add and remove tags on many leads and contacts: all, or none.",
     )
 
-    delete_tag = strawberry.mutation(resolver=mutations.delete_tag.resolve)
+    delete_tag = strawberry.mutation(
+        permission_classes=[OwnerOnly], resolver=mutations.delete_tag.resolve
+    )
 
 
 @strawberry.type
 class FieldMutation:
-    create_custom_field = strawberry.mutation(resolver=mutations.create_custom_field.resolve)
+    create_custom_field = strawberry.mutation(
+        permission_classes=[OwnerOnly], resolver=mutations.create_custom_field.resolve
+    )
 
-    update_custom_field = strawberry.mutation(resolver=mutations.update_custom_field.resolve)
+    update_custom_field = strawberry.mutation(
+        permission_classes=[OwnerOnly], resolver=mutations.update_custom_field.resolve
+    )
 
     delete_custom_field = strawberry.mutation(
+        permission_classes=[OwnerOnly],
         resolver=mutations.delete_custom_field.resolve,
         description="Delete a definition; the values stay on the records.",
     )
 
     create_segment = strawberry.mutation(
+        permission_classes=[WritersOnly],
         resolver=mutations.create_segment.resolve,
         description="Save a filter over leads (leadFilter) or contacts (contactFilter).",
     )
 
-    update_segment = strawberry.mutation(resolver=mutations.update_segment.resolve)
+    update_segment = strawberry.mutation(
+        permission_classes=[WritersOnly], resolver=mutations.update_segment.resolve
+    )
 
-    delete_segment = strawberry.mutation(resolver=mutations.delete_segment.resolve)
+    delete_segment = strawberry.mutation(
+        permission_classes=[WritersOnly], resolver=mutations.delete_segment.resolve
+    )

@@ -8,6 +8,7 @@ from embedcrm.graphql.context import Info
 from embedcrm.graphql.forms import mutations
 from embedcrm.graphql.forms.types import FormField, FormFieldOption, LocalizedText, SiteForm
 from embedcrm.graphql.ids import parse_global_id
+from embedcrm.graphql.permissions import OwnerOnly
 
 
 @strawberry.type
@@ -24,11 +25,13 @@ class FormQuery:
 @strawberry.type
 class FormMutation:
     save_site_form = strawberry.mutation(
+        permission_classes=[OwnerOnly],
         resolver=mutations.save_site_form.resolve,
         description="Create or replace the site's form with this key (the platform or an OWNER).",
     )
 
     delete_site_form = strawberry.mutation(
+        permission_classes=[OwnerOnly],
         resolver=mutations.delete_site_form.resolve,
         description="Remove a site's form (the platform or an OWNER).",
     )

@@ -9,6 +9,7 @@ from embedcrm.graphql.core import Connection, CsvExport
 from embedcrm.graphql.leads import mutations
 from embedcrm.graphql.leads.inputs import LeadFilter, lead_spec
 from embedcrm.graphql.leads.types import Lead
+from embedcrm.graphql.permissions import WritersOnly
 from embedcrm.graphql.support import DEFAULT_PAGE_SIZE, connection, scoped_id, workspace_arg
 
 
@@ -59,17 +60,23 @@ class LeadExportQuery:
 @strawberry.type
 class LeadMutation:
     update_lead = strawberry.mutation(
+        permission_classes=[WritersOnly],
         resolver=mutations.update_lead.resolve,
         description="Title, value and currency, order details, custom fields.",
     )
 
     set_lead_items = strawberry.mutation(
-        resolver=mutations.set_lead_items.resolve, description="Replace the lead's cart."
+        permission_classes=[WritersOnly],
+        resolver=mutations.set_lead_items.resolve,
+        description="Replace the lead's cart.",
     )
 
-    assign_lead = strawberry.mutation(resolver=mutations.assign_lead.resolve)
+    assign_lead = strawberry.mutation(
+        permission_classes=[WritersOnly], resolver=mutations.assign_lead.resolve
+    )
 
     bulk_assign_leads = strawberry.mutation(
+        permission_classes=[WritersOnly],
         resolver=mutations.bulk_assign_leads.resolve,
         description="Assign many leads at once: all of them, or none.",
     )
@@ -78,6 +85,7 @@ class LeadMutation:
 @strawberry.type
 class ActivityMutation:
     add_activity = strawberry.mutation(
+        permission_classes=[WritersOnly],
         resolver=mutations.add_activity.resolve,
         description="A note, call, e-mail, meeting or message on a timeline.",
     )

@@ -8,6 +8,7 @@ from embedcrm.auth import PanelUser
 from embedcrm.errors import NotFound
 from embedcrm.graphql.context import Info
 from embedcrm.graphql.core import Connection
+from embedcrm.graphql.permissions import WritersOnly
 from embedcrm.graphql.support import DEFAULT_PAGE_SIZE, scoped_id, workspace_arg
 from embedcrm.graphql.tasks import mutations
 from embedcrm.graphql.tasks.inputs import TaskFilter
@@ -45,13 +46,17 @@ class TaskQuery:
 @strawberry.type
 class TaskMutation:
     create_task = strawberry.mutation(
+        permission_classes=[WritersOnly],
         resolver=mutations.create_task.resolve,
         description="A task or reminder; assigned to the caller unless told.",
     )
 
     update_task = strawberry.mutation(
+        permission_classes=[WritersOnly],
         resolver=mutations.update_task.resolve,
         description="Change a task, or mark it done (done: true) or open again.",
     )
 
-    delete_task = strawberry.mutation(resolver=mutations.delete_task.resolve)
+    delete_task = strawberry.mutation(
+        permission_classes=[WritersOnly], resolver=mutations.delete_task.resolve
+    )

@@ -6,6 +6,7 @@ import strawberry
 
 from embedcrm.errors import NotFound
 from embedcrm.graphql.context import Info
+from embedcrm.graphql.permissions import OwnerOnly
 from embedcrm.graphql.support import optional_id, workspace_arg
 from embedcrm.graphql.workspaces import mutations
 from embedcrm.graphql.workspaces.types import Site, Workspace, site_type
@@ -64,6 +65,7 @@ class WorkspaceMutation:
 @strawberry.type
 class CrmSettingsMutation:
     update_crm_settings = strawberry.mutation(
+        permission_classes=[OwnerOnly],
         resolver=mutations.update_crm_settings.resolve,
         description="Let managers change every lead and contact, or only theirs.",
     )

@@ -4,23 +4,22 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from embedcrm.auth import require_role
 from embedcrm.capture.person import person_from_fields
 from embedcrm.graphql.capture.inputs import CreateLeadInput, CreateLeadPayload, SourceInput
-from embedcrm.graphql.capture.types import WRITERS
 from embedcrm.graphql.contacts.types import Contact
 from embedcrm.graphql.context import Info
 from embedcrm.graphql.ids import parse_global_id
 from embedcrm.graphql.leads.types import Lead
 from embedcrm.graphql.support import optional_id, user_errors_in
 from embedcrm.leads.service import Attribution
+from embedcrm.workspaces.access import reader_workspace
 
 
 @user_errors_in(CreateLeadPayload)
 async def resolve(info: Info, input: CreateLeadInput) -> CreateLeadPayload:
     context = info.context
     workspace = parse_global_id(input.workspace_id, expected="Workspace", field="workspaceId")
-    require_role(context.principal, workspace.row_id, *WRITERS)
+    reader_workspace(context.principal, workspace.row_id, field="workspaceId")
     site = optional_id(input.site_id, "Site", "siteId")
     person = person_from_fields(
         {"name": input.name, "email": input.email, "phone": input.phone, "company": input.company},

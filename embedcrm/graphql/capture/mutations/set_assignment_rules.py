@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from embedcrm.auth import require_role
 from embedcrm.graphql.capture.inputs import SetAssignmentRulesInput, SetAssignmentRulesPayload
 from embedcrm.graphql.capture.types import AssignmentRule
 from embedcrm.graphql.context import Info
 from embedcrm.graphql.ids import parse_global_id
 from embedcrm.graphql.support import optional_id, user_errors_in
 from embedcrm.leads.assignment import RuleSpec
-from embedcrm.workspaces.models import Role
+from embedcrm.workspaces.access import reader_workspace
 
 
 @user_errors_in(SetAssignmentRulesPayload)
 async def resolve(info: Info, input: SetAssignmentRulesInput) -> SetAssignmentRulesPayload:
     context = info.context
     workspace = parse_global_id(input.workspace_id, expected="Workspace", field="workspaceId")
-    require_role(context.principal, workspace.row_id, Role.OWNER)
+    reader_workspace(context.principal, workspace.row_id, field="workspaceId")
     specs = []
     for index, rule in enumerate(input.rules):
         site = optional_id(rule.site_id, "Site", f"rules.{index}.siteId")
