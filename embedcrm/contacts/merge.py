@@ -238,8 +238,9 @@ class MergeService:
         self, principal: Principal, workspace_id: uuid.UUID, proposal_id: uuid.UUID
     ) -> MergeProposal:
         async with self.db.transaction() as session:
-            await load_actor(session, principal, workspace_id)
-            proposal = await MergeProposalRepository(session, workspace_id).get(proposal_id)
+            actor = await load_actor(session, principal, workspace_id)
+            repo = MergeProposalRepository(session, workspace_id)
+            proposal = await repo.get_readable(actor, proposal_id)
             if proposal is None:
                 raise NotFound("Nothing has this id.", field="id")
             if proposal.status is not MergeProposalStatus.OPEN:

@@ -20,7 +20,7 @@ from embedcrm.graphql.schema import Mutation
 from embedcrm.panel import event_stream, latest_cursor
 from embedcrm.services import Services
 from embedcrm.webhooks.dispatcher import Dispatcher
-from factories import Tenant, make_tenant
+from factories import Tenant, make_tenant, submission, submit
 
 ASSIGN = """mutation($lead: ID!, $who: ID) { assignLead(input: {leadId: $lead, assigneeId: $who}) {
   lead { id } userErrors { code } } }"""
@@ -313,6 +313,37 @@ async def test_roles_are_declared_on_the_fields_and_answer_as_before(
     assert [e["extensions"]["code"] for e in body["errors"]] == ["forbidden"]
     assert (await o.tenant.panel.data(PERSONAL_DATA, id=contact))["personalData"]
     assert (await platform.data(PERSONAL_DATA, id=contact))["personalData"]
+
+
+PROPOSALS = "{ mergeProposals { edges { node { id } } } }"
+DISMISS = """mutation($id: ID!) { dismissMergeProposal(input: {id: $id}) {
+  userErrors { code } } }"""
+
+
+async def test_a_manager_sees_and_dismisses_only_proposals_between_their_contacts(
+    client: httpx.AsyncClient, platform: GraphQL
+) -> None:
+    tenant = await make_tenant(platform)
+    anna, _ = await panel_as(platform, tenant, "MANAGER")
+    _, boris_id = await panel_as(platform, tenant, "MANAGER")
+    for email, phone in (
+        ("vera@example.com", ""),
+        ("vera.work@example.com", "+79990001133"),
+        ("vera@example.com", "+79990001133"),
+    ):
+        await submit(client, tenant, submission(email=email, phone=phone))
+    (proposal,) = (await tenant.panel.data(PROPOSALS))["mergeProposals"]["edges"]
+    # Unassigned, the leads and so their people are Anna's to see.
+    assert (await anna.data(PROPOSALS))["mergeProposals"]["edges"] == [proposal]
+    leads = (await tenant.panel.data("{ leads { edges { node { id } } } }"))["leads"]["edges"]
+    for lead in leads:
+        given = await tenant.panel.data(ASSIGN, lead=lead["node"]["id"], who=boris_id)
+        assert errors_of(given["assignLead"]) == []
+
+    assert (await anna.data(PROPOSALS))["mergeProposals"]["edges"] == []
+    refused = await anna.data(DISMISS, id=proposal["node"]["id"])
+    assert errors_of(refused["dismissMergeProposal"]) == ["not_found"]
+    assert (await tenant.panel.data(PROPOSALS))["mergeProposals"]["edges"] == [proposal]
 
 
 # Mutations whose callers the workspace and webhook services check themselves: provisioning is
