@@ -19,7 +19,7 @@ from embedcrm.capture.spam import FormTokens, token_key
 from embedcrm.config import Settings
 from embedcrm.graphql.ids import parse_global_id
 from embedcrm.services import Services
-from factories import LEADS, Tenant, make_tenant, submission, submit
+from factories import ISSUE_TOKEN, LEADS, Tenant, make_tenant, submission, submit
 
 SUBMISSIONS = """query($status: SubmissionStatus) { submissions(status: $status) {
   totalCount edges { node { id status reason submissionId leadId } } } }"""
@@ -117,13 +117,31 @@ async def test_bad_form_tokens_are_refused(
     assert held["submissions"]["totalCount"] == 0
 
 
-async def test_a_viewer_cannot_release(client: httpx.AsyncClient, platform: GraphQL) -> None:
-    tenant = await make_tenant(platform, role="VIEWER")
+@pytest.mark.parametrize("role", ["VIEWER", "MANAGER"])
+async def test_only_the_owner_releases(
+    client: httpx.AsyncClient, platform: GraphQL, role: str
+) -> None:
+    # Quarantine is the owner's review: a manager sees no held submission (it has no lead
+    # assigned to them), so releasing one would make a lead out of what they cannot read.
+    tenant = await make_tenant(platform)
     await submit(client, tenant, {**submission(), "honeypot": "x"})
     held = await tenant.panel.data(SUBMISSIONS, status="QUARANTINED")
     node = held["submissions"]["edges"][0]["node"]
-    refused = await tenant.panel.data(RELEASE, id=node["id"])
+    member = GraphQL(
+        client,
+        (
+            await platform.data(
+                ISSUE_TOKEN, ws=tenant.workspace_id, ext=f"user-{role}", role=role, ttl=900
+            )
+        )["issuePanelToken"]["token"],
+    )
+    refused = await member.data(RELEASE, id=node["id"])
     assert refused["releaseSubmission"]["userErrors"][0]["code"] == "forbidden"
+    still = await tenant.panel.data(SUBMISSIONS, status="QUARANTINED")
+    assert still["submissions"]["totalCount"] == 1
+    other = await make_tenant(platform)
+    foreign = await other.panel.data(RELEASE, id=node["id"])
+    assert foreign["releaseSubmission"]["userErrors"][0]["code"] == "not_found"
     other = await make_tenant(platform)
     foreign = await other.panel.data(RELEASE, id=node["id"])
     assert foreign["releaseSubmission"]["userErrors"][0]["code"] == "not_found"

@@ -52,7 +52,7 @@ class CaptureQuery:
 @strawberry.type
 class CaptureMutation:
     release_submission = strawberry.mutation(
-        permission_classes=[WritersOnly],
+        permission_classes=[OwnerOnly],
         resolver=mutations.release_submission.resolve,
         description="Take a submission out of quarantine and make its lead.",
     )
