@@ -33,7 +33,6 @@ from embedcrm.config import Settings
 from embedcrm.events import Event
 from embedcrm.migrations import upgrade_to_head
 from embedcrm.services import Services
-from embedcrm.webhooks.dispatcher import body_of
 from embedcrm.webhooks.models import (
     DeliveryStatus,
     PlatformWebhookEndpoint,
@@ -41,6 +40,7 @@ from embedcrm.webhooks.models import (
     WebhookDelivery,
 )
 from embedcrm.webhooks.outbox import OutboxRepository
+from embedcrm.webhooks.send import body_of
 from embedcrm.webhooks.signing import generate_secret, signature_header
 from embedcrm.workspaces.models import Workspace
 

@@ -1,0 +1,301 @@
+"""Webhook deliveries as the dispatcher's jobs: the rows behind claims, leases and records.
+
+``WebhookDeliveries`` is the ``JobQueue`` and ``RecordStore`` of webhook requests; its SQL is
+``DeliveryQueue``'s. What only webhooks do lives here too: a claim signs with the endpoint's
+secrets of the moment, a 410 or a long failing run disables the endpoint, and a delivery that
+runs out of attempts is announced as ``message.attempt.exhausted``.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from embedcrm.events import OPERATIONAL_EVENT_TYPES, Event
+from embedcrm.metrics import DELIVERIES
+from embedcrm.webhooks.jobs import Clock, Outcome
+from embedcrm.webhooks.models import (
+    PLATFORM_WORKSPACE_ID,
+    DeliveryStatus,
+    Endpoint,
+    PlatformWebhookEndpoint,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    message_id_of,
+)
+from embedcrm.webhooks.outbox import OutboxRepository
+from embedcrm.webhooks.record import RetryPolicy
+from embedcrm.webhooks.repository import DeliveryQueue, DueDelivery, skip_pending_of
+from embedcrm.webhooks.retry import next_attempt_delay
+from embedcrm.webhooks.send import WebhookJob, body_of
+
+log = logging.getLogger("embedcrm.webhooks")
+
+
+class WebhookDeliveries:
+    """Webhook deliveries leased, renewed, released and recorded, across workspaces."""
+
+    async def recover_expired(self, session: AsyncSession, now: datetime) -> int:
+        """Deliveries whose dispatcher vanished: count the lost attempt and send again."""
+        queue = DeliveryQueue(session)
+        expired = await queue.expired_leases(now, limit=100)
+        for delivery in expired:
+            delivery.attempt_count += 1
+            queue.add(
+                WebhookAttempt(
+                    workspace_id=delivery.workspace_id,
+                    delivery_id=delivery.id,
+                    endpoint_key=delivery.endpoint_key,
+                    attempt_number=delivery.attempt_count,
+                    succeeded=False,
+                    error="lease expired: the dispatcher stopped before recording the result",
+                    worker=delivery.lease_owner,
+                    created_at=now,
+                )
+            )
+            delivery.lease_owner = None
+            delivery.lease_expires_at = None
+            delivery.updated_at = now
+            if next_attempt_delay(delivery.attempt_count, jitter=0) is None:
+                delivery.status = DeliveryStatus.FAILED
+                delivery.next_attempt_at = None
+            else:
+                # The lease already made it wait; try again at once.
+                delivery.status = DeliveryStatus.PENDING
+                delivery.next_attempt_at = now
+            DELIVERIES.labels("lease_expired").inc()
+            log.warning("delivery %s: the lease of its dispatcher expired", delivery.id)
+        return len(expired)
+
+    async def in_flight_counts(self, session: AsyncSession) -> dict[uuid.UUID, int]:
+        return await DeliveryQueue(session).in_flight_counts()
+
+    async def lease_due(
+        self,
+        session: AsyncSession,
+        now: datetime,
+        limit: int,
+        *,
+        owner: str,
+        until: datetime,
+        exclude: Iterable[uuid.UUID],
+    ) -> list[WebhookJob]:
+        """Rows are read and written as plain rows: a claim handles many deliveries and ORM
+        objects would cost more than the SQL."""
+        queue = DeliveryQueue(session)
+        leased = await queue.lease_due(now, limit, owner=owner, until=until, exclude=exclude)
+        if not leased:
+            return []
+        endpoints = await queue.endpoints_by_key([row.delivery for row in leased])
+        parked: list[DueDelivery] = []
+        jobs = []
+        for delivery, payload in leased:
+            endpoint = endpoints.get(delivery.endpoint_key)
+            if endpoint is None or not endpoint.enabled:
+                # Deleted or disabled since the fan-out (which parks what it can).
+                parked.append(delivery)
+                continue
+            jobs.append(
+                WebhookJob(
+                    workspace_id=delivery.workspace_id,
+                    delivery_id=delivery.id,
+                    endpoint_key=delivery.endpoint_key,
+                    url=endpoint.url,
+                    # The overlap is judged at claim time; a lease is far shorter than it.
+                    secrets=tuple(endpoint.secrets_at(now)),
+                    message_id=message_id_of(delivery.event_id),
+                    event_id=delivery.event_id,
+                    event_type=delivery.event_type,
+                    body=body_of(payload),
+                    attempt_number=delivery.attempt_count + 1,
+                    platform=delivery.platform_endpoint_id is not None,
+                    endpoint_failing=endpoint.failing_since is not None,
+                )
+            )
+        await queue.set_status(parked, DeliveryStatus.SKIPPED_ENDPOINT_DISABLED, now=now)
+        return jobs
+
+    async def unlease(
+        self, session: AsyncSession, jobs: Sequence[WebhookJob], *, now: datetime
+    ) -> None:
+        await DeliveryQueue(session).unlease(
+            [(job.workspace_id, job.delivery_id) for job in jobs], now=now
+        )
+
+    async def renew_leases(self, session: AsyncSession, owner: str, *, until: datetime) -> int:
+        return await DeliveryQueue(session).renew_leases(owner, until=until)
+
+    async def disabled_endpoints(
+        self, session: AsyncSession, keys: Iterable[uuid.UUID]
+    ) -> set[uuid.UUID]:
+        return await DeliveryQueue(session).disabled_endpoints(keys)
+
+    async def park_leases(
+        self, session: AsyncSession, owner: str, keys: Iterable[uuid.UUID], *, now: datetime
+    ) -> int:
+        return await DeliveryQueue(session).park_leases(owner, keys, now=now)
+
+    async def release_leases(self, session: AsyncSession, owner: str, *, now: datetime) -> int:
+        leased = await DeliveryQueue(session).own_leases(owner)
+        for delivery in leased:
+            delivery.status = DeliveryStatus.PENDING
+            delivery.next_attempt_at = now
+            delivery.lease_owner = None
+            delivery.lease_expires_at = None
+            delivery.updated_at = now
+        return len(leased)
+
+    async def next_due_at(self, session: AsyncSession) -> datetime | None:
+        return await DeliveryQueue(session).next_due_at()
+
+    async def record_successes(
+        self,
+        session: AsyncSession,
+        batch: Sequence[tuple[WebhookJob, Outcome]],
+        *,
+        owner: str,
+        now: datetime,
+    ) -> None:
+        attempts = [
+            {
+                "workspace_id": job.workspace_id,
+                "delivery_id": job.delivery_id,
+                "endpoint_key": job.endpoint_key,
+                "attempt_number": job.attempt_number,
+                "succeeded": True,
+                "status_code": outcome.status_code,
+                "duration_ms": outcome.duration_ms,
+                "response_excerpt": outcome.excerpt,
+                "error": None,
+                "worker": owner,
+                "created_at": outcome.attempted_at,
+            }
+            for job, outcome in batch
+        ]
+        await DeliveryQueue(session).record_successes(
+            attempts,
+            owner=owner,
+            now=now,
+            recovered={job.endpoint_key for job, _ in batch if job.endpoint_failing},
+        )
+
+    async def record_failure(
+        self,
+        session: AsyncSession,
+        job: WebhookJob,
+        outcome: Outcome,
+        *,
+        owner: str,
+        clock: Clock,
+        retry: RetryPolicy,
+    ) -> None:
+        session.add(
+            WebhookAttempt(
+                workspace_id=job.workspace_id,
+                delivery_id=job.delivery_id,
+                endpoint_key=job.endpoint_key,
+                attempt_number=job.attempt_number,
+                succeeded=False,
+                status_code=outcome.status_code,
+                duration_ms=outcome.duration_ms,
+                response_excerpt=outcome.excerpt,
+                error=outcome.error,
+                worker=owner,
+                created_at=outcome.attempted_at,
+            )
+        )
+        delivery = await session.get(
+            WebhookDelivery, (job.workspace_id, job.delivery_id), with_for_update=True
+        )
+        if (
+            delivery is None
+            or delivery.status != DeliveryStatus.IN_FLIGHT
+            or delivery.lease_owner != owner
+        ):
+            # The lease expired and another dispatcher took over: keep only the log line.
+            log.warning("delivery %s: lease lost before recording", job.delivery_id)
+            return
+        now = clock()
+        delivery.attempt_count = job.attempt_number
+        delivery.last_attempt_at = outcome.attempted_at
+        delivery.last_status_code = outcome.status_code
+        delivery.last_error = outcome.error
+        delivery.lease_owner = None
+        delivery.lease_expires_at = None
+        delivery.updated_at = now
+        endpoint = await _endpoint(session, delivery)
+        if outcome.gone:
+            DELIVERIES.labels("failed").inc()
+            delivery.status = DeliveryStatus.FAILED
+            delivery.next_attempt_at = None
+            if endpoint is not None and endpoint.enabled:
+                await _disable(session, endpoint, "the endpoint answered 410 Gone", now)
+            return
+        next_attempt_at = retry.next_attempt_at(job, outcome)
+        if next_attempt_at is None:
+            DELIVERIES.labels("failed").inc()
+            delivery.status = DeliveryStatus.FAILED
+            delivery.next_attempt_at = None
+            if job.event_type not in OPERATIONAL_EVENT_TYPES:
+                _exhausted(session, delivery, now)
+        else:
+            DELIVERIES.labels("retry").inc()
+            delivery.status = DeliveryStatus.PENDING
+            delivery.next_attempt_at = next_attempt_at
+        if endpoint is not None and endpoint.enabled:
+            if endpoint.failing_since is None:
+                endpoint.failing_since = outcome.attempted_at
+            elif (reason := retry.disable_reason(endpoint.failing_since, now)) is not None:
+                await _disable(session, endpoint, reason, now)
+
+
+async def _endpoint(session: AsyncSession, delivery: WebhookDelivery) -> Endpoint | None:
+    if delivery.platform_endpoint_id is not None:
+        return await session.get(PlatformWebhookEndpoint, delivery.platform_endpoint_id)
+    return await session.get(WebhookEndpoint, (delivery.workspace_id, delivery.endpoint_id))
+
+
+async def _disable(session: AsyncSession, endpoint: Endpoint, reason: str, now: datetime) -> None:
+    # Deliveries first, the endpoint row last: the same order as a claim, so no deadlock.
+    await skip_pending_of(session, endpoint.id, now=now)
+    endpoint.enabled = False
+    endpoint.disabled_reason = reason
+    endpoint.disabled_at = now
+    endpoint.updated_at = now
+    workspace_id = endpoint.workspace_id
+    OutboxRepository(session, workspace_id or PLATFORM_WORKSPACE_ID).record(
+        Event(
+            type="endpoint.disabled",
+            occurred_at=now,
+            data={
+                "workspace_id": None if workspace_id is None else str(workspace_id),
+                "endpoint_id": str(endpoint.id),
+                "reason": reason,
+            },
+        )
+    )
+    log.warning("webhook endpoint %s disabled: %s", endpoint.id, reason)
+
+
+def _exhausted(session: AsyncSession, delivery: WebhookDelivery, now: datetime) -> None:
+    tenant = delivery.workspace_id
+    # About a platform-wide endpoint: the host's business, kept out of the tenant's events.
+    owner = tenant if delivery.endpoint_id is not None else PLATFORM_WORKSPACE_ID
+    OutboxRepository(session, owner).record(
+        Event(
+            type="message.attempt.exhausted",
+            occurred_at=now,
+            data={
+                "workspace_id": None if tenant == PLATFORM_WORKSPACE_ID else str(tenant),
+                "endpoint_id": str(delivery.endpoint_key),
+                "event_id": str(delivery.event_id),
+                "message_id": delivery.message_id,
+                "attempts": delivery.attempt_count,
+            },
+        )
+    )
