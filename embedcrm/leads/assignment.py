@@ -6,53 +6,13 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.db import Database
 from embedcrm.errors import ValidationFailed
-from embedcrm.kit.repository import WorkspaceRepository
-from embedcrm.leads.models import AssignmentCursor, AssignmentRule, AssignmentRuleKind
-from embedcrm.workspaces.models import Member, Role
+from embedcrm.leads.models import AssignmentRule, AssignmentRuleKind
+from embedcrm.leads.repository import AssignmentRuleRepository
 from embedcrm.workspaces.repository import MemberRepository, SiteRepository
-
-
-class AssignmentRuleRepository(WorkspaceRepository[AssignmentRule]):
-    model = AssignmentRule
-
-    async def ordered(self) -> list[AssignmentRule]:
-        return list(await self.session.scalars(self.select().order_by(AssignmentRule.position)))
-
-    async def replace_all(self, rules: Sequence[AssignmentRule]) -> None:
-        for existing in await self.ordered():
-            await self.session.delete(existing)
-        await self.session.flush()
-        for rule in rules:
-            self.add(rule)
-
-    async def next_round_robin_turn(self) -> int:
-        """Advance the workspace's cursor atomically; concurrent leads get different turns."""
-        result = await self.session.execute(
-            update(AssignmentCursor)
-            .where(AssignmentCursor.workspace_id == self.workspace_id)
-            .values(counter=AssignmentCursor.counter + 1)
-            .returning(AssignmentCursor.counter)
-        )
-        turn = result.scalar_one_or_none()
-        if turn is None:
-            self.session.add(AssignmentCursor(workspace_id=self.workspace_id, counter=1))
-            await self.session.flush()
-            turn = 1
-        return int(turn)
-
-    async def active_managers(self) -> list[Member]:
-        members = MemberRepository(self.session, self.workspace_id)
-        rows = await self.session.scalars(
-            members.select()
-            .where(Member.role == Role.MANAGER, Member.active.is_(True))
-            .order_by(Member.created_at, Member.id)
-        )
-        return list(rows)
 
 
 async def choose_assignee(
@@ -86,7 +46,7 @@ async def choose_assignee(
         ):
             return rule.member_id
         if rule.kind is AssignmentRuleKind.ROUND_ROBIN:
-            managers = await rules.active_managers()
+            managers = await members.active_managers()
             if managers:
                 turn = await rules.next_round_robin_turn()
                 return managers[(turn - 1) % len(managers)].id

@@ -16,6 +16,8 @@ from embedcrm.kit.repository import MAX_PAGE_SIZE, WorkspaceRepository, like_pat
 from embedcrm.leads.models import (
     RESPONSE_KINDS,
     Activity,
+    AssignmentCursor,
+    AssignmentRule,
     Lead,
     LeadItem,
     LeadStageChange,
@@ -309,3 +311,32 @@ class ItemRepository(WorkspaceRepository[LeadItem]):
                 LeadItem.workspace_id == self.workspace_id, LeadItem.lead_id == lead_id
             )
         )
+
+
+class AssignmentRuleRepository(WorkspaceRepository[AssignmentRule]):
+    model = AssignmentRule
+
+    async def ordered(self) -> list[AssignmentRule]:
+        return list(await self.session.scalars(self.select().order_by(AssignmentRule.position)))
+
+    async def replace_all(self, rules: Sequence[AssignmentRule]) -> None:
+        for existing in await self.ordered():
+            await self.session.delete(existing)
+        await self.session.flush()
+        for rule in rules:
+            self.add(rule)
+
+    async def next_round_robin_turn(self) -> int:
+        """Advance the workspace's cursor atomically; concurrent leads get different turns."""
+        result = await self.session.execute(
+            update(AssignmentCursor)
+            .where(AssignmentCursor.workspace_id == self.workspace_id)
+            .values(counter=AssignmentCursor.counter + 1)
+            .returning(AssignmentCursor.counter)
+        )
+        turn = result.scalar_one_or_none()
+        if turn is None:
+            self.session.add(AssignmentCursor(workspace_id=self.workspace_id, counter=1))
+            await self.session.flush()
+            turn = 1
+        return int(turn)

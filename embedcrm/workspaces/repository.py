@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.kit.repository import WorkspaceRepository
-from embedcrm.workspaces.models import Member, PlatformKey, Site, Workspace
+from embedcrm.workspaces.models import Member, PlatformKey, Role, Site, Workspace
 
 
 class WorkspaceDirectory:
@@ -59,3 +59,12 @@ class MemberRepository(WorkspaceRepository[Member]):
     async def by_external_id(self, external_id: str) -> Member | None:
         result = await self.session.scalars(self.select().where(Member.external_id == external_id))
         return result.first()
+
+    async def active_managers(self) -> list[Member]:
+        """The active managers, oldest first: the order round-robin assignment takes turns in."""
+        rows = await self.session.scalars(
+            self.select()
+            .where(Member.role == Role.MANAGER, Member.active.is_(True))
+            .order_by(Member.created_at, Member.id)
+        )
+        return list(rows)
