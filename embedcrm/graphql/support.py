@@ -16,7 +16,6 @@ from embedcrm.graphql.ids import GlobalId, parse_global_id
 from embedcrm.kit.repository import NOWHERE, Page, encode_cursor
 
 T = TypeVar("T")
-R = TypeVar("R")
 P = ParamSpec("P")
 
 DEFAULT_PAGE_SIZE = 50
@@ -41,7 +40,7 @@ def user_errors_in(
                 return await resolve(*args, **kwargs)
             except RetryLater:
                 # Not the caller's mistake: it stays an error, so the request answers 503 (or
-                # 429) with Retry-After, as in as_payload.
+                # 429) with Retry-After.
                 raise
             except EmbedCRMError as exc:
                 return payload(user_errors=user_errors(exc))
@@ -63,23 +62,6 @@ def connection(
         page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor),
         _count=count,
     )
-
-
-async def as_payload(
-    call: Callable[[], Awaitable[R]], build: Callable[[R], T], empty: Callable[[list[UserError]], T]
-) -> T:
-    """Run one service call; an expected error becomes ``userErrors`` instead of an exception.
-
-    "Retry later" is not the caller's mistake: it stays an error, so that the request answers
-    503 (or 429) with Retry-After.
-    """
-    try:
-        result = await call()
-    except RetryLater:
-        raise
-    except EmbedCRMError as exc:
-        return empty(user_errors(exc))
-    return build(result)
 
 
 def workspace_arg(value: strawberry.ID | None) -> uuid.UUID | None:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 import strawberry
 
 from embedcrm.graphql.core import UserError
-from embedcrm.graphql.support import as_payload
 from embedcrm.graphql.webhooks.types import WebhookDelivery, WebhookEndpoint
-from embedcrm.webhooks import models as wh
 
 
 @strawberry.input
@@ -80,13 +77,3 @@ class ResendWebhookDeliveryPayload:
 class ReplayFailedWebhooksPayload:
     replayed: int = 0
     user_errors: list[UserError] = strawberry.field(default_factory=list)
-
-
-def endpoint_payload(
-    call: Callable[[], Awaitable[wh.Endpoint]],
-) -> Awaitable[WebhookEndpointPayload]:
-    return as_payload(
-        call,
-        lambda row: WebhookEndpointPayload(endpoint=WebhookEndpoint.of(row)),
-        lambda errors: WebhookEndpointPayload(user_errors=errors),
-    )

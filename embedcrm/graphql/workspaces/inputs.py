@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import strawberry
 
 from embedcrm.graphql.context import Info
 from embedcrm.graphql.core import UserError
 from embedcrm.graphql.ids import parse_global_id
-from embedcrm.graphql.support import as_payload
 from embedcrm.graphql.workspaces.types import Member, Role, Site, Workspace
 
 
@@ -108,14 +106,8 @@ class MemberPayload:
 
 
 async def set_member_active(info: Info, input: MemberInput, *, active: bool) -> MemberPayload:
-    async def call() -> Any:
-        gid = parse_global_id(input.member_id, expected="Member", field="memberId")
-        return await info.context.services.workspaces.set_member_active(
-            info.context.principal, gid.workspace_id, gid.row_id, active
-        )
-
-    return await as_payload(
-        call,
-        lambda member: MemberPayload(member=Member.of(member)),
-        lambda errors: MemberPayload(user_errors=errors),
+    gid = parse_global_id(input.member_id, expected="Member", field="memberId")
+    member = await info.context.services.workspaces.set_member_active(
+        info.context.principal, gid.workspace_id, gid.row_id, active
     )
+    return MemberPayload(member=Member.of(member))

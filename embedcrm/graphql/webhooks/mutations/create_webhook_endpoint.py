@@ -2,30 +2,22 @@
 
 from __future__ import annotations
 
-import uuid
-
 from embedcrm.graphql.context import Info
 from embedcrm.graphql.ids import parse_global_id
-from embedcrm.graphql.webhooks.inputs import (
-    CreateWebhookEndpointInput,
-    WebhookEndpointPayload,
-    endpoint_payload,
-)
-from embedcrm.graphql.webhooks.types import webhook_service
-from embedcrm.webhooks import models as wh
+from embedcrm.graphql.support import user_errors_in
+from embedcrm.graphql.webhooks.inputs import CreateWebhookEndpointInput, WebhookEndpointPayload
+from embedcrm.graphql.webhooks.types import WebhookEndpoint, webhook_service
 
 
+@user_errors_in(WebhookEndpointPayload)
 async def resolve(info: Info, input: CreateWebhookEndpointInput) -> WebhookEndpointPayload:
     service, principal = webhook_service(info)
-
-    async def call() -> wh.Endpoint:
-        workspace: uuid.UUID | None = None
-        if input.workspace_id is not None:
-            workspace = parse_global_id(
-                input.workspace_id, expected="Workspace", field="workspaceId"
-            ).row_id
-        return await service.create_endpoint(
-            principal, url=input.url, event_types=input.event_types, workspace_id=workspace
-        )
-
-    return await endpoint_payload(call)
+    workspace = None
+    if input.workspace_id is not None:
+        workspace = parse_global_id(
+            input.workspace_id, expected="Workspace", field="workspaceId"
+        ).row_id
+    endpoint = await service.create_endpoint(
+        principal, url=input.url, event_types=input.event_types, workspace_id=workspace
+    )
+    return WebhookEndpointPayload(endpoint=WebhookEndpoint.of(endpoint))

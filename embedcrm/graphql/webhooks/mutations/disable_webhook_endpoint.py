@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from embedcrm.graphql.context import Info
-from embedcrm.graphql.webhooks.inputs import (
-    WebhookEndpointIdInput,
-    WebhookEndpointPayload,
-    endpoint_payload,
-)
-from embedcrm.graphql.webhooks.types import endpoint_ref, webhook_service
+from embedcrm.graphql.support import user_errors_in
+from embedcrm.graphql.webhooks.inputs import WebhookEndpointIdInput, WebhookEndpointPayload
+from embedcrm.graphql.webhooks.types import WebhookEndpoint, endpoint_ref, webhook_service
 
 
+@user_errors_in(WebhookEndpointPayload)
 async def resolve(info: Info, input: WebhookEndpointIdInput) -> WebhookEndpointPayload:
     service, principal = webhook_service(info)
-    return await endpoint_payload(
-        lambda: service.set_enabled(principal, endpoint_ref(input.id), enabled=False)
-    )
+    endpoint = await service.set_enabled(principal, endpoint_ref(input.id), enabled=False)
+    return WebhookEndpointPayload(endpoint=WebhookEndpoint.of(endpoint))

@@ -5,18 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 from embedcrm.graphql.context import Info
-from embedcrm.graphql.webhooks.inputs import (
-    RotateWebhookSecretInput,
-    WebhookEndpointPayload,
-    endpoint_payload,
-)
-from embedcrm.graphql.webhooks.types import endpoint_ref, webhook_service
+from embedcrm.graphql.support import user_errors_in
+from embedcrm.graphql.webhooks.inputs import RotateWebhookSecretInput, WebhookEndpointPayload
+from embedcrm.graphql.webhooks.types import WebhookEndpoint, endpoint_ref, webhook_service
 
 
+@user_errors_in(WebhookEndpointPayload)
 async def resolve(info: Info, input: RotateWebhookSecretInput) -> WebhookEndpointPayload:
     service, principal = webhook_service(info)
-    return await endpoint_payload(
-        lambda: service.rotate_secret(
-            principal, endpoint_ref(input.id), overlap=timedelta(seconds=input.overlap_seconds)
-        )
+    endpoint = await service.rotate_secret(
+        principal, endpoint_ref(input.id), overlap=timedelta(seconds=input.overlap_seconds)
     )
+    return WebhookEndpointPayload(endpoint=WebhookEndpoint.of(endpoint))
