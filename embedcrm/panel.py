@@ -21,7 +21,7 @@ from graphql import (
     OperationDefinitionNode,
     SelectionSetNode,
 )
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.extensions import SchemaExtension
 
@@ -30,7 +30,7 @@ from embedcrm.db import Database
 from embedcrm.errors import Forbidden
 from embedcrm.kit.repository import Viewer, WorkspaceRepository
 from embedcrm.leads.models import Lead
-from embedcrm.leads.repository import LeadRepository
+from embedcrm.leads.ownership import taken_by
 from embedcrm.webhooks.models import OutboxEvent
 from embedcrm.webhooks.repository import WorkspaceEvents, encode_position
 from embedcrm.workspaces.access import viewer_of
@@ -212,14 +212,18 @@ async def _readable_leads(
     """The leads of ``rows`` whose events the member may see, or None for all of them: a
     MANAGER hears of the leads they see, and not of another manager's leads or tasks."""
     viewer = await viewer_of(session, principal, principal.workspace_id)
-    if viewer.sees_only_own is None:
+    member_id = viewer.sees_only_own
+    if member_id is None:
         return None
-    leads = LeadRepository(session, principal.workspace_id)
     wanted = {row.lead_id for row in rows if row.lead_id is not None}
     if not wanted:
         return set()
-    readable = await session.scalars(leads.readable(viewer).where(Lead.id.in_(wanted)))
-    return {lead.id for lead in readable}
+    readable = await session.scalars(
+        select(Lead.id).where(
+            Lead.workspace_id == principal.workspace_id, Lead.id.in_(wanted), taken_by(member_id)
+        )
+    )
+    return set(readable)
 
 
 async def event_stream(
@@ -275,8 +279,11 @@ class StageTotal:
 class BoardTotals(WorkspaceRepository[Lead]):
     model = Lead
 
+    def own_rows(self, stmt: Select[Lead], member_id: uuid.UUID) -> Select[Lead]:
+        return stmt.where(taken_by(member_id))
+
     async def by_stage(self, viewer: Viewer, pipeline_id: uuid.UUID) -> list[StageTotal]:
-        leads = LeadRepository(self.session, self.workspace_id).readable(viewer).subquery()
+        leads = self.readable(viewer).subquery()
         rows = await self.session.execute(
             select(leads.c.stage_id, leads.c.currency, func.count(), func.sum(leads.c.value))
             .where(leads.c.pipeline_id == pipeline_id)

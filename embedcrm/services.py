@@ -16,7 +16,7 @@ from embedcrm.capture.repository import SubmissionRepository
 from embedcrm.capture.service import CaptureService, submissions_of_person
 from embedcrm.config import Settings
 from embedcrm.contacts.merge import MergeService
-from embedcrm.contacts.service import ContactService
+from embedcrm.contacts.service import ContactService, contacts_by_id
 from embedcrm.db import Database
 from embedcrm.fields.segments import ListService, SegmentService
 from embedcrm.fields.service import FieldService, TagService
@@ -90,7 +90,7 @@ class Services:
             merges=MergeService(db),
             tasks=TaskService(db),
             fields=FieldService(db),
-            tags=TagService(db),
+            tags=TagService(db, contacts_by_id=contacts_by_id),
             lists=lists,
             segments=SegmentService(db, lists),
             imports=ImportService(db),

@@ -28,9 +28,9 @@ from embedcrm.auth import Principal
 from embedcrm.db import Database, new_id, utcnow
 from embedcrm.errors import NotFound, ValidationFailed
 from embedcrm.kit.repository import NOWHERE
+from embedcrm.leads.moves import get_lead
 from embedcrm.pipelines.models import StageKind
-from embedcrm.pipelines.repository import PipelineRepository
-from embedcrm.pipelines.service import get_lead
+from embedcrm.pipelines.service import default_pipeline
 from embedcrm.workspaces.access import load_actor, reader_workspace, viewer_of
 from embedcrm.workspaces.models import Site, Workspace
 from embedcrm.workspaces.repository import MemberRepository, WorkspaceDirectory
@@ -297,7 +297,7 @@ class AnalyticsService:
             scope = await readable_scope(session, principal, workspace_id, scope)
             pipeline_id = scope.pipeline_id
             if pipeline_id is None:
-                pipeline = await PipelineRepository(session, workspace_id).default()
+                pipeline = await default_pipeline(session, workspace_id)
                 if pipeline is None:
                     return Funnel(pipeline_id=None, leads=0, won=0, lost=0)
                 pipeline_id = pipeline.id

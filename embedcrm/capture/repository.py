@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from embedcrm.capture.models import Submission, SubmissionStatus
 from embedcrm.db import hold_sqlite_write_lock
 from embedcrm.kit.repository import WorkspaceRepository
-from embedcrm.leads.repository import LeadRepository
+from embedcrm.leads.ownership import own_lead_ids
 
 
 class SubmissionRepository(WorkspaceRepository[Submission]):
@@ -22,8 +22,7 @@ class SubmissionRepository(WorkspaceRepository[Submission]):
     def own_rows(self, stmt: Select[Submission], member_id: uuid.UUID) -> Select[Submission]:
         """A manager reads the submissions of the leads they see; what was held back or
         refused, and so made no lead, is the owner's to release."""
-        leads = LeadRepository(self.session, self.workspace_id)
-        return stmt.where(Submission.lead_id.in_(leads.own_ids(member_id)))
+        return stmt.where(Submission.lead_id.in_(own_lead_ids(self.workspace_id, member_id)))
 
     async def get_for_update(self, row_id: uuid.UUID) -> Submission | None:
         """The row, locked until the transaction ends, so one submission is processed once."""

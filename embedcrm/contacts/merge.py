@@ -13,11 +13,11 @@ from embedcrm.contacts.repository import ContactRepository, MergeProposalReposit
 from embedcrm.contacts.service import get_contact, require_contact_writer
 from embedcrm.db import Database, utcnow
 from embedcrm.errors import Conflict, NotFound, ValidationFailed
-from embedcrm.fields.repository import TagRepository
+from embedcrm.fields.service import give_back_contact_tags, move_contact_tags
 from embedcrm.kit.repository import Page
 from embedcrm.leads.models import Activity, ActivityKind
-from embedcrm.leads.repository import ActivityRepository, LeadRepository
-from embedcrm.tasks.repository import TaskRepository
+from embedcrm.leads.service import add_activity, give_back_timeline, move_contact_timeline
+from embedcrm.tasks.service import give_back_tasks, move_contact_tasks
 from embedcrm.workspaces.access import load_actor, reader_workspace, viewer_of
 
 UNDO_WINDOW = timedelta(days=1)
@@ -89,12 +89,11 @@ class MergeService:
                     setattr(keep, name, getattr(gone, name))
             keep.custom_fields = {**gone.custom_fields, **keep.custom_fields}
             keep.updated_at = now
-            lead_ids = await LeadRepository(session, workspace_id).move_contact(gone.id, keep.id)
-            activity_ids = await ActivityRepository(session, workspace_id).move_contact(
-                gone.id, keep.id
+            lead_ids, activity_ids = await move_contact_timeline(
+                session, workspace_id, gone.id, keep.id
             )
-            task_ids = await TaskRepository(session, workspace_id).set_contact(gone.id, keep.id)
-            tag_ids = await TagRepository(session, workspace_id).move_contact_tags(gone.id, keep.id)
+            task_ids = await move_contact_tasks(session, workspace_id, gone.id, keep.id)
+            tag_ids = await move_contact_tags(session, workspace_id, gone.id, keep.id)
             proposals = await MergeProposalRepository(session, workspace_id).involving(gone.id)
             for proposal in proposals:
                 if proposal.id == proposal_id:
@@ -118,7 +117,9 @@ class MergeService:
                     created_at=now,
                 )
             )
-            ActivityRepository(session, workspace_id).add(
+            add_activity(
+                session,
+                workspace_id,
                 Activity(
                     contact_id=keep.id,
                     author_id=actor.member_id,
@@ -126,7 +127,7 @@ class MergeService:
                     body=f"Merged contact {gone.name or gone.email_normalized or gone.id}",
                     data={"merge_id": str(record.id), "merged_contact_id": str(gone.id)},
                     created_at=now,
-                )
+                ),
             )
             await session.flush()
             await session.delete(gone)
@@ -173,19 +174,22 @@ class MergeService:
             keep.updated_at = now
             await session.flush()
             moved = record.moved
-            await LeadRepository(session, workspace_id).set_contact(
-                [uuid.UUID(i) for i in moved["leads"]], restored.id
+            await give_back_timeline(
+                session,
+                workspace_id,
+                [uuid.UUID(i) for i in moved["leads"]],
+                [uuid.UUID(i) for i in moved["activities"]],
+                restored.id,
             )
-            await ActivityRepository(session, workspace_id).set_contact(
-                [uuid.UUID(i) for i in moved["activities"]], restored.id
+            await give_back_tasks(
+                session, workspace_id, [uuid.UUID(i) for i in moved["tasks"]], restored.id
             )
-            tasks = TaskRepository(session, workspace_id)
-            for task_id in moved["tasks"]:
-                task = await tasks.get(uuid.UUID(task_id))
-                if task is not None:
-                    task.contact_id = restored.id
-            await TagRepository(session, workspace_id).give_back_contact_tags(
-                keep.id, restored.id, [uuid.UUID(t) for t in moved["tags_added"]]
+            await give_back_contact_tags(
+                session,
+                workspace_id,
+                keep.id,
+                restored.id,
+                [uuid.UUID(t) for t in moved["tags_added"]],
             )
             proposals = MergeProposalRepository(session, workspace_id)
             for p in moved["proposals"]:

@@ -11,11 +11,10 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from embedcrm.contacts.models import Contact, ContactMerge, MergeProposal, MergeProposalStatus
 from embedcrm.db import hold_sqlite_write_lock
-from embedcrm.fields.filters import ContactSpec, parse_search
+from embedcrm.fields.filters import ContactSpec, custom_clause, parse_search
 from embedcrm.fields.models import ContactTag, FieldType, Tag
-from embedcrm.fields.repository import custom_clause
 from embedcrm.kit.repository import WorkspaceRepository, like_pattern
-from embedcrm.leads.repository import LeadRepository
+from embedcrm.leads.ownership import own_contact_ids
 
 
 def _lock_key(*parts: object) -> int:
@@ -42,9 +41,9 @@ class ContactRepository(WorkspaceRepository[Contact]):
         return stmt.where(self.owned_by(member_id))
 
     def owned_by(self, member_id: uuid.UUID) -> ColumnElement[bool]:
-        leads = LeadRepository(self.session, self.workspace_id)
         return or_(
-            Contact.manager_id == member_id, Contact.id.in_(leads.own_contact_ids(member_id))
+            Contact.manager_id == member_id,
+            Contact.id.in_(own_contact_ids(self.workspace_id, member_id)),
         )
 
     def own_ids(self, member_id: uuid.UUID) -> Select[uuid.UUID]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,11 +15,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from embedcrm.auth import Principal
 from embedcrm.contacts.events import emit_contact_event
 from embedcrm.contacts.models import Contact, MergeProposal
-from embedcrm.contacts.repository import ContactRepository, MergeProposalRepository
+from embedcrm.contacts.repository import (
+    ContactRepository,
+    MergeProposalRepository,
+    MergeRepository,
+)
 from embedcrm.db import Database, utcnow
 from embedcrm.errors import NotFound, ValidationFailed
-from embedcrm.fields.models import FieldEntity
+from embedcrm.fields.filters import ContactSpec
+from embedcrm.fields.models import FieldEntity, FieldType
 from embedcrm.fields.service import definitions_of, validate_custom_fields
+from embedcrm.kit.repository import Page, Viewer
 from embedcrm.workspaces.access import Actor, get_member, load_actor, readable_row
 
 
@@ -217,3 +223,83 @@ def check_custom_fields_shape(changes: Mapping[str, Any]) -> None:
     # Each value is checked against its definition later; this is about the container.
     if "custom_fields" in changes and not isinstance(changes["custom_fields"], dict):
         raise ValidationFailed("customFields is an object.", field="customFields")
+
+
+async def contacts_by_id(
+    session: AsyncSession, workspace_id: uuid.UUID, contact_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, Contact]:
+    return await ContactRepository(session, workspace_id).get_many(contact_ids)
+
+
+async def erase_merges_of(
+    session: AsyncSession, workspace_id: uuid.UUID, contact_id: uuid.UUID
+) -> int:
+    """Delete the audit entries of merges that folded this contact into another."""
+    return await MergeRepository(session, workspace_id).erase_merged(contact_id)
+
+
+# Contacts matching a filter, for the lists, segments and exports of the fields domain.
+
+
+async def filtered_contacts_page(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    spec: ContactSpec,
+    kinds: dict[str, FieldType],
+    *,
+    viewer: Viewer,
+    first: int,
+    after: str | None,
+) -> Page[Contact]:
+    repo = ContactRepository(session, workspace_id)
+    stmt = repo.readable(viewer, repo.matching(spec, kinds))
+    return await repo.newest_first(stmt, first=first, after=after)
+
+
+async def count_filtered_contacts(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    spec: ContactSpec,
+    kinds: dict[str, FieldType],
+    *,
+    viewer: Viewer,
+) -> int:
+    repo = ContactRepository(session, workspace_id)
+    return await repo.count(repo.readable(viewer, repo.matching(spec, kinds)))
+
+
+async def all_filtered_contacts(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    spec: ContactSpec,
+    kinds: dict[str, FieldType],
+    *,
+    viewer: Viewer,
+) -> list[Contact]:
+    """Every matching contact, read in keyset batches (exports)."""
+    repo = ContactRepository(session, workspace_id)
+    return await repo.batches(repo.readable(viewer, repo.matching(spec, kinds)))
+
+
+# What an import does to contacts inside its own transaction.
+
+
+async def lock_contact_identities(session: AsyncSession, workspace_id: uuid.UUID) -> None:
+    """Hold off submissions creating contacts until the caller's transaction ends."""
+    await ContactRepository(session, workspace_id).lock_all_identities()
+
+
+async def contact_by_email(
+    session: AsyncSession, workspace_id: uuid.UUID, email: str
+) -> Contact | None:
+    return await ContactRepository(session, workspace_id).by_email(email)
+
+
+async def contact_by_phone(
+    session: AsyncSession, workspace_id: uuid.UUID, phone: str
+) -> Contact | None:
+    return await ContactRepository(session, workspace_id).by_phone(phone)
+
+
+def add_contact(session: AsyncSession, workspace_id: uuid.UUID, contact: Contact) -> Contact:
+    return ContactRepository(session, workspace_id).add(contact)

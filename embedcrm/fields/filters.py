@@ -14,9 +14,12 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import phonenumbers
+from sqlalchemy import JSON, ColumnElement, func, or_, type_coerce
 
-from embedcrm.errors import ValidationFailed
+from embedcrm.errors import BadRequest, ValidationFailed
+from embedcrm.fields.models import FieldType
 from embedcrm.kit.models import fold
+from embedcrm.kit.repository import like_pattern
 from embedcrm.leads.models import LeadStatus
 
 
@@ -181,3 +184,36 @@ def parse_money(raw: str, field_name: str) -> Decimal:
     if not value.is_finite() or abs(value) >= Decimal("1e12"):
         raise ValidationFailed("Not an amount.", field=field_name)
     return value.quantize(Decimal("0.01"))
+
+
+def _json_value(column: Any, key: str, kind: FieldType) -> Any:
+    value = type_coerce(column, JSON)[key]
+    if kind is FieldType.NUMBER:
+        return value.as_float()
+    if kind is FieldType.BOOLEAN:
+        return value.as_boolean()
+    return value.as_string()
+
+
+def custom_clause(column: Any, condition: FieldCondition, kind: FieldType) -> ColumnElement[bool]:
+    """The SQL of one condition over a JSON column of custom fields, typed by the field."""
+    value = _json_value(column, condition.key, kind)
+    target = condition.value
+    match condition.op:
+        case FieldOp.IS_SET:
+            return value.is_not(None) if target in (None, True) else value.is_(None)  # type: ignore[no-any-return]
+        case FieldOp.EQ:
+            return value == target  # type: ignore[no-any-return]
+        case FieldOp.NEQ:
+            return or_(value.is_(None), value != target)
+        case FieldOp.GT:
+            return value > target  # type: ignore[no-any-return]
+        case FieldOp.GTE:
+            return value >= target  # type: ignore[no-any-return]
+        case FieldOp.LT:
+            return value < target  # type: ignore[no-any-return]
+        case FieldOp.LTE:
+            return value <= target  # type: ignore[no-any-return]
+        case FieldOp.CONTAINS:
+            return func.lower(value).like(like_pattern(str(target).lower()), escape="\\")
+    raise BadRequest("Unknown operator.", field="op")

@@ -4,53 +4,17 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from typing import Any
 
-from sqlalchemy import JSON, ColumnElement, and_, delete, func, or_, select, type_coerce
+from sqlalchemy import and_, delete, select
 
-from embedcrm.errors import BadRequest
-from embedcrm.fields.filters import FieldCondition, FieldOp
 from embedcrm.fields.models import (
     ContactTag,
     CustomFieldDefinition,
-    FieldType,
     LeadTag,
     Segment,
     Tag,
 )
-from embedcrm.kit.repository import WorkspaceRepository, like_pattern
-
-
-def _json_value(column: Any, key: str, kind: FieldType) -> Any:
-    value = type_coerce(column, JSON)[key]
-    if kind is FieldType.NUMBER:
-        return value.as_float()
-    if kind is FieldType.BOOLEAN:
-        return value.as_boolean()
-    return value.as_string()
-
-
-def custom_clause(column: Any, condition: FieldCondition, kind: FieldType) -> ColumnElement[bool]:
-    value = _json_value(column, condition.key, kind)
-    target = condition.value
-    match condition.op:
-        case FieldOp.IS_SET:
-            return value.is_not(None) if target in (None, True) else value.is_(None)  # type: ignore[no-any-return]
-        case FieldOp.EQ:
-            return value == target  # type: ignore[no-any-return]
-        case FieldOp.NEQ:
-            return or_(value.is_(None), value != target)
-        case FieldOp.GT:
-            return value > target  # type: ignore[no-any-return]
-        case FieldOp.GTE:
-            return value >= target  # type: ignore[no-any-return]
-        case FieldOp.LT:
-            return value < target  # type: ignore[no-any-return]
-        case FieldOp.LTE:
-            return value <= target  # type: ignore[no-any-return]
-        case FieldOp.CONTAINS:
-            return func.lower(value).like(like_pattern(str(target).lower()), escape="\\")
-    raise BadRequest("Unknown operator.", field="op")
+from embedcrm.kit.repository import WorkspaceRepository
 
 
 class FieldRepository(WorkspaceRepository[CustomFieldDefinition]):

@@ -11,7 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.auth import Principal
 from embedcrm.contacts.models import Contact
-from embedcrm.contacts.repository import ContactRepository
+from embedcrm.contacts.service import (
+    all_filtered_contacts,
+    contacts_by_id,
+    count_filtered_contacts,
+    filtered_contacts_page,
+)
 from embedcrm.db import Database
 from embedcrm.errors import NotFound, ValidationFailed
 from embedcrm.fields.filters import (
@@ -27,9 +32,9 @@ from embedcrm.fields.repository import SegmentRepository
 from embedcrm.fields.service import definitions_of, typed_conditions
 from embedcrm.kit.repository import Page
 from embedcrm.leads.models import Lead
-from embedcrm.leads.repository import LeadRepository
+from embedcrm.leads.service import all_filtered_leads, count_filtered_leads, filtered_leads_page
 from embedcrm.pipelines.models import Stage
-from embedcrm.pipelines.repository import StageRepository
+from embedcrm.pipelines.service import stages_of
 from embedcrm.workspaces.access import load_actor, reader_workspace, viewer_of
 
 MAX_EXPORT_ROWS = 100_000
@@ -82,10 +87,10 @@ class ListService:
             viewer = await viewer_of(session, principal, workspace_id, field="workspaceId")
             full = await _with_segment(session, workspace_id, spec, segment_id)
             typed, kinds = await _typed(session, workspace_id, full)
-            repo = LeadRepository(session, workspace_id)
             assert isinstance(typed, LeadSpec)
-            stmt = repo.readable(viewer, repo.matching(typed, kinds))
-            return await repo.newest_first(stmt, first=first, after=after)
+            return await filtered_leads_page(
+                session, workspace_id, typed, kinds, viewer=viewer, first=first, after=after
+            )
 
     async def count_leads(
         self,
@@ -99,9 +104,8 @@ class ListService:
             viewer = await viewer_of(session, principal, workspace_id, field="workspaceId")
             full = await _with_segment(session, workspace_id, spec, segment_id)
             typed, kinds = await _typed(session, workspace_id, full)
-            repo = LeadRepository(session, workspace_id)
             assert isinstance(typed, LeadSpec)
-            return await repo.count(repo.readable(viewer, repo.matching(typed, kinds)))
+            return await count_filtered_leads(session, workspace_id, typed, kinds, viewer=viewer)
 
     async def contacts_page(
         self,
@@ -117,10 +121,10 @@ class ListService:
             viewer = await viewer_of(session, principal, workspace_id, field="workspaceId")
             full = await _with_segment(session, workspace_id, spec, segment_id)
             typed, kinds = await _typed(session, workspace_id, full)
-            repo = ContactRepository(session, workspace_id)
             assert isinstance(typed, ContactSpec)
-            stmt = repo.readable(viewer, repo.matching(typed, kinds))
-            return await repo.newest_first(stmt, first=first, after=after)
+            return await filtered_contacts_page(
+                session, workspace_id, typed, kinds, viewer=viewer, first=first, after=after
+            )
 
     async def count_contacts(
         self,
@@ -134,9 +138,8 @@ class ListService:
             viewer = await viewer_of(session, principal, workspace_id, field="workspaceId")
             full = await _with_segment(session, workspace_id, spec, segment_id)
             typed, kinds = await _typed(session, workspace_id, full)
-            repo = ContactRepository(session, workspace_id)
             assert isinstance(typed, ContactSpec)
-            return await repo.count(repo.readable(viewer, repo.matching(typed, kinds)))
+            return await count_filtered_contacts(session, workspace_id, typed, kinds, viewer=viewer)
 
     async def export_csv(
         self,
@@ -154,16 +157,11 @@ class ListService:
             out = io.StringIO()
             writer = csv.writer(out)
             if isinstance(typed, LeadSpec):
-                leads_repo = LeadRepository(session, workspace_id)
-                leads = await leads_repo.batches(
-                    leads_repo.readable(viewer, leads_repo.matching(typed, kinds))
+                leads = await all_filtered_leads(session, workspace_id, typed, kinds, viewer=viewer)
+                contacts = await contacts_by_id(
+                    session, workspace_id, [lead.contact_id for lead in leads]
                 )
-                contacts = await ContactRepository(session, workspace_id).get_many(
-                    lead.contact_id for lead in leads
-                )
-                stages = await StageRepository(session, workspace_id).get_many(
-                    lead.stage_id for lead in leads
-                )
+                stages = await stages_of(session, workspace_id, (lead.stage_id for lead in leads))
                 writer.writerow(LEAD_COLUMNS)
                 for lead in leads[:MAX_EXPORT_ROWS]:
                     writer.writerow(
@@ -171,10 +169,7 @@ class ListService:
                     )
                 return out.getvalue(), min(len(leads), MAX_EXPORT_ROWS)
             assert isinstance(typed, ContactSpec)
-            contacts_repo = ContactRepository(session, workspace_id)
-            rows = await contacts_repo.batches(
-                contacts_repo.readable(viewer, contacts_repo.matching(typed, kinds))
-            )
+            rows = await all_filtered_contacts(session, workspace_id, typed, kinds, viewer=viewer)
             writer.writerow(CONTACT_COLUMNS)
             for contact in rows[:MAX_EXPORT_ROWS]:
                 writer.writerow(_contact_row(contact))

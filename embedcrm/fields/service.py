@@ -6,13 +6,12 @@ import re
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.auth import Principal
 from embedcrm.contacts.models import Contact
-from embedcrm.contacts.repository import ContactRepository
 from embedcrm.db import Database
 from embedcrm.errors import Conflict, NotFound, ValidationFailed
 from embedcrm.fields.filters import FieldCondition, FieldOp
@@ -20,7 +19,7 @@ from embedcrm.fields.models import CustomFieldDefinition, FieldEntity, FieldType
 from embedcrm.fields.repository import FieldRepository, TagRepository
 from embedcrm.kit.models import fold
 from embedcrm.leads.models import Lead
-from embedcrm.leads.repository import LeadRepository
+from embedcrm.leads.moves import leads_by_id
 from embedcrm.pipelines.service import MAX_BULK
 from embedcrm.workspaces.access import load_actor, reader_workspace
 
@@ -227,9 +226,19 @@ def _options(kind: FieldType, options: Sequence[str]) -> list[str]:
     return cleaned
 
 
+class ContactsById(Protocol):
+    """The contacts domain's read of contacts by id, in the caller's transaction: contacts
+    stand above fields (their custom fields are checked here), so it is handed in."""
+
+    async def __call__(
+        self, session: AsyncSession, workspace_id: uuid.UUID, contact_ids: Sequence[uuid.UUID]
+    ) -> Mapping[uuid.UUID, Contact]: ...
+
+
 class TagService:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, contacts_by_id: ContactsById) -> None:
         self.db = db
+        self.contacts_by_id = contacts_by_id
 
     async def tags(self, principal: Principal, workspace_id: uuid.UUID) -> list[Tag]:
         reader_workspace(principal, workspace_id, field="workspaceId")
@@ -274,8 +283,8 @@ class TagService:
             raise ValidationFailed("At most 50 tags of 100 characters.", field="add")
         async with self.db.transaction() as session:
             actor = await load_actor(session, principal, workspace_id, field="ids")
-            found_leads = await LeadRepository(session, workspace_id).get_many(lead_ids)
-            found_contacts = await ContactRepository(session, workspace_id).get_many(contact_ids)
+            found_leads = await leads_by_id(session, workspace_id, lead_ids)
+            found_contacts = await self.contacts_by_id(session, workspace_id, contact_ids)
             for i, lead_id in enumerate(lead_ids):
                 lead = found_leads.get(lead_id)
                 if lead is None:
@@ -317,3 +326,28 @@ class TagService:
             if tag is None:
                 raise NotFound("Nothing has this id.", field="id")
             await session.delete(tag)
+
+
+# What other domains do to a contact's tags inside their own transaction.
+
+
+async def contact_tags(
+    session: AsyncSession, workspace_id: uuid.UUID, contact_ids: Sequence[uuid.UUID]
+) -> list[tuple[uuid.UUID, Tag]]:
+    return await TagRepository(session, workspace_id).contact_tag_ids(contact_ids)
+
+
+async def move_contact_tags(
+    session: AsyncSession, workspace_id: uuid.UUID, source: uuid.UUID, target: uuid.UUID
+) -> list[str]:
+    return await TagRepository(session, workspace_id).move_contact_tags(source, target)
+
+
+async def give_back_contact_tags(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    source: uuid.UUID,
+    target: uuid.UUID,
+    tag_ids: Sequence[uuid.UUID],
+) -> None:
+    await TagRepository(session, workspace_id).give_back_contact_tags(source, target, tag_ids)

@@ -24,18 +24,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from embedcrm.auth import Principal
 from embedcrm.capture.recognition import roles_in
 from embedcrm.contacts.models import Contact
-from embedcrm.contacts.repository import ContactRepository
-from embedcrm.contacts.service import normalise_email, normalise_phone
+from embedcrm.contacts.service import (
+    add_contact,
+    contact_by_email,
+    contact_by_phone,
+    lock_contact_identities,
+    normalise_email,
+    normalise_phone,
+)
 from embedcrm.db import Database, utcnow
 from embedcrm.errors import EmbedCRMError, ValidationFailed
 from embedcrm.fields.filters import parse_money
 from embedcrm.fields.models import FieldEntity
 from embedcrm.kit.models import fold
 from embedcrm.leads.models import Activity, ActivityKind, Lead, LeadStatus
-from embedcrm.leads.repository import ActivityRepository, LeadRepository
+from embedcrm.leads.moves import STATUS_OF_KIND
+from embedcrm.leads.service import add_activity, add_lead, leads_by_import_keys
 from embedcrm.pipelines.models import Stage, StageKind
-from embedcrm.pipelines.repository import PipelineRepository, StageRepository
-from embedcrm.pipelines.service import STATUS_OF_KIND
+from embedcrm.pipelines.service import add_stage, default_pipeline_stages
 from embedcrm.workspaces.access import load_actor
 from embedcrm.workspaces.repository import WorkspaceDirectory
 
@@ -324,16 +330,17 @@ class ImportService:
         default_currency: str,
         progress: Progress | None,
     ) -> None:
-        contacts = ContactRepository(session, workspace_id)
         # Rows are matched against contacts that submissions may be creating right now.
-        await contacts.lock_all_identities()
-        leads = LeadRepository(session, workspace_id)
-        activities = ActivityRepository(session, workspace_id)
+        await lock_contact_identities(session, workspace_id)
         by_email: dict[str, Contact] = {}
         by_phone: dict[str, Contact] = {}
         stages = await _StageResolver.load(session, workspace_id)
         keys = {self._key(row): row for row in rows}
-        existing = await leads.by_import_keys(keys) if entity is FieldEntity.LEAD else {}
+        existing = (
+            await leads_by_import_keys(session, workspace_id, keys)
+            if entity is FieldEntity.LEAD
+            else {}
+        )
         now = utcnow()
         for done, row in enumerate(rows, start=1):
             if entity is FieldEntity.LEAD and self._key(row) in existing:
@@ -346,15 +353,17 @@ class ImportService:
                 (by_phone[p] for p in row.phones if p in by_phone), None
             )
             if contact is None and row.email:
-                contact = await contacts.by_email(row.email)
+                contact = await contact_by_email(session, workspace_id, row.email)
             if contact is None:
                 for phone in row.phones:
-                    contact = await contacts.by_phone(phone)
+                    contact = await contact_by_phone(session, workspace_id, phone)
                     if contact:
                         break
             created_at = row.created_at or now
             if contact is None:
-                contact = contacts.add(
+                contact = add_contact(
+                    session,
+                    workspace_id,
                     Contact(
                         name=row.name,
                         email=row.email,
@@ -364,7 +373,7 @@ class ImportService:
                         company=row.values.get("company", "").strip() or None,
                         created_at=created_at,
                         updated_at=now,
-                    )
+                    ),
                 )
                 await session.flush()
                 report.contacts_created += 1
@@ -394,7 +403,9 @@ class ImportService:
                         if row.value is not None
                         else None
                     )
-                    lead = leads.add(
+                    lead = add_lead(
+                        session,
+                        workspace_id,
                         Lead(
                             contact_id=contact.id,
                             pipeline_id=stage.pipeline_id,
@@ -423,11 +434,13 @@ class ImportService:
                             event_sequence=0,
                             created_at=created_at,
                             updated_at=now,
-                        )
+                        ),
                     )
                     existing[key] = lead
                     await session.flush()
-                    activities.add(
+                    add_activity(
+                        session,
+                        workspace_id,
                         Activity(
                             contact_id=contact.id,
                             lead_id=lead.id,
@@ -435,7 +448,7 @@ class ImportService:
                             body=lead.message or "Imported from a file.",
                             data={"import": True, "other_phones": row.phones[1:]},
                             created_at=created_at,
-                        )
+                        ),
                     )
                     report.leads_created += 1
             if progress is not None:
@@ -465,17 +478,7 @@ class _StageResolver:
 
     @classmethod
     async def load(cls, session: AsyncSession, workspace_id: uuid.UUID) -> _StageResolver:
-        pipeline = await PipelineRepository(session, workspace_id).default()
-        repo = StageRepository(session, workspace_id)
-        stages = (
-            list(
-                await session.scalars(
-                    repo.select().where(Stage.pipeline_id == pipeline.id).order_by(Stage.position)
-                )
-            )
-            if pipeline
-            else []
-        )
+        stages = await default_pipeline_stages(session, workspace_id)
         if not stages:
             raise ValidationFailed("The workspace has no default pipeline.", field="workspaceId")
         return cls(session, workspace_id, stages)
@@ -497,14 +500,16 @@ class _StageResolver:
                 (i for i, s in enumerate(self.stages) if s.kind is not StageKind.OPEN),
                 len(self.stages),
             )
-            stage = StageRepository(self.session, self.workspace_id).add(
+            stage = add_stage(
+                self.session,
+                self.workspace_id,
                 Stage(
                     pipeline_id=self.stages[0].pipeline_id,
                     name=name.strip()[:200],
                     position=closed_at,
                     probability=10,
                     kind=StageKind.OPEN,
-                )
+                ),
             )
             self.stages.insert(closed_at, stage)
             for i, s in enumerate(self.stages):

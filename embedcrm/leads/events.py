@@ -13,7 +13,6 @@ from embedcrm.kit.events import scope_data
 from embedcrm.leads.models import Lead
 from embedcrm.leads.repository import LeadRepository
 from embedcrm.pipelines.models import Stage
-from embedcrm.pipelines.repository import StageRepository
 from embedcrm.webhooks.outbox import OutboxRepository
 
 
@@ -45,13 +44,11 @@ async def emit_lead_event(
     event_type: str,
     *,
     now: datetime,
-    stage: Stage | None = None,
+    stage: Stage,
     extra: dict[str, Any] | None = None,
 ) -> None:
     """One lead event with the lead's next sequence number, so receivers can order them."""
     workspace_id = lead.workspace_id
-    stage = stage or await StageRepository(session, workspace_id).get(lead.stage_id)
-    assert stage is not None
     sequence = await LeadRepository(session, workspace_id).next_event_sequence(lead.id)
     OutboxRepository(session, workspace_id).record(
         Event(

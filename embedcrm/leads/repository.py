@@ -6,12 +6,10 @@ import uuid
 from collections.abc import Iterable, Sequence
 
 from sqlalchemy import Select, and_, delete, func, or_, select, union_all, update
-from sqlalchemy.sql.elements import ColumnElement
 
 from embedcrm.contacts.models import Contact
-from embedcrm.fields.filters import LeadSpec, parse_search
+from embedcrm.fields.filters import LeadSpec, custom_clause, parse_search
 from embedcrm.fields.models import FieldType, LeadTag, Tag
-from embedcrm.fields.repository import custom_clause
 from embedcrm.kit.repository import MAX_PAGE_SIZE, WorkspaceRepository, like_pattern
 from embedcrm.leads.models import (
     RESPONSE_KINDS,
@@ -23,11 +21,8 @@ from embedcrm.leads.models import (
     LeadStageChange,
     LeadStatus,
 )
+from embedcrm.leads.ownership import own_lead_ids, taken_by
 from embedcrm.tasks.models import Task, TaskDoneReason, TaskKind
-
-
-def _taken_by(member_id: uuid.UUID) -> ColumnElement[bool]:
-    return or_(Lead.assignee_id == member_id, Lead.assignee_id.is_(None))
 
 
 class LeadRepository(WorkspaceRepository[Lead]):
@@ -96,17 +91,7 @@ class LeadRepository(WorkspaceRepository[Lead]):
 
     def own_rows(self, stmt: Select[Lead], member_id: uuid.UUID) -> Select[Lead]:
         """A manager's leads: those assigned to them and the unassigned ones they may take."""
-        return stmt.where(_taken_by(member_id))
-
-    def own_ids(self, member_id: uuid.UUID) -> Select[uuid.UUID]:
-        """The ids of a manager's leads, for the rows that hang off a lead (tasks, timeline)."""
-        return select(Lead.id).where(Lead.workspace_id == self.workspace_id, _taken_by(member_id))
-
-    def own_contact_ids(self, member_id: uuid.UUID) -> Select[uuid.UUID]:
-        """The contacts of a manager's leads."""
-        return select(Lead.contact_id).where(
-            Lead.workspace_id == self.workspace_id, _taken_by(member_id)
-        )
+        return stmt.where(taken_by(member_id))
 
     def matching(self, spec: LeadSpec, kinds: dict[str, FieldType]) -> Select[Lead]:
         stmt = self.select()
@@ -229,9 +214,11 @@ class ActivityRepository(WorkspaceRepository[Activity]):
     def own_rows(self, stmt: Select[Activity], member_id: uuid.UUID) -> Select[Activity]:
         """What a manager reads of a timeline: entries about the person alone, and those of
         the leads they see; another manager's lead of the same contact stays out."""
-        leads = LeadRepository(self.session, self.workspace_id)
         return stmt.where(
-            or_(Activity.lead_id.is_(None), Activity.lead_id.in_(leads.own_ids(member_id)))
+            or_(
+                Activity.lead_id.is_(None),
+                Activity.lead_id.in_(own_lead_ids(self.workspace_id, member_id)),
+            )
         )
 
     async def of_contact(self, contact_id: uuid.UUID) -> list[Activity]:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.auth import Principal
@@ -24,19 +25,25 @@ from embedcrm.contacts.service import (
 from embedcrm.db import Database, utcnow
 from embedcrm.errors import ConfigurationError, NotFound, ValidationFailed
 from embedcrm.events import Event
-from embedcrm.fields.models import FieldEntity
+from embedcrm.fields.filters import LeadSpec
+from embedcrm.fields.models import FieldEntity, FieldType
 from embedcrm.fields.service import definitions_of, validate_custom_fields
-from embedcrm.kit.repository import Page
+from embedcrm.kit.repository import Page, Viewer
 from embedcrm.leads.assignment import choose_assignee
 from embedcrm.leads.events import emit_lead_event, lead_payload
 from embedcrm.leads.models import Activity, ActivityKind, Lead, LeadItem, LeadStatus
-from embedcrm.leads.repository import ActivityRepository, ItemRepository, LeadRepository
-from embedcrm.pipelines.repository import PipelineRepository, StageRepository
-from embedcrm.pipelines.service import MAX_BULK, get_lead
+from embedcrm.leads.moves import get_lead
+from embedcrm.leads.repository import (
+    ActivityRepository,
+    ItemRepository,
+    LeadRepository,
+    StageChangeRepository,
+)
+from embedcrm.pipelines.service import MAX_BULK, default_entry_stage, stage_of
 from embedcrm.tasks.events import task_payload
 from embedcrm.tasks.first_response import ANSWER_KINDS, close_answered
 from embedcrm.tasks.models import Task, TaskKind
-from embedcrm.tasks.repository import TaskRepository
+from embedcrm.tasks.service import add_task
 from embedcrm.webhooks.outbox import OutboxRepository
 from embedcrm.workspaces.access import get_member, load_actor, readable_row, viewer_of
 from embedcrm.workspaces.repository import WorkspaceDirectory
@@ -157,7 +164,9 @@ class LeadService:
             now = utcnow()
             lead.updated_at = now
             await session.flush()
-            await emit_lead_event(session, lead, "lead.updated", now=now)
+            await emit_lead_event(
+                session, lead, "lead.updated", now=now, stage=await stage_of(session, lead)
+            )
             return lead
 
     async def set_items(
@@ -213,7 +222,9 @@ class LeadService:
                     lead.currency = await workspace_currency(session, workspace_id)
             lead.updated_at = now
             await session.flush()
-            await emit_lead_event(session, lead, "lead.updated", now=now)
+            await emit_lead_event(
+                session, lead, "lead.updated", now=now, stage=await stage_of(session, lead)
+            )
             return lead
 
     async def assign_leads(
@@ -263,6 +274,7 @@ class LeadService:
                     lead,
                     "lead.assigned",
                     now=now,
+                    stage=await stage_of(session, lead),
                     extra={
                         "assignee": {"id": str(member.id), "name": member.name} if member else None
                     },
@@ -447,10 +459,10 @@ async def create_lead(session: AsyncSession, workspace_id: uuid.UUID, new: NewLe
     events, all in the caller's transaction."""
     now = new.occurred_at or utcnow()
     workspace = await WorkspaceDirectory(session).get(workspace_id)
-    pipeline = await PipelineRepository(session, workspace_id).default()
-    stage = await StageRepository(session, workspace_id).first_of(pipeline.id) if pipeline else None
-    if workspace is None or pipeline is None or stage is None:
+    entry = await default_entry_stage(session, workspace_id)
+    if workspace is None or entry is None:
         raise ConfigurationError("The workspace has no default pipeline.")
+    pipeline, stage = entry
     attribution = new.attribution
     contact, contact_created = await find_or_create_contact(
         session, workspace_id, new.person, now=now, touch=touch_of(attribution)
@@ -498,7 +510,9 @@ async def create_lead(session: AsyncSession, workspace_id: uuid.UUID, new: NewLe
             created_at=now,
         )
     )
-    task = TaskRepository(session, workspace_id).add(
+    task = add_task(
+        session,
+        workspace_id,
         Task(
             kind=TaskKind.FIRST_RESPONSE,
             title=f"{word(workspace.language, 'reply')}: {lead.title}"[:300],
@@ -507,7 +521,7 @@ async def create_lead(session: AsyncSession, workspace_id: uuid.UUID, new: NewLe
             assignee_id=assignee_id,
             due_at=now + timedelta(minutes=workspace.first_response_minutes),
             created_at=now,
-        )
+        ),
     )
     await session.flush()
     outbox = OutboxRepository(session, workspace_id)
@@ -541,3 +555,120 @@ async def create_lead(session: AsyncSession, workspace_id: uuid.UUID, new: NewLe
         Event(type="task.created", occurred_at=now, data={**common, "task": task_payload(task)})
     )
     return CreatedLead(lead=lead, contact=contact, contact_created=contact_created, task=task)
+
+
+# What other domains do to a contact's leads and timeline inside their own transaction:
+# merging contacts moves them, erasing a person removes them.
+
+
+async def leads_of_contact(
+    session: AsyncSession, workspace_id: uuid.UUID, contact_id: uuid.UUID
+) -> list[Lead]:
+    return await LeadRepository(session, workspace_id).of_contact(contact_id)
+
+
+async def activities_of_contact(
+    session: AsyncSession, workspace_id: uuid.UUID, contact_id: uuid.UUID
+) -> list[Activity]:
+    return await ActivityRepository(session, workspace_id).of_contact(contact_id)
+
+
+async def items_of_leads(
+    session: AsyncSession, workspace_id: uuid.UUID, lead_ids: Sequence[uuid.UUID]
+) -> list[LeadItem]:
+    return await ItemRepository(session, workspace_id).of_leads(lead_ids)
+
+
+async def erase_lead_history(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    contact_id: uuid.UUID,
+    lead_ids: Sequence[uuid.UUID],
+) -> None:
+    """Delete the stage history of these leads and the contact's timeline."""
+    await StageChangeRepository(session, workspace_id).erase_of_leads(lead_ids)
+    await ActivityRepository(session, workspace_id).erase_of_contact(contact_id)
+
+
+def add_activity(session: AsyncSession, workspace_id: uuid.UUID, activity: Activity) -> Activity:
+    return ActivityRepository(session, workspace_id).add(activity)
+
+
+async def move_contact_timeline(
+    session: AsyncSession, workspace_id: uuid.UUID, source: uuid.UUID, target: uuid.UUID
+) -> tuple[list[str], list[str]]:
+    """Give ``target`` the leads and timeline of ``source``; answers the ids of both moved."""
+    lead_ids = await LeadRepository(session, workspace_id).move_contact(source, target)
+    activity_ids = await ActivityRepository(session, workspace_id).move_contact(source, target)
+    return lead_ids, activity_ids
+
+
+async def give_back_timeline(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    lead_ids: Sequence[uuid.UUID],
+    activity_ids: Sequence[uuid.UUID],
+    contact_id: uuid.UUID,
+) -> None:
+    """Undo of ``move_contact_timeline``: these leads and entries go back to ``contact_id``."""
+    await LeadRepository(session, workspace_id).set_contact(lead_ids, contact_id)
+    await ActivityRepository(session, workspace_id).set_contact(activity_ids, contact_id)
+
+
+# Leads matching a filter, for the lists, segments and exports of the fields domain. ``own``
+# narrows them to one manager's; ``kinds`` types the custom fields the filter names.
+
+
+def _filtered(
+    repo: LeadRepository, spec: LeadSpec, kinds: dict[str, FieldType], viewer: Viewer
+) -> Select[Lead]:
+    return repo.readable(viewer, repo.matching(spec, kinds))
+
+
+async def filtered_leads_page(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    spec: LeadSpec,
+    kinds: dict[str, FieldType],
+    *,
+    viewer: Viewer,
+    first: int,
+    after: str | None,
+) -> Page[Lead]:
+    repo = LeadRepository(session, workspace_id)
+    return await repo.newest_first(_filtered(repo, spec, kinds, viewer), first=first, after=after)
+
+
+async def count_filtered_leads(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    spec: LeadSpec,
+    kinds: dict[str, FieldType],
+    *,
+    viewer: Viewer,
+) -> int:
+    repo = LeadRepository(session, workspace_id)
+    return await repo.count(_filtered(repo, spec, kinds, viewer))
+
+
+async def all_filtered_leads(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    spec: LeadSpec,
+    kinds: dict[str, FieldType],
+    *,
+    viewer: Viewer,
+) -> list[Lead]:
+    """Every matching lead, read in keyset batches (exports)."""
+    repo = LeadRepository(session, workspace_id)
+    return await repo.batches(_filtered(repo, spec, kinds, viewer))
+
+
+async def leads_by_import_keys(
+    session: AsyncSession, workspace_id: uuid.UUID, keys: Iterable[str]
+) -> dict[str, Lead]:
+    return await LeadRepository(session, workspace_id).by_import_keys(keys)
+
+
+def add_lead(session: AsyncSession, workspace_id: uuid.UUID, lead: Lead) -> Lead:
+    return LeadRepository(session, workspace_id).add(lead)

@@ -3,36 +3,31 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.auth import Principal
-from embedcrm.db import Database, utcnow
+from embedcrm.db import Database
 from embedcrm.errors import Conflict, NotFound, ValidationFailed
-from embedcrm.leads.events import emit_lead_event
 from embedcrm.leads.models import (
-    Activity,
-    ActivityKind,
     Lead,
     LeadStageChange,
     LeadStatus,
-    with_past_stage,
 )
-from embedcrm.leads.repository import ActivityRepository, LeadRepository, StageChangeRepository
+from embedcrm.leads.moves import (
+    leads_at_stages,
+    leads_by_id,
+    move_lead_to,
+    restatus_leads_at,
+    stage_history,
+)
 from embedcrm.pipelines.models import Pipeline, Stage, StageKind
 from embedcrm.pipelines.repository import PipelineRepository, StageRepository
-from embedcrm.tasks.first_response import follow_lead_status
 from embedcrm.workspaces.access import Actor, load_actor
 
 MAX_BULK = 500
-STATUS_OF_KIND = {
-    StageKind.OPEN: LeadStatus.OPEN,
-    StageKind.WON: LeadStatus.WON,
-    StageKind.LOST: LeadStatus.LOST,
-}
 
 
 @dataclass(frozen=True)
@@ -55,15 +50,6 @@ def _probability(value: int, field: str) -> int:
     return value
 
 
-async def get_lead(
-    session: AsyncSession, workspace_id: uuid.UUID, lead_id: uuid.UUID, field: str = "leadId"
-) -> Lead:
-    lead = await LeadRepository(session, workspace_id).get(lead_id)
-    if lead is None:
-        raise NotFound("Nothing has this id.", field=field)
-    return lead
-
-
 async def get_stage(
     session: AsyncSession, workspace_id: uuid.UUID, stage_id: uuid.UUID, field: str = "stageId"
 ) -> Stage:
@@ -73,92 +59,20 @@ async def get_stage(
     return stage
 
 
-def stand_lead_on(
-    lead: Lead, before: Stage | None, stage: Stage, *, at: datetime, by: uuid.UUID | None
-) -> LeadStageChange:
-    """Put the lead on ``stage`` as of ``at`` and return the history row of the move, to add.
-
-    The lead keeps when it entered its stage and the stages it stood in before, and the row
-    when the stay it ends began, so that the reports never replay the history.
-    """
-    change = LeadStageChange(
-        lead_id=lead.id,
-        pipeline_id=stage.pipeline_id,
-        from_stage_id=before.id if before else None,
-        from_stage_name=before.name if before else None,
-        to_stage_id=stage.id,
-        to_stage_name=stage.name,
-        changed_by_id=by,
-        changed_at=at,
-        created_at=at,
-        entered_at=lead.stage_entered_at or lead.created_at,
-        lead_created_at=lead.created_at,
-    )
-    lead.past_stages = with_past_stage(lead.past_stages, lead.stage_id)
-    lead.stage_entered_at = at
-    lead.pipeline_id = stage.pipeline_id
-    lead.stage_id = stage.id
-    lead.status = STATUS_OF_KIND[stage.kind]
-    return change
+async def stage_of(session: AsyncSession, lead: Lead) -> Stage:
+    """The stage a lead stands on."""
+    stage = await StageRepository(session, lead.workspace_id).get(lead.stage_id)
+    assert stage is not None  # a lead's stage cannot be deleted under it
+    return stage
 
 
-async def move_lead_to(
-    session: AsyncSession,
-    actor: Actor,
-    lead: Lead,
-    stage: Stage,
-    *,
-    reason: str | None = None,
-) -> bool:
-    """Move one lead: history row, timeline entry and events. False when it is already there."""
-    if lead.stage_id == stage.id:
-        return False
-    now = utcnow()
-    before = await StageRepository(session, lead.workspace_id).get(lead.stage_id)
-    status_before = lead.status
-    StageChangeRepository(session, lead.workspace_id).add(
-        stand_lead_on(lead, before, stage, at=now, by=actor.member_id)
-    )
-    # The reason belongs to the outcome: it goes when the lead is open again.
-    closed = stage.kind is not StageKind.OPEN
-    lead.close_reason = ((reason or "").strip() or None) if closed else None
-    lead.updated_at = now
-    if lead.status is not status_before:
-        await follow_lead_status(session, lead, now=now)
-    ActivityRepository(session, lead.workspace_id).add(
-        Activity(
-            contact_id=lead.contact_id,
-            lead_id=lead.id,
-            author_id=actor.member_id,
-            kind=ActivityKind.STAGE_CHANGE,
-            body=reason,
-            data={
-                "from_stage": {"id": str(before.id), "name": before.name} if before else None,
-                "to_stage": {"id": str(stage.id), "name": stage.name},
-                "reason": reason,
-            },
-            created_at=now,
-        )
-    )
-    await session.flush()
-    from_stage = {"id": str(before.id), "name": before.name} if before else None
-    await emit_lead_event(
-        session,
-        lead,
-        "lead.stage_changed",
-        now=now,
-        stage=stage,
-        extra={"from_stage": from_stage, "to_stage": {"id": str(stage.id), "name": stage.name}},
-    )
-    if stage.kind is StageKind.WON:
-        await emit_lead_event(
-            session, lead, "lead.won", now=now, stage=stage, extra={"reason": reason}
-        )
-    elif stage.kind is StageKind.LOST:
-        await emit_lead_event(
-            session, lead, "lead.lost", now=now, stage=stage, extra={"reason": reason}
-        )
-    return True
+async def default_entry_stage(
+    session: AsyncSession, workspace_id: uuid.UUID
+) -> tuple[Pipeline, Stage] | None:
+    """Where a new lead starts: the first stage of the default pipeline, if there is one."""
+    pipeline = await PipelineRepository(session, workspace_id).default()
+    stage = await StageRepository(session, workspace_id).first_of(pipeline.id) if pipeline else None
+    return None if pipeline is None or stage is None else (pipeline, stage)
 
 
 def won_without_value(leads: Sequence[Lead]) -> list[int]:
@@ -270,11 +184,10 @@ class PipelineService:
     async def _move_all(
         self, session: AsyncSession, actor: Actor, stage_ids: list[uuid.UUID], target: Stage
     ) -> None:
-        leads = LeadRepository(session, actor.workspace_id)
-        for lead_id in await leads.ids_at_stages(stage_ids):
-            lead = await leads.get(lead_id)
-            assert lead is not None
-            await move_lead_to(session, actor, lead, target)
+        stages = StageRepository(session, actor.workspace_id)
+        for lead in await leads_at_stages(session, actor.workspace_id, stage_ids):
+            before = await stages.get(lead.stage_id)
+            await move_lead_to(session, actor, lead, target, before=before)
         await session.flush()
 
     async def create_stage(
@@ -329,13 +242,7 @@ class PipelineService:
             if kind is not None and kind is not stage.kind:
                 # Leads at the stage keep a status that agrees with where they stand.
                 stage.kind = kind
-                leads = LeadRepository(session, workspace_id)
-                for lead_id in await leads.ids_at_stages([stage.id]):
-                    lead = await leads.get(lead_id)
-                    assert lead is not None
-                    if lead.status is not STATUS_OF_KIND[kind]:
-                        lead.status = STATUS_OF_KIND[kind]
-                        await follow_lead_status(session, lead, now=utcnow())
+                await restatus_leads_at(session, workspace_id, stage)
             await session.flush()
             return stage
 
@@ -408,7 +315,7 @@ class PipelineService:
                 session, principal, workspace_id, field="leadIds" if len(lead_ids) > 1 else "leadId"
             )
             stage = await get_stage(session, workspace_id, stage_id)
-            found = await LeadRepository(session, workspace_id).get_many(lead_ids)
+            found = await leads_by_id(session, workspace_id, lead_ids)
             leads = []
             for i, lead_id in enumerate(lead_ids):
                 lead = found.get(lead_id)
@@ -420,7 +327,8 @@ class PipelineService:
                 actor.require_assigned(lead.assignee_id, "lead")
                 leads.append(lead)
             for lead in leads:
-                await move_lead_to(session, actor, lead, stage, reason=reason)
+                before = await StageRepository(session, workspace_id).get(lead.stage_id)
+                await move_lead_to(session, actor, lead, stage, before=before, reason=reason)
             await session.flush()
             return leads
 
@@ -428,7 +336,7 @@ class PipelineService:
         self, workspace_id: uuid.UUID, lead_id: uuid.UUID
     ) -> list[LeadStageChange]:
         async with self.db.transaction() as session:
-            return await StageChangeRepository(session, workspace_id).of_lead(lead_id)
+            return await stage_history(session, workspace_id, lead_id)
 
     async def pipeline(
         self, workspace_id: uuid.UUID, pipeline_id: uuid.UUID
@@ -480,3 +388,23 @@ async def create_default_pipeline(session: AsyncSession, workspace_id: uuid.UUID
         )
     await session.flush()
     return pipeline
+
+
+async def stages_of(
+    session: AsyncSession, workspace_id: uuid.UUID, stage_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, Stage]:
+    return await StageRepository(session, workspace_id).get_many(stage_ids)
+
+
+async def default_pipeline(session: AsyncSession, workspace_id: uuid.UUID) -> Pipeline | None:
+    return await PipelineRepository(session, workspace_id).default()
+
+
+async def default_pipeline_stages(session: AsyncSession, workspace_id: uuid.UUID) -> list[Stage]:
+    """The stages of the default pipeline in board order; none when there is no default."""
+    pipeline = await PipelineRepository(session, workspace_id).default()
+    return await StageRepository(session, workspace_id).of_pipeline(pipeline.id) if pipeline else []
+
+
+def add_stage(session: AsyncSession, workspace_id: uuid.UUID, stage: Stage) -> Stage:
+    return StageRepository(session, workspace_id).add(stage)

@@ -16,21 +16,20 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.auth import Principal
-from embedcrm.contacts.repository import MergeRepository
-from embedcrm.contacts.service import get_contact
+from embedcrm.contacts.service import erase_merges_of, get_contact
 from embedcrm.db import Database, utcnow
-from embedcrm.fields.repository import TagRepository
+from embedcrm.fields.service import contact_tags
 from embedcrm.kit.models import plain_row
 from embedcrm.leads.models import LeadStatus
-from embedcrm.leads.repository import (
-    ActivityRepository,
-    ItemRepository,
-    LeadRepository,
-    StageChangeRepository,
+from embedcrm.leads.service import (
+    activities_of_contact,
+    erase_lead_history,
+    items_of_leads,
+    leads_of_contact,
 )
 from embedcrm.privacy.models import Erasure
 from embedcrm.privacy.repository import ErasureRepository
-from embedcrm.tasks.repository import TaskRepository
+from embedcrm.tasks.service import erase_person_tasks, tasks_of_contact
 from embedcrm.workspaces.access import load_actor
 
 
@@ -67,12 +66,12 @@ class PrivacyService:
         async with self.db.transaction() as session:
             await load_actor(session, principal, workspace_id, field="contactId")
             contact = await get_contact(session, workspace_id, contact_id)
-            leads = await LeadRepository(session, workspace_id).of_contact(contact.id)
+            leads = await leads_of_contact(session, workspace_id, contact.id)
             lead_ids = [lead.id for lead in leads]
-            activities = await ActivityRepository(session, workspace_id).of_contact(contact.id)
-            tasks = await TaskRepository(session, workspace_id).of_contact(contact.id)
-            items = await ItemRepository(session, workspace_id).of_leads(lead_ids)
-            tags = await TagRepository(session, workspace_id).contact_tag_ids([contact.id])
+            activities = await activities_of_contact(session, workspace_id, contact.id)
+            tasks = await tasks_of_contact(session, workspace_id, contact.id)
+            items = await items_of_leads(session, workspace_id, lead_ids)
+            tags = await contact_tags(session, workspace_id, [contact.id])
             exported: dict[str, Any] = {
                 "contact": plain_row(
                     contact,
@@ -132,7 +131,7 @@ class PrivacyService:
         async with self.db.transaction() as session:
             actor = await load_actor(session, principal, workspace_id, field="contactId")
             contact = await get_contact(session, workspace_id, contact_id)
-            leads = await LeadRepository(session, workspace_id).of_contact(contact.id)
+            leads = await leads_of_contact(session, workspace_id, contact.id)
             lead_ids = [lead.id for lead in leads]
             subject = DataSubject(
                 workspace_id,
@@ -155,10 +154,9 @@ class PrivacyService:
             # The other domains' rows first: some of them point at the leads and the contact.
             for holder in self.holders:
                 counts.update(await holder.erase(session, subject))
-            counts["merges"] = await MergeRepository(session, workspace_id).erase_merged(contact.id)
-            await TaskRepository(session, workspace_id).erase_person(contact.id, lead_ids)
-            await StageChangeRepository(session, workspace_id).erase_of_leads(lead_ids)
-            await ActivityRepository(session, workspace_id).erase_of_contact(contact.id)
+            counts["merges"] = await erase_merges_of(session, workspace_id, contact.id)
+            await erase_person_tasks(session, workspace_id, contact.id, lead_ids)
+            await erase_lead_history(session, workspace_id, contact.id, lead_ids)
             for lead in leads:
                 await session.delete(lead)
             await session.flush()

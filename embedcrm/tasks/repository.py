@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from embedcrm.db import hold_sqlite_write_lock
 from embedcrm.errors import BadRequest
 from embedcrm.kit.repository import Page, Viewer, WorkspaceRepository, page_size
-from embedcrm.leads.repository import LeadRepository
+from embedcrm.leads.ownership import own_lead_ids
 from embedcrm.tasks.models import Task, TaskDoneReason, TaskKind
 
 
@@ -32,12 +32,11 @@ class TaskRepository(WorkspaceRepository[Task]):
 
     def own_rows(self, stmt: Select[Task], member_id: uuid.UUID) -> Select[Task]:
         """A manager's tasks: given to them, made by them, or about a lead they see."""
-        leads = LeadRepository(self.session, self.workspace_id)
         return stmt.where(
             or_(
                 Task.assignee_id == member_id,
                 Task.created_by_id == member_id,
-                Task.lead_id.in_(leads.own_ids(member_id)),
+                Task.lead_id.in_(own_lead_ids(self.workspace_id, member_id)),
             )
         )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -14,8 +14,7 @@ from embedcrm.contacts.service import readable_contact
 from embedcrm.db import Database, utcnow
 from embedcrm.errors import NotFound, ValidationFailed
 from embedcrm.kit.repository import Page
-from embedcrm.leads.repository import LeadRepository
-from embedcrm.pipelines.service import get_lead
+from embedcrm.leads.moves import get_lead, refresh_first_response
 from embedcrm.tasks.events import emit_task_event
 from embedcrm.tasks.models import Task, TaskKind
 from embedcrm.tasks.repository import OverdueScan, TaskFilter, TaskRepository
@@ -29,6 +28,11 @@ async def writable_task(session: AsyncSession, actor: Actor, task_id: uuid.UUID)
     if task is None:
         raise NotFound("Nothing has this id.", field="id")
     return task
+
+
+def add_task(session: AsyncSession, workspace_id: uuid.UUID, task: Task) -> Task:
+    """Add a task in the caller's transaction, as making a lead adds its first-response task."""
+    return TaskRepository(session, workspace_id).add(task)
 
 
 class TaskService:
@@ -124,9 +128,7 @@ class TaskService:
                         emit_task_event(session, task, "task.completed", now=now)
                     if bool(value) != was_done and task.lead_id is not None:
                         await session.flush()
-                        await LeadRepository(session, workspace_id).refresh_first_response(
-                            task.lead_id
-                        )
+                        await refresh_first_response(session, workspace_id, task.lead_id)
                 else:
                     raise ValidationFailed("This field cannot be changed.", field=key)
             await session.flush()
@@ -141,7 +143,7 @@ class TaskService:
             await session.delete(task)
             if task.lead_id is not None and task.done_at is not None:
                 await session.flush()
-                await LeadRepository(session, workspace_id).refresh_first_response(task.lead_id)
+                await refresh_first_response(session, workspace_id, task.lead_id)
 
     async def page(
         self,
@@ -184,3 +186,42 @@ class TaskService:
                 emit_task_event(session, task, "task.overdue", now=now)
             await session.flush()
             return len(tasks)
+
+
+# What other domains do to a contact's tasks inside their own transaction.
+
+
+async def tasks_of_contact(
+    session: AsyncSession, workspace_id: uuid.UUID, contact_id: uuid.UUID
+) -> list[Task]:
+    return await TaskRepository(session, workspace_id).of_contact(contact_id)
+
+
+async def erase_person_tasks(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    contact_id: uuid.UUID,
+    lead_ids: Sequence[uuid.UUID],
+) -> None:
+    await TaskRepository(session, workspace_id).erase_person(contact_id, lead_ids)
+
+
+async def move_contact_tasks(
+    session: AsyncSession, workspace_id: uuid.UUID, source: uuid.UUID, target: uuid.UUID
+) -> list[str]:
+    """Give ``target`` the tasks of ``source``; answers the ids moved."""
+    return await TaskRepository(session, workspace_id).set_contact(source, target)
+
+
+async def give_back_tasks(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    task_ids: Sequence[uuid.UUID],
+    contact_id: uuid.UUID,
+) -> None:
+    """Undo of ``move_contact_tasks``, for the tasks that still exist."""
+    tasks = TaskRepository(session, workspace_id)
+    for task_id in task_ids:
+        task = await tasks.get(task_id)
+        if task is not None:
+            task.contact_id = contact_id

@@ -34,6 +34,7 @@ from embedcrm.auth import Platform
 from embedcrm.contacts.service import Person
 from embedcrm.graphql.ids import parse_global_id
 from embedcrm.leads.models import Activity, ActivityKind, Lead, LeadItem
+from embedcrm.leads.moves import stand_lead_on
 from embedcrm.leads.repository import (
     ActivityRepository,
     ItemRepository,
@@ -43,7 +44,6 @@ from embedcrm.leads.repository import (
 from embedcrm.leads.service import Attribution, NewLead, create_lead
 from embedcrm.pipelines.models import Stage
 from embedcrm.pipelines.repository import StageRepository
-from embedcrm.pipelines.service import stand_lead_on
 from embedcrm.services import Services
 from factories import ISSUE_TOKEN, Tenant, make_tenant
 
