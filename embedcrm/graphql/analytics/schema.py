@@ -7,41 +7,26 @@ Money is a decimal string, ratios are fractions (0.25 = 25 %), durations are sec
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import strawberry
 
-from embedcrm.graphql.analytics import mutations
-from embedcrm.graphql.analytics.inputs import AnalyticsFilter, scope_of
-from embedcrm.graphql.analytics.types import AdSpend, Analytics
-from embedcrm.graphql.context import Info
+from embedcrm.graphql.analytics import mutations, resolvers
+from embedcrm.graphql.analytics.types import AdSpend
 from embedcrm.graphql.permissions import OwnerOnly, WritersOnly
-from embedcrm.graphql.support import workspace_arg
 
 
 @strawberry.type
 class AnalyticsQuery:
-    @strawberry.field(description="Reports over a period; a panel token sees its workspace only.")
-    async def analytics(
-        self, info: Info, filter: AnalyticsFilter, workspace_id: strawberry.ID | None = None
-    ) -> Analytics:
-        workspace = info.context.workspace_for(workspace_arg(workspace_id))
-        return Analytics(_workspace_id=workspace, scope_of=scope_of(filter, workspace))
+    analytics = strawberry.field(
+        resolver=resolvers.analytics,
+        description="Reports over a period; a panel token sees its workspace only.",
+    )
 
-    @strawberry.field(description="Spend entries overlapping the days, both included.")
-    async def ad_spend(
-        self,
-        info: Info,
-        from_day: date,
-        to_day: date,
-        workspace_id: strawberry.ID | None = None,
-    ) -> list[AdSpend]:
-        workspace = info.context.workspace_for(workspace_arg(workspace_id))
-        rows = await info.context.services.analytics.list_spend(
-            info.context.principal, workspace, from_day, to_day
-        )
-        return [AdSpend.of(row) for row in rows]
+    ad_spend = strawberry.field(
+        resolver=resolvers.ad_spend,
+        description="Spend entries overlapping the days, both included.",
+    )
 
 
 @strawberry.type

@@ -4,44 +4,19 @@ from __future__ import annotations
 
 import strawberry
 
-from embedcrm.graphql.context import Info
-from embedcrm.graphql.core import Connection
-from embedcrm.graphql.fields import mutations
-from embedcrm.graphql.fields.types import CustomField, Segment, Tag
+from embedcrm.graphql.fields import mutations, resolvers
 from embedcrm.graphql.permissions import OwnerOnly, WritersOnly
-from embedcrm.graphql.support import DEFAULT_PAGE_SIZE, connection, workspace_arg
 
 
 @strawberry.type
 class FieldQuery:
-    @strawberry.field
-    async def custom_fields(
-        self, info: Info, workspace_id: strawberry.ID | None = None
-    ) -> list[CustomField]:
-        workspace = info.context.workspace_for(workspace_arg(workspace_id))
-        rows = await info.context.services.fields.list(info.context.principal, workspace)
-        return [CustomField.of(r) for r in rows]
+    custom_fields = strawberry.field(resolver=resolvers.custom_fields)
 
-    @strawberry.field
-    async def tags(self, info: Info, workspace_id: strawberry.ID | None = None) -> list[Tag]:
-        workspace = info.context.workspace_for(workspace_arg(workspace_id))
-        rows = await info.context.services.tags.tags(info.context.principal, workspace)
-        return [Tag.of(r) for r in rows]
+    tags = strawberry.field(resolver=resolvers.tags)
 
-    @strawberry.field(description="Saved segments, newest first.")
-    async def segments(
-        self,
-        info: Info,
-        first: int = DEFAULT_PAGE_SIZE,
-        after: str | None = None,
-        workspace_id: strawberry.ID | None = None,
-    ) -> Connection[Segment]:
-        workspace = info.context.workspace_for(workspace_arg(workspace_id))
-        service = info.context.services.segments
-        page = await service.page(info.context.principal, workspace, first=first, after=after)
-        return connection(
-            page, Segment.of, lambda: service.count_all(info.context.principal, workspace)
-        )
+    segments = strawberry.field(
+        resolver=resolvers.segments, description="Saved segments, newest first."
+    )
 
 
 @strawberry.type

@@ -4,22 +4,16 @@ from __future__ import annotations
 
 import strawberry
 
-from embedcrm.graphql.context import Info
-from embedcrm.graphql.forms import mutations
+from embedcrm.graphql.forms import mutations, resolvers
 from embedcrm.graphql.forms.types import FormField, FormFieldOption, LocalizedText, SiteForm
-from embedcrm.graphql.ids import parse_global_id
 from embedcrm.graphql.permissions import OwnerOnly
 
 
 @strawberry.type
 class FormQuery:
-    @strawberry.field(description="The forms configured for a site, by key.")
-    async def site_forms(self, info: Info, site_id: strawberry.ID) -> list[SiteForm]:
-        site = parse_global_id(site_id, expected="Site", field="siteId")
-        rows = await info.context.services.forms.site_forms(
-            info.context.principal, site.workspace_id, site.row_id
-        )
-        return [SiteForm.of(row) for row in rows]
+    site_forms = strawberry.field(
+        resolver=resolvers.site_forms, description="The forms configured for a site, by key."
+    )
 
 
 @strawberry.type

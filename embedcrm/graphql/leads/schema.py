@@ -4,57 +4,20 @@ from __future__ import annotations
 
 import strawberry
 
-from embedcrm.graphql.context import Info
-from embedcrm.graphql.core import Connection, CsvExport
-from embedcrm.graphql.leads import mutations
-from embedcrm.graphql.leads.inputs import LeadFilter, lead_spec
-from embedcrm.graphql.leads.types import Lead
+from embedcrm.graphql.leads import mutations, resolvers
 from embedcrm.graphql.permissions import WritersOnly
-from embedcrm.graphql.support import DEFAULT_PAGE_SIZE, connection, scoped_id, workspace_arg
 
 
 @strawberry.type
 class LeadQuery:
-    @strawberry.field(description="Leads, newest first.")
-    async def leads(
-        self,
-        info: Info,
-        first: int = DEFAULT_PAGE_SIZE,
-        after: str | None = None,
-        filter: LeadFilter | None = None,
-        workspace_id: strawberry.ID | None = None,
-        segment_id: strawberry.ID | None = None,
-    ) -> Connection[Lead]:
-        workspace = info.context.workspace_for(workspace_arg(workspace_id))
-        spec = lead_spec(filter, workspace)
-        segment = scoped_id(segment_id, "Segment", "segmentId", workspace)
-        lists, principal = info.context.services.lists, info.context.principal
-        page = await lists.leads_page(
-            principal, workspace, spec, segment_id=segment, first=first, after=after
-        )
-        return connection(
-            page,
-            Lead.of,
-            lambda: lists.count_leads(principal, workspace, spec, segment_id=segment),
-        )
+    leads = strawberry.field(resolver=resolvers.leads, description="Leads, newest first.")
 
 
 @strawberry.type
 class LeadExportQuery:
-    @strawberry.field(description="The filtered leads as CSV.")
-    async def leads_csv(
-        self,
-        info: Info,
-        filter: LeadFilter | None = None,
-        segment_id: strawberry.ID | None = None,
-        workspace_id: strawberry.ID | None = None,
-    ) -> CsvExport:
-        workspace = info.context.workspace_for(workspace_arg(workspace_id))
-        segment = scoped_id(segment_id, "Segment", "segmentId", workspace)
-        text, rows = await info.context.services.lists.export_csv(
-            info.context.principal, workspace, lead_spec(filter, workspace), segment_id=segment
-        )
-        return CsvExport(csv=text, row_count=rows)
+    leads_csv = strawberry.field(
+        resolver=resolvers.leads_csv, description="The filtered leads as CSV."
+    )
 
 
 @strawberry.type

@@ -4,22 +4,13 @@ from __future__ import annotations
 
 import strawberry
 
-from embedcrm.graphql.context import Info
 from embedcrm.graphql.permissions import OwnerOnly, WritersOnly
-from embedcrm.graphql.pipelines import mutations
-from embedcrm.graphql.pipelines.types import Pipeline, pipeline_type
-from embedcrm.graphql.support import workspace_arg
+from embedcrm.graphql.pipelines import mutations, resolvers
 
 
 @strawberry.type
 class PipelineQuery:
-    @strawberry.field
-    async def pipelines(
-        self, info: Info, workspace_id: strawberry.ID | None = None
-    ) -> list[Pipeline]:
-        workspace = info.context.workspace_for(workspace_arg(workspace_id))
-        rows = await info.context.services.pipelines.pipelines(workspace)
-        return [pipeline_type(p, stages) for p, stages in rows]
+    pipelines = strawberry.field(resolver=resolvers.pipelines)
 
 
 @strawberry.type

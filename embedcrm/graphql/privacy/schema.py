@@ -2,29 +2,19 @@
 
 from __future__ import annotations
 
-from typing import cast
-
 import strawberry
-from strawberry.scalars import JSON
 
-from embedcrm.graphql.context import Info
 from embedcrm.graphql.permissions import OwnerOnly
-from embedcrm.graphql.privacy import mutations
-from embedcrm.graphql.support import parse_id
+from embedcrm.graphql.privacy import mutations, resolvers
 
 
 @strawberry.type
 class PrivacyQuery:
-    @strawberry.field(
-        description="Everything kept about one person (owner only).",
+    personal_data = strawberry.field(
         permission_classes=[OwnerOnly],
+        resolver=resolvers.personal_data,
+        description="Everything kept about one person (owner only).",
     )
-    async def personal_data(self, info: Info, contact_id: strawberry.ID) -> JSON:
-        gid = parse_id(contact_id, "Contact", "contactId")
-        data = await info.context.services.privacy.export_person(
-            info.context.principal, gid.workspace_id, gid.row_id
-        )
-        return cast(JSON, data)
 
 
 @strawberry.type

@@ -4,36 +4,18 @@ from __future__ import annotations
 
 import strawberry
 
-from embedcrm.errors import NotFound
-from embedcrm.graphql.context import Info
 from embedcrm.graphql.permissions import OwnerOnly
-from embedcrm.graphql.support import optional_id, workspace_arg
-from embedcrm.graphql.workspaces import mutations
-from embedcrm.graphql.workspaces.types import Site, Workspace, site_type
+from embedcrm.graphql.workspaces import mutations, resolvers
 
 
 @strawberry.type
 class WorkspaceQuery:
-    @strawberry.field
-    async def workspace(self, info: Info, id: strawberry.ID | None = None) -> Workspace | None:
-        requested = optional_id(id, "Workspace", "id")
-        workspace_id = info.context.workspace_for(requested.row_id if requested else None)
-        try:
-            row = await info.context.services.workspaces.get_workspace(
-                info.context.principal, workspace_id
-            )
-        except NotFound:
-            return None
-        return Workspace.of(row)
+    workspace = strawberry.field(resolver=resolvers.workspace)
 
 
 @strawberry.type
 class SiteQuery:
-    @strawberry.field
-    async def sites(self, info: Info, workspace_id: strawberry.ID | None = None) -> list[Site]:
-        workspace = info.context.workspace_for(workspace_arg(workspace_id))
-        rows = await info.context.services.workspaces.list_sites(workspace)
-        return [site_type(info, row) for row in rows]
+    sites = strawberry.field(resolver=resolvers.sites)
 
 
 @strawberry.type

@@ -1,0 +1,14 @@
+"""DataLoaders of contacts, made per request."""
+
+from __future__ import annotations
+
+from strawberry.dataloader import DataLoader
+
+from embedcrm.contacts.models import Contact
+from embedcrm.graphql.batching import Key, batched
+from embedcrm.services import Services
+
+
+def contacts_loader(services: Services) -> DataLoader[Key, Contact | None]:
+    """Contacts by id: a lead's, a task's, a merge's."""
+    return DataLoader(load_fn=batched(services.contacts.contacts_by_id))

@@ -1,0 +1,47 @@
+"""The bodies of the leads query fields: parse the arguments, call one service, convert."""
+
+from __future__ import annotations
+
+import strawberry
+
+from embedcrm.graphql.context import Info
+from embedcrm.graphql.core import Connection, CsvExport
+from embedcrm.graphql.leads.inputs import LeadFilter, lead_spec
+from embedcrm.graphql.leads.types import Lead
+from embedcrm.graphql.support import DEFAULT_PAGE_SIZE, connection, scoped_id, workspace_arg
+
+
+async def leads(
+    info: Info,
+    first: int = DEFAULT_PAGE_SIZE,
+    after: str | None = None,
+    filter: LeadFilter | None = None,
+    workspace_id: strawberry.ID | None = None,
+    segment_id: strawberry.ID | None = None,
+) -> Connection[Lead]:
+    workspace = info.context.workspace_for(workspace_arg(workspace_id))
+    spec = lead_spec(filter, workspace)
+    segment = scoped_id(segment_id, "Segment", "segmentId", workspace)
+    lists, principal = info.context.services.lists, info.context.principal
+    page = await lists.leads_page(
+        principal, workspace, spec, segment_id=segment, first=first, after=after
+    )
+    return connection(
+        page,
+        Lead.of,
+        lambda: lists.count_leads(principal, workspace, spec, segment_id=segment),
+    )
+
+
+async def leads_csv(
+    info: Info,
+    filter: LeadFilter | None = None,
+    segment_id: strawberry.ID | None = None,
+    workspace_id: strawberry.ID | None = None,
+) -> CsvExport:
+    workspace = info.context.workspace_for(workspace_arg(workspace_id))
+    segment = scoped_id(segment_id, "Segment", "segmentId", workspace)
+    text, rows = await info.context.services.lists.export_csv(
+        info.context.principal, workspace, lead_spec(filter, workspace), segment_id=segment
+    )
+    return CsvExport(csv=text, row_count=rows)
