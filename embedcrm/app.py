@@ -13,13 +13,13 @@ import functools
 import ipaddress
 import json
 import logging
-import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
+import strawberry
 from asgi_correlation_id import CorrelationIdMiddleware, correlation_id
-from cross_web import HTTPException
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -27,9 +27,12 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
-from strawberry.asgi import GraphQL
-from strawberry.types import ExecutionResult
+from strawberry.exceptions import MissingQueryError
+from strawberry.http.ides import get_graphql_ide_html
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types.graphql import OperationType
 
+from embedcrm.auth import Principal
 from embedcrm.capture.origin import origin_allowed
 from embedcrm.config import Settings
 from embedcrm.errors import (
@@ -48,6 +51,19 @@ from embedcrm.errors import (
     ValidationFailed,
 )
 from embedcrm.graphql.context import Context
+from embedcrm.graphql.http import (
+    GraphQLParams,
+    PersistedQueries,
+    PersistedQueryNotFound,
+    TransportError,
+    embedcrm_error_response,
+    params_from_body,
+    params_from_query_string,
+    persisted_query_not_found,
+    response_media_type,
+    result_response,
+)
+from embedcrm.graphql.http import error_response as graphql_error_response
 from embedcrm.graphql.limits import ConcurrencyPerCredential
 from embedcrm.graphql.loaders import Loaders
 from embedcrm.graphql.schema import build_schema
@@ -63,7 +79,6 @@ from embedcrm.middleware import (
 )
 from embedcrm.panel_routes import PANEL_ROUTES, PanelCors
 from embedcrm.services import Services
-from embedcrm.storable import find_unstorable
 from embedcrm.telemetry import instrument
 from embedcrm.worker import run_background_jobs
 from embedcrm.workspaces.models import Site
@@ -105,80 +120,6 @@ def cors_headers(origin: str | None, allowed: bool) -> dict[str, str]:
     return headers
 
 
-class EmbedGraphQL(GraphQL[Context, None]):
-    """strawberry's view with embedcrm's context; auth is checked before it runs."""
-
-    def __init__(self, services: Services) -> None:
-        settings = services.settings
-        super().__init__(
-            build_schema(settings),
-            graphql_ide="graphiql" if settings.graphiql else None,
-            allow_queries_via_get=True,
-            subscription_protocols=(),
-            multipart_uploads_enabled=False,
-        )
-        self.services = services
-
-    def decode_json(self, data: str | bytes) -> object:
-        """The request body, refused with a 400 when it is no JSON a database could hold.
-
-        strawberry answers a JSONDecodeError with a 400; a document nested past Python's
-        recursion limit, NaN or Infinity, and NUL or a lone surrogate anywhere in the variables
-        would otherwise end as a 500 or as an error deep inside a resolver.
-        """
-        try:
-            document = json.loads(data, parse_constant=_refuse_constant)
-        except RecursionError as exc:
-            raise HTTPException(400, "The JSON is nested too deeply.") from exc
-        variables = document.get("variables") if isinstance(document, dict) else None
-        found = find_unstorable(variables, "variables") if variables else None
-        if found is not None:
-            raise HTTPException(400, f"{found[0]}: {found[1]}")
-        query = document.get("query") if isinstance(document, dict) else None
-        if isinstance(query, str) and _UNSTORABLE_ESCAPE.search(query):
-            raise HTTPException(400, "query: a string may not hold NUL or an unpaired surrogate.")
-        return document
-
-    async def get_context(self, request: Any, response: Any) -> Context:
-        return Context(
-            settings=self.services.settings,
-            services=self.services,
-            principal=request.scope["state"]["principal"],
-            loaders=Loaders.create(self.services),
-            request_id=correlation_id.get() or "",
-        )
-
-    async def execute_operation(self, *args: Any, **kwargs: Any) -> Any:
-        """A request the database could not serve answers 503 with Retry-After, not 200."""
-        result = await super().execute_operation(*args, **kwargs)
-        results = result if isinstance(result, list) else [result]
-        retry = [
-            error.original_error
-            for one in results
-            if isinstance(one, ExecutionResult)
-            for error in one.errors or ()
-            if isinstance(error.original_error, RetryLater)
-        ]
-        if retry:
-            sub_response = kwargs["sub_response"]
-            sub_response.status_code = 429 if all(e.code == "rate_limited" for e in retry) else 503
-            sub_response.headers["Retry-After"] = str(max(e.retry_after for e in retry))
-        return result
-
-
-# A GraphQL string escape for NUL or for a surrogate that is not half of a pair: checked in the
-# document's text, so no per-field wrapper is needed to catch it in a literal argument.
-_UNSTORABLE_ESCAPE = re.compile(
-    r"\\u(?:0000|\{0+\}"
-    r"|[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
-    r"|(?<![dD][89abAB][0-9a-fA-F]{2}\\u)[dD][c-fC-F][0-9a-fA-F]{2})"
-)
-
-
-def _refuse_constant(name: str) -> Any:
-    raise json.JSONDecodeError(f"{name} is not JSON", name, 0)
-
-
 class ASGIEndpoint:
     """Lets a plain ``async def (scope, receive, send)`` be a route of its own."""
 
@@ -198,15 +139,13 @@ async def handle_error(request: Request, exc: Exception) -> Response:
     """The one handler of expected errors: each becomes a JSON body with its HTTP status.
 
     The public site routes answer with CORS headers, which let the page read the error when its
-    origin is one of the site's domains; a GraphQL credential error carries the Bearer challenge.
+    origin is one of the site's domains. /graphql answers its own errors (embedcrm.graphql.http).
     """
     assert isinstance(exc, EmbedCRMError)
     headers: dict[str, str] = {}
     if request.url.path.startswith("/v1/sites/"):
         allowed = bool(getattr(request.state, "origin_allowed", False))
         headers.update(cors_headers(request.headers.get("origin"), allowed))
-    if getattr(request.state, "bearer_challenge", False):
-        headers["WWW-Authenticate"] = "Bearer"
     return error_response(exc, headers)
 
 
@@ -230,30 +169,108 @@ async def allowed_site(request: Request) -> Site:
 
 async def graphql_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
     request = Request(scope, receive)
+    response = await answer_graphql(request)
+    await response(scope, receive, send)
+
+
+async def answer_graphql(request: Request) -> Response:
+    """/graphql: every refusal, the transport's or GraphQL's, in the one GraphQL error shape."""
     services = _services(request)
-    view: EmbedGraphQL = request.app.state.graphql_view
-    if (
-        request.method == "GET"
-        and services.settings.graphiql
-        and "query" not in request.query_params
-    ):
-        # The IDE page itself needs no key. It is served here rather than by the view, which
-        # would build a request context (and ask for a principal) even for a static page.
-        await HTMLResponse(view.graphql_ide_html)(scope, receive, send)
-        return
-    request.state.bearer_challenge = True
+    settings = services.settings
+    media_type = response_media_type(request.headers.get("accept"))
+    if request.method == "GET" and settings.graphiql and "query" not in request.query_params:
+        # The IDE page itself needs no key. It is served before the credential is read.
+        return HTMLResponse(request.app.state.graphiql_html)
+    if request.method not in ("GET", "POST"):
+        return graphql_error_response(
+            media_type,
+            405,
+            "Use POST, or GET for a query.",
+            "method_not_allowed",
+            {"Allow": "GET, POST"},
+        )
+    try:
+        principal = await _graphql_principal(request)
+        params = await _graphql_params(request)
+        params = request.app.state.persisted_queries.resolve(params)
+    except TransportError as exc:
+        return graphql_error_response(media_type, exc.status, exc.message, exc.code, exc.headers)
+    except PersistedQueryNotFound:
+        return persisted_query_not_found(media_type)
+    except EmbedCRMError as exc:
+        return _graphql_refusal(media_type, exc)
+    concurrency: ConcurrencyPerCredential = request.app.state.graphql_concurrency
+    schema: strawberry.Schema = request.app.state.graphql_schema
+    context = Context(
+        settings=settings,
+        services=services,
+        principal=principal,
+        loaders=Loaders.create(services),
+        request_id=correlation_id.get() or "",
+    )
+    allowed = (
+        {OperationType.QUERY}
+        if request.method == "GET"
+        else {OperationType.QUERY, OperationType.MUTATION}
+    )
+    try:
+        # Past the credential's concurrency or with no connection to be had, RetryLater: 429
+        # or 503 with Retry-After.
+        async with concurrency.slot(principal), services.db.one_connection():
+            result = await schema.execute(
+                params.query,
+                variable_values=params.variables,
+                context_value=context,
+                operation_name=params.operation_name,
+                allowed_operation_types=allowed,
+            )
+    except RetryLater as exc:
+        return _graphql_refusal(media_type, exc)
+    except InvalidOperationTypeError:
+        return graphql_error_response(
+            media_type,
+            405,
+            "A GET runs queries only; send a mutation with POST.",
+            "method_not_allowed",
+            {"Allow": "POST"},
+        )
+    except CannotGetOperationTypeError as exc:
+        return graphql_error_response(
+            media_type, 400, exc.as_http_error_reason(), "graphql_validation_failed"
+        )
+    except MissingQueryError:
+        return graphql_error_response(
+            media_type, 400, "Send the operation in `query`.", "bad_request"
+        )
+    return result_response(media_type, result)
+
+
+async def _graphql_principal(request: Request) -> Principal:
     header = request.headers.get("authorization", "")
     scheme, _, credentials = header.partition(" ")
     if scheme.lower() != "bearer" or not credentials.strip():
         raise Unauthenticated("Send Authorization: Bearer <platform key or panel token>.")
-    principal = await services.workspaces.authenticate(credentials.strip())
-    request.state.bearer_challenge = False
-    scope.setdefault("state", {})["principal"] = principal
-    concurrency: ConcurrencyPerCredential = request.app.state.graphql_concurrency
-    # Past the credential's concurrency or with no connection to be had, RetryLater: 503 or 429
-    # with Retry-After, from the one error handler.
-    async with concurrency.slot(principal), services.db.one_connection():
-        await view(scope, receive, send)
+    return await _services(request).workspaces.authenticate(credentials.strip())
+
+
+async def _graphql_params(request: Request) -> GraphQLParams:
+    if request.method == "GET":
+        return params_from_query_string(request.query_params)
+    try:
+        body = await request.body()
+    except BodyTooLarge as exc:
+        limit = _services(request).settings.max_graphql_bytes
+        raise TransportError(413, "payload_too_large", f"The body is over {limit} bytes.") from exc
+    return params_from_body(request.headers.get("content-type"), body)
+
+
+def _graphql_refusal(media_type: str, exc: EmbedCRMError) -> Response:
+    if isinstance(exc, RetryLater):
+        status = 429 if exc.code == "rate_limited" else 503
+    else:
+        status = next((code for kind, code in STATUS_BY_ERROR if isinstance(exc, kind)), 400)
+    headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else {}
+    return embedcrm_error_response(media_type, exc, status, headers)
 
 
 async def submission_preflight(request: Request) -> Response:
@@ -445,7 +462,8 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
 
 
 ROUTES = [
-    Route("/graphql", ASGIEndpoint(graphql_endpoint), methods=["GET", "POST"]),
+    # Every method reaches the endpoint, so a PUT gets a 405 in the GraphQL error shape too.
+    Route("/graphql", ASGIEndpoint(graphql_endpoint)),
     *PANEL_ROUTES,
     Route("/v1/sites/{site_key}/submissions", submit, methods=["POST"]),
     Route("/v1/sites/{site_key}/submissions", submission_preflight, methods=["OPTIONS"]),
@@ -498,7 +516,11 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.services = services
-    app.state.graphql_view = EmbedGraphQL(services)
+    app.state.graphql_schema = build_schema(settings)
+    app.state.graphiql_html = get_graphql_ide_html("graphiql")
+    app.state.persisted_queries = PersistedQueries.from_directory(
+        Path(settings.persisted_operations), only_known=settings.persisted_only
+    )
     app.state.graphql_concurrency = ConcurrencyPerCredential(
         panel=settings.graphql_concurrency_per_panel_token,
         platform=settings.graphql_concurrency_per_platform_key,

@@ -18,6 +18,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./embedcrm.db"
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+# The operations the panel and the documented host calls send (schema/operations/*.graphql).
+DEFAULT_PERSISTED_OPERATIONS = str(Path(__file__).resolve().parents[1] / "schema" / "operations")
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,10 @@ class Settings:
     # Proxies (IPs/CIDRs, comma-separated) whose X-Forwarded-For / Forwarded name the visitor.
     forwarded_allow_ips: str = ""
     graphiql: bool = False
+    # Production may run only the operations of this directory (EMBEDCRM_PERSISTED_ONLY), by
+    # their SHA-256 or in full; otherwise any operation, and any hash a client registers.
+    persisted_only: bool = False
+    persisted_operations: str = DEFAULT_PERSISTED_OPERATIONS
     # Largest accepted body on the public submission route; checked before buffering.
     max_submission_bytes: int = 16 * 1024
     max_graphql_bytes: int = 256 * 1024
@@ -116,6 +122,9 @@ class Settings:
             redis_url=env.get("EMBEDCRM_REDIS_URL") or None,
             forwarded_allow_ips=forwarded_allow_ips,
             graphiql=_flag(env.get("EMBEDCRM_GRAPHIQL")),
+            persisted_only=_flag(env.get("EMBEDCRM_PERSISTED_ONLY")),
+            persisted_operations=env.get("EMBEDCRM_PERSISTED_OPERATIONS")
+            or DEFAULT_PERSISTED_OPERATIONS,
             # An empty value turns that limit off.
             rate_limit_per_visitor=env.get(
                 "EMBEDCRM_RATE_LIMIT_VISITOR", cls.rate_limit_per_visitor

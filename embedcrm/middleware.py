@@ -48,7 +48,7 @@ class BodySizeLimit:
                 except ValueError:
                     declared = limit + 1
                 if declared > limit:
-                    await _too_large(send, limit)
+                    await _too_large(send, limit, scope["path"])
                     return
         received = 0
         started = False
@@ -72,13 +72,18 @@ class BodySizeLimit:
             await self.app(scope, counting_receive, tracking_send)
         except BodyTooLarge:
             if not started:
-                await _too_large(send, limit)
+                await _too_large(send, limit, scope["path"])
 
 
-async def _too_large(send: Send, limit: int) -> None:
-    body = json.dumps(
-        {"error": {"code": "payload_too_large", "message": f"The body is over {limit} bytes."}}
-    ).encode()
+async def _too_large(send: Send, limit: int, path: str) -> None:
+    code, message = "payload_too_large", f"The body is over {limit} bytes."
+    # /graphql answers every error in the GraphQL shape (embedcrm.graphql.http).
+    shape: dict[str, object] = (
+        {"errors": [{"message": message, "extensions": {"code": code}}]}
+        if path.startswith("/graphql")
+        else {"error": {"code": code, "message": message}}
+    )
+    body = json.dumps(shape).encode()
     await send(
         {
             "type": "http.response.start",

@@ -357,10 +357,15 @@ def test_the_reference_verifier_refuses_a_huge_timestamp_with_its_own_error() ->
 
 
 async def test_no_suggestions_while_introspection_is_off(platform: GraphQL) -> None:
-    body = await platform("{ leadz { totalCount } }")
+    """A token that may not introspect gets no "Did you mean 'leads'?" either; a platform key,
+    which may read the schema whole, keeps the hint."""
+    viewer = (await make_tenant(platform, role="VIEWER")).panel
+    body = await viewer("{ leadz { totalCount } }")
     message = body["errors"][0]["message"]
     assert "leadz" in message
     assert "Did you mean" not in message and "leads" not in message
+    hinted = (await platform("{ leadz { totalCount } }"))["errors"][0]["message"]
+    assert "Did you mean 'leads'?" in hinted
 
 
 async def test_first_zero_is_empty_and_first_negative_is_refused(

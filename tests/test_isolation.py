@@ -38,7 +38,7 @@ async def test_panel_tokens_see_only_their_workspace(
     # Naming B's workspace in a list answers like a workspace that does not exist.
     foreign = await a.panel(LEADS, ws=b.workspace_id)
     missing = await a.panel(LEADS, ws=to_global_id("Workspace", own.row_id, own.row_id))
-    assert foreign["data"] is None and missing["data"] is None
+    assert foreign.get("data") is None and missing.get("data") is None
     assert foreign["errors"][0]["message"] == missing["errors"][0]["message"]
     assert foreign["errors"][0]["extensions"]["code"] == "not_found"
 

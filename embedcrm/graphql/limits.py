@@ -44,19 +44,27 @@ def query_cost(
     page of leads is one query per lead), so nesting multiplies. `first` is read as the
     server reads it: clamped to the page size, its default when left out.
     """
+    operation, fragments = chosen_operation(document, operation_name)
+    if operation is None:
+        return 0  # graphql-core answers the missing or ambiguous operation itself
+    root = schema.get_root_type(operation.operation)
+    if root is None:
+        return 0
+    return _cost(schema, root, operation.selection_set, 1, fragments, dict(variables or {}), ())
+
+
+def chosen_operation(
+    document: DocumentNode, operation_name: str | None
+) -> tuple[OperationDefinitionNode | None, dict[str, FragmentDefinitionNode]]:
+    """The operation a request runs (None when it names none, or an ambiguous one), and the
+    document's fragments by name."""
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     if operation_name is not None:
         operations = [o for o in operations if o.name and o.name.value == operation_name]
-    if len(operations) != 1:
-        return 0  # graphql-core answers the missing or ambiguous operation itself
-    operation = operations[0]
-    root = schema.get_root_type(operation.operation)
-    if root is None:
-        return 0
-    return _cost(schema, root, operation.selection_set, 1, fragments, dict(variables or {}), ())
+    return (operations[0] if len(operations) == 1 else None), fragments
 
 
 def _cost(

@@ -6,7 +6,8 @@ import re
 from collections.abc import Callable, Iterator
 
 import strawberry
-from graphql import GraphQLError
+from graphql import ExecutionResult as GraphQLExecutionResult
+from graphql import GraphQLError, validate
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
@@ -21,6 +22,7 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
+from embedcrm.auth import PanelUser, Platform
 from embedcrm.config import Settings
 from embedcrm.errors import EmbedCRMError, NotFound
 from embedcrm.graphql.analytics.schema import TYPES as ANALYTICS_TYPES
@@ -35,7 +37,7 @@ from embedcrm.graphql.contacts.schema import (
     MergeQuery,
 )
 from embedcrm.graphql.contacts.types import Contact, ContactMerge, MergeProposal
-from embedcrm.graphql.context import Info
+from embedcrm.graphql.context import Context, Info
 from embedcrm.graphql.core import Node
 from embedcrm.graphql.failures import LoggedSchema
 from embedcrm.graphql.fields.schema import FieldMutation, FieldQuery, TagMutation
@@ -64,6 +66,7 @@ from embedcrm.graphql.workspaces.schema import (
 )
 from embedcrm.graphql.workspaces.types import Member, Site, Workspace, site_type
 from embedcrm.panel import PanelComponents
+from embedcrm.workspaces.models import Role
 
 
 @strawberry.type
@@ -141,19 +144,49 @@ def _should_mask(error: GraphQLError) -> bool:
 
 
 _SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
+INTROSPECTION_DISABLED = "introspection_disabled"
 
 
-class HideSuggestions(SchemaExtension):
-    """Drop graphql-core's "Did you mean 'leads'?" hints: with introspection off they would
+def may_introspect(context: Context) -> bool:
+    """Platform keys and OWNER panel tokens read the schema (it is published in schema/ anyway);
+    MANAGER and VIEWER tokens, the narrowest a browser holds, do not. GraphiQL opens it to all."""
+    principal = context.principal
+    if context.settings.graphiql or isinstance(principal, Platform):
+        return True
+    return isinstance(principal, PanelUser) and principal.role is Role.OWNER
+
+
+class IntrospectionForOwners(SchemaExtension):
+    """Refuse ``__schema`` and ``__type`` to a caller that may not introspect, before anything
+    runs, and drop graphql-core's "Did you mean 'leads'?" hints for it, which would otherwise
     spell out the schema one guess at a time."""
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        if document is not None and context.result is None and not may_introspect(context.context):
+            refused = validate(context.schema._schema, document, [NoSchemaIntrospectionCustomRule])
+            if refused:
+                context.result = GraphQLExecutionResult(
+                    data=None,
+                    errors=[
+                        GraphQLError(
+                            "Introspection is open to platform keys and OWNER panel tokens; "
+                            "this credential may not read the schema (it is published as "
+                            "schema/schema.graphql).",
+                            extensions={"code": INTROSPECTION_DISABLED},
+                        )
+                    ],
+                )
+        yield
 
     def on_operation(self) -> Iterator[None]:
         yield
-        result = self.execution_context.result
-        errors = getattr(result, "errors", None)
-        if not errors:
+        context = self.execution_context
+        errors = getattr(context.result, "errors", None)
+        if not errors or context.context is None or may_introspect(context.context):
             return
-        result.errors = [  # type: ignore[union-attr]
+        context.result.errors = [  # type: ignore[union-attr]
             GraphQLError(
                 message=_SUGGESTION.sub("", error.message),
                 nodes=error.nodes,
@@ -245,11 +278,8 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         *QueryDepthLimiter(max_depth=settings.graphql_max_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases).validation_rules,
     ]
-    extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = []
-    if not settings.graphiql:
-        rules.append(NoSchemaIntrospectionCustomRule)
-        extensions.append(HideSuggestions)
-    extensions += [
+    extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
+        IntrospectionForOwners,
         lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
         lambda: ParserCache(maxsize=256),
         lambda: AddValidationRules(rules),

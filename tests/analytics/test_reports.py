@@ -396,7 +396,7 @@ async def test_a_panel_token_sees_its_own_workspace_only(
         interval="MONTH",
         ws=data.tenant.workspace_id,
     )
-    assert refused["data"] is None
+    assert refused.get("data") is None
     assert refused["errors"][0]["extensions"]["code"] == "not_found"
     # The platform may name either.
     seen = await reports(platform_module, ws=data.tenant.workspace_id)
