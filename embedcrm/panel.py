@@ -28,7 +28,7 @@ from strawberry.extensions import SchemaExtension
 from embedcrm.auth import PanelUser, Principal
 from embedcrm.db import Database
 from embedcrm.errors import Forbidden
-from embedcrm.kit.repository import Viewer, WorkspaceRepository
+from embedcrm.kit.repository import Viewer, Window, WorkspaceRepository
 from embedcrm.leads.models import Lead
 from embedcrm.leads.ownership import taken_by
 from embedcrm.webhooks.models import OutboxEvent
@@ -246,7 +246,7 @@ async def event_stream(
     while time.time() < expires_at:
         async with db.transaction() as session:
             page = await WorkspaceEvents(session, principal.workspace_id).feed(
-                first=100, after=cursor
+                window=Window(first=100, after=cursor)
             )
             shown = await _readable_leads(session, principal, page.rows)
         for row in page.rows:

@@ -8,7 +8,6 @@ import asyncio
 import dataclasses
 import hashlib
 import json
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ import httpx
 import pytest
 from browser_support import LiveServer
 from graphql import parse
+from node_tools import node_binary, require_package
 
 from conftest import GraphQL
 from embedcrm.app import create_app
@@ -27,20 +27,6 @@ from factories import make_tenant
 
 ROOT = Path(__file__).resolve().parents[1]
 OPERATIONS = ROOT / "schema" / "operations"
-
-
-def node_binary() -> str:
-    """node, and the npm packages package-lock.json pins; missing either fails (never skips):
-    scripts/test installs them with `npm ci`."""
-    node = shutil.which("node")
-    assert node, "node is not on PATH; scripts/test needs it"
-    return node
-
-
-def require_package(name: str) -> None:
-    assert (ROOT / "node_modules" / name / "package.json").exists(), (
-        f"node_modules/{name} is missing: run `npm ci --no-audit --no-fund`"
-    )
 
 
 @dataclasses.dataclass

@@ -40,7 +40,7 @@ from embedcrm.db import Database, is_database_unavailable, new_id, utcnow
 from embedcrm.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
 from embedcrm.events import Event
 from embedcrm.forms.service import FormService
-from embedcrm.kit.repository import Page
+from embedcrm.kit.repository import Page, Window
 from embedcrm.leads.models import ActivityKind
 from embedcrm.leads.service import Attribution, CreatedLead, NewLead, create_lead
 from embedcrm.webhooks.outbox import OutboxRepository
@@ -351,14 +351,13 @@ class CaptureService:
         workspace_id: uuid.UUID,
         status: SubmissionStatus | None,
         *,
-        first: int,
-        after: str | None,
+        window: Window,
     ) -> Page[Submission]:
         async with self.db.transaction() as session:
             viewer = await viewer_of(session, principal, workspace_id, field="workspaceId")
             submissions = SubmissionRepository(session, workspace_id)
             stmt = submissions.readable(viewer, submissions.with_status(status))
-            return await submissions.newest_first(stmt, first=first, after=after)
+            return await submissions.newest_first(stmt, window=window)
 
     async def count_submissions(
         self, principal: Principal, workspace_id: uuid.UUID, status: SubmissionStatus | None

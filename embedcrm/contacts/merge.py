@@ -14,7 +14,7 @@ from embedcrm.contacts.service import get_contact, require_contact_writer
 from embedcrm.db import Database, utcnow
 from embedcrm.errors import Conflict, NotFound, ValidationFailed
 from embedcrm.fields.service import give_back_contact_tags, move_contact_tags
-from embedcrm.kit.repository import Page
+from embedcrm.kit.repository import Page, Window
 from embedcrm.leads.models import Activity, ActivityKind
 from embedcrm.leads.service import add_activity, give_back_timeline, move_contact_timeline
 from embedcrm.tasks.service import give_back_tasks, move_contact_tasks
@@ -260,14 +260,13 @@ class MergeService:
         workspace_id: uuid.UUID,
         *,
         status: MergeProposalStatus | None,
-        first: int,
-        after: str | None,
+        window: Window,
     ) -> Page[MergeProposal]:
         async with self.db.transaction() as session:
             viewer = await viewer_of(session, principal, workspace_id, field="workspaceId")
             repo = MergeProposalRepository(session, workspace_id)
             stmt = repo.readable(viewer, repo.of_status(status))
-            return await repo.newest_first(stmt, first=first, after=after)
+            return await repo.newest_first(stmt, window=window)
 
     async def count_proposals(
         self, principal: Principal, workspace_id: uuid.UUID, *, status: MergeProposalStatus | None
@@ -284,9 +283,13 @@ class MergeService:
             return await repo.count(repo.readable(viewer))
 
     async def merges(
-        self, principal: Principal, workspace_id: uuid.UUID, *, first: int, after: str | None
+        self,
+        principal: Principal,
+        workspace_id: uuid.UUID,
+        *,
+        window: Window,
     ) -> Page[ContactMerge]:
         async with self.db.transaction() as session:
             viewer = await viewer_of(session, principal, workspace_id, field="workspaceId")
             repo = MergeRepository(session, workspace_id)
-            return await repo.newest_first(repo.readable(viewer), first=first, after=after)
+            return await repo.newest_first(repo.readable(viewer), window=window)

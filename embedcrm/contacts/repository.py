@@ -13,7 +13,7 @@ from embedcrm.contacts.models import Contact, ContactMerge, MergeProposal, Merge
 from embedcrm.db import hold_sqlite_write_lock
 from embedcrm.fields.filters import ContactSpec, custom_clause, parse_search
 from embedcrm.fields.models import ContactTag, FieldType, Tag
-from embedcrm.kit.repository import WorkspaceRepository, like_pattern
+from embedcrm.kit.repository import Window, WorkspaceRepository, like_pattern
 from embedcrm.leads.ownership import own_contact_ids
 
 
@@ -145,7 +145,7 @@ class ContactRepository(WorkspaceRepository[Contact]):
         out: list[Contact] = []
         after: str | None = None
         while True:
-            page = await self.newest_first(stmt, first=size, after=after)
+            page = await self.newest_first(stmt, window=Window(first=size, after=after))
             out.extend(page.rows)
             if not page.has_next:
                 return out

@@ -25,7 +25,7 @@ from embedcrm.errors import NotFound, ValidationFailed
 from embedcrm.fields.filters import ContactSpec
 from embedcrm.fields.models import FieldEntity, FieldType
 from embedcrm.fields.service import definitions_of, validate_custom_fields
-from embedcrm.kit.repository import Page, Viewer
+from embedcrm.kit.repository import Page, Viewer, Window
 from embedcrm.workspaces.access import Actor, get_member, load_actor, readable_row
 
 
@@ -248,12 +248,11 @@ async def filtered_contacts_page(
     kinds: dict[str, FieldType],
     *,
     viewer: Viewer,
-    first: int,
-    after: str | None,
+    window: Window,
 ) -> Page[Contact]:
     repo = ContactRepository(session, workspace_id)
     stmt = repo.readable(viewer, repo.matching(spec, kinds))
-    return await repo.newest_first(stmt, first=first, after=after)
+    return await repo.newest_first(stmt, window=window)
 
 
 async def count_filtered_contacts(

@@ -30,7 +30,7 @@ from embedcrm.fields.filters import (
 from embedcrm.fields.models import FieldEntity, FieldType, Segment
 from embedcrm.fields.repository import SegmentRepository
 from embedcrm.fields.service import definitions_of, typed_conditions
-from embedcrm.kit.repository import Page
+from embedcrm.kit.repository import Page, Window
 from embedcrm.leads.models import Lead
 from embedcrm.leads.service import all_filtered_leads, count_filtered_leads, filtered_leads_page
 from embedcrm.pipelines.models import Stage
@@ -80,8 +80,7 @@ class ListService:
         spec: LeadSpec,
         *,
         segment_id: uuid.UUID | None = None,
-        first: int,
-        after: str | None,
+        window: Window,
     ) -> Page[Lead]:
         async with self.db.transaction() as session:
             viewer = await viewer_of(session, principal, workspace_id, field="workspaceId")
@@ -89,7 +88,7 @@ class ListService:
             typed, kinds = await _typed(session, workspace_id, full)
             assert isinstance(typed, LeadSpec)
             return await filtered_leads_page(
-                session, workspace_id, typed, kinds, viewer=viewer, first=first, after=after
+                session, workspace_id, typed, kinds, viewer=viewer, window=window
             )
 
     async def count_leads(
@@ -114,8 +113,7 @@ class ListService:
         spec: ContactSpec,
         *,
         segment_id: uuid.UUID | None = None,
-        first: int,
-        after: str | None,
+        window: Window,
     ) -> Page[Contact]:
         async with self.db.transaction() as session:
             viewer = await viewer_of(session, principal, workspace_id, field="workspaceId")
@@ -123,7 +121,7 @@ class ListService:
             typed, kinds = await _typed(session, workspace_id, full)
             assert isinstance(typed, ContactSpec)
             return await filtered_contacts_page(
-                session, workspace_id, typed, kinds, viewer=viewer, first=first, after=after
+                session, workspace_id, typed, kinds, viewer=viewer, window=window
             )
 
     async def count_contacts(
@@ -309,12 +307,16 @@ class SegmentService:
             await session.delete(segment)
 
     async def page(
-        self, principal: Principal, workspace_id: uuid.UUID, *, first: int, after: str | None
+        self,
+        principal: Principal,
+        workspace_id: uuid.UUID,
+        *,
+        window: Window,
     ) -> Page[Segment]:
         reader_workspace(principal, workspace_id, field="workspaceId")
         async with self.db.transaction() as session:
             repo = SegmentRepository(session, workspace_id)
-            return await repo.newest_first(repo.select(), first=first, after=after)
+            return await repo.newest_first(repo.select(), window=window)
 
     async def count_all(self, principal: Principal, workspace_id: uuid.UUID) -> int:
         reader_workspace(principal, workspace_id, field="workspaceId")

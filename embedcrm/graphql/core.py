@@ -23,9 +23,14 @@ class UserError:
     code: str
 
 
-@strawberry.type
+@strawberry.type(
+    description="Where a page lies (Relay): pass `endCursor` as `after` with `first` for the "
+    "next page, `startCursor` as `before` with `last` for the previous one."
+)
 class PageInfo:
+    has_previous_page: bool
     has_next_page: bool
+    start_cursor: str | None
     end_cursor: str | None
 
 

@@ -22,7 +22,12 @@ from graphql import (
     get_named_type,
 )
 from graphql import ExecutionResult as GraphQLExecutionResult
-from graphql.type.definition import GraphQLFieldMap, GraphQLInterfaceType, GraphQLObjectType
+from graphql.type.definition import (
+    GraphQLArgumentMap,
+    GraphQLFieldMap,
+    GraphQLInterfaceType,
+    GraphQLObjectType,
+)
 from strawberry.extensions import SchemaExtension
 
 from embedcrm.auth import PanelUser, Principal
@@ -89,7 +94,7 @@ def _cost(
                 continue
             inner = multiplier
             if "first" in field.args:
-                rows = _first(selection, field.args["first"].default_value, variables)
+                rows = _rows(selection, field.args, variables)
                 total += multiplier * rows
                 inner = multiplier * rows
             if selection.selection_set is not None:
@@ -135,18 +140,30 @@ def _cost(
     return total
 
 
-def _first(field: FieldNode, default: Any, variables: Mapping[str, Any]) -> int:
+def _rows(field: FieldNode, arguments: GraphQLArgumentMap, variables: Mapping[str, Any]) -> int:
+    """The rows a connection reads: `last` when given (a page read backward ignores `first`),
+    else `first` or its default."""
+    last = _argument(field, "last", None, variables) if "last" in arguments else None
+    value = (
+        last
+        if last is not None
+        else _argument(field, "first", arguments["first"].default_value, variables)
+    )
+    if not isinstance(value, int):
+        value = MAX_PAGE_SIZE
+    return max(1, min(value, MAX_PAGE_SIZE))
+
+
+def _argument(field: FieldNode, name: str, default: Any, variables: Mapping[str, Any]) -> Any:
     value = default
     for argument in field.arguments or ():
-        if argument.name.value != "first":
+        if argument.name.value != name:
             continue
         if isinstance(argument.value, IntValueNode):
             value = int(argument.value.value)
         elif isinstance(argument.value, VariableNode):
             value = variables.get(argument.value.name.value, default)
-    if not isinstance(value, int):
-        value = MAX_PAGE_SIZE
-    return max(1, min(value, MAX_PAGE_SIZE))
+    return value
 
 
 def query_cost_limiter(max_cost: int) -> type[SchemaExtension]:

@@ -13,7 +13,7 @@ import strawberry
 from embedcrm.errors import EmbedCRMError, RetryLater, ValidationFailed
 from embedcrm.graphql.core import Connection, Edge, PageInfo, UserError
 from embedcrm.graphql.ids import GlobalId, parse_global_id
-from embedcrm.kit.repository import NOWHERE, Page, encode_cursor
+from embedcrm.kit.repository import NOWHERE, Page
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -58,9 +58,20 @@ def connection(
     page: Page[Any], convert: Callable[[Any], T], count: Callable[[], Awaitable[int]]
 ) -> Connection[T]:
     return Connection(
-        edges=[Edge(cursor=encode_cursor(row), node=convert(row)) for row in page.rows],
-        page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor),
+        edges=[Edge(cursor=page.cursor(row), node=convert(row)) for row in page.rows],
+        page_info=page_info(page),
         _count=count,
+    )
+
+
+def page_info(page: Page[Any]) -> PageInfo:
+    """Relay's PageInfo. The direction read is exact (one row more was asked for); the other
+    is true when the request came from a cursor, whose own row lies that way."""
+    return PageInfo(
+        has_previous_page=page.has_previous,
+        has_next_page=page.has_next,
+        start_cursor=page.start_cursor,
+        end_cursor=page.end_cursor,
     )
 
 

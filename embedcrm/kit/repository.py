@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import base64
 import uuid
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -46,12 +46,74 @@ MAX_PAGE_SIZE = 100
 NOWHERE = uuid.UUID(int=0)
 
 
-def page_size(first: int) -> int:
-    """How many rows ``first`` asks for: 0 gives an empty page, more than the maximum gives
-    the maximum; a negative count is refused rather than read as one row."""
+def page_size(first: int, field: str = "first") -> int:
+    """How many rows ``first`` (or ``last``) asks for: 0 gives an empty page, more than the
+    maximum gives the maximum; a negative count is refused rather than read as one row."""
     if first < 0:
-        raise ValidationFailed("first is 0 or more.", field="first")
+        raise ValidationFailed(f"{field} is 0 or more.", field=field)
     return min(first, MAX_PAGE_SIZE)
+
+
+def _beyond(
+    columns: Sequence[Any], values: Sequence[Any], *, descending: bool
+) -> ColumnElement[bool]:
+    """Rows strictly past ``values`` in the order of ``columns``: the keyset condition, written
+    out column by column (a < x OR (a = x AND b < y)) so that both databases use the index."""
+    head, value = columns[0], values[0]
+    past: ColumnElement[bool] = head < value if descending else head > value
+    if len(columns) == 1:
+        return past
+    return or_(past, and_(head == value, _beyond(columns[1:], values[1:], descending=descending)))
+
+
+@dataclass(frozen=True)
+class Window:
+    """Which page of a list a caller asks for (Relay): the ``first`` rows after the cursor
+    ``after``, or, when ``last`` is given, the ``last`` rows before ``before`` (``first`` is
+    then ignored). No count at all reads the most a page holds."""
+
+    first: int | None = None
+    after: str | None = None
+    last: int | None = None
+    before: str | None = None
+
+
+async def keyset_page(
+    session: AsyncSession,
+    stmt: Select[Any],
+    columns: Sequence[Any],
+    *,
+    descending: bool,
+    window: Window,
+    decode: Callable[[str, str], Sequence[Any]],
+    encode: Callable[[Any], str],
+) -> Page[Any]:
+    """One page of ``stmt`` in the order of ``columns``, by keyset both ways (Relay).
+
+    One extra row tells whether more lie in the direction read; in the other direction a
+    cursor given means the row it names lies there.
+    """
+    first, after, last, before = window.first, window.after, window.last, window.before
+    if after:
+        stmt = stmt.where(_beyond(columns, decode(after, "after"), descending=descending))
+    if before:
+        stmt = stmt.where(_beyond(columns, decode(before, "before"), descending=not descending))
+    if last is not None:
+        size = page_size(last, "last")
+        order = [column.asc() if descending else column.desc() for column in columns]
+        rows = list(await session.scalars(stmt.order_by(*order).limit(size + 1)))
+        return Page(
+            rows=rows[:size][::-1],
+            has_next=bool(before),
+            has_previous=len(rows) > size,
+            encode=encode,
+        )
+    size = page_size(MAX_PAGE_SIZE if first is None else first)
+    order = [column.desc() if descending else column.asc() for column in columns]
+    rows = list(await session.scalars(stmt.order_by(*order).limit(size + 1)))
+    return Page(
+        rows=rows[:size], has_next=len(rows) > size, has_previous=bool(after), encode=encode
+    )
 
 
 class WorkspaceRepository(Generic[M]):
@@ -123,35 +185,54 @@ class WorkspaceRepository(Generic[M]):
         )
         return int(total or 0)
 
-    async def newest_first(self, stmt: Select[M], *, first: int, after: str | None) -> Page[M]:
-        """One page of ``stmt``, newest first, by keyset on (created_at, id)."""
-        created_at: InstrumentedAttribute[Any] = self.model.created_at
-        row_id: InstrumentedAttribute[Any] = self.model.id
-        if after:
-            cursor_time, cursor_id = decode_cursor(after)
-            stmt = stmt.where(
-                or_(
-                    created_at < cursor_time,
-                    and_(created_at == cursor_time, row_id < cursor_id),
-                )
-            )
-        size = page_size(first)
-        rows = list(
-            await self.session.scalars(
-                stmt.order_by(created_at.desc(), row_id.desc()).limit(size + 1)
-            )
-        )
-        return Page(rows=rows[:size], has_next=len(rows) > size)
+    async def newest_first(
+        self,
+        stmt: Select[M],
+        *,
+        window: Window,
+    ) -> Page[M]:
+        """One page of ``stmt``, newest first, by keyset on (created_at, id) either way."""
+        return await newest_first(self.session, self.model, stmt, window=window)
+
+
+async def newest_first(
+    session: AsyncSession,
+    model: type[Any],
+    stmt: Select[Any],
+    *,
+    window: Window,
+) -> Page[Any]:
+    """One page of ``stmt``, newest first, by keyset on ``model``'s (created_at, id)."""
+    columns: tuple[InstrumentedAttribute[Any], ...] = (model.created_at, model.id)
+    return await keyset_page(
+        session,
+        stmt,
+        columns,
+        descending=True,
+        window=window,
+        decode=decode_cursor,
+        encode=encode_cursor,
+    )
 
 
 @dataclass(frozen=True)
 class Page(Generic[M]):
     rows: Sequence[M]
     has_next: bool
+    has_previous: bool = False
+    # How a row of this page becomes its cursor (created_at and id, unless the order differs).
+    encode: Callable[[Any], str] = field(default=lambda row: encode_cursor(row))
+
+    def cursor(self, row: M) -> str:
+        return self.encode(row)
+
+    @property
+    def start_cursor(self) -> str | None:
+        return self.encode(self.rows[0]) if self.rows else None
 
     @property
     def end_cursor(self) -> str | None:
-        return encode_cursor(self.rows[-1]) if self.rows else None
+        return self.encode(self.rows[-1]) if self.rows else None
 
 
 def encode_cursor(row: WorkspaceOwned) -> str:
@@ -159,12 +240,12 @@ def encode_cursor(row: WorkspaceOwned) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode()
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+def decode_cursor(cursor: str, field: str = "after") -> tuple[datetime, uuid.UUID]:
     try:
         created, row_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
         return datetime.fromisoformat(created), uuid.UUID(row_id)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise BadRequest("The cursor is not valid.", field="after") from exc
+        raise BadRequest("The cursor is not valid.", field=field) from exc
 
 
 def like_pattern(text: str) -> str:

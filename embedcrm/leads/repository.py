@@ -10,7 +10,7 @@ from sqlalchemy import Select, and_, delete, func, or_, select, union_all, updat
 from embedcrm.contacts.models import Contact
 from embedcrm.fields.filters import LeadSpec, custom_clause, parse_search
 from embedcrm.fields.models import FieldType, LeadTag, Tag
-from embedcrm.kit.repository import MAX_PAGE_SIZE, WorkspaceRepository, like_pattern
+from embedcrm.kit.repository import MAX_PAGE_SIZE, Window, WorkspaceRepository, like_pattern
 from embedcrm.leads.models import (
     RESPONSE_KINDS,
     Activity,
@@ -201,7 +201,9 @@ class LeadRepository(WorkspaceRepository[Lead]):
         out: list[Lead] = []
         after: str | None = None
         while True:
-            page = await self.newest_first(stmt, first=min(size, MAX_PAGE_SIZE), after=after)
+            page = await self.newest_first(
+                stmt, window=Window(first=min(size, MAX_PAGE_SIZE), after=after)
+            )
             out.extend(page.rows)
             if not page.has_next:
                 return out

@@ -28,7 +28,7 @@ from embedcrm.events import Event
 from embedcrm.fields.filters import LeadSpec
 from embedcrm.fields.models import FieldEntity, FieldType
 from embedcrm.fields.service import definitions_of, validate_custom_fields
-from embedcrm.kit.repository import Page, Viewer
+from embedcrm.kit.repository import Page, Viewer, Window
 from embedcrm.leads.assignment import choose_assignee
 from embedcrm.leads.events import emit_lead_event, lead_payload
 from embedcrm.leads.models import Activity, ActivityKind, Lead, LeadItem, LeadStatus
@@ -352,14 +352,13 @@ class LeadService:
         *,
         lead_id: uuid.UUID | None = None,
         contact_id: uuid.UUID | None = None,
-        first: int,
-        after: str | None,
+        window: Window,
     ) -> Page[Activity]:
         async with self.db.transaction() as session:
             viewer = await viewer_of(session, principal, workspace_id)
             repo = ActivityRepository(session, workspace_id)
             stmt = repo.readable(viewer, repo.of(lead_id=lead_id, contact_id=contact_id))
-            return await repo.newest_first(stmt, first=first, after=after)
+            return await repo.newest_first(stmt, window=window)
 
     async def count_timeline(
         self,
@@ -632,11 +631,10 @@ async def filtered_leads_page(
     kinds: dict[str, FieldType],
     *,
     viewer: Viewer,
-    first: int,
-    after: str | None,
+    window: Window,
 ) -> Page[Lead]:
     repo = LeadRepository(session, workspace_id)
-    return await repo.newest_first(_filtered(repo, spec, kinds, viewer), first=first, after=after)
+    return await repo.newest_first(_filtered(repo, spec, kinds, viewer), window=window)
 
 
 async def count_filtered_leads(

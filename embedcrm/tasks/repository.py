@@ -8,12 +8,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, and_, delete, or_, select, update
+from sqlalchemy import Select, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.db import hold_sqlite_write_lock
 from embedcrm.errors import BadRequest
-from embedcrm.kit.repository import Page, Viewer, WorkspaceRepository, page_size
+from embedcrm.kit.repository import Page, Viewer, Window, WorkspaceRepository, keyset_page
 from embedcrm.leads.ownership import own_lead_ids
 from embedcrm.tasks.models import Task, TaskDoneReason, TaskKind
 
@@ -86,14 +86,13 @@ class TaskRepository(WorkspaceRepository[Task]):
         task_filter: TaskFilter,
         *,
         now: datetime,
-        first: int,
-        after: str | None,
+        window: Window,
     ) -> Page[Task]:
         """By due time, soonest first; the tasks of one lead or contact newest first."""
         stmt = self.matching(viewer, task_filter, now=now)
         if task_filter.lead_id or task_filter.contact_id:
-            return await self.newest_first(stmt, first=first, after=after)
-        return await self.by_due(stmt, first=first, after=after)
+            return await self.newest_first(stmt, window=window)
+        return await self.by_due(stmt, window=window)
 
     async def count_matching(
         self, viewer: Viewer, task_filter: TaskFilter, *, now: datetime
@@ -103,15 +102,22 @@ class TaskRepository(WorkspaceRepository[Task]):
             stmt = stmt.where(Task.due_at.is_not(None))
         return await self.count(stmt)
 
-    async def by_due(self, stmt: Select[Task], *, first: int, after: str | None) -> Page[Task]:
-        """Tasks by due time, ascending, by keyset on (due_at, id)."""
-        stmt = stmt.where(Task.due_at.is_not(None))
-        if after:
-            due, task_id = decode_due_cursor(after)
-            stmt = stmt.where(or_(Task.due_at > due, and_(Task.due_at == due, Task.id > task_id)))
-        size = page_size(first)
-        rows = list(await self.session.scalars(stmt.order_by(Task.due_at, Task.id).limit(size + 1)))
-        return Page(rows=rows[:size], has_next=len(rows) > size)
+    async def by_due(
+        self,
+        stmt: Select[Task],
+        *,
+        window: Window,
+    ) -> Page[Task]:
+        """Tasks by due time, ascending, by keyset on (due_at, id) either way."""
+        return await keyset_page(
+            self.session,
+            stmt.where(Task.due_at.is_not(None)),
+            (Task.due_at, Task.id),
+            descending=False,
+            window=window,
+            decode=decode_due_cursor,
+            encode=encode_due_cursor,
+        )
 
     async def set_contact(self, source: uuid.UUID, target: uuid.UUID) -> list[str]:
         ids = list(
@@ -136,12 +142,12 @@ def encode_due_cursor(task: Task) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode()
 
 
-def decode_due_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+def decode_due_cursor(cursor: str, field: str = "after") -> tuple[datetime, uuid.UUID]:
     try:
         due, task_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
         return datetime.fromisoformat(due), uuid.UUID(task_id)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise BadRequest("The cursor is not valid.", field="after") from exc
+        raise BadRequest("The cursor is not valid.", field=field) from exc
 
 
 class OverdueScan:

@@ -13,7 +13,7 @@ from embedcrm.auth import Principal
 from embedcrm.contacts.service import readable_contact
 from embedcrm.db import Database, utcnow
 from embedcrm.errors import NotFound, ValidationFailed
-from embedcrm.kit.repository import Page
+from embedcrm.kit.repository import Page, Window
 from embedcrm.leads.moves import get_lead, refresh_first_response
 from embedcrm.tasks.events import emit_task_event
 from embedcrm.tasks.models import Task, TaskKind
@@ -151,16 +151,13 @@ class TaskService:
         workspace_id: uuid.UUID,
         task_filter: TaskFilter,
         *,
-        first: int,
-        after: str | None,
+        window: Window,
     ) -> Page[Task]:
         """Tasks by due time, soonest first (those of a lead or contact: newest first)."""
         async with self.db.transaction() as session:
             viewer = await viewer_of(session, principal, workspace_id, field="workspaceId")
             tasks = TaskRepository(session, workspace_id)
-            return await tasks.page_matching(
-                viewer, task_filter, now=utcnow(), first=first, after=after
-            )
+            return await tasks.page_matching(viewer, task_filter, now=utcnow(), window=window)
 
     async def visible_task(
         self, principal: Principal, workspace_id: uuid.UUID, task_id: uuid.UUID

@@ -19,7 +19,6 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     Table,
-    and_,
     bindparam,
     exists,
     func,
@@ -36,7 +35,7 @@ from sqlalchemy.sql.elements import SQLCoreOperations
 
 from embedcrm.db import hold_sqlite_write_lock
 from embedcrm.errors import BadRequest
-from embedcrm.kit.repository import Page, WorkspaceRepository, decode_cursor, page_size
+from embedcrm.kit.repository import Page, Window, WorkspaceRepository, keyset_page
 from embedcrm.webhooks.models import (
     UNFINISHED,
     DeliveryStatus,
@@ -99,27 +98,6 @@ _FAN_OUT_LOCK = 0x656D6265645F6F75  # "embed_ou"
 REPLAYABLE = (DeliveryStatus.FAILED, DeliveryStatus.SKIPPED_ENDPOINT_DISABLED)
 
 
-async def newest_first(
-    session: AsyncSession, model: type[T], stmt: Select[T], *, first: int, after: str | None
-) -> Page[T]:
-    """One page of ``stmt``, newest first, keyset on (created_at, id)."""
-    if after:
-        cursor_time, cursor_id = decode_cursor(after)
-        stmt = stmt.where(
-            or_(
-                model.created_at < cursor_time,
-                and_(model.created_at == cursor_time, model.id < cursor_id),
-            )
-        )
-    size = page_size(first)
-    rows = list(
-        await session.scalars(
-            stmt.order_by(model.created_at.desc(), model.id.desc()).limit(size + 1)
-        )
-    )
-    return Page(rows=rows[:size], has_next=len(rows) > size)
-
-
 async def count(session: AsyncSession, stmt: Select[Any]) -> int:
     total = await session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     return int(total or 0)
@@ -129,23 +107,32 @@ def encode_position(position: int) -> str:
     return base64.urlsafe_b64encode(f"p|{position}".encode()).decode()
 
 
-def decode_position(cursor: str) -> int:
+def decode_position(cursor: str, field: str = "after") -> int:
     try:
         kind, value = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
         if kind != "p":
             raise ValueError(kind)
         return int(value)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise BadRequest("The cursor is not valid.", field="after") from exc
+        raise BadRequest("The cursor is not valid.", field=field) from exc
 
 
-def events_after(stmt: Select[OutboxEvent], *, first: int, after: str | None) -> Any:
-    """Events in feed order (their position), after a cursor; only positioned ones."""
-    stmt = stmt.where(OutboxEvent.position.is_not(None))
-    if after:
-        stmt = stmt.where(OutboxEvent.position > decode_position(after))
-    size = page_size(first)
-    return stmt.order_by(OutboxEvent.position).limit(size + 1), size
+async def events_page(
+    session: AsyncSession,
+    stmt: Select[OutboxEvent],
+    *,
+    window: Window,
+) -> Page[OutboxEvent]:
+    """Events in feed order (their position), by keyset either way; only positioned ones."""
+    return await keyset_page(
+        session,
+        stmt.where(OutboxEvent.position.is_not(None)),
+        (OutboxEvent.position,),
+        descending=False,
+        window=window,
+        decode=lambda cursor, field: (decode_position(cursor, field),),
+        encode=lambda row: encode_position(row.position or 0),
+    )
 
 
 async def count_events(session: AsyncSession, stmt: Select[OutboxEvent]) -> int:
@@ -188,10 +175,12 @@ class WorkspaceEvents(WorkspaceRepository[OutboxEvent]):
 
     model = OutboxEvent
 
-    async def feed(self, *, first: int, after: str | None) -> Page[OutboxEvent]:
-        stmt, size = events_after(self.select(), first=first, after=after)
-        rows = list(await self.session.scalars(stmt))
-        return Page(rows=rows[:size], has_next=len(rows) > size)
+    async def feed(
+        self,
+        *,
+        window: Window,
+    ) -> Page[OutboxEvent]:
+        return await events_page(self.session, self.select(), window=window)
 
     async def count_feed(self) -> int:
         """Every event of the feed (those with a position), on all pages."""
@@ -227,10 +216,12 @@ class PlatformWebhooks:
     def attempts(self, endpoint_id: uuid.UUID) -> Select[WebhookAttempt]:
         return select(WebhookAttempt).where(WebhookAttempt.endpoint_key == endpoint_id)
 
-    async def feed(self, *, first: int, after: str | None) -> Page[OutboxEvent]:
-        stmt, size = events_after(select(OutboxEvent), first=first, after=after)
-        rows = list(await self.session.scalars(stmt))
-        return Page(rows=rows[:size], has_next=len(rows) > size)
+    async def feed(
+        self,
+        *,
+        window: Window,
+    ) -> Page[OutboxEvent]:
+        return await events_page(self.session, select(OutboxEvent), window=window)
 
     async def count_feed(self) -> int:
         return await count_events(self.session, select(OutboxEvent))

@@ -19,7 +19,7 @@ from embedcrm.config import Settings
 from embedcrm.db import Database, utcnow
 from embedcrm.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from embedcrm.events import ALL_EVENT_TYPES, Event
-from embedcrm.kit.repository import Page
+from embedcrm.kit.repository import Page, Window, newest_first
 from embedcrm.webhooks.models import (
     PLATFORM_WORKSPACE_ID,
     DeliveryStatus,
@@ -39,7 +39,6 @@ from embedcrm.webhooks.repository import (
     WebhookEndpointRepository,
     WorkspaceEvents,
     count,
-    newest_first,
     replay_deliveries,
     skip_pending_of,
 )
@@ -301,8 +300,7 @@ class WebhookService:
         principal: Principal,
         ref: EndpointRef,
         *,
-        first: int,
-        after: str | None,
+        window: Window,
         status: DeliveryStatus | None = None,
     ) -> Page[WebhookDelivery]:
         _can_manage(principal, ref.workspace_id)
@@ -310,7 +308,7 @@ class WebhookService:
             stmt = self._deliveries(session, ref)
             if status is not None:
                 stmt = stmt.where(WebhookDelivery.status == status)
-            return await newest_first(session, WebhookDelivery, stmt, first=first, after=after)
+            return await newest_first(session, WebhookDelivery, stmt, window=window)
 
     async def count_deliveries(
         self, principal: Principal, ref: EndpointRef, status: DeliveryStatus | None = None
@@ -323,7 +321,11 @@ class WebhookService:
             return await count(session, stmt)
 
     async def attempts_page(
-        self, principal: Principal, ref: EndpointRef, *, first: int, after: str | None
+        self,
+        principal: Principal,
+        ref: EndpointRef,
+        *,
+        window: Window,
     ) -> Page[WebhookAttempt]:
         _can_manage(principal, ref.workspace_id)
         async with self.db.transaction() as session:
@@ -333,7 +335,7 @@ class WebhookService:
                 stmt = WebhookAttemptRepository(session, ref.workspace_id).of_endpoint(
                     ref.endpoint_id
                 )
-            return await newest_first(session, WebhookAttempt, stmt, first=first, after=after)
+            return await newest_first(session, WebhookAttempt, stmt, window=window)
 
     async def count_attempts(self, principal: Principal, ref: EndpointRef) -> int:
         _can_manage(principal, ref.workspace_id)
@@ -394,7 +396,11 @@ class WebhookService:
     # ---- the pull feed ---------------------------------------------------------------------
 
     async def events_page(
-        self, principal: Principal, workspace_id: uuid.UUID | None, *, first: int, after: str | None
+        self,
+        principal: Principal,
+        workspace_id: uuid.UUID | None,
+        *,
+        window: Window,
     ) -> Page[OutboxEvent]:
         """Events in commit-safe order; the platform sees every workspace's unless it names one."""
         if isinstance(principal, PanelUser):
@@ -402,8 +408,8 @@ class WebhookService:
             _can_manage(principal, workspace_id)
         async with self.db.transaction() as session:
             if workspace_id is None:
-                return await PlatformWebhooks(session).feed(first=first, after=after)
-            return await WorkspaceEvents(session, workspace_id).feed(first=first, after=after)
+                return await PlatformWebhooks(session).feed(window=window)
+            return await WorkspaceEvents(session, workspace_id).feed(window=window)
 
     async def count_events(self, principal: Principal, workspace_id: uuid.UUID | None) -> int:
         """How many events the feed holds in all, for ``events.totalCount``."""

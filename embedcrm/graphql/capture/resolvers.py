@@ -8,20 +8,23 @@ from embedcrm.graphql.capture.types import AssignmentRule, Submission, Submissio
 from embedcrm.graphql.context import Info
 from embedcrm.graphql.core import Connection
 from embedcrm.graphql.support import DEFAULT_PAGE_SIZE, connection, workspace_arg
+from embedcrm.kit.repository import Window
 
 
 async def submissions(
     info: Info,
     status: SubmissionStatus | None = None,  # type: ignore[valid-type]
-    first: int = DEFAULT_PAGE_SIZE,
+    first: int | None = DEFAULT_PAGE_SIZE,
     after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
     workspace_id: strawberry.ID | None = None,
 ) -> Connection[Submission]:
     workspace = info.context.workspace_for(workspace_arg(workspace_id))
     capture_service = info.context.services.capture
     principal = info.context.principal
     page = await capture_service.submissions_page(
-        principal, workspace, status, first=first, after=after
+        principal, workspace, status, window=Window(first, after, last, before)
     )
 
     async def count() -> int:

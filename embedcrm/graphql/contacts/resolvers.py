@@ -15,12 +15,15 @@ from embedcrm.graphql.contacts.types import (
 from embedcrm.graphql.context import Info
 from embedcrm.graphql.core import Connection, CsvExport
 from embedcrm.graphql.support import DEFAULT_PAGE_SIZE, connection, scoped_id, workspace_arg
+from embedcrm.kit.repository import Window
 
 
 async def contacts(
     info: Info,
-    first: int = DEFAULT_PAGE_SIZE,
+    first: int | None = DEFAULT_PAGE_SIZE,
     after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
     workspace_id: strawberry.ID | None = None,
     filter: ContactFilter | None = None,
     segment_id: strawberry.ID | None = None,
@@ -30,7 +33,7 @@ async def contacts(
     segment = scoped_id(segment_id, "Segment", "segmentId", workspace)
     lists, principal = info.context.services.lists, info.context.principal
     page = await lists.contacts_page(
-        principal, workspace, spec, segment_id=segment, first=first, after=after
+        principal, workspace, spec, segment_id=segment, window=Window(first, after, last, before)
     )
     return connection(
         page,
@@ -41,15 +44,17 @@ async def contacts(
 
 async def merge_proposals(
     info: Info,
-    first: int = DEFAULT_PAGE_SIZE,
+    first: int | None = DEFAULT_PAGE_SIZE,
     after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
     status: MergeProposalStatus | None = contact_models.MergeProposalStatus.OPEN,  # type: ignore[valid-type]
     workspace_id: strawberry.ID | None = None,
 ) -> Connection[MergeProposal]:
     workspace = info.context.workspace_for(workspace_arg(workspace_id))
     service = info.context.services.merges
     page = await service.proposals(
-        info.context.principal, workspace, status=status, first=first, after=after
+        info.context.principal, workspace, status=status, window=Window(first, after, last, before)
     )
 
     async def count() -> int:
@@ -60,13 +65,17 @@ async def merge_proposals(
 
 async def contact_merges(
     info: Info,
-    first: int = DEFAULT_PAGE_SIZE,
+    first: int | None = DEFAULT_PAGE_SIZE,
     after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
     workspace_id: strawberry.ID | None = None,
 ) -> Connection[ContactMerge]:
     workspace = info.context.workspace_for(workspace_arg(workspace_id))
     service = info.context.services.merges
-    page = await service.merges(info.context.principal, workspace, first=first, after=after)
+    page = await service.merges(
+        info.context.principal, workspace, window=Window(first, after, last, before)
+    )
 
     async def count() -> int:
         return await service.count_merges(info.context.principal, workspace)

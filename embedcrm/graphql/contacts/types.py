@@ -17,6 +17,7 @@ from embedcrm.graphql.ids import to_global_id
 from embedcrm.graphql.leads import types as lead_types
 from embedcrm.graphql.tasks import types as task_types
 from embedcrm.graphql.workspaces.types import Member, load_member
+from embedcrm.kit.repository import Window
 
 if TYPE_CHECKING:
     from embedcrm.graphql.leads.types import Activity, Lead
@@ -51,21 +52,42 @@ class Contact(Node):
 
     @strawberry.field(description="The contact's leads, newest first.")
     async def leads(
-        self, info: Info, first: int = 20, after: str | None = None
+        self,
+        info: Info,
+        first: int | None = 20,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[Annotated[Lead, strawberry.lazy("embedcrm.graphql.leads.types")]]:
-        return await lead_types.contact_leads(info, self._row, first=first, after=after)
+        return await lead_types.contact_leads(
+            info, self._row, window=Window(first, after, last, before)
+        )
 
     @strawberry.field(description="Everything that happened with the person, newest first.")
     async def timeline(
-        self, info: Info, first: int = 20, after: str | None = None
+        self,
+        info: Info,
+        first: int | None = 20,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[Annotated[Activity, strawberry.lazy("embedcrm.graphql.leads.types")]]:
-        return await lead_types.timeline(info, self._row, lead=False, first=first, after=after)
+        return await lead_types.timeline(
+            info, self._row, lead=False, window=Window(first, after, last, before)
+        )
 
     @strawberry.field
     async def tasks(
-        self, info: Info, first: int = 20, after: str | None = None
+        self,
+        info: Info,
+        first: int | None = 20,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[Annotated[Task, strawberry.lazy("embedcrm.graphql.tasks.types")]]:
-        return await task_types.tasks_of(info, self._row, lead=False, first=first, after=after)
+        return await task_types.tasks_of(
+            info, self._row, lead=False, window=Window(first, after, last, before)
+        )
 
     @classmethod
     def of(cls, row: contact_models.Contact) -> Contact:

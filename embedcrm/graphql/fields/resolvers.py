@@ -8,6 +8,7 @@ from embedcrm.graphql.context import Info
 from embedcrm.graphql.core import Connection
 from embedcrm.graphql.fields.types import CustomField, Segment, Tag
 from embedcrm.graphql.support import DEFAULT_PAGE_SIZE, connection, workspace_arg
+from embedcrm.kit.repository import Window
 
 
 async def custom_fields(info: Info, workspace_id: strawberry.ID | None = None) -> list[CustomField]:
@@ -24,13 +25,17 @@ async def tags(info: Info, workspace_id: strawberry.ID | None = None) -> list[Ta
 
 async def segments(
     info: Info,
-    first: int = DEFAULT_PAGE_SIZE,
+    first: int | None = DEFAULT_PAGE_SIZE,
     after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
     workspace_id: strawberry.ID | None = None,
 ) -> Connection[Segment]:
     workspace = info.context.workspace_for(workspace_arg(workspace_id))
     service = info.context.services.segments
-    page = await service.page(info.context.principal, workspace, first=first, after=after)
+    page = await service.page(
+        info.context.principal, workspace, window=Window(first, after, last, before)
+    )
     return connection(
         page, Segment.of, lambda: service.count_all(info.context.principal, workspace)
     )

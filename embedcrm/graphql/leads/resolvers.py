@@ -9,12 +9,15 @@ from embedcrm.graphql.core import Connection, CsvExport
 from embedcrm.graphql.leads.inputs import LeadFilter, lead_spec
 from embedcrm.graphql.leads.types import Lead
 from embedcrm.graphql.support import DEFAULT_PAGE_SIZE, connection, scoped_id, workspace_arg
+from embedcrm.kit.repository import Window
 
 
 async def leads(
     info: Info,
-    first: int = DEFAULT_PAGE_SIZE,
+    first: int | None = DEFAULT_PAGE_SIZE,
     after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
     filter: LeadFilter | None = None,
     workspace_id: strawberry.ID | None = None,
     segment_id: strawberry.ID | None = None,
@@ -24,7 +27,7 @@ async def leads(
     segment = scoped_id(segment_id, "Segment", "segmentId", workspace)
     lists, principal = info.context.services.lists, info.context.principal
     page = await lists.leads_page(
-        principal, workspace, spec, segment_id=segment, first=first, after=after
+        principal, workspace, spec, segment_id=segment, window=Window(first, after, last, before)
     )
     return connection(
         page,

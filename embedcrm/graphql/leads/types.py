@@ -20,6 +20,7 @@ from embedcrm.graphql.pipelines.types import Stage
 from embedcrm.graphql.support import connection
 from embedcrm.graphql.tasks import types as task_types
 from embedcrm.graphql.workspaces.types import Member, load_member
+from embedcrm.kit.repository import Window
 from embedcrm.leads import models as lead_models
 
 if TYPE_CHECKING:
@@ -120,9 +121,14 @@ class Lead(Node):
 
     @strawberry.field(description="Notes, calls, e-mails, meetings, messages, stage changes.")
     async def timeline(
-        self, info: Info, first: int = 20, after: str | None = None
+        self,
+        info: Info,
+        first: int | None = 20,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[Activity]:
-        return await timeline(info, self._row, lead=True, first=first, after=after)
+        return await timeline(info, self._row, lead=True, window=Window(first, after, last, before))
 
     @strawberry.field(description="Every move between stages, oldest first.")
     async def stage_history(self, info: Info) -> list[StageChange]:
@@ -130,9 +136,16 @@ class Lead(Node):
 
     @strawberry.field
     async def tasks(
-        self, info: Info, first: int = 20, after: str | None = None
+        self,
+        info: Info,
+        first: int | None = 20,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[Annotated[Task, strawberry.lazy("embedcrm.graphql.tasks.types")]]:
-        return await task_types.tasks_of(info, self._row, lead=True, first=first, after=after)
+        return await task_types.tasks_of(
+            info, self._row, lead=True, window=Window(first, after, last, before)
+        )
 
     @strawberry.field
     def site_id(self) -> strawberry.ID | None:
@@ -302,7 +315,11 @@ async def lead_items_total(info: Info, row: lead_models.Lead) -> str:
 
 
 async def timeline(
-    info: Info, row: Any, *, lead: bool, first: int, after: str | None
+    info: Info,
+    row: Any,
+    *,
+    lead: bool,
+    window: Window,
 ) -> Connection[Activity]:
     leads = info.context.services.leads
     principal = info.context.principal
@@ -311,8 +328,7 @@ async def timeline(
         row.workspace_id,
         lead_id=row.id if lead else None,
         contact_id=None if lead else row.id,
-        first=first,
-        after=after,
+        window=window,
     )
 
     async def count() -> int:
@@ -332,13 +348,14 @@ async def stage_history(info: Info, row: lead_models.Lead) -> list[StageChange]:
 
 
 async def contact_leads(
-    info: Info, row: contact_models.Contact, *, first: int, after: str | None
+    info: Info,
+    row: contact_models.Contact,
+    *,
+    window: Window,
 ) -> Connection[Lead]:
     lists = info.context.services.lists
     spec = LeadSpec(contact_id=row.id)
-    page = await lists.leads_page(
-        info.context.principal, row.workspace_id, spec, first=first, after=after
-    )
+    page = await lists.leads_page(info.context.principal, row.workspace_id, spec, window=window)
     return connection(
         page, Lead.of, lambda: lists.count_leads(info.context.principal, row.workspace_id, spec)
     )

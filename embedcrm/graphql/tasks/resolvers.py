@@ -8,16 +8,19 @@ from embedcrm.auth import PanelUser
 from embedcrm.errors import NotFound
 from embedcrm.graphql.context import Info
 from embedcrm.graphql.core import Connection
-from embedcrm.graphql.support import DEFAULT_PAGE_SIZE, scoped_id, workspace_arg
+from embedcrm.graphql.support import DEFAULT_PAGE_SIZE, connection, scoped_id, workspace_arg
 from embedcrm.graphql.tasks.inputs import TaskFilter
-from embedcrm.graphql.tasks.types import Task, due_connection
+from embedcrm.graphql.tasks.types import Task
+from embedcrm.kit.repository import Window
 from embedcrm.tasks.repository import TaskFilter as TaskFilterQuery
 
 
 async def tasks(
     info: Info,
-    first: int = DEFAULT_PAGE_SIZE,
+    first: int | None = DEFAULT_PAGE_SIZE,
     after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
     filter: TaskFilter | None = None,
     workspace_id: strawberry.ID | None = None,
 ) -> Connection[Task]:
@@ -33,5 +36,7 @@ async def tasks(
         assignee_id=assignee, open_only=not f.include_done, overdue_only=f.overdue
     )
     service = ctx.services.tasks
-    page = await service.page(ctx.principal, workspace, query, first=first, after=after)
-    return due_connection(page, lambda: service.count(ctx.principal, workspace, query))
+    page = await service.page(
+        ctx.principal, workspace, query, window=Window(first, after, last, before)
+    )
+    return connection(page, Task.of, lambda: service.count(ctx.principal, workspace, query))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -11,13 +10,13 @@ import strawberry
 from embedcrm.db import utcnow
 from embedcrm.graphql.contacts import types as contact_types
 from embedcrm.graphql.context import Info
-from embedcrm.graphql.core import Connection, Edge, Node, PageInfo, node_id
+from embedcrm.graphql.core import Connection, Node, node_id
 from embedcrm.graphql.ids import to_global_id
 from embedcrm.graphql.support import connection
 from embedcrm.graphql.workspaces.types import Member, load_member
-from embedcrm.kit.repository import Page
+from embedcrm.kit.repository import Window
 from embedcrm.tasks import models as task_models
-from embedcrm.tasks.repository import TaskFilter, encode_due_cursor
+from embedcrm.tasks.repository import TaskFilter
 
 if TYPE_CHECKING:
     from embedcrm.graphql.contacts.types import Contact
@@ -83,7 +82,11 @@ class Task(Node):
 
 
 async def tasks_of(
-    info: Info, row: Any, *, lead: bool, first: int, after: str | None
+    info: Info,
+    row: Any,
+    *,
+    lead: bool,
+    window: Window,
 ) -> Connection[Task]:
     service = info.context.services.tasks
     task_filter = (
@@ -92,21 +95,11 @@ async def tasks_of(
         else TaskFilter(contact_id=row.id, open_only=False)
     )
     page = await service.page(
-        info.context.principal, row.workspace_id, task_filter, first=first, after=after
+        info.context.principal,
+        row.workspace_id,
+        task_filter,
+        window=window,
     )
     return connection(
         page, Task.of, lambda: service.count(info.context.principal, row.workspace_id, task_filter)
-    )
-
-
-def due_connection(
-    page: Page[task_models.Task], count: Callable[[], Awaitable[int]]
-) -> Connection[Task]:
-    return Connection(
-        edges=[Edge(cursor=encode_due_cursor(row), node=Task.of(row)) for row in page.rows],
-        page_info=PageInfo(
-            has_next_page=page.has_next,
-            end_cursor=encode_due_cursor(page.rows[-1]) if page.rows else None,
-        ),
-        _count=count,
     )

@@ -5,15 +5,15 @@ from __future__ import annotations
 import strawberry
 
 from embedcrm.graphql.context import Info
-from embedcrm.graphql.core import Connection, Edge, PageInfo
-from embedcrm.graphql.support import DEFAULT_PAGE_SIZE, workspace_arg
+from embedcrm.graphql.core import Connection
+from embedcrm.graphql.support import DEFAULT_PAGE_SIZE, connection, workspace_arg
 from embedcrm.graphql.webhooks.types import (
     WebhookEndpoint,
     WebhookEvent,
     endpoint_ref,
     webhook_service,
 )
-from embedcrm.webhooks.repository import encode_position
+from embedcrm.kit.repository import Window
 
 
 async def webhook_endpoints(
@@ -31,28 +31,23 @@ async def webhook_endpoint(info: Info, id: strawberry.ID) -> WebhookEndpoint:
 
 async def events(
     info: Info,
-    first: int = DEFAULT_PAGE_SIZE,
+    first: int | None = DEFAULT_PAGE_SIZE,
     after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
     workspace_id: strawberry.ID | None = None,
 ) -> Connection[WebhookEvent]:
     service, principal = webhook_service(info)
     page = await service.events_page(
-        principal, workspace_arg(workspace_id), first=first, after=after
+        principal, workspace_arg(workspace_id), window=Window(first, after, last, before)
     )
-    edges = [
-        Edge(cursor=encode_position(row.position or 0), node=WebhookEvent.of(row))
-        for row in page.rows
-    ]
 
     async def count() -> int:
         # Counted only when asked for: a feed is read by cursor, and the count is a scan.
         return await service.count_events(principal, workspace_arg(workspace_id))
 
-    return Connection(
-        edges=edges,
-        page_info=PageInfo(
-            has_next_page=page.has_next,
-            end_cursor=edges[-1].cursor if edges else after,
-        ),
-        _count=count,
-    )
+    feed = connection(page, WebhookEvent.of, count)
+    if not page.rows and last is None:
+        # An empty page read forward keeps its place: polling goes on from the same cursor.
+        feed.page_info.end_cursor = after
+    return feed

@@ -13,6 +13,7 @@ from embedcrm.graphql.context import Info
 from embedcrm.graphql.core import Connection, Node
 from embedcrm.graphql.ids import parse_global_id, to_global_id
 from embedcrm.graphql.support import DEFAULT_PAGE_SIZE, connection
+from embedcrm.kit.repository import Window
 from embedcrm.webhooks import models as wh
 from embedcrm.webhooks.service import EndpointRef, WebhookService
 
@@ -116,13 +117,15 @@ class WebhookEndpoint(Node):
     async def deliveries(
         self,
         info: Info,
-        first: int = DEFAULT_PAGE_SIZE,
+        first: int | None = DEFAULT_PAGE_SIZE,
         after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
         status: WebhookDeliveryStatus | None = None,  # type: ignore[valid-type]
     ) -> Connection[WebhookDelivery]:
         service, principal = webhook_service(info)
         page = await service.deliveries_page(
-            principal, self._ref, first=first, after=after, status=status
+            principal, self._ref, window=Window(first, after, last, before), status=status
         )
         return connection(
             page,
@@ -132,10 +135,17 @@ class WebhookEndpoint(Node):
 
     @strawberry.field(description="HTTP attempts to this endpoint, newest first.")
     async def attempts(
-        self, info: Info, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
+        self,
+        info: Info,
+        first: int | None = DEFAULT_PAGE_SIZE,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[WebhookAttempt]:
         service, principal = webhook_service(info)
-        page = await service.attempts_page(principal, self._ref, first=first, after=after)
+        page = await service.attempts_page(
+            principal, self._ref, window=Window(first, after, last, before)
+        )
         return connection(
             page, WebhookAttempt.of, lambda: service.count_attempts(principal, self._ref)
         )
