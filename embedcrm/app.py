@@ -77,6 +77,7 @@ from embedcrm.middleware import (
     parse_networks,
     sane_request_id,
 )
+from embedcrm.openapi import openapi_document
 from embedcrm.panel_routes import PANEL_ROUTES, PanelCors
 from embedcrm.services import Services
 from embedcrm.telemetry import instrument
@@ -377,6 +378,10 @@ async def widget_css(request: Request) -> Response:
     )
 
 
+async def openapi_json(request: Request) -> Response:
+    return JSONResponse(request.app.state.openapi)
+
+
 async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
@@ -473,6 +478,7 @@ ROUTES = [
     Route("/widget.js", widget, methods=["GET", "HEAD"]),
     Route("/widget/{version}.js", widget, methods=["GET", "HEAD"]),
     Route("/widget.css", widget_css, methods=["GET", "HEAD"]),
+    Route("/openapi.json", openapi_json, methods=["GET"]),
     Route("/healthz", healthz, methods=["GET"]),
     Route("/readyz", readyz, methods=["GET"]),
     Route("/metrics", metrics, methods=["GET"]),
@@ -518,6 +524,7 @@ def create_app(
     app.state.services = services
     app.state.graphql_schema = build_schema(settings)
     app.state.graphiql_html = get_graphql_ide_html("graphiql")
+    app.state.openapi = openapi_document(settings.public_url)
     app.state.persisted_queries = PersistedQueries.from_directory(
         Path(settings.persisted_operations), only_known=settings.persisted_only
     )

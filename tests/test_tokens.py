@@ -48,8 +48,9 @@ async def test_an_expired_token_is_refused(client: httpx.AsyncClient, platform: 
     response = await client.post(
         "/graphql", json={"query": "{ ping }"}, headers={"Authorization": f"Bearer {token}"}
     )
-    assert response.json()["error"]["code"] == "unauthenticated"
-    assert "expired" in response.json()["error"]["message"]
+    [error] = response.json()["errors"]
+    assert error["extensions"]["code"] == "unauthenticated"
+    assert "expired" in error["message"]
 
 
 def test_rotation_old_tokens_verify_new_keys_sign() -> None:

@@ -128,7 +128,7 @@ async def test_a_member_who_left_is_deactivated_and_keeps_their_history(
         headers={"Authorization": f"Bearer {leaving.bearer}"},
     )
     assert refused.status_code == 401
-    assert refused.json()["error"]["code"] == "unauthenticated"
+    assert refused.json()["errors"][0]["extensions"]["code"] == "unauthenticated"
     # Their lead stays theirs, for an owner to hand on.
     card = await tenant.panel.data(
         "query($id: ID!) { node(id: $id) { ... on Lead { assignee { id name } } } }",

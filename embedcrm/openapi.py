@@ -1,0 +1,332 @@
+"""The OpenAPI 3.1 description of the plain HTTP routes, served at /openapi.json.
+
+Kept by hand beside the routes it describes; tests/test_openapi.py checks that it names exactly
+the routes of embedcrm/app.py and panel_routes.py (GraphQL has its own schema, schema/) and
+runs schemathesis against it. The shapes are those of docs/contract.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+ERROR = {"$ref": "#/components/schemas/Error"}
+JSON_ERROR = {"application/json": {"schema": ERROR}}
+SITE_KEY = {
+    "name": "site_key",
+    "in": "path",
+    "required": True,
+    "description": "The site's public key (`pk_…`), as in the widget's `data-site`.",
+    "schema": {"type": "string"},
+}
+VERSION = {
+    "name": "version",
+    "in": "path",
+    "required": True,
+    "description": "A script's content version, as `panelScript { src }` or the snippet names.",
+    "schema": {"type": "string"},
+}
+RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before sending again.",
+        "schema": {"type": "string"},
+    }
+}
+
+
+def error(description: str, *, retry: bool = False) -> dict[str, Any]:
+    answer: dict[str, Any] = {"description": description, "content": JSON_ERROR}
+    if retry:
+        answer["headers"] = RETRY_AFTER
+    return answer
+
+
+def script(description: str, media_type: str) -> dict[str, Any]:
+    return {"description": description, "content": {media_type: {"schema": {"type": "string"}}}}
+
+
+NOT_FOUND_SITE = error("No site has this key.")
+UNAVAILABLE = error("The database is unreachable; send again after Retry-After.", retry=True)
+PREFLIGHT = {
+    "summary": "CORS preflight of a page on one of the site's domains",
+    "parameters": [SITE_KEY],
+    "responses": {
+        "204": {"description": "The origin may send (Access-Control-Allow-* headers)."},
+        "403": error("The Origin is not one of the site's domains."),
+        "404": NOT_FOUND_SITE,
+        "503": UNAVAILABLE,
+    },
+}
+STATIC = {"get", "head"}
+
+
+def _static(summary: str, media_type: str, *, versioned: bool) -> dict[str, Any]:
+    responses: dict[str, Any] = {"200": script("The file.", media_type)}
+    if versioned:
+        responses["404"] = error("No file has this version.")
+    operation: dict[str, Any] = {"summary": summary, "responses": responses}
+    if versioned:
+        operation["parameters"] = [VERSION]
+    return {method: operation for method in sorted(STATIC)}
+
+
+def openapi_document(public_url: str) -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "embedcrm HTTP routes",
+            "version": "1",
+            "description": "The routes beside GraphQL (POST /graphql, described by "
+            "schema/schema.graphql): the widget's config and submissions, the scripts, "
+            "health, metrics and the panel's live stream. See docs/contract.md.",
+        },
+        "servers": [{"url": public_url}],
+        "paths": {
+            "/v1/sites/{site_key}/config": {
+                "get": {
+                    "summary": "What the widget needs for a site",
+                    "parameters": [SITE_KEY],
+                    "responses": {
+                        "200": {
+                            "description": "The site's language, a fresh form token, its forms.",
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": "#/components/schemas/SiteConfig"}
+                                }
+                            },
+                        },
+                        "404": NOT_FOUND_SITE,
+                        "503": UNAVAILABLE,
+                    },
+                }
+            },
+            "/v1/sites/{site_key}/submissions": {
+                "post": {
+                    "summary": "One form submission",
+                    "description": "Idempotent on `submission_id`: the same body again answers "
+                    "200, a different one 409. The Origin must be one of the site's domains.",
+                    "parameters": [SITE_KEY],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/Submission"}
+                            },
+                            "text/plain": {
+                                "schema": {
+                                    "type": "string",
+                                    "description": "The same JSON (navigator.sendBeacon).",
+                                }
+                            },
+                            "application/x-www-form-urlencoded": {
+                                "schema": {
+                                    "type": "object",
+                                    "additionalProperties": {"type": "string"},
+                                    "description": "A plain HTML form without JavaScript.",
+                                }
+                            },
+                        },
+                    },
+                    "responses": {
+                        "200": {
+                            "description": "A repeat of a submission already accepted.",
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": "#/components/schemas/Accepted"}
+                                }
+                            },
+                        },
+                        "202": {
+                            "description": "Accepted; it becomes a lead right after.",
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": "#/components/schemas/Accepted"}
+                                }
+                            },
+                        },
+                        "400": error("The body is not one JSON object, or a value is unstorable."),
+                        "403": error("The Origin is not one of the site's domains."),
+                        "404": NOT_FOUND_SITE,
+                        "409": error("This submission_id was sent before with another body."),
+                        "413": error("The body is over the size limit."),
+                        "415": error("Another content type than the three above."),
+                        "422": error("The site's own form refused it; `fields` says why."),
+                        "429": error("Too many from this visitor or site.", retry=True),
+                        "503": UNAVAILABLE,
+                    },
+                },
+                "options": PREFLIGHT,
+            },
+            "/v1/sites/{site_key}/events": {
+                "post": {
+                    "summary": "A sampled view or start of a form (analytics beacon)",
+                    "parameters": [SITE_KEY],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "text/plain": {"schema": {"type": "string"}},
+                            "application/json": {"schema": {"type": "object"}},
+                        },
+                    },
+                    "responses": {
+                        "204": {"description": "Counted."},
+                        "400": error("The body is not one JSON object."),
+                        "403": error("The Origin is not one of the site's domains."),
+                        "404": NOT_FOUND_SITE,
+                        "413": error("The body is over the size limit."),
+                        "422": error("The event is not one the widget sends."),
+                        "429": error("Too many from this visitor.", retry=True),
+                        "503": UNAVAILABLE,
+                    },
+                },
+                "options": PREFLIGHT,
+            },
+            "/widget.js": _static("The lead-capture widget", "text/javascript", versioned=False),
+            "/widget/{version}.js": _static(
+                "The widget pinned to a version (immutable)", "text/javascript", versioned=True
+            ),
+            "/widget.css": _static("The widget's styles", "text/css", versioned=False),
+            "/panel.js": _static(
+                "The owner's panel components", "text/javascript", versioned=False
+            ),
+            "/panel/{version}.js": _static(
+                "The panel pinned to a version (immutable)", "text/javascript", versioned=True
+            ),
+            "/v1/panel/stream": {
+                "get": {
+                    "summary": "Live updates of the panel token's workspace (server-sent events)",
+                    "security": [{"bearer": []}],
+                    "parameters": [
+                        {
+                            "name": "after",
+                            "in": "query",
+                            "required": False,
+                            "description": "Resume after this event cursor (or Last-Event-ID).",
+                            "schema": {"type": "string"},
+                        }
+                    ],
+                    "responses": {
+                        "200": script("One message per committed event.", "text/event-stream"),
+                        "401": error("No valid panel token."),
+                        "403": error("A platform key: the stream is for panel tokens."),
+                    },
+                }
+            },
+            "/healthz": {
+                "get": {
+                    "summary": "Liveness",
+                    "responses": {
+                        "200": {
+                            "description": "The process answers.",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        }
+                    },
+                }
+            },
+            "/readyz": {
+                "get": {
+                    "summary": "Readiness: the database is reachable",
+                    "responses": {
+                        "200": {
+                            "description": "Ready.",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        },
+                        "503": {
+                            "description": "The database is unreachable.",
+                            "headers": RETRY_AFTER,
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        },
+                    },
+                }
+            },
+            "/metrics": {
+                "get": {
+                    "summary": "Prometheus metrics, for the operators' addresses only",
+                    "responses": {
+                        "200": script("The text exposition format.", "text/plain"),
+                        "404": error("Metrics are off, or this address is not an operator's."),
+                    },
+                }
+            },
+            "/openapi.json": {
+                "get": {
+                    "summary": "This document",
+                    "responses": {
+                        "200": {
+                            "description": "OpenAPI 3.1.",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        }
+                    },
+                }
+            },
+        },
+        "components": {
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "description": "A panel token."}
+            },
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "required": ["error"],
+                    "properties": {
+                        "error": {
+                            "type": "object",
+                            "required": ["code", "message"],
+                            "properties": {
+                                "code": {"type": "string"},
+                                "message": {"type": "string"},
+                                "fields": {
+                                    "type": "object",
+                                    "additionalProperties": {"type": "string"},
+                                },
+                            },
+                        }
+                    },
+                },
+                "Accepted": {
+                    "type": "object",
+                    "required": ["submission_id", "status"],
+                    "properties": {
+                        "submission_id": {"type": "string"},
+                        "status": {"const": "accepted"},
+                    },
+                },
+                "SiteConfig": {
+                    "type": "object",
+                    "required": ["site", "form_token", "forms"],
+                    "properties": {
+                        "site": {
+                            "type": "object",
+                            "properties": {
+                                "key": {"type": "string"},
+                                "language": {"type": ["string", "null"]},
+                            },
+                        },
+                        "form_token": {"type": "string"},
+                        "form_token_field": {"type": "string"},
+                        "honeypot_field": {"type": "string"},
+                        "forms": {"type": "array", "items": {"type": "object"}},
+                    },
+                },
+                "Submission": {
+                    "type": "object",
+                    "required": ["fields"],
+                    "properties": {
+                        "submission_id": {
+                            "type": "string",
+                            "description": "The client's id (a UUID); optional for a plain form.",
+                        },
+                        "form": {"type": "string"},
+                        "fields": {
+                            "type": "object",
+                            "additionalProperties": {"type": "string"},
+                        },
+                        "context": {"type": "object"},
+                        "consent": {"type": "boolean"},
+                        "seen": {"type": "object"},
+                        "withheld": {"type": "array", "items": {"type": "string"}},
+                        "form_token": {"type": "string"},
+                    },
+                },
+            },
+        },
+    }
