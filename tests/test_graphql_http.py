@@ -21,6 +21,7 @@ from node_tools import node_binary, require_package
 from conftest import GraphQL
 from embedcrm.app import create_app
 from embedcrm.config import Settings
+from embedcrm.errors import ConfigurationError
 from embedcrm.graphql.http import GRAPHQL_RESPONSE, operation_documents, response_media_type
 from embedcrm.services import Services
 from factories import make_tenant
@@ -392,3 +393,20 @@ async def test_persisted_only_runs_just_the_operations_of_schema_operations(
         "/graphql", json={"variables": variables, "extensions": persisted(printed)}, headers=auth
     )
     assert pinned.json()["data"]["createWorkspace"]["workspace"]["externalId"] == "persisted-only-1"
+
+
+def test_persisted_only_reads_its_settings_and_refuses_an_empty_directory(tmp_path: Path) -> None:
+    on = Settings.from_env(
+        {
+            "EMBEDCRM_SECRET_KEYS": "k",
+            "EMBEDCRM_PERSISTED_ONLY": "1",
+            "EMBEDCRM_PERSISTED_OPERATIONS": str(tmp_path),
+        }
+    )
+    assert on.persisted_only and on.persisted_operations == str(tmp_path)
+    default = Settings.from_env({"EMBEDCRM_SECRET_KEYS": "k"})
+    assert not default.persisted_only
+    assert Path(default.persisted_operations) == OPERATIONS
+    # Persisted-only with nothing to run would refuse every request: it refuses to start.
+    with pytest.raises(ConfigurationError, match="EMBEDCRM_PERSISTED_ONLY"):
+        create_app(on)
