@@ -9,9 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from graphql import parse
 from node_tools import node_binary, require_package
 
 from conftest import GraphQL
+from embedcrm.config import Settings
+from embedcrm.graphql.limits import query_cost
+from embedcrm.graphql.schema import build_schema
 from factories import make_tenant, submission, submit
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -149,3 +153,19 @@ def test_the_relay_lint_catches_a_page_info_without_its_backward_half(tmp_path: 
     result = lint(stripped)
     assert result["exit"] != 0
     assert [e["rule"] for e in result["errors"]] == ["relay-page-info-spec"]
+
+
+def test_the_cost_limit_reads_pages_as_the_server_does() -> None:
+    schema = build_schema(Settings(secret_keys=("k",)))._schema
+
+    def cost(document: str, **variables: Any) -> int:
+        return query_cost(schema, parse(document), variables)
+
+    assert cost("{ leads { totalCount } }") == 50  # the default page
+    assert cost("{ leads(last: 7) { totalCount } }") == 7
+    assert cost("{ leads(first: 3, last: 7) { totalCount } }") == 7  # `last` wins
+    assert cost("{ leads(first: null) { totalCount } }") == 100  # the most a page holds
+    nested = (
+        "query($n: Int) { leads(last: $n) { edges { node { timeline(last: 4) { totalCount } } } } }"
+    )
+    assert cost(nested, n=10) == 10 + 10 * 4

@@ -16,6 +16,7 @@ from graphql import (
     GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
+    NullValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
     VariableNode,
@@ -161,6 +162,8 @@ def _argument(field: FieldNode, name: str, default: Any, variables: Mapping[str,
             continue
         if isinstance(argument.value, IntValueNode):
             value = int(argument.value.value)
+        elif isinstance(argument.value, NullValueNode):
+            value = None  # read by the server as the most a page holds
         elif isinstance(argument.value, VariableNode):
             value = variables.get(argument.value.name.value, default)
     return value
