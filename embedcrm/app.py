@@ -2,7 +2,8 @@
 
 Each route is a module-level function that reads the services from ``request.app.state``;
 expected errors are raised, never caught here, and turned into JSON bodies by the one handler
-``create_app`` registers for ``EmbedCRMError``.
+``create_app`` registers for ``EmbedCRMError``. /graphql is the exception: it answers every
+error itself, in the GraphQL shape (embedcrm/graphql/http.py).
 """
 
 from __future__ import annotations
