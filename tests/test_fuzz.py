@@ -41,7 +41,9 @@ async def server(settings: Settings) -> AsyncIterator[str]:
         await services.db.dispose()
 
 
-async def schemathesis(*arguments: str, budget: float) -> tuple[int, str]:
+async def schemathesis(*arguments: str, budget: float, workdir: Path) -> tuple[int, str]:
+    """Run the schemathesis CLI; it keeps a cache of crashes in its working directory, so that
+    is a temporary one, never the repository."""
     assert SCHEMATHESIS.exists(), f"{SCHEMATHESIS} is missing: run scripts/bootstrap"
     process = await asyncio.create_subprocess_exec(
         str(SCHEMATHESIS),
@@ -55,7 +57,7 @@ async def schemathesis(*arguments: str, budget: float) -> tuple[int, str]:
         # NUL is refused at the edge by design (400, tests/test_bad_input.py); a fuzzer that
         # sends it learns nothing more about the resolvers.
         "--generation-allow-x00=false",
-        cwd=ROOT,
+        cwd=workdir,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
         env={
@@ -71,7 +73,7 @@ async def schemathesis(*arguments: str, budget: float) -> tuple[int, str]:
 
 
 async def test_graphql_schema_fuzzed_with_an_owner_token_finds_no_server_error(
-    server: str, platform: GraphQL
+    server: str, platform: GraphQL, tmp_path: Path
 ) -> None:
     owner = await make_tenant(platform)
     code, output = await schemathesis(
@@ -83,6 +85,7 @@ async def test_graphql_schema_fuzzed_with_an_owner_token_finds_no_server_error(
         "--exclude-checks=not_a_server_error,positive_data_acceptance",
         "--max-examples=8",
         budget=45,
+        workdir=tmp_path,
     )
     assert code == 0, output
     assert_every_operation_tested(output, at_least=50)
@@ -117,13 +120,14 @@ def test_openapi_names_exactly_the_plain_http_routes() -> None:
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
 
-async def test_openapi_routes_fuzzed_answer_as_described(server: str) -> None:
+async def test_openapi_routes_fuzzed_answer_as_described(server: str, tmp_path: Path) -> None:
     code, output = await schemathesis(
         f"{server}/openapi.json",
         "--checks=not_a_server_error,status_code_conformance,content_type_conformance,"
         "response_schema_conformance",
         "--max-examples=15",
         budget=40,
+        workdir=tmp_path,
     )
     assert code == 0, output
     assert_every_operation_tested(output, at_least=15)
