@@ -214,3 +214,56 @@ async def test_the_task_list_costs_the_same_for_5_and_50(
     assert len(nodes) == ROWS
     assert all(n["kind"] == "FIRST_RESPONSE" and n["assignee"] and n["contact"] for n in nodes)
     assert large == small, f"{SMALL} tasks cost {small} statements, {ROWS} cost {large}"
+
+
+LEADS_BACKWARD = """
+query Leads($last: Int!) {
+  leads(last: $last) {
+    pageInfo { hasPreviousPage hasNextPage startCursor }
+    edges { node { id stage { id name } assignee { id name } contact { id email }
+      source { utmSource } tags { name } } }
+  }
+}
+"""
+
+TASKS_BACKWARD = """
+query Tasks($last: Int!) {
+  tasks(last: $last) { pageInfo { hasPreviousPage }
+    edges { node { id dueAt assignee { id name } contact { id name } } } }
+}
+"""
+
+
+async def test_a_page_read_backward_costs_the_same_for_5_and_50(
+    client: httpx.AsyncClient, platform: GraphQL, services: Services
+) -> None:
+    tenant, _ = await _filled_workspace(platform, services, "backward.example.com")
+    await _filled_workspace(platform, services, "backward-beside.example.com")
+    forward = await tenant.panel.data(LEADS_PAGE, first=ROWS)
+    forward_ids = [edge["node"]["id"] for edge in forward["leads"]["edges"]]
+
+    small, few = await _statements(services, tenant.panel, LEADS_BACKWARD, last=SMALL)
+    large, many = await _statements(services, tenant.panel, LEADS_BACKWARD, last=ROWS)
+    # The last rows of the list, in the list's own order, with their relations read in batches.
+    assert [e["node"]["id"] for e in few["leads"]["edges"]] == forward_ids[-SMALL:]  # type: ignore[index]
+    assert [e["node"]["id"] for e in many["leads"]["edges"]] == forward_ids  # type: ignore[index]
+    assert few["leads"]["pageInfo"]["hasPreviousPage"] is True  # type: ignore[index]
+    assert many["leads"]["pageInfo"]["hasPreviousPage"] is False  # type: ignore[index]
+    nodes = [edge["node"] for edge in many["leads"]["edges"]]  # type: ignore[index]
+    assert all(n["stage"] and n["assignee"] and n["contact"]["email"] for n in nodes)
+    assert all(sorted(t["name"] for t in n["tags"]) == ["опт", "повторный"] for n in nodes)
+    assert large == small, f"{SMALL} leads back cost {small} statements, {ROWS} cost {large}"
+
+    small, few = await _statements(services, tenant.panel, TASKS_BACKWARD, last=SMALL)
+    large, many = await _statements(services, tenant.panel, TASKS_BACKWARD, last=ROWS)
+    due = [e["node"]["dueAt"] for e in many["tasks"]["edges"]]  # type: ignore[index]
+    assert len(due) == ROWS and due == sorted(due)
+    assert (
+        [e["node"]["id"] for e in few["tasks"]["edges"]]
+        == [  # type: ignore[index]
+            e["node"]["id"]
+            for e in many["tasks"]["edges"][-SMALL:]  # type: ignore[index]
+        ]
+    )
+    assert all(e["node"]["assignee"] and e["node"]["contact"] for e in many["tasks"]["edges"])  # type: ignore[index]
+    assert large == small, f"{SMALL} tasks back cost {small} statements, {ROWS} cost {large}"
