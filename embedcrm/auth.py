@@ -44,6 +44,10 @@ class PanelUser:
     components: tuple[str, ...] | None = None
     # When the token stops working, as a Unix time; the live stream ends there.
     expires_at: float | None = field(default=None, compare=False)
+    # The token's own id and when it was issued (Unix milliseconds), for revocation: one token
+    # by its id, or every token of a member issued before a moment. None in older tokens.
+    token_id: uuid.UUID | None = field(default=None, compare=False)
+    issued_at_ms: int | None = field(default=None, compare=False)
 
     def can_read(self, workspace_id: uuid.UUID) -> bool:
         """The one scoping rule of reads: a member reads its own workspace and nothing else."""
@@ -89,12 +93,15 @@ class PanelTokens:
         self._clock = clock
 
     def issue(self, user: PanelUser, *, ttl_seconds: int) -> tuple[str, datetime]:
-        expires = int(self._clock()) + ttl_seconds
+        now = self._clock()
+        expires = int(now) + ttl_seconds
         payload: dict[str, object] = {
             "w": str(user.workspace_id),
             "m": str(user.member_id),
             "r": user.role.value,
             "exp": expires,
+            "i": uuid.uuid4().hex,
+            "t": int(now * 1000),
         }
         if user.components is not None:
             payload["c"] = list(user.components)
@@ -117,6 +124,8 @@ class PanelTokens:
                 role=Role(payload["r"]),
                 components=tuple(str(name) for name in payload["c"]) if "c" in payload else None,
                 expires_at=float(payload["exp"]),
+                token_id=uuid.UUID(hex=payload["i"]) if "i" in payload else None,
+                issued_at_ms=int(payload["t"]) if "t" in payload else None,
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise Unauthenticated("The token is not valid.") from exc

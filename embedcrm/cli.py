@@ -1,4 +1,4 @@
-"""The embedcrm command: serve | worker | migrate | platform-key create."""
+"""The embedcrm command: serve | worker | migrate | import-csv | platform-key create/list/revoke/rotate."""
 
 from __future__ import annotations
 
@@ -10,16 +10,20 @@ import logging
 import os
 import sys
 import tempfile
+import uuid
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from embedcrm.config import Settings
-from embedcrm.db import is_database_unavailable
-from embedcrm.errors import ConfigurationError
+from embedcrm.db import is_database_unavailable, utcnow
+from embedcrm.errors import ConfigurationError, NotFound, ValidationFailed
 from embedcrm.logs import configure_logging
 from embedcrm.migrations import is_up_to_date, upgrade_to_head
 from embedcrm.services import Services
+from embedcrm.workspaces.models import PlatformKey
+from embedcrm.workspaces.service import DEFAULT_ROTATION_OVERLAP
 
 log = logging.getLogger("embedcrm")
 
@@ -64,6 +68,19 @@ def _parser() -> argparse.ArgumentParser:
     key_commands = keys.add_subparsers(dest="key_command", required=True)
     create = key_commands.add_parser("create", help="create a key; printed alone on the last line")
     create.add_argument("--name", required=True)
+    key_commands.add_parser("list", help="list keys: id, name, prefix, state (never secrets)")
+    revoke = key_commands.add_parser("revoke", help="revoke a key; it stops working")
+    revoke.add_argument("id", help="the key's id, as `platform-key list` shows it")
+    rotate = key_commands.add_parser(
+        "rotate", help="issue a new key under the same name; the old one works until --overlap ends"
+    )
+    rotate.add_argument("id", help="the id of the key to replace")
+    rotate.add_argument(
+        "--overlap-hours",
+        type=float,
+        default=DEFAULT_ROTATION_OVERLAP.total_seconds() / 3600,
+        help="how long the old key keeps working (default: %(default)s)",
+    )
     return parser
 
 
@@ -99,10 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raw = Path(args.file).read_bytes()
             return asyncio.run(import_csv(settings, args, raw))
         if args.command == "platform-key":
-            key = asyncio.run(_create_platform_key(settings, args.name))
-            print(f"created platform key {args.name!r}; keep it secret, it is shown once:")
-            print(key)
-            return 0
+            return asyncio.run(_platform_key(settings, args))
     except ConfigurationError as exc:
         print(f"embedcrm: {exc.message}", file=sys.stderr)
         return 2
@@ -125,12 +139,70 @@ def _ensure_schema(settings: Settings) -> None:
         raise ConfigurationError("The database is not migrated: run `embedcrm migrate` first.")
 
 
-async def _create_platform_key(settings: Settings, name: str) -> str:
+async def _platform_key(settings: Settings, args: argparse.Namespace) -> int:
     services = Services.create(settings)
+    keys = services.workspaces
     try:
-        return await services.workspaces.create_platform_key(name)
+        if args.key_command == "create":
+            key = await keys.create_platform_key(args.name)
+            print(f"created platform key {args.name!r}; keep it secret, it is shown once:")
+            print(key)
+            return 0
+        if args.key_command == "list":
+            print("\t".join(("id", "name", "prefix", "created", "state")))
+            now = utcnow()
+            for row in await keys.list_platform_keys():
+                print(
+                    "\t".join(
+                        (
+                            str(row.id),
+                            row.name,
+                            row.prefix,
+                            _moment(row.created_at),
+                            _state(row, now),
+                        )
+                    )
+                )
+            return 0
+        try:
+            key_id = uuid.UUID(args.id)
+        except ValueError:
+            print(
+                f"embedcrm: {args.id!r} is not a key id (see `platform-key list`)", file=sys.stderr
+            )
+            return 2
+        try:
+            if args.key_command == "revoke":
+                revoked = await keys.revoke_platform_key(key_id)
+                print(f"revoked platform key {revoked.id} ({revoked.name!r})")
+                return 0
+            rotated = await keys.rotate_platform_key(key_id, timedelta(hours=args.overlap_hours))
+        except (NotFound, ValidationFailed) as exc:
+            print(f"embedcrm: {exc.message}", file=sys.stderr)
+            return 1
+        assert rotated.old_key.expires_at is not None
+        print(
+            f"rotated platform key {rotated.old_key.id}: it works until "
+            f"{_moment(rotated.old_key.expires_at)}; the new key {rotated.new_key.id} "
+            "is shown once:"
+        )
+        print(rotated.key)
+        return 0
     finally:
         await services.db.dispose()
+
+
+def _moment(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _state(key: PlatformKey, now: datetime) -> str:
+    if key.revoked_at is not None:
+        return f"revoked {_moment(key.revoked_at)}"
+    if key.expires_at is not None:
+        verb = "expires" if key.expires_at > now else "expired"
+        return f"{verb} {_moment(key.expires_at)}"
+    return "active"
 
 
 def _serve(

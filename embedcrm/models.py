@@ -17,7 +17,7 @@ from embedcrm.pipelines.models import Pipeline, Stage
 from embedcrm.privacy.models import Erasure
 from embedcrm.tasks.models import Task
 from embedcrm.webhooks.models import OutboxEvent
-from embedcrm.workspaces.models import Member, PlatformKey, Site, Workspace
+from embedcrm.workspaces.models import Member, PlatformKey, RevokedPanelToken, Site, Workspace
 
 __all__ = [
     "Activity",
@@ -40,6 +40,7 @@ __all__ = [
     "OutboxEvent",
     "Pipeline",
     "PlatformKey",
+    "RevokedPanelToken",
     "Segment",
     "Site",
     "SiteForm",

@@ -113,6 +113,9 @@ FIELDS_BY_COMPONENT: dict[str, frozenset[str]] = {
             "saveSiteForm",
             "deleteSiteForm",
             "updateCrmSettings",
+            "updateWorkspace",
+            "changeMemberRole",
+            "revokePanelSessions",
         }
     ),
 }

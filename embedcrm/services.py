@@ -77,12 +77,16 @@ class Services:
         )
         forms = FormService(db)
         lists = ListService(db)
+        workspaces = WorkspaceService(db, panel_tokens, provisioners=[create_default_pipeline])
+        capture = CaptureService(db, settings, forms)
+        # A site's new domains, or its deletion, apply to visitors at once in this process.
+        workspaces.site_listeners.append(capture.forget_site)
         return cls(
             settings=settings,
             db=db,
             panel_tokens=panel_tokens,
-            workspaces=WorkspaceService(db, panel_tokens, provisioners=[create_default_pipeline]),
-            capture=CaptureService(db, settings, forms),
+            workspaces=workspaces,
+            capture=capture,
             forms=forms,
             pipelines=PipelineService(db),
             leads=LeadService(db),

@@ -97,6 +97,9 @@ class CaptureService:
         self._sites[public_key] = (time.monotonic(), site)
         return site
 
+    def forget_site(self, public_key: str) -> None:
+        self._sites.pop(public_key, None)
+
     async def site_config(self, site: Site, origin: str | None) -> dict[str, Any]:
         """What the widget needs: the site's language, a fresh form token, its forms."""
         return {

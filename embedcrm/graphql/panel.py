@@ -43,10 +43,20 @@ class PanelQuery:
             integrity=services.panel.integrity,
         )
 
-    @strawberry.field(description="The workspace's active members, by name.")
-    async def members(self, info: Info, workspace_id: strawberry.ID | None = None) -> list[Member]:
+    @strawberry.field(
+        description="The workspace's members by name, with their role: the active ones, or "
+        "all with includeInactive."
+    )
+    async def members(
+        self,
+        info: Info,
+        workspace_id: strawberry.ID | None = None,
+        include_inactive: bool = False,
+    ) -> list[Member]:
         workspace = info.context.workspace_for(workspace_arg(workspace_id))
-        rows = await info.context.services.workspaces.list_members(workspace)
+        rows = await info.context.services.workspaces.list_members(
+            workspace, include_inactive=include_inactive
+        )
         return [Member.of(row) for row in rows]
 
     @strawberry.field(description="Leads and their value per stage of a pipeline (the board).")

@@ -1,7 +1,7 @@
 """Who may call a field, by role: strawberry permission classes over the caller's one Actor.
 
-Every field that only some roles may call declares it, ``permission_classes=[OwnerOnly]`` or
-``[WritersOnly]``; resolvers and services hold no role checks of their own. Which rows a caller
+Every field that only some roles may call declares it, ``permission_classes=[OwnerOnly]``,
+``[WritersOnly]`` or, for what only the host's backend does, ``[PlatformOnly]``; resolvers and services hold no role checks of their own. Which rows a caller
 then reads or changes is not decided here but by the repository's readable statement
 (``WorkspaceRepository.readable``), and whether a MANAGER may change one row (assigned to them
 or not) by ``Actor.require_assigned`` in the service that has the row.
@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 
 from strawberry.permission import BasePermission
 
+from embedcrm.auth import Platform
 from embedcrm.errors import Forbidden
 from embedcrm.graphql.context import Info
 from embedcrm.graphql.support import user_errors
@@ -28,7 +29,22 @@ from embedcrm.workspaces.models import Role
 _refusal: ContextVar[tuple[Forbidden, Any]] = ContextVar("refusal")
 
 
-class RolePermission(BasePermission):
+class Refusing(BasePermission):
+    """Answers a refusal as the field answers its errors (``refuse`` records it)."""
+
+    @staticmethod
+    def refuse(info: Info, error: Forbidden) -> bool:
+        _refusal.set((error, info.return_type))
+        return False
+
+    def on_unauthorized(self) -> Any:
+        error, returns = _refusal.get()
+        if _has_user_errors(returns):
+            return returns(user_errors=user_errors(error))
+        raise error
+
+
+class RolePermission(Refusing):
     """The caller's role is one of ``roles``; the platform acts as an OWNER everywhere."""
 
     roles: ClassVar[frozenset[Role]]
@@ -37,17 +53,10 @@ class RolePermission(BasePermission):
         actor = await info.context.actor()
         if actor.role in self.roles:
             return True
-        _refusal.set((self.refusal(actor.role), info.return_type))
-        return False
+        return self.refuse(info, self.refusal(actor.role))
 
     def refusal(self, role: Role) -> Forbidden:
         raise NotImplementedError
-
-    def on_unauthorized(self) -> Any:
-        error, returns = _refusal.get()
-        if _has_user_errors(returns):
-            return returns(user_errors=user_errors(error))
-        raise error
 
 
 def _has_user_errors(returns: Any) -> bool:
@@ -72,3 +81,13 @@ class WritersOnly(RolePermission):
 
     def refusal(self, role: Role) -> Forbidden:
         return Forbidden("A viewer can only read.")
+
+
+class PlatformOnly(Refusing):
+    """What only the host's backend does (changing sites, revoking one panel token); an OWNER
+    is refused like anyone else."""
+
+    async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        if isinstance(info.context.principal, Platform):
+            return True
+        return self.refuse(info, Forbidden("Only the platform can do this."))

@@ -26,6 +26,9 @@ from embedcrm.leads.moves import (
 from embedcrm.pipelines.models import Pipeline, Stage, StageKind
 from embedcrm.pipelines.repository import PipelineRepository, StageRepository
 from embedcrm.workspaces.access import Actor, load_actor
+from embedcrm.workspaces.models import Workspace
+from embedcrm.workspaces.repository import WorkspaceDirectory
+from embedcrm.workspaces.words import DEFAULT_LANGUAGE, word
 
 MAX_BULK = 500
 
@@ -95,14 +98,18 @@ class PipelineService:
         name: str,
         stages: Sequence[StageSpec] | None,
     ) -> Pipeline:
-        specs = list(stages) if stages else [StageSpec(n, p, k) for n, p, k in DEFAULT_STAGES]
+        specs = list(stages or ())
         for i, spec in enumerate(specs):
             _name(spec.name, f"stages[{i}].name")
             _probability(spec.probability, f"stages[{i}].probability")
-        if not any(s.kind is StageKind.OPEN for s in specs):
+        if specs and not any(s.kind is StageKind.OPEN for s in specs):
             raise ValidationFailed("A pipeline needs at least one open stage.", field="stages")
         async with self.db.transaction() as session:
             await load_actor(session, principal, workspace_id, field="workspaceId")
+            if not specs:
+                workspace = await WorkspaceDirectory(session).get(workspace_id)
+                language = workspace.language if workspace else DEFAULT_LANGUAGE
+                specs = [StageSpec(n, p, k) for n, p, k in default_stages(language)]
             pipelines = PipelineRepository(session, workspace_id)
             position = await pipelines.next_position()
             pipeline = pipelines.add(
@@ -360,23 +367,29 @@ class PipelineService:
         return [(p, [s for s in all_stages if s.pipeline_id == p.id]) for p in rows]
 
 
-# (name, win probability in percent, kind): the pipeline every new workspace starts with.
+# (name's key in workspaces.words, win probability in percent, kind): the pipeline every new
+# workspace starts with, named in the workspace's language.
 DEFAULT_STAGES = (
-    ("Новый", 10, StageKind.OPEN),
-    ("В работе", 30, StageKind.OPEN),
-    ("Предложение", 60, StageKind.OPEN),
-    ("Успешно", 100, StageKind.WON),
-    ("Отказ", 0, StageKind.LOST),
+    ("stage.new", 10, StageKind.OPEN),
+    ("stage.in_progress", 30, StageKind.OPEN),
+    ("stage.proposal", 60, StageKind.OPEN),
+    ("stage.won", 100, StageKind.WON),
+    ("stage.lost", 0, StageKind.LOST),
 )
 
 
-async def create_default_pipeline(session: AsyncSession, workspace_id: uuid.UUID) -> Pipeline:
+def default_stages(language: str) -> list[tuple[str, int, StageKind]]:
+    return [(word(language, key), probability, kind) for key, probability, kind in DEFAULT_STAGES]
+
+
+async def create_default_pipeline(session: AsyncSession, workspace: Workspace) -> Pipeline:
+    workspace_id = workspace.id
     pipeline = PipelineRepository(session, workspace_id).add(
-        Pipeline(name="Продажи", position=0, is_default=True)
+        Pipeline(name=word(workspace.language, "pipeline.default"), position=0, is_default=True)
     )
     await session.flush()
     stages = StageRepository(session, workspace_id)
-    for position, (name, probability, kind) in enumerate(DEFAULT_STAGES):
+    for position, (name, probability, kind) in enumerate(default_stages(workspace.language)):
         stages.add(
             Stage(
                 pipeline_id=pipeline.id,

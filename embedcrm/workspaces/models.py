@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     Enum,
     ForeignKey,
+    Index,
     Integer,
     String,
     UniqueConstraint,
@@ -18,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from embedcrm.db import Base, JSONDocument, UTCDateTime, new_id, utcnow
+from embedcrm.kit.models import workspace_fk
 
 
 class Role(enum.StrEnum):
@@ -37,6 +39,9 @@ class PlatformKey(Base):
     secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set on the old key when it is rotated: it keeps working until then, so the host can
+    # deploy the new key without a moment in which neither works.
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Workspace(Base):
@@ -54,6 +59,10 @@ class Workspace(Base):
     # writes itself (titles of pushed leads, report labels): "ru" or "en".
     currency: Mapped[str] = mapped_column(String(3), default="RUB", server_default="RUB")
     language: Mapped[str] = mapped_column(String(8), default="ru", server_default="ru")
+    # The customer's BCP 47 locale as the host knows it ("en-GB"); ``language`` follows from it.
+    locale: Mapped[str | None] = mapped_column(String(35))
+    # When the team works, per ISO weekday: [{"weekday": 1, "opens": "09:00", "closes": "18:00"}].
+    working_hours: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONDocument)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -74,6 +83,8 @@ class Member(Base):
     # False once the member left: their tokens stop working and nothing new is assigned to
     # them, while what they did stays theirs.
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Panel tokens of this member issued at or before this moment no longer work.
+    sessions_revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -81,6 +92,9 @@ class Site(Base):
     """A generated site. Its public key is the one global lookup a visitor can make."""
 
     __tablename__ = "sites"
+    # The host's own id of the site: createSite with it answers the same site, however often
+    # and however concurrently it is retried.
+    __table_args__ = (UniqueConstraint("workspace_id", "external_id"),)
 
     workspace_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True
@@ -94,4 +108,26 @@ class Site(Base):
     language: Mapped[str] = mapped_column(String(8), default="ru")
     phone_region: Mapped[str] = mapped_column(String(2), default="RU")
     settings: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
+    external_id: Mapped[str | None] = mapped_column(String(255))
+    # A deleted site answers no visitor and leaves the lists; its submissions and leads stay.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RevokedPanelToken(Base):
+    """One panel token revoked before its expiry, kept until it would have expired anyway."""
+
+    __tablename__ = "revoked_panel_tokens"
+    __table_args__ = (
+        workspace_fk(["member_id"], "members", ondelete="CASCADE"),
+        Index(None, "workspace_id", "member_id", "expires_at"),
+    )
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True
+    )
+    # The token's own id (its ``i`` claim).
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    member_id: Mapped[uuid.UUID]
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

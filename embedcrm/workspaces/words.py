@@ -21,6 +21,13 @@ _WORDS: dict[str, dict[str, str]] = {
         "unassigned": "не назначен",
         # The first-response task of a new lead: "Ответить: <lead title>".
         "reply": "Ответить",
+        # The pipeline a new workspace starts with, and its stages.
+        "pipeline.default": "Продажи",
+        "stage.new": "Новый",
+        "stage.in_progress": "В работе",
+        "stage.proposal": "Предложение",
+        "stage.won": "Успешно",
+        "stage.lost": "Отказ",
     },
     "en": {
         "channel.CALL": "Call",
@@ -31,6 +38,12 @@ _WORDS: dict[str, dict[str, str]] = {
         "direct": "direct",
         "unassigned": "unassigned",
         "reply": "Reply",
+        "pipeline.default": "Sales",
+        "stage.new": "New",
+        "stage.in_progress": "In progress",
+        "stage.proposal": "Proposal",
+        "stage.won": "Won",
+        "stage.lost": "Lost",
     },
 }
 

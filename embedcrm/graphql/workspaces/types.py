@@ -15,13 +15,29 @@ from embedcrm.workspaces import models as ws
 Role = strawberry.enum(ws.Role, name="Role")
 
 
+@strawberry.type(description="When the team works on one ISO weekday (1 is Monday).")
+class WorkingHours:
+    weekday: int
+    opens: str = strawberry.field(description="HH:MM in the workspace's timezone.")
+    closes: str = strawberry.field(description="HH:MM in the workspace's timezone.")
+
+
 @strawberry.type
 class Workspace(Node):
     name: str
     external_id: str | None
-    timezone: str
+    timezone: str = strawberry.field(description="IANA time zone, such as Europe/Berlin.")
     currency: str = strawberry.field(description="ISO 4217 code of values given without one.")
     language: str = strawberry.field(description="ru or en: of the names the service writes.")
+    locale: str | None = strawberry.field(
+        description="The customer's BCP 47 locale as the host gave it; it sets `language`."
+    )
+    working_hours: list[WorkingHours] = strawberry.field(
+        description="When the team works; empty until the host sets it."
+    )
+    first_response_minutes: int = strawberry.field(
+        description="Minutes to answer a new lead before its first-response task is overdue."
+    )
     created_at: datetime
 
     @classmethod
@@ -33,6 +49,9 @@ class Workspace(Node):
             timezone=row.timezone,
             currency=row.currency,
             language=row.language,
+            locale=row.locale,
+            working_hours=[WorkingHours(**day) for day in row.working_hours or ()],
+            first_response_minutes=row.first_response_minutes,
             created_at=row.created_at,
         )
 
@@ -40,6 +59,9 @@ class Workspace(Node):
 @strawberry.type
 class Site(Node):
     name: str
+    external_id: str | None = strawberry.field(
+        description="The host's own id of the site: createSite with it answers this site."
+    )
     public_key: str
     domains: list[str]
     language: str
@@ -63,6 +85,7 @@ class Site(Node):
         return cls(
             id=strawberry.ID(to_global_id("Site", row.workspace_id, row.id)),
             name=row.name,
+            external_id=row.external_id,
             public_key=row.public_key,
             domains=list(row.domains),
             language=row.language,

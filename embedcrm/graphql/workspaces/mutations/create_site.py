@@ -1,4 +1,4 @@
-"""The create_site mutation."""
+"""The create_site mutation: a site, or the one with this externalId in the workspace."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ async def resolve(info: Info, input: CreateSiteInput) -> CreateSitePayload:
                 domains=input.domains,
                 language=input.language,
                 phone_region=input.phone_region,
+                external_id=input.external_id,
             ),
         )
     )

@@ -19,6 +19,7 @@ async def resolve(info: Info, input: CreateWorkspaceInput) -> CreateWorkspacePay
                 external_id=input.external_id,
                 currency=input.currency,
                 language=input.language,
+                locale=input.locale,
             )
         )
     )
