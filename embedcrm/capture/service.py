@@ -40,6 +40,7 @@ from embedcrm.db import Database, is_database_unavailable, new_id, utcnow
 from embedcrm.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
 from embedcrm.events import Event
 from embedcrm.forms.service import FormService
+from embedcrm.ids import to_global_id
 from embedcrm.kit.repository import Page, Window
 from embedcrm.leads.models import ActivityKind
 from embedcrm.leads.service import Attribution, CreatedLead, NewLead, create_lead
@@ -266,16 +267,17 @@ class CaptureService:
 
     async def _announce_quarantine(self, site: Site, row_id: uuid.UUID, reason: str) -> None:
         async with self.db.transaction() as session:
-            OutboxRepository(session, site.workspace_id).record(
+            outbox = OutboxRepository(session, site.workspace_id)
+            scope = await outbox.scope(site.id)
+            outbox.record(
                 Event(
                     type="submission.quarantined",
                     occurred_at=utcnow(),
                     data={
-                        "workspace_id": str(site.workspace_id),
-                        "site_id": str(site.id),
+                        **scope,
                         "submission": {
-                            "id": str(row_id),
-                            "site_id": str(site.id),
+                            "id": to_global_id("Submission", site.workspace_id, row_id),
+                            "site_id": scope["site_id"],
                             "reason": reason,
                         },
                     },
@@ -361,6 +363,12 @@ class CaptureService:
             submissions = SubmissionRepository(session, workspace_id)
             stmt = submissions.readable(viewer, submissions.with_status(status))
             return await submissions.newest_first(stmt, window=window)
+
+    async def submission(
+        self, workspace_id: uuid.UUID, submission_id: uuid.UUID
+    ) -> Submission | None:
+        async with self.db.transaction() as session:
+            return await SubmissionRepository(session, workspace_id).get(submission_id)
 
     async def count_submissions(
         self, principal: Principal, workspace_id: uuid.UUID, status: SubmissionStatus | None

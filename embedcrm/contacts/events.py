@@ -10,13 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from embedcrm.contacts.models import Contact
 from embedcrm.events import Event
 from embedcrm.events.catalog import ContactPayload
-from embedcrm.kit.events import scope_data
+from embedcrm.ids import to_global_id
 from embedcrm.webhooks.outbox import OutboxRepository
 
 
 def contact_payload(contact: Contact) -> ContactPayload:
     return {
-        "id": str(contact.id),
+        "id": to_global_id("Contact", contact.workspace_id, contact.id),
         "name": contact.name,
         "email": contact.email,
         "phone": contact.phone_e164 or contact.phone,
@@ -24,7 +24,7 @@ def contact_payload(contact: Contact) -> ContactPayload:
     }
 
 
-def emit_contact_event(
+async def emit_contact_event(
     session: AsyncSession,
     contact: Contact,
     event_type: str,
@@ -32,12 +32,13 @@ def emit_contact_event(
     now: datetime,
     extra: dict[str, Any] | None = None,
 ) -> None:
-    OutboxRepository(session, contact.workspace_id).record(
+    outbox = OutboxRepository(session, contact.workspace_id)
+    outbox.record(
         Event(
             type=event_type,
             occurred_at=now,
             data={
-                **scope_data(contact.workspace_id, None),
+                **await outbox.scope(None),
                 "contact": contact_payload(contact),
                 **(extra or {}),
             },

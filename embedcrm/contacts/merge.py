@@ -14,6 +14,7 @@ from embedcrm.contacts.service import get_contact, require_contact_writer
 from embedcrm.db import Database, utcnow
 from embedcrm.errors import Conflict, NotFound, ValidationFailed
 from embedcrm.fields.service import give_back_contact_tags, move_contact_tags
+from embedcrm.ids import to_global_id
 from embedcrm.kit.repository import Page, Window
 from embedcrm.leads.models import Activity, ActivityKind
 from embedcrm.leads.service import add_activity, give_back_timeline, move_contact_timeline
@@ -132,8 +133,12 @@ class MergeService:
             await session.flush()
             await session.delete(gone)
             await session.flush()
-            emit_contact_event(
-                session, keep, "contact.merged", now=now, extra={"merged_contact_id": str(gone.id)}
+            await emit_contact_event(
+                session,
+                keep,
+                "contact.merged",
+                now=now,
+                extra={"merged_contact_id": to_global_id("Contact", gone.workspace_id, gone.id)},
             )
             return record
 
@@ -210,8 +215,8 @@ class MergeService:
                     )
             record.undone_at = now
             await session.flush()
-            emit_contact_event(session, keep, "contact.updated", now=now)
-            emit_contact_event(session, restored, "contact.created", now=now)
+            await emit_contact_event(session, keep, "contact.updated", now=now)
+            await emit_contact_event(session, restored, "contact.created", now=now)
             return record
 
     async def accept_proposal(

@@ -174,7 +174,7 @@ class ContactService:
             now = utcnow()
             contact.updated_at = now
             await session.flush()
-            emit_contact_event(session, contact, "contact.updated", now=now)
+            await emit_contact_event(session, contact, "contact.updated", now=now)
             return contact
 
 

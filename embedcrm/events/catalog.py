@@ -44,13 +44,30 @@ class Meta:
 
 # ---- field types ----------------------------------------------------------------------------
 
-Id = Annotated[str, Meta(min_length=1)]
-OptionalId = Annotated[str | None, Meta(min_length=1)]
+# Ids of objects are the global ids GraphQL returns: `node(id:)` resolves every one of them.
+_GLOBAL = "The object's GraphQL global id; `node(id:)` resolves it."
+Id = Annotated[str, Meta(min_length=1, description=_GLOBAL)]
+OptionalId = Annotated[str | None, Meta(min_length=1, description=_GLOBAL)]
+# A non-empty code or name that is not an object's id (a reason, a template).
+Code = Annotated[str, Meta(min_length=1)]
 Timestamp = Annotated[str, Meta(format="date-time")]
-WorkspaceId = Annotated[str, Meta(min_length=1)]
-SiteId = Annotated[str | None, Meta(min_length=1)]
+WorkspaceId = Annotated[
+    str, Meta(min_length=1, description="The workspace's GraphQL global id (`Workspace.id`).")
+]
+WorkspaceExternalId = Annotated[
+    str | None,
+    Meta(description="The host's own id of the workspace (`Workspace.externalId`), or null."),
+]
+SiteId = Annotated[str | None, Meta(min_length=1, description="The site's GraphQL global id.")]
 # Operational events and test deliveries may concern an endpoint that belongs to no workspace.
-EndpointWorkspaceId = Annotated[str | None, Meta(description="null for a platform-wide endpoint.")]
+EndpointWorkspaceId = Annotated[
+    str | None,
+    Meta(description="The workspace's GraphQL global id; null for a platform-wide endpoint."),
+]
+EndpointWorkspaceExternalId = Annotated[
+    str | None,
+    Meta(description="The host's own id of the workspace; null for a platform-wide endpoint."),
+]
 LeadSequence = Annotated[
     int,
     Meta(
@@ -140,12 +157,12 @@ class TaskPayload(TypedDict):
 class SubmissionPayload(TypedDict):
     id: Id
     site_id: Id
-    reason: Id
+    reason: Code
 
 
 class MessagePayload(TypedDict):
-    template: Id
-    channel: Id
+    template: Code
+    channel: Code
     contact_id: OptionalId
     lead_id: OptionalId
     variables: Mapping[str, Any]
@@ -156,6 +173,7 @@ class MessagePayload(TypedDict):
 
 class LeadData(TypedDict):
     workspace_id: WorkspaceId
+    workspace_external_id: WorkspaceExternalId
     site_id: SiteId
     sequence: LeadSequence
     lead: LeadPayload
@@ -180,6 +198,7 @@ class LeadClosedData(LeadData):
 
 class ContactData(TypedDict):
     workspace_id: WorkspaceId
+    workspace_external_id: WorkspaceExternalId
     site_id: SiteId
     contact: ContactPayload
 
@@ -190,35 +209,41 @@ class ContactMergedData(ContactData):
 
 class TaskData(TypedDict):
     workspace_id: WorkspaceId
+    workspace_external_id: WorkspaceExternalId
     site_id: SiteId
     task: TaskPayload
 
 
 class SubmissionData(TypedDict):
     workspace_id: WorkspaceId
+    workspace_external_id: WorkspaceExternalId
     site_id: SiteId
     submission: SubmissionPayload
 
 
 class MessageData(TypedDict):
     workspace_id: WorkspaceId
+    workspace_external_id: WorkspaceExternalId
     site_id: SiteId
     message: MessagePayload
 
 
 class WebhookTestData(TypedDict):
     workspace_id: EndpointWorkspaceId
+    workspace_external_id: EndpointWorkspaceExternalId
     endpoint_id: Id
 
 
 class EndpointDisabledData(TypedDict):
     workspace_id: EndpointWorkspaceId
+    workspace_external_id: EndpointWorkspaceExternalId
     endpoint_id: Id
-    reason: Id
+    reason: Code
 
 
 class MessageAttemptExhaustedData(TypedDict):
     workspace_id: EndpointWorkspaceId
+    workspace_external_id: EndpointWorkspaceExternalId
     endpoint_id: Id
     event_id: Id
     message_id: Annotated[str, Meta(description="The webhook-id of the exhausted message.")]

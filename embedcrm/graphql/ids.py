@@ -1,38 +1,8 @@
-"""Global ids: opaque to clients, carrying the type, the workspace and the row id."""
+"""Global ids as the GraphQL adapters use them; the encoding itself lives in embedcrm.ids, which
+the webhook payloads share."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import uuid
-from dataclasses import dataclass
+from embedcrm.ids import GlobalId, parse_global_id, to_global_id
 
-from embedcrm.errors import NotFound
-
-
-@dataclass(frozen=True)
-class GlobalId:
-    type_name: str
-    workspace_id: uuid.UUID
-    row_id: uuid.UUID
-
-    def encode(self) -> str:
-        raw = f"{self.type_name}:{self.workspace_id.hex}:{self.row_id.hex}"
-        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def to_global_id(type_name: str, workspace_id: uuid.UUID, row_id: uuid.UUID) -> str:
-    return GlobalId(type_name, workspace_id, row_id).encode()
-
-
-def parse_global_id(value: str, *, expected: str | None = None, field: str = "id") -> GlobalId:
-    """Decode an id; anything malformed or of another type is simply "not found"."""
-    try:
-        padded = value + "=" * (-len(value) % 4)
-        type_name, workspace, row = base64.urlsafe_b64decode(padded.encode()).decode().split(":")
-        parsed = GlobalId(type_name, uuid.UUID(hex=workspace), uuid.UUID(hex=row))
-    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
-        raise NotFound("Nothing has this id.", field=field) from exc
-    if expected is not None and parsed.type_name != expected:
-        raise NotFound("Nothing has this id.", field=field)
-    return parsed
+__all__ = ["GlobalId", "parse_global_id", "to_global_id"]

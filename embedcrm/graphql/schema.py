@@ -24,7 +24,7 @@ from strawberry.tools import merge_types
 
 from embedcrm.auth import PanelUser, Platform
 from embedcrm.config import Settings
-from embedcrm.errors import EmbedCRMError, NotFound
+from embedcrm.errors import EmbedCRMError, Forbidden, NotFound
 from embedcrm.graphql.analytics.schema import TYPES as ANALYTICS_TYPES
 from embedcrm.graphql.analytics.schema import AnalyticsMutation, AnalyticsQuery
 from embedcrm.graphql.capture.schema import CaptureMutation, CaptureQuery
@@ -58,6 +58,7 @@ from embedcrm.graphql.tasks.schema import TaskMutation, TaskQuery
 from embedcrm.graphql.tasks.types import Task
 from embedcrm.graphql.webhooks.schema import TYPES as WEBHOOK_TYPES
 from embedcrm.graphql.webhooks.schema import WebhookMutation, WebhookQuery
+from embedcrm.graphql.webhooks.types import WebhookEndpoint, WebhookEvent, endpoint_ref
 from embedcrm.graphql.workspaces.schema import (
     CrmSettingsMutation,
     SiteQuery,
@@ -132,6 +133,33 @@ async def _load_node(info: Info, gid: GlobalId) -> Node | None:
             context.principal, gid.workspace_id, gid.row_id
         )
         return Segment.of(segment) if segment else None
+    return await _load_webhook_node(info, gid)
+
+
+async def _load_webhook_node(info: Info, gid: GlobalId) -> Node | None:
+    """The objects webhook payloads name beyond the CRM's own: tasks, submissions, endpoints
+    and events."""
+    context = info.context
+    try:
+        if gid.type_name == "Task":
+            task = await context.services.tasks.visible(
+                context.principal, gid.workspace_id, gid.row_id
+            )
+            return Task.of(task) if task else None
+        if gid.type_name == "Submission":
+            submission = await context.services.capture.submission(gid.workspace_id, gid.row_id)
+            return Submission.of(submission) if submission else None
+        if gid.type_name == "WebhookEndpoint":
+            ref = endpoint_ref(strawberry.ID(gid.encode()))
+            endpoint = await context.services.webhooks.get_endpoint(context.principal, ref)
+            return WebhookEndpoint.of(endpoint)
+        if gid.type_name == "WebhookEvent":
+            event = await context.services.webhooks.event(
+                context.principal, gid.workspace_id, gid.row_id
+            )
+            return WebhookEvent.of(event) if event else None
+    except (NotFound, Forbidden):
+        return None
     return None
 
 

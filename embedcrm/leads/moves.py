@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.db import utcnow
 from embedcrm.errors import NotFound
-from embedcrm.leads.events import emit_lead_event
+from embedcrm.leads.events import emit_lead_event, stage_payload
 from embedcrm.leads.models import (
     Activity,
     ActivityKind,
@@ -113,14 +113,16 @@ async def move_lead_to(
         )
     )
     await session.flush()
-    from_stage = {"id": str(before.id), "name": before.name} if before else None
     await emit_lead_event(
         session,
         lead,
         "lead.stage_changed",
         now=now,
         stage=stage,
-        extra={"from_stage": from_stage, "to_stage": {"id": str(stage.id), "name": stage.name}},
+        extra={
+            "from_stage": stage_payload(before) if before else None,
+            "to_stage": stage_payload(stage),
+        },
     )
     if stage.kind is StageKind.WON:
         await emit_lead_event(

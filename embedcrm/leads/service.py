@@ -30,7 +30,7 @@ from embedcrm.fields.models import FieldEntity, FieldType
 from embedcrm.fields.service import definitions_of, validate_custom_fields
 from embedcrm.kit.repository import Page, Viewer, Window
 from embedcrm.leads.assignment import choose_assignee
-from embedcrm.leads.events import emit_lead_event, lead_payload
+from embedcrm.leads.events import emit_lead_event, lead_payload, person_payload
 from embedcrm.leads.models import Activity, ActivityKind, Lead, LeadItem, LeadStatus
 from embedcrm.leads.moves import get_lead
 from embedcrm.leads.repository import (
@@ -275,9 +275,7 @@ class LeadService:
                     "lead.assigned",
                     now=now,
                     stage=await stage_of(session, lead),
-                    extra={
-                        "assignee": {"id": str(member.id), "name": member.name} if member else None
-                    },
+                    extra={"assignee": person_payload(member) if member else None},
                 )
             return leads
 
@@ -524,10 +522,7 @@ async def create_lead(session: AsyncSession, workspace_id: uuid.UUID, new: NewLe
     )
     await session.flush()
     outbox = OutboxRepository(session, workspace_id)
-    common = {
-        "workspace_id": str(workspace_id),
-        "site_id": str(new.site_id) if new.site_id else None,
-    }
+    common = await outbox.scope(new.site_id)
     if contact_created:
         outbox.record(
             Event(

@@ -9,25 +9,26 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.events import Event
 from embedcrm.events.catalog import TaskPayload
-from embedcrm.kit.events import scope_data
+from embedcrm.ids import optional_global_id, to_global_id
 from embedcrm.tasks.models import Task
 from embedcrm.webhooks.outbox import OutboxRepository
 
 
 def task_payload(task: Task) -> TaskPayload:
+    ws = task.workspace_id
     return {
-        "id": str(task.id),
+        "id": to_global_id("Task", ws, task.id),
         "title": task.title,
         "kind": task.kind.value,
         "due_at": task.due_at,
         "done": task.done_at is not None,
-        "lead_id": str(task.lead_id) if task.lead_id else None,
-        "contact_id": str(task.contact_id) if task.contact_id else None,
-        "assignee_id": str(task.assignee_id) if task.assignee_id else None,
+        "lead_id": optional_global_id("Lead", ws, task.lead_id),
+        "contact_id": optional_global_id("Contact", ws, task.contact_id),
+        "assignee_id": optional_global_id("Member", ws, task.assignee_id),
     }
 
 
-def emit_task_event(
+async def emit_task_event(
     session: AsyncSession,
     task: Task,
     event_type: str,
@@ -35,10 +36,11 @@ def emit_task_event(
     now: datetime,
     site_id: uuid.UUID | None = None,
 ) -> None:
-    OutboxRepository(session, task.workspace_id).record(
+    outbox = OutboxRepository(session, task.workspace_id)
+    outbox.record(
         Event(
             type=event_type,
             occurred_at=now,
-            data={**scope_data(task.workspace_id, site_id), "task": task_payload(task)},
+            data={**await outbox.scope(site_id), "task": task_payload(task)},
         )
     )

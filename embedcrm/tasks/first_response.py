@@ -42,7 +42,7 @@ async def close_answered(
         task.done_reason = TaskDoneReason.ANSWERED
     await session.flush()
     for task in tasks:
-        emit_task_event(session, task, "task.completed", now=now)
+        await emit_task_event(session, task, "task.completed", now=now)
     return {task.lead_id for task in tasks if task.lead_id is not None}
 
 
@@ -64,4 +64,4 @@ async def follow_lead_status(session: AsyncSession, lead: Lead, *, now: datetime
         task.done_reason = TaskDoneReason.LEAD_CLOSED
     await session.flush()
     for task in closing:
-        emit_task_event(session, task, "task.completed", now=now, site_id=lead.site_id)
+        await emit_task_event(session, task, "task.completed", now=now, site_id=lead.site_id)

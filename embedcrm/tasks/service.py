@@ -88,7 +88,7 @@ class TaskService:
                 )
             )
             await session.flush()
-            emit_task_event(session, task, "task.created", now=now, site_id=site_id)
+            await emit_task_event(session, task, "task.created", now=now, site_id=site_id)
             return task
 
     async def update(
@@ -125,7 +125,7 @@ class TaskService:
                     task.done_reason = None
                     if value and not was_done:
                         await session.flush()
-                        emit_task_event(session, task, "task.completed", now=now)
+                        await emit_task_event(session, task, "task.completed", now=now)
                     if bool(value) != was_done and task.lead_id is not None:
                         await session.flush()
                         await refresh_first_response(session, workspace_id, task.lead_id)
@@ -165,6 +165,13 @@ class TaskService:
         """The task, if ``principal`` may see it (TaskRepository.own_rows for a MANAGER)."""
         return await readable_row(self.db, principal, TaskRepository, workspace_id, task_id)
 
+    async def visible(
+        self, principal: Principal, workspace_id: uuid.UUID, task_id: uuid.UUID
+    ) -> Task | None:
+        """One task by id, as the tasks list would show it to ``principal``."""
+        async with self.db.transaction() as session:
+            return await TaskRepository.for_reader(session, principal, workspace_id).get(task_id)
+
     async def count(
         self, principal: Principal, workspace_id: uuid.UUID, task_filter: TaskFilter
     ) -> int:
@@ -180,7 +187,7 @@ class TaskService:
             tasks = await OverdueScan(session).claim(now, limit)
             for task in tasks:
                 task.overdue_notified_at = now
-                emit_task_event(session, task, "task.overdue", now=now)
+                await emit_task_event(session, task, "task.overdue", now=now)
             await session.flush()
             return len(tasks)
 

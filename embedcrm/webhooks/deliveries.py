@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.events import OPERATIONAL_EVENT_TYPES, Event
+from embedcrm.ids import to_global_id
 from embedcrm.metrics import DELIVERIES
 from embedcrm.webhooks.jobs import Clock, Outcome
 from embedcrm.webhooks.models import (
@@ -28,7 +29,7 @@ from embedcrm.webhooks.models import (
     WebhookEndpoint,
     message_id_of,
 )
-from embedcrm.webhooks.outbox import OutboxRepository
+from embedcrm.webhooks.outbox import OutboxRepository, endpoint_global_id, endpoint_scope
 from embedcrm.webhooks.record import RetryPolicy
 from embedcrm.webhooks.repository import DeliveryQueue, DueDelivery, skip_pending_of
 from embedcrm.webhooks.retry import next_attempt_delay
@@ -242,7 +243,7 @@ class WebhookDeliveries:
             delivery.status = DeliveryStatus.FAILED
             delivery.next_attempt_at = None
             if job.event_type not in OPERATIONAL_EVENT_TYPES:
-                _exhausted(session, delivery, now)
+                await _exhausted(session, delivery, now)
         else:
             DELIVERIES.labels("retry").inc()
             delivery.status = DeliveryStatus.PENDING
@@ -273,8 +274,8 @@ async def _disable(session: AsyncSession, endpoint: Endpoint, reason: str, now: 
             type="endpoint.disabled",
             occurred_at=now,
             data={
-                "workspace_id": None if workspace_id is None else str(workspace_id),
-                "endpoint_id": str(endpoint.id),
+                **await endpoint_scope(session, workspace_id),
+                "endpoint_id": endpoint_global_id(workspace_id, endpoint.id),
                 "reason": reason,
             },
         )
@@ -282,7 +283,7 @@ async def _disable(session: AsyncSession, endpoint: Endpoint, reason: str, now: 
     log.warning("webhook endpoint %s disabled: %s", endpoint.id, reason)
 
 
-def _exhausted(session: AsyncSession, delivery: WebhookDelivery, now: datetime) -> None:
+async def _exhausted(session: AsyncSession, delivery: WebhookDelivery, now: datetime) -> None:
     tenant = delivery.workspace_id
     # About a platform-wide endpoint: the host's business, kept out of the tenant's events.
     owner = tenant if delivery.endpoint_id is not None else PLATFORM_WORKSPACE_ID
@@ -291,9 +292,12 @@ def _exhausted(session: AsyncSession, delivery: WebhookDelivery, now: datetime) 
             type="message.attempt.exhausted",
             occurred_at=now,
             data={
-                "workspace_id": None if tenant == PLATFORM_WORKSPACE_ID else str(tenant),
-                "endpoint_id": str(delivery.endpoint_key),
-                "event_id": str(delivery.event_id),
+                **await endpoint_scope(session, tenant),
+                "endpoint_id": endpoint_global_id(
+                    None if delivery.platform_endpoint_id is not None else tenant,
+                    delivery.endpoint_key,
+                ),
+                "event_id": to_global_id("WebhookEvent", tenant, delivery.event_id),
                 "message_id": delivery.message_id,
                 "attempts": delivery.attempt_count,
             },

@@ -7,10 +7,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Text, cast, or_
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.events import Event
+from embedcrm.ids import optional_global_id, to_global_id, workspace_global_id
 from embedcrm.kit.repository import WorkspaceRepository
-from embedcrm.webhooks.models import OutboxEvent
+from embedcrm.webhooks.models import PLATFORM_WORKSPACE_ID, OutboxEvent
+from embedcrm.workspaces.models import Workspace
 
 # Objects that describe the business, not the person (a stage, a manager): kept whole.
 KEPT_OBJECTS = {"stage", "from_stage", "to_stage", "assignee", "source"}
@@ -30,6 +33,20 @@ PERSONAL_KEYS = {
     "first_touch",
     "click_ids",
 }
+
+
+def endpoint_global_id(workspace_id: uuid.UUID | None, endpoint_id: uuid.UUID) -> str:
+    """An endpoint's id as GraphQL gives it; a platform-wide one carries the reserved workspace."""
+    return to_global_id("WebhookEndpoint", workspace_id or PLATFORM_WORKSPACE_ID, endpoint_id)
+
+
+async def endpoint_scope(session: AsyncSession, workspace_id: uuid.UUID | None) -> dict[str, Any]:
+    """The workspace of an event about an endpoint, or nulls for a platform-wide one."""
+    if workspace_id is None or workspace_id == PLATFORM_WORKSPACE_ID:
+        return {"workspace_id": None, "workspace_external_id": None}
+    scope = await OutboxRepository(session, workspace_id).scope(None)
+    del scope["site_id"]
+    return scope
 
 
 def scrub_payload(value: Any) -> Any:
@@ -52,6 +69,17 @@ def scrub_payload(value: Any) -> Any:
 class OutboxRepository(WorkspaceRepository[OutboxEvent]):
     model = OutboxEvent
 
+    async def scope(self, site_id: uuid.UUID | None) -> dict[str, Any]:
+        """What every event of this workspace carries besides its object: the workspace by its
+        global id and by the host's externalId, and the site (global id) or None. The workspace
+        row is usually in the session already, so this costs no query."""
+        workspace = await self.session.get(Workspace, self.workspace_id)
+        return {
+            "workspace_id": workspace_global_id(self.workspace_id),
+            "workspace_external_id": workspace.external_id if workspace else None,
+            "site_id": optional_global_id("Site", self.workspace_id, site_id),
+        }
+
     def record(
         self, event: Event, *, lead_id: uuid.UUID | None = None, sequence: int | None = None
     ) -> OutboxEvent:
@@ -70,7 +98,13 @@ class OutboxRepository(WorkspaceRepository[OutboxEvent]):
     ) -> list[uuid.UUID]:
         """Blank the personal values of every event about this contact or its leads; answers
         the ids of the events scrubbed."""
-        id_texts = [str(contact_id), *(str(i) for i in lead_ids)]
+        # Events name objects by global id; ones recorded before that, by dashed UUID.
+        id_texts = [
+            str(contact_id),
+            to_global_id("Contact", self.workspace_id, contact_id),
+            *(str(i) for i in lead_ids),
+            *(to_global_id("Lead", self.workspace_id, i) for i in lead_ids),
+        ]
         events = list(
             await self.session.scalars(
                 self.select().where(

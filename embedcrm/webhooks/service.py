@@ -30,7 +30,7 @@ from embedcrm.webhooks.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from embedcrm.webhooks.outbox import OutboxRepository
+from embedcrm.webhooks.outbox import OutboxRepository, endpoint_global_id, endpoint_scope
 from embedcrm.webhooks.repository import (
     DeliveryQueue,
     PlatformWebhooks,
@@ -258,8 +258,8 @@ class WebhookService:
                     type="webhook.test",
                     occurred_at=self.clock(),
                     data={
-                        "workspace_id": None if ref.workspace_id is None else str(ref.workspace_id),
-                        "endpoint_id": str(endpoint.id),
+                        **await endpoint_scope(session, ref.workspace_id),
+                        "endpoint_id": endpoint_global_id(ref.workspace_id, endpoint.id),
                     },
                 )
             )
@@ -410,6 +410,14 @@ class WebhookService:
             if workspace_id is None:
                 return await PlatformWebhooks(session).feed(window=window)
             return await WorkspaceEvents(session, workspace_id).feed(window=window)
+
+    async def event(
+        self, principal: Principal, workspace_id: uuid.UUID, event_id: uuid.UUID
+    ) -> OutboxEvent | None:
+        """One event of the feed by id (the ``event_id`` operational events name)."""
+        _can_manage(principal, workspace_id)
+        async with self.db.transaction() as session:
+            return await WorkspaceEvents(session, workspace_id).get(event_id)
 
     async def count_events(self, principal: Principal, workspace_id: uuid.UUID | None) -> int:
         """How many events the feed holds in all, for ``events.totalCount``."""

@@ -278,9 +278,7 @@ async def test_the_first_response_task_closes_when_the_lead_is_answered_won_or_l
         if not await services.tasks.emit_overdue(now=tomorrow):
             break
     overdue = await events(services, tenant, "task.overdue")
-    assert [e["data"]["task"]["lead_id"] for e in overdue] == [
-        str(parse_global_id(untouched["id"]).row_id)
-    ]
+    assert [e["data"]["task"]["lead_id"] for e in overdue] == [untouched["id"]]
 
     # Won or lost without an answer is not an answer: the report's first response stays empty.
     workspace = parse_global_id(tenant.workspace_id).row_id

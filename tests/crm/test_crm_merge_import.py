@@ -43,7 +43,7 @@ async def test_merge_moves_everything_and_undo_puts_it_back(
     assert result["keptContact"]["phone"] == "+79120000001"
     assert result["keptContact"]["leads"]["totalCount"] == 2
     (event,) = await events(services, tenant, "contact.merged")
-    assert event["data"]["merged_contact_id"] == str(parse_global_id(dup["contact"]["id"]).row_id)
+    assert event["data"]["merged_contact_id"] == dup["contact"]["id"]
     gone = await tenant.panel.data(
         "query($id: ID!) { node(id: $id) { id } }", id=dup["contact"]["id"]
     )

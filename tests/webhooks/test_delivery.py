@@ -223,7 +223,7 @@ async def test_a_submitted_lead_is_delivered_signed_and_valid(
         assert list(request.payload) == ["type", "timestamp", "data"]
     lead = next(r for r in receiver.received if r.payload["type"] == "lead.created")
     assert lead.payload["data"]["sequence"] == 1
-    assert lead.payload["data"]["workspace_id"] == str(ws_uuid(tenant.workspace_id))
+    assert lead.payload["data"]["workspace_id"] == tenant.workspace_id
 
     log = (await platform.data(ENDPOINT, id=endpoint["id"]))["webhookEndpoint"]
     assert log["deliveries"]["totalCount"] == count
@@ -759,7 +759,7 @@ async def test_panels_see_and_manage_only_their_own_endpoints(
 
         # The feed: a panel reads its own workspace only, in order, by cursor.
         a_feed = (await a.panel.data(EVENTS, first=100))["events"]
-        assert {e["node"]["data"]["workspace_id"] for e in a_feed["edges"]} == {str(a_ws)}
+        assert {e["node"]["data"]["workspace_id"] for e in a_feed["edges"]} == {a.workspace_id}
         assert (await a.panel(EVENTS, first=5, ws=b.workspace_id)).get("data") is None
 
 
@@ -777,7 +777,8 @@ async def test_send_test_webhook_reaches_only_that_endpoint(
     assert request.payload["type"] == "webhook.test"
     assert request.payload["data"] == {
         "workspace_id": None,
-        "endpoint_id": str(parse_global_id(endpoint["id"]).row_id),
+        "workspace_external_id": None,
+        "endpoint_id": endpoint["id"],
     }
     assert request.verified_by == {0}
     validate(request.payload)

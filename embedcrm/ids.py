@@ -1,0 +1,56 @@
+"""Global ids: one id per object across the API and webhooks, opaque to clients, carrying the
+type, the workspace and the row id.
+
+GraphQL returns them, ``node(id:)`` accepts them, and webhook payloads carry them, so this
+module sits at the bottom of the layers, where both the GraphQL adapters and the domains'
+event builders can use it. The encoding is unpadded base64url of ``Type:<workspace hex>:<row
+hex>``; clients must not rely on it, but a host migrating stored dashed UUIDs can compute it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from dataclasses import dataclass
+
+from embedcrm.errors import NotFound
+
+
+@dataclass(frozen=True)
+class GlobalId:
+    type_name: str
+    workspace_id: uuid.UUID
+    row_id: uuid.UUID
+
+    def encode(self) -> str:
+        raw = f"{self.type_name}:{self.workspace_id.hex}:{self.row_id.hex}"
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def to_global_id(type_name: str, workspace_id: uuid.UUID, row_id: uuid.UUID) -> str:
+    return GlobalId(type_name, workspace_id, row_id).encode()
+
+
+def optional_global_id(
+    type_name: str, workspace_id: uuid.UUID, row_id: uuid.UUID | None
+) -> str | None:
+    return None if row_id is None else to_global_id(type_name, workspace_id, row_id)
+
+
+def workspace_global_id(workspace_id: uuid.UUID) -> str:
+    """A workspace is its own workspace: its id names it twice."""
+    return to_global_id("Workspace", workspace_id, workspace_id)
+
+
+def parse_global_id(value: str, *, expected: str | None = None, field: str = "id") -> GlobalId:
+    """Decode an id; anything malformed or of another type is simply "not found"."""
+    try:
+        padded = value + "=" * (-len(value) % 4)
+        type_name, workspace, row = base64.urlsafe_b64decode(padded.encode()).decode().split(":")
+        parsed = GlobalId(type_name, uuid.UUID(hex=workspace), uuid.UUID(hex=row))
+    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        raise NotFound("Nothing has this id.", field=field) from exc
+    if expected is not None and parsed.type_name != expected:
+        raise NotFound("Nothing has this id.", field=field)
+    return parsed
