@@ -57,6 +57,10 @@ class PanelUser:
 Principal = Platform | PanelUser
 
 
+class TokenExpired(Unauthenticated):
+    """A panel token that was valid and has run out."""
+
+
 def new_platform_key() -> tuple[str, str]:
     """A fresh platform key and the hash that is stored in its place."""
     key = PLATFORM_KEY_PREFIX + secrets.token_urlsafe(32)
@@ -112,12 +116,12 @@ class PanelTokens:
         try:
             payload = self._serializer.loads(token, max_age=self.max_ttl_seconds)
         except SignatureExpired as exc:
-            raise Unauthenticated("The panel token has expired.") from exc
+            raise TokenExpired("The panel token has expired.") from exc
         except BadSignature as exc:
             raise Unauthenticated("The token is not valid.") from exc
         try:
             if int(payload["exp"]) < self._clock():
-                raise Unauthenticated("The panel token has expired.")
+                raise TokenExpired("The panel token has expired.")
             return PanelUser(
                 workspace_id=uuid.UUID(payload["w"]),
                 member_id=uuid.UUID(payload["m"]),

@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import time
 import uuid
 from typing import Any
 
 import httpx
 
-from conftest import GraphQL
+from conftest import SECRET, GraphQL
+from embedcrm.auth import PanelTokens, PanelUser
+from embedcrm.graphql.ids import parse_global_id
+from embedcrm.workspaces.models import Role
 from factories import ISSUE_TOKEN, make_tenant, services_of, submission, submit
 
 CREATE_SITE = """
@@ -419,6 +423,16 @@ async def test_a_revoked_panel_token_answers_401_at_once(
     junk = await platform.data(REVOKE_TOKEN, token=kept[:-4] + "AAAA")
     assert junk["revokePanelToken"]["userErrors"][0]["field"] == "token"
     assert await status_of(client, kept) == 200
+
+    # A token that has expired already needs no revoking, and says so.
+    ivan = parse_global_id(await member_id_of(platform, tenant.workspace_id, "ivan"))
+    yesterday = PanelTokens([SECRET], max_ttl_seconds=86400, clock=lambda: time.time() - 7200)
+    expired, _ = yesterday.issue(
+        PanelUser(workspace_id=ivan.workspace_id, member_id=ivan.row_id, role=Role.OWNER),
+        ttl_seconds=900,
+    )
+    late = await platform.data(REVOKE_TOKEN, token=expired)
+    assert late["revokePanelToken"] == {"revoked": False, "member": None, "userErrors": []}
 
 
 async def test_revoking_a_members_sessions(client: httpx.AsyncClient, platform: GraphQL) -> None:

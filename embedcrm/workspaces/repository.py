@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.kit.repository import WorkspaceRepository
@@ -119,6 +119,15 @@ class MemberRepository(WorkspaceRepository[Member]):
 
 class RevokedPanelTokenRepository(WorkspaceRepository[RevokedPanelToken]):
     model = RevokedPanelToken
+
+    async def forget_expired(self, now: datetime) -> None:
+        """Revocations of tokens that have expired anyway guard nothing any more."""
+        await self.session.execute(
+            delete(RevokedPanelToken).where(
+                RevokedPanelToken.workspace_id == self.workspace_id,
+                RevokedPanelToken.expires_at <= now,
+            )
+        )
 
     async def of_member(self, member_id: uuid.UUID, now: datetime) -> set[uuid.UUID]:
         """The ids of this member's revoked tokens that would still be valid."""

@@ -20,6 +20,7 @@ from embedcrm.auth import (
     PanelUser,
     Platform,
     Principal,
+    TokenExpired,
     hash_platform_key,
     new_platform_key,
     normalize_components,
@@ -351,9 +352,9 @@ class WorkspaceService:
         was, or None for a token that has expired already and needs no revoking."""
         try:
             user = self.panel_tokens.read(token)
+        except TokenExpired:
+            return None
         except Unauthenticated as exc:
-            if "expired" in exc.message:
-                return None
             raise ValidationFailed(
                 "This is not a panel token of this service.", field="token"
             ) from exc
@@ -367,6 +368,7 @@ class WorkspaceService:
         try:
             async with self.db.transaction() as session:
                 revoked = RevokedPanelTokenRepository(session, user.workspace_id)
+                await revoked.forget_expired(utcnow())
                 if await revoked.get(user.token_id) is None:
                     revoked.add(
                         RevokedPanelToken(
