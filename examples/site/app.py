@@ -65,8 +65,10 @@ KEPT_EVENTS = 200
 CREATE_WORKSPACE = """mutation($name: String!, $externalId: String) {
   createWorkspace(input: {name: $name, externalId: $externalId}) {
     workspace { id } userErrors { field message code } } }"""
-CREATE_SITE = """mutation($ws: ID!, $name: String!, $domains: [String!]!, $language: String!) {
-  createSite(input: {workspaceId: $ws, name: $name, domains: $domains, language: $language}) {
+CREATE_SITE = """mutation($ws: ID!, $name: String!, $domains: [String!]!, $language: String!,
+    $externalId: String) {
+  createSite(input: {workspaceId: $ws, name: $name, domains: $domains, language: $language,
+    externalId: $externalId}) {
     site { id publicKey embedSnippet } userErrors { field message code } } }"""
 SAVE_FORM = """mutation($input: SaveSiteFormInput!) { saveSiteForm(input: $input) {
   siteForm { key } userErrors { field message code } } }"""
@@ -300,7 +302,7 @@ def create_app(
             return HTMLResponse(page("Ошибка", "<p>Заполните все поля.</p>"), status_code=400)
         slug = slugify(name)
         key = platform()
-        # The host's own id makes the call idempotent: a retry answers the same workspace.
+        # The host's own ids make the calls idempotent: a retry answers the same workspace and site.
         workspace = await crm.mutate(
             key, CREATE_WORKSPACE, "createWorkspace", name=name, externalId=f"example:{slug}"
         )
@@ -313,6 +315,7 @@ def create_app(
             name=name,
             domains=domains,
             language="ru",
+            externalId=f"example:{slug}:site",
         )
         site_id = site["site"]["id"]
         await crm.mutate(key, SAVE_FORM, "saveSiteForm", input={**template.form, "siteId": site_id})
