@@ -93,8 +93,9 @@ class Site(Base):
 
     __tablename__ = "sites"
     # The host's own id of the site: createSite with it answers the same site, however often
-    # and however concurrently it is retried.
-    __table_args__ = (UniqueConstraint("workspace_id", "external_id"),)
+    # and however concurrently it is retried. A unique index rather than a constraint, so that
+    # SQLite adds it in place instead of rebuilding a table other rows point at.
+    __table_args__ = (Index(None, "workspace_id", "external_id", unique=True),)
 
     workspace_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True

@@ -23,19 +23,23 @@ TIME = embedcrm.db.UTCDateTime(timezone=True)
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("sites") as batch:
-        batch.add_column(sa.Column("external_id", sa.String(length=255), nullable=True))
-        batch.add_column(sa.Column("deleted_at", TIME, nullable=True))
-        batch.create_unique_constraint(
-            "uq_sites_workspace_id_external_id", ["workspace_id", "external_id"]
-        )
-    with op.batch_alter_table("workspaces") as batch:
-        batch.add_column(sa.Column("locale", sa.String(length=35), nullable=True))
-        batch.add_column(sa.Column("working_hours", embedcrm.db.JSONDocument(), nullable=True))
-    with op.batch_alter_table("members") as batch:
-        batch.add_column(sa.Column("sessions_revoked_at", TIME, nullable=True))
-    with op.batch_alter_table("platform_keys") as batch:
-        batch.add_column(sa.Column("expires_at", TIME, nullable=True))
+    # Plain ADD COLUMN and CREATE INDEX, which SQLite does in place: a batch would rebuild the
+    # tables, and dropping the old sites or members table would cascade into (or be refused by)
+    # the rows that point at it.
+    op.add_column("sites", sa.Column("external_id", sa.String(length=255), nullable=True))
+    op.add_column("sites", sa.Column("deleted_at", TIME, nullable=True))
+    op.create_index(
+        op.f("ix_sites_workspace_id_external_id"),
+        "sites",
+        ["workspace_id", "external_id"],
+        unique=True,
+    )
+    op.add_column("workspaces", sa.Column("locale", sa.String(length=35), nullable=True))
+    op.add_column(
+        "workspaces", sa.Column("working_hours", embedcrm.db.JSONDocument(), nullable=True)
+    )
+    op.add_column("members", sa.Column("sessions_revoked_at", TIME, nullable=True))
+    op.add_column("platform_keys", sa.Column("expires_at", TIME, nullable=True))
     op.create_table(
         "revoked_panel_tokens",
         sa.Column("workspace_id", UUID, nullable=False),
@@ -65,19 +69,16 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # DROP COLUMN in place as well (SQLite 3.35 and later), for the same reason.
     op.drop_index(
         op.f("ix_revoked_panel_tokens_workspace_id_member_id_expires_at"),
         table_name="revoked_panel_tokens",
     )
     op.drop_table("revoked_panel_tokens")
-    with op.batch_alter_table("platform_keys") as batch:
-        batch.drop_column("expires_at")
-    with op.batch_alter_table("members") as batch:
-        batch.drop_column("sessions_revoked_at")
-    with op.batch_alter_table("workspaces") as batch:
-        batch.drop_column("working_hours")
-        batch.drop_column("locale")
-    with op.batch_alter_table("sites") as batch:
-        batch.drop_constraint("uq_sites_workspace_id_external_id", type_="unique")
-        batch.drop_column("deleted_at")
-        batch.drop_column("external_id")
+    op.drop_column("platform_keys", "expires_at")
+    op.drop_column("members", "sessions_revoked_at")
+    op.drop_column("workspaces", "working_hours")
+    op.drop_column("workspaces", "locale")
+    op.drop_index(op.f("ix_sites_workspace_id_external_id"), table_name="sites")
+    op.drop_column("sites", "deleted_at")
+    op.drop_column("sites", "external_id")
