@@ -253,6 +253,9 @@ async def test_update_workspace_validates_and_keeps_what_is_not_given(platform: 
             {"weekday": 2, "opens": "09:00", "closes": "18:00"},
         ],
     }
+    for zone in ("Europe", "localtime", "x" * 300, "Europe/Moscow\x00", "../etc/passwd"):
+        refused = await platform.data(UPDATE_WORKSPACE, input={"workspaceId": ws, "timezone": zone})
+        assert [e["field"] for e in refused["updateWorkspace"]["userErrors"]] == ["timezone"], zone
     refusals = {
         "timezone": {"timezone": "Mars/Olympus_Mons"},
         "currency": {"currency": "dollars"},
