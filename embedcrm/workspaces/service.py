@@ -111,7 +111,8 @@ def language_of(locale: str) -> str:
 def _iana_zones() -> frozenset[str]:
     # Looked up in the list rather than opened: ZoneInfo also opens files that are no zones
     # ("localtime") and fails with OS errors on a directory ("Europe") or an overlong name.
-    return frozenset(zoneinfo.available_timezones())
+    # The system's tz directory also holds links that name no zone of their own.
+    return frozenset(zoneinfo.available_timezones()) - {"localtime", "posixrules", "Factory"}
 
 
 def check_timezone(name: str) -> str:
