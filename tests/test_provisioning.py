@@ -405,6 +405,12 @@ async def test_a_changed_role_applies_to_live_tokens(
     foreign = await other.panel.data(CHANGE_ROLE, member=helper, role="OWNER")
     assert errors_of(foreign["changeMemberRole"]) == ["not_found"]
 
+    # Minting with a role sets it too, and the fresh token acts with it at once, although this
+    # process read the member as a viewer a moment ago.
+    again = GraphQL(client, await mint(platform, tenant.workspace_id, "boss", "OWNER"))
+    restored = await again.data(CHANGE_ROLE, member=helper, role="VIEWER")
+    assert restored["changeMemberRole"]["member"]["role"] == "VIEWER"
+
 
 async def test_a_revoked_panel_token_answers_401_at_once(
     client: httpx.AsyncClient, platform: GraphQL

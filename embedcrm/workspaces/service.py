@@ -692,6 +692,9 @@ class WorkspaceService:
             member.email = member_email
             member.role = role
             await session.flush()
+        # The role may have changed: this process must not answer the new token with the one
+        # it read before.
+        self._forget_member(workspace_id, member.id)
         token, expires_at = self.panel_tokens.issue(
             PanelUser(workspace_id=workspace_id, member_id=member.id, role=role, components=chosen),
             ttl_seconds=ttl_seconds,
