@@ -32,6 +32,14 @@ DELETE_SITE = """
 mutation($site: ID!) {
   deleteSite(input: {siteId: $site}) { deletedSiteId userErrors { field message code } } }
 """
+SAVE_SITE_FORM = """
+mutation($input: SaveSiteFormInput!) {
+  saveSiteForm(input: $input) { siteForm { key } userErrors { field message code } } }
+"""
+CREATE_LEAD = """
+mutation($input: CreateLeadInput!) {
+  createLead(input: $input) { lead { id } userErrors { field message code } } }
+"""
 SITES = "query($ws: ID) { sites(workspaceId: $ws) { id externalId } }"
 UPDATE_WORKSPACE = """
 mutation($input: UpdateWorkspaceInput!) {
@@ -215,6 +223,36 @@ async def test_delete_site_keeps_its_leads_and_stops_its_visitors(
         CREATE_SITE, ws=tenant.workspace_id, name="Второй", domains=["c.example.com"], ext=ext
     )
     assert again["createSite"]["site"]["id"] != second["id"]
+
+
+async def test_a_deleted_site_accepts_no_form_and_no_lead(platform: GraphQL) -> None:
+    tenant = await make_tenant(platform)
+    form = {
+        "siteId": tenant.site_id,
+        "key": "callback",
+        "fields": [{"name": "phone", "type": "TEL", "label": {"en": "Phone"}}],
+    }
+    lead = {
+        "workspaceId": tenant.workspace_id,
+        "channel": "CALL",
+        "phone": "+7 912 345-67-89",
+        "siteId": tenant.site_id,
+    }
+    saved = await platform.data(SAVE_SITE_FORM, input=form)
+    assert errors_of(saved["saveSiteForm"]) == []
+    await platform.data(DELETE_SITE, site=tenant.site_id)
+
+    refused_form = await platform.data(SAVE_SITE_FORM, input={**form, "key": "other"})
+    assert errors_of(refused_form["saveSiteForm"]) == ["not_found"]
+    assert refused_form["saveSiteForm"]["userErrors"][0]["field"] == "siteId"
+    refused_lead = await platform.data(CREATE_LEAD, input=lead)
+    assert errors_of(refused_lead["createLead"]) == ["not_found"]
+    assert refused_lead["createLead"]["userErrors"][0]["field"] == "siteId"
+    # Nothing was made: the same lead without the deleted site is taken, and is the only one.
+    taken = await platform.data(CREATE_LEAD, input={**lead, "siteId": None})
+    assert errors_of(taken["createLead"]) == []
+    leads = await tenant.panel.data("{ leads { totalCount } }")
+    assert leads == {"leads": {"totalCount": 1}}
 
 
 # ---- workspaces -------------------------------------------------------------------------------

@@ -412,7 +412,7 @@ class CaptureService:
         async with self.db.transaction() as session:
             if (
                 site_id is not None
-                and await SiteRepository(session, workspace_id).get(site_id) is None
+                and await SiteRepository(session, workspace_id).live_one(site_id) is None
             ):
                 raise NotFound("No such site.", field="siteId")
             workspace = await WorkspaceDirectory(session).get(workspace_id)

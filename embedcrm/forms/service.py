@@ -164,7 +164,8 @@ class FormService:
 
 
 async def _require_site(sites: SiteRepository, site_id: uuid.UUID) -> None:
-    if await sites.get(site_id) is None:
+    # A deleted site accepts nothing: its forms can no longer be seen, saved or removed.
+    if await sites.live_one(site_id) is None:
         raise NotFound("No such site.", field="siteId")
 
 
