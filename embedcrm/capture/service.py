@@ -45,7 +45,7 @@ from embedcrm.kit.repository import Page, Window
 from embedcrm.leads.models import ActivityKind
 from embedcrm.leads.service import Attribution, CreatedLead, NewLead, create_lead
 from embedcrm.webhooks.outbox import OutboxRepository
-from embedcrm.workspaces.access import viewer_of
+from embedcrm.workspaces.access import readable_row, viewer_of
 from embedcrm.workspaces.models import Site
 from embedcrm.workspaces.repository import SiteRepository, WorkspaceDirectory
 from embedcrm.workspaces.words import word
@@ -364,11 +364,13 @@ class CaptureService:
             stmt = submissions.readable(viewer, submissions.with_status(status))
             return await submissions.newest_first(stmt, window=window)
 
-    async def submission(
-        self, workspace_id: uuid.UUID, submission_id: uuid.UUID
+    async def visible_submission(
+        self, principal: Principal, workspace_id: uuid.UUID, submission_id: uuid.UUID
     ) -> Submission | None:
-        async with self.db.transaction() as session:
-            return await SubmissionRepository(session, workspace_id).get(submission_id)
+        """The submission, if ``principal`` may see it (a MANAGER: those of their leads)."""
+        return await readable_row(
+            self.db, principal, SubmissionRepository, workspace_id, submission_id
+        )
 
     async def count_submissions(
         self, principal: Principal, workspace_id: uuid.UUID, status: SubmissionStatus | None

@@ -137,17 +137,14 @@ async def _load_node(info: Info, gid: GlobalId) -> Node | None:
 
 
 async def _load_webhook_node(info: Info, gid: GlobalId) -> Node | None:
-    """The objects webhook payloads name beyond the CRM's own: tasks, submissions, endpoints
-    and events."""
+    """The objects webhook payloads name beyond the CRM's own: submissions, endpoints and
+    events."""
     context = info.context
     try:
-        if gid.type_name == "Task":
-            task = await context.services.tasks.visible(
+        if gid.type_name == "Submission":
+            submission = await context.services.capture.visible_submission(
                 context.principal, gid.workspace_id, gid.row_id
             )
-            return Task.of(task) if task else None
-        if gid.type_name == "Submission":
-            submission = await context.services.capture.submission(gid.workspace_id, gid.row_id)
             return Submission.of(submission) if submission else None
         if gid.type_name == "WebhookEndpoint":
             ref = endpoint_ref(strawberry.ID(gid.encode()))

@@ -165,13 +165,6 @@ class TaskService:
         """The task, if ``principal`` may see it (TaskRepository.own_rows for a MANAGER)."""
         return await readable_row(self.db, principal, TaskRepository, workspace_id, task_id)
 
-    async def visible(
-        self, principal: Principal, workspace_id: uuid.UUID, task_id: uuid.UUID
-    ) -> Task | None:
-        """One task by id, as the tasks list would show it to ``principal``."""
-        async with self.db.transaction() as session:
-            return await TaskRepository.for_reader(session, principal, workspace_id).get(task_id)
-
     async def count(
         self, principal: Principal, workspace_id: uuid.UUID, task_filter: TaskFilter
     ) -> int:

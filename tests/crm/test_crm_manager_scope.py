@@ -42,6 +42,7 @@ CONTACTS = """query($ws: ID) { contacts(first: 100, workspaceId: $ws) {
 CONTACTS_CSV = "{ contactsCsv { csv rowCount } }"
 LEADS_CSV = "{ leadsCsv { csv rowCount } }"
 SUBMISSIONS = "{ submissions { totalCount } }"
+SUBMISSION_IDS = "{ submissions { edges { node { id leadId } } } }"
 ANALYTICS = """query($filter: AnalyticsFilter!) { analytics(filter: $filter) {
   funnel { leads } managers { memberId leads } } }"""
 BOARD = """query($p: ID!) { boardTotals(pipelineId: $p) { count } }"""
@@ -229,6 +230,12 @@ async def test_a_managers_reports_board_and_submissions_count_their_leads_only(
 
     assert (await o.anna.data(SUBMISSIONS))["submissions"]["totalCount"] == 1
     assert (await owner.data(SUBMISSIONS))["submissions"]["totalCount"] == 2
+    # node(id:) answers a submission as the list does: Boris's is null for Anna.
+    listed = (await owner.data(SUBMISSION_IDS))["submissions"]["edges"]
+    by_lead = {edge["node"]["leadId"]: edge["node"]["id"] for edge in listed}
+    assert (await o.anna.data(NODE, id=by_lead[o.annas["id"]]))["node"] is not None
+    assert (await o.anna.data(NODE, id=by_lead[o.boriss["id"]]))["node"] is None
+    assert (await owner.data(NODE, id=by_lead[o.boriss["id"]]))["node"] is not None
 
     refused = await o.anna.data(EXPECTED_CLOSE, lead=o.boriss["id"])
     assert errors_of(refused["setLeadExpectedClose"]) == ["forbidden"]
