@@ -2,6 +2,7 @@
 
 from embedcrm.analytics.models import AdSpend, AdSpendDay, FormEventDay
 from embedcrm.capture.models import Submission
+from embedcrm.catalog.models import Product
 from embedcrm.contacts.models import Contact, ContactMerge, MergeProposal
 from embedcrm.fields.models import ContactTag, CustomFieldDefinition, LeadTag, Segment, Tag
 from embedcrm.forms.models import SiteForm
@@ -40,6 +41,7 @@ __all__ = [
     "OutboxEvent",
     "Pipeline",
     "PlatformKey",
+    "Product",
     "Segment",
     "Site",
     "SiteForm",

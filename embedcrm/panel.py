@@ -68,6 +68,8 @@ _LEAD_CARD = {
     "dismissMergeProposal",
     "undoContactMerge",
     "setLeadExpectedClose",
+    # Picking a product for a cart line.
+    "products",
 }
 _SEGMENTS = {"createSegment", "updateSegment", "deleteSegment"}
 
@@ -92,7 +94,14 @@ FIELDS_BY_COMPONENT: dict[str, frozenset[str]] = {
         }
     ),
     "reports": frozenset(
-        {"analytics", "adSpend", "recordAdSpend", "importAdSpend", "deleteAdSpend"}
+        {
+            "analytics",
+            "adSpend",
+            "recordAdSpend",
+            "importAdSpend",
+            "deleteAdSpend",
+            "salesByProduct",
+        }
     ),
     "settings": frozenset(
         {
@@ -113,6 +122,11 @@ FIELDS_BY_COMPONENT: dict[str, frozenset[str]] = {
             "saveSiteForm",
             "deleteSiteForm",
             "updateCrmSettings",
+            "products",
+            "productsCsv",
+            "createProduct",
+            "updateProduct",
+            "importProducts",
         }
     ),
 }

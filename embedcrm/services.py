@@ -14,6 +14,7 @@ from embedcrm.auth import PanelTokens
 from embedcrm.capture.models import Submission
 from embedcrm.capture.repository import SubmissionRepository
 from embedcrm.capture.service import CaptureService, submissions_of_person
+from embedcrm.catalog.service import CatalogService
 from embedcrm.config import Settings
 from embedcrm.contacts.merge import MergeService
 from embedcrm.contacts.service import ContactService, contacts_by_id
@@ -62,6 +63,7 @@ class Services:
     panel: StaticAsset
     webhooks: WebhookService
     analytics: AnalyticsService
+    catalog: CatalogService
     # The one HTTP client for webhook deliveries, behind the SSRF guard; tests may inject theirs.
     webhook_client: httpx.AsyncClient
 
@@ -101,6 +103,7 @@ class Services:
             panel=load_asset("panel.js", "text/javascript; charset=utf-8"),
             webhooks=WebhookService(db, settings),
             analytics=AnalyticsService(db),
+            catalog=CatalogService(db),
             webhook_client=create_webhook_client(
                 parse_allowed_networks(settings.webhook_allowed_networks),
                 timeout=settings.webhook_timeout_seconds,

@@ -29,6 +29,8 @@ from embedcrm.graphql.analytics.schema import TYPES as ANALYTICS_TYPES
 from embedcrm.graphql.analytics.schema import AnalyticsMutation, AnalyticsQuery
 from embedcrm.graphql.capture.schema import CaptureMutation, CaptureQuery
 from embedcrm.graphql.capture.types import Submission
+from embedcrm.graphql.catalog.schema import CatalogMutation, CatalogQuery
+from embedcrm.graphql.catalog.types import Product
 from embedcrm.graphql.contacts.schema import (
     ContactExportQuery,
     ContactMutation,
@@ -132,6 +134,12 @@ async def _load_node(info: Info, gid: GlobalId) -> Node | None:
             context.principal, gid.workspace_id, gid.row_id
         )
         return Segment.of(segment) if segment else None
+    if gid.type_name == "Product":
+        products = await context.services.catalog.get_many(
+            context.principal, gid.workspace_id, [gid.row_id]
+        )
+        product = products.get(gid.row_id)
+        return Product.of(product) if product else None
     return None
 
 
@@ -222,6 +230,7 @@ QUERY_PARTS: tuple[type, ...] = (
     FormQuery,
     AnalyticsQuery,
     PanelQuery,
+    CatalogQuery,
 )
 MUTATION_PARTS: tuple[type, ...] = (
     WorkspaceMutation,
@@ -240,6 +249,7 @@ MUTATION_PARTS: tuple[type, ...] = (
     PrivacyMutation,
     FormMutation,
     AnalyticsMutation,
+    CatalogMutation,
 )
 # Types reached only through the Node interface or a union.
 TYPES = [
@@ -262,6 +272,7 @@ TYPES = [
     Erasure,
     *FORM_TYPES,
     *ANALYTICS_TYPES,
+    Product,
 ]
 Query = merge_types("Query", QUERY_PARTS)
 Mutation = merge_types("Mutation", MUTATION_PARTS)
