@@ -78,6 +78,7 @@ from embedcrm.middleware import (
     parse_networks,
     sane_request_id,
 )
+from embedcrm.money_routes import MONEY_ROUTES
 from embedcrm.openapi import openapi_document
 from embedcrm.panel_routes import PANEL_ROUTES, PanelCors
 from embedcrm.services import Services
@@ -471,6 +472,7 @@ ROUTES = [
     # Every method reaches the endpoint, so a PUT gets a 405 in the GraphQL error shape too.
     Route("/graphql", ASGIEndpoint(graphql_endpoint)),
     *PANEL_ROUTES,
+    *MONEY_ROUTES,
     Route("/v1/sites/{site_key}/submissions", submit, methods=["POST"]),
     Route("/v1/sites/{site_key}/submissions", submission_preflight, methods=["OPTIONS"]),
     Route("/v1/sites/{site_key}/events", form_event, methods=["POST"]),

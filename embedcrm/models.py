@@ -6,6 +6,7 @@ from embedcrm.catalog.models import Product
 from embedcrm.contacts.models import Contact, ContactMerge, MergeProposal
 from embedcrm.fields.models import ContactTag, CustomFieldDefinition, LeadTag, Segment, Tag
 from embedcrm.forms.models import SiteForm
+from embedcrm.invoices.models import Invoice, InvoiceCounter, InvoiceLine, Requisites
 from embedcrm.leads.models import (
     Activity,
     AssignmentCursor,
@@ -32,6 +33,9 @@ __all__ = [
     "CustomFieldDefinition",
     "Erasure",
     "FormEventDay",
+    "Invoice",
+    "InvoiceCounter",
+    "InvoiceLine",
     "Lead",
     "LeadItem",
     "LeadStageChange",
@@ -42,6 +46,7 @@ __all__ = [
     "Pipeline",
     "PlatformKey",
     "Product",
+    "Requisites",
     "Segment",
     "Site",
     "SiteForm",

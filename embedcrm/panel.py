@@ -68,8 +68,13 @@ _LEAD_CARD = {
     "dismissMergeProposal",
     "undoContactMerge",
     "setLeadExpectedClose",
-    # Picking a product for a cart line.
+    # Picking a product for a cart line, and invoicing the cart.
     "products",
+    "invoices",
+    "createInvoice",
+    "updateInvoice",
+    "issueInvoice",
+    "cancelInvoice",
 }
 _SEGMENTS = {"createSegment", "updateSegment", "deleteSegment"}
 
@@ -101,6 +106,8 @@ FIELDS_BY_COMPONENT: dict[str, frozenset[str]] = {
             "importAdSpend",
             "deleteAdSpend",
             "salesByProduct",
+            "invoices",
+            "invoicesCsv",
         }
     ),
     "settings": frozenset(
@@ -127,6 +134,8 @@ FIELDS_BY_COMPONENT: dict[str, frozenset[str]] = {
             "createProduct",
             "updateProduct",
             "importProducts",
+            "requisites",
+            "setRequisites",
         }
     ),
 }

@@ -23,6 +23,7 @@ from embedcrm.fields.segments import ListService, SegmentService
 from embedcrm.fields.service import FieldService, TagService
 from embedcrm.forms.service import FormService
 from embedcrm.imports.service import ImportService
+from embedcrm.invoices.service import InvoiceService
 from embedcrm.kit.models import plain_row
 from embedcrm.leads.assignment import AssignmentService
 from embedcrm.leads.service import LeadService
@@ -64,6 +65,7 @@ class Services:
     webhooks: WebhookService
     analytics: AnalyticsService
     catalog: CatalogService
+    invoices: InvoiceService
     # The one HTTP client for webhook deliveries, behind the SSRF guard; tests may inject theirs.
     webhook_client: httpx.AsyncClient
 
@@ -104,6 +106,7 @@ class Services:
             webhooks=WebhookService(db, settings),
             analytics=AnalyticsService(db),
             catalog=CatalogService(db),
+            invoices=InvoiceService(db, settings),
             webhook_client=create_webhook_client(
                 parse_allowed_networks(settings.webhook_allowed_networks),
                 timeout=settings.webhook_timeout_seconds,

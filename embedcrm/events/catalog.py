@@ -151,6 +151,20 @@ class MessagePayload(TypedDict):
     variables: Mapping[str, Any]
 
 
+Money = Annotated[str, Meta(description='A decimal amount as a string, e.g. "1500.00".')]
+
+
+class InvoicePayload(TypedDict):
+    id: Id
+    number: Annotated[int | None, Meta(description="Given when issued; null for a draft.")]
+    status: Literal["DRAFT", "ISSUED", "PARTLY_PAID", "PAID", "CANCELLED"]
+    currency: str
+    total: Money
+    due_on: Annotated[str | None, Meta(format="date")]
+    lead_id: OptionalId
+    contact_id: OptionalId
+
+
 # ---- data of each event ---------------------------------------------------------------------
 
 
@@ -204,6 +218,12 @@ class MessageData(TypedDict):
     workspace_id: WorkspaceId
     site_id: SiteId
     message: MessagePayload
+
+
+class InvoiceData(TypedDict):
+    workspace_id: WorkspaceId
+    site_id: SiteId
+    invoice: InvoicePayload
 
 
 class WebhookTestData(TypedDict):
@@ -340,6 +360,14 @@ class MessageRequested(TypedDict):
     data: MessageData
 
 
+class InvoiceIssued(TypedDict):
+    """An invoice was issued: it has its number and can be sent to the client."""
+
+    type: Literal["invoice.issued"]
+    timestamp: EventTimestamp
+    data: InvoiceData
+
+
 class WebhookTest(TypedDict):
     """A test event sent on request to check an endpoint."""
 
@@ -381,6 +409,7 @@ EVENT_CLASSES: tuple[type, ...] = (
     SubmissionQuarantined,
     MessageRequested,
     WebhookTest,
+    InvoiceIssued,
 )
 
 # About the delivery machinery itself rather than CRM data: sent to tell the host that an

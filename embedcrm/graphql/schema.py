@@ -48,6 +48,8 @@ from embedcrm.graphql.forms.schema import TYPES as FORM_TYPES
 from embedcrm.graphql.forms.schema import FormMutation, FormQuery
 from embedcrm.graphql.ids import GlobalId, parse_global_id
 from embedcrm.graphql.imports.schema import ImportMutation
+from embedcrm.graphql.invoices.schema import InvoiceMutation, InvoiceQuery
+from embedcrm.graphql.invoices.types import Invoice
 from embedcrm.graphql.leads.schema import ActivityMutation, LeadExportQuery, LeadMutation, LeadQuery
 from embedcrm.graphql.leads.types import Activity, Lead
 from embedcrm.graphql.limits import query_cost_limiter
@@ -140,6 +142,15 @@ async def _load_node(info: Info, gid: GlobalId) -> Node | None:
         )
         product = products.get(gid.row_id)
         return Product.of(product) if product else None
+    if gid.type_name == "Invoice":
+        invoices = await context.services.invoices.get_many(
+            context.principal, gid.workspace_id, [gid.row_id]
+        )
+        invoice = invoices.get(gid.row_id)
+        if invoice is None:
+            return None
+        lines = await context.services.invoices.lines_of(gid.workspace_id, [invoice.id])
+        return Invoice.of(invoice, lines[invoice.id])
     return None
 
 
@@ -231,6 +242,7 @@ QUERY_PARTS: tuple[type, ...] = (
     AnalyticsQuery,
     PanelQuery,
     CatalogQuery,
+    InvoiceQuery,
 )
 MUTATION_PARTS: tuple[type, ...] = (
     WorkspaceMutation,
@@ -250,6 +262,7 @@ MUTATION_PARTS: tuple[type, ...] = (
     FormMutation,
     AnalyticsMutation,
     CatalogMutation,
+    InvoiceMutation,
 )
 # Types reached only through the Node interface or a union.
 TYPES = [
@@ -273,6 +286,7 @@ TYPES = [
     *FORM_TYPES,
     *ANALYTICS_TYPES,
     Product,
+    Invoice,
 ]
 Query = merge_types("Query", QUERY_PARTS)
 Mutation = merge_types("Mutation", MUTATION_PARTS)

@@ -1,4 +1,6 @@
-"""Money: the product catalogue, and cart lines that point at the product they were picked from.
+"""Money: the product catalogue, cart lines that point at the product they were picked from,
+invoices with their lines, the per-workspace counter that numbers them, and the shop's
+requisites.
 
 Revision ID: 0015
 Revises: 0013
@@ -34,6 +36,20 @@ def _owned_by_workspace(table: str) -> sa.ForeignKeyConstraint:
     )
 
 
+def _workspace_fk(
+    table: str, column: str, target: str, ondelete: str | None = None
+) -> sa.ForeignKeyConstraint:
+    return sa.ForeignKeyConstraint(
+        ["workspace_id", column],
+        [f"{target}.workspace_id", f"{target}.id"],
+        name=op.f(f"fk_{table}_workspace_id_{column}_{target}"),
+        ondelete=ondelete,
+    )
+
+
+VAT_RATE = ("NONE", "VAT_0", "VAT_10", "VAT_20")
+
+
 def upgrade() -> None:
     op.create_table(
         "products",
@@ -45,7 +61,7 @@ def upgrade() -> None:
         sa.Column("unit", sa.String(length=20), nullable=False),
         sa.Column("price", MONEY, nullable=False),
         sa.Column("cost", MONEY, nullable=True),
-        sa.Column("vat_rate", _enum("NONE", "VAT_0", "VAT_10", "VAT_20", length=8), nullable=False),
+        sa.Column("vat_rate", _enum(*VAT_RATE, length=8), nullable=False),
         sa.Column("active", sa.Boolean(), server_default=sa.true(), nullable=False),
         sa.Column("created_at", TIME, nullable=False),
         sa.Column("updated_at", TIME, nullable=False),
@@ -74,8 +90,104 @@ def upgrade() -> None:
             ["workspace_id", "id"],
         )
 
+    op.create_table(
+        "invoice_counters",
+        sa.Column("workspace_id", UUID, nullable=False),
+        sa.Column("last_number", sa.Integer(), nullable=False),
+        _owned_by_workspace("invoice_counters"),
+        sa.PrimaryKeyConstraint("workspace_id", name=op.f("pk_invoice_counters")),
+    )
+    op.create_table(
+        "requisites",
+        sa.Column("workspace_id", UUID, nullable=False),
+        sa.Column("legal_name", sa.String(length=300), nullable=False),
+        sa.Column("inn", sa.String(length=12), nullable=False),
+        sa.Column("kpp", sa.String(length=9), nullable=True),
+        sa.Column("ogrn", sa.String(length=15), nullable=True),
+        sa.Column("address", sa.Text(), nullable=True),
+        sa.Column("bank_name", sa.String(length=300), nullable=True),
+        sa.Column("bik", sa.String(length=9), nullable=True),
+        sa.Column("bank_account", sa.String(length=20), nullable=True),
+        sa.Column("correspondent_account", sa.String(length=20), nullable=True),
+        sa.Column("updated_at", TIME, nullable=False),
+        _owned_by_workspace("requisites"),
+        sa.PrimaryKeyConstraint("workspace_id", name=op.f("pk_requisites")),
+    )
+    op.create_table(
+        "invoices",
+        sa.Column("workspace_id", UUID, nullable=False),
+        sa.Column("id", UUID, nullable=False),
+        sa.Column("number", sa.Integer(), nullable=True),
+        sa.Column(
+            "status",
+            _enum("DRAFT", "ISSUED", "PARTLY_PAID", "PAID", "CANCELLED", length=12),
+            nullable=False,
+        ),
+        sa.Column("lead_id", UUID, nullable=True),
+        sa.Column("contact_id", UUID, nullable=True),
+        sa.Column("buyer_name", sa.String(length=300), nullable=False),
+        sa.Column("buyer_details", sa.Text(), nullable=True),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("vat_mode", _enum("INCLUDED", "ON_TOP", length=8), nullable=False),
+        sa.Column("language", sa.String(length=8), nullable=False),
+        sa.Column("note", sa.Text(), nullable=True),
+        sa.Column("due_on", sa.Date(), nullable=True),
+        sa.Column("subtotal", MONEY, nullable=False),
+        sa.Column("vat_total", MONEY, nullable=False),
+        sa.Column("total", MONEY, nullable=False),
+        sa.Column("issued_at", TIME, nullable=True),
+        sa.Column("cancelled_at", TIME, nullable=True),
+        sa.Column("created_at", TIME, nullable=False),
+        sa.Column("updated_at", TIME, nullable=False),
+        _owned_by_workspace("invoices"),
+        _workspace_fk("invoices", "lead_id", "leads"),
+        _workspace_fk("invoices", "contact_id", "contacts"),
+        sa.PrimaryKeyConstraint("workspace_id", "id", name=op.f("pk_invoices")),
+    )
+    with op.batch_alter_table("invoices") as batch:
+        batch.create_index(
+            batch.f("ix_invoices_workspace_id_number"), ["workspace_id", "number"], unique=True
+        )
+        for columns in (
+            ["workspace_id", "created_at", "id"],
+            ["workspace_id", "status", "created_at", "id"],
+            ["workspace_id", "lead_id"],
+            ["workspace_id", "contact_id", "created_at", "id"],
+        ):
+            batch.create_index(batch.f("ix_invoices_" + "_".join(columns)), columns)
+    op.create_table(
+        "invoice_lines",
+        sa.Column("workspace_id", UUID, nullable=False),
+        sa.Column("id", UUID, nullable=False),
+        sa.Column("invoice_id", UUID, nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("product_id", UUID, nullable=True),
+        sa.Column("name", sa.String(length=300), nullable=False),
+        sa.Column("sku", sa.String(length=100), nullable=True),
+        sa.Column("unit", sa.String(length=20), nullable=False),
+        sa.Column("quantity", sa.Numeric(precision=12, scale=3), nullable=False),
+        sa.Column("unit_price", MONEY, nullable=False),
+        sa.Column("vat_rate", _enum(*VAT_RATE, length=8), nullable=False),
+        sa.Column("net", MONEY, nullable=False),
+        sa.Column("vat", MONEY, nullable=False),
+        sa.Column("total", MONEY, nullable=False),
+        sa.Column("created_at", TIME, nullable=False),
+        _workspace_fk("invoice_lines", "invoice_id", "invoices", ondelete="CASCADE"),
+        _workspace_fk("invoice_lines", "product_id", "products"),
+        sa.PrimaryKeyConstraint("workspace_id", "id", name=op.f("pk_invoice_lines")),
+    )
+    with op.batch_alter_table("invoice_lines") as batch:
+        batch.create_index(
+            batch.f("ix_invoice_lines_workspace_id_invoice_id_position"),
+            ["workspace_id", "invoice_id", "position"],
+        )
+
 
 def downgrade() -> None:
+    op.drop_table("invoice_lines")
+    op.drop_table("invoices")
+    op.drop_table("requisites")
+    op.drop_table("invoice_counters")
     with op.batch_alter_table("lead_items") as batch:
         batch.drop_constraint(
             batch.f("fk_lead_items_workspace_id_product_id_products"), type_="foreignkey"

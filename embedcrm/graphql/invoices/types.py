@@ -1,0 +1,138 @@
+"""GraphQL types of invoices: money as decimal strings rounded to the kopeck."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+import strawberry
+
+from embedcrm.graphql.catalog.types import VatRate
+from embedcrm.graphql.context import Info
+from embedcrm.graphql.core import Node, node_id
+from embedcrm.graphql.ids import to_global_id
+from embedcrm.invoices import models as invoice_models
+
+InvoiceStatus = strawberry.enum(invoice_models.InvoiceStatus, name="InvoiceStatus")
+VatMode = strawberry.enum(
+    invoice_models.VatMode,
+    name="VatMode",
+    description="INCLUDED: the prices include VAT; ON_TOP: VAT is added to them.",
+)
+
+
+def _global(
+    type_name: str, workspace_id: uuid.UUID, row_id: uuid.UUID | None
+) -> strawberry.ID | None:
+    return None if row_id is None else strawberry.ID(to_global_id(type_name, workspace_id, row_id))
+
+
+@strawberry.type(description="A line of an invoice; net + vat = total on every line.")
+class InvoiceLine:
+    product_id: strawberry.ID | None
+    name: str
+    sku: str | None
+    unit: str
+    quantity: str
+    unit_price: str
+    vat_rate: VatRate  # type: ignore[valid-type]
+    net: str
+    vat: str
+    total: str
+
+    @classmethod
+    def of(cls, row: invoice_models.InvoiceLine) -> InvoiceLine:
+        return cls(
+            product_id=_global("Product", row.workspace_id, row.product_id),
+            name=row.name,
+            sku=row.sku,
+            unit=row.unit,
+            quantity=str(row.quantity.normalize()),
+            unit_price=str(row.unit_price),
+            vat_rate=row.vat_rate,
+            net=str(row.net),
+            vat=str(row.vat),
+            total=str(row.total),
+        )
+
+
+@strawberry.type(description="An invoice; a draft has no number until it is issued.")
+class Invoice(Node):
+    number: int | None
+    status: InvoiceStatus  # type: ignore[valid-type]
+    buyer_name: str
+    buyer_details: str | None
+    currency: str
+    vat_mode: VatMode  # type: ignore[valid-type]
+    language: str
+    note: str | None
+    due_on: date | None
+    subtotal: str = strawberry.field(description="The lines without VAT.")
+    vat_total: str
+    total: str
+    issued_at: datetime | None
+    cancelled_at: datetime | None
+    created_at: datetime
+    lead_id: strawberry.ID | None
+    contact_id: strawberry.ID | None
+    lines: list[InvoiceLine]
+    _row: strawberry.Private[invoice_models.Invoice]
+
+    @strawberry.field(
+        description="The signed link to the printable page for the client (add ?lang=en or "
+        "?lang=ru for the other language)."
+    )
+    def print_url(self, info: Info) -> str:
+        return info.context.services.invoices.print_url(self._row)
+
+    @classmethod
+    def of(cls, row: invoice_models.Invoice, lines: list[invoice_models.InvoiceLine]) -> Invoice:
+        return cls(
+            id=node_id("Invoice", row),
+            number=row.number,
+            status=row.status,
+            buyer_name=row.buyer_name,
+            buyer_details=row.buyer_details,
+            currency=row.currency,
+            vat_mode=row.vat_mode,
+            language=row.language,
+            note=row.note,
+            due_on=row.due_on,
+            subtotal=str(row.subtotal),
+            vat_total=str(row.vat_total),
+            total=str(row.total),
+            issued_at=row.issued_at,
+            cancelled_at=row.cancelled_at,
+            created_at=row.created_at,
+            lead_id=_global("Lead", row.workspace_id, row.lead_id),
+            contact_id=_global("Contact", row.workspace_id, row.contact_id),
+            lines=[InvoiceLine.of(line) for line in lines],
+            _row=row,
+        )
+
+
+@strawberry.type(description="The shop's legal details, printed on its invoices.")
+class Requisites:
+    legal_name: str
+    inn: str
+    kpp: str | None
+    ogrn: str | None
+    address: str | None
+    bank_name: str | None
+    bik: str | None
+    bank_account: str | None
+    correspondent_account: str | None
+
+    @classmethod
+    def of(cls, row: invoice_models.Requisites) -> Requisites:
+        return cls(
+            legal_name=row.legal_name,
+            inn=row.inn,
+            kpp=row.kpp,
+            ogrn=row.ogrn,
+            address=row.address,
+            bank_name=row.bank_name,
+            bik=row.bik,
+            bank_account=row.bank_account,
+            correspondent_account=row.correspondent_account,
+        )
