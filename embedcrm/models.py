@@ -6,7 +6,7 @@ from embedcrm.catalog.models import Product
 from embedcrm.contacts.models import Contact, ContactMerge, MergeProposal
 from embedcrm.fields.models import ContactTag, CustomFieldDefinition, LeadTag, Segment, Tag
 from embedcrm.forms.models import SiteForm
-from embedcrm.invoices.models import Invoice, InvoiceCounter, InvoiceLine, Requisites
+from embedcrm.invoices.models import Invoice, InvoiceCounter, InvoiceLine, Payment, Requisites
 from embedcrm.leads.models import (
     Activity,
     AssignmentCursor,
@@ -43,6 +43,7 @@ __all__ = [
     "Member",
     "MergeProposal",
     "OutboxEvent",
+    "Payment",
     "Pipeline",
     "PlatformKey",
     "Product",

@@ -75,6 +75,8 @@ _LEAD_CARD = {
     "updateInvoice",
     "issueInvoice",
     "cancelInvoice",
+    "recordPayment",
+    "clientBalance",
 }
 _SEGMENTS = {"createSegment", "updateSegment", "deleteSegment"}
 
@@ -108,6 +110,9 @@ FIELDS_BY_COMPONENT: dict[str, frozenset[str]] = {
             "salesByProduct",
             "invoices",
             "invoicesCsv",
+            "receivables",
+            "receivablesCsv",
+            "revenue",
         }
     ),
     "settings": frozenset(

@@ -20,6 +20,7 @@ async def run_background_jobs(services: Services, *, interval: float = 5.0) -> N
         try:
             await services.capture.retry_unprocessed()
             await services.tasks.emit_overdue()
+            await services.invoices.emit_overdue()
         except ServiceUnavailable:
             log.warning("database unavailable; background jobs wait")
         except Exception:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import Select, Subquery, and_, case, func, or_, select
 
 from embedcrm.catalog.models import Product
 from embedcrm.kit.models import fold
@@ -42,6 +42,27 @@ class SalesRow:
     # How many of the lines carry a cost: none means the margin is unknown, not zero.
     lines_with_cost: int
     leads: int
+
+
+def won_in_period(workspace_id: uuid.UUID, starts: datetime, ends: datetime) -> Subquery:
+    """(lead_id) of the leads whose last move into a WON stage falls in [starts, ends): when a
+    lead counts as won in every money report, as in the analytics."""
+    change = LeadStageChange
+    return (
+        select(change.lead_id)
+        .join(
+            Stage,
+            and_(
+                Stage.workspace_id == change.workspace_id,
+                Stage.id == change.to_stage_id,
+                Stage.kind == StageKind.WON,
+            ),
+        )
+        .where(change.workspace_id == workspace_id)
+        .group_by(change.lead_id)
+        .having(and_(func.max(change.changed_at) >= starts, func.max(change.changed_at) < ends))
+        .subquery("wins")
+    )
 
 
 class ProductRepository(WorkspaceRepository[Product]):
@@ -86,22 +107,7 @@ class ProductRepository(WorkspaceRepository[Product]):
         A lead is counted in the period of its last move into a WON stage, as the reports do.
         Lines that name no product are summed by their name.
         """
-        change = LeadStageChange
-        wins = (
-            select(change.lead_id)
-            .join(
-                Stage,
-                and_(
-                    Stage.workspace_id == change.workspace_id,
-                    Stage.id == change.to_stage_id,
-                    Stage.kind == StageKind.WON,
-                ),
-            )
-            .where(change.workspace_id == self.workspace_id)
-            .group_by(change.lead_id)
-            .having(and_(func.max(change.changed_at) >= starts, func.max(change.changed_at) < ends))
-            .subquery("wins")
-        )
+        wins = won_in_period(self.workspace_id, starts, ends)
         known_cost = LeadItem.unit_cost.is_not(None)
         line_total = LeadItem.quantity * LeadItem.unit_price
         # Lines of a product are one row whatever their snapshot says; free-text lines are

@@ -150,7 +150,8 @@ async def _load_node(info: Info, gid: GlobalId) -> Node | None:
         if invoice is None:
             return None
         lines = await context.services.invoices.lines_of(gid.workspace_id, [invoice.id])
-        return Invoice.of(invoice, lines[invoice.id])
+        payments = await context.services.invoices.payments_of(gid.workspace_id, [invoice.id])
+        return Invoice.of(invoice, lines[invoice.id], payments[invoice.id])
     return None
 
 

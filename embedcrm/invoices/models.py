@@ -80,6 +80,8 @@ class Invoice(Base):
         Index(None, "workspace_id", "status", "created_at", "id"),
         Index(None, "workspace_id", "lead_id"),
         Index(None, "workspace_id", "contact_id", "created_at", "id"),
+        # The worker's scan for invoices that just became overdue, across workspaces.
+        Index(None, "overdue_notified_at", "status", "due_on"),
     )
 
     workspace_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
@@ -103,6 +105,12 @@ class Invoice(Base):
     subtotal: Mapped[Decimal] = mapped_column(Numeric(14, 2))
     vat_total: Mapped[Decimal] = mapped_column(Numeric(14, 2))
     total: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    # What the payments applied to it add up to; the status follows it.
+    paid_total: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal("0.00"))
+    # When the last payment made it paid in full.
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set once `invoice.overdue` is emitted, so it is emitted once.
+    overdue_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -134,4 +142,38 @@ class InvoiceLine(Base):
     net: Mapped[Decimal] = mapped_column(Numeric(14, 2))
     vat: Mapped[Decimal] = mapped_column(Numeric(14, 2))
     total: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PaymentSource(enum.StrEnum):
+    MANUAL = "MANUAL"  # recorded by a person
+    PROVIDER = "PROVIDER"  # confirmed by a payment provider's notification
+
+
+class Payment(Base):
+    """Money received against one invoice, in full or in part."""
+
+    __tablename__ = "payments"
+    __table_args__ = (
+        workspace_fk(["invoice_id"], "invoices", ondelete="CASCADE"),
+        workspace_fk(["recorded_by_id"], "members"),
+        # A provider's notification may come many times; its payment is applied once.
+        Index(None, "workspace_id", "provider", "provider_payment_id", unique=True),
+        Index(None, "workspace_id", "invoice_id", "paid_at"),
+        # Revenue by paid date.
+        Index(None, "workspace_id", "paid_at"),
+    )
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    invoice_id: Mapped[uuid.UUID]
+    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    currency: Mapped[str] = mapped_column(String(3))
+    source: Mapped[PaymentSource] = mapped_column(Enum(PaymentSource, native_enum=False, length=8))
+    # The provider's name and its id of the payment; none for a payment recorded by hand.
+    provider: Mapped[str | None] = mapped_column(String(20))
+    provider_payment_id: Mapped[str | None] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(Text)
+    recorded_by_id: Mapped[uuid.UUID | None]
+    paid_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

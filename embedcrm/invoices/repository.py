@@ -5,14 +5,26 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
 
-from sqlalchemy import Select, delete, select, update
+from sqlalchemy import Select, case, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from embedcrm.catalog.repository import won_in_period
 from embedcrm.db import hold_sqlite_write_lock
-from embedcrm.invoices.models import Invoice, InvoiceCounter, InvoiceLine, InvoiceStatus, Requisites
+from embedcrm.invoices.models import (
+    Invoice,
+    InvoiceCounter,
+    InvoiceLine,
+    InvoiceStatus,
+    Payment,
+    Requisites,
+)
+from embedcrm.kit.money import to_cents
 from embedcrm.kit.repository import Page, WorkspaceRepository
+from embedcrm.leads.models import Lead, LeadStatus
 
 
 @dataclass(frozen=True)
@@ -107,3 +119,201 @@ class RequisitesRepository:
         row.workspace_id = self.workspace_id
         self.session.add(row)
         return row
+
+
+OPEN_STATUSES = (InvoiceStatus.ISSUED, InvoiceStatus.PARTLY_PAID)
+# Invoices that count as billed to a client: issued, whether paid or not.
+BILLED_STATUSES = (InvoiceStatus.ISSUED, InvoiceStatus.PARTLY_PAID, InvoiceStatus.PAID)
+
+
+@dataclass(frozen=True)
+class DebtRow:
+    """What one client owes in one currency."""
+
+    contact_id: uuid.UUID | None
+    buyer_name: str
+    currency: str
+    invoices: int
+    outstanding: Decimal
+    overdue: Decimal
+    oldest_due_on: date | None
+
+
+@dataclass(frozen=True)
+class BalanceRow:
+    currency: str
+    invoiced: Decimal
+    paid: Decimal
+    outstanding: Decimal
+    overdue: Decimal
+
+
+class InvoiceLocks:
+    """An invoice read for a change that must see every earlier one: payments add up."""
+
+    def __init__(self, session: AsyncSession, workspace_id: uuid.UUID) -> None:
+        self.session = session
+        self.workspace_id = workspace_id
+
+    async def locked(self, invoice_id: uuid.UUID) -> Invoice | None:
+        # SQLite: the write lock before the read; PostgreSQL: the row's lock.
+        await hold_sqlite_write_lock(self.session, Invoice)
+        return await self.session.scalar(
+            select(Invoice)
+            .where(Invoice.workspace_id == self.workspace_id, Invoice.id == invoice_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+
+
+class PaymentRepository(WorkspaceRepository[Payment]):
+    model = Payment
+
+    async def of_invoices(self, invoice_ids: Sequence[uuid.UUID]) -> list[Payment]:
+        rows = await self.session.scalars(
+            self.select()
+            .where(Payment.invoice_id.in_(list(invoice_ids)))
+            .order_by(Payment.invoice_id, Payment.paid_at, Payment.id)
+        )
+        return list(rows)
+
+    async def by_provider_id(self, provider: str, provider_payment_id: str) -> Payment | None:
+        return await self.session.scalar(
+            self.select().where(
+                Payment.provider == provider, Payment.provider_payment_id == provider_payment_id
+            )
+        )
+
+    async def received_between(self, starts: datetime, ends: datetime) -> dict[str, Decimal]:
+        """Payments received in [starts, ends), summed per currency."""
+        rows = await self.session.execute(
+            select(Payment.currency, func.sum(Payment.amount))
+            .where(
+                Payment.workspace_id == self.workspace_id,
+                Payment.paid_at >= starts,
+                Payment.paid_at < ends,
+            )
+            .group_by(Payment.currency)
+        )
+        return {currency: to_cents(amount) for currency, amount in rows}
+
+
+class DebtRepository:
+    """Who owes what: the open invoices of a workspace, summed per client and currency."""
+
+    def __init__(self, session: AsyncSession, workspace_id: uuid.UUID) -> None:
+        self.session = session
+        self.workspace_id = workspace_id
+
+    async def receivables(self, today: date) -> list[DebtRow]:
+        owed = Invoice.total - Invoice.paid_total
+        late = Invoice.due_on < today
+        rows = await self.session.execute(
+            select(
+                Invoice.contact_id,
+                func.max(Invoice.buyer_name),
+                Invoice.currency,
+                func.count(),
+                func.sum(owed),
+                func.sum(case((late, owed), else_=0)),
+                func.min(case((late, Invoice.due_on), else_=None)),
+            )
+            .where(Invoice.workspace_id == self.workspace_id, Invoice.status.in_(OPEN_STATUSES))
+            # Invoices made out to a name alone are told apart by that name.
+            .group_by(
+                Invoice.contact_id,
+                case((Invoice.contact_id.is_(None), Invoice.buyer_name), else_=""),
+                Invoice.currency,
+            )
+        )
+        return [
+            DebtRow(
+                contact_id=contact_id,
+                buyer_name=buyer,
+                currency=currency,
+                invoices=int(count),
+                outstanding=to_cents(outstanding),
+                overdue=to_cents(overdue),
+                oldest_due_on=_as_date(oldest),
+            )
+            for contact_id, buyer, currency, count, outstanding, overdue, oldest in rows
+        ]
+
+    async def balance(self, contact_id: uuid.UUID, today: date) -> list[BalanceRow]:
+        owed = case(
+            (Invoice.status.in_(OPEN_STATUSES), Invoice.total - Invoice.paid_total), else_=0
+        )
+        rows = await self.session.execute(
+            select(
+                Invoice.currency,
+                func.sum(Invoice.total),
+                func.sum(Invoice.paid_total),
+                func.sum(owed),
+                func.sum(case((Invoice.due_on < today, owed), else_=0)),
+            )
+            .where(
+                Invoice.workspace_id == self.workspace_id,
+                Invoice.contact_id == contact_id,
+                Invoice.status.in_(BILLED_STATUSES),
+            )
+            .group_by(Invoice.currency)
+            .order_by(Invoice.currency)
+        )
+        return [
+            BalanceRow(
+                currency=currency,
+                invoiced=to_cents(invoiced),
+                paid=to_cents(paid),
+                outstanding=to_cents(outstanding),
+                overdue=to_cents(overdue),
+            )
+            for currency, invoiced, paid, outstanding, overdue in rows
+        ]
+
+    async def won_values(self, starts: datetime, ends: datetime) -> dict[str, Decimal]:
+        """The values of the leads won in [starts, ends), per currency (none: no currency)."""
+        wins = won_in_period(self.workspace_id, starts, ends)
+        rows = await self.session.execute(
+            select(Lead.currency, func.sum(Lead.value))
+            .join(wins, wins.c.lead_id == Lead.id)
+            .where(
+                Lead.workspace_id == self.workspace_id,
+                Lead.status == LeadStatus.WON,
+                Lead.value.is_not(None),
+            )
+            .group_by(Lead.currency)
+        )
+        return {currency or "": to_cents(value) for currency, value in rows}
+
+
+def _as_date(value: object) -> date | None:
+    # SQLite answers MIN over a date column as text.
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
+class OverdueInvoiceScan:
+    """The worker's scan across every workspace for invoices that just became overdue.
+
+    Above the tenant boundary on purpose, like the tasks' scan: one worker serves them all.
+    ``FOR UPDATE SKIP LOCKED`` lets several workers share the scan on PostgreSQL.
+    """
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def claim(self, today: date, limit: int) -> list[Invoice]:
+        await hold_sqlite_write_lock(self.session, Invoice)
+        stmt = (
+            select(Invoice)
+            .where(
+                Invoice.overdue_notified_at.is_(None),
+                Invoice.status.in_(OPEN_STATUSES),
+                Invoice.due_on < today,
+            )
+            .order_by(Invoice.due_on)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return list(await self.session.scalars(stmt))

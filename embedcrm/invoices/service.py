@@ -24,15 +24,27 @@ from embedcrm.contacts.service import get_contact
 from embedcrm.db import Database, utcnow
 from embedcrm.errors import Conflict, NotFound, ValidationFailed
 from embedcrm.invoices.amounts import LineAmounts, Totals, line_amounts, totals
-from embedcrm.invoices.events import emit_invoice_event
+from embedcrm.invoices.events import emit_invoice_event, emit_payment_received
 from embedcrm.invoices.models import (
     Invoice,
     InvoiceLine,
     InvoiceStatus,
+    Payment,
+    PaymentSource,
     Requisites,
     VatMode,
 )
-from embedcrm.invoices.repository import InvoiceFilter, InvoiceRepository, RequisitesRepository
+from embedcrm.invoices.repository import (
+    BalanceRow,
+    DebtRepository,
+    DebtRow,
+    InvoiceFilter,
+    InvoiceLocks,
+    InvoiceRepository,
+    OverdueInvoiceScan,
+    PaymentRepository,
+    RequisitesRepository,
+)
 from embedcrm.kit.money import checked_amount
 from embedcrm.kit.repository import Page
 from embedcrm.leads.repository import ItemRepository
@@ -91,6 +103,100 @@ class RequisitesSpec:
 
 
 @dataclass(frozen=True)
+class ReceivedPayment:
+    """A payment to apply: by hand, or from a provider under its own payment id."""
+
+    amount: Decimal
+    paid_at: datetime
+    source: PaymentSource = PaymentSource.MANUAL
+    provider: str | None = None
+    provider_payment_id: str | None = None
+    note: str | None = None
+    recorded_by_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True)
+class Receivables:
+    today: date
+    rows: list[DebtRow]
+
+
+@dataclass(frozen=True)
+class Revenue:
+    """Money of one period seen two ways: as received, and as won on leads."""
+
+    starts: datetime
+    ends: datetime
+    by_paid_date: dict[str, Decimal]
+    by_won_date: dict[str, Decimal]
+
+
+async def apply_payment(
+    session: AsyncSession, workspace_id: uuid.UUID, invoice_id: uuid.UUID, received: ReceivedPayment
+) -> tuple[Payment, Invoice, bool]:
+    """Apply one payment to one invoice, in the caller's transaction: (payment, invoice, new).
+
+    The invoice is locked first, so concurrent payments add up one after the other; a
+    provider's payment already applied (the same provider payment id) is answered as it was,
+    so a repeated notification changes nothing.
+    """
+    invoice = await InvoiceLocks(session, workspace_id).locked(invoice_id)
+    if invoice is None:
+        raise NotFound("Nothing has this id.", field="invoiceId")
+    payments = PaymentRepository(session, workspace_id)
+    if received.provider and received.provider_payment_id:
+        known = await payments.by_provider_id(received.provider, received.provider_payment_id)
+        if known is not None:
+            if known.invoice_id != invoice.id:
+                raise Conflict("This payment was applied to another invoice.", field="invoiceId")
+            return known, invoice, False
+    if invoice.status not in (InvoiceStatus.ISSUED, InvoiceStatus.PARTLY_PAID):
+        raise Conflict(
+            {
+                InvoiceStatus.DRAFT: "A draft is issued before it is paid.",
+                InvoiceStatus.PAID: "This invoice is already paid in full.",
+                InvoiceStatus.CANCELLED: "This invoice is cancelled.",
+            }.get(invoice.status, "This invoice takes no payment."),
+            field="invoiceId",
+        )
+    amount = checked_amount(received.amount, "amount")
+    outstanding = invoice.total - invoice.paid_total
+    if amount <= 0:
+        raise ValidationFailed("A payment is more than zero.", field="amount")
+    if amount > outstanding:
+        raise ValidationFailed(
+            f"The invoice has {outstanding} {invoice.currency} left to pay.", field="amount"
+        )
+    now = utcnow()
+    payment = payments.add(
+        Payment(
+            invoice_id=invoice.id,
+            amount=amount,
+            currency=invoice.currency,
+            source=received.source,
+            provider=received.provider,
+            provider_payment_id=received.provider_payment_id,
+            note=_text(received.note, "note", 2000),
+            recorded_by_id=received.recorded_by_id,
+            paid_at=received.paid_at,
+            created_at=now,
+        )
+    )
+    invoice.paid_total = invoice.paid_total + amount
+    invoice.updated_at = now
+    if invoice.paid_total == invoice.total:
+        invoice.status = InvoiceStatus.PAID
+        invoice.paid_at = received.paid_at
+    else:
+        invoice.status = InvoiceStatus.PARTLY_PAID
+    await session.flush()
+    emit_payment_received(session, invoice, payment)
+    if invoice.status is InvoiceStatus.PAID:
+        emit_invoice_event(session, invoice, "invoice.paid", now=now)
+    return payment, invoice, True
+
+
+@dataclass(frozen=True)
 class PrintableInvoice:
     invoice: Invoice
     lines: list[InvoiceLine]
@@ -106,6 +212,7 @@ class InvoiceView:
 
     invoice: Invoice
     lines: list[InvoiceLine] = field(default_factory=list)
+    payments: list[Payment] = field(default_factory=list)
 
 
 def _text(value: str | None, field_name: str, limit: int, *, required: bool = False) -> str | None:
@@ -206,6 +313,10 @@ def _currency(value: str | None, fallback: str) -> str:
     return currency
 
 
+def days_late(due_on: date | None, today: date) -> int:
+    return max((today - due_on).days, 0) if due_on else 0
+
+
 def require_invoice_writer(actor: Actor, invoice: Invoice, lead_assignee: uuid.UUID | None) -> None:
     """Owners work every invoice; a manager those of their leads and those made by hand."""
     actor.require_writer()
@@ -288,6 +399,7 @@ class InvoiceService:
                     subtotal=Decimal(0),
                     vat_total=Decimal(0),
                     total=Decimal(0),
+                    paid_total=Decimal(0),
                     created_at=now,
                     updated_at=now,
                 )
@@ -471,6 +583,7 @@ class InvoiceService:
         async with self.db.transaction() as session:
             _, invoice, repo = await self._writable(session, principal, workspace_id, invoice_id)
             if invoice.status not in (InvoiceStatus.DRAFT, InvoiceStatus.ISSUED):
+                # A payment received stays on the books: refund it, then cancel.
                 raise Conflict("Only a draft or an unpaid invoice can be cancelled.", field="id")
             now = utcnow()
             invoice.status = InvoiceStatus.CANCELLED
@@ -478,6 +591,126 @@ class InvoiceService:
             invoice.updated_at = now
             await session.flush()
             return InvoiceView(invoice, await repo.lines_of([invoice.id]))
+
+    # ---- payments and debts ----------------------------------------------------------------
+
+    async def record_payment(
+        self,
+        principal: Principal,
+        workspace_id: uuid.UUID,
+        invoice_id: uuid.UUID,
+        *,
+        amount: Decimal,
+        paid_at: datetime | None,
+        note: str | None,
+    ) -> tuple[Payment, Invoice]:
+        """A payment recorded by hand: `payment.received`, and `invoice.paid` when it pays the
+        invoice in full. More than is left to pay is refused."""
+        now = utcnow()
+        if paid_at is not None and paid_at > now:
+            raise ValidationFailed("A payment cannot be received in the future.", field="paidAt")
+        async with self.db.transaction() as session:
+            # The write lock (SQLite) before any read: apply_payment locks the invoice.
+            await InvoiceLocks(session, workspace_id).locked(invoice_id)
+            actor, _, _ = await self._writable(session, principal, workspace_id, invoice_id)
+            payment, invoice, _ = await apply_payment(
+                session,
+                workspace_id,
+                invoice_id,
+                ReceivedPayment(
+                    amount=amount,
+                    paid_at=paid_at or now,
+                    note=note,
+                    recorded_by_id=actor.member_id,
+                ),
+            )
+            return payment, invoice
+
+    async def payments_of(
+        self, workspace_id: uuid.UUID, invoice_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, list[Payment]]:
+        """The payments of invoices the caller has already read, grouped by invoice."""
+        async with self.db.transaction() as session:
+            rows = await PaymentRepository(session, workspace_id).of_invoices(invoice_ids)
+        grouped: dict[uuid.UUID, list[Payment]] = {i: [] for i in invoice_ids}
+        for row in rows:
+            grouped[row.invoice_id].append(row)
+        return grouped
+
+    async def receivables(
+        self, principal: Principal, workspace_id: uuid.UUID, today: date | None = None
+    ) -> Receivables:
+        """Who owes what on the issued invoices, per client and currency, the most overdue
+        first. An invoice is overdue once its due date (UTC) has passed."""
+        today = today or utcnow().date()
+        async with self.db.transaction() as session:
+            await load_actor(session, principal, workspace_id, field="workspaceId")
+            rows = await DebtRepository(session, workspace_id).receivables(today)
+        rows.sort(key=lambda r: (r.oldest_due_on or date.max, -r.outstanding, r.buyer_name))
+        return Receivables(today=today, rows=rows)
+
+    async def receivables_csv(
+        self, principal: Principal, workspace_id: uuid.UUID, today: date | None = None
+    ) -> tuple[str, int]:
+        report = await self.receivables(principal, workspace_id, today)
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(
+            [
+                "client",
+                "currency",
+                "invoices",
+                "outstanding",
+                "overdue",
+                "oldest_due_on",
+                "days_late",
+            ]
+        )
+        for row in report.rows:
+            writer.writerow(
+                [
+                    row.buyer_name,
+                    row.currency,
+                    row.invoices,
+                    row.outstanding,
+                    row.overdue,
+                    row.oldest_due_on.isoformat() if row.oldest_due_on else "",
+                    days_late(row.oldest_due_on, report.today),
+                ]
+            )
+        return out.getvalue(), len(report.rows)
+
+    async def balance(
+        self, principal: Principal, workspace_id: uuid.UUID, contact_id: uuid.UUID
+    ) -> list[BalanceRow]:
+        """A client's invoiced, paid, outstanding and overdue amounts, per currency."""
+        async with self.db.transaction() as session:
+            await load_actor(session, principal, workspace_id, field="contactId")
+            await get_contact(session, workspace_id, contact_id)
+            return await DebtRepository(session, workspace_id).balance(contact_id, utcnow().date())
+
+    async def revenue(
+        self, principal: Principal, workspace_id: uuid.UUID, starts: datetime, ends: datetime
+    ) -> Revenue:
+        """The payments received in the period beside the values of the leads won in it."""
+        if ends <= starts:
+            raise ValidationFailed("The period must end after it starts.", field="ends")
+        async with self.db.transaction() as session:
+            await load_actor(session, principal, workspace_id, field="workspaceId")
+            paid = await PaymentRepository(session, workspace_id).received_between(starts, ends)
+            won = await DebtRepository(session, workspace_id).won_values(starts, ends)
+        return Revenue(starts=starts, ends=ends, by_paid_date=paid, by_won_date=won)
+
+    async def emit_overdue(self, *, now: datetime | None = None, limit: int = 500) -> int:
+        """The worker's job: `invoice.overdue` once for each unpaid invoice past its due date."""
+        now = now or utcnow()
+        async with self.db.transaction() as session:
+            invoices = await OverdueInvoiceScan(session).claim(now.date(), limit)
+            for invoice in invoices:
+                invoice.overdue_notified_at = now
+                emit_invoice_event(session, invoice, "invoice.overdue", now=now)
+            await session.flush()
+            return len(invoices)
 
     # ---- reading ---------------------------------------------------------------------------
 

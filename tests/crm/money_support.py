@@ -19,6 +19,27 @@ MOVE = """mutation($lead: ID!, $stage: ID!) { moveLead(input: {leadId: $lead, st
   lead { status } userErrors { code } } }"""
 
 
+INVOICE_FIELDS = """id number status buyerName currency vatMode subtotal vatTotal total dueOn
+  leadId contactId printUrl lines { productId name unit quantity unitPrice vatRate net vat total }"""
+CREATE = f"""mutation($input: CreateInvoiceInput!) {{ createInvoice(input: $input) {{
+  invoice {{ {INVOICE_FIELDS} }} userErrors {{ field message code }} }} }}"""
+ISSUE = """mutation($id: ID!) { issueInvoice(input: {id: $id}) {
+  invoice { id number status } userErrors { field message code } } }"""
+CANCEL = """mutation($id: ID!) { cancelInvoice(input: {id: $id}) {
+  invoice { id number status } userErrors { field message code } } }"""
+
+
+def line(name: str, quantity: str, price: str, rate: str) -> dict[str, str]:
+    return {"name": name, "quantity": quantity, "unitPrice": price, "vatRate": rate}
+
+
+async def create(panel: GraphQL, **fields: Any) -> dict[str, Any]:
+    payload = (await panel.data(CREATE, input=fields))["createInvoice"]
+    assert payload["userErrors"] == [], payload
+    invoice: dict[str, Any] = payload["invoice"]
+    return invoice
+
+
 async def create_product(panel: GraphQL, **fields: Any) -> dict[str, Any]:
     fields.setdefault("vatRate", "VAT_20")
     payload = (await panel.data(CREATE_PRODUCT, input=fields))["createProduct"]

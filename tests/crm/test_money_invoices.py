@@ -6,12 +6,20 @@ from __future__ import annotations
 
 import asyncio
 from decimal import Decimal
-from typing import Any
 
 import httpx
 import pytest
 from crm_support import errors_of, events, new_lead, panel_as
-from money_support import SET_ITEMS, create_product
+from money_support import (
+    CANCEL,
+    CREATE,
+    INVOICE_FIELDS,
+    ISSUE,
+    SET_ITEMS,
+    create,
+    create_product,
+    line,
+)
 
 from conftest import GraphQL
 from embedcrm.catalog.models import VatRate
@@ -20,16 +28,8 @@ from embedcrm.invoices.models import VatMode
 from embedcrm.services import Services
 from factories import Tenant, make_tenant
 
-INVOICE_FIELDS = """id number status buyerName currency vatMode subtotal vatTotal total dueOn
-  leadId contactId printUrl lines { productId name unit quantity unitPrice vatRate net vat total }"""
-CREATE = f"""mutation($input: CreateInvoiceInput!) {{ createInvoice(input: $input) {{
-  invoice {{ {INVOICE_FIELDS} }} userErrors {{ field message code }} }} }}"""
 UPDATE = f"""mutation($input: UpdateInvoiceInput!) {{ updateInvoice(input: $input) {{
   invoice {{ {INVOICE_FIELDS} }} userErrors {{ field message code }} }} }}"""
-ISSUE = """mutation($id: ID!) { issueInvoice(input: {id: $id}) {
-  invoice { id number status } userErrors { field message code } } }"""
-CANCEL = """mutation($id: ID!) { cancelInvoice(input: {id: $id}) {
-  invoice { id number status } userErrors { field message code } } }"""
 INVOICES = f"""query($filter: InvoiceFilter) {{ invoices(filter: $filter) {{
   totalCount edges {{ node {{ {INVOICE_FIELDS} }} }} }} }}"""
 SET_REQUISITES = """mutation($input: SetRequisitesInput!) { setRequisites(input: $input) {
@@ -44,17 +44,6 @@ REQUISITES = {
     "bankAccount": "40702810938000000001",
     "correspondentAccount": "30101810400000000225",
 }
-
-
-def line(name: str, quantity: str, price: str, rate: str) -> dict[str, str]:
-    return {"name": name, "quantity": quantity, "unitPrice": price, "vatRate": rate}
-
-
-async def create(panel: GraphQL, **fields: Any) -> dict[str, Any]:
-    payload = (await panel.data(CREATE, input=fields))["createInvoice"]
-    assert payload["userErrors"] == [], payload
-    invoice: dict[str, Any] = payload["invoice"]
-    return invoice
 
 
 @pytest.mark.parametrize(

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import strawberry
 
 from embedcrm.catalog import models as catalog_models
 from embedcrm.graphql.catalog.types import VatRate
 from embedcrm.graphql.core import UserError
-from embedcrm.graphql.invoices.types import Invoice, InvoiceStatus, Requisites, VatMode
+from embedcrm.graphql.invoices.types import Invoice, InvoiceStatus, Payment, Requisites, VatMode
 from embedcrm.graphql.support import UNSET
 from embedcrm.invoices import models as invoice_models
 
@@ -94,4 +94,19 @@ class SetRequisitesInput:
 @strawberry.type
 class RequisitesPayload:
     requisites: Requisites | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input(description="A payment received, recorded by hand.")
+class RecordPaymentInput:
+    invoice_id: strawberry.ID
+    amount: str
+    paid_at: datetime | None = strawberry.field(default=None, description="Now if omitted.")
+    note: str | None = None
+
+
+@strawberry.type
+class RecordPaymentPayload:
+    payment: Payment | None = None
+    invoice: Invoice | None = None
     user_errors: list[UserError] = strawberry.field(default_factory=list)

@@ -3,16 +3,28 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
+from decimal import Decimal
 
 import strawberry
 
 from embedcrm.graphql.context import Info
 from embedcrm.graphql.core import Connection, CsvExport, Edge, PageInfo
+from embedcrm.graphql.ids import to_global_id
 from embedcrm.graphql.invoices import mutations
 from embedcrm.graphql.invoices.inputs import InvoiceFilter
-from embedcrm.graphql.invoices.types import Invoice, Requisites
-from embedcrm.graphql.support import DEFAULT_PAGE_SIZE, scoped_id, workspace_arg
+from embedcrm.graphql.invoices.types import (
+    ClientBalance,
+    Debt,
+    Invoice,
+    MoneyAmount,
+    Receivables,
+    Requisites,
+    Revenue,
+)
+from embedcrm.graphql.support import DEFAULT_PAGE_SIZE, parse_id, scoped_id, workspace_arg
 from embedcrm.invoices.repository import InvoiceFilter as InvoiceFilterQuery
+from embedcrm.invoices.service import days_late
 from embedcrm.kit.repository import encode_cursor
 
 
@@ -23,6 +35,13 @@ def _filter(value: InvoiceFilter | None, workspace: uuid.UUID) -> InvoiceFilterQ
         lead_id=scoped_id(f.lead_id, "Lead", "filter.leadId", workspace),
         contact_id=scoped_id(f.contact_id, "Contact", "filter.contactId", workspace),
     )
+
+
+def _amounts(sums: dict[str, Decimal]) -> list[MoneyAmount]:
+    return [
+        MoneyAmount(currency=currency or None, amount=str(amount))
+        for currency, amount in sorted(sums.items())
+    ]
 
 
 @strawberry.type
@@ -41,11 +60,17 @@ class InvoiceQuery:
         query = _filter(filter, workspace)
         service = ctx.services.invoices
         page = await service.page(ctx.principal, workspace, query, first=first, after=after)
-        # The lines of the whole page in one query.
-        lines = await service.lines_of(workspace, [row.id for row in page.rows])
+        # The lines and payments of the whole page in one query each.
+        ids = [row.id for row in page.rows]
+        lines, payments = (
+            await service.lines_of(workspace, ids),
+            await service.payments_of(workspace, ids),
+        )
         return Connection(
             edges=[
-                Edge(cursor=encode_cursor(row), node=Invoice.of(row, lines[row.id]))
+                Edge(
+                    cursor=encode_cursor(row), node=Invoice.of(row, lines[row.id], payments[row.id])
+                )
                 for row in page.rows
             ],
             page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor),
@@ -65,6 +90,78 @@ class InvoiceQuery:
             ctx.principal, workspace, _filter(filter, workspace)
         )
         return CsvExport(csv=text, row_count=rows)
+
+    @strawberry.field(description="Who owes what on the issued invoices, the most overdue first.")
+    async def receivables(
+        self, info: Info, workspace_id: strawberry.ID | None = None
+    ) -> Receivables:
+        ctx = info.context
+        workspace = ctx.workspace_for(workspace_arg(workspace_id))
+        report = await ctx.services.invoices.receivables(ctx.principal, workspace)
+        return Receivables(
+            today=report.today,
+            rows=[
+                Debt(
+                    contact_id=None
+                    if row.contact_id is None
+                    else strawberry.ID(to_global_id("Contact", workspace, row.contact_id)),
+                    buyer_name=row.buyer_name,
+                    currency=row.currency,
+                    invoices=row.invoices,
+                    outstanding=str(row.outstanding),
+                    overdue=str(row.overdue),
+                    oldest_due_on=row.oldest_due_on,
+                    days_late=days_late(row.oldest_due_on, report.today),
+                )
+                for row in report.rows
+            ],
+        )
+
+    @strawberry.field(description="The receivables as CSV.")
+    async def receivables_csv(
+        self, info: Info, workspace_id: strawberry.ID | None = None
+    ) -> CsvExport:
+        ctx = info.context
+        workspace = ctx.workspace_for(workspace_arg(workspace_id))
+        text, rows = await ctx.services.invoices.receivables_csv(ctx.principal, workspace)
+        return CsvExport(csv=text, row_count=rows)
+
+    @strawberry.field(description="A client's invoiced, paid, outstanding and overdue amounts.")
+    async def client_balance(self, info: Info, contact_id: strawberry.ID) -> list[ClientBalance]:
+        ctx = info.context
+        gid = parse_id(contact_id, "Contact", "contactId")
+        rows = await ctx.services.invoices.balance(ctx.principal, gid.workspace_id, gid.row_id)
+        return [
+            ClientBalance(
+                currency=row.currency,
+                invoiced=str(row.invoiced),
+                paid=str(row.paid),
+                outstanding=str(row.outstanding),
+                overdue=str(row.overdue),
+            )
+            for row in rows
+        ]
+
+    @strawberry.field(
+        description="Revenue of [starts, ends): payments by the date received, beside the "
+        "values of the leads won in it."
+    )
+    async def revenue(
+        self,
+        info: Info,
+        starts: datetime,
+        ends: datetime,
+        workspace_id: strawberry.ID | None = None,
+    ) -> Revenue:
+        ctx = info.context
+        workspace = ctx.workspace_for(workspace_arg(workspace_id))
+        report = await ctx.services.invoices.revenue(ctx.principal, workspace, starts, ends)
+        return Revenue(
+            starts=report.starts,
+            ends=report.ends,
+            by_paid_date=_amounts(report.by_paid_date),
+            by_won_date=_amounts(report.by_won_date),
+        )
 
     @strawberry.field(description="The shop's requisites; null until an owner sets them.")
     async def requisites(
@@ -92,6 +189,10 @@ class InvoiceMutation:
     cancel_invoice = strawberry.mutation(
         resolver=mutations.cancel_invoice.resolve,
         description="Cancel a draft or an unpaid invoice; an issued one keeps its number.",
+    )
+    record_payment = strawberry.mutation(
+        resolver=mutations.record_payment.resolve,
+        description="A payment received against an issued invoice, in full or in part.",
     )
     set_requisites = strawberry.mutation(
         resolver=mutations.set_requisites.resolve,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from decimal import Decimal
 
 import strawberry
 
@@ -13,6 +14,7 @@ from embedcrm.graphql.core import Node, node_id
 from embedcrm.graphql.ids import to_global_id
 from embedcrm.invoices import models as invoice_models
 
+PaymentSource = strawberry.enum(invoice_models.PaymentSource, name="PaymentSource")
 InvoiceStatus = strawberry.enum(invoice_models.InvoiceStatus, name="InvoiceStatus")
 VatMode = strawberry.enum(
     invoice_models.VatMode,
@@ -56,6 +58,34 @@ class InvoiceLine:
         )
 
 
+@strawberry.type(description="Money received against one invoice.")
+class Payment(Node):
+    invoice_id: strawberry.ID
+    amount: str
+    currency: str
+    source: PaymentSource  # type: ignore[valid-type]
+    provider: str | None
+    provider_payment_id: str | None
+    note: str | None
+    paid_at: datetime
+    created_at: datetime
+
+    @classmethod
+    def of(cls, row: invoice_models.Payment) -> Payment:
+        return cls(
+            id=node_id("Payment", row),
+            invoice_id=strawberry.ID(to_global_id("Invoice", row.workspace_id, row.invoice_id)),
+            amount=str(row.amount),
+            currency=row.currency,
+            source=row.source,
+            provider=row.provider,
+            provider_payment_id=row.provider_payment_id,
+            note=row.note,
+            paid_at=row.paid_at,
+            created_at=row.created_at,
+        )
+
+
 @strawberry.type(description="An invoice; a draft has no number until it is issued.")
 class Invoice(Node):
     number: int | None
@@ -70,12 +100,16 @@ class Invoice(Node):
     subtotal: str = strawberry.field(description="The lines without VAT.")
     vat_total: str
     total: str
+    paid: str = strawberry.field(description="What the payments applied to it add up to.")
+    outstanding: str = strawberry.field(description="What is left to pay (0 once cancelled).")
+    paid_at: datetime | None
     issued_at: datetime | None
     cancelled_at: datetime | None
     created_at: datetime
     lead_id: strawberry.ID | None
     contact_id: strawberry.ID | None
     lines: list[InvoiceLine]
+    payments: list[Payment]
     _row: strawberry.Private[invoice_models.Invoice]
 
     @strawberry.field(
@@ -86,7 +120,17 @@ class Invoice(Node):
         return info.context.services.invoices.print_url(self._row)
 
     @classmethod
-    def of(cls, row: invoice_models.Invoice, lines: list[invoice_models.InvoiceLine]) -> Invoice:
+    def of(
+        cls,
+        row: invoice_models.Invoice,
+        lines: list[invoice_models.InvoiceLine],
+        payments: list[invoice_models.Payment],
+    ) -> Invoice:
+        open_ = row.status in (
+            invoice_models.InvoiceStatus.ISSUED,
+            invoice_models.InvoiceStatus.PARTLY_PAID,
+            invoice_models.InvoiceStatus.DRAFT,
+        )
         return cls(
             id=node_id("Invoice", row),
             number=row.number,
@@ -101,12 +145,16 @@ class Invoice(Node):
             subtotal=str(row.subtotal),
             vat_total=str(row.vat_total),
             total=str(row.total),
+            paid=str(row.paid_total),
+            outstanding=str(row.total - row.paid_total if open_ else Decimal("0.00")),
+            paid_at=row.paid_at,
             issued_at=row.issued_at,
             cancelled_at=row.cancelled_at,
             created_at=row.created_at,
             lead_id=_global("Lead", row.workspace_id, row.lead_id),
             contact_id=_global("Contact", row.workspace_id, row.contact_id),
             lines=[InvoiceLine.of(line) for line in lines],
+            payments=[Payment.of(p) for p in payments],
             _row=row,
         )
 
@@ -136,3 +184,49 @@ class Requisites:
             bank_account=row.bank_account,
             correspondent_account=row.correspondent_account,
         )
+
+
+@strawberry.type(description="What one client owes in one currency.")
+class Debt:
+    contact_id: strawberry.ID | None = strawberry.field(
+        description="Null for invoices made out to a name alone."
+    )
+    buyer_name: str
+    currency: str
+    invoices: int
+    outstanding: str
+    overdue: str = strawberry.field(description="The part of it past its due date.")
+    oldest_due_on: date | None = strawberry.field(description="The oldest overdue due date.")
+    days_late: int = strawberry.field(description="Days since the oldest overdue due date.")
+
+
+@strawberry.type(description="Who owes what on the issued invoices, the most overdue first.")
+class Receivables:
+    today: date
+    rows: list[Debt]
+
+
+@strawberry.type(description="A client's invoices in one currency.")
+class ClientBalance:
+    currency: str
+    invoiced: str
+    paid: str
+    outstanding: str
+    overdue: str
+
+
+@strawberry.type
+class MoneyAmount:
+    currency: str | None = strawberry.field(description="Null for won leads without a currency.")
+    amount: str
+
+
+@strawberry.type(
+    description="One period's revenue two ways: payments received in it, and the values of "
+    "the leads won in it."
+)
+class Revenue:
+    starts: datetime
+    ends: datetime
+    by_paid_date: list[MoneyAmount]
+    by_won_date: list[MoneyAmount]

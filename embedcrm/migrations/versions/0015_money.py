@@ -1,6 +1,6 @@
 """Money: the product catalogue, cart lines that point at the product they were picked from,
-invoices with their lines, the per-workspace counter that numbers them, and the shop's
-requisites.
+invoices with their lines, the per-workspace counter that numbers them, the shop's
+requisites, and the payments applied to invoices.
 
 Revision ID: 0015
 Revises: 0013
@@ -135,6 +135,9 @@ def upgrade() -> None:
         sa.Column("subtotal", MONEY, nullable=False),
         sa.Column("vat_total", MONEY, nullable=False),
         sa.Column("total", MONEY, nullable=False),
+        sa.Column("paid_total", MONEY, nullable=False),
+        sa.Column("paid_at", TIME, nullable=True),
+        sa.Column("overdue_notified_at", TIME, nullable=True),
         sa.Column("issued_at", TIME, nullable=True),
         sa.Column("cancelled_at", TIME, nullable=True),
         sa.Column("created_at", TIME, nullable=False),
@@ -153,6 +156,7 @@ def upgrade() -> None:
             ["workspace_id", "status", "created_at", "id"],
             ["workspace_id", "lead_id"],
             ["workspace_id", "contact_id", "created_at", "id"],
+            ["overdue_notified_at", "status", "due_on"],
         ):
             batch.create_index(batch.f("ix_invoices_" + "_".join(columns)), columns)
     op.create_table(
@@ -181,9 +185,39 @@ def upgrade() -> None:
             batch.f("ix_invoice_lines_workspace_id_invoice_id_position"),
             ["workspace_id", "invoice_id", "position"],
         )
+    op.create_table(
+        "payments",
+        sa.Column("workspace_id", UUID, nullable=False),
+        sa.Column("id", UUID, nullable=False),
+        sa.Column("invoice_id", UUID, nullable=False),
+        sa.Column("amount", MONEY, nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("source", _enum("MANUAL", "PROVIDER", length=8), nullable=False),
+        sa.Column("provider", sa.String(length=20), nullable=True),
+        sa.Column("provider_payment_id", sa.String(length=100), nullable=True),
+        sa.Column("note", sa.Text(), nullable=True),
+        sa.Column("recorded_by_id", UUID, nullable=True),
+        sa.Column("paid_at", TIME, nullable=False),
+        sa.Column("created_at", TIME, nullable=False),
+        _workspace_fk("payments", "invoice_id", "invoices", ondelete="CASCADE"),
+        _workspace_fk("payments", "recorded_by_id", "members"),
+        sa.PrimaryKeyConstraint("workspace_id", "id", name=op.f("pk_payments")),
+    )
+    with op.batch_alter_table("payments") as batch:
+        batch.create_index(
+            batch.f("ix_payments_workspace_id_provider_provider_payment_id"),
+            ["workspace_id", "provider", "provider_payment_id"],
+            unique=True,
+        )
+        batch.create_index(
+            batch.f("ix_payments_workspace_id_invoice_id_paid_at"),
+            ["workspace_id", "invoice_id", "paid_at"],
+        )
+        batch.create_index(batch.f("ix_payments_workspace_id_paid_at"), ["workspace_id", "paid_at"])
 
 
 def downgrade() -> None:
+    op.drop_table("payments")
     op.drop_table("invoice_lines")
     op.drop_table("invoices")
     op.drop_table("requisites")

@@ -4,8 +4,16 @@ from embedcrm.graphql.invoices.mutations import (
     cancel_invoice,
     create_invoice,
     issue_invoice,
+    record_payment,
     set_requisites,
     update_invoice,
 )
 
-__all__ = ["cancel_invoice", "create_invoice", "issue_invoice", "set_requisites", "update_invoice"]
+__all__ = [
+    "cancel_invoice",
+    "create_invoice",
+    "issue_invoice",
+    "record_payment",
+    "set_requisites",
+    "update_invoice",
+]

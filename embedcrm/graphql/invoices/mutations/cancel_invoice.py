@@ -13,4 +13,4 @@ async def resolve(info: Info, input: InvoiceIdInput) -> InvoicePayload:
     ctx = info.context
     gid = parse_id(input.id, "Invoice")
     view = await ctx.services.invoices.cancel(ctx.principal, gid.workspace_id, gid.row_id)
-    return InvoicePayload(invoice=Invoice.of(view.invoice, view.lines))
+    return InvoicePayload(invoice=Invoice.of(view.invoice, view.lines, view.payments))

@@ -33,4 +33,4 @@ async def resolve(info: Info, input: CreateInvoiceInput) -> InvoicePayload:
         note=input.note,
     )
     view = await ctx.services.invoices.create(ctx.principal, workspace, draft)
-    return InvoicePayload(invoice=Invoice.of(view.invoice, view.lines))
+    return InvoicePayload(invoice=Invoice.of(view.invoice, view.lines, view.payments))

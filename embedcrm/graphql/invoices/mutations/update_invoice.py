@@ -29,4 +29,4 @@ async def resolve(info: Info, input: UpdateInvoiceInput) -> InvoicePayload:
     view = await ctx.services.invoices.update_draft(
         ctx.principal, gid.workspace_id, gid.row_id, changes
     )
-    return InvoicePayload(invoice=Invoice.of(view.invoice, view.lines))
+    return InvoicePayload(invoice=Invoice.of(view.invoice, view.lines, view.payments))
