@@ -464,6 +464,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
             dispatcher.request_stop()
             await task
         await services.webhook_client.aclose()
+        await services.provider_client.aclose()
         await services.capture.close()
         await services.db.dispose()
 

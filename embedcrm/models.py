@@ -6,7 +6,14 @@ from embedcrm.catalog.models import Product
 from embedcrm.contacts.models import Contact, ContactMerge, MergeProposal
 from embedcrm.fields.models import ContactTag, CustomFieldDefinition, LeadTag, Segment, Tag
 from embedcrm.forms.models import SiteForm
-from embedcrm.invoices.models import Invoice, InvoiceCounter, InvoiceLine, Payment, Requisites
+from embedcrm.invoices.models import (
+    Invoice,
+    InvoiceCounter,
+    InvoiceLine,
+    Payment,
+    PaymentProvider,
+    Requisites,
+)
 from embedcrm.leads.models import (
     Activity,
     AssignmentCursor,
@@ -44,6 +51,7 @@ __all__ = [
     "MergeProposal",
     "OutboxEvent",
     "Payment",
+    "PaymentProvider",
     "Pipeline",
     "PlatformKey",
     "Product",

@@ -141,6 +141,8 @@ FIELDS_BY_COMPONENT: dict[str, frozenset[str]] = {
             "importProducts",
             "requisites",
             "setRequisites",
+            "paymentProviders",
+            "setPaymentProvider",
         }
     ),
 }

@@ -23,6 +23,7 @@ from embedcrm.fields.segments import ListService, SegmentService
 from embedcrm.fields.service import FieldService, TagService
 from embedcrm.forms.service import FormService
 from embedcrm.imports.service import ImportService
+from embedcrm.invoices.providers import ProviderService
 from embedcrm.invoices.service import InvoiceService
 from embedcrm.kit.models import plain_row
 from embedcrm.leads.assignment import AssignmentService
@@ -66,8 +67,11 @@ class Services:
     analytics: AnalyticsService
     catalog: CatalogService
     invoices: InvoiceService
+    providers: ProviderService
     # The one HTTP client for webhook deliveries, behind the SSRF guard; tests may inject theirs.
     webhook_client: httpx.AsyncClient
+    # The one HTTP client for payment providers' APIs (fixed hosts from the settings).
+    provider_client: httpx.AsyncClient
 
     @property
     def widget_integrity(self) -> str:
@@ -81,6 +85,7 @@ class Services:
         )
         forms = FormService(db)
         lists = ListService(db)
+        provider_client = httpx.AsyncClient(timeout=10.0, follow_redirects=False)
         return cls(
             settings=settings,
             db=db,
@@ -107,10 +112,14 @@ class Services:
             analytics=AnalyticsService(db),
             catalog=CatalogService(db),
             invoices=InvoiceService(db, settings),
+            providers=ProviderService(
+                db, provider_client, yookassa_api_url=settings.yookassa_api_url
+            ),
             webhook_client=create_webhook_client(
                 parse_allowed_networks(settings.webhook_allowed_networks),
                 timeout=settings.webhook_timeout_seconds,
             ),
+            provider_client=provider_client,
         )
 
     def dispatcher(self) -> Dispatcher:

@@ -48,4 +48,5 @@ async def run_worker(settings: Settings) -> None:
         with contextlib.suppress(asyncio.CancelledError):
             await jobs
         await services.webhook_client.aclose()
+        await services.provider_client.aclose()
         await services.db.dispose()

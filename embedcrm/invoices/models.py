@@ -177,3 +177,31 @@ class Payment(Base):
     recorded_by_id: Mapped[uuid.UUID | None]
     paid_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ProviderName(enum.StrEnum):
+    ROBOKASSA = "ROBOKASSA"
+    YOOKASSA = "YOOKASSA"
+
+
+class PaymentProvider(Base):
+    """A workspace's account with a payment provider: what verifies its notifications.
+
+    ``secret`` is Robokassa's second password or YooKassa's secret key. It is kept as given,
+    since each check needs it in the clear (an MD5 over it; HTTP basic auth), and it is never
+    answered back through the API.
+    """
+
+    __tablename__ = "payment_providers"
+    __table_args__ = (
+        ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], ondelete="CASCADE"),
+    )
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    provider: Mapped[ProviderName] = mapped_column(
+        Enum(ProviderName, native_enum=False, length=10), primary_key=True
+    )
+    # Robokassa's merchant login or YooKassa's shop id.
+    account: Mapped[str] = mapped_column(String(100))
+    secret: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -20,6 +20,8 @@ from embedcrm.invoices.models import (
     InvoiceLine,
     InvoiceStatus,
     Payment,
+    PaymentProvider,
+    ProviderName,
     Requisites,
 )
 from embedcrm.kit.money import to_cents
@@ -317,3 +319,34 @@ class OverdueInvoiceScan:
             .with_for_update(skip_locked=True)
         )
         return list(await self.session.scalars(stmt))
+
+
+class ProviderRepository:
+    """The payment provider accounts of one workspace."""
+
+    def __init__(self, session: AsyncSession, workspace_id: uuid.UUID) -> None:
+        self.session = session
+        self.workspace_id = workspace_id
+
+    async def get(self, provider: ProviderName) -> PaymentProvider | None:
+        return await self.session.get(PaymentProvider, (self.workspace_id, provider))
+
+    async def all(self) -> list[PaymentProvider]:
+        rows = await self.session.scalars(
+            select(PaymentProvider)
+            .where(PaymentProvider.workspace_id == self.workspace_id)
+            .order_by(PaymentProvider.provider)
+        )
+        return list(rows)
+
+    def add(self, row: PaymentProvider) -> PaymentProvider:
+        row.workspace_id = self.workspace_id
+        self.session.add(row)
+        return row
+
+    async def invoice_by_number(self, number: int) -> Invoice | None:
+        return await self.session.scalar(
+            select(Invoice).where(
+                Invoice.workspace_id == self.workspace_id, Invoice.number == number
+            )
+        )

@@ -9,7 +9,15 @@ import strawberry
 from embedcrm.catalog import models as catalog_models
 from embedcrm.graphql.catalog.types import VatRate
 from embedcrm.graphql.core import UserError
-from embedcrm.graphql.invoices.types import Invoice, InvoiceStatus, Payment, Requisites, VatMode
+from embedcrm.graphql.invoices.types import (
+    Invoice,
+    InvoiceStatus,
+    Payment,
+    PaymentProviderAccount,
+    ProviderName,
+    Requisites,
+    VatMode,
+)
 from embedcrm.graphql.support import UNSET
 from embedcrm.invoices import models as invoice_models
 
@@ -109,4 +117,21 @@ class RecordPaymentInput:
 class RecordPaymentPayload:
     payment: Payment | None = None
     invoice: Invoice | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input(
+    description="Robokassa: account = merchant login, secret = password #2. "
+    "YooKassa: account = shop id, secret = secret key."
+)
+class SetPaymentProviderInput:
+    provider: ProviderName  # type: ignore[valid-type]
+    account: str
+    secret: str
+    workspace_id: strawberry.ID | None = None
+
+
+@strawberry.type
+class PaymentProviderPayload:
+    provider: PaymentProviderAccount | None = None
     user_errors: list[UserError] = strawberry.field(default_factory=list)

@@ -18,6 +18,7 @@ from embedcrm.graphql.invoices.types import (
     Debt,
     Invoice,
     MoneyAmount,
+    PaymentProviderAccount,
     Receivables,
     Requisites,
     Revenue,
@@ -163,6 +164,15 @@ class InvoiceQuery:
             by_won_date=_amounts(report.by_won_date),
         )
 
+    @strawberry.field(description="The payment providers set up, with their notification URLs.")
+    async def payment_providers(
+        self, info: Info, workspace_id: strawberry.ID | None = None
+    ) -> list[PaymentProviderAccount]:
+        ctx = info.context
+        workspace = ctx.workspace_for(workspace_arg(workspace_id))
+        rows = await ctx.services.providers.configured(ctx.principal, workspace)
+        return [PaymentProviderAccount.of(row, ctx.services.settings.public_url) for row in rows]
+
     @strawberry.field(description="The shop's requisites; null until an owner sets them.")
     async def requisites(
         self, info: Info, workspace_id: strawberry.ID | None = None
@@ -193,6 +203,10 @@ class InvoiceMutation:
     record_payment = strawberry.mutation(
         resolver=mutations.record_payment.resolve,
         description="A payment received against an issued invoice, in full or in part.",
+    )
+    set_payment_provider = strawberry.mutation(
+        resolver=mutations.set_payment_provider.resolve,
+        description="A workspace's Robokassa or YooKassa account (owner only).",
     )
     set_requisites = strawberry.mutation(
         resolver=mutations.set_requisites.resolve,

@@ -14,6 +14,7 @@ from embedcrm.graphql.core import Node, node_id
 from embedcrm.graphql.ids import to_global_id
 from embedcrm.invoices import models as invoice_models
 
+ProviderName = strawberry.enum(invoice_models.ProviderName, name="PaymentProviderName")
 PaymentSource = strawberry.enum(invoice_models.PaymentSource, name="PaymentSource")
 InvoiceStatus = strawberry.enum(invoice_models.InvoiceStatus, name="InvoiceStatus")
 VatMode = strawberry.enum(
@@ -230,3 +231,30 @@ class Revenue:
     ends: datetime
     by_paid_date: list[MoneyAmount]
     by_won_date: list[MoneyAmount]
+
+
+NOTIFICATION_PATHS = {
+    invoice_models.ProviderName.ROBOKASSA: "robokassa/result",
+    invoice_models.ProviderName.YOOKASSA: "yookassa/notifications",
+}
+
+
+@strawberry.type(description="A payment provider account; its secret is never shown.")
+class PaymentProviderAccount:
+    provider: ProviderName  # type: ignore[valid-type]
+    account: str
+    updated_at: datetime
+    notification_url: str = strawberry.field(
+        description="Where the provider sends its notifications (Robokassa's ResultURL, "
+        "YooKassa's HTTP notifications URL)."
+    )
+
+    @classmethod
+    def of(cls, row: invoice_models.PaymentProvider, public_url: str) -> PaymentProviderAccount:
+        path = NOTIFICATION_PATHS[row.provider]
+        return cls(
+            provider=row.provider,
+            account=row.account,
+            updated_at=row.updated_at,
+            notification_url=f"{public_url}/v1/workspaces/{row.workspace_id}/payments/{path}",
+        )

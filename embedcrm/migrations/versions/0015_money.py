@@ -1,6 +1,6 @@
 """Money: the product catalogue, cart lines that point at the product they were picked from,
 invoices with their lines, the per-workspace counter that numbers them, the shop's
-requisites, and the payments applied to invoices.
+requisites, the payments applied to invoices, and the workspaces' payment provider accounts.
 
 Revision ID: 0015
 Revises: 0013
@@ -214,9 +214,20 @@ def upgrade() -> None:
             ["workspace_id", "invoice_id", "paid_at"],
         )
         batch.create_index(batch.f("ix_payments_workspace_id_paid_at"), ["workspace_id", "paid_at"])
+    op.create_table(
+        "payment_providers",
+        sa.Column("workspace_id", UUID, nullable=False),
+        sa.Column("provider", _enum("ROBOKASSA", "YOOKASSA", length=10), nullable=False),
+        sa.Column("account", sa.String(length=100), nullable=False),
+        sa.Column("secret", sa.String(length=200), nullable=False),
+        sa.Column("updated_at", TIME, nullable=False),
+        _owned_by_workspace("payment_providers"),
+        sa.PrimaryKeyConstraint("workspace_id", "provider", name=op.f("pk_payment_providers")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("payment_providers")
     op.drop_table("payments")
     op.drop_table("invoice_lines")
     op.drop_table("invoices")

@@ -5,6 +5,7 @@ from embedcrm.graphql.invoices.mutations import (
     create_invoice,
     issue_invoice,
     record_payment,
+    set_payment_provider,
     set_requisites,
     update_invoice,
 )
@@ -14,6 +15,7 @@ __all__ = [
     "create_invoice",
     "issue_invoice",
     "record_payment",
+    "set_payment_provider",
     "set_requisites",
     "update_invoice",
 ]
