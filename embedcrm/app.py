@@ -78,7 +78,7 @@ from embedcrm.middleware import (
     parse_networks,
     sane_request_id,
 )
-from embedcrm.money_routes import MONEY_ROUTES
+from embedcrm.money_routes import MONEY_ROUTES, money_body_limit
 from embedcrm.openapi import openapi_document
 from embedcrm.panel_routes import PANEL_ROUTES, PanelCors
 from embedcrm.services import Services
@@ -444,6 +444,8 @@ def body_limit(settings: Settings, path: str) -> int | None:
         return settings.max_submission_bytes
     if path.startswith("/graphql"):
         return settings.max_graphql_bytes
+    if path.startswith("/v1/workspaces/"):
+        return money_body_limit(path)
     return None
 
 

@@ -4,6 +4,7 @@ from embedcrm.analytics.models import AdSpend, AdSpendDay, FormEventDay
 from embedcrm.capture.models import Submission
 from embedcrm.catalog.models import Product
 from embedcrm.contacts.models import Contact, ContactMerge, MergeProposal
+from embedcrm.exchange.models import ExchangeFile, OneCExchange
 from embedcrm.fields.models import ContactTag, CustomFieldDefinition, LeadTag, Segment, Tag
 from embedcrm.forms.models import SiteForm
 from embedcrm.invoices.models import (
@@ -39,6 +40,7 @@ __all__ = [
     "ContactTag",
     "CustomFieldDefinition",
     "Erasure",
+    "ExchangeFile",
     "FormEventDay",
     "Invoice",
     "InvoiceCounter",
@@ -49,6 +51,7 @@ __all__ = [
     "LeadTag",
     "Member",
     "MergeProposal",
+    "OneCExchange",
     "OutboxEvent",
     "Payment",
     "PaymentProvider",

@@ -1,5 +1,5 @@
 """The money side over HTTP: the printable invoice behind its signed link, and the payment
-providers' notifications.
+providers' notifications, and the 1C exchange.
 
 Module-level routes, so that the application only lists them. The link carries its own
 authority (an itsdangerous signature), so the page needs no credential; an invalid or expired
@@ -19,7 +19,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from embedcrm.errors import BadRequest, NotFound, PayloadTooLarge
+from embedcrm.errors import BadRequest, NotFound
+from embedcrm.exchange.service import FILE_LIMIT, SESSION_COOKIE
 from embedcrm.invoices.page import render_invoice
 
 if TYPE_CHECKING:
@@ -43,8 +44,14 @@ async def invoice_page(request: Request) -> Response:
     return HTMLResponse(render_invoice(view), headers=PAGE_HEADERS)
 
 
-# A notification is a few hundred bytes; anything far larger is not one.
+# A notification is a few hundred bytes; anything far larger is not one. 1C uploads a file in
+# parts of at most its file_limit.
 MAX_NOTIFICATION_BYTES = 64 * 1024
+
+
+def money_body_limit(path: str) -> int:
+    """The largest body each money route takes (the app's BodySizeLimit applies it)."""
+    return FILE_LIMIT + 1024 if path.endswith("/1c/exchange") else MAX_NOTIFICATION_BYTES
 
 
 def _workspace(request: Request) -> uuid.UUID:
@@ -54,11 +61,20 @@ def _workspace(request: Request) -> uuid.UUID:
         raise NotFound("Nothing has this id.") from exc
 
 
-async def _body(request: Request) -> bytes:
-    body = await request.body()
-    if len(body) > MAX_NOTIFICATION_BYTES:
-        raise PayloadTooLarge("A notification is at most 64 KiB.")
-    return body
+async def one_c_exchange(request: Request) -> Response:
+    """1C's «обмен с сайтом»: every mode of type=sale and type=catalog on one URL."""
+    services: Services = request.app.state.services
+    query = request.query_params
+    answer = await services.one_c.handle(
+        _workspace(request),
+        exchange_type=query.get("type", ""),
+        mode=query.get("mode", ""),
+        filename=query.get("filename"),
+        authorization=request.headers.get("authorization"),
+        session_cookie=request.cookies.get(SESSION_COOKIE),
+        body=await request.body() if request.method == "POST" else b"",
+    )
+    return Response(answer.body, media_type=answer.content_type)
 
 
 async def robokassa_result(request: Request) -> Response:
@@ -69,7 +85,7 @@ async def robokassa_result(request: Request) -> Response:
         fields = dict(request.query_params)
     else:
         try:
-            text = (await _body(request)).decode()
+            text = (await request.body()).decode()
         except UnicodeDecodeError as exc:
             raise BadRequest("The form is not UTF-8.") from exc
         fields = dict(parse_qsl(text, keep_blank_values=True))
@@ -81,7 +97,7 @@ async def yookassa_notification(request: Request) -> Response:
     services: Services = request.app.state.services
     workspace = _workspace(request)
     try:
-        body: Any = json.loads(await _body(request))
+        body: Any = json.loads(await request.body())
     except (ValueError, RecursionError) as exc:
         raise BadRequest("The notification is not JSON.") from exc
     if not isinstance(body, dict):
@@ -102,4 +118,5 @@ MONEY_ROUTES = [
         yookassa_notification,
         methods=["POST"],
     ),
+    Route("/v1/workspaces/{workspace}/1c/exchange", one_c_exchange, methods=["GET", "POST"]),
 ]

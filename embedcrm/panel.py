@@ -143,6 +143,8 @@ FIELDS_BY_COMPONENT: dict[str, frozenset[str]] = {
             "setRequisites",
             "paymentProviders",
             "setPaymentProvider",
+            "oneCExchange",
+            "setOneCExchange",
         }
     ),
 }

@@ -19,6 +19,7 @@ from embedcrm.config import Settings
 from embedcrm.contacts.merge import MergeService
 from embedcrm.contacts.service import ContactService, contacts_by_id
 from embedcrm.db import Database
+from embedcrm.exchange.service import OneCService
 from embedcrm.fields.segments import ListService, SegmentService
 from embedcrm.fields.service import FieldService, TagService
 from embedcrm.forms.service import FormService
@@ -68,6 +69,7 @@ class Services:
     catalog: CatalogService
     invoices: InvoiceService
     providers: ProviderService
+    one_c: OneCService
     # The one HTTP client for webhook deliveries, behind the SSRF guard; tests may inject theirs.
     webhook_client: httpx.AsyncClient
     # The one HTTP client for payment providers' APIs (fixed hosts from the settings).
@@ -119,6 +121,7 @@ class Services:
                 parse_allowed_networks(settings.webhook_allowed_networks),
                 timeout=settings.webhook_timeout_seconds,
             ),
+            one_c=OneCService(db, settings),
             provider_client=provider_client,
         )
 

@@ -43,6 +43,8 @@ class Product(Base):
         Index(None, "workspace_id", "sku", unique=True),
         Index(None, "workspace_id", "created_at", "id"),
         Index(None, "workspace_id", "active", "created_at", "id"),
+        # How a 1C catalogue exchange finds the product its offers (prices) refer to.
+        Index(None, "workspace_id", "external_id"),
     )
 
     workspace_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
@@ -58,5 +60,7 @@ class Product(Base):
     cost: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
     vat_rate: Mapped[VatRate] = mapped_column(Enum(VatRate, native_enum=False, length=8))
     active: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # The product's id in 1C (CommerceML «Ид»), once a 1C exchange brought it.
+    external_id: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -41,6 +41,7 @@ from embedcrm.graphql.contacts.schema import (
 from embedcrm.graphql.contacts.types import Contact, ContactMerge, MergeProposal
 from embedcrm.graphql.context import Context, Info
 from embedcrm.graphql.core import Node
+from embedcrm.graphql.exchange.schema import ExchangeMutation, ExchangeQuery
 from embedcrm.graphql.failures import LoggedSchema
 from embedcrm.graphql.fields.schema import FieldMutation, FieldQuery, TagMutation
 from embedcrm.graphql.fields.types import CustomField, Segment, Tag
@@ -244,6 +245,7 @@ QUERY_PARTS: tuple[type, ...] = (
     PanelQuery,
     CatalogQuery,
     InvoiceQuery,
+    ExchangeQuery,
 )
 MUTATION_PARTS: tuple[type, ...] = (
     WorkspaceMutation,
@@ -264,6 +266,7 @@ MUTATION_PARTS: tuple[type, ...] = (
     AnalyticsMutation,
     CatalogMutation,
     InvoiceMutation,
+    ExchangeMutation,
 )
 # Types reached only through the Node interface or a union.
 TYPES = [

@@ -80,6 +80,8 @@ class Invoice(Base):
         Index(None, "workspace_id", "status", "created_at", "id"),
         Index(None, "workspace_id", "lead_id"),
         Index(None, "workspace_id", "contact_id", "created_at", "id"),
+        # What a 1C exchange has not taken yet.
+        Index(None, "workspace_id", "exchanged_at"),
         # The worker's scan for invoices that just became overdue, across workspaces.
         Index(None, "overdue_notified_at", "status", "due_on"),
     )
@@ -109,6 +111,9 @@ class Invoice(Base):
     paid_total: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal("0.00"))
     # When the last payment made it paid in full.
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When 1C last took the invoice as an order (CommerceML exchange); a later change is sent
+    # again.
+    exchanged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Set once `invoice.overdue` is emitted, so it is emitted once.
     overdue_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

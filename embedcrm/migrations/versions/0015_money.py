@@ -1,6 +1,7 @@
 """Money: the product catalogue, cart lines that point at the product they were picked from,
 invoices with their lines, the per-workspace counter that numbers them, the shop's
-requisites, the payments applied to invoices, and the workspaces' payment provider accounts.
+requisites, the payments applied to invoices, the workspaces' payment provider accounts, and
+the 1C exchange (its credentials and the files 1C uploads).
 
 Revision ID: 0015
 Revises: 0013
@@ -63,6 +64,7 @@ def upgrade() -> None:
         sa.Column("cost", MONEY, nullable=True),
         sa.Column("vat_rate", _enum(*VAT_RATE, length=8), nullable=False),
         sa.Column("active", sa.Boolean(), server_default=sa.true(), nullable=False),
+        sa.Column("external_id", sa.String(length=100), nullable=True),
         sa.Column("created_at", TIME, nullable=False),
         sa.Column("updated_at", TIME, nullable=False),
         _owned_by_workspace("products"),
@@ -78,6 +80,9 @@ def upgrade() -> None:
         batch.create_index(
             batch.f("ix_products_workspace_id_active_created_at_id"),
             ["workspace_id", "active", "created_at", "id"],
+        )
+        batch.create_index(
+            batch.f("ix_products_workspace_id_external_id"), ["workspace_id", "external_id"]
         )
     # A batch, so that SQLite rebuilds the table with the new foreign key (nothing points at
     # lead_items, so dropping the old copy cascades into nothing); PostgreSQL alters in place.
@@ -137,6 +142,7 @@ def upgrade() -> None:
         sa.Column("total", MONEY, nullable=False),
         sa.Column("paid_total", MONEY, nullable=False),
         sa.Column("paid_at", TIME, nullable=True),
+        sa.Column("exchanged_at", TIME, nullable=True),
         sa.Column("overdue_notified_at", TIME, nullable=True),
         sa.Column("issued_at", TIME, nullable=True),
         sa.Column("cancelled_at", TIME, nullable=True),
@@ -156,6 +162,7 @@ def upgrade() -> None:
             ["workspace_id", "status", "created_at", "id"],
             ["workspace_id", "lead_id"],
             ["workspace_id", "contact_id", "created_at", "id"],
+            ["workspace_id", "exchanged_at"],
             ["overdue_notified_at", "status", "due_on"],
         ):
             batch.create_index(batch.f("ix_invoices_" + "_".join(columns)), columns)
@@ -224,9 +231,30 @@ def upgrade() -> None:
         _owned_by_workspace("payment_providers"),
         sa.PrimaryKeyConstraint("workspace_id", "provider", name=op.f("pk_payment_providers")),
     )
+    op.create_table(
+        "one_c_exchanges",
+        sa.Column("workspace_id", UUID, nullable=False),
+        sa.Column("login", sa.String(length=100), nullable=False),
+        sa.Column("password_hash", sa.String(length=200), nullable=False),
+        sa.Column("last_query_at", TIME, nullable=True),
+        sa.Column("updated_at", TIME, nullable=False),
+        _owned_by_workspace("one_c_exchanges"),
+        sa.PrimaryKeyConstraint("workspace_id", name=op.f("pk_one_c_exchanges")),
+    )
+    op.create_table(
+        "exchange_files",
+        sa.Column("workspace_id", UUID, nullable=False),
+        sa.Column("filename", sa.String(length=200), nullable=False),
+        sa.Column("content", sa.LargeBinary(), nullable=False),
+        sa.Column("updated_at", TIME, nullable=False),
+        _owned_by_workspace("exchange_files"),
+        sa.PrimaryKeyConstraint("workspace_id", "filename", name=op.f("pk_exchange_files")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("exchange_files")
+    op.drop_table("one_c_exchanges")
     op.drop_table("payment_providers")
     op.drop_table("payments")
     op.drop_table("invoice_lines")
