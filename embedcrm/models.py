@@ -3,6 +3,7 @@
 from embedcrm.analytics.models import AdSpend, AdSpendDay, FormEventDay
 from embedcrm.capture.models import Submission
 from embedcrm.catalog.models import Product
+from embedcrm.commission.models import CommissionRule
 from embedcrm.contacts.models import Contact, ContactMerge, MergeProposal
 from embedcrm.exchange.models import ExchangeFile, OneCExchange
 from embedcrm.fields.models import ContactTag, CustomFieldDefinition, LeadTag, Segment, Tag
@@ -35,6 +36,7 @@ __all__ = [
     "AdSpendDay",
     "AssignmentCursor",
     "AssignmentRule",
+    "CommissionRule",
     "Contact",
     "ContactMerge",
     "ContactTag",

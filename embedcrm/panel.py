@@ -113,6 +113,10 @@ FIELDS_BY_COMPONENT: dict[str, frozenset[str]] = {
             "receivables",
             "receivablesCsv",
             "revenue",
+            "accruedCommission",
+            "accruedCommissionCsv",
+            "commissionRules",
+            "workload",
         }
     ),
     "settings": frozenset(
@@ -145,6 +149,8 @@ FIELDS_BY_COMPONENT: dict[str, frozenset[str]] = {
             "setPaymentProvider",
             "oneCExchange",
             "setOneCExchange",
+            "commissionRules",
+            "setCommissionRules",
         }
     ),
 }

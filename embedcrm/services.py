@@ -15,6 +15,7 @@ from embedcrm.capture.models import Submission
 from embedcrm.capture.repository import SubmissionRepository
 from embedcrm.capture.service import CaptureService, submissions_of_person
 from embedcrm.catalog.service import CatalogService
+from embedcrm.commission.service import CommissionService
 from embedcrm.config import Settings
 from embedcrm.contacts.merge import MergeService
 from embedcrm.contacts.service import ContactService, contacts_by_id
@@ -70,6 +71,7 @@ class Services:
     invoices: InvoiceService
     providers: ProviderService
     one_c: OneCService
+    commission: CommissionService
     # The one HTTP client for webhook deliveries, behind the SSRF guard; tests may inject theirs.
     webhook_client: httpx.AsyncClient
     # The one HTTP client for payment providers' APIs (fixed hosts from the settings).
@@ -122,6 +124,7 @@ class Services:
                 timeout=settings.webhook_timeout_seconds,
             ),
             one_c=OneCService(db, settings),
+            commission=CommissionService(db),
             provider_client=provider_client,
         )
 

@@ -31,6 +31,7 @@ from embedcrm.graphql.capture.schema import CaptureMutation, CaptureQuery
 from embedcrm.graphql.capture.types import Submission
 from embedcrm.graphql.catalog.schema import CatalogMutation, CatalogQuery
 from embedcrm.graphql.catalog.types import Product
+from embedcrm.graphql.commission.schema import CommissionMutation, CommissionQuery
 from embedcrm.graphql.contacts.schema import (
     ContactExportQuery,
     ContactMutation,
@@ -246,6 +247,7 @@ QUERY_PARTS: tuple[type, ...] = (
     CatalogQuery,
     InvoiceQuery,
     ExchangeQuery,
+    CommissionQuery,
 )
 MUTATION_PARTS: tuple[type, ...] = (
     WorkspaceMutation,
@@ -267,6 +269,7 @@ MUTATION_PARTS: tuple[type, ...] = (
     CatalogMutation,
     InvoiceMutation,
     ExchangeMutation,
+    CommissionMutation,
 )
 # Types reached only through the Node interface or a union.
 TYPES = [

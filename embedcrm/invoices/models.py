@@ -142,6 +142,8 @@ class InvoiceLine(Base):
     unit: Mapped[str] = mapped_column(String(20))
     quantity: Mapped[Decimal] = mapped_column(Numeric(12, 3))
     unit_price: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    # What one unit cost the shop when the line was written, where known (for margins).
+    unit_cost: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
     vat_rate: Mapped[VatRate] = mapped_column(Enum(VatRate, native_enum=False, length=8))
     # Without VAT, the VAT, and with VAT; net + vat = total on every line.
     net: Mapped[Decimal] = mapped_column(Numeric(14, 2))

@@ -69,6 +69,8 @@ class LineSpec:
     unit: str = "шт"
     sku: str | None = None
     product_id: uuid.UUID | None = None
+    # What one unit costs the shop, where known: the margin commission is counted on.
+    unit_cost: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -285,6 +287,11 @@ def _checked_lines(lines: Sequence[LineSpec]) -> list[LineSpec]:
         if not q.is_finite() or q <= 0 or q >= Decimal("1e9"):
             raise ValidationFailed("A positive quantity is required.", field=f"lines[{i}].quantity")
         price = checked_amount(line.unit_price, f"lines[{i}].unitPrice")
+        cost = (
+            None
+            if line.unit_cost is None
+            else checked_amount(line.unit_cost, f"lines[{i}].unitCost")
+        )
         if line.sku is not None and len(line.sku) > 100:
             raise ValidationFailed("A SKU is at most 100 characters.", field=f"lines[{i}].sku")
         checked.append(
@@ -294,6 +301,7 @@ def _checked_lines(lines: Sequence[LineSpec]) -> list[LineSpec]:
                 unit=unit,
                 quantity=q.quantize(Decimal("0.001")),
                 unit_price=price,
+                unit_cost=cost,
             )
         )
     return checked
@@ -311,6 +319,24 @@ def _currency(value: str | None, fallback: str) -> str:
     if len(currency) != 3 or not currency.isascii() or not currency.isalpha():
         raise ValidationFailed("An ISO 4217 code such as RUB is required.", field="currency")
     return currency
+
+
+async def _with_product_costs(
+    session: AsyncSession, workspace_id: uuid.UUID, lines: Sequence[LineSpec]
+) -> list[LineSpec]:
+    """Lines that name a product but no cost take the product's cost as a snapshot; a
+    product the workspace does not have is refused."""
+    wanted = [line.product_id for line in lines if line.product_id]
+    products = await ProductRepository(session, workspace_id).get_many(wanted)
+    out = []
+    for i, line in enumerate(lines):
+        product = products.get(line.product_id) if line.product_id else None
+        if line.product_id and product is None:
+            raise NotFound("Nothing has this id.", field=f"lines[{i}].productId")
+        if product is not None and line.unit_cost is None:
+            line = replace(line, unit_cost=product.cost)
+        out.append(line)
+    return out
 
 
 def days_late(due_on: date | None, today: date) -> int:
@@ -405,6 +431,7 @@ class InvoiceService:
                 )
             )
             await session.flush()
+            lines = await _with_product_costs(session, workspace_id, lines)
             written = self._write_lines(repo, invoice, lines, now)
             await session.flush()
             return InvoiceView(invoice, written)
@@ -431,6 +458,7 @@ class InvoiceService:
                     sku=item.sku,
                     quantity=item.quantity,
                     unit_price=item.unit_price,
+                    unit_cost=item.unit_cost,
                     unit=product.unit if product else "шт",
                     vat_rate=product.vat_rate if product else draft.default_vat_rate,
                     product_id=item.product_id,
@@ -457,6 +485,7 @@ class InvoiceService:
                         unit=spec.unit,
                         quantity=spec.quantity,
                         unit_price=spec.unit_price,
+                        unit_cost=spec.unit_cost,
                         vat_rate=spec.vat_rate,
                         net=amounts.net,
                         vat=amounts.vat,
@@ -521,12 +550,14 @@ class InvoiceService:
                         unit_price=line.unit_price,
                         vat_rate=line.vat_rate,
                         product_id=line.product_id,
+                        unit_cost=line.unit_cost,
                     )
                     for line in current
                 ]
             written = None
             if checked is not None:
                 await repo.clear_lines(invoice.id)
+                checked = await _with_product_costs(session, workspace_id, checked)
                 written = self._write_lines(repo, invoice, checked, now)
             invoice.updated_at = now
             await session.flush()

@@ -160,6 +160,19 @@ async def test_an_invoice_from_a_cart_takes_its_lines_rates_and_buyer(
     assert refused["createInvoice"]["userErrors"][0]["field"] == "lines"
     nobody = await shop.panel.data(CREATE, input={"lines": [line("x", "1", "1", "NONE")]})
     assert nobody["createInvoice"]["userErrors"][0]["field"] == "buyerName"
+    foreign = await create_product(
+        (await make_tenant(platform)).panel, sku="X", name="Чужой", price="1"
+    )
+    theirs = await shop.panel.data(
+        CREATE,
+        input={
+            "buyerName": "A",
+            "lines": [{**line("x", "1", "1", "NONE"), "productId": foreign["id"]}],
+        },
+    )
+    assert [(e["field"], e["code"]) for e in theirs["createInvoice"]["userErrors"]] == [
+        ("lines[0].productId", "not_found")
+    ]
     bad = await shop.panel.data(
         CREATE, input={"buyerName": "A", "lines": [line("x", "0", "1", "NONE")]}
     )

@@ -36,7 +36,10 @@ class InvoiceLineInput:
     vat_rate: VatRate = catalog_models.VatRate.NONE  # type: ignore[valid-type]
     unit: str = "шт"
     sku: str | None = None
-    product_id: strawberry.ID | None = None
+    product_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The line's product; its cost is taken unless unitCost is."
+    )
+    unit_cost: str | None = None
 
 
 @strawberry.input(

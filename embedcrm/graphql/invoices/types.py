@@ -38,6 +38,7 @@ class InvoiceLine:
     unit: str
     quantity: str
     unit_price: str
+    unit_cost: str | None
     vat_rate: VatRate  # type: ignore[valid-type]
     net: str
     vat: str
@@ -52,6 +53,7 @@ class InvoiceLine:
             unit=row.unit,
             quantity=str(row.quantity.normalize()),
             unit_price=str(row.unit_price),
+            unit_cost=None if row.unit_cost is None else str(row.unit_cost),
             vat_rate=row.vat_rate,
             net=str(row.net),
             vat=str(row.vat),

@@ -1,7 +1,7 @@
 """Money: the product catalogue, cart lines that point at the product they were picked from,
 invoices with their lines, the per-workspace counter that numbers them, the shop's
 requisites, the payments applied to invoices, the workspaces' payment provider accounts, and
-the 1C exchange (its credentials and the files 1C uploads).
+the 1C exchange (its credentials and the files 1C uploads), and the managers' commission rules.
 
 Revision ID: 0015
 Revises: 0013
@@ -178,6 +178,7 @@ def upgrade() -> None:
         sa.Column("unit", sa.String(length=20), nullable=False),
         sa.Column("quantity", sa.Numeric(precision=12, scale=3), nullable=False),
         sa.Column("unit_price", MONEY, nullable=False),
+        sa.Column("unit_cost", MONEY, nullable=True),
         sa.Column("vat_rate", _enum(*VAT_RATE, length=8), nullable=False),
         sa.Column("net", MONEY, nullable=False),
         sa.Column("vat", MONEY, nullable=False),
@@ -250,9 +251,28 @@ def upgrade() -> None:
         _owned_by_workspace("exchange_files"),
         sa.PrimaryKeyConstraint("workspace_id", "filename", name=op.f("pk_exchange_files")),
     )
+    op.create_table(
+        "commission_rules",
+        sa.Column("workspace_id", UUID, nullable=False),
+        sa.Column("id", UUID, nullable=False),
+        sa.Column("member_id", UUID, nullable=False),
+        sa.Column("basis", _enum("PAID_REVENUE", "MARGIN", length=12), nullable=False),
+        sa.Column("percent", sa.Numeric(precision=5, scale=2), nullable=False),
+        sa.Column("starts_on", sa.Date(), nullable=False),
+        sa.Column("ends_on", sa.Date(), nullable=True),
+        sa.Column("created_at", TIME, nullable=False),
+        _workspace_fk("commission_rules", "member_id", "members", ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("workspace_id", "id", name=op.f("pk_commission_rules")),
+    )
+    with op.batch_alter_table("commission_rules") as batch:
+        batch.create_index(
+            batch.f("ix_commission_rules_workspace_id_member_id_starts_on"),
+            ["workspace_id", "member_id", "starts_on"],
+        )
 
 
 def downgrade() -> None:
+    op.drop_table("commission_rules")
     op.drop_table("exchange_files")
     op.drop_table("one_c_exchanges")
     op.drop_table("payment_providers")

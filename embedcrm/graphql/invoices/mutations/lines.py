@@ -19,6 +19,9 @@ def line_specs(lines: list[InvoiceLineInput], workspace_id: uuid.UUID) -> list[L
             unit=line.unit,
             sku=line.sku,
             product_id=scoped_id(line.product_id, "Product", f"lines[{n}].productId", workspace_id),
+            unit_cost=None
+            if line.unit_cost is None
+            else parse_decimal(line.unit_cost, f"lines[{n}].unitCost"),
         )
         for n, line in enumerate(lines)
     ]
