@@ -26,6 +26,7 @@ from embedcrm.fields.service import FieldService, TagService
 from embedcrm.forms.service import FormService
 from embedcrm.imports.service import ImportService
 from embedcrm.invoices.providers import ProviderService
+from embedcrm.invoices.repository import InvoiceRepository
 from embedcrm.invoices.service import InvoiceService
 from embedcrm.kit.models import plain_row
 from embedcrm.leads.assignment import AssignmentService
@@ -107,7 +108,7 @@ class Services:
             lists=lists,
             segments=SegmentService(db, lists),
             imports=ImportService(db),
-            privacy=PrivacyService(db, [SUBMISSIONS, OUTBOX]),
+            privacy=PrivacyService(db, [SUBMISSIONS, INVOICES, OUTBOX]),
             assignment=AssignmentService(db),
             widget=load_asset("widget.js", "text/javascript; charset=utf-8"),
             widget_css=load_asset("widget.css", "text/css; charset=utf-8"),
@@ -183,5 +184,22 @@ async def _erase_events(session: AsyncSession, person: DataSubject) -> dict[str,
     return {"events_scrubbed": len(event_ids)}
 
 
+async def _export_invoices(session: AsyncSession, person: DataSubject) -> dict[str, Any]:
+    rows = await InvoiceRepository(session, person.workspace_id).of_person(
+        person.contact_id, person.lead_ids
+    )
+    columns = ["id", "number", "status", "buyer_name", "buyer_details", "currency", "total"]
+    return {"invoices": [plain_row(i, columns) for i in rows]}
+
+
+async def _erase_invoices(session: AsyncSession, person: DataSubject) -> dict[str, Any]:
+    # Invoices are accounting records the shop must keep: they stay, naming no one.
+    repo = InvoiceRepository(session, person.workspace_id)
+    ids = [i.id for i in await repo.of_person(person.contact_id, person.lead_ids)]
+    await repo.detach_person(ids)
+    return {"invoices": len(ids)}
+
+
 SUBMISSIONS = PersonalData(export=_export_submissions, erase=_erase_submissions)
+INVOICES = PersonalData(export=_export_invoices, erase=_erase_invoices)
 OUTBOX = PersonalData(export=_export_nothing, erase=_erase_events)

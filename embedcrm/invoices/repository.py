@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Select, case, delete, func, select, update
+from sqlalchemy import Select, case, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -57,6 +57,35 @@ class InvoiceRepository(WorkspaceRepository[Invoice]):
     async def all_matching(self, invoice_filter: InvoiceFilter) -> list[Invoice]:
         stmt = self.matching(invoice_filter).order_by(Invoice.created_at, Invoice.id)
         return list(await self.session.scalars(stmt))
+
+    async def of_person(
+        self, contact_id: uuid.UUID, lead_ids: Sequence[uuid.UUID]
+    ) -> list[Invoice]:
+        stmt = self.select().where(
+            or_(Invoice.contact_id == contact_id, Invoice.lead_id.in_(list(lead_ids)))
+        )
+        return list(await self.session.scalars(stmt.order_by(Invoice.created_at, Invoice.id)))
+
+    async def set_contact(self, invoice_ids: Sequence[uuid.UUID], contact_id: uuid.UUID) -> None:
+        """Point invoices at another contact (a merge, or its undoing); they stay unchanged
+        otherwise, so 1C is not sent them again."""
+        if invoice_ids:
+            await self.session.execute(
+                update(Invoice)
+                .where(Invoice.workspace_id == self.workspace_id, Invoice.id.in_(list(invoice_ids)))
+                .values(contact_id=contact_id, updated_at=Invoice.updated_at)
+                .execution_options(synchronize_session=False)
+            )
+
+    async def detach_person(self, invoice_ids: Sequence[uuid.UUID]) -> None:
+        """An erased person's invoices stay as accounting records, naming no one."""
+        if invoice_ids:
+            await self.session.execute(
+                update(Invoice)
+                .where(Invoice.workspace_id == self.workspace_id, Invoice.id.in_(list(invoice_ids)))
+                .values(contact_id=None, lead_id=None, buyer_name="—", buyer_details=None)
+                .execution_options(synchronize_session=False)
+            )
 
     async def lines_of(self, invoice_ids: Sequence[uuid.UUID]) -> list[InvoiceLine]:
         rows = await self.session.scalars(

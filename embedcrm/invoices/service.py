@@ -339,6 +339,26 @@ async def _with_product_costs(
     return out
 
 
+async def move_contact_invoices(
+    session: AsyncSession, workspace_id: uuid.UUID, source: uuid.UUID, target: uuid.UUID
+) -> list[str]:
+    """A contact merge: the merged contact's invoices go to the kept one; answers their ids."""
+    repo = InvoiceRepository(session, workspace_id)
+    ids = [i.id for i in await repo.of_person(source, [])]
+    await repo.set_contact(ids, target)
+    return [str(i) for i in ids]
+
+
+async def give_back_invoices(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    invoice_ids: Sequence[uuid.UUID],
+    contact_id: uuid.UUID,
+) -> None:
+    """An undone merge: the invoices it moved go back to the restored contact."""
+    await InvoiceRepository(session, workspace_id).set_contact(invoice_ids, contact_id)
+
+
 def days_late(due_on: date | None, today: date) -> int:
     return max((today - due_on).days, 0) if due_on else 0
 

@@ -228,3 +228,47 @@ async def test_the_overdue_scan_emits_once_per_invoice(
 
 def received_id(global_id: str) -> str:
     return str(parse_global_id(global_id).row_id)
+
+
+MERGE = """mutation($keep: ID!, $merge: ID!) { mergeContacts(input: {keepId: $keep, mergeId: $merge}) {
+  merge { id } userErrors { code } } }"""
+UNDO = """mutation($id: ID!) { undoContactMerge(input: {id: $id}) { userErrors { code } } }"""
+ERASE = """mutation($id: ID!) { erasePerson(input: {contactId: $id}) {
+  erasure { counts } userErrors { code } } }"""
+PERSONAL = "query($id: ID!) { personalData(contactId: $id) }"
+INVOICE_OF = """query($id: ID!) { node(id: $id) { ... on Invoice { contactId leadId buyerName
+  total paid } } }"""
+
+
+async def test_invoices_follow_a_merge_and_outlive_an_erasure(
+    client: httpx.AsyncClient, platform: GraphQL
+) -> None:
+    shop = await make_tenant(platform)
+    keep = await new_lead(client, shop, email="anna@example.com", phone="")
+    dup = await new_lead(client, shop, email="", phone="+79120000077", name="Анна П.")
+    invoice = await issued(shop, "500", contactId=dup["contact"]["id"], leadId=dup["id"])
+    await pay(shop.panel, invoice["id"], "200")
+
+    merged = (await shop.panel.data(MERGE, keep=keep["contact"]["id"], merge=dup["contact"]["id"]))[
+        "mergeContacts"
+    ]
+    assert merged["userErrors"] == []
+    moved = (await shop.panel.data(INVOICE_OF, id=invoice["id"]))["node"]
+    assert moved["contactId"] == keep["contact"]["id"]
+    undone = await shop.panel.data(UNDO, id=merged["merge"]["id"])
+    assert undone["undoContactMerge"]["userErrors"] == []
+    back = (await shop.panel.data(INVOICE_OF, id=invoice["id"]))["node"]
+    assert back["contactId"] == dup["contact"]["id"]
+
+    exported = (await shop.panel.data(PERSONAL, id=dup["contact"]["id"]))["personalData"]
+    assert [i["total"] for i in exported["invoices"]] == ["500.00"]
+    erased = (await shop.panel.data(ERASE, id=dup["contact"]["id"]))["erasePerson"]
+    assert erased["userErrors"] == [] and erased["erasure"]["counts"]["invoices"] == 1
+    kept = (await shop.panel.data(INVOICE_OF, id=invoice["id"]))["node"]
+    assert kept == {
+        "contactId": None,
+        "leadId": None,
+        "buyerName": "—",
+        "total": "500.00",
+        "paid": "200.00",
+    }
