@@ -15,10 +15,10 @@ from embedcrm.auth import Principal
 from embedcrm.catalog.models import Product, ProductKind, VatRate
 from embedcrm.catalog.repository import ProductFilter, ProductRepository, SalesRow
 from embedcrm.db import Database, utcnow
-from embedcrm.errors import Conflict, NotFound, ValidationFailed
+from embedcrm.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from embedcrm.kit.money import checked_amount, parse_amount
 from embedcrm.kit.repository import Page
-from embedcrm.workspaces.access import load_actor
+from embedcrm.workspaces.access import Actor, load_actor
 
 MAX_IMPORT_ROWS = 10_000
 TEXT_LIMITS = {"sku": 100, "name": 300, "unit": 20}
@@ -126,6 +126,13 @@ def parse_product_row(row: Mapping[str, str], number: int) -> ProductSpec:
         raise ValidationFailed(where + exc.message, field="csv") from exc
 
 
+def require_owner(actor: Actor) -> None:
+    """Settings of the money side (catalogue, requisites, providers, 1C, commission rules)
+    are the owner's."""
+    if not actor.is_owner:
+        raise Forbidden("Only an owner can change this.")
+
+
 class CatalogService:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -136,7 +143,7 @@ class CatalogService:
         spec = spec.checked()
         async with self.db.transaction() as session:
             actor = await load_actor(session, principal, workspace_id, field="workspaceId")
-            actor.require_owner()
+            require_owner(actor)
             repo = ProductRepository(session, workspace_id)
             if await repo.by_skus([spec.sku]):
                 raise Conflict("Another product has this SKU.", field="sku")
@@ -153,7 +160,7 @@ class CatalogService:
     ) -> Product:
         async with self.db.transaction() as session:
             actor = await load_actor(session, principal, workspace_id)
-            actor.require_owner()
+            require_owner(actor)
             repo = ProductRepository(session, workspace_id)
             product = await repo.get(product_id)
             if product is None:
@@ -211,7 +218,7 @@ class CatalogService:
         specs = _parse_csv(text)
         async with self.db.transaction() as session:
             actor = await load_actor(session, principal, workspace_id, field="workspaceId")
-            actor.require_owner()
+            require_owner(actor)
             repo = ProductRepository(session, workspace_id)
             known = await repo.by_skus(specs)
             for spec in specs.values():

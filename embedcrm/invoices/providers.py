@@ -24,6 +24,7 @@ from urllib.parse import quote
 import httpx
 
 from embedcrm.auth import Principal
+from embedcrm.catalog.service import require_owner
 from embedcrm.db import Database, hold_sqlite_write_lock, utcnow
 from embedcrm.errors import (
     BadRequest,
@@ -94,7 +95,7 @@ class ProviderService:
             raise ValidationFailed("A secret of 1 to 200 characters is required.", field="secret")
         async with self.db.transaction() as session:
             actor = await load_actor(session, principal, workspace_id, field="workspaceId")
-            actor.require_owner()
+            require_owner(actor)
             repo = ProviderRepository(session, workspace_id)
             row = await repo.get(provider)
             if row is None:

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from embedcrm.auth import Principal
 from embedcrm.catalog.models import VatRate
 from embedcrm.catalog.repository import ProductRepository
+from embedcrm.catalog.service import require_owner
 from embedcrm.config import Settings
 from embedcrm.contacts.service import get_contact
 from embedcrm.db import Database, utcnow
@@ -47,8 +48,8 @@ from embedcrm.invoices.repository import (
 )
 from embedcrm.kit.money import checked_amount
 from embedcrm.kit.repository import Page
-from embedcrm.leads.repository import ItemRepository
-from embedcrm.pipelines.service import get_lead
+from embedcrm.leads.moves import get_lead
+from embedcrm.leads.service import items_of_leads
 from embedcrm.workspaces.access import Actor, load_actor
 from embedcrm.workspaces.models import Workspace
 from embedcrm.workspaces.repository import WorkspaceDirectory
@@ -384,7 +385,7 @@ class InvoiceService:
         values = checked_requisites(spec)
         async with self.db.transaction() as session:
             actor = await load_actor(session, principal, workspace_id, field="workspaceId")
-            actor.require_owner()
+            require_owner(actor)
             repo = RequisitesRepository(session, workspace_id)
             row = await repo.get()
             if row is None:
@@ -463,7 +464,7 @@ class InvoiceService:
         lead_id: uuid.UUID,
         draft: InvoiceDraft,
     ) -> list[LineSpec]:
-        items = await ItemRepository(session, workspace_id).of_leads([lead_id])
+        items = await items_of_leads(session, workspace_id, [lead_id])
         if not items:
             raise ValidationFailed("The lead's cart is empty: give the lines.", field="lines")
         products = await ProductRepository(session, workspace_id).get_many(

@@ -12,6 +12,7 @@ from embedcrm.graphql.catalog.inputs import ProductFilter
 from embedcrm.graphql.catalog.types import Product, ProductSales, SalesByProduct
 from embedcrm.graphql.context import Info
 from embedcrm.graphql.core import Connection, CsvExport
+from embedcrm.graphql.permissions import OwnerOnly
 from embedcrm.graphql.support import DEFAULT_PAGE_SIZE, connection, workspace_arg
 
 
@@ -76,14 +77,17 @@ class CatalogQuery:
 @strawberry.type
 class CatalogMutation:
     create_product = strawberry.mutation(
+        permission_classes=[OwnerOnly],
         resolver=mutations.create_product.resolve,
         description="A product or service; its SKU is unique in the workspace (owner only).",
     )
     update_product = strawberry.mutation(
+        permission_classes=[OwnerOnly],
         resolver=mutations.update_product.resolve,
         description="Change a product; one no longer sold is made inactive, never deleted.",
     )
     import_products = strawberry.mutation(
+        permission_classes=[OwnerOnly],
         resolver=mutations.import_products.resolve,
         description="Products from CSV: known SKUs updated, new ones created; all or nothing.",
     )

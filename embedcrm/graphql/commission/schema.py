@@ -15,6 +15,7 @@ from embedcrm.graphql.commission.types import (
 )
 from embedcrm.graphql.context import Info
 from embedcrm.graphql.core import CsvExport
+from embedcrm.graphql.permissions import OwnerOnly
 from embedcrm.graphql.support import scoped_id, workspace_arg
 
 
@@ -102,6 +103,7 @@ class CommissionQuery:
 @strawberry.type
 class CommissionMutation:
     set_commission_rules = strawberry.mutation(
+        permission_classes=[OwnerOnly],
         resolver=mutations.set_commission_rules.resolve,
         description="Replace a manager's commission rules (owner only).",
     )

@@ -7,6 +7,7 @@ import strawberry
 from embedcrm.graphql.context import Info
 from embedcrm.graphql.exchange import mutations
 from embedcrm.graphql.exchange.types import OneCExchange
+from embedcrm.graphql.permissions import OwnerOnly
 from embedcrm.graphql.support import workspace_arg
 
 
@@ -26,6 +27,7 @@ class ExchangeQuery:
 @strawberry.type
 class ExchangeMutation:
     set_one_c_exchange = strawberry.mutation(
+        permission_classes=[OwnerOnly],
         resolver=mutations.set_one_c_exchange.resolve,
         description="The login and password the workspace's 1C exchanges with (owner only).",
     )

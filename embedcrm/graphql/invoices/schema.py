@@ -23,6 +23,7 @@ from embedcrm.graphql.invoices.types import (
     Requisites,
     Revenue,
 )
+from embedcrm.graphql.permissions import OwnerOnly, WritersOnly
 from embedcrm.graphql.support import DEFAULT_PAGE_SIZE, parse_id, scoped_id, workspace_arg
 from embedcrm.invoices.repository import InvoiceFilter as InvoiceFilterQuery
 from embedcrm.invoices.service import days_late
@@ -186,29 +187,37 @@ class InvoiceQuery:
 @strawberry.type
 class InvoiceMutation:
     create_invoice = strawberry.mutation(
+        permission_classes=[WritersOnly],
         resolver=mutations.create_invoice.resolve,
         description="A draft invoice from a lead's cart or typed by hand.",
     )
     update_invoice = strawberry.mutation(
-        resolver=mutations.update_invoice.resolve, description="Change a draft invoice."
+        permission_classes=[WritersOnly],
+        resolver=mutations.update_invoice.resolve,
+        description="Change a draft invoice.",
     )
     issue_invoice = strawberry.mutation(
+        permission_classes=[WritersOnly],
         resolver=mutations.issue_invoice.resolve,
         description="Issue a draft: it gets the workspace's next number, with no gaps.",
     )
     cancel_invoice = strawberry.mutation(
+        permission_classes=[WritersOnly],
         resolver=mutations.cancel_invoice.resolve,
         description="Cancel a draft or an unpaid invoice; an issued one keeps its number.",
     )
     record_payment = strawberry.mutation(
+        permission_classes=[WritersOnly],
         resolver=mutations.record_payment.resolve,
         description="A payment received against an issued invoice, in full or in part.",
     )
     set_payment_provider = strawberry.mutation(
+        permission_classes=[OwnerOnly],
         resolver=mutations.set_payment_provider.resolve,
         description="A workspace's Robokassa or YooKassa account (owner only).",
     )
     set_requisites = strawberry.mutation(
+        permission_classes=[OwnerOnly],
         resolver=mutations.set_requisites.resolve,
         description="The shop's legal and bank details printed on invoices (owner only).",
     )
