@@ -13,7 +13,7 @@ from sqlalchemy import Select, Subquery, and_, case, func, or_, select
 from embedcrm.catalog.models import Product
 from embedcrm.kit.models import fold
 from embedcrm.kit.money import to_cents
-from embedcrm.kit.repository import Page, WorkspaceRepository, like_pattern
+from embedcrm.kit.repository import Page, Window, WorkspaceRepository, like_pattern
 from embedcrm.leads.models import Lead, LeadItem, LeadStageChange, LeadStatus
 from embedcrm.pipelines.models import Stage, StageKind
 
@@ -93,9 +93,9 @@ class ProductRepository(WorkspaceRepository[Product]):
         return stmt
 
     async def page_matching(
-        self, product_filter: ProductFilter, *, first: int, after: str | None
+        self, product_filter: ProductFilter, *, window: Window
     ) -> Page[Product]:
-        return await self.newest_first(self.matching(product_filter), first=first, after=after)
+        return await self.newest_first(self.matching(product_filter), window=window)
 
     async def all_matching(self, product_filter: ProductFilter) -> list[Product]:
         stmt = self.matching(product_filter).order_by(Product.sku)

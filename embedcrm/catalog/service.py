@@ -17,7 +17,7 @@ from embedcrm.catalog.repository import ProductFilter, ProductRepository, SalesR
 from embedcrm.db import Database, utcnow
 from embedcrm.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from embedcrm.kit.money import checked_amount, parse_amount
-from embedcrm.kit.repository import Page
+from embedcrm.kit.repository import Page, Window
 from embedcrm.workspaces.access import Actor, load_actor
 
 MAX_IMPORT_ROWS = 10_000
@@ -188,14 +188,13 @@ class CatalogService:
         workspace_id: uuid.UUID,
         product_filter: ProductFilter,
         *,
-        first: int,
-        after: str | None,
+        window: Window,
     ) -> Page[Product]:
         async with self.db.transaction() as session:
             repo = ProductRepository.for_reader(
                 session, principal, workspace_id, field="workspaceId"
             )
-            return await repo.page_matching(product_filter, first=first, after=after)
+            return await repo.page_matching(product_filter, window=window)
 
     async def count(
         self, principal: Principal, workspace_id: uuid.UUID, product_filter: ProductFilter

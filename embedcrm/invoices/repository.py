@@ -25,7 +25,7 @@ from embedcrm.invoices.models import (
     Requisites,
 )
 from embedcrm.kit.money import to_cents
-from embedcrm.kit.repository import Page, WorkspaceRepository
+from embedcrm.kit.repository import Page, Window, WorkspaceRepository
 from embedcrm.leads.models import Lead, LeadStatus
 
 
@@ -50,9 +50,9 @@ class InvoiceRepository(WorkspaceRepository[Invoice]):
         return stmt
 
     async def page_matching(
-        self, invoice_filter: InvoiceFilter, *, first: int, after: str | None
+        self, invoice_filter: InvoiceFilter, *, window: Window
     ) -> Page[Invoice]:
-        return await self.newest_first(self.matching(invoice_filter), first=first, after=after)
+        return await self.newest_first(self.matching(invoice_filter), window=window)
 
     async def all_matching(self, invoice_filter: InvoiceFilter) -> list[Invoice]:
         stmt = self.matching(invoice_filter).order_by(Invoice.created_at, Invoice.id)

@@ -47,7 +47,7 @@ from embedcrm.invoices.repository import (
     RequisitesRepository,
 )
 from embedcrm.kit.money import checked_amount
-from embedcrm.kit.repository import Page
+from embedcrm.kit.repository import Page, Window
 from embedcrm.leads.moves import get_lead
 from embedcrm.leads.service import items_of_leads
 from embedcrm.workspaces.access import Actor, load_actor
@@ -772,14 +772,13 @@ class InvoiceService:
         workspace_id: uuid.UUID,
         invoice_filter: InvoiceFilter,
         *,
-        first: int,
-        after: str | None,
+        window: Window,
     ) -> Page[Invoice]:
         async with self.db.transaction() as session:
             repo = InvoiceRepository.for_reader(
                 session, principal, workspace_id, field="workspaceId"
             )
-            return await repo.page_matching(invoice_filter, first=first, after=after)
+            return await repo.page_matching(invoice_filter, window=window)
 
     async def count(
         self, principal: Principal, workspace_id: uuid.UUID, invoice_filter: InvoiceFilter

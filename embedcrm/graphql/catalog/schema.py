@@ -14,6 +14,7 @@ from embedcrm.graphql.context import Info
 from embedcrm.graphql.core import Connection, CsvExport
 from embedcrm.graphql.permissions import OwnerOnly
 from embedcrm.graphql.support import DEFAULT_PAGE_SIZE, connection, workspace_arg
+from embedcrm.kit.repository import Window
 
 
 def _filter(value: ProductFilter | None) -> ProductFilterQuery:
@@ -27,8 +28,10 @@ class CatalogQuery:
     async def products(
         self,
         info: Info,
-        first: int = DEFAULT_PAGE_SIZE,
+        first: int | None = DEFAULT_PAGE_SIZE,
         after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
         filter: ProductFilter | None = None,
         workspace_id: strawberry.ID | None = None,
     ) -> Connection[Product]:
@@ -36,7 +39,9 @@ class CatalogQuery:
         workspace = ctx.workspace_for(workspace_arg(workspace_id))
         query = _filter(filter)
         service = ctx.services.catalog
-        page = await service.page(ctx.principal, workspace, query, first=first, after=after)
+        page = await service.page(
+            ctx.principal, workspace, query, window=Window(first, after, last, before)
+        )
         return connection(page, Product.of, lambda: service.count(ctx.principal, workspace, query))
 
     @strawberry.field(description="The catalogue as CSV, in the format importProducts reads.")

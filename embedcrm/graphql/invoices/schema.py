@@ -9,7 +9,7 @@ from decimal import Decimal
 import strawberry
 
 from embedcrm.graphql.context import Info
-from embedcrm.graphql.core import Connection, CsvExport, Edge, PageInfo
+from embedcrm.graphql.core import Connection, CsvExport
 from embedcrm.graphql.ids import to_global_id
 from embedcrm.graphql.invoices import mutations
 from embedcrm.graphql.invoices.inputs import InvoiceFilter
@@ -24,10 +24,16 @@ from embedcrm.graphql.invoices.types import (
     Revenue,
 )
 from embedcrm.graphql.permissions import OwnerOnly, WritersOnly
-from embedcrm.graphql.support import DEFAULT_PAGE_SIZE, parse_id, scoped_id, workspace_arg
+from embedcrm.graphql.support import (
+    DEFAULT_PAGE_SIZE,
+    connection,
+    parse_id,
+    scoped_id,
+    workspace_arg,
+)
 from embedcrm.invoices.repository import InvoiceFilter as InvoiceFilterQuery
 from embedcrm.invoices.service import days_late
-from embedcrm.kit.repository import encode_cursor
+from embedcrm.kit.repository import Window
 
 
 def _filter(value: InvoiceFilter | None, workspace: uuid.UUID) -> InvoiceFilterQuery:
@@ -52,8 +58,10 @@ class InvoiceQuery:
     async def invoices(
         self,
         info: Info,
-        first: int = DEFAULT_PAGE_SIZE,
+        first: int | None = DEFAULT_PAGE_SIZE,
         after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
         filter: InvoiceFilter | None = None,
         workspace_id: strawberry.ID | None = None,
     ) -> Connection[Invoice]:
@@ -61,22 +69,19 @@ class InvoiceQuery:
         workspace = ctx.workspace_for(workspace_arg(workspace_id))
         query = _filter(filter, workspace)
         service = ctx.services.invoices
-        page = await service.page(ctx.principal, workspace, query, first=first, after=after)
+        page = await service.page(
+            ctx.principal, workspace, query, window=Window(first, after, last, before)
+        )
         # The lines and payments of the whole page in one query each.
         ids = [row.id for row in page.rows]
         lines, payments = (
             await service.lines_of(workspace, ids),
             await service.payments_of(workspace, ids),
         )
-        return Connection(
-            edges=[
-                Edge(
-                    cursor=encode_cursor(row), node=Invoice.of(row, lines[row.id], payments[row.id])
-                )
-                for row in page.rows
-            ],
-            page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor),
-            _count=lambda: service.count(ctx.principal, workspace, query),
+        return connection(
+            page,
+            lambda row: Invoice.of(row, lines[row.id], payments[row.id]),
+            lambda: service.count(ctx.principal, workspace, query),
         )
 
     @strawberry.field(description="The invoices as CSV (number, status, buyer, amounts, dates).")
