@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Select, case, delete, func, or_, select, update
+from sqlalchemy import Select, and_, case, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,8 +25,9 @@ from embedcrm.invoices.models import (
     Requisites,
 )
 from embedcrm.kit.money import to_cents
-from embedcrm.kit.repository import Page, Window, WorkspaceRepository
+from embedcrm.kit.repository import Page, Viewer, Window, WorkspaceRepository
 from embedcrm.leads.models import Lead, LeadStatus
+from embedcrm.leads.ownership import own_contact_ids, own_lead_ids
 
 
 @dataclass(frozen=True)
@@ -39,8 +40,20 @@ class InvoiceFilter:
 class InvoiceRepository(WorkspaceRepository[Invoice]):
     model = Invoice
 
-    def matching(self, invoice_filter: InvoiceFilter) -> Select[Invoice]:
-        stmt = self.select()
+    def own_rows(self, stmt: Select[Invoice], member_id: uuid.UUID) -> Select[Invoice]:
+        """A manager's invoices: those of a lead they see, or of a contact of such a lead.
+        An invoice tied to no lead and no contact (typed by hand for a walk-in buyer, or its
+        buyer erased) belongs to nobody, so every member sees it, like the catalogue."""
+        return stmt.where(
+            or_(
+                Invoice.lead_id.in_(own_lead_ids(self.workspace_id, member_id)),
+                Invoice.contact_id.in_(own_contact_ids(self.workspace_id, member_id)),
+                and_(Invoice.lead_id.is_(None), Invoice.contact_id.is_(None)),
+            )
+        )
+
+    def matching(self, viewer: Viewer, invoice_filter: InvoiceFilter) -> Select[Invoice]:
+        stmt = self.readable(viewer)
         if invoice_filter.status is not None:
             stmt = stmt.where(Invoice.status == invoice_filter.status)
         if invoice_filter.lead_id is not None:
@@ -50,13 +63,19 @@ class InvoiceRepository(WorkspaceRepository[Invoice]):
         return stmt
 
     async def page_matching(
-        self, invoice_filter: InvoiceFilter, *, window: Window
+        self, viewer: Viewer, invoice_filter: InvoiceFilter, *, window: Window
     ) -> Page[Invoice]:
-        return await self.newest_first(self.matching(invoice_filter), window=window)
+        return await self.newest_first(self.matching(viewer, invoice_filter), window=window)
 
-    async def all_matching(self, invoice_filter: InvoiceFilter) -> list[Invoice]:
-        stmt = self.matching(invoice_filter).order_by(Invoice.created_at, Invoice.id)
+    async def all_matching(self, viewer: Viewer, invoice_filter: InvoiceFilter) -> list[Invoice]:
+        stmt = self.matching(viewer, invoice_filter).order_by(Invoice.created_at, Invoice.id)
         return list(await self.session.scalars(stmt))
+
+    async def readable_many(
+        self, viewer: Viewer, ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, Invoice]:
+        rows = await self.session.scalars(self.readable(viewer).where(Invoice.id.in_(ids)))
+        return {row.id: row for row in rows}
 
     async def of_person(
         self, contact_id: uuid.UUID, lead_ids: Sequence[uuid.UUID]

@@ -21,7 +21,7 @@ from embedcrm.catalog.models import VatRate
 from embedcrm.catalog.repository import ProductRepository
 from embedcrm.catalog.service import require_owner
 from embedcrm.config import Settings
-from embedcrm.contacts.service import get_contact
+from embedcrm.contacts.service import get_contact, readable_contact
 from embedcrm.db import Database, utcnow
 from embedcrm.errors import Conflict, NotFound, ValidationFailed
 from embedcrm.invoices.amounts import LineAmounts, Totals, line_amounts, totals
@@ -50,7 +50,7 @@ from embedcrm.kit.money import checked_amount
 from embedcrm.kit.repository import Page, Window
 from embedcrm.leads.moves import get_lead
 from embedcrm.leads.service import items_of_leads
-from embedcrm.workspaces.access import Actor, load_actor
+from embedcrm.workspaces.access import Actor, load_actor, viewer_of
 from embedcrm.workspaces.models import Workspace
 from embedcrm.workspaces.repository import WorkspaceDirectory
 
@@ -737,8 +737,8 @@ class InvoiceService:
     ) -> list[BalanceRow]:
         """A client's invoiced, paid, outstanding and overdue amounts, per currency."""
         async with self.db.transaction() as session:
-            await load_actor(session, principal, workspace_id, field="contactId")
-            await get_contact(session, workspace_id, contact_id)
+            actor = await load_actor(session, principal, workspace_id, field="contactId")
+            await readable_contact(session, actor, contact_id)
             return await DebtRepository(session, workspace_id).balance(contact_id, utcnow().date())
 
     async def revenue(
@@ -775,26 +775,25 @@ class InvoiceService:
         window: Window,
     ) -> Page[Invoice]:
         async with self.db.transaction() as session:
-            repo = InvoiceRepository.for_reader(
-                session, principal, workspace_id, field="workspaceId"
-            )
-            return await repo.page_matching(invoice_filter, window=window)
+            viewer = await viewer_of(session, principal, workspace_id, field="workspaceId")
+            repo = InvoiceRepository(session, workspace_id)
+            return await repo.page_matching(viewer, invoice_filter, window=window)
 
     async def count(
         self, principal: Principal, workspace_id: uuid.UUID, invoice_filter: InvoiceFilter
     ) -> int:
         async with self.db.transaction() as session:
-            repo = InvoiceRepository.for_reader(
-                session, principal, workspace_id, field="workspaceId"
-            )
-            return await repo.count(repo.matching(invoice_filter))
+            viewer = await viewer_of(session, principal, workspace_id, field="workspaceId")
+            repo = InvoiceRepository(session, workspace_id)
+            return await repo.count(repo.matching(viewer, invoice_filter))
 
     async def get_many(
         self, principal: Principal, workspace_id: uuid.UUID, ids: Sequence[uuid.UUID]
     ) -> dict[uuid.UUID, Invoice]:
         async with self.db.transaction() as session:
-            repo = InvoiceRepository.for_reader(session, principal, workspace_id)
-            return await repo.get_many(ids)
+            viewer = await viewer_of(session, principal, workspace_id)
+            repo = InvoiceRepository(session, workspace_id)
+            return await repo.readable_many(viewer, ids)
 
     async def lines_of(
         self, workspace_id: uuid.UUID, invoice_ids: Sequence[uuid.UUID]
@@ -811,10 +810,9 @@ class InvoiceService:
         self, principal: Principal, workspace_id: uuid.UUID, invoice_filter: InvoiceFilter
     ) -> tuple[str, int]:
         async with self.db.transaction() as session:
-            repo = InvoiceRepository.for_reader(
-                session, principal, workspace_id, field="workspaceId"
-            )
-            invoices = await repo.all_matching(invoice_filter)
+            viewer = await viewer_of(session, principal, workspace_id, field="workspaceId")
+            repo = InvoiceRepository(session, workspace_id)
+            invoices = await repo.all_matching(viewer, invoice_filter)
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(

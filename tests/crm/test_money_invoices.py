@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from decimal import Decimal
+from typing import Any
 
 import httpx
 import pytest
@@ -333,3 +334,53 @@ async def test_the_printable_page_behind_its_signed_link(
         .splitlines()[1]
         .startswith("1,ISSUED,ООО «Клиент» <b>,RUB,1333.32,266.67,1599.99")
     )
+
+
+ASSIGN = """mutation($lead: ID!, $member: ID) { assignLead(input: {leadId: $lead, assigneeId: $member}) {
+  userErrors { code } } }"""
+PAY = """mutation($input: RecordPaymentInput!) { recordPayment(input: $input) {
+  userErrors { code } } }"""
+INVOICE_NODE = """query($id: ID!) { node(id: $id) { ... on Invoice { id payments { amount } } } }"""
+BALANCE = """query($contact: ID!) { clientBalance(contactId: $contact) { currency paid } }"""
+
+
+async def test_a_manager_reads_only_the_invoices_and_payments_of_what_they_see(
+    client: httpx.AsyncClient, platform: GraphQL
+) -> None:
+    shop, other = await make_tenant(platform), await make_tenant(platform)
+    anna_panel, anna = await panel_as(platform, shop, "MANAGER")
+    _, boris = await panel_as(platform, shop, "MANAGER")
+    lines = [line("Букет", "1", "10", "NONE")]
+    invoices: dict[str, dict[str, str]] = {}
+    for name, member in (("anna", anna), ("boris", boris)):
+        lead = await new_lead(client, shop)
+        assigned = await shop.panel.data(ASSIGN, lead=lead["id"], member=member)
+        assert assigned["assignLead"]["userErrors"] == []
+        invoice = await create(shop.panel, leadId=lead["id"], lines=lines)
+        assert (await shop.panel.data(ISSUE, id=invoice["id"]))["issueInvoice"]["userErrors"] == []
+        paid = await shop.panel.data(PAY, input={"invoiceId": invoice["id"], "amount": "4"})
+        assert paid["recordPayment"]["userErrors"] == []
+        invoices[name] = {"id": invoice["id"], "contact": lead["contact"]["id"]}
+    walk_in = await create(shop.panel, buyerName="Прохожий", lines=lines)
+    await create(other.panel, buyerName="Другой магазин", lines=lines)
+
+    def ids(data: dict[str, Any]) -> set[str]:
+        return {edge["node"]["id"] for edge in data["invoices"]["edges"]}
+
+    everything = await shop.panel.data(INVOICES)
+    assert ids(everything) == {invoices["anna"]["id"], invoices["boris"]["id"], walk_in["id"]}
+    seen = await anna_panel.data(INVOICES)
+    assert ids(seen) == {invoices["anna"]["id"], walk_in["id"]}
+    assert seen["invoices"]["totalCount"] == 2
+    exported = (await anna_panel.data("{ invoicesCsv { rowCount } }"))["invoicesCsv"]
+    assert exported["rowCount"] == 2
+    by_contact = await anna_panel.data(INVOICES, filter={"contactId": invoices["boris"]["contact"]})
+    assert by_contact["invoices"]["totalCount"] == 0
+
+    own = (await anna_panel.data(INVOICE_NODE, id=invoices["anna"]["id"]))["node"]
+    assert own["payments"] == [{"amount": "4.00"}]
+    assert (await anna_panel.data(INVOICE_NODE, id=invoices["boris"]["id"]))["node"] is None
+    balance = await anna_panel.data(BALANCE, contact=invoices["anna"]["contact"])
+    assert balance["clientBalance"] == [{"currency": "RUB", "paid": "4.00"}]
+    hidden = await anna_panel(BALANCE, contact=invoices["boris"]["contact"])
+    assert [e["extensions"]["code"] for e in hidden["errors"]] == ["not_found"]
