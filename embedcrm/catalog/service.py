@@ -15,10 +15,10 @@ from embedcrm.auth import Principal
 from embedcrm.catalog.models import Product, ProductKind, VatRate
 from embedcrm.catalog.repository import ProductFilter, ProductRepository, SalesRow
 from embedcrm.db import Database, utcnow
-from embedcrm.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from embedcrm.errors import Conflict, NotFound, ValidationFailed
 from embedcrm.kit.money import checked_amount, parse_amount
 from embedcrm.kit.repository import Page, Window
-from embedcrm.workspaces.access import Actor, load_actor
+from embedcrm.workspaces.access import load_actor
 
 MAX_IMPORT_ROWS = 10_000
 TEXT_LIMITS = {"sku": 100, "name": 300, "unit": 20}
@@ -126,13 +126,6 @@ def parse_product_row(row: Mapping[str, str], number: int) -> ProductSpec:
         raise ValidationFailed(where + exc.message, field="csv") from exc
 
 
-def require_owner(actor: Actor) -> None:
-    """Settings of the money side (catalogue, requisites, providers, 1C, commission rules)
-    are the owner's."""
-    if not actor.is_owner:
-        raise Forbidden("Only an owner can change this.")
-
-
 class CatalogService:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -142,8 +135,7 @@ class CatalogService:
     ) -> Product:
         spec = spec.checked()
         async with self.db.transaction() as session:
-            actor = await load_actor(session, principal, workspace_id, field="workspaceId")
-            require_owner(actor)
+            await load_actor(session, principal, workspace_id, field="workspaceId")
             repo = ProductRepository(session, workspace_id)
             if await repo.by_skus([spec.sku]):
                 raise Conflict("Another product has this SKU.", field="sku")
@@ -159,8 +151,7 @@ class CatalogService:
         changes: Mapping[str, Any],
     ) -> Product:
         async with self.db.transaction() as session:
-            actor = await load_actor(session, principal, workspace_id)
-            require_owner(actor)
+            await load_actor(session, principal, workspace_id)
             repo = ProductRepository(session, workspace_id)
             product = await repo.get(product_id)
             if product is None:
@@ -216,8 +207,7 @@ class CatalogService:
         """
         specs = _parse_csv(text)
         async with self.db.transaction() as session:
-            actor = await load_actor(session, principal, workspace_id, field="workspaceId")
-            require_owner(actor)
+            await load_actor(session, principal, workspace_id, field="workspaceId")
             repo = ProductRepository(session, workspace_id)
             known = await repo.by_skus(specs)
             for spec in specs.values():

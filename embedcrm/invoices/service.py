@@ -19,7 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from embedcrm.auth import Principal
 from embedcrm.catalog.models import VatRate
 from embedcrm.catalog.repository import ProductRepository
-from embedcrm.catalog.service import require_owner
 from embedcrm.config import Settings
 from embedcrm.contacts.service import get_contact, readable_contact
 from embedcrm.db import Database, utcnow
@@ -384,8 +383,7 @@ class InvoiceService:
     ) -> Requisites:
         values = checked_requisites(spec)
         async with self.db.transaction() as session:
-            actor = await load_actor(session, principal, workspace_id, field="workspaceId")
-            require_owner(actor)
+            await load_actor(session, principal, workspace_id, field="workspaceId")
             repo = RequisitesRepository(session, workspace_id)
             row = await repo.get()
             if row is None:
