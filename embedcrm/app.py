@@ -78,6 +78,7 @@ from embedcrm.middleware import (
     parse_networks,
     sane_request_id,
 )
+from embedcrm.money_routes import MONEY_ROUTES, money_body_limit
 from embedcrm.openapi import openapi_document
 from embedcrm.panel_routes import PANEL_ROUTES, PanelCors
 from embedcrm.services import Services
@@ -443,6 +444,8 @@ def body_limit(settings: Settings, path: str) -> int | None:
         return settings.max_submission_bytes
     if path.startswith("/graphql"):
         return settings.max_graphql_bytes
+    if path.startswith("/v1/workspaces/"):
+        return money_body_limit(path)
     return None
 
 
@@ -463,6 +466,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
             dispatcher.request_stop()
             await task
         await services.webhook_client.aclose()
+        await services.provider_client.aclose()
         await services.capture.close()
         await services.db.dispose()
 
@@ -471,6 +475,7 @@ ROUTES = [
     # Every method reaches the endpoint, so a PUT gets a 405 in the GraphQL error shape too.
     Route("/graphql", ASGIEndpoint(graphql_endpoint)),
     *PANEL_ROUTES,
+    *MONEY_ROUTES,
     Route("/v1/sites/{site_key}/submissions", submit, methods=["POST"]),
     Route("/v1/sites/{site_key}/submissions", submission_preflight, methods=["OPTIONS"]),
     Route("/v1/sites/{site_key}/events", form_event, methods=["POST"]),

@@ -93,6 +93,8 @@ class Settings:
     metrics_allow_ips: str = "127.0.0.1,::1"
     # One JSON object per log line ("json") or the plain text format ("text").
     log_format: str = "text"
+    # Where a YooKassa notification's payment is fetched back from to be believed.
+    yookassa_api_url: str = "https://api.yookassa.ru/v3"
 
     @property
     def is_sqlite(self) -> bool:
@@ -134,6 +136,9 @@ class Settings:
                 "EMBEDCRM_RATE_LIMIT_EVENTS", cls.rate_limit_events_per_visitor
             ),
             process_submissions_inline=_flag(env.get("EMBEDCRM_PROCESS_INLINE", "1")),
+            yookassa_api_url=(env.get("EMBEDCRM_YOOKASSA_API_URL") or cls.yookassa_api_url).rstrip(
+                "/"
+            ),
             panel_origins=tuple(
                 origin.strip().rstrip("/")
                 for origin in env.get("EMBEDCRM_PANEL_ORIGINS", "").split(",")

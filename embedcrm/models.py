@@ -2,9 +2,20 @@
 
 from embedcrm.analytics.models import AdSpend, AdSpendDay, FormEventDay
 from embedcrm.capture.models import Submission
+from embedcrm.catalog.models import Product
+from embedcrm.commission.models import CommissionRule
 from embedcrm.contacts.models import Contact, ContactMerge, MergeProposal
+from embedcrm.exchange.models import ExchangeFile, OneCExchange
 from embedcrm.fields.models import ContactTag, CustomFieldDefinition, LeadTag, Segment, Tag
 from embedcrm.forms.models import SiteForm
+from embedcrm.invoices.models import (
+    Invoice,
+    InvoiceCounter,
+    InvoiceLine,
+    Payment,
+    PaymentProvider,
+    Requisites,
+)
 from embedcrm.leads.models import (
     Activity,
     AssignmentCursor,
@@ -25,21 +36,31 @@ __all__ = [
     "AdSpendDay",
     "AssignmentCursor",
     "AssignmentRule",
+    "CommissionRule",
     "Contact",
     "ContactMerge",
     "ContactTag",
     "CustomFieldDefinition",
     "Erasure",
+    "ExchangeFile",
     "FormEventDay",
+    "Invoice",
+    "InvoiceCounter",
+    "InvoiceLine",
     "Lead",
     "LeadItem",
     "LeadStageChange",
     "LeadTag",
     "Member",
     "MergeProposal",
+    "OneCExchange",
     "OutboxEvent",
+    "Payment",
+    "PaymentProvider",
     "Pipeline",
     "PlatformKey",
+    "Product",
+    "Requisites",
     "RevokedPanelToken",
     "Segment",
     "Site",

@@ -1,7 +1,7 @@
 """The OpenAPI 3.1 description of the plain HTTP routes, served at /openapi.json.
 
 Kept by hand beside the routes it describes; tests/test_openapi.py checks that it names exactly
-the routes of embedcrm/app.py and panel_routes.py (GraphQL has its own schema, schema/) and
+the routes of embedcrm/app.py, panel_routes.py and money_routes.py (GraphQL has its own schema, schema/) and
 runs schemathesis against it. The shapes are those of docs/contract.md.
 """
 
@@ -11,20 +11,25 @@ from typing import Any
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 JSON_ERROR = {"application/json": {"schema": ERROR}}
-SITE_KEY = {
-    "name": "site_key",
-    "in": "path",
-    "required": True,
-    "description": "The site's public key (`pk_…`), as in the widget's `data-site`.",
-    "schema": {"type": "string"},
-}
-VERSION = {
-    "name": "version",
-    "in": "path",
-    "required": True,
-    "description": "A script's content version, as `panelScript { src }` or the snippet names.",
-    "schema": {"type": "string"},
-}
+
+
+def parameter(name: str, where: str, description: str) -> dict[str, Any]:
+    """A string parameter, required when it is part of the path."""
+    return {
+        "name": name,
+        "in": where,
+        "required": where == "path",
+        "description": description,
+        "schema": {"type": "string"},
+    }
+
+
+SITE_KEY = parameter(
+    "site_key", "path", "The site's public key (`pk_…`), as in the widget's `data-site`."
+)
+VERSION = parameter(
+    "version", "path", "A script's content version, as `panelScript { src }` or the snippet names."
+)
 RETRY_AFTER = {
     "Retry-After": {
         "description": "Seconds to wait before sending again.",
@@ -67,6 +72,84 @@ def _static(summary: str, media_type: str, *, versioned: bool) -> dict[str, Any]
     if versioned:
         operation["parameters"] = [VERSION]
     return {method: operation for method in sorted(STATIC)}
+
+
+WORKSPACE = parameter(
+    "workspace",
+    "path",
+    "The workspace's id (a UUID), as in the URL the owner gave the provider or 1C.",
+)
+NOTIFICATION_REFUSALS = {
+    "400": error("The body or a field is not what the provider sends."),
+    "403": error("The signature or the credentials do not match."),
+    "404": error("The provider is not set up here, or no invoice has this number or id."),
+    "409": error("The payment does not fit the invoice (state or currency)."),
+    "413": error("The body is over the size limit."),
+    "503": error("The database or the provider cannot be reached; retry later.", retry=True),
+}
+
+
+def _robokassa_result() -> dict[str, Any]:
+    answer = {"200": script("`OK<InvId>`: Robokassa stops notifying.", "text/plain")}
+    summary = "Robokassa's ResultURL, signed with password #2"
+    return {
+        "get": {
+            "summary": summary + " (fields in the query)",
+            "parameters": [WORKSPACE],
+            "responses": {**answer, **NOTIFICATION_REFUSALS},
+        },
+        "post": {
+            "summary": summary + " (fields as a form)",
+            "parameters": [WORKSPACE],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/x-www-form-urlencoded": {
+                        "schema": {"type": "object", "additionalProperties": {"type": "string"}}
+                    }
+                },
+            },
+            "responses": {**answer, **NOTIFICATION_REFUSALS},
+        },
+    }
+
+
+def _one_c_exchange() -> dict[str, Any]:
+    query = [
+        parameter(name, "query", description)
+        for name, description in (
+            ("type", "`sale` or `catalog`."),
+            ("mode", "`checkauth`, `init`, `query`, `success`, `file` or `import`."),
+            ("filename", "The exchange file's name (modes `file` and `import`)."),
+        )
+    ]
+    responses = {
+        "200": {
+            "description": "1C's plain-text answer, or the orders as CommerceML 2 (mode=query).",
+            "content": {
+                "text/plain": {"schema": {"type": "string"}},
+                "application/xml": {"schema": {"type": "string"}},
+            },
+        },
+        "400": error("An unknown type or mode, a missing file name, or an unreadable file."),
+        "401": error("The 1C login or password is wrong, or checkauth came first."),
+        "404": error("No workspace has this id, or it has no 1C exchange."),
+        "413": error("A part or a file over the limit given at init."),
+        "422": error("A file whose content cannot be imported."),
+        "503": UNAVAILABLE,
+    }
+    operation = {"parameters": [WORKSPACE, *query], "responses": responses}
+    return {
+        "get": {"summary": "1C's exchange with the site (checkauth, init, query)", **operation},
+        "post": {
+            "summary": "1C's exchange with the site (file, success)",
+            **operation,
+            "requestBody": {
+                "required": False,
+                "content": {"application/octet-stream": {"schema": {"type": "string"}}},
+            },
+        },
+    }
 
 
 def openapi_document(public_url: str) -> dict[str, Any]:
@@ -196,13 +279,9 @@ def openapi_document(public_url: str) -> dict[str, Any]:
                     "summary": "Live updates of the panel token's workspace (server-sent events)",
                     "security": [{"bearer": []}],
                     "parameters": [
-                        {
-                            "name": "after",
-                            "in": "query",
-                            "required": False,
-                            "description": "Resume after this event cursor (or Last-Event-ID).",
-                            "schema": {"type": "string"},
-                        }
+                        parameter(
+                            "after", "query", "Resume after this event cursor (or Last-Event-ID)."
+                        )
                     ],
                     "responses": {
                         "200": script("One message per committed event.", "text/event-stream"),
@@ -211,6 +290,41 @@ def openapi_document(public_url: str) -> dict[str, Any]:
                     },
                 }
             },
+            "/v1/invoices/{token}": {
+                "get": {
+                    "summary": "The printable invoice behind its signed link (Invoice.printUrl)",
+                    "parameters": [
+                        parameter("token", "path", "The signed link's token."),
+                        parameter(
+                            "lang", "query", "`ru` or `en`; the workspace's language otherwise."
+                        ),
+                    ],
+                    "responses": {
+                        "200": script("The invoice as one self-contained page.", "text/html"),
+                        "404": error("The link is forged or has expired."),
+                        "503": UNAVAILABLE,
+                    },
+                }
+            },
+            "/v1/workspaces/{workspace}/payments/robokassa/result": _robokassa_result(),
+            "/v1/workspaces/{workspace}/payments/yookassa/notifications": {
+                "post": {
+                    "summary": "YooKassa's notification, believed once the payment is fetched back",
+                    "parameters": [WORKSPACE],
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": {"type": "object"}}},
+                    },
+                    "responses": {
+                        "200": {
+                            "description": "Taken (an empty object).",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        },
+                        **NOTIFICATION_REFUSALS,
+                    },
+                }
+            },
+            "/v1/workspaces/{workspace}/1c/exchange": _one_c_exchange(),
             "/healthz": {
                 "get": {
                     "summary": "Liveness",

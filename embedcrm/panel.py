@@ -68,6 +68,15 @@ _LEAD_CARD = {
     "dismissMergeProposal",
     "undoContactMerge",
     "setLeadExpectedClose",
+    # Picking a product for a cart line, and invoicing the cart.
+    "products",
+    "invoices",
+    "createInvoice",
+    "updateInvoice",
+    "issueInvoice",
+    "cancelInvoice",
+    "recordPayment",
+    "clientBalance",
 }
 _SEGMENTS = {"createSegment", "updateSegment", "deleteSegment"}
 
@@ -92,7 +101,23 @@ FIELDS_BY_COMPONENT: dict[str, frozenset[str]] = {
         }
     ),
     "reports": frozenset(
-        {"analytics", "adSpend", "recordAdSpend", "importAdSpend", "deleteAdSpend"}
+        {
+            "analytics",
+            "adSpend",
+            "recordAdSpend",
+            "importAdSpend",
+            "deleteAdSpend",
+            "salesByProduct",
+            "invoices",
+            "invoicesCsv",
+            "receivables",
+            "receivablesCsv",
+            "revenue",
+            "accruedCommission",
+            "accruedCommissionCsv",
+            "commissionRules",
+            "workload",
+        }
     ),
     "settings": frozenset(
         {
@@ -116,6 +141,19 @@ FIELDS_BY_COMPONENT: dict[str, frozenset[str]] = {
             "updateWorkspace",
             "changeMemberRole",
             "revokePanelSessions",
+            "products",
+            "productsCsv",
+            "createProduct",
+            "updateProduct",
+            "importProducts",
+            "requisites",
+            "setRequisites",
+            "paymentProviders",
+            "setPaymentProvider",
+            "oneCExchange",
+            "setOneCExchange",
+            "commissionRules",
+            "setCommissionRules",
         }
     ),
 }

@@ -14,14 +14,20 @@ from embedcrm.auth import PanelTokens
 from embedcrm.capture.models import Submission
 from embedcrm.capture.repository import SubmissionRepository
 from embedcrm.capture.service import CaptureService, submissions_of_person
+from embedcrm.catalog.service import CatalogService
+from embedcrm.commission.service import CommissionService
 from embedcrm.config import Settings
 from embedcrm.contacts.merge import MergeService
 from embedcrm.contacts.service import ContactService, contacts_by_id
 from embedcrm.db import Database
+from embedcrm.exchange.service import OneCService
 from embedcrm.fields.segments import ListService, SegmentService
 from embedcrm.fields.service import FieldService, TagService
 from embedcrm.forms.service import FormService
 from embedcrm.imports.service import ImportService
+from embedcrm.invoices.providers import ProviderService
+from embedcrm.invoices.repository import InvoiceRepository
+from embedcrm.invoices.service import InvoiceService
 from embedcrm.kit.models import plain_row
 from embedcrm.leads.assignment import AssignmentService
 from embedcrm.leads.service import LeadService
@@ -62,8 +68,15 @@ class Services:
     panel: StaticAsset
     webhooks: WebhookService
     analytics: AnalyticsService
+    catalog: CatalogService
+    invoices: InvoiceService
+    providers: ProviderService
+    one_c: OneCService
+    commission: CommissionService
     # The one HTTP client for webhook deliveries, behind the SSRF guard; tests may inject theirs.
     webhook_client: httpx.AsyncClient
+    # The one HTTP client for payment providers' APIs (fixed hosts from the settings).
+    provider_client: httpx.AsyncClient
 
     @property
     def widget_integrity(self) -> str:
@@ -81,6 +94,7 @@ class Services:
         capture = CaptureService(db, settings, forms)
         # A site's new domains, or its deletion, apply to visitors at once in this process.
         workspaces.site_listeners.append(capture.forget_site)
+        provider_client = httpx.AsyncClient(timeout=10.0, follow_redirects=False)
         return cls(
             settings=settings,
             db=db,
@@ -98,17 +112,25 @@ class Services:
             lists=lists,
             segments=SegmentService(db, lists),
             imports=ImportService(db),
-            privacy=PrivacyService(db, [SUBMISSIONS, OUTBOX]),
+            privacy=PrivacyService(db, [SUBMISSIONS, INVOICES, OUTBOX]),
             assignment=AssignmentService(db),
             widget=load_asset("widget.js", "text/javascript; charset=utf-8"),
             widget_css=load_asset("widget.css", "text/css; charset=utf-8"),
             panel=load_asset("panel.js", "text/javascript; charset=utf-8"),
             webhooks=WebhookService(db, settings),
             analytics=AnalyticsService(db),
+            catalog=CatalogService(db),
+            invoices=InvoiceService(db, settings),
+            providers=ProviderService(
+                db, provider_client, yookassa_api_url=settings.yookassa_api_url
+            ),
             webhook_client=create_webhook_client(
                 parse_allowed_networks(settings.webhook_allowed_networks),
                 timeout=settings.webhook_timeout_seconds,
             ),
+            one_c=OneCService(db, settings),
+            commission=CommissionService(db),
+            provider_client=provider_client,
         )
 
     def dispatcher(self) -> Dispatcher:
@@ -166,5 +188,22 @@ async def _erase_events(session: AsyncSession, person: DataSubject) -> dict[str,
     return {"events_scrubbed": len(event_ids)}
 
 
+async def _export_invoices(session: AsyncSession, person: DataSubject) -> dict[str, Any]:
+    rows = await InvoiceRepository(session, person.workspace_id).of_person(
+        person.contact_id, person.lead_ids
+    )
+    columns = ["id", "number", "status", "buyer_name", "buyer_details", "currency", "total"]
+    return {"invoices": [plain_row(i, columns) for i in rows]}
+
+
+async def _erase_invoices(session: AsyncSession, person: DataSubject) -> dict[str, Any]:
+    # Invoices are accounting records the shop must keep: they stay, naming no one.
+    repo = InvoiceRepository(session, person.workspace_id)
+    ids = [i.id for i in await repo.of_person(person.contact_id, person.lead_ids)]
+    await repo.detach_person(ids)
+    return {"invoices": len(ids)}
+
+
 SUBMISSIONS = PersonalData(export=_export_submissions, erase=_erase_submissions)
+INVOICES = PersonalData(export=_export_invoices, erase=_erase_invoices)
 OUTBOX = PersonalData(export=_export_nothing, erase=_erase_events)

@@ -15,6 +15,7 @@ from embedcrm.db import Database, utcnow
 from embedcrm.errors import Conflict, NotFound, ValidationFailed
 from embedcrm.fields.service import give_back_contact_tags, move_contact_tags
 from embedcrm.ids import to_global_id
+from embedcrm.invoices.service import give_back_invoices, move_contact_invoices
 from embedcrm.kit.repository import Page, Window
 from embedcrm.leads.models import Activity, ActivityKind
 from embedcrm.leads.service import add_activity, give_back_timeline, move_contact_timeline
@@ -94,6 +95,7 @@ class MergeService:
                 session, workspace_id, gone.id, keep.id
             )
             task_ids = await move_contact_tasks(session, workspace_id, gone.id, keep.id)
+            invoice_ids = await move_contact_invoices(session, workspace_id, gone.id, keep.id)
             tag_ids = await move_contact_tags(session, workspace_id, gone.id, keep.id)
             proposals = await MergeProposalRepository(session, workspace_id).involving(gone.id)
             for proposal in proposals:
@@ -110,6 +112,7 @@ class MergeService:
                         "leads": lead_ids,
                         "activities": activity_ids,
                         "tasks": task_ids,
+                        "invoices": invoice_ids,
                         "tags_added": tag_ids,
                         "proposals": [_proposal_snapshot(p) for p in proposals],
                     },
@@ -188,6 +191,12 @@ class MergeService:
             )
             await give_back_tasks(
                 session, workspace_id, [uuid.UUID(i) for i in moved["tasks"]], restored.id
+            )
+            await give_back_invoices(
+                session,
+                workspace_id,
+                [uuid.UUID(i) for i in moved.get("invoices", [])],
+                restored.id,
             )
             await give_back_contact_tags(
                 session,

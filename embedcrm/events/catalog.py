@@ -168,6 +168,35 @@ class MessagePayload(TypedDict):
     variables: Mapping[str, Any]
 
 
+Money = Annotated[str, Meta(description='A decimal amount as a string, e.g. "1500.00".')]
+
+
+class InvoicePayload(TypedDict):
+    id: Id
+    number: Annotated[int | None, Meta(description="Given when issued; null for a draft.")]
+    status: Literal["DRAFT", "ISSUED", "PARTLY_PAID", "PAID", "CANCELLED"]
+    currency: str
+    total: Money
+    paid: Annotated[str, Meta(description="What the payments applied to it add up to.")]
+    due_on: Annotated[str | None, Meta(format="date")]
+    lead_id: OptionalId
+    contact_id: OptionalId
+
+
+class PaymentPayload(TypedDict):
+    id: Id
+    invoice_id: Id
+    amount: Money
+    currency: str
+    source: Annotated[
+        Literal["MANUAL", "PROVIDER"],
+        Meta(description="MANUAL: recorded by a person; PROVIDER: a provider's notification."),
+    ]
+    provider: str | None
+    provider_payment_id: str | None
+    paid_at: datetime
+
+
 # ---- data of each event ---------------------------------------------------------------------
 
 
@@ -226,6 +255,16 @@ class MessageData(TypedDict):
     workspace_external_id: WorkspaceExternalId
     site_id: SiteId
     message: MessagePayload
+
+
+class InvoiceData(TypedDict):
+    workspace_id: WorkspaceId
+    site_id: SiteId
+    invoice: InvoicePayload
+
+
+class PaymentData(InvoiceData):
+    payment: PaymentPayload
 
 
 class WebhookTestData(TypedDict):
@@ -365,6 +404,38 @@ class MessageRequested(TypedDict):
     data: MessageData
 
 
+class InvoiceIssued(TypedDict):
+    """An invoice was issued: it has its number and can be sent to the client."""
+
+    type: Literal["invoice.issued"]
+    timestamp: EventTimestamp
+    data: InvoiceData
+
+
+class InvoicePaid(TypedDict):
+    """An invoice was paid in full."""
+
+    type: Literal["invoice.paid"]
+    timestamp: EventTimestamp
+    data: InvoiceData
+
+
+class InvoiceOverdue(TypedDict):
+    """An issued invoice passed its due date without being paid in full."""
+
+    type: Literal["invoice.overdue"]
+    timestamp: EventTimestamp
+    data: InvoiceData
+
+
+class PaymentReceived(TypedDict):
+    """A payment was applied to an invoice, in full or in part."""
+
+    type: Literal["payment.received"]
+    timestamp: EventTimestamp
+    data: PaymentData
+
+
 class WebhookTest(TypedDict):
     """A test event sent on request to check an endpoint."""
 
@@ -406,6 +477,10 @@ EVENT_CLASSES: tuple[type, ...] = (
     SubmissionQuarantined,
     MessageRequested,
     WebhookTest,
+    InvoiceIssued,
+    InvoicePaid,
+    InvoiceOverdue,
+    PaymentReceived,
 )
 
 # About the delivery machinery itself rather than CRM data: sent to tell the host that an

@@ -29,6 +29,9 @@ from embedcrm.graphql.analytics.schema import TYPES as ANALYTICS_TYPES
 from embedcrm.graphql.analytics.schema import AnalyticsMutation, AnalyticsQuery
 from embedcrm.graphql.capture.schema import CaptureMutation, CaptureQuery
 from embedcrm.graphql.capture.types import Submission
+from embedcrm.graphql.catalog.schema import CatalogMutation, CatalogQuery
+from embedcrm.graphql.catalog.types import Product
+from embedcrm.graphql.commission.schema import CommissionMutation, CommissionQuery
 from embedcrm.graphql.contacts.schema import (
     ContactExportQuery,
     ContactMutation,
@@ -39,6 +42,7 @@ from embedcrm.graphql.contacts.schema import (
 from embedcrm.graphql.contacts.types import Contact, ContactMerge, MergeProposal
 from embedcrm.graphql.context import Context, Info
 from embedcrm.graphql.core import Node
+from embedcrm.graphql.exchange.schema import ExchangeMutation, ExchangeQuery
 from embedcrm.graphql.failures import LoggedSchema
 from embedcrm.graphql.fields.schema import FieldMutation, FieldQuery, TagMutation
 from embedcrm.graphql.fields.types import CustomField, Segment, Tag
@@ -46,6 +50,8 @@ from embedcrm.graphql.forms.schema import TYPES as FORM_TYPES
 from embedcrm.graphql.forms.schema import FormMutation, FormQuery
 from embedcrm.graphql.ids import GlobalId, parse_global_id
 from embedcrm.graphql.imports.schema import ImportMutation
+from embedcrm.graphql.invoices.schema import InvoiceMutation, InvoiceQuery
+from embedcrm.graphql.invoices.types import Invoice
 from embedcrm.graphql.leads.schema import ActivityMutation, LeadExportQuery, LeadMutation, LeadQuery
 from embedcrm.graphql.leads.types import Activity, Lead
 from embedcrm.graphql.limits import query_cost_limiter
@@ -133,6 +139,22 @@ async def _load_node(info: Info, gid: GlobalId) -> Node | None:
             context.principal, gid.workspace_id, gid.row_id
         )
         return Segment.of(segment) if segment else None
+    if gid.type_name == "Product":
+        products = await context.services.catalog.get_many(
+            context.principal, gid.workspace_id, [gid.row_id]
+        )
+        product = products.get(gid.row_id)
+        return Product.of(product) if product else None
+    if gid.type_name == "Invoice":
+        invoices = await context.services.invoices.get_many(
+            context.principal, gid.workspace_id, [gid.row_id]
+        )
+        invoice = invoices.get(gid.row_id)
+        if invoice is None:
+            return None
+        lines = await context.services.invoices.lines_of(gid.workspace_id, [invoice.id])
+        payments = await context.services.invoices.payments_of(gid.workspace_id, [invoice.id])
+        return Invoice.of(invoice, lines[invoice.id], payments[invoice.id])
     return await _load_webhook_node(info, gid)
 
 
@@ -247,6 +269,10 @@ QUERY_PARTS: tuple[type, ...] = (
     FormQuery,
     AnalyticsQuery,
     PanelQuery,
+    CatalogQuery,
+    InvoiceQuery,
+    ExchangeQuery,
+    CommissionQuery,
 )
 MUTATION_PARTS: tuple[type, ...] = (
     WorkspaceMutation,
@@ -265,6 +291,10 @@ MUTATION_PARTS: tuple[type, ...] = (
     PrivacyMutation,
     FormMutation,
     AnalyticsMutation,
+    CatalogMutation,
+    InvoiceMutation,
+    ExchangeMutation,
+    CommissionMutation,
 )
 # Types reached only through the Node interface or a union.
 TYPES = [
@@ -287,6 +317,8 @@ TYPES = [
     Erasure,
     *FORM_TYPES,
     *ANALYTICS_TYPES,
+    Product,
+    Invoice,
 ]
 Query = merge_types("Query", QUERY_PARTS)
 Mutation = merge_types("Mutation", MUTATION_PARTS)

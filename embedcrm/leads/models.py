@@ -285,6 +285,7 @@ class LeadItem(Base):
     __tablename__ = "lead_items"
     __table_args__ = (
         workspace_fk(["lead_id"], "leads", ondelete="CASCADE"),
+        workspace_fk(["product_id"], "products"),
         Index(None, "workspace_id", "lead_id", "position"),
     )
 
@@ -292,6 +293,9 @@ class LeadItem(Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     lead_id: Mapped[uuid.UUID]
     position: Mapped[int] = mapped_column(Integer)
+    # The catalogue product the line was picked from, if any. The name, SKU and prices below
+    # are a snapshot taken then: a later price change leaves the carts already made alone.
+    product_id: Mapped[uuid.UUID | None]
     product: Mapped[str] = mapped_column(String(300))
     sku: Mapped[str | None] = mapped_column(String(100))
     quantity: Mapped[Decimal] = mapped_column(Numeric(12, 3))

@@ -13,6 +13,8 @@ from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.auth import Principal
+from embedcrm.catalog.models import Product
+from embedcrm.catalog.repository import ProductRepository
 from embedcrm.contacts.events import contact_payload
 from embedcrm.contacts.models import Contact
 from embedcrm.contacts.service import (
@@ -67,11 +69,15 @@ LEAD_TIME_FIELDS = {"ordered_at", "delivery_from", "delivery_to"}
 
 @dataclass(frozen=True)
 class ItemSpec:
+    """A cart line. With ``product_id`` the catalogue fills what the line leaves out (name,
+    SKU, price, cost) as a snapshot; without it the line is free text."""
+
     product: str
     quantity: Decimal
-    unit_price: Decimal
+    unit_price: Decimal | None
     sku: str | None = None
     unit_cost: Decimal | None = None
+    product_id: uuid.UUID | None = None
 
 
 def _currency(value: str | None) -> str | None:
@@ -97,6 +103,25 @@ def cart_total(items: Sequence[LeadItem]) -> Decimal | None:
         return None
     total = sum((item.unit_price * item.quantity for item in items), Decimal(0))
     return _money(total, "items")
+
+
+async def picked_products(
+    session: AsyncSession, workspace_id: uuid.UUID, items: Sequence[ItemSpec]
+) -> dict[uuid.UUID, Product]:
+    """The catalogue products the lines pick; an unknown or inactive one is refused."""
+    wanted = [item.product_id for item in items if item.product_id is not None]
+    found = await ProductRepository(session, workspace_id).get_many(wanted)
+    for i, item in enumerate(items):
+        if item.product_id is None:
+            continue
+        product = found.get(item.product_id)
+        if product is None:
+            raise NotFound("Nothing has this id.", field=f"items[{i}].productId")
+        if not product.active:
+            raise ValidationFailed(
+                "This product is no longer sold (inactive).", field=f"items[{i}].productId"
+            )
+    return found
 
 
 async def workspace_currency(session: AsyncSession, workspace_id: uuid.UUID) -> str:
@@ -179,7 +204,9 @@ class LeadService:
         if len(items) > 200:
             raise ValidationFailed("A cart holds at most 200 lines.", field="items")
         for i, item in enumerate(items):
-            if not 0 < len(item.product.strip()) <= 300:
+            if len(item.product.strip()) > 300 or (
+                item.product_id is None and not item.product.strip()
+            ):
                 raise ValidationFailed("A product name is required.", field=f"items[{i}].product")
             if (
                 not item.quantity.is_finite()
@@ -189,7 +216,8 @@ class LeadService:
                 raise ValidationFailed(
                     "A positive quantity is required.", field=f"items[{i}].quantity"
                 )
-            _money(item.unit_price, f"items[{i}].unitPrice")
+            if item.unit_price is not None:
+                _money(item.unit_price, f"items[{i}].unitPrice")
             _money(item.unit_cost, f"items[{i}].unitCost")
             if item.sku is not None and len(item.sku) > 100:
                 raise ValidationFailed("A SKU is at most 100 characters.", field=f"items[{i}].sku")
@@ -199,18 +227,25 @@ class LeadService:
             actor.require_assigned(lead.assignee_id, "lead")
             repo = ItemRepository(session, workspace_id)
             await repo.clear(lead.id)
+            picked = await picked_products(session, workspace_id, items)
             now = utcnow()
             cart: list[LeadItem] = []
             for i, item in enumerate(items):
+                product = picked.get(item.product_id) if item.product_id else None
                 line = repo.add(
                     LeadItem(
                         lead_id=lead.id,
                         position=i,
-                        product=item.product.strip(),
-                        sku=(item.sku or "").strip() or None,
+                        product_id=item.product_id,
+                        product=item.product.strip() or (product.name if product else ""),
+                        sku=(item.sku or "").strip() or (product.sku if product else None),
                         quantity=item.quantity.quantize(Decimal("0.001")),
-                        unit_price=_money(item.unit_price, "unitPrice"),
-                        unit_cost=_money(item.unit_cost, "unitCost"),
+                        unit_price=_money(item.unit_price, "unitPrice")
+                        if item.unit_price is not None
+                        else (product.price if product else Decimal("0.00")),
+                        unit_cost=_money(item.unit_cost, "unitCost")
+                        if item.unit_cost is not None or product is None
+                        else product.cost,
                         created_at=now,
                     )
                 )

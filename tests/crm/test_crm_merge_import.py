@@ -196,6 +196,7 @@ async def test_one_person_is_exported_and_erased_everywhere(
         "timeline",
         "tasks",
         "submissions",
+        "invoices",
     ]
     manager, _ = await panel_as(platform, tenant, "MANAGER")
     erase = "mutation($id: ID!) { erasePerson(input: {contactId: $id}) { erasure { counts } userErrors { code } } }"
@@ -215,6 +216,7 @@ async def test_one_person_is_exported_and_erased_everywhere(
         "lost",
         "won_value",
         "submissions",
+        "invoices",
         "events_scrubbed",
         "merges",
     ]

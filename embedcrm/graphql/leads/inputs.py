@@ -114,13 +114,17 @@ class UpdateLeadInput:
     )
 
 
-@strawberry.input
+@strawberry.input(
+    description="A cart line. With productId the catalogue fills the name, SKU, price and "
+    "cost the line leaves out, as a snapshot; without it the line is free text."
+)
 class LeadItemInput:
-    product: str
+    product: str = ""
     quantity: str = "1"
-    unit_price: str = "0"
+    unit_price: str | None = None
     sku: str | None = None
     unit_cost: str | None = None
+    product_id: strawberry.ID | None = None
 
 
 @strawberry.input

@@ -188,6 +188,10 @@ ActivityKind = strawberry.enum(lead_models.ActivityKind, name="ActivityKind")
 @strawberry.type(description="A line of the cart: money as decimal strings.")
 class LeadItem:
     product: str
+    product_id: strawberry.ID | None = strawberry.field(
+        description="The catalogue product the line was picked from; the name and prices "
+        "are a snapshot taken then."
+    )
     sku: str | None
     quantity: str
     unit_price: str
@@ -198,6 +202,9 @@ class LeadItem:
     def of(cls, row: lead_models.LeadItem) -> LeadItem:
         return cls(
             product=row.product,
+            product_id=None
+            if row.product_id is None
+            else strawberry.ID(to_global_id("Product", row.workspace_id, row.product_id)),
             sku=row.sku,
             quantity=str(row.quantity.normalize()),
             unit_price=str(row.unit_price),

@@ -8,6 +8,7 @@ from embedcrm.graphql.leads.types import Lead
 from embedcrm.graphql.support import (
     parse_decimal,
     parse_id,
+    scoped_id,
     user_errors_in,
 )
 from embedcrm.leads.service import ItemSpec
@@ -21,8 +22,13 @@ async def resolve(info: Info, input: SetLeadItemsInput) -> LeadPayload:
         ItemSpec(
             product=i.product,
             sku=i.sku,
+            product_id=scoped_id(
+                i.product_id, "Product", f"items[{n}].productId", gid.workspace_id
+            ),
             quantity=parse_decimal(i.quantity, f"items[{n}].quantity"),
-            unit_price=parse_decimal(i.unit_price, f"items[{n}].unitPrice"),
+            unit_price=None
+            if i.unit_price is None
+            else parse_decimal(i.unit_price, f"items[{n}].unitPrice"),
             unit_cost=None
             if i.unit_cost is None
             else parse_decimal(i.unit_cost, f"items[{n}].unitCost"),

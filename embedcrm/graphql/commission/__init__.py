@@ -1,0 +1,1 @@
+"""GraphQL of commission and the staff's workload."""

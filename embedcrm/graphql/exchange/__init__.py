@@ -1,0 +1,1 @@
+"""GraphQL of the 1C exchange."""

@@ -1,0 +1,1 @@
+"""GraphQL of invoices and the shop's requisites."""
