@@ -13,6 +13,7 @@ from embedcrm.leads.models import (
     LeadItem,
     LeadStageChange,
 )
+from embedcrm.messages.models import Message, MessageOptOut
 from embedcrm.pipelines.models import Pipeline, Stage
 from embedcrm.privacy.models import Erasure
 from embedcrm.tasks.models import Task
@@ -37,6 +38,8 @@ __all__ = [
     "LeadTag",
     "Member",
     "MergeProposal",
+    "Message",
+    "MessageOptOut",
     "OutboxEvent",
     "Pipeline",
     "PlatformKey",

@@ -25,11 +25,15 @@ from embedcrm.imports.service import ImportService
 from embedcrm.kit.models import plain_row
 from embedcrm.leads.assignment import AssignmentService
 from embedcrm.leads.service import LeadService
+from embedcrm.messages.outbound import email_dispatcher
+from embedcrm.messages.service import MessageService
+from embedcrm.messages.smtp import EmailJob, SmtpServer, smtp_server_of
+from embedcrm.messages.unsubscribe import UnsubscribeTokens
 from embedcrm.pipelines.service import PipelineService, create_default_pipeline
 from embedcrm.privacy.service import DataSubject, PersonalData, PrivacyService
 from embedcrm.static import StaticAsset, load_asset
 from embedcrm.tasks.service import TaskService
-from embedcrm.webhooks.dispatcher import Dispatcher, DispatcherConfig
+from embedcrm.webhooks.dispatcher import Dispatcher, DispatcherConfig, OutboundDispatcher
 from embedcrm.webhooks.outbox import OutboxRepository
 from embedcrm.webhooks.repository import erase_delivery_logs
 from embedcrm.webhooks.service import WebhookService
@@ -64,6 +68,9 @@ class Services:
     analytics: AnalyticsService
     # The one HTTP client for webhook deliveries, behind the SSRF guard; tests may inject theirs.
     webhook_client: httpx.AsyncClient
+    messages: MessageService
+    # The built-in e-mail channel; None when e-mails go to the host's gateway.
+    smtp: SmtpServer | None
 
     @property
     def widget_integrity(self) -> str:
@@ -77,6 +84,8 @@ class Services:
         )
         forms = FormService(db)
         lists = ListService(db)
+        smtp = smtp_server_of(settings.smtp_url, settings.smtp_from, settings.public_url)
+        unsubscribe = UnsubscribeTokens(settings.secret_keys, settings.public_url)
         return cls(
             settings=settings,
             db=db,
@@ -105,6 +114,8 @@ class Services:
                 parse_allowed_networks(settings.webhook_allowed_networks),
                 timeout=settings.webhook_timeout_seconds,
             ),
+            messages=MessageService(db, unsubscribe, email_built_in=smtp is not None),
+            smtp=smtp,
         )
 
     def dispatcher(self) -> Dispatcher:
@@ -119,6 +130,24 @@ class Services:
                 lease=timedelta(seconds=settings.webhook_lease_seconds),
                 poll_interval=settings.webhook_poll_seconds,
                 timeout=settings.webhook_timeout_seconds,
+            ),
+        )
+
+    def email_dispatcher(self) -> OutboundDispatcher[EmailJob] | None:
+        """The e-mail dispatcher, with the webhooks' lease and retry settings; None without
+        the built-in SMTP."""
+        if self.smtp is None:
+            return None
+        settings = self.settings
+        return email_dispatcher(
+            self.db,
+            self.smtp,
+            unsubscribe_url=self.messages.tokens.url,
+            config=DispatcherConfig(
+                concurrency=settings.webhook_endpoint_concurrency,
+                endpoint_concurrency=settings.webhook_endpoint_concurrency,
+                lease=timedelta(seconds=settings.webhook_lease_seconds),
+                poll_interval=max(settings.webhook_poll_seconds, 0.5),
             ),
         )
 

@@ -1,0 +1,113 @@
+"""Messages: the outbound messages to clients and members, and the contacts who unsubscribed.
+
+Revision ID: 0016
+Revises: 0013
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+from embedcrm.db import UTCDateTime
+
+revision = "0016"
+down_revision = "0013"
+branch_labels = None
+depends_on = None
+
+DUE_SQL = "status = 'QUEUED' AND next_attempt_at IS NOT NULL"
+SENDING_SQL = "status = 'SENDING'"
+
+
+def upgrade() -> None:
+    op.create_table(
+        "messages",
+        sa.Column("workspace_id", sa.Uuid(), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("contact_id", sa.Uuid(), nullable=True),
+        sa.Column("lead_id", sa.Uuid(), nullable=True),
+        sa.Column(
+            "channel",
+            sa.Enum(
+                "EMAIL", "SMS", "TELEGRAM", name="messagechannel", native_enum=False, length=16
+            ),
+            nullable=False,
+        ),
+        sa.Column("recipient", sa.String(length=320), nullable=False),
+        sa.Column("template", sa.String(length=64), nullable=False),
+        sa.Column("language", sa.String(length=8), nullable=False),
+        sa.Column("subject", sa.String(length=300), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("dedupe_key", sa.String(length=200), nullable=True),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "QUEUED",
+                "SENDING",
+                "SENT",
+                "DELIVERED",
+                "FAILED",
+                name="messagestatus",
+                native_enum=False,
+                length=16,
+            ),
+            nullable=False,
+        ),
+        sa.Column("attempt_count", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_at", UTCDateTime(timezone=True), nullable=True),
+        sa.Column("lease_owner", sa.String(length=64), nullable=True),
+        sa.Column("lease_expires_at", UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_error", sa.String(length=500), nullable=True),
+        sa.Column("sent_at", UTCDateTime(timezone=True), nullable=True),
+        sa.Column("delivered_at", UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["workspace_id", "contact_id"],
+            ["contacts.workspace_id", "contacts.id"],
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("workspace_id", "id"),
+        sa.UniqueConstraint("workspace_id", "dedupe_key", name="uq_messages_dedupe_key"),
+    )
+    op.create_index(
+        "ix_messages_workspace_id_contact_id_created_at_id",
+        "messages",
+        ["workspace_id", "contact_id", "created_at", "id"],
+    )
+    op.create_index(
+        "ix_messages_due",
+        "messages",
+        ["next_attempt_at", "id"],
+        postgresql_where=sa.text(DUE_SQL),
+        sqlite_where=sa.text(DUE_SQL),
+    )
+    op.create_index(
+        "ix_messages_sending",
+        "messages",
+        ["lease_expires_at"],
+        postgresql_where=sa.text(SENDING_SQL),
+        sqlite_where=sa.text(SENDING_SQL),
+    )
+    op.create_table(
+        "message_opt_outs",
+        sa.Column("workspace_id", sa.Uuid(), nullable=False),
+        sa.Column("contact_id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["workspace_id", "contact_id"],
+            ["contacts.workspace_id", "contacts.id"],
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("workspace_id", "contact_id"),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("message_opt_outs")
+    op.drop_index("ix_messages_sending", table_name="messages")
+    op.drop_index("ix_messages_due", table_name="messages")
+    op.drop_index("ix_messages_workspace_id_contact_id_created_at_id", table_name="messages")
+    op.drop_table("messages")
