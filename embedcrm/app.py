@@ -68,6 +68,7 @@ from embedcrm.graphql.http import error_response as graphql_error_response
 from embedcrm.graphql.limits import ConcurrencyPerCredential
 from embedcrm.graphql.loaders import Loaders
 from embedcrm.graphql.schema import build_schema
+from embedcrm.messages.pages import ask_page, done_page, invalid_page
 from embedcrm.metrics import CONTENT_TYPE_LATEST, OUTBOX_LAG, QUARANTINED, SUBMISSIONS, exposition
 from embedcrm.middleware import (
     BodySizeLimit,
@@ -86,6 +87,12 @@ from embedcrm.worker import run_background_jobs
 from embedcrm.workspaces.models import Site
 
 log = logging.getLogger("embedcrm.app")
+
+# A mail client's one-click POST is one short form field; nothing bigger is read.
+UNSUBSCRIBE_BODY_BYTES = 1024
+# The unsubscribe pages name nobody, but their address is a person's token: kept out of caches
+# and referrers.
+PRIVATE_PAGE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 # The one place where error codes become HTTP statuses (ARCHITECTURE.md, rule 6).
 STATUS_BY_ERROR: list[tuple[type[EmbedCRMError], int]] = [
@@ -383,6 +390,30 @@ async def openapi_json(request: Request) -> Response:
     return JSONResponse(request.app.state.openapi)
 
 
+async def unsubscribe_page(request: Request) -> Response:
+    """The unsubscribe link of a message: a page that asks, in the shop's language."""
+    token = request.path_params["token"]
+    try:
+        language = await _services(request).messages.unsubscribe_language(token)
+    except NotFound:
+        return HTMLResponse(invalid_page(_browser_language(request)), status_code=404)
+    return HTMLResponse(ask_page(language), headers=PRIVATE_PAGE)
+
+
+async def unsubscribe(request: Request) -> Response:
+    """The page's button, or a mail client's one-click POST (RFC 8058): no more messages."""
+    token = request.path_params["token"]
+    try:
+        language = await _services(request).messages.unsubscribe(token)
+    except NotFound:
+        return HTMLResponse(invalid_page(_browser_language(request)), status_code=404)
+    return HTMLResponse(done_page(language), headers=PRIVATE_PAGE)
+
+
+def _browser_language(request: Request) -> str:
+    return "en" if request.headers.get("accept-language", "").lower().startswith("en") else "ru"
+
+
 async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
@@ -443,6 +474,8 @@ def body_limit(settings: Settings, path: str) -> int | None:
         return settings.max_submission_bytes
     if path.startswith("/graphql"):
         return settings.max_graphql_bytes
+    if path.startswith("/unsubscribe/"):
+        return UNSUBSCRIBE_BODY_BYTES
     return None
 
 
@@ -451,6 +484,8 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     services: Services = app.state.services
     dispatcher = services.dispatcher() if app.state.run_background else None
     task = asyncio.create_task(dispatcher.run()) if dispatcher else None
+    emails = services.email_dispatcher() if app.state.run_background else None
+    emails_task = asyncio.create_task(emails.run()) if emails else None
     jobs = asyncio.create_task(run_background_jobs(services)) if app.state.run_jobs else None
     try:
         yield
@@ -462,6 +497,9 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if dispatcher and task:
             dispatcher.request_stop()
             await task
+        if emails and emails_task:
+            emails.request_stop()
+            await emails_task
         await services.webhook_client.aclose()
         await services.capture.close()
         await services.db.dispose()
@@ -480,6 +518,8 @@ ROUTES = [
     Route("/widget/{version}.js", widget, methods=["GET", "HEAD"]),
     Route("/widget.css", widget_css, methods=["GET", "HEAD"]),
     Route("/openapi.json", openapi_json, methods=["GET"]),
+    Route("/unsubscribe/{token}", unsubscribe_page, methods=["GET"]),
+    Route("/unsubscribe/{token}", unsubscribe, methods=["POST"]),
     Route("/healthz", healthz, methods=["GET"]),
     Route("/readyz", readyz, methods=["GET"]),
     Route("/metrics", metrics, methods=["GET"]),

@@ -49,6 +49,7 @@ from embedcrm.graphql.imports.schema import ImportMutation
 from embedcrm.graphql.leads.schema import ActivityMutation, LeadExportQuery, LeadMutation, LeadQuery
 from embedcrm.graphql.leads.types import Activity, Lead
 from embedcrm.graphql.limits import query_cost_limiter
+from embedcrm.graphql.messages.schema import MessageMutation, MessageQuery
 from embedcrm.graphql.panel import PanelQuery
 from embedcrm.graphql.pipelines.schema import PipelineMutation, PipelineQuery
 from embedcrm.graphql.pipelines.types import Pipeline, Stage, pipeline_type
@@ -222,6 +223,7 @@ QUERY_PARTS: tuple[type, ...] = (
     FormQuery,
     AnalyticsQuery,
     PanelQuery,
+    MessageQuery,
 )
 MUTATION_PARTS: tuple[type, ...] = (
     WorkspaceMutation,
@@ -240,6 +242,7 @@ MUTATION_PARTS: tuple[type, ...] = (
     PrivacyMutation,
     FormMutation,
     AnalyticsMutation,
+    MessageMutation,
 )
 # Types reached only through the Node interface or a union.
 TYPES = [

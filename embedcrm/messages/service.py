@@ -243,6 +243,13 @@ class MessageService:
                 repo.select().where(Message.contact_id == contact_id), first=first, after=after
             )
 
+    async def count_of_contact(
+        self, principal: Principal, workspace_id: uuid.UUID, contact_id: uuid.UUID
+    ) -> int:
+        async with self.db.transaction() as session:
+            repo = MessageRepository.for_reader(session, principal, workspace_id, field="contactId")
+            return await repo.count(repo.select().where(Message.contact_id == contact_id))
+
     async def unsubscribe_language(self, token: str) -> str:
         """The shop's language for the unsubscribe page; the token must be valid."""
         workspace_id, _ = self.tokens.read(token)
