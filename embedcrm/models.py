@@ -1,5 +1,6 @@
 """Every table, imported in one place so the metadata is complete (migrations, tests)."""
 
+from embedcrm.alerts.models import Alert, AlertSettings
 from embedcrm.analytics.models import AdSpend, AdSpendDay, FormEventDay
 from embedcrm.capture.models import Submission
 from embedcrm.contacts.models import Contact, ContactMerge, MergeProposal
@@ -24,6 +25,8 @@ __all__ = [
     "Activity",
     "AdSpend",
     "AdSpendDay",
+    "Alert",
+    "AlertSettings",
     "AssignmentCursor",
     "AssignmentRule",
     "Contact",

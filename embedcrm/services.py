@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from embedcrm.alerts.service import AlertService
 from embedcrm.analytics.service import AnalyticsService
 from embedcrm.auth import PanelTokens
 from embedcrm.capture.models import Submission
@@ -69,6 +70,7 @@ class Services:
     # The one HTTP client for webhook deliveries, behind the SSRF guard; tests may inject theirs.
     webhook_client: httpx.AsyncClient
     messages: MessageService
+    alerts: AlertService
     # The built-in e-mail channel; None when e-mails go to the host's gateway.
     smtp: SmtpServer | None
 
@@ -115,6 +117,7 @@ class Services:
                 timeout=settings.webhook_timeout_seconds,
             ),
             messages=MessageService(db, unsubscribe, email_built_in=smtp is not None),
+            alerts=AlertService(db, email_built_in=smtp is not None),
             smtp=smtp,
         )
 

@@ -23,6 +23,8 @@ async def run_background_jobs(services: Services, *, interval: float = 5.0) -> N
         try:
             await services.capture.retry_unprocessed()
             await services.tasks.emit_overdue()
+            await services.alerts.scan()
+            await services.alerts.flush()
         except ServiceUnavailable:
             log.warning("database unavailable; background jobs wait")
         except Exception:

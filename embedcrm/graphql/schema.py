@@ -25,6 +25,7 @@ from strawberry.tools import merge_types
 from embedcrm.auth import PanelUser, Platform
 from embedcrm.config import Settings
 from embedcrm.errors import EmbedCRMError, NotFound
+from embedcrm.graphql.alerts.schema import AlertMutation, AlertQuery
 from embedcrm.graphql.analytics.schema import TYPES as ANALYTICS_TYPES
 from embedcrm.graphql.analytics.schema import AnalyticsMutation, AnalyticsQuery
 from embedcrm.graphql.capture.schema import CaptureMutation, CaptureQuery
@@ -224,6 +225,7 @@ QUERY_PARTS: tuple[type, ...] = (
     AnalyticsQuery,
     PanelQuery,
     MessageQuery,
+    AlertQuery,
 )
 MUTATION_PARTS: tuple[type, ...] = (
     WorkspaceMutation,
@@ -243,6 +245,7 @@ MUTATION_PARTS: tuple[type, ...] = (
     FormMutation,
     AnalyticsMutation,
     MessageMutation,
+    AlertMutation,
 )
 # Types reached only through the Node interface or a union.
 TYPES = [

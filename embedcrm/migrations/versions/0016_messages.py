@@ -1,4 +1,5 @@
-"""Messages: the outbound messages to clients and members, and the contacts who unsubscribed.
+"""Messages: the outbound messages to clients and members, the contacts who unsubscribed, and the
+alerts to the shop with each member's choices.
 
 Revision ID: 0016
 Revises: 0013
@@ -9,6 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+import embedcrm.db
 from embedcrm.db import UTCDateTime
 
 revision = "0016"
@@ -18,6 +20,7 @@ depends_on = None
 
 DUE_SQL = "status = 'QUEUED' AND next_attempt_at IS NOT NULL"
 SENDING_SQL = "status = 'SENDING'"
+PENDING_ALERT_SQL = "sent_at IS NULL"
 
 
 def upgrade() -> None:
@@ -103,9 +106,73 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("workspace_id", "contact_id"),
     )
+    op.create_table(
+        "alert_settings",
+        sa.Column("workspace_id", sa.Uuid(), nullable=False),
+        sa.Column("member_id", sa.Uuid(), nullable=False),
+        sa.Column("channels", embedcrm.db.JSONDocument(), nullable=False),
+        sa.Column("phone", sa.String(length=20), nullable=True),
+        sa.Column("telegram_chat", sa.String(length=64), nullable=True),
+        sa.Column("quiet_start", sa.Integer(), nullable=True),
+        sa.Column("quiet_end", sa.Integer(), nullable=True),
+        sa.Column(
+            "digest",
+            sa.Enum("OFF", "HOURLY", "DAILY", name="digestmode", native_enum=False, length=16),
+            nullable=False,
+        ),
+        sa.Column("updated_at", UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["workspace_id", "member_id"],
+            ["members.workspace_id", "members.id"],
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("workspace_id", "member_id"),
+    )
+    op.create_table(
+        "alerts",
+        sa.Column("workspace_id", sa.Uuid(), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("member_id", sa.Uuid(), nullable=False),
+        sa.Column(
+            "kind",
+            sa.Enum(
+                "NEW_LEAD",
+                "UNANSWERED_LEAD",
+                "OVERDUE_TASK",
+                name="alertkind",
+                native_enum=False,
+                length=32,
+            ),
+            nullable=False,
+        ),
+        sa.Column("dedupe_key", sa.String(length=200), nullable=False),
+        sa.Column("title", sa.String(length=300), nullable=False),
+        sa.Column("lead_id", sa.Uuid(), nullable=True),
+        sa.Column("task_id", sa.Uuid(), nullable=True),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("due_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["workspace_id", "member_id"],
+            ["members.workspace_id", "members.id"],
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("workspace_id", "id"),
+        sa.UniqueConstraint("workspace_id", "member_id", "dedupe_key"),
+    )
+    op.create_index(
+        "ix_alerts_pending",
+        "alerts",
+        ["due_at"],
+        postgresql_where=sa.text(PENDING_ALERT_SQL),
+        sqlite_where=sa.text(PENDING_ALERT_SQL),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_alerts_pending", table_name="alerts")
+    op.drop_table("alerts")
+    op.drop_table("alert_settings")
     op.drop_table("message_opt_outs")
     op.drop_index("ix_messages_sending", table_name="messages")
     op.drop_index("ix_messages_due", table_name="messages")
