@@ -23,6 +23,7 @@ from embedcrm.contacts.service import normalise_phone
 from embedcrm.db import Database, new_id, utcnow
 from embedcrm.errors import Forbidden, ValidationFailed
 from embedcrm.messages.models import MessageChannel
+from embedcrm.messages.quiet import QuietHours, quiet_window
 from embedcrm.messages.service import Outgoing, queue_message
 from embedcrm.webhooks.jobs import Clock
 from embedcrm.workspaces.access import get_member, load_actor
@@ -94,7 +95,7 @@ def rhythm_of(settings: AlertSettings | None) -> Rhythm:
     if settings is None:
         return Rhythm()
     return Rhythm(
-        digest=settings.digest, quiet_start=settings.quiet_start, quiet_end=settings.quiet_end
+        digest=settings.digest, quiet=QuietHours(settings.quiet_start, settings.quiet_end)
     )
 
 
@@ -121,19 +122,6 @@ def compose(alerts: list[Alert], language: str) -> tuple[str, str]:
     if len(alerts) == 1:
         return lines[0][:300], lines[0]
     return f"{labels['digest']}: {len(alerts)}", "\n".join(f"• {line}" for line in lines)
-
-
-def parse_time_of_day(value: str | None, field: str) -> int | None:
-    if value is None:
-        return None
-    try:
-        hours, minutes = value.split(":")
-        minute = int(hours) * 60 + int(minutes)
-    except ValueError:
-        raise ValidationFailed("A time of day is HH:MM, as 22:00.", field=field) from None
-    if not (len(minutes) == 2 and 0 <= int(hours) < 24 and 0 <= int(minutes) < 60):
-        raise ValidationFailed("A time of day is HH:MM, as 22:00.", field=field)
-    return minute
 
 
 async def require_settings_access(
@@ -289,10 +277,7 @@ class AlertService:
         quiet_to: str | None,
         digest: DigestMode,
     ) -> AlertSettings:
-        start = parse_time_of_day(quiet_from, "quietFrom")
-        end = parse_time_of_day(quiet_to, "quietTo")
-        if (start is None) != (end is None):
-            raise ValidationFailed("Quiet hours need both ends, or neither.", field="quietTo")
+        quiet = quiet_window(quiet_from, quiet_to)
         if MessageChannel.SMS in channels and not phone:
             raise ValidationFailed("SMS alerts need a phone.", field="phone")
         if MessageChannel.TELEGRAM in channels and not telegram_chat:
@@ -308,7 +293,7 @@ class AlertService:
             row.channels = list(dict.fromkeys(channel.value for channel in channels))
             row.phone = phone
             row.telegram_chat = telegram_chat
-            row.quiet_start, row.quiet_end = start, end
+            row.quiet_start, row.quiet_end = quiet.start, quiet.end
             row.digest = digest
             row.updated_at = self.clock()
             return row

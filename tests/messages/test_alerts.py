@@ -17,6 +17,7 @@ from embedcrm.alerts.schedule import Rhythm, deliver_at
 from embedcrm.alerts.service import AlertService
 from embedcrm.graphql.ids import parse_global_id
 from embedcrm.messages.models import Message, MessageStatus
+from embedcrm.messages.quiet import QuietHours
 from embedcrm.services import Services
 from embedcrm.webhooks.fanout import FanOut
 from factories import Tenant, make_tenant, submission, submit
@@ -57,31 +58,31 @@ def at(text: str) -> datetime:
         # 23:30 in Moscow is 20:30 UTC, inside 22:00-08:00: the next 08:00 Moscow, 05:00 UTC.
         (
             "2026-11-30T20:30:00",
-            Rhythm(quiet_start=22 * 60, quiet_end=8 * 60),
+            Rhythm(quiet=QuietHours(22 * 60, 8 * 60)),
             "2026-12-01T05:00:00",
         ),
         # 07:59 Moscow is still quiet; 08:00 is not.
         (
             "2026-11-30T04:59:00",
-            Rhythm(quiet_start=22 * 60, quiet_end=8 * 60),
+            Rhythm(quiet=QuietHours(22 * 60, 8 * 60)),
             "2026-11-30T05:00:00",
         ),
         (
             "2026-11-30T05:00:00",
-            Rhythm(quiet_start=22 * 60, quiet_end=8 * 60),
+            Rhythm(quiet=QuietHours(22 * 60, 8 * 60)),
             "2026-11-30T05:00:00",
         ),
         # Quiet hours within a day (13:00-14:00 Moscow).
         (
             "2026-11-30T10:15:00",
-            Rhythm(quiet_start=13 * 60, quiet_end=14 * 60),
+            Rhythm(quiet=QuietHours(13 * 60, 14 * 60)),
             "2026-11-30T11:00:00",
         ),
         # Hourly: the next full hour; an hour landing in the quiet hours waits for their end.
         ("2026-11-30T12:10:00", Rhythm(digest=DigestMode.HOURLY), "2026-11-30T13:00:00"),
         (
             "2026-11-30T18:40:00",
-            Rhythm(digest=DigestMode.HOURLY, quiet_start=22 * 60, quiet_end=8 * 60),
+            Rhythm(digest=DigestMode.HOURLY, quiet=QuietHours(22 * 60, 8 * 60)),
             "2026-12-01T05:00:00",
         ),
         # Daily: 09:00 Moscow, or the end of the quiet hours.
@@ -89,7 +90,7 @@ def at(text: str) -> datetime:
         ("2026-11-30T05:30:00", Rhythm(digest=DigestMode.DAILY), "2026-11-30T06:00:00"),
         (
             "2026-11-30T07:00:00",
-            Rhythm(digest=DigestMode.DAILY, quiet_start=21 * 60, quiet_end=7 * 60 + 30),
+            Rhythm(digest=DigestMode.DAILY, quiet=QuietHours(21 * 60, 7 * 60 + 30)),
             "2026-12-01T04:30:00",
         ),
     ],

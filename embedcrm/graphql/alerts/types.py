@@ -10,16 +10,13 @@ from embedcrm.alerts import models as alert_models
 from embedcrm.graphql.ids import to_global_id
 from embedcrm.graphql.messages.types import MessageChannel
 from embedcrm.messages.models import MessageChannel as Channel
+from embedcrm.messages.quiet import format_time_of_day
 
 DigestMode = strawberry.enum(
     alert_models.DigestMode,
     name="DigestMode",
     description="OFF: each alert at once; HOURLY or DAILY: gathered into one message.",
 )
-
-
-def _time_of_day(minute: int | None) -> str | None:
-    return None if minute is None else f"{minute // 60:02d}:{minute % 60:02d}"
 
 
 @strawberry.type
@@ -55,7 +52,7 @@ class AlertSettings:
             channels=[Channel(name) for name in row.channels],
             phone=row.phone,
             telegram_chat=row.telegram_chat,
-            quiet_from=_time_of_day(row.quiet_start),
-            quiet_to=_time_of_day(row.quiet_end),
+            quiet_from=format_time_of_day(row.quiet_start),
+            quiet_to=format_time_of_day(row.quiet_end),
             digest=row.digest,
         )
