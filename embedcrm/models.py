@@ -14,7 +14,7 @@ from embedcrm.leads.models import (
     LeadItem,
     LeadStageChange,
 )
-from embedcrm.messages.models import Message, MessageOptOut
+from embedcrm.messages.models import Message, MessageOptOut, MessageTemplate
 from embedcrm.pipelines.models import Pipeline, Stage
 from embedcrm.privacy.models import Erasure
 from embedcrm.tasks.models import Task
@@ -43,6 +43,7 @@ __all__ = [
     "MergeProposal",
     "Message",
     "MessageOptOut",
+    "MessageTemplate",
     "OutboxEvent",
     "Pipeline",
     "PlatformKey",

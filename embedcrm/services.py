@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -11,24 +12,28 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.alerts.service import AlertService
 from embedcrm.analytics.service import AnalyticsService
-from embedcrm.auth import PanelTokens
+from embedcrm.auth import PanelTokens, Principal
 from embedcrm.capture.models import Submission
 from embedcrm.capture.repository import SubmissionRepository
 from embedcrm.capture.service import CaptureService, submissions_of_person
 from embedcrm.config import Settings
 from embedcrm.contacts.merge import MergeService
+from embedcrm.contacts.models import Contact
 from embedcrm.contacts.service import ContactService, contacts_by_id
 from embedcrm.db import Database
+from embedcrm.fields.filters import ContactSpec
 from embedcrm.fields.segments import ListService, SegmentService
 from embedcrm.fields.service import FieldService, TagService
 from embedcrm.forms.service import FormService
 from embedcrm.imports.service import ImportService
 from embedcrm.kit.models import plain_row
+from embedcrm.kit.repository import Page
 from embedcrm.leads.assignment import AssignmentService
 from embedcrm.leads.service import LeadService
 from embedcrm.messages.outbound import email_dispatcher
 from embedcrm.messages.service import MessageService
 from embedcrm.messages.smtp import EmailJob, SmtpServer, smtp_server_of
+from embedcrm.messages.triggers import SegmentContacts, TemplateService
 from embedcrm.messages.unsubscribe import UnsubscribeTokens
 from embedcrm.pipelines.service import PipelineService, create_default_pipeline
 from embedcrm.privacy.service import DataSubject, PersonalData, PrivacyService
@@ -70,6 +75,7 @@ class Services:
     # The one HTTP client for webhook deliveries, behind the SSRF guard; tests may inject theirs.
     webhook_client: httpx.AsyncClient
     messages: MessageService
+    templates: TemplateService
     alerts: AlertService
     # The built-in e-mail channel; None when e-mails go to the host's gateway.
     smtp: SmtpServer | None
@@ -117,6 +123,12 @@ class Services:
                 timeout=settings.webhook_timeout_seconds,
             ),
             messages=MessageService(db, unsubscribe, email_built_in=smtp is not None),
+            templates=TemplateService(
+                db,
+                unsubscribe,
+                email_built_in=smtp is not None,
+                segment_contacts=_segment_contacts(lists),
+            ),
             alerts=AlertService(db, email_built_in=smtp is not None),
             smtp=smtp,
         )
@@ -153,6 +165,19 @@ class Services:
                 poll_interval=max(settings.webhook_poll_seconds, 0.5),
             ),
         )
+
+
+def _segment_contacts(lists: ListService) -> SegmentContacts:
+    """A segment's contacts, a page at a time, for an offer sent to them."""
+
+    async def page(
+        principal: Principal, workspace_id: uuid.UUID, segment_id: uuid.UUID, after: str | None
+    ) -> Page[Contact]:
+        return await lists.contacts_page(
+            principal, workspace_id, ContactSpec(), segment_id=segment_id, first=100, after=after
+        )
+
+    return page
 
 
 # What capture and the webhooks keep about a person, reached by privacy through hooks: neither

@@ -5,25 +5,15 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import select, tuple_
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.alerts.models import Alert, AlertSettings
-from embedcrm.webhooks.models import OutboxEvent
 from embedcrm.workspaces.models import Member, Role, Workspace
-
-ALERTING_EVENTS = ("lead.created", "task.overdue")
-
-
-class FeedEvent(NamedTuple):
-    workspace_id: uuid.UUID
-    type: str
-    payload: dict[str, Any]
-    position: int
 
 
 class AlertStore:
@@ -31,23 +21,6 @@ class AlertStore:
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-
-    async def events(self, *, after: int | None, since: datetime, limit: int) -> list[FeedEvent]:
-        """Alerting events in feed order: after ``after``, or since ``since`` on a first read."""
-        stmt = select(
-            OutboxEvent.workspace_id, OutboxEvent.type, OutboxEvent.payload, OutboxEvent.position
-        ).where(OutboxEvent.position.is_not(None), OutboxEvent.type.in_(ALERTING_EVENTS))
-        if after is not None:
-            stmt = stmt.where(OutboxEvent.position > after)
-        else:
-            stmt = stmt.where(OutboxEvent.created_at >= since)
-        rows = await self.session.execute(stmt.order_by(OutboxEvent.position).limit(limit))
-        return [FeedEvent(*row) for row in rows]
-
-    async def last_position(self) -> int | None:
-        """Where the feed ends now, to start from when a first read found nothing."""
-        value = await self.session.scalar(select(func.max(OutboxEvent.position)))
-        return int(value) if value is not None else None
 
     async def workspaces(self, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Workspace]:
         wanted = list(set(ids))

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.alerts.models import Alert, AlertKind, AlertSettings, DigestMode
-from embedcrm.alerts.repository import AlertSettingsRepository, AlertStore, FeedEvent
+from embedcrm.alerts.repository import AlertSettingsRepository, AlertStore
 from embedcrm.alerts.schedule import Rhythm, deliver_at
 from embedcrm.auth import Principal
 from embedcrm.contacts.service import normalise_phone
@@ -26,11 +26,10 @@ from embedcrm.messages.models import MessageChannel
 from embedcrm.messages.quiet import QuietHours, quiet_window
 from embedcrm.messages.service import Outgoing, queue_message
 from embedcrm.webhooks.jobs import Clock
+from embedcrm.webhooks.outbox import FeedEvent, FeedReader
 from embedcrm.workspaces.access import get_member, load_actor
 from embedcrm.workspaces.models import Member
 
-# A first scan after a start reads this far back; older events are not news any more.
-HORIZON = timedelta(hours=1)
 LABELS = {
     "ru": {
         AlertKind.NEW_LEAD: "Новая заявка",
@@ -139,19 +138,17 @@ class AlertService:
         self.db = db
         self.email_built_in = email_built_in
         self.clock = clock
-        # The feed position read up to by this process; a restart reads the last hour again
-        # and the unique key keeps what was made then from being made twice.
-        self._after: int | None = None
+        # A restart reads the last hour again; the unique key keeps what was made then from
+        # being made twice.
+        self.feed = FeedReader(("lead.created", "task.overdue"))
 
     async def scan(self, *, limit: int = 500) -> int:
         """Make the alerts of the new events; answers how many events were read."""
         now = self.clock()
         async with self.db.transaction() as session:
             store = AlertStore(session)
-            events = await store.events(after=self._after, since=now - HORIZON, limit=limit)
+            events = await self.feed.read(session, now, limit)
             if not events:
-                if self._after is None:
-                    self._after = await store.last_position()
                 return 0
             subjects = [(event, s) for event in events if (s := subject_of(event)) is not None]
             assigned = await store.active_members(
@@ -193,7 +190,7 @@ class AlertService:
                     for _, s, member in targets
                 ]
             )
-        self._after = events[-1].position
+        self.feed.read_up_to(events)
         return len(events)
 
     async def flush(self, *, limit: int = 100) -> int:

@@ -12,8 +12,10 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     Enum,
     ForeignKeyConstraint,
     Index,
@@ -25,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from embedcrm.db import Base, UTCDateTime, new_id, utcnow
+from embedcrm.db import Base, JSONDocument, UTCDateTime, new_id, utcnow
 from embedcrm.kit.models import workspace_fk
 
 
@@ -102,8 +104,11 @@ class Message(Base):
     dedupe_key: Mapped[str | None] = mapped_column(String(200))
     status: Mapped[MessageStatus] = mapped_column(Enum(MessageStatus, native_enum=False, length=16))
     attempt_count: Mapped[int] = mapped_column(Integer, default=0)
-    # When the dispatcher may send it; None for a message the host's gateway sends.
+    # When the e-mail dispatcher may send it, or when a message held for the client's quiet
+    # hours is handed to the host's gateway; None once it is the gateway's.
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The template's variables, for the gateway's `message.requested`.
+    variables: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
     lease_owner: Mapped[str | None] = mapped_column(String(64))
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(String(500))
@@ -127,3 +132,43 @@ class MessageOptOut(Base):
     workspace_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     contact_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TemplateTrigger(enum.StrEnum):
+    # Sent by hand: to one contact, or once to a segment.
+    MANUAL = "MANUAL"
+    # Sent when a lead enters ``stage_id`` (an order's status changes).
+    STAGE = "STAGE"
+
+
+class MessageTemplate(Base):
+    """A message the owner wrote once, with variables, in one language, for one channel."""
+
+    __tablename__ = "message_templates"
+    __table_args__ = (
+        ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], ondelete="CASCADE"),
+        workspace_fk(["stage_id"], "stages", ondelete="CASCADE"),
+        Index(None, "workspace_id", "created_at", "id"),
+        # The stage trigger: the active templates of a stage.
+        Index(None, "workspace_id", "stage_id"),
+    )
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[MessageChannel] = mapped_column(
+        Enum(MessageChannel, native_enum=False, length=16)
+    )
+    language: Mapped[str] = mapped_column(String(8))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    trigger: Mapped[TemplateTrigger] = mapped_column(
+        Enum(TemplateTrigger, native_enum=False, length=16)
+    )
+    stage_id: Mapped[uuid.UUID | None]
+    # Quiet hours on the client's wall clock (minutes after midnight); both or neither.
+    quiet_start: Mapped[int | None] = mapped_column(Integer)
+    quiet_end: Mapped[int | None] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

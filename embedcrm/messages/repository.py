@@ -11,8 +11,14 @@ from sqlalchemy import ColumnElement, func, literal, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.kit.repository import WorkspaceRepository, earliest
-from embedcrm.messages.models import Message, MessageOptOut, MessageStatus
-from embedcrm.workspaces.models import Workspace
+from embedcrm.messages.models import (
+    Message,
+    MessageChannel,
+    MessageOptOut,
+    MessageStatus,
+    MessageTemplate,
+)
+from embedcrm.workspaces.models import Site, Workspace
 
 
 def in_state(*states: MessageStatus) -> ColumnElement[bool]:
@@ -55,6 +61,27 @@ class MessageRepository(WorkspaceRepository[Message]):
         )
         return str(value or "ru")
 
+    async def workspace(self) -> Workspace:
+        found = await self.session.get(Workspace, self.workspace_id)
+        assert found is not None  # the repository's workspace exists while it is used
+        return found
+
+    async def site_language(self, site_id: uuid.UUID) -> str | None:
+        value = await self.session.scalar(
+            select(Site.language).where(Site.workspace_id == self.workspace_id, Site.id == site_id)
+        )
+        return str(value) if value else None
+
+
+class TemplateRepository(WorkspaceRepository[MessageTemplate]):
+    model = MessageTemplate
+
+    async def of_stage(self, stage_id: uuid.UUID) -> list[MessageTemplate]:
+        stmt = self.select().where(
+            MessageTemplate.stage_id == stage_id, MessageTemplate.active.is_(True)
+        )
+        return list(await self.session.scalars(stmt.order_by(MessageTemplate.created_at)))
+
 
 class DueMessage(NamedTuple):
     """What a claim needs of a due e-mail, and what sending it needs."""
@@ -85,6 +112,7 @@ class MessageQueue:
                 in_state(MessageStatus.QUEUED),
                 Message.next_attempt_at.is_not(None),
                 Message.next_attempt_at <= now,
+                Message.channel == MessageChannel.EMAIL,
             )
             .order_by(Message.next_attempt_at, Message.id)
             .limit(limit)
@@ -115,6 +143,20 @@ class MessageQueue:
             .execution_options(synchronize_session=False)
         )
         return [DueMessage(*row) for row in await self.session.execute(stmt)]
+
+    async def held_for_gateway(
+        self, now: datetime, limit: int, *, email_built_in: bool
+    ) -> list[Message]:
+        """Messages held for the client's quiet hours whose time came, for the host's gateway."""
+        stmt = select(Message).where(
+            in_state(MessageStatus.QUEUED),
+            Message.next_attempt_at.is_not(None),
+            Message.next_attempt_at <= now,
+        )
+        if email_built_in:
+            stmt = stmt.where(Message.channel != MessageChannel.EMAIL)
+        stmt = stmt.order_by(Message.next_attempt_at, Message.id).limit(limit)
+        return list(await self.session.scalars(stmt.with_for_update(skip_locked=True)))
 
     async def expired_leases(self, now: datetime, limit: int) -> list[Message]:
         stmt = (

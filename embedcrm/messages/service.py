@@ -24,7 +24,7 @@ from embedcrm.kit.repository import Page
 from embedcrm.leads.moves import get_lead
 from embedcrm.messages.events import request_from_gateway
 from embedcrm.messages.models import Message, MessageChannel, MessageStatus
-from embedcrm.messages.repository import MessageRepository
+from embedcrm.messages.repository import MessageQueue, MessageRepository
 from embedcrm.messages.unsubscribe import UnsubscribeTokens
 from embedcrm.webhooks.jobs import Clock
 from embedcrm.workspaces.access import load_actor
@@ -56,6 +56,8 @@ class Outgoing:
     lead_id: uuid.UUID | None = None
     dedupe_key: str | None = None
     variables: Mapping[str, Any] = field(default_factory=dict)
+    # Not before this moment (the end of the client's quiet hours); None: now.
+    send_at: datetime | None = None
 
 
 def check_text(subject: str, body: str, channel: MessageChannel) -> None:
@@ -89,6 +91,7 @@ async def queue_message(
     if outgoing.contact_id is not None and await repo.opted_out(outgoing.contact_id):
         return None
     ours = email_built_in and outgoing.channel is MessageChannel.EMAIL
+    held = outgoing.send_at is not None and outgoing.send_at > now
     message = repo.add(
         Message(
             id=uuid.uuid4(),
@@ -103,13 +106,17 @@ async def queue_message(
             dedupe_key=outgoing.dedupe_key,
             status=MessageStatus.QUEUED,
             attempt_count=0,
-            next_attempt_at=now if ours else None,
+            next_attempt_at=outgoing.send_at if held else (now if ours else None),
+            variables=dict(outgoing.variables),
             created_at=now,
             updated_at=now,
         )
     )
-    if not ours:
+    if not ours and not held:
         request_from_gateway(session, message, variables=outgoing.variables, now=now)
+    if outgoing.dedupe_key is not None:
+        # Written now, so that a second trigger in the same transaction finds it.
+        await session.flush()
     return message
 
 
@@ -242,6 +249,19 @@ class MessageService:
             return await repo.newest_first(
                 repo.select().where(Message.contact_id == contact_id), first=first, after=after
             )
+
+    async def release_held(self, *, limit: int = 500) -> int:
+        """Hand the host's gateway the messages held for quiet hours whose time came."""
+        now = self.clock()
+        async with self.db.transaction() as session:
+            held = await MessageQueue(session).held_for_gateway(
+                now, limit, email_built_in=self.email_built_in
+            )
+            for message in held:
+                message.next_attempt_at = None
+                message.updated_at = now
+                request_from_gateway(session, message, variables=message.variables, now=now)
+            return len(held)
 
     async def count_of_contact(
         self, principal: Principal, workspace_id: uuid.UUID, contact_id: uuid.UUID

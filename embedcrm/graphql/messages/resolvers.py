@@ -6,8 +6,20 @@ import strawberry
 
 from embedcrm.graphql.context import Info
 from embedcrm.graphql.core import Connection
-from embedcrm.graphql.messages.types import Message
-from embedcrm.graphql.support import DEFAULT_PAGE_SIZE, connection, parse_id
+from embedcrm.graphql.messages.types import (
+    Message,
+    MessagePreview,
+    MessageTemplate,
+    MessageVariable,
+)
+from embedcrm.graphql.support import (
+    DEFAULT_PAGE_SIZE,
+    connection,
+    parse_id,
+    scoped_id,
+    workspace_arg,
+)
+from embedcrm.messages.templates import VARIABLES
 
 
 async def messages(
@@ -27,3 +39,47 @@ async def messages(
         Message.of,
         lambda: service.count_of_contact(ctx.principal, contact.workspace_id, contact.row_id),
     )
+
+
+async def message_templates(
+    info: Info,
+    first: int = DEFAULT_PAGE_SIZE,
+    after: str | None = None,
+    workspace_id: strawberry.ID | None = None,
+) -> Connection[MessageTemplate]:
+    ctx = info.context
+    workspace = ctx.workspace_for(workspace_arg(workspace_id))
+    service = ctx.services.templates
+    page = await service.page(ctx.principal, workspace, first=first, after=after)
+    return connection(page, MessageTemplate.of, lambda: service.count(ctx.principal, workspace))
+
+
+async def preview_message(
+    info: Info,
+    template_id: strawberry.ID,
+    contact_id: strawberry.ID,
+    lead_id: strawberry.ID | None = None,
+) -> MessagePreview:
+    ctx = info.context
+    template = parse_id(template_id, "MessageTemplate", "templateId")
+    workspace = template.workspace_id
+    contact = scoped_id(contact_id, "Contact", "contactId", workspace)
+    assert contact is not None
+    rendered = await ctx.services.templates.preview(
+        ctx.principal,
+        workspace,
+        template.row_id,
+        contact,
+        scoped_id(lead_id, "Lead", "leadId", workspace),
+    )
+    return MessagePreview(
+        subject=rendered.subject,
+        body=rendered.body,
+        language=rendered.language,
+        recipient=rendered.recipient,
+        send_at=rendered.send_at,
+    )
+
+
+def message_variables() -> list[MessageVariable]:
+    return [MessageVariable(name=name, description=text) for name, text in VARIABLES.items()]

@@ -13,6 +13,18 @@ class MessageQuery:
         resolver=resolvers.messages,
         description="The messages sent or queued to one contact, newest first, with status.",
     )
+    message_templates = strawberry.field(
+        resolver=resolvers.message_templates,
+        description="The workspace's message templates, newest first.",
+    )
+    preview_message = strawberry.field(
+        resolver=resolvers.preview_message,
+        description="A template filled for one contact (and lead), as it would be sent now.",
+    )
+    message_variables = strawberry.field(
+        resolver=resolvers.message_variables,
+        description="The variables templates may use, as {{contact.first_name}}.",
+    )
 
 
 @strawberry.type
@@ -31,4 +43,22 @@ class MessageMutation:
             "For the host's gateway (platform key): what became of a message it was asked to "
             "send by `message.requested`."
         ),
+    )
+
+    create_message_template = strawberry.mutation(
+        resolver=mutations.create_message_template.resolve,
+        description="A template (owner); with trigger STAGE it goes to a lead entering stageId.",
+    )
+
+    update_message_template = strawberry.mutation(
+        resolver=mutations.update_message_template.resolve
+    )
+
+    delete_message_template = strawberry.mutation(
+        resolver=mutations.delete_message_template.resolve
+    )
+
+    send_template_to_segment = strawberry.mutation(
+        resolver=mutations.send_template_to_segment.resolve,
+        description="A one-off offer (owner) to every contact of a contact segment.",
     )

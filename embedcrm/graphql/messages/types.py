@@ -10,6 +10,7 @@ import strawberry
 from embedcrm.graphql.core import Node, node_id
 from embedcrm.graphql.ids import to_global_id
 from embedcrm.messages import models as message_models
+from embedcrm.messages.quiet import format_time_of_day
 
 MessageChannel = strawberry.enum(
     message_models.MessageChannel,
@@ -20,6 +21,11 @@ MessageChannel = strawberry.enum(
     ),
 )
 MessageStatus = strawberry.enum(message_models.MessageStatus, name="MessageStatus")
+TemplateTrigger = strawberry.enum(
+    message_models.TemplateTrigger,
+    name="TemplateTrigger",
+    description="MANUAL: sent by hand or to a segment; STAGE: when a lead enters stageId.",
+)
 
 
 @strawberry.type
@@ -59,14 +65,69 @@ class Message(Node):
             created_at=row.created_at,
             sent_at=row.sent_at,
             delivered_at=row.delivered_at,
-            contact_id=_global("Contact", row, row.contact_id),
-            lead_id=_global("Lead", row, row.lead_id),
+            contact_id=_global("Contact", row.workspace_id, row.contact_id),
+            lead_id=_global("Lead", row.workspace_id, row.lead_id),
         )
 
 
 def _global(
-    type_name: str, row: message_models.Message, value: uuid.UUID | None
+    type_name: str, workspace_id: uuid.UUID, value: uuid.UUID | None
 ) -> strawberry.ID | None:
     if value is None:
         return None
-    return strawberry.ID(to_global_id(type_name, row.workspace_id, value))
+    return strawberry.ID(to_global_id(type_name, workspace_id, value))
+
+
+@strawberry.type
+class MessageTemplate(Node):
+    name: str
+    channel: MessageChannel  # type: ignore[valid-type]
+    language: str
+    subject: str
+    body: str
+    trigger: TemplateTrigger  # type: ignore[valid-type]
+    stage_id: strawberry.ID | None
+    quiet_from: str | None = strawberry.field(
+        description="Start of the quiet hours on the client's wall clock, HH:MM."
+    )
+    quiet_to: str | None
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, row: message_models.MessageTemplate) -> MessageTemplate:
+        return cls(
+            id=node_id("MessageTemplate", row),
+            name=row.name,
+            channel=row.channel,
+            language=row.language,
+            subject=row.subject,
+            body=row.body,
+            trigger=row.trigger,
+            stage_id=_global("Stage", row.workspace_id, row.stage_id),
+            quiet_from=format_time_of_day(row.quiet_start),
+            quiet_to=format_time_of_day(row.quiet_end),
+            active=row.active,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
+
+
+@strawberry.type
+class MessagePreview:
+    subject: str
+    body: str
+    language: str
+    recipient: str | None = strawberry.field(
+        description="Where it would go; null when the contact has no address for the channel."
+    )
+    send_at: datetime = strawberry.field(
+        description="Now, or the end of the template's quiet hours on the client's clock."
+    )
+
+
+@strawberry.type
+class MessageVariable:
+    name: str = strawberry.field(description="Written in a template as {{name}}.")
+    description: str

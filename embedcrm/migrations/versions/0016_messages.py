@@ -1,5 +1,5 @@
-"""Messages: the outbound messages to clients and members, the contacts who unsubscribed, and the
-alerts to the shop with each member's choices.
+"""Messages: the outbound messages to clients and members, the contacts who unsubscribed, the
+message templates and their triggers, and the alerts to the shop with each member's choices.
 
 Revision ID: 0016
 Revises: 0013
@@ -59,6 +59,7 @@ def upgrade() -> None:
         ),
         sa.Column("attempt_count", sa.Integer(), nullable=False),
         sa.Column("next_attempt_at", UTCDateTime(timezone=True), nullable=True),
+        sa.Column("variables", embedcrm.db.JSONDocument(), nullable=False),
         sa.Column("lease_owner", sa.String(length=64), nullable=True),
         sa.Column("lease_expires_at", UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_error", sa.String(length=500), nullable=True),
@@ -105,6 +106,50 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("workspace_id", "contact_id"),
+    )
+    op.create_table(
+        "message_templates",
+        sa.Column("workspace_id", sa.Uuid(), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column(
+            "channel",
+            sa.Enum(
+                "EMAIL", "SMS", "TELEGRAM", name="messagechannel", native_enum=False, length=16
+            ),
+            nullable=False,
+        ),
+        sa.Column("language", sa.String(length=8), nullable=False),
+        sa.Column("subject", sa.String(length=300), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column(
+            "trigger",
+            sa.Enum("MANUAL", "STAGE", name="templatetrigger", native_enum=False, length=16),
+            nullable=False,
+        ),
+        sa.Column("stage_id", sa.Uuid(), nullable=True),
+        sa.Column("quiet_start", sa.Integer(), nullable=True),
+        sa.Column("quiet_end", sa.Integer(), nullable=True),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["workspace_id", "stage_id"],
+            ["stages.workspace_id", "stages.id"],
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("workspace_id", "id"),
+    )
+    op.create_index(
+        "ix_message_templates_workspace_id_created_at_id",
+        "message_templates",
+        ["workspace_id", "created_at", "id"],
+    )
+    op.create_index(
+        "ix_message_templates_workspace_id_stage_id",
+        "message_templates",
+        ["workspace_id", "stage_id"],
     )
     op.create_table(
         "alert_settings",
@@ -173,6 +218,7 @@ def downgrade() -> None:
     op.drop_index("ix_alerts_pending", table_name="alerts")
     op.drop_table("alerts")
     op.drop_table("alert_settings")
+    op.drop_table("message_templates")
     op.drop_table("message_opt_outs")
     op.drop_index("ix_messages_sending", table_name="messages")
     op.drop_index("ix_messages_due", table_name="messages")

@@ -1,0 +1,427 @@
+"""Messages to clients from templates: the owner's templates, their preview, and the triggers
+that send them: a lead entering a stage (an order's status) and a one-off offer to a segment.
+
+Every send goes through ``queue_message``: nothing to a contact who unsubscribed, at most once
+per trigger and contact (its dedupe key), and not inside the template's quiet hours on the
+client's wall clock (the contact's ``timezone`` custom field, else the workspace's). A template
+is chosen in the client's language (the contact's ``language`` custom field, else the language
+of the site the lead came from, else the workspace's), falling back to another language.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from embedcrm.auth import Principal
+from embedcrm.contacts.models import Contact
+from embedcrm.contacts.service import get_contact
+from embedcrm.db import Database, utcnow
+from embedcrm.errors import NotFound, ValidationFailed
+from embedcrm.kit.repository import Page
+from embedcrm.leads.models import Lead
+from embedcrm.leads.moves import get_lead
+from embedcrm.leads.service import cart_total, items_of_leads
+from embedcrm.messages.models import MessageChannel, MessageTemplate, TemplateTrigger
+from embedcrm.messages.quiet import QuietHours, is_timezone, outside_quiet, quiet_window
+from embedcrm.messages.repository import MessageRepository, TemplateRepository
+from embedcrm.messages.service import (
+    LANGUAGES,
+    Outgoing,
+    check_text,
+    queue_message,
+    recipient_of,
+)
+from embedcrm.messages.templates import check_template, first_name, render
+from embedcrm.messages.unsubscribe import UnsubscribeTokens
+from embedcrm.pipelines.service import get_stage, stage_of
+from embedcrm.webhooks.jobs import Clock
+from embedcrm.webhooks.outbox import FeedReader
+from embedcrm.workspaces.access import get_member, load_actor, reader_workspace
+
+# Contacts one offer may go to: a send is a few transactions of a hundred each.
+MAX_SEGMENT_SEND = 10_000
+SegmentContacts = Callable[[Principal, uuid.UUID, uuid.UUID, str | None], Awaitable[Page[Contact]]]
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    body: str
+    language: str
+    recipient: str | None
+    send_at: datetime
+
+
+@dataclass(frozen=True)
+class SegmentSend:
+    queued: int
+    skipped: int
+
+
+def _str(value: Any) -> str | None:
+    return None if value is None or value == "" else str(value)
+
+
+async def client_values(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    contact: Contact,
+    lead: Lead | None,
+    *,
+    unsubscribe_url: str,
+) -> dict[str, str | None]:
+    """The values of the template variables for one contact and, where there is one, a lead."""
+    workspace = await MessageRepository(session, workspace_id).workspace()
+    values: dict[str, str | None] = {
+        "contact.name": contact.name,
+        "contact.first_name": first_name(contact.name),
+        "contact.email": contact.email,
+        "contact.phone": contact.phone_e164 or contact.phone,
+        "shop.name": workspace.name,
+        "unsubscribe.url": unsubscribe_url,
+    }
+    manager_id = contact.manager_id
+    if lead is not None:
+        manager_id = lead.assignee_id or manager_id
+        stage = await stage_of(session, lead)
+        items = await items_of_leads(session, workspace_id, [lead.id])
+        total = cart_total(items)
+        fields = lead.custom_fields or {}
+        values.update(
+            {
+                "lead.title": lead.title,
+                "lead.value": _str(lead.value),
+                "lead.currency": lead.currency,
+                "stage.name": stage.name,
+                "order.items": "\n".join(
+                    f"{item.product} × {item.quantity.normalize():f}" for item in items
+                )
+                or None,
+                "order.total": _str(total),
+                "delivery.date": _str(fields.get("delivery_date")),
+                "delivery.address": _str(fields.get("delivery_address")),
+            }
+        )
+    if manager_id is not None:
+        try:
+            manager = await get_member(session, workspace_id, manager_id, "managerId")
+        except NotFound:
+            manager = None
+        if manager is not None:
+            values["manager.name"] = manager.name or None
+            values["manager.email"] = manager.email
+    return values
+
+
+async def client_language(
+    session: AsyncSession, workspace_id: uuid.UUID, contact: Contact, lead: Lead | None
+) -> str:
+    repo = MessageRepository(session, workspace_id)
+    said = (contact.custom_fields or {}).get("language")
+    if isinstance(said, str) and said in LANGUAGES:
+        return said
+    if lead is not None and lead.site_id is not None:
+        site_language = await repo.site_language(lead.site_id)
+        if site_language in LANGUAGES:
+            return str(site_language)
+    return await repo.language()
+
+
+async def client_timezone(session: AsyncSession, workspace_id: uuid.UUID, contact: Contact) -> str:
+    said = (contact.custom_fields or {}).get("timezone")
+    if isinstance(said, str) and is_timezone(said):
+        return said
+    return (await MessageRepository(session, workspace_id).workspace()).timezone
+
+
+def in_language(templates: Sequence[MessageTemplate], language: str) -> list[MessageTemplate]:
+    """One template per channel, in ``language`` where there is one."""
+    chosen: dict[MessageChannel, MessageTemplate] = {}
+    for template in templates:
+        held = chosen.get(template.channel)
+        if held is None or (held.language != language and template.language == language):
+            chosen[template.channel] = template
+    return list(chosen.values())
+
+
+class TemplateService:
+    def __init__(
+        self,
+        db: Database,
+        tokens: UnsubscribeTokens,
+        *,
+        email_built_in: bool,
+        segment_contacts: SegmentContacts,
+        clock: Clock = utcnow,
+    ) -> None:
+        self.db = db
+        self.tokens = tokens
+        self.email_built_in = email_built_in
+        self.segment_contacts = segment_contacts
+        self.clock = clock
+        self.feed = FeedReader(("lead.stage_changed",))
+
+    # ---- the owner's templates -------------------------------------------------------------
+
+    async def _check(
+        self, session: AsyncSession, workspace_id: uuid.UUID, template: MessageTemplate
+    ) -> None:
+        if not template.name.strip() or len(template.name) > 200:
+            raise ValidationFailed("name is 1 to 200 characters.", field="name")
+        if template.language not in LANGUAGES:
+            raise ValidationFailed("language is ru or en.", field="language")
+        check_text(template.subject, template.body, template.channel)
+        check_template(template.subject, "subject")
+        check_template(template.body, "body")
+        if template.trigger is TemplateTrigger.STAGE:
+            if template.stage_id is None:
+                raise ValidationFailed("A stage trigger needs its stage.", field="stageId")
+            await get_stage(session, workspace_id, template.stage_id)
+        else:
+            template.stage_id = None
+
+    async def create(
+        self, principal: Principal, workspace_id: uuid.UUID, changes: Mapping[str, Any]
+    ) -> MessageTemplate:
+        fields = dict(changes)
+        quiet = quiet_window(fields.pop("quiet_from", None), fields.pop("quiet_to", None))
+        async with self.db.transaction() as session:
+            actor = await load_actor(session, principal, workspace_id, field="workspaceId")
+            actor.require_owner()
+            now = self.clock()
+            template = MessageTemplate(
+                id=uuid.uuid4(),
+                quiet_start=quiet.start,
+                quiet_end=quiet.end,
+                created_at=now,
+                updated_at=now,
+                **{"active": True, "trigger": TemplateTrigger.MANUAL, **fields},
+            )
+            await self._check(session, workspace_id, template)
+            return TemplateRepository(session, workspace_id).add(template)
+
+    async def update(
+        self,
+        principal: Principal,
+        workspace_id: uuid.UUID,
+        template_id: uuid.UUID,
+        changes: Mapping[str, Any],
+    ) -> MessageTemplate:
+        fields = dict(changes)
+        async with self.db.transaction() as session:
+            actor = await load_actor(session, principal, workspace_id)
+            actor.require_owner()
+            template = await self._get(session, workspace_id, template_id)
+            if "quiet_from" in fields or "quiet_to" in fields:
+                quiet = quiet_window(fields.pop("quiet_from", None), fields.pop("quiet_to", None))
+                template.quiet_start, template.quiet_end = quiet.start, quiet.end
+            for name, value in fields.items():
+                setattr(template, name, value)
+            await self._check(session, workspace_id, template)
+            template.updated_at = self.clock()
+            return template
+
+    async def delete(
+        self, principal: Principal, workspace_id: uuid.UUID, template_id: uuid.UUID
+    ) -> None:
+        async with self.db.transaction() as session:
+            actor = await load_actor(session, principal, workspace_id)
+            actor.require_owner()
+            template = await self._get(session, workspace_id, template_id)
+            await session.delete(template)
+
+    async def page(
+        self, principal: Principal, workspace_id: uuid.UUID, *, first: int, after: str | None
+    ) -> Page[MessageTemplate]:
+        async with self.db.transaction() as session:
+            repo = TemplateRepository.for_reader(
+                session, principal, workspace_id, field="workspaceId"
+            )
+            return await repo.newest_first(repo.select(), first=first, after=after)
+
+    async def count(self, principal: Principal, workspace_id: uuid.UUID) -> int:
+        async with self.db.transaction() as session:
+            repo = TemplateRepository.for_reader(
+                session, principal, workspace_id, field="workspaceId"
+            )
+            return await repo.count(repo.select())
+
+    async def _get(
+        self, session: AsyncSession, workspace_id: uuid.UUID, template_id: uuid.UUID
+    ) -> MessageTemplate:
+        template = await TemplateRepository(session, workspace_id).get(template_id)
+        if template is None:
+            raise NotFound("Nothing has this id.", field="templateId")
+        return template
+
+    # ---- rendering -------------------------------------------------------------------------
+
+    async def _render(
+        self,
+        session: AsyncSession,
+        workspace_id: uuid.UUID,
+        template: MessageTemplate,
+        contact: Contact,
+        lead: Lead | None,
+    ) -> Rendered:
+        values = await client_values(
+            session,
+            workspace_id,
+            contact,
+            lead,
+            unsubscribe_url=self.tokens.url(workspace_id, contact.id),
+        )
+        timezone = await client_timezone(session, workspace_id, contact)
+        try:
+            recipient: str | None = recipient_of(
+                contact.email, contact.phone_e164, template.channel
+            )
+        except ValidationFailed:
+            recipient = None
+        return Rendered(
+            subject=render(template.subject, values)[:300],
+            body=render(template.body, values),
+            language=template.language,
+            recipient=recipient,
+            send_at=outside_quiet(
+                self.clock(), timezone, QuietHours(template.quiet_start, template.quiet_end)
+            ),
+        )
+
+    async def preview(
+        self,
+        principal: Principal,
+        workspace_id: uuid.UUID,
+        template_id: uuid.UUID,
+        contact_id: uuid.UUID,
+        lead_id: uuid.UUID | None,
+    ) -> Rendered:
+        """The message as this contact (and lead) would get it now; nothing is sent."""
+        reader_workspace(principal, workspace_id, field="templateId")
+        async with self.db.transaction() as session:
+            template = await self._get(session, workspace_id, template_id)
+            contact = await get_contact(session, workspace_id, contact_id)
+            lead = await get_lead(session, workspace_id, lead_id) if lead_id else None
+            return await self._render(session, workspace_id, template, contact, lead)
+
+    async def _queue(
+        self,
+        session: AsyncSession,
+        workspace_id: uuid.UUID,
+        template: MessageTemplate,
+        contact: Contact,
+        lead: Lead | None,
+        dedupe_key: str,
+    ) -> bool:
+        """Queue one templated message; False when it cannot or need not go."""
+        rendered = await self._render(session, workspace_id, template, contact, lead)
+        if rendered.recipient is None:
+            return False
+        message = await queue_message(
+            session,
+            workspace_id,
+            Outgoing(
+                channel=template.channel,
+                recipient=rendered.recipient,
+                subject=rendered.subject,
+                body=rendered.body,
+                language=rendered.language,
+                template=template.name,
+                contact_id=contact.id,
+                lead_id=lead.id if lead else None,
+                dedupe_key=dedupe_key,
+                variables={"template_id": str(template.id)},
+                send_at=rendered.send_at,
+            ),
+            email_built_in=self.email_built_in,
+            now=self.clock(),
+        )
+        return message is not None
+
+    # ---- triggers --------------------------------------------------------------------------
+
+    async def scan_stage_changes(self, *, limit: int = 200) -> int:
+        """The worker's job: a lead entering a stage gets that stage's templates, once."""
+        async with self.db.transaction() as session:
+            events = await self.feed.read(session, self.clock(), limit)
+            for event in events:
+                data = event.payload.get("data", {})
+                lead_id = (data.get("lead") or {}).get("id")
+                stage_id = (data.get("to_stage") or {}).get("id")
+                if not lead_id or not stage_id:
+                    continue
+                await self._stage_entered(
+                    session, event.workspace_id, uuid.UUID(lead_id), uuid.UUID(stage_id)
+                )
+        self.feed.read_up_to(events)
+        return len(events)
+
+    async def _stage_entered(
+        self,
+        session: AsyncSession,
+        workspace_id: uuid.UUID,
+        lead_id: uuid.UUID,
+        stage_id: uuid.UUID,
+    ) -> None:
+        templates = await TemplateRepository(session, workspace_id).of_stage(stage_id)
+        if not templates:
+            return
+        try:
+            lead = await get_lead(session, workspace_id, lead_id)
+            contact = await get_contact(session, workspace_id, lead.contact_id)
+        except NotFound:
+            return  # erased since
+        language = await client_language(session, workspace_id, contact, lead)
+        for template in in_language(templates, language):
+            await self._queue(
+                session,
+                workspace_id,
+                template,
+                contact,
+                lead,
+                f"stage:{stage_id}:{lead_id}:{template.channel.value}",
+            )
+
+    async def send_to_segment(
+        self,
+        principal: Principal,
+        workspace_id: uuid.UUID,
+        template_id: uuid.UUID,
+        segment_id: uuid.UUID,
+        *,
+        send_key: str,
+    ) -> SegmentSend:
+        """An offer to every contact of a segment, once per ``send_key`` and contact: sending
+        again with the same key (a retry) queues only what the first one did not."""
+        if not send_key or len(send_key) > 64:
+            raise ValidationFailed("sendKey is 1 to 64 characters.", field="sendKey")
+        async with self.db.transaction() as session:
+            actor = await load_actor(session, principal, workspace_id, field="templateId")
+            actor.require_owner()
+            template = await self._get(session, workspace_id, template_id)
+        queued = skipped = seen = 0
+        after: str | None = None
+        while seen < MAX_SEGMENT_SEND:
+            page = await self.segment_contacts(principal, workspace_id, segment_id, after)
+            async with self.db.transaction() as session:
+                for contact in page.rows:
+                    made = await self._queue(
+                        session,
+                        workspace_id,
+                        template,
+                        contact,
+                        None,
+                        f"offer:{template.id}:{send_key}:{contact.id}",
+                    )
+                    queued, skipped = (queued + 1, skipped) if made else (queued, skipped + 1)
+            seen += len(page.rows)
+            if not page.has_next:
+                break
+            after = page.end_cursor
+        return SegmentSend(queued=queued, skipped=skipped)
