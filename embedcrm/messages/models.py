@@ -139,6 +139,8 @@ class TemplateTrigger(enum.StrEnum):
     MANUAL = "MANUAL"
     # Sent when a lead enters ``stage_id`` (an order's status changes).
     STAGE = "STAGE"
+    # Sent ``hours_before`` a task or appointment about the client falls due.
+    REMINDER = "REMINDER"
 
 
 class MessageTemplate(Base):
@@ -151,6 +153,8 @@ class MessageTemplate(Base):
         Index(None, "workspace_id", "created_at", "id"),
         # The stage trigger: the active templates of a stage.
         Index(None, "workspace_id", "stage_id"),
+        # The reminder scan: the active reminder templates of every workspace.
+        Index(None, "trigger", "active"),
     )
 
     workspace_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
@@ -166,6 +170,7 @@ class MessageTemplate(Base):
         Enum(TemplateTrigger, native_enum=False, length=16)
     )
     stage_id: Mapped[uuid.UUID | None]
+    hours_before: Mapped[int | None] = mapped_column(Integer)
     # Quiet hours on the client's wall clock (minutes after midnight); both or neither.
     quiet_start: Mapped[int | None] = mapped_column(Integer)
     quiet_end: Mapped[int | None] = mapped_column(Integer)

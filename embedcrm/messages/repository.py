@@ -17,6 +17,7 @@ from embedcrm.messages.models import (
     MessageOptOut,
     MessageStatus,
     MessageTemplate,
+    TemplateTrigger,
 )
 from embedcrm.workspaces.models import Site, Workspace
 
@@ -229,3 +230,22 @@ class MessageQueue:
             select(func.min(Message.lease_expires_at)).where(in_state(MessageStatus.SENDING))
         )
         return earliest(due, lease)
+
+
+class TriggerTemplates:
+    """The active templates of a trigger across workspaces, for the worker's scans."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def reminders(self, limit: int = 1000) -> list[MessageTemplate]:
+        stmt = (
+            select(MessageTemplate)
+            .where(
+                MessageTemplate.trigger == TemplateTrigger.REMINDER,
+                MessageTemplate.active.is_(True),
+            )
+            .order_by(MessageTemplate.workspace_id, MessageTemplate.created_at)
+            .limit(limit)
+        )
+        return list(await self.session.scalars(stmt))

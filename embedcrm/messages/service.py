@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.auth import Principal
@@ -92,31 +93,40 @@ async def queue_message(
         return None
     ours = email_built_in and outgoing.channel is MessageChannel.EMAIL
     held = outgoing.send_at is not None and outgoing.send_at > now
-    message = repo.add(
-        Message(
-            id=uuid.uuid4(),
-            contact_id=outgoing.contact_id,
-            lead_id=outgoing.lead_id,
-            channel=outgoing.channel,
-            recipient=outgoing.recipient,
-            template=outgoing.template,
-            language=outgoing.language,
-            subject=outgoing.subject,
-            body=outgoing.body,
-            dedupe_key=outgoing.dedupe_key,
-            status=MessageStatus.QUEUED,
-            attempt_count=0,
-            next_attempt_at=outgoing.send_at if held else (now if ours else None),
-            variables=dict(outgoing.variables),
-            created_at=now,
-            updated_at=now,
-        )
+    message = Message(
+        id=uuid.uuid4(),
+        contact_id=outgoing.contact_id,
+        lead_id=outgoing.lead_id,
+        channel=outgoing.channel,
+        recipient=outgoing.recipient,
+        template=outgoing.template,
+        language=outgoing.language,
+        subject=outgoing.subject,
+        body=outgoing.body,
+        dedupe_key=outgoing.dedupe_key,
+        status=MessageStatus.QUEUED,
+        attempt_count=0,
+        next_attempt_at=outgoing.send_at if held else (now if ours else None),
+        variables=dict(outgoing.variables),
+        created_at=now,
+        updated_at=now,
     )
+    if outgoing.dedupe_key is None:
+        repo.add(message)
+    else:
+        # Written now, in a savepoint: a second trigger in the same transaction finds it, and
+        # another worker that made it a moment ago leaves this transaction whole.
+        try:
+            async with session.begin_nested():
+                repo.add(message)
+                await session.flush()
+        except IntegrityError:
+            made = await repo.by_dedupe_key(outgoing.dedupe_key)
+            if made is None:
+                raise
+            return made
     if not ours and not held:
         request_from_gateway(session, message, variables=outgoing.variables, now=now)
-    if outgoing.dedupe_key is not None:
-        # Written now, so that a second trigger in the same transaction finds it.
-        await session.flush()
     return message
 
 

@@ -30,6 +30,8 @@ VARIABLES: dict[str, str] = {
     "order.total": "the cart's total",
     "delivery.date": "the lead's custom field delivery_date",
     "delivery.address": "the lead's custom field delivery_address",
+    "task.title": "the reminded task or appointment",
+    "task.due": "when it is due, on the client's clock (dd.mm.yyyy hh:mm)",
     "manager.name": "the assigned manager's name",
     "manager.email": "the assigned manager's e-mail",
     "shop.name": "the workspace's name",

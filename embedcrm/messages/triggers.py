@@ -1,9 +1,11 @@
 """Messages to clients from templates: the owner's templates, their preview, and the triggers
-that send them: a lead entering a stage (an order's status) and a one-off offer to a segment.
+that send them: a lead entering a stage (an order's status), a task or appointment coming due,
+and a one-off offer to a segment.
 
 Every send goes through ``queue_message``: nothing to a contact who unsubscribed, at most once
 per trigger and contact (its dedupe key), and not inside the template's quiet hours on the
-client's wall clock (the contact's ``timezone`` custom field, else the workspace's). A template
+client's wall clock (the contact's ``timezone`` custom field, else the workspace's). A reminder goes a set number of
+hours before a task or appointment about the client falls due. A template
 is chosen in the client's language (the contact's ``language`` custom field, else the language
 of the site the lead came from, else the workspace's), falling back to another language.
 """
@@ -13,7 +15,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,8 +30,8 @@ from embedcrm.leads.models import Lead
 from embedcrm.leads.moves import get_lead
 from embedcrm.leads.service import cart_total, items_of_leads
 from embedcrm.messages.models import MessageChannel, MessageTemplate, TemplateTrigger
-from embedcrm.messages.quiet import QuietHours, is_timezone, outside_quiet, quiet_window
-from embedcrm.messages.repository import MessageRepository, TemplateRepository
+from embedcrm.messages.quiet import QuietHours, is_timezone, outside_quiet, quiet_window, zone
+from embedcrm.messages.repository import MessageRepository, TemplateRepository, TriggerTemplates
 from embedcrm.messages.service import (
     LANGUAGES,
     Outgoing,
@@ -40,10 +42,14 @@ from embedcrm.messages.service import (
 from embedcrm.messages.templates import check_template, first_name, render
 from embedcrm.messages.unsubscribe import UnsubscribeTokens
 from embedcrm.pipelines.service import get_stage, stage_of
+from embedcrm.tasks.models import Task
+from embedcrm.tasks.service import open_tasks_due_between
 from embedcrm.webhooks.jobs import Clock
 from embedcrm.webhooks.outbox import FeedReader
 from embedcrm.workspaces.access import get_member, load_actor, reader_workspace
 
+# A week: reminders further ahead are not reminders.
+MAX_HOURS_BEFORE = 168
 # Contacts one offer may go to: a send is a few transactions of a hundred each.
 MAX_SEGMENT_SEND = 10_000
 SegmentContacts = Callable[[Principal, uuid.UUID, uuid.UUID, str | None], Awaitable[Page[Contact]]]
@@ -185,6 +191,14 @@ class TemplateService:
             await get_stage(session, workspace_id, template.stage_id)
         else:
             template.stage_id = None
+        if template.trigger is TemplateTrigger.REMINDER:
+            hours = template.hours_before
+            if hours is None or not 1 <= hours <= MAX_HOURS_BEFORE:
+                raise ValidationFailed(
+                    f"A reminder is 1 to {MAX_HOURS_BEFORE} hours before.", field="hoursBefore"
+                )
+        else:
+            template.hours_before = None
 
     async def create(
         self, principal: Principal, workspace_id: uuid.UUID, changes: Mapping[str, Any]
@@ -269,6 +283,7 @@ class TemplateService:
         template: MessageTemplate,
         contact: Contact,
         lead: Lead | None,
+        task: Task | None = None,
     ) -> Rendered:
         values = await client_values(
             session,
@@ -278,6 +293,12 @@ class TemplateService:
             unsubscribe_url=self.tokens.url(workspace_id, contact.id),
         )
         timezone = await client_timezone(session, workspace_id, contact)
+        if task is not None:
+            values["task.title"] = task.title
+            if task.due_at is not None:
+                values["task.due"] = task.due_at.astimezone(zone(timezone)).strftime(
+                    "%d.%m.%Y %H:%M"
+                )
         try:
             recipient: str | None = recipient_of(
                 contact.email, contact.phone_e164, template.channel
@@ -318,9 +339,10 @@ class TemplateService:
         contact: Contact,
         lead: Lead | None,
         dedupe_key: str,
+        task: Task | None = None,
     ) -> bool:
         """Queue one templated message; False when it cannot or need not go."""
-        rendered = await self._render(session, workspace_id, template, contact, lead)
+        rendered = await self._render(session, workspace_id, template, contact, lead, task)
         if rendered.recipient is None:
             return False
         message = await queue_message(
@@ -386,6 +408,57 @@ class TemplateService:
                 contact,
                 lead,
                 f"stage:{stage_id}:{lead_id}:{template.channel.value}",
+            )
+
+    async def scan_reminders(self) -> int:
+        """The worker's job: a task or appointment about a client, falling due within a
+        reminder template's hours, gets that reminder once. Answers how many were looked at."""
+        now = self.clock()
+        looked = 0
+        async with self.db.transaction() as session:
+            groups: dict[tuple[uuid.UUID, int], list[MessageTemplate]] = {}
+            for template in await TriggerTemplates(session).reminders():
+                assert template.hours_before is not None
+                groups.setdefault((template.workspace_id, template.hours_before), []).append(
+                    template
+                )
+            for (workspace_id, hours), templates in groups.items():
+                # Not before now: a task already due gets no reminder ahead of it.
+                tasks = await open_tasks_due_between(
+                    session, workspace_id, now, now + timedelta(hours=hours)
+                )
+                looked += len(tasks)
+                for task in tasks:
+                    await self._remind(session, workspace_id, templates, task, hours)
+        return looked
+
+    async def _remind(
+        self,
+        session: AsyncSession,
+        workspace_id: uuid.UUID,
+        templates: list[MessageTemplate],
+        task: Task,
+        hours: int,
+    ) -> None:
+        try:
+            lead = await get_lead(session, workspace_id, task.lead_id) if task.lead_id else None
+            contact_id = task.contact_id or (lead.contact_id if lead else None)
+            if contact_id is None:
+                return
+            contact = await get_contact(session, workspace_id, contact_id)
+        except NotFound:
+            return
+        language = await client_language(session, workspace_id, contact, lead)
+        for template in in_language(templates, language):
+            await self._queue(
+                session,
+                workspace_id,
+                template,
+                contact,
+                lead,
+                # Once per task and lead time: moving the task later reminds again.
+                f"reminder:{hours}:{task.id}:{task.due_at}:{template.channel.value}"[:200],
+                task,
             )
 
     async def send_to_segment(

@@ -4,8 +4,9 @@ client's clock, and a one-off offer to a segment; each at most once per trigger 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -16,8 +17,9 @@ from conftest import GraphQL
 from embedcrm.contacts.models import Contact
 from embedcrm.errors import ValidationFailed
 from embedcrm.graphql.ids import parse_global_id
-from embedcrm.messages.models import Message
-from embedcrm.messages.service import MessageService
+from embedcrm.messages.models import Message, MessageChannel
+from embedcrm.messages.repository import MessageRepository
+from embedcrm.messages.service import MessageService, Outgoing, queue_message
 from embedcrm.messages.templates import check_template, render
 from embedcrm.messages.triggers import TemplateService
 from embedcrm.services import Services
@@ -360,3 +362,107 @@ async def test_an_offer_reaches_a_segment_once_and_skips_who_unsubscribed(
         SEND_SEGMENT, template=offer["template"]["id"], segment=segment["segment"]["id"], key="x"
     )
     assert [e["code"] for e in refused["sendTemplateToSegment"]["userErrors"]] == ["not_found"]
+
+
+CREATE_REMINDER = """
+mutation($name: String!, $body: String!, $hours: Int, $ws: ID) {
+  createMessageTemplate(input: {workspaceId: $ws, name: $name, channel: SMS, language: "ru",
+      body: $body, trigger: REMINDER, hoursBefore: $hours}) {
+    template { id trigger hoursBefore } userErrors { field message code } } }
+"""
+TASK = """
+mutation($title: String!, $due: DateTime!, $lead: ID, $kind: TaskKind!) {
+  createTask(input: {title: $title, dueAt: $due, leadId: $lead, kind: $kind}) {
+    task { id } userErrors { field message code } } }
+"""
+
+
+async def test_a_reminder_goes_once_within_its_hours_before_the_appointment(
+    client: httpx.AsyncClient, platform: GraphQL, services: Services
+) -> None:
+    tenant = await make_tenant(platform)
+    await submit(client, tenant, submission(name="Анна Петрова", phone="+7 912 000-20-01"))
+    lead = (await tenant.panel.data(LEADS))["leads"]["edges"][0]["node"]
+    refused = (await tenant.panel.data(CREATE_REMINDER, name="Без часов", body="x"))[
+        "createMessageTemplate"
+    ]
+    assert [e["field"] for e in refused["userErrors"]] == ["hoursBefore"]
+    made = (
+        await tenant.panel.data(
+            CREATE_REMINDER,
+            name="Напоминание",
+            hours=24,
+            body="{{contact.first_name}}, напоминаем: {{task.title}}, {{task.due}}.",
+        )
+    )["createMessageTemplate"]
+    assert made["template"]["hoursBefore"] == 24
+    now = datetime.now(UTC).replace(microsecond=0)
+    soon = now + timedelta(hours=5)
+    # Only the appointment within 24 hours: not the one later, nor the shop's own to-do.
+    for title, due, kind in (
+        ("Примерка", soon, "MEETING"),
+        ("Через два дня", now + timedelta(hours=50), "MEETING"),
+        ("Заказать ткань", soon, "TODO"),
+    ):
+        created = await tenant.panel.data(
+            TASK, title=title, due=due.isoformat(), lead=lead["id"], kind=kind
+        )
+        assert created["createTask"]["userErrors"] == []
+    service = templates(services, FakeClock(now))
+    await service.scan_reminders()
+    await service.scan_reminders()
+    (reminder,) = await contact_messages(services, lead["contact"]["id"])
+    moscow = soon.astimezone(ZoneInfo("Europe/Moscow")).strftime("%d.%m.%Y %H:%M")
+    assert reminder.body == f"Анна, напоминаем: Примерка, {moscow}."
+    assert reminder.recipient == "+79120002001"
+
+
+async def test_a_message_another_worker_just_made_is_not_made_again(
+    platform: GraphQL, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two workers reading the same trigger at once: the second one's insert meets the first
+    one's unique key, and its transaction goes on with the message already made."""
+    tenant = await make_tenant(platform)
+    workspace_id = parse_global_id(tenant.workspace_id).workspace_id
+    outgoing = Outgoing(
+        channel=MessageChannel.SMS,
+        recipient="+79120003001",
+        subject="",
+        body="Ваш заказ готов",
+        language="ru",
+        template="manual",
+        dedupe_key=f"race:{uuid.uuid4()}",
+    )
+    now = datetime.now(UTC)
+    async with services.db.transaction() as session:
+        first = await queue_message(session, workspace_id, outgoing, email_built_in=False, now=now)
+    found = MessageRepository.by_dedupe_key
+
+    async def not_yet_visible(self: MessageRepository, key: str) -> Message | None:
+        # What the second worker saw before the first one committed.
+        monkeypatch.setattr(MessageRepository, "by_dedupe_key", found)
+        return None
+
+    monkeypatch.setattr(MessageRepository, "by_dedupe_key", not_yet_visible)
+    async with services.db.transaction() as session:
+        second = await queue_message(session, workspace_id, outgoing, email_built_in=False, now=now)
+        assert second is not None and first is not None and second.id == first.id
+        # The transaction is still usable after the refused insert.
+        assert await MessageRepository(session, workspace_id).by_dedupe_key("nothing") is None
+    async with services.db.transaction() as session:
+        rows = list(
+            await session.scalars(
+                select(Message).where(
+                    Message.workspace_id == workspace_id, Message.dedupe_key == outgoing.dedupe_key
+                )
+            )
+        )
+        events = list(
+            await session.scalars(
+                select(OutboxEvent).where(
+                    OutboxEvent.workspace_id == workspace_id,
+                    OutboxEvent.type == "message.requested",
+                )
+            )
+        )
+    assert len(rows) == 1 and len(events) == 1

@@ -62,6 +62,7 @@ class CreateMessageTemplateInput:
     body: str
     trigger: TemplateTrigger = message_models.TemplateTrigger.MANUAL  # type: ignore[valid-type]
     stage_id: strawberry.ID | None = None
+    hours_before: int | None = None
     quiet_from: str | None = strawberry.field(
         default=None, description="HH:MM on the client's wall clock; with quietTo."
     )
@@ -79,6 +80,7 @@ class UpdateMessageTemplateInput:
     body: str | None = UNSET
     trigger: TemplateTrigger | None = UNSET  # type: ignore[valid-type]
     stage_id: strawberry.ID | None = UNSET
+    hours_before: int | None = UNSET
     quiet_from: str | None = UNSET
     quiet_to: str | None = UNSET
     active: bool | None = UNSET

@@ -24,7 +24,10 @@ MessageStatus = strawberry.enum(message_models.MessageStatus, name="MessageStatu
 TemplateTrigger = strawberry.enum(
     message_models.TemplateTrigger,
     name="TemplateTrigger",
-    description="MANUAL: sent by hand or to a segment; STAGE: when a lead enters stageId.",
+    description=(
+        "MANUAL: sent by hand or to a segment; STAGE: when a lead enters stageId; REMINDER: "
+        "hoursBefore a task or appointment about the client falls due."
+    ),
 )
 
 
@@ -87,6 +90,9 @@ class MessageTemplate(Node):
     body: str
     trigger: TemplateTrigger  # type: ignore[valid-type]
     stage_id: strawberry.ID | None
+    hours_before: int | None = strawberry.field(
+        description="For a REMINDER: how many hours before a task about the client is due."
+    )
     quiet_from: str | None = strawberry.field(
         description="Start of the quiet hours on the client's wall clock, HH:MM."
     )
@@ -106,6 +112,7 @@ class MessageTemplate(Node):
             body=row.body,
             trigger=row.trigger,
             stage_id=_global("Stage", row.workspace_id, row.stage_id),
+            hours_before=row.hours_before,
             quiet_from=format_time_of_day(row.quiet_start),
             quiet_to=format_time_of_day(row.quiet_end),
             active=row.active,

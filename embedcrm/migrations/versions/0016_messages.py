@@ -124,10 +124,18 @@ def upgrade() -> None:
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column(
             "trigger",
-            sa.Enum("MANUAL", "STAGE", name="templatetrigger", native_enum=False, length=16),
+            sa.Enum(
+                "MANUAL",
+                "STAGE",
+                "REMINDER",
+                name="templatetrigger",
+                native_enum=False,
+                length=16,
+            ),
             nullable=False,
         ),
         sa.Column("stage_id", sa.Uuid(), nullable=True),
+        sa.Column("hours_before", sa.Integer(), nullable=True),
         sa.Column("quiet_start", sa.Integer(), nullable=True),
         sa.Column("quiet_end", sa.Integer(), nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
@@ -150,6 +158,9 @@ def upgrade() -> None:
         "ix_message_templates_workspace_id_stage_id",
         "message_templates",
         ["workspace_id", "stage_id"],
+    )
+    op.create_index(
+        "ix_message_templates_trigger_active", "message_templates", ["trigger", "active"]
     )
     op.create_table(
         "alert_settings",

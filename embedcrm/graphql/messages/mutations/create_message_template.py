@@ -23,6 +23,7 @@ async def resolve(info: Info, input: CreateMessageTemplateInput) -> MessageTempl
             "body": input.body,
             "trigger": input.trigger,
             "stage_id": scoped_id(input.stage_id, "Stage", "stageId", workspace),
+            "hours_before": input.hours_before,
             "quiet_from": input.quiet_from,
             "quiet_to": input.quiet_to,
             "active": input.active,

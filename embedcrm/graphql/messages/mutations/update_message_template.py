@@ -26,6 +26,7 @@ async def resolve(info: Info, input: UpdateMessageTemplateInput) -> MessageTempl
         subject=input.subject,
         body=input.body,
         trigger=input.trigger,
+        hours_before=input.hours_before,
         quiet_from=input.quiet_from,
         quiet_to=input.quiet_to,
         active=input.active,
