@@ -399,16 +399,14 @@ class TemplateService:
             contact = await get_contact(session, workspace_id, lead.contact_id)
         except NotFound:
             return  # erased since
-        language = await client_language(session, workspace_id, contact, lead)
-        for template in in_language(templates, language):
-            await self._queue(
-                session,
-                workspace_id,
-                template,
-                contact,
-                lead,
-                f"stage:{stage_id}:{lead_id}:{template.channel.value}",
-            )
+        await self._in_client_language(
+            session,
+            workspace_id,
+            templates,
+            contact,
+            lead,
+            lambda channel: f"stage:{stage_id}:{lead_id}:{channel}",
+        )
 
     async def scan_reminders(self) -> int:
         """The worker's job: a task or appointment about a client, falling due within a
@@ -448,6 +446,29 @@ class TemplateService:
             contact = await get_contact(session, workspace_id, contact_id)
         except NotFound:
             return
+        await self._in_client_language(
+            session,
+            workspace_id,
+            templates,
+            contact,
+            lead,
+            # Once per task and due time: moving the appointment reminds again.
+            lambda channel: f"reminder:{hours}:{task.id}:{task.due_at}:{channel}"[:200],
+            task,
+        )
+
+    async def _in_client_language(
+        self,
+        session: AsyncSession,
+        workspace_id: uuid.UUID,
+        templates: Sequence[MessageTemplate],
+        contact: Contact,
+        lead: Lead | None,
+        dedupe_key: Callable[[str], str],
+        task: Task | None = None,
+    ) -> None:
+        """Queue one of ``templates`` per channel, in the client's language where there is one;
+        ``dedupe_key`` names the trigger's occurrence for a channel."""
         language = await client_language(session, workspace_id, contact, lead)
         for template in in_language(templates, language):
             await self._queue(
@@ -456,8 +477,7 @@ class TemplateService:
                 template,
                 contact,
                 lead,
-                # Once per task and lead time: moving the task later reminds again.
-                f"reminder:{hours}:{task.id}:{task.due_at}:{template.channel.value}"[:200],
+                dedupe_key(template.channel.value),
                 task,
             )
 
