@@ -14,7 +14,7 @@ from embedcrm.leads.models import (
     LeadItem,
     LeadStageChange,
 )
-from embedcrm.messages.models import Message, MessageOptOut, MessageTemplate
+from embedcrm.messages.models import Holiday, Message, MessageOptOut, MessageTemplate
 from embedcrm.pipelines.models import Pipeline, Stage
 from embedcrm.privacy.models import Erasure
 from embedcrm.tasks.models import Task
@@ -35,6 +35,7 @@ __all__ = [
     "CustomFieldDefinition",
     "Erasure",
     "FormEventDay",
+    "Holiday",
     "Lead",
     "LeadItem",
     "LeadStageChange",

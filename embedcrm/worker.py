@@ -27,6 +27,7 @@ async def run_background_jobs(services: Services, *, interval: float = 5.0) -> N
             await services.alerts.flush()
             await services.templates.scan_stage_changes()
             await services.templates.scan_reminders()
+            await services.templates.scan_dates()
             await services.messages.release_held()
         except ServiceUnavailable:
             log.warning("database unavailable; background jobs wait")

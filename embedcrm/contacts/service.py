@@ -25,7 +25,7 @@ from embedcrm.errors import NotFound, ValidationFailed
 from embedcrm.fields.filters import ContactSpec
 from embedcrm.fields.models import FieldEntity, FieldType
 from embedcrm.fields.service import definitions_of, validate_custom_fields
-from embedcrm.kit.repository import Page, Viewer, Window
+from embedcrm.kit.repository import MAX_PAGE_SIZE, Page, Viewer, Window
 from embedcrm.workspaces.access import Actor, get_member, load_actor, readable_row
 
 
@@ -253,6 +253,14 @@ async def filtered_contacts_page(
     repo = ContactRepository(session, workspace_id)
     stmt = repo.readable(viewer, repo.matching(spec, kinds))
     return await repo.newest_first(stmt, window=window)
+
+
+async def all_contacts_page(
+    session: AsyncSession, workspace_id: uuid.UUID, after: str | None
+) -> Page[Contact]:
+    """A workspace's contacts a page at a time, newest first (greetings on a date)."""
+    repo = ContactRepository(session, workspace_id)
+    return await repo.newest_first(repo.select(), window=Window(first=MAX_PAGE_SIZE, after=after))
 
 
 async def count_filtered_contacts(

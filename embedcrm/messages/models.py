@@ -141,6 +141,10 @@ class TemplateTrigger(enum.StrEnum):
     STAGE = "STAGE"
     # Sent ``hours_before`` a task or appointment about the client falls due.
     REMINDER = "REMINDER"
+    # Sent on the day of the date in the contact's custom field ``field_key`` (a birthday).
+    DATE = "DATE"
+    # Sent on each of the workspace's holidays.
+    HOLIDAY = "HOLIDAY"
 
 
 class MessageTemplate(Base):
@@ -171,9 +175,27 @@ class MessageTemplate(Base):
     )
     stage_id: Mapped[uuid.UUID | None]
     hours_before: Mapped[int | None] = mapped_column(Integer)
+    field_key: Mapped[str | None] = mapped_column(String(64))
     # Quiet hours on the client's wall clock (minutes after midnight); both or neither.
     quiet_start: Mapped[int | None] = mapped_column(Integer)
     quiet_end: Mapped[int | None] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Holiday(Base):
+    """A day a workspace greets its clients on, every year; the Russian holidays until the
+    owner sets a list of their own."""
+
+    __tablename__ = "message_holidays"
+    __table_args__ = (
+        ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], ondelete="CASCADE"),
+        UniqueConstraint("workspace_id", "month", "day"),
+    )
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    month: Mapped[int] = mapped_column(Integer)
+    day: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))

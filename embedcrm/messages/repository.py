@@ -7,11 +7,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, func, literal, select, tuple_, update
+from sqlalchemy import ColumnElement, delete, func, literal, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from embedcrm.db import new_id
 from embedcrm.kit.repository import WorkspaceRepository, earliest
 from embedcrm.messages.models import (
+    Holiday,
     Message,
     MessageChannel,
     MessageOptOut,
@@ -238,14 +240,34 @@ class TriggerTemplates:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def reminders(self, limit: int = 1000) -> list[MessageTemplate]:
+    async def of(self, *triggers: TemplateTrigger, limit: int = 1000) -> list[MessageTemplate]:
         stmt = (
             select(MessageTemplate)
-            .where(
-                MessageTemplate.trigger == TemplateTrigger.REMINDER,
-                MessageTemplate.active.is_(True),
-            )
+            .where(MessageTemplate.trigger.in_(triggers), MessageTemplate.active.is_(True))
             .order_by(MessageTemplate.workspace_id, MessageTemplate.created_at)
             .limit(limit)
         )
         return list(await self.session.scalars(stmt))
+
+
+class HolidayRepository:
+    """One workspace's holidays."""
+
+    def __init__(self, session: AsyncSession, workspace_id: uuid.UUID) -> None:
+        self.session = session
+        self.workspace_id = workspace_id
+
+    async def all(self) -> list[Holiday]:
+        stmt = (
+            select(Holiday)
+            .where(Holiday.workspace_id == self.workspace_id)
+            .order_by(Holiday.month, Holiday.day)
+        )
+        return list(await self.session.scalars(stmt))
+
+    async def replace(self, days: Sequence[tuple[int, int, str]]) -> None:
+        await self.session.execute(delete(Holiday).where(Holiday.workspace_id == self.workspace_id))
+        self.session.add_all(
+            Holiday(workspace_id=self.workspace_id, id=new_id(), month=m, day=d, name=name)
+            for m, d, name in days
+        )

@@ -32,6 +32,7 @@ VARIABLES: dict[str, str] = {
     "delivery.address": "the lead's custom field delivery_address",
     "task.title": "the reminded task or appointment",
     "task.due": "when it is due, on the client's clock (dd.mm.yyyy hh:mm)",
+    "holiday.name": "the holiday greeted on",
     "manager.name": "the assigned manager's name",
     "manager.email": "the assigned manager's e-mail",
     "shop.name": "the workspace's name",

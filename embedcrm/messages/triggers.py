@@ -12,17 +12,19 @@ of the site the lead came from, else the workspace's), falling back to another l
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.auth import Principal
 from embedcrm.contacts.models import Contact
-from embedcrm.contacts.service import get_contact
+from embedcrm.contacts.service import all_contacts_page, get_contact
 from embedcrm.db import Database, utcnow
 from embedcrm.errors import NotFound, ValidationFailed
 from embedcrm.kit.repository import Page
@@ -31,7 +33,12 @@ from embedcrm.leads.moves import get_lead
 from embedcrm.leads.service import cart_total, items_of_leads
 from embedcrm.messages.models import MessageChannel, MessageTemplate, TemplateTrigger
 from embedcrm.messages.quiet import QuietHours, is_timezone, outside_quiet, quiet_window, zone
-from embedcrm.messages.repository import MessageRepository, TemplateRepository, TriggerTemplates
+from embedcrm.messages.repository import (
+    HolidayRepository,
+    MessageRepository,
+    TemplateRepository,
+    TriggerTemplates,
+)
 from embedcrm.messages.service import (
     LANGUAGES,
     Outgoing,
@@ -50,6 +57,11 @@ from embedcrm.workspaces.access import get_member, load_actor, reader_workspace
 
 # A week: reminders further ahead are not reminders.
 MAX_HOURS_BEFORE = 168
+# Greetings on a date leave at this time on the client's clock (or after their quiet hours).
+GREETING_AT = 10 * 60
+HOLIDAYS_RU = json.loads(
+    (Path(__file__).parent / "data" / "holidays_ru.json").read_text(encoding="utf-8")
+)["holidays"]
 # Contacts one offer may go to: a send is a few transactions of a hundred each.
 MAX_SEGMENT_SEND = 10_000
 SegmentContacts = Callable[[Principal, uuid.UUID, uuid.UUID, str | None], Awaitable[Page[Contact]]]
@@ -172,6 +184,9 @@ class TemplateService:
         self.segment_contacts = segment_contacts
         self.clock = clock
         self.feed = FeedReader(("lead.stage_changed",))
+        # The workspaces greeted today by this process; a restart greets again, which the
+        # dedupe keys make harmless.
+        self._dates_done: set[tuple[uuid.UUID, date]] = set()
 
     # ---- the owner's templates -------------------------------------------------------------
 
@@ -199,6 +214,15 @@ class TemplateService:
                 )
         else:
             template.hours_before = None
+        if template.trigger is TemplateTrigger.DATE:
+            key = template.field_key
+            if not key or len(key) > 64:
+                raise ValidationFailed(
+                    "A date trigger names the contact's custom field, as birthday.",
+                    field="fieldKey",
+                )
+        else:
+            template.field_key = None
 
     async def create(
         self, principal: Principal, workspace_id: uuid.UUID, changes: Mapping[str, Any]
@@ -284,6 +308,8 @@ class TemplateService:
         contact: Contact,
         lead: Lead | None,
         task: Task | None = None,
+        extra: Mapping[str, str] | None = None,
+        not_before: datetime | None = None,
     ) -> Rendered:
         values = await client_values(
             session,
@@ -299,6 +325,7 @@ class TemplateService:
                 values["task.due"] = task.due_at.astimezone(zone(timezone)).strftime(
                     "%d.%m.%Y %H:%M"
                 )
+        values.update(extra or {})
         try:
             recipient: str | None = recipient_of(
                 contact.email, contact.phone_e164, template.channel
@@ -311,7 +338,9 @@ class TemplateService:
             language=template.language,
             recipient=recipient,
             send_at=outside_quiet(
-                self.clock(), timezone, QuietHours(template.quiet_start, template.quiet_end)
+                max(self.clock(), not_before or self.clock()),
+                timezone,
+                QuietHours(template.quiet_start, template.quiet_end),
             ),
         )
 
@@ -340,9 +369,14 @@ class TemplateService:
         lead: Lead | None,
         dedupe_key: str,
         task: Task | None = None,
+        *,
+        extra: Mapping[str, str] | None = None,
+        not_before: datetime | None = None,
     ) -> bool:
         """Queue one templated message; False when it cannot or need not go."""
-        rendered = await self._render(session, workspace_id, template, contact, lead, task)
+        rendered = await self._render(
+            session, workspace_id, template, contact, lead, task, extra, not_before
+        )
         if rendered.recipient is None:
             return False
         message = await queue_message(
@@ -405,7 +439,7 @@ class TemplateService:
             templates,
             contact,
             lead,
-            lambda channel: f"stage:{stage_id}:{lead_id}:{channel}",
+            f"stage:{stage_id}:{lead_id}",
         )
 
     async def scan_reminders(self) -> int:
@@ -415,7 +449,7 @@ class TemplateService:
         looked = 0
         async with self.db.transaction() as session:
             groups: dict[tuple[uuid.UUID, int], list[MessageTemplate]] = {}
-            for template in await TriggerTemplates(session).reminders():
+            for template in await TriggerTemplates(session).of(TemplateTrigger.REMINDER):
                 assert template.hours_before is not None
                 groups.setdefault((template.workspace_id, template.hours_before), []).append(
                     template
@@ -453,7 +487,7 @@ class TemplateService:
             contact,
             lead,
             # Once per task and due time: moving the appointment reminds again.
-            lambda channel: f"reminder:{hours}:{task.id}:{task.due_at}:{channel}"[:200],
+            f"reminder:{hours}:{task.id}:{task.due_at}",
             task,
         )
 
@@ -464,11 +498,14 @@ class TemplateService:
         templates: Sequence[MessageTemplate],
         contact: Contact,
         lead: Lead | None,
-        dedupe_key: Callable[[str], str],
+        occurrence: str,
         task: Task | None = None,
+        *,
+        extra: Mapping[str, str] | None = None,
+        not_before: datetime | None = None,
     ) -> None:
         """Queue one of ``templates`` per channel, in the client's language where there is one;
-        ``dedupe_key`` names the trigger's occurrence for a channel."""
+        ``occurrence`` names the trigger's firing: one message per occurrence and channel."""
         language = await client_language(session, workspace_id, contact, lead)
         for template in in_language(templates, language):
             await self._queue(
@@ -477,9 +514,138 @@ class TemplateService:
                 template,
                 contact,
                 lead,
-                dedupe_key(template.channel.value),
+                f"{occurrence}:{template.channel.value}"[:200],
                 task,
+                extra=extra,
+                not_before=not_before,
             )
+
+    # ---- holidays and dates ----------------------------------------------------------------
+
+    async def holidays(
+        self, principal: Principal, workspace_id: uuid.UUID
+    ) -> list[tuple[int, int, str]]:
+        """The workspace's holidays as (month, day, name); the Russian ones until it sets its own."""
+        reader_workspace(principal, workspace_id, field="workspaceId")
+        async with self.db.transaction() as session:
+            return await self._holidays(session, workspace_id)
+
+    async def _holidays(
+        self, session: AsyncSession, workspace_id: uuid.UUID
+    ) -> list[tuple[int, int, str]]:
+        rows = await HolidayRepository(session, workspace_id).all()
+        if rows:
+            return [(row.month, row.day, row.name) for row in rows]
+        return [(*parse_month_day(h["date"], "holidays"), h["name"]) for h in HOLIDAYS_RU]
+
+    async def set_holidays(
+        self, principal: Principal, workspace_id: uuid.UUID, holidays: Sequence[tuple[str, str]]
+    ) -> list[tuple[int, int, str]]:
+        """Replace the list with (MM-DD, name) pairs; an empty list brings back the defaults."""
+        days: dict[tuple[int, int], str] = {}
+        for index, (when, name) in enumerate(holidays):
+            field = f"holidays.{index}"
+            month, day = parse_month_day(when, field)
+            if not name.strip() or len(name) > 200:
+                raise ValidationFailed("A holiday's name is 1 to 200 characters.", field=field)
+            if (month, day) in days:
+                raise ValidationFailed(f"{when} is listed twice.", field=field)
+            days[(month, day)] = name.strip()
+        async with self.db.transaction() as session:
+            actor = await load_actor(session, principal, workspace_id, field="workspaceId")
+            actor.require_owner()
+            await HolidayRepository(session, workspace_id).replace(
+                [(m, d, name) for (m, d), name in sorted(days.items())]
+            )
+            await session.flush()
+            return await self._holidays(session, workspace_id)
+
+    async def scan_dates(self) -> int:
+        """The worker's job, once a day per workspace: greetings on a holiday and on the date
+        in a contact's custom field (a birthday), at 10:00 on the client's clock. Answers how
+        many workspaces were looked at."""
+        now = self.clock()
+        async with self.db.transaction() as session:
+            templates = await TriggerTemplates(session).of(
+                TemplateTrigger.DATE, TemplateTrigger.HOLIDAY
+            )
+            by_workspace: dict[uuid.UUID, list[MessageTemplate]] = {}
+            for template in templates:
+                by_workspace.setdefault(template.workspace_id, []).append(template)
+            timezones = {
+                workspace_id: (await MessageRepository(session, workspace_id).workspace()).timezone
+                for workspace_id in by_workspace
+            }
+        looked = 0
+        for workspace_id, group in by_workspace.items():
+            today = now.astimezone(zone(timezones[workspace_id])).date()
+            if (workspace_id, today) in self._dates_done:
+                continue
+            await self._greet(workspace_id, group, today)
+            self._dates_done.add((workspace_id, today))
+            looked += 1
+        return looked
+
+    async def _greet(
+        self, workspace_id: uuid.UUID, templates: list[MessageTemplate], today: date
+    ) -> None:
+        async with self.db.transaction() as session:
+            holidays = {(m, d): name for m, d, name in await self._holidays(session, workspace_id)}
+        holiday = holidays.get((today.month, today.day))
+        by_field: dict[str, list[MessageTemplate]] = {}
+        for template in templates:
+            if template.trigger is TemplateTrigger.DATE and template.field_key:
+                by_field.setdefault(template.field_key, []).append(template)
+        greeting = [t for t in templates if t.trigger is TemplateTrigger.HOLIDAY]
+        if holiday is None:
+            greeting = []
+        if not greeting and not by_field:
+            return
+        after: str | None = None
+        while True:
+            async with self.db.transaction() as session:
+                page = await all_contacts_page(session, workspace_id, after)
+                for contact in page.rows:
+                    fields = contact.custom_fields or {}
+                    not_before = await self._greeting_time(session, workspace_id, contact, today)
+                    if greeting and holiday is not None:
+                        await self._in_client_language(
+                            session,
+                            workspace_id,
+                            greeting,
+                            contact,
+                            None,
+                            f"holiday:{today}:{contact.id}",
+                            extra={"holiday.name": holiday},
+                            not_before=not_before,
+                        )
+                    for key, keyed in by_field.items():
+                        if falls_on(fields.get(key), today):
+                            await self._in_client_language(
+                                session,
+                                workspace_id,
+                                keyed,
+                                contact,
+                                None,
+                                f"date:{key}:{today.year}:{contact.id}",
+                                not_before=not_before,
+                            )
+            if not page.has_next:
+                return
+            after = page.end_cursor
+
+    async def _greeting_time(
+        self, session: AsyncSession, workspace_id: uuid.UUID, contact: Contact, today: date
+    ) -> datetime:
+        timezone = await client_timezone(session, workspace_id, contact)
+        return datetime(
+            today.year,
+            today.month,
+            today.day,
+            GREETING_AT // 60,
+            GREETING_AT % 60,
+            tzinfo=zone(timezone),
+        )
 
     async def send_to_segment(
         self,
@@ -518,3 +684,33 @@ class TemplateService:
                 break
             after = page.end_cursor
         return SegmentSend(queued=queued, skipped=skipped)
+
+
+def parse_month_day(value: str, field: str) -> tuple[int, int]:
+    """``MM-DD`` as (month, day); 02-29 is a date."""
+    month, _, day = value.partition("-")
+    try:
+        date(2024, int(month), int(day))  # a leap year: 02-29 is a day
+    except ValueError:
+        raise ValidationFailed("A holiday is MM-DD, as 03-08.", field=field) from None
+    if len(month) != 2 or len(day) != 2:
+        raise ValidationFailed("A holiday is MM-DD, as 03-08.", field=field)
+    return int(month), int(day)
+
+
+def falls_on(value: Any, today: date) -> bool:
+    """The custom field's date (YYYY-MM-DD) has today's month and day; 29 February falls on
+    the 28th in other years."""
+    if not isinstance(value, str):
+        return False
+    try:
+        when = date.fromisoformat(value[:10])
+    except ValueError:
+        return False
+    if (when.month, when.day) == (2, 29) and today.month == 2 and today.day == 28:
+        return not _leap(today.year)
+    return (when.month, when.day) == (today.month, today.day)
+
+
+def _leap(year: int) -> bool:
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)

@@ -4,7 +4,7 @@ client's clock, and a one-off offer to a segment; each at most once per trigger 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,7 +21,7 @@ from embedcrm.messages.models import Message, MessageChannel
 from embedcrm.messages.repository import MessageRepository
 from embedcrm.messages.service import MessageService, Outgoing, queue_message
 from embedcrm.messages.templates import check_template, render
-from embedcrm.messages.triggers import TemplateService
+from embedcrm.messages.triggers import TemplateService, falls_on
 from embedcrm.services import Services
 from embedcrm.webhooks.fanout import FanOut
 from embedcrm.webhooks.models import OutboxEvent
@@ -466,3 +466,90 @@ async def test_a_message_another_worker_just_made_is_not_made_again(
             )
         )
     assert len(rows) == 1 and len(events) == 1
+
+
+HOLIDAYS = "query { holidays { date name } }"
+SET_HOLIDAYS = """
+mutation($days: [HolidayInput!]!) { setHolidays(input: {holidays: $days}) {
+  holidays { date name } userErrors { field message code } } }
+"""
+CREATE_GREETING = """
+mutation($name: String!, $body: String!, $trigger: TemplateTrigger!, $field: String) {
+  createMessageTemplate(input: {name: $name, channel: SMS, language: "ru", body: $body,
+      trigger: $trigger, fieldKey: $field}) {
+    template { id trigger fieldKey } userErrors { field message code } } }
+"""
+
+
+async def test_holidays_and_birthdays_greet_each_client_once_at_ten_on_their_clock(
+    client: httpx.AsyncClient, platform: GraphQL, services: Services
+) -> None:
+    tenant = await make_tenant(platform)
+    defaults = (await tenant.panel.data(HOLIDAYS))["holidays"]
+    assert {"date": "03-08", "name": "Международный женский день"} in defaults
+    assert len(defaults) == 9
+    bad = await tenant.panel.data(SET_HOLIDAYS, days=[{"date": "13-01", "name": "x"}])
+    assert [e["field"] for e in bad["setHolidays"]["userErrors"]] == ["holidays.0"]
+    twice = [{"date": "12-01", "name": "a"}, {"date": "12-01", "name": "b"}]
+    repeated = (await tenant.panel.data(SET_HOLIDAYS, days=twice))["setHolidays"]
+    assert [e["field"] for e in repeated["userErrors"]] == ["holidays.1"]
+    own = [{"date": "12-01", "name": "День магазина"}, {"date": "03-08", "name": "8 Марта"}]
+    saved = (await tenant.panel.data(SET_HOLIDAYS, days=own))["setHolidays"]
+    assert saved["holidays"] == sorted(own, key=lambda day: day["date"])
+    no_field = (await tenant.panel.data(CREATE_GREETING, name="ДР", body="x", trigger="DATE"))[
+        "createMessageTemplate"
+    ]
+    assert [e["field"] for e in no_field["userErrors"]] == ["fieldKey"]
+    for name, body, trigger, field in (
+        ("Праздник", "{{contact.first_name}}, поздравляем: {{holiday.name}}!", "HOLIDAY", None),
+        ("ДР", "{{contact.first_name}}, с днём рождения!", "DATE", "birthday"),
+    ):
+        made = (
+            await tenant.panel.data(
+                CREATE_GREETING, name=name, body=body, trigger=trigger, field=field
+            )
+        )["createMessageTemplate"]
+        assert made["userErrors"] == []
+
+    for n in range(2):
+        await submit(
+            client,
+            tenant,
+            submission(
+                name=f"Гость{n} Иванов", email=f"g{n}@example.com", phone=f"+7 912 000-30-0{n}"
+            ),
+        )
+    edges = (await tenant.panel.data(LEADS))["leads"]["edges"]
+    contact_ids = {e["node"]["contact"]["email"]: e["node"]["contact"]["id"] for e in edges}
+    async with services.db.transaction() as session:
+        for n, birthday in enumerate(("1990-12-01", "1985-06-15")):
+            ids = parse_global_id(contact_ids[f"g{n}@example.com"])
+            contact = await session.get(Contact, (ids.workspace_id, ids.row_id))
+            assert contact is not None
+            contact.custom_fields = {"birthday": birthday}
+
+    # 08:00 in Moscow on the shop's own holiday: greetings wait for 10:00 there (07:00 UTC).
+    clock = FakeClock(datetime(2026, 12, 1, 5, 0, tzinfo=UTC))
+    await templates(services, clock).scan_dates()
+    await templates(services, clock).scan_dates()  # another worker, or a restart
+    first = await contact_messages(services, contact_ids["g0@example.com"])
+    assert sorted(m.body for m in first) == [
+        "Гость0, поздравляем: День магазина!",
+        "Гость0, с днём рождения!",
+    ]
+    assert {m.next_attempt_at for m in first} == {datetime(2026, 12, 1, 7, 0, tzinfo=UTC)}
+    (second,) = await contact_messages(services, contact_ids["g1@example.com"])
+    assert second.body == "Гость1, поздравляем: День магазина!"
+    # The next day is no holiday and nobody's birthday.
+    clock.set(datetime(2026, 12, 2, 7, 0, tzinfo=UTC))
+    await templates(services, clock).scan_dates()
+    assert len(await contact_messages(services, contact_ids["g1@example.com"])) == 1
+
+
+def test_a_birthday_on_29_february_falls_on_the_28th_in_other_years() -> None:
+    assert falls_on("2000-02-29", date(2027, 2, 28))
+    assert not falls_on("2000-02-29", date(2028, 2, 28))
+    assert falls_on("2000-02-29", date(2028, 2, 29))
+    assert falls_on("1990-12-01T00:00:00", date(2026, 12, 1))
+    assert not falls_on("не дата", date(2026, 12, 1))
+    assert not falls_on(None, date(2026, 12, 1))

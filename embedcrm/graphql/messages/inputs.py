@@ -6,6 +6,7 @@ import strawberry
 
 from embedcrm.graphql.core import UserError
 from embedcrm.graphql.messages.types import (
+    Holiday,
     Message,
     MessageChannel,
     MessageStatus,
@@ -63,6 +64,7 @@ class CreateMessageTemplateInput:
     trigger: TemplateTrigger = message_models.TemplateTrigger.MANUAL  # type: ignore[valid-type]
     stage_id: strawberry.ID | None = None
     hours_before: int | None = None
+    field_key: str | None = None
     quiet_from: str | None = strawberry.field(
         default=None, description="HH:MM on the client's wall clock; with quietTo."
     )
@@ -81,6 +83,7 @@ class UpdateMessageTemplateInput:
     trigger: TemplateTrigger | None = UNSET  # type: ignore[valid-type]
     stage_id: strawberry.ID | None = UNSET
     hours_before: int | None = UNSET
+    field_key: str | None = UNSET
     quiet_from: str | None = UNSET
     quiet_to: str | None = UNSET
     active: bool | None = UNSET
@@ -104,4 +107,24 @@ class SendTemplateToSegmentPayload:
     skipped: int = strawberry.field(
         default=0, description="Contacts without an address for the channel, or unsubscribed."
     )
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class HolidayInput:
+    date: str = strawberry.field(description="MM-DD, as 03-08.")
+    name: str
+
+
+@strawberry.input
+class SetHolidaysInput:
+    workspace_id: strawberry.ID | None = None
+    holidays: list[HolidayInput] = strawberry.field(
+        description="The whole list; an empty one brings back the Russian holidays."
+    )
+
+
+@strawberry.type
+class HolidaysPayload:
+    holidays: list[Holiday] = strawberry.field(default_factory=list)
     user_errors: list[UserError] = strawberry.field(default_factory=list)

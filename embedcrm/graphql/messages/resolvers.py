@@ -7,6 +7,7 @@ import strawberry
 from embedcrm.graphql.context import Info
 from embedcrm.graphql.core import Connection
 from embedcrm.graphql.messages.types import (
+    Holiday,
     Message,
     MessagePreview,
     MessageTemplate,
@@ -83,3 +84,13 @@ async def preview_message(
 
 def message_variables() -> list[MessageVariable]:
     return [MessageVariable(name=name, description=text) for name, text in VARIABLES.items()]
+
+
+def holiday_types(days: list[tuple[int, int, str]]) -> list[Holiday]:
+    return [Holiday(date=f"{month:02d}-{day:02d}", name=name) for month, day, name in days]
+
+
+async def holidays(info: Info, workspace_id: strawberry.ID | None = None) -> list[Holiday]:
+    ctx = info.context
+    workspace = ctx.workspace_for(workspace_arg(workspace_id))
+    return holiday_types(await ctx.services.templates.holidays(ctx.principal, workspace))

@@ -21,6 +21,10 @@ class MessageQuery:
         resolver=resolvers.preview_message,
         description="A template filled for one contact (and lead), as it would be sent now.",
     )
+    holidays = strawberry.field(
+        resolver=resolvers.holidays,
+        description="The days HOLIDAY templates greet clients on; the Russian holidays by default.",
+    )
     message_variables = strawberry.field(
         resolver=resolvers.message_variables,
         description="The variables templates may use, as {{contact.first_name}}.",
@@ -61,4 +65,9 @@ class MessageMutation:
     send_template_to_segment = strawberry.mutation(
         resolver=mutations.send_template_to_segment.resolve,
         description="A one-off offer (owner) to every contact of a contact segment.",
+    )
+
+    set_holidays = strawberry.mutation(
+        resolver=mutations.set_holidays.resolve,
+        description="Replace the workspace's holidays (owner); an empty list restores the default.",
     )

@@ -26,7 +26,9 @@ TemplateTrigger = strawberry.enum(
     name="TemplateTrigger",
     description=(
         "MANUAL: sent by hand or to a segment; STAGE: when a lead enters stageId; REMINDER: "
-        "hoursBefore a task or appointment about the client falls due."
+        "hoursBefore a task or appointment about the client falls due; DATE: on the date in "
+        "the contact's custom field fieldKey (a birthday); HOLIDAY: on each of the "
+        "workspace's holidays."
     ),
 )
 
@@ -93,6 +95,9 @@ class MessageTemplate(Node):
     hours_before: int | None = strawberry.field(
         description="For a REMINDER: how many hours before a task about the client is due."
     )
+    field_key: str | None = strawberry.field(
+        description="For a DATE: the contact's custom field holding the date (YYYY-MM-DD)."
+    )
     quiet_from: str | None = strawberry.field(
         description="Start of the quiet hours on the client's wall clock, HH:MM."
     )
@@ -113,6 +118,7 @@ class MessageTemplate(Node):
             trigger=row.trigger,
             stage_id=_global("Stage", row.workspace_id, row.stage_id),
             hours_before=row.hours_before,
+            field_key=row.field_key,
             quiet_from=format_time_of_day(row.quiet_start),
             quiet_to=format_time_of_day(row.quiet_end),
             active=row.active,
@@ -138,3 +144,9 @@ class MessagePreview:
 class MessageVariable:
     name: str = strawberry.field(description="Written in a template as {{name}}.")
     description: str
+
+
+@strawberry.type
+class Holiday:
+    date: str = strawberry.field(description="MM-DD, every year.")
+    name: str

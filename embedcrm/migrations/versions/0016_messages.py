@@ -1,5 +1,5 @@
 """Messages: the outbound messages to clients and members, the contacts who unsubscribed, the
-message templates and their triggers, and the alerts to the shop with each member's choices.
+message templates and their triggers, the holidays clients are greeted on, and the alerts to the shop with each member's choices.
 
 Revision ID: 0016
 Revises: 0013
@@ -128,6 +128,8 @@ def upgrade() -> None:
                 "MANUAL",
                 "STAGE",
                 "REMINDER",
+                "DATE",
+                "HOLIDAY",
                 name="templatetrigger",
                 native_enum=False,
                 length=16,
@@ -136,6 +138,7 @@ def upgrade() -> None:
         ),
         sa.Column("stage_id", sa.Uuid(), nullable=True),
         sa.Column("hours_before", sa.Integer(), nullable=True),
+        sa.Column("field_key", sa.String(length=64), nullable=True),
         sa.Column("quiet_start", sa.Integer(), nullable=True),
         sa.Column("quiet_end", sa.Integer(), nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
@@ -161,6 +164,17 @@ def upgrade() -> None:
     )
     op.create_index(
         "ix_message_templates_trigger_active", "message_templates", ["trigger", "active"]
+    )
+    op.create_table(
+        "message_holidays",
+        sa.Column("workspace_id", sa.Uuid(), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("month", sa.Integer(), nullable=False),
+        sa.Column("day", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("workspace_id", "id"),
+        sa.UniqueConstraint("workspace_id", "month", "day"),
     )
     op.create_table(
         "alert_settings",
@@ -229,6 +243,7 @@ def downgrade() -> None:
     op.drop_index("ix_alerts_pending", table_name="alerts")
     op.drop_table("alerts")
     op.drop_table("alert_settings")
+    op.drop_table("message_holidays")
     op.drop_table("message_templates")
     op.drop_table("message_opt_outs")
     op.drop_index("ix_messages_sending", table_name="messages")

@@ -6,6 +6,7 @@ from embedcrm.graphql.messages.mutations import (
     report_message_status,
     send_message,
     send_template_to_segment,
+    set_holidays,
     update_message_template,
 )
 
@@ -15,5 +16,6 @@ __all__ = [
     "report_message_status",
     "send_message",
     "send_template_to_segment",
+    "set_holidays",
     "update_message_template",
 ]

@@ -24,6 +24,7 @@ async def resolve(info: Info, input: CreateMessageTemplateInput) -> MessageTempl
             "trigger": input.trigger,
             "stage_id": scoped_id(input.stage_id, "Stage", "stageId", workspace),
             "hours_before": input.hours_before,
+            "field_key": input.field_key,
             "quiet_from": input.quiet_from,
             "quiet_to": input.quiet_to,
             "active": input.active,

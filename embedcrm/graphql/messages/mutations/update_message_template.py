@@ -27,6 +27,7 @@ async def resolve(info: Info, input: UpdateMessageTemplateInput) -> MessageTempl
         body=input.body,
         trigger=input.trigger,
         hours_before=input.hours_before,
+        field_key=input.field_key,
         quiet_from=input.quiet_from,
         quiet_to=input.quiet_to,
         active=input.active,
