@@ -31,7 +31,15 @@ PERSONAL_KEYS = {
     "landing_page",
     "first_touch",
     "click_ids",
+    # A message's recipient, text and template values.
+    "to",
+    "subject",
+    "variables",
 }
+# Objects scrubbed inside rather than blanked: a message.requested's message keeps its ids.
+SCRUBBED_INSIDE = {"message"}
+# Personal keys whose schema wants a string: blanked to "" rather than null.
+BLANKED_TEXT = {"title", "to", "subject", "body"}
 
 
 def scrub_payload(value: Any) -> Any:
@@ -41,8 +49,10 @@ def scrub_payload(value: Any) -> Any:
         for key, item in value.items():
             if key in KEPT_OBJECTS:
                 out[key] = item
+            elif key in SCRUBBED_INSIDE and isinstance(item, dict):
+                out[key] = scrub_payload(item)
             elif key in PERSONAL_KEYS:
-                out[key] = "" if key == "title" else ({} if isinstance(item, dict) else None)
+                out[key] = "" if key in BLANKED_TEXT else ({} if isinstance(item, dict) else None)
             else:
                 out[key] = scrub_payload(item)
         return out

@@ -14,10 +14,12 @@ from webhooks.webhook_support import FakeClock, Reply, patch_verifier_clock, run
 
 from conftest import GraphQL
 from embedcrm.graphql.ids import parse_global_id
+from embedcrm.messages.models import Message
 from embedcrm.services import Services
 from embedcrm.webhooks.dispatcher import Dispatcher, DispatcherConfig
 from embedcrm.webhooks.models import OutboxEvent, WebhookEndpoint
 from embedcrm.webhooks.ssrf import create_webhook_client, parse_allowed_networks
+from event_schemas import validate
 from factories import Tenant, make_tenant, submission, submit
 
 SEND = """
@@ -249,3 +251,42 @@ async def test_the_unsubscribe_link_asks_then_one_click_unsubscribes(
     forged = await client.post(path[:-3] + "xyz")
     assert forged.status_code == 404 and "недействительна" in forged.text
     assert (await client.get("/unsubscribe/" + "a" * 40)).status_code == 404
+
+
+ERASE = """
+mutation($contact: ID!) { erasePerson(input: {contactId: $contact}) {
+  erasure { id } userErrors { field message code } } }
+"""
+
+
+async def test_erasing_a_person_removes_their_messages_and_blanks_the_requests(
+    client: httpx.AsyncClient, platform: GraphQL, services: Services
+) -> None:
+    tenant = await make_tenant(platform)
+    workspace_id = parse_global_id(tenant.workspace_id).workspace_id
+    contact, lead = await contact_of(client, tenant, email="erase.me@example.com")
+    sent = await send(tenant.panel, contact, "SMS", lead=lead, body="Анна, заказ готов")
+    assert sent["userErrors"] == []
+    ids = parse_global_id(contact)
+    await services.messages.unsubscribe(
+        services.messages.tokens.token(ids.workspace_id, ids.row_id)
+    )
+    erased = (await platform.data(ERASE, contact=contact))["erasePerson"]
+    assert erased["userErrors"] == []
+
+    async with services.db.transaction() as session:
+        left = list(
+            await session.scalars(select(Message).where(Message.workspace_id == workspace_id))
+        )
+    assert left == []
+    (event,) = await requested_events(services, workspace_id)
+    message = event["data"]["message"]
+    assert (message["to"], message["subject"], message["body"], message["variables"]) == (
+        "",
+        "",
+        "",
+        {},
+    )
+    assert message["id"] == str(parse_global_id(sent["message"]["id"]).row_id)
+    assert message["idempotency_key"] == sent["message"]["idempotencyKey"]
+    validate(event)
