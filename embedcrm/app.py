@@ -18,6 +18,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 import strawberry
 from asgi_correlation_id import CorrelationIdMiddleware, correlation_id
@@ -51,6 +52,7 @@ from embedcrm.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
+from embedcrm.feedback import pages as feedback_pages
 from embedcrm.graphql.context import Context
 from embedcrm.graphql.http import (
     GraphQLParams,
@@ -90,6 +92,8 @@ log = logging.getLogger("embedcrm.app")
 
 # A mail client's one-click POST is one short form field; nothing bigger is read.
 UNSUBSCRIBE_BODY_BYTES = 1024
+# A score and a comment of at most 2 000 characters, form-encoded.
+FEEDBACK_BODY_BYTES = 32 * 1024
 # The unsubscribe pages name nobody, but their address is a person's token: kept out of caches
 # and referrers.
 PRIVATE_PAGE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
@@ -410,6 +414,45 @@ async def unsubscribe(request: Request) -> Response:
     return HTMLResponse(done_page(language), headers=PRIVATE_PAGE)
 
 
+async def feedback_page(request: Request) -> Response:
+    """The question a feedback link asks, with the answer given so far."""
+    try:
+        question = await _services(request).feedback.question(request.path_params["token"])
+    except NotFound:
+        return HTMLResponse(
+            feedback_pages.invalid_page(_browser_language(request)), status_code=404
+        )
+    page = feedback_pages.question_page(
+        question.language, question.kind, question.shop, question.answered
+    )
+    return HTMLResponse(page, headers=PRIVATE_PAGE)
+
+
+async def feedback_answer(request: Request) -> Response:
+    """The client's answer: a plain form post of the score and an optional comment."""
+    token = request.path_params["token"]
+    services = _services(request)
+    # A plain HTML form: application/x-www-form-urlencoded, as browsers send it.
+    form = parse_qs((await request.body()).decode("utf-8", "replace"))
+    try:
+        question = await services.feedback.answer(
+            token,
+            next(iter(form.get("score", [])), None),
+            next(iter(form.get("comment", [])), None),
+        )
+    except NotFound:
+        return HTMLResponse(
+            feedback_pages.invalid_page(_browser_language(request)), status_code=404
+        )
+    except ValidationFailed as exc:
+        asked = await services.feedback.question(token)
+        page = feedback_pages.question_page(
+            asked.language, asked.kind, asked.shop, asked.answered, exc.message
+        )
+        return HTMLResponse(page, status_code=422, headers=PRIVATE_PAGE)
+    return HTMLResponse(feedback_pages.thanks_page(question.language), headers=PRIVATE_PAGE)
+
+
 def _browser_language(request: Request) -> str:
     return "en" if request.headers.get("accept-language", "").lower().startswith("en") else "ru"
 
@@ -476,6 +519,8 @@ def body_limit(settings: Settings, path: str) -> int | None:
         return settings.max_graphql_bytes
     if path.startswith("/unsubscribe/"):
         return UNSUBSCRIBE_BODY_BYTES
+    if path.startswith("/feedback/"):
+        return FEEDBACK_BODY_BYTES
     return None
 
 
@@ -520,6 +565,8 @@ ROUTES = [
     Route("/openapi.json", openapi_json, methods=["GET"]),
     Route("/unsubscribe/{token}", unsubscribe_page, methods=["GET"]),
     Route("/unsubscribe/{token}", unsubscribe, methods=["POST"]),
+    Route("/feedback/{token}", feedback_page, methods=["GET"]),
+    Route("/feedback/{token}", feedback_answer, methods=["POST"]),
     Route("/healthz", healthz, methods=["GET"]),
     Route("/readyz", readyz, methods=["GET"]),
     Route("/metrics", metrics, methods=["GET"]),

@@ -4,6 +4,7 @@ from embedcrm.alerts.models import Alert, AlertSettings
 from embedcrm.analytics.models import AdSpend, AdSpendDay, FormEventDay
 from embedcrm.capture.models import Submission
 from embedcrm.contacts.models import Contact, ContactMerge, MergeProposal
+from embedcrm.feedback.models import FeedbackAnswer
 from embedcrm.fields.models import ContactTag, CustomFieldDefinition, LeadTag, Segment, Tag
 from embedcrm.forms.models import SiteForm
 from embedcrm.leads.models import (
@@ -34,6 +35,7 @@ __all__ = [
     "ContactTag",
     "CustomFieldDefinition",
     "Erasure",
+    "FeedbackAnswer",
     "FormEventDay",
     "Holiday",
     "Lead",

@@ -21,6 +21,8 @@ from embedcrm.contacts.merge import MergeService
 from embedcrm.contacts.models import Contact
 from embedcrm.contacts.service import ContactService, contacts_by_id
 from embedcrm.db import Database
+from embedcrm.feedback.links import FeedbackLinks
+from embedcrm.feedback.service import FeedbackService
 from embedcrm.fields.filters import ContactSpec
 from embedcrm.fields.segments import ListService, SegmentService
 from embedcrm.fields.service import FieldService, TagService
@@ -76,6 +78,7 @@ class Services:
     webhook_client: httpx.AsyncClient
     messages: MessageService
     templates: TemplateService
+    feedback: FeedbackService
     alerts: AlertService
     # The built-in e-mail channel; None when e-mails go to the host's gateway.
     smtp: SmtpServer | None
@@ -94,6 +97,7 @@ class Services:
         lists = ListService(db)
         smtp = smtp_server_of(settings.smtp_url, settings.smtp_from, settings.public_url)
         unsubscribe = UnsubscribeTokens(settings.secret_keys, settings.public_url)
+        feedback_links = FeedbackLinks(settings.secret_keys, settings.public_url)
         return cls(
             settings=settings,
             db=db,
@@ -128,7 +132,9 @@ class Services:
                 unsubscribe,
                 email_built_in=smtp is not None,
                 segment_contacts=_segment_contacts(lists),
+                feedback_url=feedback_links.url,
             ),
+            feedback=FeedbackService(db, feedback_links),
             alerts=AlertService(db, email_built_in=smtp is not None),
             smtp=smtp,
         )

@@ -41,6 +41,7 @@ from embedcrm.graphql.contacts.types import Contact, ContactMerge, MergeProposal
 from embedcrm.graphql.context import Context, Info
 from embedcrm.graphql.core import Node
 from embedcrm.graphql.failures import LoggedSchema
+from embedcrm.graphql.feedback.schema import FeedbackQuery
 from embedcrm.graphql.fields.schema import FieldMutation, FieldQuery, TagMutation
 from embedcrm.graphql.fields.types import CustomField, Segment, Tag
 from embedcrm.graphql.forms.schema import TYPES as FORM_TYPES
@@ -226,6 +227,7 @@ QUERY_PARTS: tuple[type, ...] = (
     PanelQuery,
     MessageQuery,
     AlertQuery,
+    FeedbackQuery,
 )
 MUTATION_PARTS: tuple[type, ...] = (
     WorkspaceMutation,

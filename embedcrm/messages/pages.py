@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from html import escape
 
+from embedcrm.kit.pages import plain_page
+
 TEXTS = {
     "ru": {
         "title": "Отписка от сообщений",
@@ -27,15 +29,8 @@ TEXTS = {
 
 
 def _page(language: str, body: str) -> str:
-    texts = TEXTS.get(language, TEXTS["ru"])
     lang = language if language in TEXTS else "ru"
-    return (
-        f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{escape(texts['title'])}</title></head>"
-        '<body style="font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;'
-        f'padding:0 1rem"><h1>{escape(texts["title"])}</h1>{body}</body></html>'
-    )
+    return plain_page(lang, TEXTS[lang]["title"], body)
 
 
 def ask_page(language: str) -> str:

@@ -37,6 +37,8 @@ VARIABLES: dict[str, str] = {
     "manager.email": "the assigned manager's e-mail",
     "shop.name": "the workspace's name",
     "unsubscribe.url": "the contact's one-click unsubscribe link",
+    "feedback.nps_url": "a link asking how likely the client is to recommend the shop (0-10)",
+    "feedback.csat_url": "a link asking how satisfied the client is (1-5)",
 }
 
 

@@ -64,6 +64,8 @@ HOLIDAYS_RU = json.loads(
 )["holidays"]
 # Contacts one offer may go to: a send is a few transactions of a hundred each.
 MAX_SEGMENT_SEND = 10_000
+# The feedback link of a contact, a lead (or None) and a kind, NPS or CSAT (the feedback domain's).
+FeedbackUrl = Callable[[uuid.UUID, uuid.UUID, uuid.UUID | None, str], str]
 SegmentContacts = Callable[[Principal, uuid.UUID, uuid.UUID, str | None], Awaitable[Page[Contact]]]
 
 
@@ -176,9 +178,11 @@ class TemplateService:
         *,
         email_built_in: bool,
         segment_contacts: SegmentContacts,
+        feedback_url: FeedbackUrl,
         clock: Clock = utcnow,
     ) -> None:
         self.db = db
+        self.feedback_url = feedback_url
         self.tokens = tokens
         self.email_built_in = email_built_in
         self.segment_contacts = segment_contacts
@@ -325,6 +329,11 @@ class TemplateService:
                 values["task.due"] = task.due_at.astimezone(zone(timezone)).strftime(
                     "%d.%m.%Y %H:%M"
                 )
+        lead_id = lead.id if lead else None
+        for kind in ("NPS", "CSAT"):
+            values[f"feedback.{kind.lower()}_url"] = self.feedback_url(
+                workspace_id, contact.id, lead_id, kind
+            )
         values.update(extra or {})
         try:
             recipient: str | None = recipient_of(

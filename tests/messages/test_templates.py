@@ -120,6 +120,7 @@ def templates(services: Services, clock: FakeClock) -> TemplateService:
         service.tokens,
         email_built_in=False,
         segment_contacts=service.segment_contacts,
+        feedback_url=service.feedback_url,
         clock=clock,
     )
 

@@ -1,5 +1,5 @@
 """Messages: the outbound messages to clients and members, the contacts who unsubscribed, the
-message templates and their triggers, the holidays clients are greeted on, and the alerts to the shop with each member's choices.
+message templates and their triggers, the holidays clients are greeted on, the clients' feedback, and the alerts to the shop with each member's choices.
 
 Revision ID: 0016
 Revises: 0013
@@ -177,6 +177,43 @@ def upgrade() -> None:
         sa.UniqueConstraint("workspace_id", "month", "day"),
     )
     op.create_table(
+        "feedback_answers",
+        sa.Column("workspace_id", sa.Uuid(), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("request_key", sa.String(length=120), nullable=False),
+        sa.Column(
+            "kind",
+            sa.Enum("NPS", "CSAT", name="feedbackkind", native_enum=False, length=8),
+            nullable=False,
+        ),
+        sa.Column("contact_id", sa.Uuid(), nullable=False),
+        sa.Column("lead_id", sa.Uuid(), nullable=True),
+        sa.Column("score", sa.Integer(), nullable=False),
+        sa.Column("comment", sa.Text(), nullable=True),
+        sa.Column("manager_id", sa.Uuid(), nullable=True),
+        sa.Column("source", sa.String(length=200), nullable=True),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["workspace_id", "contact_id"],
+            ["contacts.workspace_id", "contacts.id"],
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("workspace_id", "id"),
+        sa.UniqueConstraint("workspace_id", "request_key"),
+    )
+    op.create_index(
+        "ix_feedback_answers_workspace_id_kind_created_at",
+        "feedback_answers",
+        ["workspace_id", "kind", "created_at"],
+    )
+    op.create_index(
+        "ix_feedback_answers_workspace_id_contact_id_created_at",
+        "feedback_answers",
+        ["workspace_id", "contact_id", "created_at"],
+    )
+    op.create_table(
         "alert_settings",
         sa.Column("workspace_id", sa.Uuid(), nullable=False),
         sa.Column("member_id", sa.Uuid(), nullable=False),
@@ -243,6 +280,7 @@ def downgrade() -> None:
     op.drop_index("ix_alerts_pending", table_name="alerts")
     op.drop_table("alerts")
     op.drop_table("alert_settings")
+    op.drop_table("feedback_answers")
     op.drop_table("message_holidays")
     op.drop_table("message_templates")
     op.drop_table("message_opt_outs")
