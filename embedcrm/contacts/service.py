@@ -26,7 +26,7 @@ from embedcrm.fields.filters import ContactSpec
 from embedcrm.fields.models import FieldEntity, FieldType
 from embedcrm.fields.service import definitions_of, validate_custom_fields
 from embedcrm.kit.repository import MAX_PAGE_SIZE, Page, Viewer, Window
-from embedcrm.workspaces.access import Actor, get_member, load_actor, readable_row
+from embedcrm.workspaces.access import Actor, get_member, load_actor, readable_row, viewer_of
 
 
 @dataclass(frozen=True)
@@ -202,6 +202,23 @@ async def get_contact(
     if contact is None:
         raise NotFound("Nothing has this id.", field=field)
     return contact
+
+
+async def sees_contact(
+    session: AsyncSession,
+    principal: Principal,
+    workspace_id: uuid.UUID,
+    contact_id: uuid.UUID,
+    field: str = "contactId",
+) -> bool:
+    """Whether the caller reads what hangs off this contact (its messages, its answers): a
+    MANAGER only what hangs off the contacts they see; the others all, at no query."""
+    viewer = await viewer_of(session, principal, workspace_id, field=field)
+    if viewer.sees_only_own is None:
+        return True
+    return (
+        await ContactRepository(session, workspace_id).get_readable(viewer, contact_id) is not None
+    )
 
 
 async def readable_contact(

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from embedcrm.auth import Principal
-from embedcrm.contacts.service import get_contact
+from embedcrm.contacts.service import get_contact, sees_contact
 from embedcrm.db import Database, utcnow
 from embedcrm.errors import ValidationFailed
 from embedcrm.feedback.links import FeedbackLink, FeedbackLinks
@@ -152,9 +152,9 @@ class FeedbackService:
         after: str | None,
     ) -> Page[FeedbackAnswer]:
         async with self.db.transaction() as session:
-            repo = FeedbackRepository.for_reader(
-                session, principal, workspace_id, field="contactId"
-            )
+            if not await sees_contact(session, principal, workspace_id, contact_id):
+                return Page(rows=[], has_next=False)
+            repo = FeedbackRepository(session, workspace_id)
             return await repo.newest_first(
                 repo.of_contact_query(contact_id, lead_id), first=first, after=after
             )
@@ -167,9 +167,9 @@ class FeedbackService:
         lead_id: uuid.UUID | None,
     ) -> int:
         async with self.db.transaction() as session:
-            repo = FeedbackRepository.for_reader(
-                session, principal, workspace_id, field="contactId"
-            )
+            if not await sees_contact(session, principal, workspace_id, contact_id):
+                return 0
+            repo = FeedbackRepository(session, workspace_id)
             return await repo.count(repo.of_contact_query(contact_id, lead_id))
 
     async def report(

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.auth import Principal
-from embedcrm.contacts.service import get_contact, require_contact_writer
+from embedcrm.contacts.service import get_contact, require_contact_writer, sees_contact
 from embedcrm.db import Database, utcnow
 from embedcrm.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from embedcrm.kit.repository import Page
@@ -255,7 +255,9 @@ class MessageService:
         after: str | None,
     ) -> Page[Message]:
         async with self.db.transaction() as session:
-            repo = MessageRepository.for_reader(session, principal, workspace_id, field="contactId")
+            if not await sees_contact(session, principal, workspace_id, contact_id):
+                return Page(rows=[], has_next=False)
+            repo = MessageRepository(session, workspace_id)
             return await repo.newest_first(
                 repo.select().where(Message.contact_id == contact_id), first=first, after=after
             )
@@ -277,7 +279,9 @@ class MessageService:
         self, principal: Principal, workspace_id: uuid.UUID, contact_id: uuid.UUID
     ) -> int:
         async with self.db.transaction() as session:
-            repo = MessageRepository.for_reader(session, principal, workspace_id, field="contactId")
+            if not await sees_contact(session, principal, workspace_id, contact_id):
+                return 0
+            repo = MessageRepository(session, workspace_id)
             return await repo.count(repo.select().where(Message.contact_id == contact_id))
 
     async def unsubscribe_language(self, token: str) -> str:

@@ -234,8 +234,7 @@ class TemplateService:
         fields = dict(changes)
         quiet = quiet_window(fields.pop("quiet_from", None), fields.pop("quiet_to", None))
         async with self.db.transaction() as session:
-            actor = await load_actor(session, principal, workspace_id, field="workspaceId")
-            actor.require_owner()
+            await load_actor(session, principal, workspace_id, field="workspaceId")
             now = self.clock()
             template = MessageTemplate(
                 id=uuid.uuid4(),
@@ -257,8 +256,7 @@ class TemplateService:
     ) -> MessageTemplate:
         fields = dict(changes)
         async with self.db.transaction() as session:
-            actor = await load_actor(session, principal, workspace_id)
-            actor.require_owner()
+            await load_actor(session, principal, workspace_id)
             template = await self._get(session, workspace_id, template_id)
             if "quiet_from" in fields or "quiet_to" in fields:
                 quiet = quiet_window(fields.pop("quiet_from", None), fields.pop("quiet_to", None))
@@ -273,8 +271,7 @@ class TemplateService:
         self, principal: Principal, workspace_id: uuid.UUID, template_id: uuid.UUID
     ) -> None:
         async with self.db.transaction() as session:
-            actor = await load_actor(session, principal, workspace_id)
-            actor.require_owner()
+            await load_actor(session, principal, workspace_id)
             template = await self._get(session, workspace_id, template_id)
             await session.delete(template)
 
@@ -561,8 +558,7 @@ class TemplateService:
                 raise ValidationFailed(f"{when} is listed twice.", field=field)
             days[(month, day)] = name.strip()
         async with self.db.transaction() as session:
-            actor = await load_actor(session, principal, workspace_id, field="workspaceId")
-            actor.require_owner()
+            await load_actor(session, principal, workspace_id, field="workspaceId")
             await HolidayRepository(session, workspace_id).replace(
                 [(m, d, name) for (m, d), name in sorted(days.items())]
             )
@@ -670,8 +666,7 @@ class TemplateService:
         if not send_key or len(send_key) > 64:
             raise ValidationFailed("sendKey is 1 to 64 characters.", field="sendKey")
         async with self.db.transaction() as session:
-            actor = await load_actor(session, principal, workspace_id, field="templateId")
-            actor.require_owner()
+            await load_actor(session, principal, workspace_id, field="templateId")
             template = await self._get(session, workspace_id, template_id)
         queued = skipped = seen = 0
         after: str | None = None

@@ -14,7 +14,7 @@ from conftest import GraphQL
 from embedcrm.graphql.ids import parse_global_id
 from embedcrm.leads.models import Lead
 from embedcrm.services import Services
-from factories import Tenant, make_tenant, submission, submit
+from factories import ISSUE_TOKEN, Tenant, make_tenant, submission, submit
 
 TEMPLATE = """
 mutation($body: String!) {
@@ -191,3 +191,63 @@ async def test_the_report_scores_by_month_manager_and_source(
         REPORT, kind="NPS", **{"from": now.isoformat(), "to": (now - timedelta(days=1)).isoformat()}
     )
     assert backwards["errors"][0]["extensions"]["fields"] == {"to": "to is after from."}
+
+
+SEND_SMS = """
+mutation($contact: ID!) { sendMessage(input: {contactId: $contact, channel: SMS, subject: "",
+    body: "Заказ готов"}) { message { id } userErrors { code } } }
+"""
+MESSAGES = """
+query($contact: ID!) { messages(contactId: $contact, first: 10) {
+  totalCount edges { node { id } } } }
+"""
+ASSIGN = """mutation($lead: ID!, $who: ID) { assignLead(input: {leadId: $lead, assigneeId: $who}) {
+  userErrors { code } } }"""
+
+
+async def manager_of(platform: GraphQL, tenant: Tenant) -> tuple[GraphQL, str]:
+    issued = (
+        await platform.data(
+            ISSUE_TOKEN,
+            ws=tenant.workspace_id,
+            ext=f"manager-{uuid.uuid4().hex[:8]}",
+            role="MANAGER",
+            ttl=900,
+        )
+    )["issuePanelToken"]
+    return GraphQL(platform.client, issued["token"]), issued["member"]["id"]
+
+
+async def test_a_manager_reads_the_messages_and_answers_of_the_contacts_they_see_alone(
+    client: httpx.AsyncClient, platform: GraphQL
+) -> None:
+    tenant = await make_tenant(platform)
+    ((lead, contact, path),) = await links_for(client, tenant, 1)
+    assert (await answer(client, path, 8)).status_code == 200
+    sent = (await tenant.panel.data(SEND_SMS, contact=contact))["sendMessage"]
+    assert sent["userErrors"] == []
+    anna, _ = await manager_of(platform, tenant)
+    boris, boris_id = await manager_of(platform, tenant)
+
+    def counts(answers: dict[str, Any], messages: dict[str, Any]) -> tuple[int, int, int, int]:
+        return (
+            answers["feedbackAnswers"]["totalCount"],
+            len(answers["feedbackAnswers"]["edges"]),
+            messages["messages"]["totalCount"],
+            len(messages["messages"]["edges"]),
+        )
+
+    async def seen_by(gql: GraphQL) -> tuple[int, int, int, int]:
+        return counts(
+            await gql.data(ANSWERS, contact=contact, lead=None),
+            await gql.data(MESSAGES, contact=contact),
+        )
+
+    # Unassigned, the lead and so its client are every manager's to see.
+    assert await seen_by(anna) == (1, 1, 1, 1)
+    given = await tenant.panel.data(ASSIGN, lead=lead, who=boris_id)
+    assert given["assignLead"]["userErrors"] == []
+    assert await seen_by(anna) == (0, 0, 0, 0)
+    assert await seen_by(boris) == (1, 1, 1, 1)
+    assert await seen_by(tenant.panel) == (1, 1, 1, 1)
+    assert await seen_by(platform) == (1, 1, 1, 1)

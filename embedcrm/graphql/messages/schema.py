@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from embedcrm.graphql.messages import mutations, resolvers
+from embedcrm.graphql.permissions import OwnerOnly, WritersOnly
 
 
 @strawberry.type
@@ -34,6 +35,7 @@ class MessageQuery:
 @strawberry.type
 class MessageMutation:
     send_message = strawberry.mutation(
+        permission_classes=[WritersOnly],
         resolver=mutations.send_message.resolve,
         description=(
             "A message to one contact over a channel; refused (code conflict) when the contact "
@@ -50,24 +52,27 @@ class MessageMutation:
     )
 
     create_message_template = strawberry.mutation(
+        permission_classes=[OwnerOnly],
         resolver=mutations.create_message_template.resolve,
         description="A template (owner); with trigger STAGE it goes to a lead entering stageId.",
     )
 
     update_message_template = strawberry.mutation(
-        resolver=mutations.update_message_template.resolve
+        permission_classes=[OwnerOnly], resolver=mutations.update_message_template.resolve
     )
 
     delete_message_template = strawberry.mutation(
-        resolver=mutations.delete_message_template.resolve
+        permission_classes=[OwnerOnly], resolver=mutations.delete_message_template.resolve
     )
 
     send_template_to_segment = strawberry.mutation(
+        permission_classes=[OwnerOnly],
         resolver=mutations.send_template_to_segment.resolve,
         description="A one-off offer (owner) to every contact of a contact segment.",
     )
 
     set_holidays = strawberry.mutation(
+        permission_classes=[OwnerOnly],
         resolver=mutations.set_holidays.resolve,
         description="Replace the workspace's holidays (owner); an empty list restores the default.",
     )
