@@ -29,7 +29,7 @@ from embedcrm.fields.service import FieldService, TagService
 from embedcrm.forms.service import FormService
 from embedcrm.imports.service import ImportService
 from embedcrm.kit.models import plain_row
-from embedcrm.kit.repository import Page
+from embedcrm.kit.repository import Page, Window
 from embedcrm.leads.assignment import AssignmentService
 from embedcrm.leads.service import LeadService
 from embedcrm.messages.outbound import email_dispatcher
@@ -180,7 +180,11 @@ def _segment_contacts(lists: ListService) -> SegmentContacts:
         principal: Principal, workspace_id: uuid.UUID, segment_id: uuid.UUID, after: str | None
     ) -> Page[Contact]:
         return await lists.contacts_page(
-            principal, workspace_id, ContactSpec(), segment_id=segment_id, first=100, after=after
+            principal,
+            workspace_id,
+            ContactSpec(),
+            segment_id=segment_id,
+            window=Window(first=100, after=after),
         )
 
     return page

@@ -21,7 +21,7 @@ from embedcrm.errors import ValidationFailed
 from embedcrm.feedback.links import FeedbackLink, FeedbackLinks
 from embedcrm.feedback.models import SCALES, FeedbackAnswer, FeedbackKind
 from embedcrm.feedback.repository import FeedbackRepository
-from embedcrm.kit.repository import Page
+from embedcrm.kit.repository import Page, Window
 from embedcrm.leads.moves import get_lead
 from embedcrm.webhooks.jobs import Clock
 
@@ -148,15 +148,14 @@ class FeedbackService:
         contact_id: uuid.UUID,
         lead_id: uuid.UUID | None,
         *,
-        first: int,
-        after: str | None,
+        window: Window,
     ) -> Page[FeedbackAnswer]:
         async with self.db.transaction() as session:
             if not await sees_contact(session, principal, workspace_id, contact_id):
                 return Page(rows=[], has_next=False)
             repo = FeedbackRepository(session, workspace_id)
             return await repo.newest_first(
-                repo.of_contact_query(contact_id, lead_id), first=first, after=after
+                repo.of_contact_query(contact_id, lead_id), window=window
             )
 
     async def count_of(

@@ -21,7 +21,7 @@ from embedcrm.auth import Principal
 from embedcrm.contacts.service import get_contact, require_contact_writer, sees_contact
 from embedcrm.db import Database, utcnow
 from embedcrm.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from embedcrm.kit.repository import Page
+from embedcrm.kit.repository import Page, Window
 from embedcrm.leads.moves import get_lead
 from embedcrm.messages.events import request_from_gateway
 from embedcrm.messages.models import Message, MessageChannel, MessageStatus
@@ -251,15 +251,14 @@ class MessageService:
         workspace_id: uuid.UUID,
         contact_id: uuid.UUID,
         *,
-        first: int,
-        after: str | None,
+        window: Window,
     ) -> Page[Message]:
         async with self.db.transaction() as session:
             if not await sees_contact(session, principal, workspace_id, contact_id):
                 return Page(rows=[], has_next=False)
             repo = MessageRepository(session, workspace_id)
             return await repo.newest_first(
-                repo.select().where(Message.contact_id == contact_id), first=first, after=after
+                repo.select().where(Message.contact_id == contact_id), window=window
             )
 
     async def release_held(self, *, limit: int = 500) -> int:

@@ -27,7 +27,7 @@ from embedcrm.contacts.models import Contact
 from embedcrm.contacts.service import all_contacts_page, get_contact
 from embedcrm.db import Database, utcnow
 from embedcrm.errors import NotFound, ValidationFailed
-from embedcrm.kit.repository import Page
+from embedcrm.kit.repository import Page, Window
 from embedcrm.leads.models import Lead
 from embedcrm.leads.moves import get_lead
 from embedcrm.leads.service import cart_total, items_of_leads
@@ -276,13 +276,13 @@ class TemplateService:
             await session.delete(template)
 
     async def page(
-        self, principal: Principal, workspace_id: uuid.UUID, *, first: int, after: str | None
+        self, principal: Principal, workspace_id: uuid.UUID, *, window: Window
     ) -> Page[MessageTemplate]:
         async with self.db.transaction() as session:
             repo = TemplateRepository.for_reader(
                 session, principal, workspace_id, field="workspaceId"
             )
-            return await repo.newest_first(repo.select(), first=first, after=after)
+            return await repo.newest_first(repo.select(), window=window)
 
     async def count(self, principal: Principal, workspace_id: uuid.UUID) -> int:
         async with self.db.transaction() as session:

@@ -18,14 +18,17 @@ from embedcrm.graphql.support import (
     scoped_id,
     workspace_arg,
 )
+from embedcrm.kit.repository import Window
 
 
 async def feedback_answers(
     info: Info,
     contact_id: strawberry.ID,
     lead_id: strawberry.ID | None = None,
-    first: int = DEFAULT_PAGE_SIZE,
+    first: int | None = DEFAULT_PAGE_SIZE,
     after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
 ) -> Connection[FeedbackAnswer]:
     ctx = info.context
     contact = parse_id(contact_id, "Contact", "contactId")
@@ -33,7 +36,7 @@ async def feedback_answers(
     lead = scoped_id(lead_id, "Lead", "leadId", workspace)
     service = ctx.services.feedback
     page = await service.answers_of(
-        ctx.principal, workspace, contact.row_id, lead, first=first, after=after
+        ctx.principal, workspace, contact.row_id, lead, window=Window(first, after, last, before)
     )
     return connection(
         page,

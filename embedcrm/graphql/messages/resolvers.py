@@ -20,20 +20,26 @@ from embedcrm.graphql.support import (
     scoped_id,
     workspace_arg,
 )
+from embedcrm.kit.repository import Window
 from embedcrm.messages.templates import VARIABLES
 
 
 async def messages(
     info: Info,
     contact_id: strawberry.ID,
-    first: int = DEFAULT_PAGE_SIZE,
+    first: int | None = DEFAULT_PAGE_SIZE,
     after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
 ) -> Connection[Message]:
     ctx = info.context
     contact = parse_id(contact_id, "Contact", "contactId")
     service = ctx.services.messages
     page = await service.messages_of_contact(
-        ctx.principal, contact.workspace_id, contact.row_id, first=first, after=after
+        ctx.principal,
+        contact.workspace_id,
+        contact.row_id,
+        window=Window(first, after, last, before),
     )
     return connection(
         page,
@@ -44,14 +50,16 @@ async def messages(
 
 async def message_templates(
     info: Info,
-    first: int = DEFAULT_PAGE_SIZE,
+    first: int | None = DEFAULT_PAGE_SIZE,
     after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
     workspace_id: strawberry.ID | None = None,
 ) -> Connection[MessageTemplate]:
     ctx = info.context
     workspace = ctx.workspace_for(workspace_arg(workspace_id))
     service = ctx.services.templates
-    page = await service.page(ctx.principal, workspace, first=first, after=after)
+    page = await service.page(ctx.principal, workspace, window=Window(first, after, last, before))
     return connection(page, MessageTemplate.of, lambda: service.count(ctx.principal, workspace))
 
 
