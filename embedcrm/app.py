@@ -18,6 +18,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 import strawberry
 from asgi_correlation_id import CorrelationIdMiddleware, correlation_id
@@ -51,6 +52,7 @@ from embedcrm.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
+from embedcrm.feedback import pages as feedback_pages
 from embedcrm.graphql.context import Context
 from embedcrm.graphql.http import (
     GraphQLParams,
@@ -68,6 +70,7 @@ from embedcrm.graphql.http import error_response as graphql_error_response
 from embedcrm.graphql.limits import ConcurrencyPerCredential
 from embedcrm.graphql.loaders import Loaders
 from embedcrm.graphql.schema import build_schema
+from embedcrm.messages.pages import ask_page, done_page, invalid_page
 from embedcrm.metrics import CONTENT_TYPE_LATEST, OUTBOX_LAG, QUARANTINED, SUBMISSIONS, exposition
 from embedcrm.middleware import (
     BodySizeLimit,
@@ -87,6 +90,14 @@ from embedcrm.worker import run_background_jobs
 from embedcrm.workspaces.models import Site
 
 log = logging.getLogger("embedcrm.app")
+
+# A mail client's one-click POST is one short form field; nothing bigger is read.
+UNSUBSCRIBE_BODY_BYTES = 1024
+# A score and a comment of at most 2 000 characters, form-encoded.
+FEEDBACK_BODY_BYTES = 32 * 1024
+# The unsubscribe pages name nobody, but their address is a person's token: kept out of caches
+# and referrers.
+PRIVATE_PAGE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 # The one place where error codes become HTTP statuses (ARCHITECTURE.md, rule 6).
 STATUS_BY_ERROR: list[tuple[type[EmbedCRMError], int]] = [
@@ -384,6 +395,69 @@ async def openapi_json(request: Request) -> Response:
     return JSONResponse(request.app.state.openapi)
 
 
+async def unsubscribe_page(request: Request) -> Response:
+    """The unsubscribe link of a message: a page that asks, in the shop's language."""
+    token = request.path_params["token"]
+    try:
+        language = await _services(request).messages.unsubscribe_language(token)
+    except NotFound:
+        return HTMLResponse(invalid_page(_browser_language(request)), status_code=404)
+    return HTMLResponse(ask_page(language), headers=PRIVATE_PAGE)
+
+
+async def unsubscribe(request: Request) -> Response:
+    """The page's button, or a mail client's one-click POST (RFC 8058): no more messages."""
+    token = request.path_params["token"]
+    try:
+        language = await _services(request).messages.unsubscribe(token)
+    except NotFound:
+        return HTMLResponse(invalid_page(_browser_language(request)), status_code=404)
+    return HTMLResponse(done_page(language), headers=PRIVATE_PAGE)
+
+
+async def feedback_page(request: Request) -> Response:
+    """The question a feedback link asks, with the answer given so far."""
+    try:
+        question = await _services(request).feedback.question(request.path_params["token"])
+    except NotFound:
+        return HTMLResponse(
+            feedback_pages.invalid_page(_browser_language(request)), status_code=404
+        )
+    page = feedback_pages.question_page(
+        question.language, question.kind, question.shop, question.answered
+    )
+    return HTMLResponse(page, headers=PRIVATE_PAGE)
+
+
+async def feedback_answer(request: Request) -> Response:
+    """The client's answer: a plain form post of the score and an optional comment."""
+    token = request.path_params["token"]
+    services = _services(request)
+    # A plain HTML form: application/x-www-form-urlencoded, as browsers send it.
+    form = parse_qs((await request.body()).decode("utf-8", "replace"))
+    try:
+        question = await services.feedback.answer(
+            token,
+            next(iter(form.get("score", [])), None),
+            next(iter(form.get("comment", [])), None),
+        )
+    except NotFound:
+        return HTMLResponse(
+            feedback_pages.invalid_page(_browser_language(request)), status_code=404
+        )
+    except ValidationFailed as exc:
+        asked = await services.feedback.question(token)
+        page = feedback_pages.question_page(
+            asked.language, asked.kind, asked.shop, asked.answered, exc.message
+        )
+        return HTMLResponse(page, status_code=422, headers=PRIVATE_PAGE)
+    return HTMLResponse(feedback_pages.thanks_page(question.language), headers=PRIVATE_PAGE)
+
+
+def _browser_language(request: Request) -> str:
+    return "en" if request.headers.get("accept-language", "").lower().startswith("en") else "ru"
+
+
 async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
@@ -446,6 +520,10 @@ def body_limit(settings: Settings, path: str) -> int | None:
         return settings.max_graphql_bytes
     if path.startswith("/v1/workspaces/"):
         return money_body_limit(path)
+    if path.startswith("/unsubscribe/"):
+        return UNSUBSCRIBE_BODY_BYTES
+    if path.startswith("/feedback/"):
+        return FEEDBACK_BODY_BYTES
     return None
 
 
@@ -454,6 +532,8 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     services: Services = app.state.services
     dispatcher = services.dispatcher() if app.state.run_background else None
     task = asyncio.create_task(dispatcher.run()) if dispatcher else None
+    emails = services.email_dispatcher() if app.state.run_background else None
+    emails_task = asyncio.create_task(emails.run()) if emails else None
     jobs = asyncio.create_task(run_background_jobs(services)) if app.state.run_jobs else None
     try:
         yield
@@ -465,6 +545,9 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if dispatcher and task:
             dispatcher.request_stop()
             await task
+        if emails and emails_task:
+            emails.request_stop()
+            await emails_task
         await services.webhook_client.aclose()
         await services.provider_client.aclose()
         await services.capture.close()
@@ -485,6 +568,10 @@ ROUTES = [
     Route("/widget/{version}.js", widget, methods=["GET", "HEAD"]),
     Route("/widget.css", widget_css, methods=["GET", "HEAD"]),
     Route("/openapi.json", openapi_json, methods=["GET"]),
+    Route("/unsubscribe/{token}", unsubscribe_page, methods=["GET"]),
+    Route("/unsubscribe/{token}", unsubscribe, methods=["POST"]),
+    Route("/feedback/{token}", feedback_page, methods=["GET"]),
+    Route("/feedback/{token}", feedback_answer, methods=["POST"]),
     Route("/healthz", healthz, methods=["GET"]),
     Route("/readyz", readyz, methods=["GET"]),
     Route("/metrics", metrics, methods=["GET"]),

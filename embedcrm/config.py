@@ -66,6 +66,11 @@ class Settings:
     webhook_concurrency: int = 8
     webhook_endpoint_concurrency: int = 4
     webhook_poll_seconds: float = 0.05
+    # The built-in e-mail channel (smtp://user:password@host:587, smtps://host:465); without it
+    # e-mails go to the host's gateway as `message.requested`. The sender defaults to
+    # noreply@ the public URL's host.
+    smtp_url: str | None = None
+    smtp_from: str | None = None
     # Public form route: limits in the `limits` notation, ";" between several.
     rate_limit_per_visitor: str = "10/minute;2/second"
     rate_limit_per_site: str = "600/minute"
@@ -144,6 +149,8 @@ class Settings:
                 for origin in env.get("EMBEDCRM_PANEL_ORIGINS", "").split(",")
                 if origin.strip()
             ),
+            smtp_url=env.get("EMBEDCRM_SMTP_URL") or None,
+            smtp_from=env.get("EMBEDCRM_SMTP_FROM") or None,
             webhook_timeout_seconds=float(
                 env.get("EMBEDCRM_WEBHOOK_TIMEOUT_SECONDS", cls.webhook_timeout_seconds)
             ),

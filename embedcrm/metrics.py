@@ -24,6 +24,7 @@ from prometheus_client import (
 __all__ = [
     "CONTENT_TYPE_LATEST",
     "DELIVERIES",
+    "MESSAGES",
     "OUTBOX_LAG",
     "POOL_CHECKED_OUT",
     "POOL_SIZE",
@@ -52,6 +53,12 @@ DELIVERIES = Counter(
     "embedcrm_webhook_deliveries",
     "Webhook delivery attempts by outcome: delivered, retry (failed, tried again later), "
     "failed (given up), lease_expired (its dispatcher stopped before recording it).",
+    ["outcome"],
+)
+MESSAGES = Counter(
+    "embedcrm_message_sends",
+    "E-mail message attempts by outcome: delivered (handed to the mail server), retry, "
+    "failed (given up or refused), lease_expired (its dispatcher stopped before recording it).",
     ["outcome"],
 )
 OUTBOX_LAG = Gauge(

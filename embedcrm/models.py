@@ -1,11 +1,13 @@
 """Every table, imported in one place so the metadata is complete (migrations, tests)."""
 
+from embedcrm.alerts.models import Alert, AlertSettings
 from embedcrm.analytics.models import AdSpend, AdSpendDay, FormEventDay
 from embedcrm.capture.models import Submission
 from embedcrm.catalog.models import Product
 from embedcrm.commission.models import CommissionRule
 from embedcrm.contacts.models import Contact, ContactMerge, MergeProposal
 from embedcrm.exchange.models import ExchangeFile, OneCExchange
+from embedcrm.feedback.models import FeedbackAnswer
 from embedcrm.fields.models import ContactTag, CustomFieldDefinition, LeadTag, Segment, Tag
 from embedcrm.forms.models import SiteForm
 from embedcrm.invoices.models import (
@@ -24,6 +26,7 @@ from embedcrm.leads.models import (
     LeadItem,
     LeadStageChange,
 )
+from embedcrm.messages.models import Holiday, Message, MessageOptOut, MessageTemplate
 from embedcrm.pipelines.models import Pipeline, Stage
 from embedcrm.privacy.models import Erasure
 from embedcrm.tasks.models import Task
@@ -34,6 +37,8 @@ __all__ = [
     "Activity",
     "AdSpend",
     "AdSpendDay",
+    "Alert",
+    "AlertSettings",
     "AssignmentCursor",
     "AssignmentRule",
     "CommissionRule",
@@ -43,7 +48,9 @@ __all__ = [
     "CustomFieldDefinition",
     "Erasure",
     "ExchangeFile",
+    "FeedbackAnswer",
     "FormEventDay",
+    "Holiday",
     "Invoice",
     "InvoiceCounter",
     "InvoiceLine",
@@ -53,6 +60,9 @@ __all__ = [
     "LeadTag",
     "Member",
     "MergeProposal",
+    "Message",
+    "MessageOptOut",
+    "MessageTemplate",
     "OneCExchange",
     "OutboxEvent",
     "Payment",

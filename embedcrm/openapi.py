@@ -152,6 +152,27 @@ def _one_c_exchange() -> dict[str, Any]:
     }
 
 
+TOKEN = {
+    "name": "token",
+    "in": "path",
+    "required": True,
+    "description": "The signed token of the link a message carried.",
+    "schema": {"type": "string"},
+}
+PAGE = script("A plain page in the shop's language.", "text/html")
+INVALID_LINK = script("The link is not valid (forged, or its contact was erased).", "text/html")
+
+
+def _link_page(summary: str, post: dict[str, Any]) -> dict[str, Any]:
+    """A page a message links to: GET asks, POST answers; both in the shop's language."""
+    asks = {
+        "summary": summary,
+        "parameters": [TOKEN],
+        "responses": {"200": PAGE, "404": INVALID_LINK, "503": UNAVAILABLE},
+    }
+    return {"get": asks, "post": {"parameters": [TOKEN], **post}}
+
+
 def openapi_document(public_url: str) -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
@@ -361,6 +382,40 @@ def openapi_document(public_url: str) -> dict[str, Any]:
                     },
                 }
             },
+            "/unsubscribe/{token}": _link_page(
+                "The unsubscribe link of a message: a page asking whether to stop messages",
+                {
+                    "summary": "Unsubscribe (the page's button, or RFC 8058 one-click); again "
+                    "is fine",
+                    "responses": {"200": PAGE, "404": INVALID_LINK, "503": UNAVAILABLE},
+                },
+            ),
+            "/feedback/{token}": _link_page(
+                "The NPS or CSAT question of a feedback link, with the answer given so far",
+                {
+                    "summary": "The client's answer: a score and an optional comment",
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/x-www-form-urlencoded": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {
+                                        "score": {"type": "string"},
+                                        "comment": {"type": "string"},
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": PAGE,
+                        "404": INVALID_LINK,
+                        "422": script("The question again, saying what to fix.", "text/html"),
+                        "503": UNAVAILABLE,
+                    },
+                },
+            ),
             "/openapi.json": {
                 "get": {
                     "summary": "This document",

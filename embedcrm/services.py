@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -9,8 +10,9 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from embedcrm.alerts.service import AlertService
 from embedcrm.analytics.service import AnalyticsService
-from embedcrm.auth import PanelTokens
+from embedcrm.auth import PanelTokens, Principal
 from embedcrm.capture.models import Submission
 from embedcrm.capture.repository import SubmissionRepository
 from embedcrm.capture.service import CaptureService, submissions_of_person
@@ -18,9 +20,13 @@ from embedcrm.catalog.service import CatalogService
 from embedcrm.commission.service import CommissionService
 from embedcrm.config import Settings
 from embedcrm.contacts.merge import MergeService
+from embedcrm.contacts.models import Contact
 from embedcrm.contacts.service import ContactService, contacts_by_id
 from embedcrm.db import Database
 from embedcrm.exchange.service import OneCService
+from embedcrm.feedback.links import FeedbackLinks
+from embedcrm.feedback.service import FeedbackService
+from embedcrm.fields.filters import ContactSpec
 from embedcrm.fields.segments import ListService, SegmentService
 from embedcrm.fields.service import FieldService, TagService
 from embedcrm.forms.service import FormService
@@ -29,13 +35,19 @@ from embedcrm.invoices.providers import ProviderService
 from embedcrm.invoices.repository import InvoiceRepository
 from embedcrm.invoices.service import InvoiceService
 from embedcrm.kit.models import plain_row
+from embedcrm.kit.repository import Page, Window
 from embedcrm.leads.assignment import AssignmentService
 from embedcrm.leads.service import LeadService
+from embedcrm.messages.outbound import email_dispatcher
+from embedcrm.messages.service import MessageService
+from embedcrm.messages.smtp import EmailJob, SmtpServer, smtp_server_of
+from embedcrm.messages.triggers import SegmentContacts, TemplateService
+from embedcrm.messages.unsubscribe import UnsubscribeTokens
 from embedcrm.pipelines.service import PipelineService, create_default_pipeline
 from embedcrm.privacy.service import DataSubject, PersonalData, PrivacyService
 from embedcrm.static import StaticAsset, load_asset
 from embedcrm.tasks.service import TaskService
-from embedcrm.webhooks.dispatcher import Dispatcher, DispatcherConfig
+from embedcrm.webhooks.dispatcher import Dispatcher, DispatcherConfig, OutboundDispatcher
 from embedcrm.webhooks.outbox import OutboxRepository
 from embedcrm.webhooks.repository import erase_delivery_logs
 from embedcrm.webhooks.service import WebhookService
@@ -77,6 +89,12 @@ class Services:
     webhook_client: httpx.AsyncClient
     # The one HTTP client for payment providers' APIs (fixed hosts from the settings).
     provider_client: httpx.AsyncClient
+    messages: MessageService
+    templates: TemplateService
+    feedback: FeedbackService
+    alerts: AlertService
+    # The built-in e-mail channel; None when e-mails go to the host's gateway.
+    smtp: SmtpServer | None
 
     @property
     def widget_integrity(self) -> str:
@@ -95,6 +113,9 @@ class Services:
         # A site's new domains, or its deletion, apply to visitors at once in this process.
         workspaces.site_listeners.append(capture.forget_site)
         provider_client = httpx.AsyncClient(timeout=10.0, follow_redirects=False)
+        smtp = smtp_server_of(settings.smtp_url, settings.smtp_from, settings.public_url)
+        unsubscribe = UnsubscribeTokens(settings.secret_keys, settings.public_url)
+        feedback_links = FeedbackLinks(settings.secret_keys, settings.public_url)
         return cls(
             settings=settings,
             db=db,
@@ -131,6 +152,17 @@ class Services:
             one_c=OneCService(db, settings),
             commission=CommissionService(db),
             provider_client=provider_client,
+            messages=MessageService(db, unsubscribe, email_built_in=smtp is not None),
+            templates=TemplateService(
+                db,
+                unsubscribe,
+                email_built_in=smtp is not None,
+                segment_contacts=_segment_contacts(lists),
+                feedback_url=feedback_links.url,
+            ),
+            feedback=FeedbackService(db, feedback_links),
+            alerts=AlertService(db, email_built_in=smtp is not None),
+            smtp=smtp,
         )
 
     def dispatcher(self) -> Dispatcher:
@@ -147,6 +179,41 @@ class Services:
                 timeout=settings.webhook_timeout_seconds,
             ),
         )
+
+    def email_dispatcher(self) -> OutboundDispatcher[EmailJob] | None:
+        """The e-mail dispatcher, with the webhooks' lease and retry settings; None without
+        the built-in SMTP."""
+        if self.smtp is None:
+            return None
+        settings = self.settings
+        return email_dispatcher(
+            self.db,
+            self.smtp,
+            unsubscribe_url=self.messages.tokens.url,
+            config=DispatcherConfig(
+                concurrency=settings.webhook_endpoint_concurrency,
+                endpoint_concurrency=settings.webhook_endpoint_concurrency,
+                lease=timedelta(seconds=settings.webhook_lease_seconds),
+                poll_interval=max(settings.webhook_poll_seconds, 0.5),
+            ),
+        )
+
+
+def _segment_contacts(lists: ListService) -> SegmentContacts:
+    """A segment's contacts, a page at a time, for an offer sent to them."""
+
+    async def page(
+        principal: Principal, workspace_id: uuid.UUID, segment_id: uuid.UUID, after: str | None
+    ) -> Page[Contact]:
+        return await lists.contacts_page(
+            principal,
+            workspace_id,
+            ContactSpec(),
+            segment_id=segment_id,
+            window=Window(first=100, after=after),
+        )
+
+    return page
 
 
 # What capture and the webhooks keep about a person, reached by privacy through hooks: neither

@@ -25,8 +25,8 @@ from embedcrm.errors import NotFound, ValidationFailed
 from embedcrm.fields.filters import ContactSpec
 from embedcrm.fields.models import FieldEntity, FieldType
 from embedcrm.fields.service import definitions_of, validate_custom_fields
-from embedcrm.kit.repository import Page, Viewer, Window
-from embedcrm.workspaces.access import Actor, get_member, load_actor, readable_row
+from embedcrm.kit.repository import MAX_PAGE_SIZE, Page, Viewer, Window
+from embedcrm.workspaces.access import Actor, get_member, load_actor, readable_row, viewer_of
 
 
 @dataclass(frozen=True)
@@ -204,6 +204,23 @@ async def get_contact(
     return contact
 
 
+async def sees_contact(
+    session: AsyncSession,
+    principal: Principal,
+    workspace_id: uuid.UUID,
+    contact_id: uuid.UUID,
+    field: str = "contactId",
+) -> bool:
+    """Whether the caller reads what hangs off this contact (its messages, its answers): a
+    MANAGER only what hangs off the contacts they see; the others all, at no query."""
+    viewer = await viewer_of(session, principal, workspace_id, field=field)
+    if viewer.sees_only_own is None:
+        return True
+    return (
+        await ContactRepository(session, workspace_id).get_readable(viewer, contact_id) is not None
+    )
+
+
 async def readable_contact(
     session: AsyncSession, actor: Actor, contact_id: uuid.UUID, field: str = "contactId"
 ) -> Contact:
@@ -253,6 +270,14 @@ async def filtered_contacts_page(
     repo = ContactRepository(session, workspace_id)
     stmt = repo.readable(viewer, repo.matching(spec, kinds))
     return await repo.newest_first(stmt, window=window)
+
+
+async def all_contacts_page(
+    session: AsyncSession, workspace_id: uuid.UUID, after: str | None
+) -> Page[Contact]:
+    """A workspace's contacts a page at a time, newest first (greetings on a date)."""
+    repo = ContactRepository(session, workspace_id)
+    return await repo.newest_first(repo.select(), window=Window(first=MAX_PAGE_SIZE, after=after))
 
 
 async def count_filtered_contacts(

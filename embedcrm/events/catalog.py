@@ -166,6 +166,21 @@ class MessagePayload(TypedDict):
     contact_id: OptionalId
     lead_id: OptionalId
     variables: Mapping[str, Any]
+    id: Annotated[str, Meta(min_length=1, description="The message; its status is reported by it.")]
+    idempotency_key: Annotated[
+        str,
+        Meta(
+            min_length=1,
+            description=(
+                "The same on every request for this message: a gateway that has sent it once "
+                "drops a repeat."
+            ),
+        ),
+    ]
+    to: Annotated[str, Meta(description="The recipient: a phone in E.164, or an address.")]
+    language: Annotated[str, Meta(min_length=2)]
+    subject: str
+    body: str
 
 
 Money = Annotated[str, Meta(description='A decimal amount as a string, e.g. "1500.00".')]

@@ -25,6 +25,7 @@ from strawberry.tools import merge_types
 from embedcrm.auth import PanelUser, Platform
 from embedcrm.config import Settings
 from embedcrm.errors import EmbedCRMError, Forbidden, NotFound
+from embedcrm.graphql.alerts.schema import AlertMutation, AlertQuery
 from embedcrm.graphql.analytics.schema import TYPES as ANALYTICS_TYPES
 from embedcrm.graphql.analytics.schema import AnalyticsMutation, AnalyticsQuery
 from embedcrm.graphql.capture.schema import CaptureMutation, CaptureQuery
@@ -44,6 +45,7 @@ from embedcrm.graphql.context import Context, Info
 from embedcrm.graphql.core import Node
 from embedcrm.graphql.exchange.schema import ExchangeMutation, ExchangeQuery
 from embedcrm.graphql.failures import LoggedSchema
+from embedcrm.graphql.feedback.schema import FeedbackQuery
 from embedcrm.graphql.fields.schema import FieldMutation, FieldQuery, TagMutation
 from embedcrm.graphql.fields.types import CustomField, Segment, Tag
 from embedcrm.graphql.forms.schema import TYPES as FORM_TYPES
@@ -55,6 +57,7 @@ from embedcrm.graphql.invoices.types import Invoice
 from embedcrm.graphql.leads.schema import ActivityMutation, LeadExportQuery, LeadMutation, LeadQuery
 from embedcrm.graphql.leads.types import Activity, Lead
 from embedcrm.graphql.limits import query_cost_limiter
+from embedcrm.graphql.messages.schema import MessageMutation, MessageQuery
 from embedcrm.graphql.panel import PanelQuery
 from embedcrm.graphql.pipelines.schema import PipelineMutation, PipelineQuery
 from embedcrm.graphql.pipelines.types import Pipeline, Stage, pipeline_type
@@ -273,6 +276,9 @@ QUERY_PARTS: tuple[type, ...] = (
     InvoiceQuery,
     ExchangeQuery,
     CommissionQuery,
+    MessageQuery,
+    AlertQuery,
+    FeedbackQuery,
 )
 MUTATION_PARTS: tuple[type, ...] = (
     WorkspaceMutation,
@@ -295,6 +301,8 @@ MUTATION_PARTS: tuple[type, ...] = (
     InvoiceMutation,
     ExchangeMutation,
     CommissionMutation,
+    MessageMutation,
+    AlertMutation,
 )
 # Types reached only through the Node interface or a union.
 TYPES = [

@@ -9,26 +9,27 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.events import Event
 from embedcrm.events.catalog import InvoicePayload, PaymentPayload
+from embedcrm.ids import optional_global_id, to_global_id
 from embedcrm.invoices.models import Invoice, Payment
-from embedcrm.kit.events import scope_data
 from embedcrm.webhooks.outbox import OutboxRepository
 
 
 def invoice_payload(invoice: Invoice) -> InvoicePayload:
+    ws = invoice.workspace_id
     return {
-        "id": str(invoice.id),
+        "id": to_global_id("Invoice", ws, invoice.id),
         "number": invoice.number,
         "status": invoice.status.value,
         "currency": invoice.currency,
         "total": str(invoice.total),
         "paid": str(invoice.paid_total),
         "due_on": invoice.due_on.isoformat() if invoice.due_on else None,
-        "lead_id": str(invoice.lead_id) if invoice.lead_id else None,
-        "contact_id": str(invoice.contact_id) if invoice.contact_id else None,
+        "lead_id": optional_global_id("Lead", ws, invoice.lead_id),
+        "contact_id": optional_global_id("Contact", ws, invoice.contact_id),
     }
 
 
-def emit_invoice_event(
+async def emit_invoice_event(
     session: AsyncSession,
     invoice: Invoice,
     event_type: str,
@@ -36,19 +37,21 @@ def emit_invoice_event(
     now: datetime,
     site_id: uuid.UUID | None = None,
 ) -> None:
-    OutboxRepository(session, invoice.workspace_id).record(
+    outbox = OutboxRepository(session, invoice.workspace_id)
+    outbox.record(
         Event(
             type=event_type,
             occurred_at=now,
-            data={**scope_data(invoice.workspace_id, site_id), "invoice": invoice_payload(invoice)},
+            data={**await outbox.scope(site_id), "invoice": invoice_payload(invoice)},
         )
     )
 
 
 def payment_payload(payment: Payment) -> PaymentPayload:
+    ws = payment.workspace_id
     return {
-        "id": str(payment.id),
-        "invoice_id": str(payment.invoice_id),
+        "id": to_global_id("Payment", ws, payment.id),
+        "invoice_id": to_global_id("Invoice", ws, payment.invoice_id),
         "amount": str(payment.amount),
         "currency": payment.currency,
         "source": payment.source.value,
@@ -58,13 +61,14 @@ def payment_payload(payment: Payment) -> PaymentPayload:
     }
 
 
-def emit_payment_received(session: AsyncSession, invoice: Invoice, payment: Payment) -> None:
-    OutboxRepository(session, invoice.workspace_id).record(
+async def emit_payment_received(session: AsyncSession, invoice: Invoice, payment: Payment) -> None:
+    outbox = OutboxRepository(session, invoice.workspace_id)
+    outbox.record(
         Event(
             type="payment.received",
             occurred_at=payment.created_at,
             data={
-                **scope_data(invoice.workspace_id, None),
+                **await outbox.scope(None),
                 "invoice": invoice_payload(invoice),
                 "payment": payment_payload(payment),
             },

@@ -192,9 +192,9 @@ async def apply_payment(
     else:
         invoice.status = InvoiceStatus.PARTLY_PAID
     await session.flush()
-    emit_payment_received(session, invoice, payment)
+    await emit_payment_received(session, invoice, payment)
     if invoice.status is InvoiceStatus.PAID:
-        emit_invoice_event(session, invoice, "invoice.paid", now=now)
+        await emit_invoice_event(session, invoice, "invoice.paid", now=now)
     return payment, invoice, True
 
 
@@ -622,7 +622,7 @@ class InvoiceService:
             invoice.issued_at = now
             invoice.updated_at = now
             await session.flush()
-            emit_invoice_event(session, invoice, "invoice.issued", now=now)
+            await emit_invoice_event(session, invoice, "invoice.issued", now=now)
             return InvoiceView(invoice, await repo.lines_of([invoice.id]))
 
     async def cancel(
@@ -758,7 +758,7 @@ class InvoiceService:
             invoices = await OverdueInvoiceScan(session).claim(now.date(), limit)
             for invoice in invoices:
                 invoice.overdue_notified_at = now
-                emit_invoice_event(session, invoice, "invoice.overdue", now=now)
+                await emit_invoice_event(session, invoice, "invoice.overdue", now=now)
             await session.flush()
             return len(invoices)
 

@@ -6,7 +6,7 @@ import base64
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
@@ -233,6 +233,19 @@ class Page(Generic[M]):
     @property
     def end_cursor(self) -> str | None:
         return self.encode(self.rows[-1]) if self.rows else None
+
+
+def earliest(*moments: Any) -> datetime | None:
+    """The earliest of some aggregated moments, None among them ignored. SQLite returns
+    aggregates as text, without the column's type conversion: they are read back here."""
+    parsed = [
+        m if isinstance(m, datetime) else datetime.fromisoformat(str(m))
+        for m in moments
+        if m is not None
+    ]
+    if not parsed:
+        return None
+    return min(p if p.tzinfo else p.replace(tzinfo=UTC) for p in parsed)
 
 
 def encode_cursor(row: WorkspaceOwned) -> str:

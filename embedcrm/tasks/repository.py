@@ -40,6 +40,24 @@ class TaskRepository(WorkspaceRepository[Task]):
             )
         )
 
+    async def open_due_between(
+        self, start: datetime, end: datetime, kinds: Iterable[TaskKind], limit: int
+    ) -> list[Task]:
+        """Open tasks of ``kinds`` about a lead or a contact due after ``start``, up to ``end``."""
+        stmt = (
+            self.select()
+            .where(
+                Task.kind.in_(list(kinds)),
+                Task.done_at.is_(None),
+                Task.due_at > start,
+                Task.due_at <= end,
+                or_(Task.contact_id.is_not(None), Task.lead_id.is_not(None)),
+            )
+            .order_by(Task.due_at, Task.id)
+            .limit(limit)
+        )
+        return list(await self.session.scalars(stmt))
+
     async def first_response_of(
         self, lead_ids: Iterable[uuid.UUID], *, done_reason: TaskDoneReason | None = None
     ) -> list[Task]:

@@ -188,6 +188,21 @@ class TaskService:
 # What other domains do to a contact's tasks inside their own transaction.
 
 
+async def open_tasks_due_between(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    start: datetime,
+    end: datetime,
+    *,
+    limit: int = 500,
+) -> list[Task]:
+    """What reminders to clients look for: the open appointments (meetings and calls) about a
+    client due in this window; the shop's own to-dos are not the client's business."""
+    return await TaskRepository(session, workspace_id).open_due_between(
+        start, end, (TaskKind.MEETING, TaskKind.CALL), limit
+    )
+
+
 async def tasks_of_contact(
     session: AsyncSession, workspace_id: uuid.UUID, contact_id: uuid.UUID
 ) -> list[Task]:

@@ -70,5 +70,8 @@ class Outcome:
     retry_after: timedelta | None = None
     # The endpoint said it is gone for good: fail the job and disable the endpoint.
     gone: bool = False
+    # The receiver refused this one job for good (a mail server's 5xx for its recipient):
+    # fail it without retrying, the endpoint stays as it is.
+    rejected: bool = False
     # The endpoint said it is busy, or did not answer in time: send it fewer at once.
     overloaded: bool = False

@@ -35,7 +35,10 @@ class RetryPolicy:
     rng: random.Random | None = None
 
     def next_attempt_at(self, job: Job, outcome: Outcome) -> datetime | None:
-        """When to try again after this failure; None when the attempts are exhausted."""
+        """When to try again after this failure; None when the attempts are exhausted or the
+        receiver refused the job for good."""
+        if outcome.rejected:
+            return None
         delay = next_attempt_delay(job.attempt_number, rng=self.rng, jitter=self.jitter)
         if delay is None:
             return None

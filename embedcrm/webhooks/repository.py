@@ -36,7 +36,7 @@ from sqlalchemy.sql.elements import SQLCoreOperations
 from embedcrm.db import hold_sqlite_write_lock
 from embedcrm.errors import BadRequest, NotFound
 from embedcrm.ids import parse_global_id
-from embedcrm.kit.repository import Page, Window, WorkspaceRepository, keyset_page
+from embedcrm.kit.repository import Page, Window, WorkspaceRepository, earliest, keyset_page
 from embedcrm.webhooks.models import (
     UNFINISHED,
     DeliveryStatus,
@@ -646,12 +646,7 @@ class DeliveryQueue:
                 in_state(WebhookDelivery.status, DeliveryStatus.IN_FLIGHT)
             )
         )
-        moments = [m for m in (due, lease) if m is not None]
-        if not moments:
-            return None
-        # SQLite returns aggregates as text, without the column's type conversion.
-        parsed = [m if isinstance(m, datetime) else datetime.fromisoformat(str(m)) for m in moments]
-        return min(p if p.tzinfo else p.replace(tzinfo=UTC) for p in parsed)
+        return earliest(due, lease)
 
 
 async def erase_delivery_logs(

@@ -354,7 +354,8 @@ async def test_a_manager_sees_and_dismisses_only_proposals_between_their_contact
 
 
 # Mutations whose callers the workspace and webhook services check themselves: provisioning is
-# the platform's (and deactivating a member an owner's), webhooks an owner's.
+# the platform's (and deactivating a member an owner's), webhooks an owner's; a message's status
+# the host's gateway's alone, and a member's alert settings their own (or an owner's).
 CHECKED_BY_THEIR_SERVICE = {
     "createWorkspace",
     "createSite",
@@ -369,6 +370,8 @@ CHECKED_BY_THEIR_SERVICE = {
     "sendTestWebhook",
     "resendWebhookDelivery",
     "replayFailedWebhooks",
+    "reportMessageStatus",
+    "updateAlertSettings",
 }
 
 

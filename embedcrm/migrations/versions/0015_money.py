@@ -4,7 +4,7 @@ requisites, the payments applied to invoices, the workspaces' payment provider a
 the 1C exchange (its credentials and the files 1C uploads), and the managers' commission rules.
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from alembic import op
 import embedcrm.db
 
 revision = "0015"
-down_revision = "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 

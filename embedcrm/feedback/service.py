@@ -1,0 +1,219 @@
+"""Feedback: the client's answer through the link a message carried, and the owner's report.
+
+A message template asks with ``{{feedback.nps_url}}`` or ``{{feedback.csat_url}}``, usually on a
+STAGE trigger (the won stage: after a won deal). The answer lands on the contact and the lead,
+with the lead's manager and source at that moment, which the report groups by.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from embedcrm.auth import Principal
+from embedcrm.contacts.service import get_contact, sees_contact
+from embedcrm.db import Database, utcnow
+from embedcrm.errors import ValidationFailed
+from embedcrm.feedback.links import FeedbackLink, FeedbackLinks
+from embedcrm.feedback.models import SCALES, FeedbackAnswer, FeedbackKind
+from embedcrm.feedback.repository import FeedbackRepository
+from embedcrm.kit.repository import Page, Window
+from embedcrm.leads.moves import get_lead
+from embedcrm.webhooks.jobs import Clock
+
+MAX_COMMENT = 2000
+MAX_PERIOD = timedelta(days=731)
+# Comments the report lists, newest first.
+REPORT_COMMENTS = 50
+
+
+@dataclass(frozen=True)
+class Question:
+    kind: FeedbackKind
+    language: str
+    shop: str
+    answered: int | None
+
+
+@dataclass
+class Score:
+    """Answers of one group: their count, average, and for NPS the net promoter score."""
+
+    key: str | None
+    count: int = 0
+    total: int = 0
+    promoters: int = 0
+    detractors: int = 0
+
+    def add(self, kind: FeedbackKind, score: int) -> None:
+        self.count += 1
+        self.total += score
+        if kind is FeedbackKind.NPS:
+            self.promoters += score >= 9
+            self.detractors += score <= 6
+
+    @property
+    def average(self) -> float | None:
+        return round(self.total / self.count, 2) if self.count else None
+
+    @property
+    def nps(self) -> int | None:
+        """Promoters (9-10) less detractors (0-6), in per cent of the answers."""
+        if not self.count:
+            return None
+        return round(100 * (self.promoters - self.detractors) / self.count)
+
+
+@dataclass
+class Report:
+    kind: FeedbackKind
+    overall: Score
+    by_month: list[Score] = field(default_factory=list)
+    by_manager: list[Score] = field(default_factory=list)
+    by_source: list[Score] = field(default_factory=list)
+    comments: list[FeedbackAnswer] = field(default_factory=list)
+
+
+def grouped(kind: FeedbackKind, pairs: Iterable[tuple[str | None, int]]) -> list[Score]:
+    groups: dict[str | None, Score] = {}
+    for key, score in pairs:
+        groups.setdefault(key, Score(key)).add(kind, score)
+    return sorted(groups.values(), key=lambda s: (s.key is None, s.key or ""))
+
+
+class FeedbackService:
+    def __init__(self, db: Database, links: FeedbackLinks, *, clock: Clock = utcnow) -> None:
+        self.db = db
+        self.links = links
+        self.clock = clock
+
+    async def question(self, token: str) -> Question:
+        """What the hosted page asks; the link must be valid and its contact still there."""
+        link = self.links.read(token)
+        async with self.db.transaction() as session:
+            await get_contact(session, link.workspace_id, link.contact_id)
+            repo = FeedbackRepository(session, link.workspace_id)
+            shop, language, _ = await repo.shop()
+            answer = await repo.by_request(link.request_key)
+            return Question(link.kind, language, shop, answer.score if answer else None)
+
+    async def answer(self, token: str, score: str | None, comment: str | None) -> Question:
+        """Record the answer (again through the same link: changed, not added)."""
+        link = self.links.read(token)
+        value = parse_score(link, score)
+        text = (comment or "").strip() or None
+        if text is not None and len(text) > MAX_COMMENT:
+            raise ValidationFailed(
+                f"A comment is at most {MAX_COMMENT} characters.", field="comment"
+            )
+        if text is not None and "\x00" in text:
+            raise ValidationFailed(
+                "The comment holds a character that cannot be kept.", field="comment"
+            )
+        now = self.clock()
+        async with self.db.transaction() as session:
+            await get_contact(session, link.workspace_id, link.contact_id)
+            lead = (
+                await get_lead(session, link.workspace_id, link.lead_id) if link.lead_id else None
+            )
+            repo = FeedbackRepository(session, link.workspace_id)
+            shop, language, _ = await repo.shop()
+            row = await repo.by_request(link.request_key)
+            if row is None:
+                row = repo.add(
+                    FeedbackAnswer(
+                        id=uuid.uuid4(),
+                        request_key=link.request_key,
+                        kind=link.kind,
+                        contact_id=link.contact_id,
+                        lead_id=link.lead_id,
+                        created_at=now,
+                    )
+                )
+            row.score = value
+            row.comment = text
+            row.manager_id = lead.assignee_id if lead else None
+            row.source = lead.utm_source if lead else None
+            row.updated_at = now
+            return Question(link.kind, language, shop, value)
+
+    async def answers_of(
+        self,
+        principal: Principal,
+        workspace_id: uuid.UUID,
+        contact_id: uuid.UUID,
+        lead_id: uuid.UUID | None,
+        *,
+        window: Window,
+    ) -> Page[FeedbackAnswer]:
+        async with self.db.transaction() as session:
+            if not await sees_contact(session, principal, workspace_id, contact_id):
+                return Page(rows=[], has_next=False)
+            repo = FeedbackRepository(session, workspace_id)
+            return await repo.newest_first(
+                repo.of_contact_query(contact_id, lead_id), window=window
+            )
+
+    async def count_of(
+        self,
+        principal: Principal,
+        workspace_id: uuid.UUID,
+        contact_id: uuid.UUID,
+        lead_id: uuid.UUID | None,
+    ) -> int:
+        async with self.db.transaction() as session:
+            if not await sees_contact(session, principal, workspace_id, contact_id):
+                return 0
+            repo = FeedbackRepository(session, workspace_id)
+            return await repo.count(repo.of_contact_query(contact_id, lead_id))
+
+    async def report(
+        self,
+        principal: Principal,
+        workspace_id: uuid.UUID,
+        kind: FeedbackKind,
+        start: datetime,
+        end: datetime,
+    ) -> Report:
+        """Score over the period, by month (the shop's calendar), by manager and by source."""
+        if end <= start:
+            raise ValidationFailed("to is after from.", field="to")
+        if end - start > MAX_PERIOD:
+            raise ValidationFailed("A report covers at most two years.", field="to")
+        async with self.db.transaction() as session:
+            repo = FeedbackRepository.for_reader(
+                session, principal, workspace_id, field="workspaceId"
+            )
+            _, _, timezone = await repo.shop()
+            rows = await repo.of_period(kind, start, end)
+        zone = ZoneInfo(timezone)
+        overall = Score(None)
+        months: dict[str | None, list[int]] = defaultdict(list)
+        for row in rows:
+            overall.add(kind, row.score)
+            months[row.created_at.astimezone(zone).strftime("%Y-%m")].append(row.score)
+        return Report(
+            kind=kind,
+            overall=overall,
+            by_month=grouped(kind, ((m, s) for m, scores in months.items() for s in scores)),
+            by_manager=grouped(
+                kind, ((str(r.manager_id) if r.manager_id else None, r.score) for r in rows)
+            ),
+            by_source=grouped(kind, ((r.source, r.score) for r in rows)),
+            comments=[r for r in rows if r.comment][:REPORT_COMMENTS],
+        )
+
+
+def parse_score(link: FeedbackLink, score: str | None) -> int:
+    scale = SCALES[link.kind]
+    try:
+        value = int(score or "")
+    except ValueError:
+        raise ValidationFailed("Choose a score.", field="score") from None
+    if value not in scale:
+        raise ValidationFailed(f"A score is {scale.start} to {scale.stop - 1}.", field="score")
+    return value
