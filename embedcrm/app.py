@@ -219,7 +219,7 @@ async def answer_graphql(request: Request) -> Response:
         settings=settings,
         services=services,
         principal=principal,
-        loaders=Loaders.create(services),
+        loaders=Loaders.create(services, principal),
         request_id=correlation_id.get() or "",
     )
     allowed = (

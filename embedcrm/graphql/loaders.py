@@ -7,15 +7,22 @@ from dataclasses import dataclass
 
 from strawberry.dataloader import DataLoader
 
+from embedcrm.auth import Principal
 from embedcrm.contacts.models import Contact
 from embedcrm.fields.models import Tag
 from embedcrm.graphql.batching import Key
 from embedcrm.graphql.contacts.dataloaders import contacts_loader
 from embedcrm.graphql.fields.dataloaders import contact_tags_loader, lead_tags_loader
-from embedcrm.graphql.leads.dataloaders import lead_items_loader
+from embedcrm.graphql.leads.dataloaders import (
+    ContactPageKey,
+    contact_lead_counts_loader,
+    contact_leads_loader,
+    lead_items_loader,
+)
 from embedcrm.graphql.pipelines.dataloaders import stages_loader
 from embedcrm.graphql.workspaces.dataloaders import members_loader
-from embedcrm.leads.models import LeadItem
+from embedcrm.kit.repository import Page
+from embedcrm.leads.models import Lead, LeadItem
 from embedcrm.pipelines.models import Stage
 from embedcrm.services import Services
 from embedcrm.workspaces.models import Member
@@ -29,9 +36,12 @@ class Loaders:
     lead_items: DataLoader[Key, list[LeadItem] | None]
     lead_tags: DataLoader[Key, list[Tag] | None]
     contact_tags: DataLoader[Key, list[Tag] | None]
+    # What the caller sees of each contact's leads: these depend on who asks.
+    contact_leads: DataLoader[ContactPageKey, Page[Lead]]
+    contact_lead_counts: DataLoader[Key, int | None]
 
     @classmethod
-    def create(cls, services: Services) -> Loaders:
+    def create(cls, services: Services, principal: Principal) -> Loaders:
         return cls(
             contacts=contacts_loader(services),
             stages=stages_loader(services),
@@ -39,4 +49,6 @@ class Loaders:
             lead_items=lead_items_loader(services),
             lead_tags=lead_tags_loader(services),
             contact_tags=contact_tags_loader(services),
+            contact_leads=contact_leads_loader(services, principal),
+            contact_lead_counts=contact_lead_counts_loader(services, principal),
         )

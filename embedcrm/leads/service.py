@@ -408,6 +408,30 @@ class LeadService:
                 repo.readable(viewer, repo.of(lead_id=lead_id, contact_id=contact_id))
             )
 
+    async def first_leads_of_contacts(
+        self,
+        principal: Principal,
+        workspace_id: uuid.UUID,
+        contact_ids: Sequence[uuid.UUID],
+        size: int,
+    ) -> dict[uuid.UUID, Page[Lead]]:
+        """The newest ``size`` leads the caller sees of each contact, in one statement."""
+        async with self.db.transaction() as session:
+            viewer = await viewer_of(session, principal, workspace_id)
+            repo = LeadRepository(session, workspace_id)
+            return await repo.first_page_per(
+                repo.readable(viewer), Lead.contact_id, contact_ids, size
+            )
+
+    async def count_leads_of_contacts(
+        self, principal: Principal, workspace_id: uuid.UUID, contact_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, int]:
+        """How many leads the caller sees of each contact, in one statement."""
+        async with self.db.transaction() as session:
+            viewer = await viewer_of(session, principal, workspace_id)
+            repo = LeadRepository(session, workspace_id)
+            return await repo.count_per(repo.readable(viewer), Lead.contact_id, contact_ids)
+
     async def items_of_leads(
         self, workspace_id: uuid.UUID, lead_ids: list[uuid.UUID]
     ) -> dict[uuid.UUID, list[LeadItem]]:

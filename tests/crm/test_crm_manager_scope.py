@@ -382,3 +382,43 @@ def test_every_other_mutation_declares_who_may_call_it() -> None:
         if not field.permission_classes
     }
     assert undeclared == CHECKED_BY_THEIR_SERVICE
+
+
+CONTACTS_WITH_LEADS = """query($first: Int!) { contacts(first: 10) { edges { node { id
+  batched: leads(first: $first) { totalCount pageInfo { hasNextPage } edges { node { id } } }
+  keyset: leads(last: 10) { totalCount edges { node { id } } } } } } }"""
+
+
+async def test_the_leads_a_contacts_list_shows_are_those_the_caller_sees(
+    client: httpx.AsyncClient, platform: GraphQL
+) -> None:
+    # The contacts list reads every contact's first page of leads in one statement; it must
+    # answer what the contact's own keyset page answers, for the owner and for a MANAGER.
+    o = await office(client, platform)
+    owner = o.tenant.panel
+    again = await new_lead(client, o.tenant, email="anna-client@example.com")
+    assert again["id"] != o.annas["id"]
+    assert (
+        errors_of((await owner.data(ASSIGN, lead=again["id"], who=o.boris_id))["assignLead"]) == []
+    )
+    for panel, wanted in ((owner, {2, 1}), (o.anna, {1})):
+        for first in (1, 10):
+            nodes = [
+                edge["node"]
+                for edge in (await panel.data(CONTACTS_WITH_LEADS, first=first))["contacts"][
+                    "edges"
+                ]
+            ]
+            assert {node["batched"]["totalCount"] for node in nodes} == wanted
+            for node in nodes:
+                batched, keyset = node["batched"], node["keyset"]
+                assert batched["totalCount"] == keyset["totalCount"]
+                ids = [edge["node"]["id"] for edge in batched["edges"]]
+                assert ids == [edge["node"]["id"] for edge in keyset["edges"]][:first]
+                assert batched["pageInfo"]["hasNextPage"] == (keyset["totalCount"] > first)
+    # Anna's client has two leads, and she sees hers alone.
+    annas = [
+        edge["node"]
+        for edge in (await o.anna.data(CONTACTS_WITH_LEADS, first=10))["contacts"]["edges"]
+    ]
+    assert [[e["node"]["id"] for e in n["batched"]["edges"]] for n in annas] == [[o.annas["id"]]]

@@ -10,7 +10,6 @@ from __future__ import annotations
 import uuid
 
 import httpx
-import pytest
 from crm_support import panel_as
 
 from conftest import GraphQL, counting_queries
@@ -168,11 +167,6 @@ async def test_the_contacts_list_costs_the_same_for_5_and_50(
     assert large == small, f"{SMALL} contacts cost {small} statements, {ROWS} cost {large}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Contact.leads reads each contact's page and count on their own (two statements a "
-    "row): it needs a batched first page per contact that keeps a MANAGER's visibility.",
-)
 async def test_the_contacts_list_with_their_leads_costs_the_same_for_5_and_50(
     client: httpx.AsyncClient, platform: GraphQL, services: Services
 ) -> None:

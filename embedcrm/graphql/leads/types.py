@@ -20,7 +20,7 @@ from embedcrm.graphql.pipelines.types import Stage
 from embedcrm.graphql.support import connection
 from embedcrm.graphql.tasks import types as task_types
 from embedcrm.graphql.workspaces.types import Member, load_member
-from embedcrm.kit.repository import Window
+from embedcrm.kit.repository import MAX_PAGE_SIZE, Window, page_size
 from embedcrm.leads import models as lead_models
 
 if TYPE_CHECKING:
@@ -360,9 +360,18 @@ async def contact_leads(
     *,
     window: Window,
 ) -> Connection[Lead]:
+    loaders = info.context.loaders
+    key = (row.workspace_id, row.id)
+
+    async def count() -> int:
+        return await loaders.contact_lead_counts.load(key) or 0
+
+    if window.after is None and window.before is None and window.last is None:
+        # The first page, as a list of contacts shows it: batched over the whole list.
+        size = page_size(MAX_PAGE_SIZE if window.first is None else window.first)
+        page = await loaders.contact_leads.load((*key, size))
+        return connection(page, Lead.of, count)
     lists = info.context.services.lists
     spec = LeadSpec(contact_id=row.id)
     page = await lists.leads_page(info.context.principal, row.workspace_id, spec, window=window)
-    return connection(
-        page, Lead.of, lambda: lists.count_leads(info.context.principal, row.workspace_id, spec)
-    )
+    return connection(page, Lead.of, count)
