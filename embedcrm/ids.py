@@ -54,3 +54,14 @@ def parse_global_id(value: str, *, expected: str | None = None, field: str = "id
     if expected is not None and parsed.type_name != expected:
         raise NotFound("Nothing has this id.", field=field)
     return parsed
+
+
+def row_id_in_event(value: object) -> uuid.UUID | None:
+    """The row an event's id names: a global id, or the dashed UUID of an event recorded
+    before payloads carried global ids. None for no id."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return parse_global_id(value).row_id

@@ -11,7 +11,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,6 +21,7 @@ from embedcrm.auth import Principal
 from embedcrm.contacts.service import normalise_phone
 from embedcrm.db import Database, new_id, utcnow
 from embedcrm.errors import Forbidden, ValidationFailed
+from embedcrm.ids import row_id_in_event
 from embedcrm.messages.models import MessageChannel
 from embedcrm.messages.quiet import QuietHours, quiet_window
 from embedcrm.messages.service import Outgoing, queue_message
@@ -58,33 +58,29 @@ class Subject:
     task_id: uuid.UUID | None
 
 
-def _uuid(value: Any) -> uuid.UUID | None:
-    return uuid.UUID(value) if isinstance(value, str) and value else None
-
-
 def subject_of(event: FeedEvent) -> Subject | None:
     data = event.payload.get("data", {})
     if event.type == "lead.created":
         lead = data.get("lead", {})
-        lead_id = _uuid(lead.get("id"))
+        lead_id = row_id_in_event(lead.get("id"))
         return Subject(
             kind=AlertKind.NEW_LEAD,
             key=f"lead.created:{lead_id}",
             title=str(lead.get("title") or ""),
-            assignee_id=_uuid(lead.get("assignee_id")),
+            assignee_id=row_id_in_event(lead.get("assignee_id")),
             lead_id=lead_id,
             task_id=None,
         )
     if event.type == "task.overdue":
         task = data.get("task", {})
-        task_id = _uuid(task.get("id"))
+        task_id = row_id_in_event(task.get("id"))
         first_response = task.get("kind") == "FIRST_RESPONSE"
         return Subject(
             kind=AlertKind.UNANSWERED_LEAD if first_response else AlertKind.OVERDUE_TASK,
             key=f"task.overdue:{task_id}",
             title=str(task.get("title") or ""),
-            assignee_id=_uuid(task.get("assignee_id")),
-            lead_id=_uuid(task.get("lead_id")),
+            assignee_id=row_id_in_event(task.get("assignee_id")),
+            lead_id=row_id_in_event(task.get("lead_id")),
             task_id=task_id,
         )
     return None

@@ -274,6 +274,7 @@ class MessageData(TypedDict):
 
 class InvoiceData(TypedDict):
     workspace_id: WorkspaceId
+    workspace_external_id: WorkspaceExternalId
     site_id: SiteId
     invoice: InvoicePayload
 

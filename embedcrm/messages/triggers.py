@@ -27,6 +27,7 @@ from embedcrm.contacts.models import Contact
 from embedcrm.contacts.service import all_contacts_page, get_contact
 from embedcrm.db import Database, utcnow
 from embedcrm.errors import NotFound, ValidationFailed
+from embedcrm.ids import row_id_in_event
 from embedcrm.kit.repository import Page, Window
 from embedcrm.leads.models import Lead
 from embedcrm.leads.moves import get_lead
@@ -414,13 +415,11 @@ class TemplateService:
             events = await self.feed.read(session, self.clock(), limit)
             for event in events:
                 data = event.payload.get("data", {})
-                lead_id = (data.get("lead") or {}).get("id")
-                stage_id = (data.get("to_stage") or {}).get("id")
-                if not lead_id or not stage_id:
+                lead_id = row_id_in_event((data.get("lead") or {}).get("id"))
+                stage_id = row_id_in_event((data.get("to_stage") or {}).get("id"))
+                if lead_id is None or stage_id is None:
                     continue
-                await self._stage_entered(
-                    session, event.workspace_id, uuid.UUID(lead_id), uuid.UUID(stage_id)
-                )
+                await self._stage_entered(session, event.workspace_id, lead_id, stage_id)
         self.feed.read_up_to(events)
         return len(events)
 

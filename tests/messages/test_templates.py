@@ -17,6 +17,7 @@ from conftest import GraphQL
 from embedcrm.contacts.models import Contact
 from embedcrm.errors import ValidationFailed
 from embedcrm.graphql.ids import parse_global_id
+from embedcrm.ids import to_global_id
 from embedcrm.messages.models import Message, MessageChannel
 from embedcrm.messages.repository import MessageRepository
 from embedcrm.messages.service import MessageService, Outgoing, queue_message
@@ -291,7 +292,9 @@ async def test_quiet_hours_follow_the_client_s_clock_and_hold_the_gateway_messag
                 )
             )
         )
-    assert [p["data"]["message"]["id"] for p in payloads] == [str(message.id)]
+    assert [p["data"]["message"]["id"] for p in payloads] == [
+        to_global_id("Message", message.workspace_id, message.id)
+    ]
     assert payloads[0]["data"]["message"]["variables"]["template_id"]
 
 
