@@ -27,7 +27,7 @@ import uvicorn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import PYTHON, free_port, scratch_database
+from bench.common import PYTHON, cpu_seconds, free_port, scratch_database
 from embedcrm.auth import Platform
 from embedcrm.capture.spam import FormTokens
 from embedcrm.config import Settings
@@ -35,11 +35,6 @@ from embedcrm.migrations import upgrade_to_head
 from embedcrm.services import Services
 
 SECRET = "bench-secret"
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class Receiver:

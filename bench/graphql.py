@@ -96,7 +96,8 @@ def main() -> None:
         env = {"EMBEDCRM_DATABASE_URL": database_url, "EMBEDCRM_SECRET_KEYS": SECRET}
         cmd = [PYTHON, "-m", "embedcrm", "serve", "--port", str(port), "--no-dispatcher"]
         results = {}
-        with pinned_server(cmd, port=port, env=env) as url:
+        with pinned_server(cmd, port=port, env=env) as server:
+            url = server.url
             for label, query in (
                 ("{ ping }", "{ ping }"),
                 ("leads(first: 50) with relations", LEADS),

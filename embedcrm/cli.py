@@ -262,11 +262,22 @@ def app_of_serve_worker() -> Any:
     return _app(Settings.from_env(), json.loads(os.environ[_SERVE_OPTIONS]))
 
 
+def server_stack() -> dict[str, str]:
+    """uvicorn's event loop and HTTP parser: uvloop and httptools (uvicorn[standard], a
+    dependency), which take about a quarter less CPU per request than asyncio and h11. Named
+    outright, not left to uvicorn's "auto", so that an install missing them fails to start
+    instead of serving quietly slower; where uvloop does not exist (Windows) asyncio is used."""
+    return {"loop": "asyncio" if sys.platform == "win32" else "uvloop", "http": "httptools"}
+
+
 def _run_uvicorn(
     uvicorn: Any, app: Any, *, host: str, port: int, workers: int, access_log: bool
 ) -> None:
+    stack = server_stack()
+    log.info("serving with the %s event loop and the %s HTTP parser", stack["loop"], stack["http"])
     uvicorn.run(
         app,
+        **stack,
         factory=workers > 1,
         workers=workers if workers > 1 else None,
         # On SIGTERM: stop accepting, let requests in flight finish for this long, then run the

@@ -326,29 +326,35 @@ class CaptureService:
         except Exception:
             log.exception("could not record the failure of submission %s", submission_id)
 
-    async def retry_unprocessed(self, *, batch: int = 200, concurrency: int = 8) -> int:
+    async def retry_unprocessed(self, *, batch: int = 200) -> int:
         """Process submissions left FAILED or RECEIVED; the worker calls this periodically.
 
-        Batches are taken until none is full, a few submissions at a time, so a worker that
-        makes every lead (inline processing off) keeps up with the app processes.
+        Batches are taken until none is full, so a worker that makes every lead (inline
+        processing off) keeps up with the app processes.
         """
         left_behind = LEFT_BEHIND_AFTER if self.settings.process_submissions_inline else timedelta()
-        slots = asyncio.Semaphore(concurrency)
-
-        async def process_one(workspace_id: uuid.UUID, submission_id: uuid.UUID) -> None:
-            async with slots:
-                await self.process(workspace_id, submission_id)
-
         done = 0
         while True:
             async with self.db.transaction() as session:
                 pending = await unprocessed_submissions(
                     session, limit=batch, received_before=utcnow() - left_behind
                 )
-            await asyncio.gather(*(process_one(ws, sid) for ws, sid in pending))
+            await self.process_many(pending)
             done += len(pending)
             if len(pending) < batch:
                 return done
+
+    async def process_many(
+        self, pending: Sequence[tuple[uuid.UUID, uuid.UUID]], *, concurrency: int = 8
+    ) -> None:
+        """Make the leads of these (workspace_id, submission id), a few at a time."""
+        slots = asyncio.Semaphore(concurrency)
+
+        async def process_one(workspace_id: uuid.UUID, submission_id: uuid.UUID) -> None:
+            async with slots:
+                await self.process(workspace_id, submission_id)
+
+        await asyncio.gather(*(process_one(ws, sid) for ws, sid in pending))
 
     async def submissions_page(
         self,
