@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 
 from asgi_correlation_id import correlation_id
 
@@ -15,8 +15,24 @@ log = logging.getLogger(__name__)
 Job = tuple[uuid.UUID, uuid.UUID, str | None]
 
 
+def batches_of(
+    pending: Iterable[tuple[uuid.UUID, uuid.UUID]], size: int
+) -> list[tuple[uuid.UUID, list[uuid.UUID]]]:
+    """(workspace_id, up to ``size`` submission ids of it), in the order first seen."""
+    by_workspace: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for workspace_id, submission_id in pending:
+        by_workspace.setdefault(workspace_id, []).append(submission_id)
+    return [
+        (workspace_id, ids[start : start + size])
+        for workspace_id, ids in by_workspace.items()
+        for start in range(0, len(ids), size)
+    ]
+
+
 class SubmissionProcessor:
-    """A bounded in-process queue with a few consumers.
+    """A bounded in-process queue with a few consumers, each taking what has queued up (up to
+    ``batch`` submissions of one workspace) at once: under load leads are made in batches,
+    one transaction each; when idle each submission goes alone, without waiting.
 
     Nothing depends on it for durability: a submission is committed before it is queued, and
     one that never gets processed here (queue full, process stopped) stays RECEIVED, where the
@@ -25,12 +41,14 @@ class SubmissionProcessor:
 
     def __init__(
         self,
-        process: Callable[[uuid.UUID, uuid.UUID], Awaitable[None]],
+        process: Callable[[uuid.UUID, Sequence[uuid.UUID]], Awaitable[None]],
         *,
-        consumers: int = 4,
+        consumers: int = 2,
+        batch: int = 50,
         max_queued: int = 10_000,
     ) -> None:
         self._process = process
+        self._batch = batch
         self._consumers = consumers
         self._queue: asyncio.Queue[Job] = asyncio.Queue(maxsize=max_queued)
         self._tasks: list[asyncio.Task[None]] = []
@@ -54,16 +72,23 @@ class SubmissionProcessor:
 
     async def _consume(self) -> None:
         while True:
-            workspace_id, submission_id, request_id = await self._queue.get()
-            # The consumer was started inside some earlier request: its log lines name the
-            # request of the submission at hand instead.
-            correlation_id.set(request_id)
+            jobs = [await self._queue.get()]
+            while len(jobs) < self._batch and not self._queue.empty():
+                jobs.append(self._queue.get_nowait())
             try:
-                await self._process(workspace_id, submission_id)
-            except Exception:
-                log.exception("processing submission %s failed", submission_id)
+                for workspace_id, batch in batches_of(
+                    ((job[0], job[1]) for job in jobs), self._batch
+                ):
+                    # The consumer was started inside some earlier request: its log lines name
+                    # the request of the (first) submission at hand instead.
+                    correlation_id.set(next(job[2] for job in jobs if job[1] == batch[0]))
+                    try:
+                        await self._process(workspace_id, batch)
+                    except Exception:
+                        log.exception("processing %d submissions failed", len(batch))
             finally:
-                self._queue.task_done()
+                for _ in jobs:
+                    self._queue.task_done()
 
     async def close(self, *, grace_seconds: float = 10.0) -> None:
         """Finish what is queued (up to the grace period), then stop."""

@@ -12,6 +12,7 @@ on the submission but out of the lead.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -222,11 +223,24 @@ _SENSITIVE = tuple(_Phrase.parse(p) for p in SENSITIVE_PHRASES)
 
 def roles_in(text: str) -> Iterator[str]:
     """Every role the text names, the most likely first."""
+    yield from _roles_named(text)
+
+
+# A site's forms send the same few field names and labels over and over: matching them
+# against every synonym took most of the CPU of making a lead. Bounded, as names come from
+# visitors.
+@functools.lru_cache(maxsize=4096)
+def _roles_named(text: str) -> tuple[str, ...]:
     words = fold_words(text)
-    if words:
-        for role, phrases in _SYNONYMS:
-            if any(p.matches(words) for p in phrases):
-                yield role
+    if not words:
+        return ()
+    return tuple(role for role, phrases in _SYNONYMS if any(p.matches(words) for p in phrases))
+
+
+@functools.lru_cache(maxsize=4096)
+def _names_sensitive(text: str) -> bool:
+    words = fold_words(text)
+    return bool(words) and any(p.matches(words) for p in _SENSITIVE)
 
 
 def role_of(text: str, allowed: Collection[str]) -> str | None:
@@ -284,10 +298,8 @@ def is_sensitive(name: str, value: Any, seen: Mapping[str, str]) -> bool:
         return True
     if SENSITIVE_AUTOCOMPLETE.match(autocomplete_token(seen.get("autocomplete"))):
         return True
-    for text in (name, seen.get("id", ""), seen.get("label", "")):
-        words = fold_words(text)
-        if words and any(p.matches(words) for p in _SENSITIVE):
-            return True
+    if any(_names_sensitive(text) for text in (name, seen.get("id", ""), seen.get("label", ""))):
+        return True
     items = value if isinstance(value, list) else [value]
     return any(is_card_number(v) for v in items)
 

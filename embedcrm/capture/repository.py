@@ -32,6 +32,22 @@ class SubmissionRepository(WorkspaceRepository[Submission]):
         )
         return result.first()
 
+    async def pending_for_update(self, row_ids: Sequence[uuid.UUID]) -> list[Submission]:
+        """Those of the rows still waiting for their lead (RECEIVED, or FAILED before), oldest
+        first, locked until the transaction ends so that each is processed once; locked in
+        that order, as every batch locks them, so that two batches cannot deadlock."""
+        await hold_sqlite_write_lock(self.session, Submission)
+        result = await self.session.scalars(
+            self.select()
+            .where(
+                Submission.id.in_(list(row_ids)),
+                Submission.status.in_([SubmissionStatus.RECEIVED, SubmissionStatus.FAILED]),
+            )
+            .order_by(Submission.created_at, Submission.id)
+            .with_for_update()
+        )
+        return list(result)
+
     def with_status(self, status: SubmissionStatus | None) -> Select[Submission]:
         """Submissions of one status; without one, all but the quarantined (they are shown
         only when asked for)."""

@@ -19,7 +19,7 @@ from embedcrm.capture.intake import SubmissionIntake
 from embedcrm.capture.models import Submission, SubmissionStatus
 from embedcrm.capture.payload import SubmissionPayload, parse_submission
 from embedcrm.capture.person import person_of_form, person_of_submission
-from embedcrm.capture.processor import SubmissionProcessor
+from embedcrm.capture.processor import SubmissionProcessor, batches_of
 from embedcrm.capture.ratelimit import SubmissionLimits
 from embedcrm.capture.recognition import recognise_form, strip_sensitive
 from embedcrm.capture.repository import (
@@ -43,7 +43,7 @@ from embedcrm.forms.service import FormService
 from embedcrm.ids import to_global_id
 from embedcrm.kit.repository import Page, Window
 from embedcrm.leads.models import ActivityKind
-from embedcrm.leads.service import Attribution, CreatedLead, NewLead, create_lead
+from embedcrm.leads.service import Attribution, CreatedLead, NewLead, create_lead, create_leads
 from embedcrm.webhooks.outbox import OutboxRepository
 from embedcrm.workspaces.access import readable_row, viewer_of
 from embedcrm.workspaces.models import Site
@@ -57,6 +57,10 @@ SITE_CACHE_SECONDS = 30.0
 # With inline processing on, a submission still RECEIVED after this long was left behind by a
 # process that stopped; the worker then takes it over.
 LEFT_BEHIND_AFTER = timedelta(seconds=30)
+# Submissions made into leads in one transaction: enough to spread its fixed cost (locks,
+# lookups, commit) thin; few enough that its identity locks (two per submission) stay far
+# below PostgreSQL's shared lock table.
+PROCESS_BATCH = 50
 
 
 @dataclass(frozen=True)
@@ -84,7 +88,7 @@ class CaptureService:
             redis_url=settings.redis_url,
         )
         self.intake = SubmissionIntake(db)
-        self.processor = SubmissionProcessor(self.process)
+        self.processor = SubmissionProcessor(self.process_batch, batch=PROCESS_BATCH)
         self._sites: dict[str, tuple[float, Site]] = {}
 
     async def site_for_key(self, public_key: str) -> Site:
@@ -288,23 +292,7 @@ class CaptureService:
         """Make the contact and lead of one stored submission; safe to call again."""
         try:
             async with self.db.transaction() as session:
-                submission = await SubmissionRepository(session, workspace_id).get_for_update(
-                    submission_id
-                )
-                if submission is None or submission.status not in (
-                    SubmissionStatus.RECEIVED,
-                    SubmissionStatus.FAILED,
-                ):
-                    return
-                site = await SiteRepository(session, workspace_id).get(submission.site_id)
-                assert site is not None  # the foreign key guarantees it
-                created = await create_lead(session, workspace_id, lead_from(submission, site))
-                submission.status = SubmissionStatus.PROCESSED
-                submission.lead_id = created.lead.id
-                submission.contact_id = created.contact.id
-                submission.processed_at = utcnow()
-                submission.attempts += 1
-                submission.failure_reason = None
+                await self._make_leads(session, workspace_id, [submission_id])
         except Exception as exc:
             if is_database_unavailable(exc) or isinstance(exc, ServiceUnavailable):
                 # The row stays as it was; the worker picks it up once the database is back.
@@ -312,6 +300,54 @@ class CaptureService:
                 return
             log.exception("processing submission %s failed", submission_id)
             await self._mark_failed(workspace_id, submission_id, exc)
+
+    async def process_batch(
+        self, workspace_id: uuid.UUID, submission_ids: Sequence[uuid.UUID]
+    ) -> None:
+        """``process`` of several submissions of one workspace in one transaction.
+
+        When the batch fails, each submission is processed again on its own, so that one bad
+        submission fails alone, as the group commit of acceptance falls back to one by one.
+        """
+        if len(submission_ids) == 1:
+            await self.process(workspace_id, submission_ids[0])
+            return
+        try:
+            async with self.db.transaction() as session:
+                await self._make_leads(session, workspace_id, submission_ids)
+            return
+        except Exception as exc:
+            if is_database_unavailable(exc) or isinstance(exc, ServiceUnavailable):
+                log.warning("%d submissions wait for the database: %s", len(submission_ids), exc)
+                return
+            log.info("a batch of %d submissions failed; each is tried alone", len(submission_ids))
+        for submission_id in submission_ids:
+            await self.process(workspace_id, submission_id)
+
+    async def _make_leads(
+        self, session: AsyncSession, workspace_id: uuid.UUID, submission_ids: Sequence[uuid.UUID]
+    ) -> None:
+        submissions = await SubmissionRepository(session, workspace_id).pending_for_update(
+            submission_ids
+        )
+        if not submissions:
+            return
+        sites = await SiteRepository(session, workspace_id).get_many(
+            {submission.site_id for submission in submissions}
+        )
+        made = await create_leads(
+            session,
+            workspace_id,
+            [lead_from(submission, sites[submission.site_id]) for submission in submissions],
+        )
+        now = utcnow()
+        for submission, created in zip(submissions, made, strict=True):
+            submission.status = SubmissionStatus.PROCESSED
+            submission.lead_id = created.lead.id
+            submission.contact_id = created.contact.id
+            submission.processed_at = now
+            submission.attempts += 1
+            submission.failure_reason = None
 
     async def _mark_failed(
         self, workspace_id: uuid.UUID, submission_id: uuid.UUID, exc: Exception
@@ -345,16 +381,19 @@ class CaptureService:
                 return done
 
     async def process_many(
-        self, pending: Sequence[tuple[uuid.UUID, uuid.UUID]], *, concurrency: int = 8
+        self, pending: Sequence[tuple[uuid.UUID, uuid.UUID]], *, concurrency: int = 2
     ) -> None:
-        """Make the leads of these (workspace_id, submission id), a few at a time."""
+        """Make the leads of these (workspace_id, submission id): in batches of each
+        workspace's submissions, a few batches at a time."""
         slots = asyncio.Semaphore(concurrency)
 
-        async def process_one(workspace_id: uuid.UUID, submission_id: uuid.UUID) -> None:
+        async def process_one(workspace_id: uuid.UUID, batch: Sequence[uuid.UUID]) -> None:
             async with slots:
-                await self.process(workspace_id, submission_id)
+                await self.process_batch(workspace_id, batch)
 
-        await asyncio.gather(*(process_one(ws, sid) for ws, sid in pending))
+        await asyncio.gather(
+            *(process_one(ws, batch) for ws, batch in batches_of(pending, PROCESS_BATCH))
+        )
 
     async def submissions_page(
         self,

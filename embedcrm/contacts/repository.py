@@ -6,7 +6,7 @@ import hashlib
 import uuid
 from collections.abc import Iterable
 
-from sqlalchemy import Select, and_, delete, func, or_, select
+from sqlalchemy import Select, and_, delete, func, or_, select, text
 from sqlalchemy.sql.elements import ColumnElement
 
 from embedcrm.contacts.models import Contact, ContactMerge, MergeProposal, MergeProposalStatus
@@ -21,6 +21,11 @@ def _lock_key(*parts: object) -> int:
     """A signed 64-bit advisory lock number for ``parts``, the same in every process."""
     digest = hashlib.blake2b(repr(parts).encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
+
+
+_LOCK_KEYS_IN_ORDER = text(
+    "SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k ORDER BY k"
+)
 
 
 class ContactRepository(WorkspaceRepository[Contact]):
@@ -68,8 +73,10 @@ class ContactRepository(WorkspaceRepository[Contact]):
         )
         keys = {_lock_key("email", self.workspace_id, e) for e in emails}
         keys |= {_lock_key("phone", self.workspace_id, p) for p in phones}
-        for key in sorted(keys):
-            await self.session.execute(select(func.pg_advisory_xact_lock(key)))
+        if keys:
+            # Every key in one statement, in ascending order (PostgreSQL calls a volatile
+            # function of the select list after sorting), as every holder takes them.
+            await self.session.execute(_LOCK_KEYS_IN_ORDER, {"keys": sorted(keys)})
 
     async def lock_all_identities(self) -> None:
         """Hold every e-mail and phone of the workspace at once: for an import of many rows,
@@ -84,6 +91,18 @@ class ContactRepository(WorkspaceRepository[Contact]):
     @property
     def _sqlite(self) -> bool:
         return self.session.get_bind().dialect.name == "sqlite"
+
+    async def with_identities(self, emails: Iterable[str], phones: Iterable[str]) -> list[Contact]:
+        """Every contact with one of these normalised e-mails or phones."""
+        emails, phones = list(emails), list(phones)
+        if not emails and not phones:
+            return []
+        result = await self.session.scalars(
+            self.select().where(
+                or_(Contact.email_normalized.in_(emails), Contact.phone_e164.in_(phones))
+            )
+        )
+        return list(result)
 
     async def by_email(self, email_normalized: str) -> Contact | None:
         result = await self.session.scalars(

@@ -20,7 +20,7 @@ from embedcrm.contacts.repository import (
     MergeProposalRepository,
     MergeRepository,
 )
-from embedcrm.db import Database, utcnow
+from embedcrm.db import Database, new_id, utcnow
 from embedcrm.errors import NotFound, ValidationFailed
 from embedcrm.fields.filters import ContactSpec
 from embedcrm.fields.models import FieldEntity, FieldType
@@ -41,6 +41,15 @@ class Person:
     company: str | None = None
 
 
+@dataclass(frozen=True)
+class Sighting:
+    """A person as one lead names them, when, and where they came from (the touch)."""
+
+    person: Person
+    now: datetime
+    touch: Mapping[str, Any] | None = None
+
+
 async def find_or_create_contact(
     session: AsyncSession,
     workspace_id: uuid.UUID,
@@ -49,54 +58,106 @@ async def find_or_create_contact(
     now: datetime,
     touch: Mapping[str, Any] | None = None,
 ) -> tuple[Contact, bool]:
-    """The contact with the same e-mail, else the same phone, within this workspace only.
+    """The contact with the same e-mail, else the same phone: ``find_or_create_contacts`` of
+    one person."""
+    [found] = await find_or_create_contacts(session, workspace_id, [Sighting(person, now, touch)])
+    await session.flush()
+    return found
 
-    The lookup runs under the person's identity locks, so concurrent submissions of one
-    person, in this process or any other, make one contact.
+
+async def find_or_create_contacts(
+    session: AsyncSession, workspace_id: uuid.UUID, sightings: Sequence[Sighting]
+) -> list[tuple[Contact, bool]]:
+    """For each sighting in turn, the contact with the same e-mail, else the same phone,
+    within this workspace only, and whether it was created for it. New contacts are added to
+    the session, not flushed.
+
+    The lookup runs under the identity locks of every person of the batch, taken at once, so
+    concurrent submissions of one person, in this process or any other, make one contact; the
+    contacts are then read in one query, and a person named twice in the batch (in two
+    notations of the phone, say) matches the contact the first sighting made.
 
     When the e-mail points at one contact and the phone at another, nothing is merged
     silently: the e-mail's contact is used and a merge proposal is recorded for a person to
     decide.
     """
     contacts = ContactRepository(session, workspace_id)
-    await contacts.lock_identities(
-        [person.email_normalized] if person.email_normalized else [],
-        [person.phone_e164] if person.phone_e164 else [],
-    )
-    by_email = await contacts.by_email(person.email_normalized) if person.email_normalized else None
-    by_phone = await contacts.by_phone(person.phone_e164) if person.phone_e164 else None
-    contact = by_email or by_phone
-    if by_email is not None and by_phone is not None and by_email.id != by_phone.id:
-        await propose_merge(session, workspace_id, by_email, by_phone, now=now)
-    if contact is not None:
-        # Fill what the contact lacks; never overwrite what someone may have corrected.
-        contact.name = contact.name or person.name
-        contact.company = contact.company or person.company
-        if not contact.email_normalized and person.email_normalized:
-            contact.email, contact.email_normalized = person.email, person.email_normalized
-        if not contact.phone_e164 and person.phone_e164 and by_phone is None:
-            contact.phone, contact.phone_e164 = person.phone, person.phone_e164
-        if touch:
-            contact.last_touch = dict(touch)
-            contact.first_touch = contact.first_touch or dict(touch)
-        contact.updated_at = now
-        return contact, False
-    contact = contacts.add(
-        Contact(
-            name=person.name,
-            email=person.email,
-            email_normalized=person.email_normalized,
-            phone=person.phone,
-            phone_e164=person.phone_e164,
-            company=person.company,
-            first_touch=dict(touch or {}),
-            last_touch=dict(touch or {}),
-            created_at=now,
-            updated_at=now,
+    emails = {s.person.email_normalized for s in sightings if s.person.email_normalized}
+    phones = {s.person.phone_e164 for s in sightings if s.person.phone_e164}
+    await contacts.lock_identities(emails, phones)
+    known = _ContactIndex(await contacts.with_identities(emails, phones))
+    found: list[tuple[Contact, bool]] = []
+    for sighting in sightings:
+        person, now, touch = sighting.person, sighting.now, sighting.touch
+        by_email = known.by_email(person.email_normalized)
+        by_phone = known.by_phone(person.phone_e164)
+        contact = by_email or by_phone
+        if by_email is not None and by_phone is not None and by_email.id != by_phone.id:
+            # The proposal lookup reads what earlier sightings of the batch proposed.
+            await session.flush()
+            await propose_merge(session, workspace_id, by_email, by_phone, now=now)
+        if contact is not None:
+            # Fill what the contact lacks; never overwrite what someone may have corrected.
+            contact.name = contact.name or person.name
+            contact.company = contact.company or person.company
+            if not contact.email_normalized and person.email_normalized:
+                contact.email, contact.email_normalized = person.email, person.email_normalized
+            if not contact.phone_e164 and person.phone_e164 and by_phone is None:
+                contact.phone, contact.phone_e164 = person.phone, person.phone_e164
+            if touch:
+                contact.last_touch = dict(touch)
+                contact.first_touch = contact.first_touch or dict(touch)
+            contact.updated_at = now
+            known.add(contact)
+            found.append((contact, False))
+            continue
+        contact = contacts.add(
+            Contact(
+                id=new_id(),
+                name=person.name,
+                email=person.email,
+                email_normalized=person.email_normalized,
+                phone=person.phone,
+                phone_e164=person.phone_e164,
+                company=person.company,
+                custom_fields={},
+                first_touch=dict(touch or {}),
+                last_touch=dict(touch or {}),
+                created_at=now,
+                updated_at=now,
+            )
         )
-    )
-    await session.flush()
-    return contact, True
+        known.add(contact)
+        found.append((contact, True))
+    return found
+
+
+class _ContactIndex:
+    """The earliest contact of each e-mail and phone, as ``by_email``/``by_phone`` find them,
+    kept current as a batch fills and creates contacts."""
+
+    def __init__(self, contacts: Sequence[Contact]) -> None:
+        self._emails: dict[str, Contact] = {}
+        self._phones: dict[str, Contact] = {}
+        for contact in contacts:
+            self.add(contact)
+
+    def add(self, contact: Contact) -> None:
+        for index, key in (
+            (self._emails, contact.email_normalized),
+            (self._phones, contact.phone_e164),
+        ):
+            if key is None:
+                continue
+            earliest = index.get(key)
+            if earliest is None or contact.created_at < earliest.created_at:
+                index[key] = contact
+
+    def by_email(self, email_normalized: str | None) -> Contact | None:
+        return self._emails.get(email_normalized) if email_normalized else None
+
+    def by_phone(self, phone_e164: str | None) -> Contact | None:
+        return self._phones.get(phone_e164) if phone_e164 else None
 
 
 async def propose_merge(

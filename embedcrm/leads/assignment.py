@@ -15,42 +15,53 @@ from embedcrm.leads.repository import AssignmentRuleRepository
 from embedcrm.workspaces.repository import MemberRepository, SiteRepository
 
 
-async def choose_assignee(
-    session: AsyncSession,
-    workspace_id: uuid.UUID,
-    *,
-    site_id: uuid.UUID | None,
-    utm_source: str | None,
-) -> uuid.UUID | None:
-    """The member the first matching rule names; None when no rule matches. A rule that names
-    a deactivated member is passed over, as round-robin passes them over."""
-    rules = AssignmentRuleRepository(session, workspace_id)
-    members = MemberRepository(session, workspace_id)
+class Assigner:
+    """Who works each new lead of a transaction: the member the first matching rule names,
+    None when no rule matches. A rule that names a deactivated member is passed over, as
+    round-robin passes them over. The rules and members are read once for all the leads."""
 
-    async def active(member_id: uuid.UUID | None) -> bool:
-        member = await members.get(member_id) if member_id is not None else None
-        return member is not None and member.active
+    def __init__(self, session: AsyncSession, workspace_id: uuid.UUID) -> None:
+        self._rules = AssignmentRuleRepository(session, workspace_id)
+        self._members = MemberRepository(session, workspace_id)
+        self._ordered: list[AssignmentRule] | None = None
+        self._active: dict[uuid.UUID, bool] = {}
+        self._managers: list[uuid.UUID] | None = None
 
-    for rule in await rules.ordered():
-        if (
-            rule.kind is AssignmentRuleKind.BY_SITE
-            and rule.site_id == site_id
-            and await active(rule.member_id)
-        ):
-            return rule.member_id
-        if (
-            rule.kind is AssignmentRuleKind.BY_SOURCE
-            and utm_source is not None
-            and (rule.utm_source or "").lower() == utm_source.lower()
-            and await active(rule.member_id)
-        ):
-            return rule.member_id
-        if rule.kind is AssignmentRuleKind.ROUND_ROBIN:
-            managers = await members.active_managers()
-            if managers:
-                turn = await rules.next_round_robin_turn()
-                return managers[(turn - 1) % len(managers)].id
-    return None
+    async def choose(
+        self, *, site_id: uuid.UUID | None, utm_source: str | None
+    ) -> uuid.UUID | None:
+        if self._ordered is None:
+            self._ordered = await self._rules.ordered()
+        for rule in self._ordered:
+            if (
+                rule.kind is AssignmentRuleKind.BY_SITE
+                and rule.site_id == site_id
+                and await self._is_active(rule.member_id)
+            ):
+                return rule.member_id
+            if (
+                rule.kind is AssignmentRuleKind.BY_SOURCE
+                and utm_source is not None
+                and (rule.utm_source or "").lower() == utm_source.lower()
+                and await self._is_active(rule.member_id)
+            ):
+                return rule.member_id
+            if rule.kind is AssignmentRuleKind.ROUND_ROBIN:
+                if self._managers is None:
+                    self._managers = [m.id for m in await self._members.active_managers()]
+                if self._managers:
+                    # Each lead takes its own turn: the cursor is advanced in the database.
+                    turn = await self._rules.next_round_robin_turn()
+                    return self._managers[(turn - 1) % len(self._managers)]
+        return None
+
+    async def _is_active(self, member_id: uuid.UUID | None) -> bool:
+        if member_id is None:
+            return False
+        if member_id not in self._active:
+            member = await self._members.get(member_id)
+            self._active[member_id] = member is not None and member.active
+        return self._active[member_id]
 
 
 @dataclass(frozen=True)

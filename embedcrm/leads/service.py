@@ -19,19 +19,20 @@ from embedcrm.contacts.events import contact_payload
 from embedcrm.contacts.models import Contact
 from embedcrm.contacts.service import (
     Person,
+    Sighting,
     check_custom_fields_shape,
-    find_or_create_contact,
+    find_or_create_contacts,
     get_contact,
     require_contact_writer,
 )
-from embedcrm.db import Database, utcnow
+from embedcrm.db import Database, new_id, utcnow
 from embedcrm.errors import ConfigurationError, NotFound, ValidationFailed
 from embedcrm.events import Event
 from embedcrm.fields.filters import LeadSpec
 from embedcrm.fields.models import FieldEntity, FieldType
 from embedcrm.fields.service import definitions_of, validate_custom_fields
 from embedcrm.kit.repository import Page, Viewer, Window
-from embedcrm.leads.assignment import choose_assignee
+from embedcrm.leads.assignment import Assigner
 from embedcrm.leads.events import emit_lead_event, lead_payload, person_payload
 from embedcrm.leads.models import Activity, ActivityKind, Lead, LeadItem, LeadStatus
 from embedcrm.leads.moves import get_lead
@@ -513,25 +514,48 @@ def touch_of(attribution: Attribution) -> dict[str, Any]:
 async def create_lead(session: AsyncSession, workspace_id: uuid.UUID, new: NewLead) -> CreatedLead:
     """Contact, lead on the first stage, assignee, first-response task, timeline entry and
     events, all in the caller's transaction."""
-    now = new.occurred_at or utcnow()
+    [created] = await create_leads(session, workspace_id, [new])
+    return created
+
+
+async def create_leads(
+    session: AsyncSession, workspace_id: uuid.UUID, news: Sequence[NewLead]
+) -> list[CreatedLead]:
+    """``create_lead`` of many leads of one workspace, in the caller's transaction, in order.
+
+    What every lead shares (the workspace, its entry stage, the assignment rules, the scope of
+    the events) is read once; the contacts of all of them are matched under one round of
+    identity locks and one lookup; contacts, leads, timeline entries, tasks and events are each
+    inserted in one statement (one flush per table, as leads need their contacts' rows first).
+    """
+    if not news:
+        return []
     workspace = await WorkspaceDirectory(session).get(workspace_id)
     entry = await default_entry_stage(session, workspace_id)
     if workspace is None or entry is None:
         raise ConfigurationError("The workspace has no default pipeline.")
     pipeline, stage = entry
-    attribution = new.attribution
-    contact, contact_created = await find_or_create_contact(
-        session, workspace_id, new.person, now=now, touch=touch_of(attribution)
+    nows = [new.occurred_at or utcnow() for new in news]
+    found = await find_or_create_contacts(
+        session,
+        workspace_id,
+        [
+            Sighting(new.person, now, touch_of(new.attribution))
+            for new, now in zip(news, nows, strict=True)
+        ],
     )
-    assignee_id = await choose_assignee(
-        session, workspace_id, site_id=new.site_id, utm_source=attribution.utm_source
-    )
-    if assignee_id is not None and contact.manager_id is None:
-        contact.manager_id = assignee_id
-    lead = LeadRepository(session, workspace_id).add(
-        Lead(
-            site_id=new.site_id,
+    assignees = Assigner(session, workspace_id)
+    leads = LeadRepository(session, workspace_id)
+    made: list[tuple[NewLead, Lead, Contact, bool]] = []
+    for new, now, (contact, contact_created) in zip(news, nows, found, strict=True):
+        attribution = new.attribution
+        assignee_id = await assignees.choose(site_id=new.site_id, utm_source=attribution.utm_source)
+        if assignee_id is not None and contact.manager_id is None:
+            contact.manager_id = assignee_id
+        lead = Lead(
+            id=new_id(),
             contact_id=contact.id,
+            site_id=new.site_id,
             pipeline_id=pipeline.id,
             stage_id=stage.id,
             assignee_id=assignee_id,
@@ -554,60 +578,77 @@ async def create_lead(session: AsyncSession, workspace_id: uuid.UUID, new: NewLe
             created_at=now,
             updated_at=now,
         )
-    )
+        made.append((new, lead, contact, contact_created))
+    await session.flush()  # the contacts
+    for _new, lead, _contact, _created in made:
+        leads.add(lead)
     await session.flush()
-    ActivityRepository(session, workspace_id).add(
-        Activity(
-            contact_id=contact.id,
-            lead_id=lead.id,
-            kind=new.activity_kind,
-            body=new.message,
-            data=dict(new.activity_data),
-            created_at=now,
-        )
-    )
-    task = add_task(
-        session,
-        workspace_id,
-        Task(
-            kind=TaskKind.FIRST_RESPONSE,
-            title=f"{word(workspace.language, 'reply')}: {lead.title}"[:300],
-            lead_id=lead.id,
-            contact_id=contact.id,
-            assignee_id=assignee_id,
-            due_at=now + timedelta(minutes=workspace.first_response_minutes),
-            created_at=now,
-        ),
-    )
-    await session.flush()
-    outbox = OutboxRepository(session, workspace_id)
-    common = await outbox.scope(new.site_id)
-    if contact_created:
-        outbox.record(
-            Event(
-                type="contact.created",
-                occurred_at=now,
-                data={**common, "contact": contact_payload(contact)},
+    activities = ActivityRepository(session, workspace_id)
+    created: list[CreatedLead] = []
+    for new, lead, contact, contact_created in made:
+        now = lead.created_at
+        activities.add(
+            Activity(
+                contact_id=contact.id,
+                lead_id=lead.id,
+                kind=new.activity_kind,
+                body=new.message,
+                data=dict(new.activity_data),
+                created_at=now,
             )
         )
-    outbox.record(
-        Event(
-            type="lead.created",
-            occurred_at=now,
-            data={
-                **common,
-                "sequence": 1,
-                "lead": lead_payload(lead, stage),
-                "contact": contact_payload(contact),
-            },
-        ),
-        lead_id=lead.id,
-        sequence=1,
-    )
-    outbox.record(
-        Event(type="task.created", occurred_at=now, data={**common, "task": task_payload(task)})
-    )
-    return CreatedLead(lead=lead, contact=contact, contact_created=contact_created, task=task)
+        task = add_task(
+            session,
+            workspace_id,
+            Task(
+                kind=TaskKind.FIRST_RESPONSE,
+                title=f"{word(workspace.language, 'reply')}: {lead.title}"[:300],
+                lead_id=lead.id,
+                contact_id=contact.id,
+                assignee_id=lead.assignee_id,
+                due_at=now + timedelta(minutes=workspace.first_response_minutes),
+                created_at=now,
+            ),
+        )
+        created.append(CreatedLead(lead, contact, contact_created, task))
+    await session.flush()
+    outbox = OutboxRepository(session, workspace_id)
+    scopes: dict[uuid.UUID | None, dict[str, Any]] = {}
+    for one in created:
+        lead, contact, now = one.lead, one.contact, one.lead.created_at
+        if lead.site_id not in scopes:
+            scopes[lead.site_id] = await outbox.scope(lead.site_id)
+        common = scopes[lead.site_id]
+        if one.contact_created:
+            outbox.record(
+                Event(
+                    type="contact.created",
+                    occurred_at=now,
+                    data={**common, "contact": contact_payload(contact)},
+                )
+            )
+        outbox.record(
+            Event(
+                type="lead.created",
+                occurred_at=now,
+                data={
+                    **common,
+                    "sequence": 1,
+                    "lead": lead_payload(lead, stage),
+                    "contact": contact_payload(contact),
+                },
+            ),
+            lead_id=lead.id,
+            sequence=1,
+        )
+        outbox.record(
+            Event(
+                type="task.created",
+                occurred_at=now,
+                data={**common, "task": task_payload(one.task)},
+            )
+        )
+    return created
 
 
 # What other domains do to a contact's leads and timeline inside their own transaction:

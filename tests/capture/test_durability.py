@@ -34,7 +34,7 @@ async def test_processing_that_raises_keeps_the_submission_for_the_worker(
     async def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("the CRM is having a bad day")
 
-    monkeypatch.setattr(capture_service, "create_lead", broken)
+    monkeypatch.setattr(capture_service, "create_leads", broken)
     response = await submit(client, tenant, submission())
     assert response.status_code == 202
     assert (await tenant.panel.data(LEADS))["leads"]["totalCount"] == 0

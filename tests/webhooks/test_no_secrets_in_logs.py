@@ -111,15 +111,15 @@ async def test_the_whole_loop_logs_no_secret_token_or_personal_data(
 
         # A database error while a lead is made: a statement carrying the visitor's e-mail
         # and phone as parameters violates a constraint inside the processing transaction.
-        real_create_lead = capture_service.create_lead
+        real_create_leads = capture_service.create_leads
 
-        async def failing_create_lead(session: Any, workspace_id: Any, *args: Any) -> Any:
+        async def failing_create_leads(session: Any, workspace_id: Any, *args: Any) -> Any:
             await session.execute(
                 insert(Workspace).values(id=workspace_id, name=f"{FAULTED[1]} {FAULTED[3]}")
             )
-            return await real_create_lead(session, workspace_id, *args)
+            return await real_create_leads(session, workspace_id, *args)
 
-        monkeypatch.setattr(capture_service, "create_lead", failing_create_lead)
+        monkeypatch.setattr(capture_service, "create_leads", failing_create_leads)
         answer = await submit(
             client, tenant, submission(name=FAULTED[0], email=FAULTED[1], phone=FAULTED[2])
         )
