@@ -58,9 +58,10 @@ SITE_CACHE_SECONDS = 30.0
 # process that stopped; the worker then takes it over.
 LEFT_BEHIND_AFTER = timedelta(seconds=30)
 # Submissions made into leads in one transaction: enough to spread its fixed cost (locks,
-# lookups, commit) thin; few enough that its identity locks (two per submission) stay far
-# below PostgreSQL's shared lock table.
-PROCESS_BATCH = 50
+# lookups, commit) thin; few enough that its identity locks (two per submission, ~200) stay
+# far below PostgreSQL's shared lock table (64 × max_connections slots by default) with two
+# batches at a time in each of several processes.
+PROCESS_BATCH = 100
 
 
 @dataclass(frozen=True)
