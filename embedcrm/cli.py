@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import gc
 import json
 import logging
 import os
@@ -253,7 +254,21 @@ def _app(settings: Settings, options: dict[str, Any]) -> Any:
     from embedcrm.app import create_app
 
     settings = dataclasses.replace(settings, public_url=options["public_url"])
-    return create_app(settings, run_background=options["dispatcher"], run_jobs=options["jobs"])
+    app = create_app(settings, run_background=options["dispatcher"], run_jobs=options["jobs"])
+    _freeze_startup_heap()
+    return app
+
+
+def _freeze_startup_heap() -> None:
+    """Take what startup built (modules, the GraphQL schema, the ORM's mappers: objects that live
+    as long as the process) out of the garbage collector's sight, so that its full collections,
+    which requests trigger by allocating, no longer walk them: a page of 50 leads with their
+    relations took about a third less CPU (bench/graphql.py)."""
+    from sqlalchemy.orm import configure_mappers
+
+    configure_mappers()
+    gc.collect()
+    gc.freeze()
 
 
 def app_of_serve_worker() -> Any:
