@@ -54,9 +54,40 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU a process has spent so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def server_stack() -> str:
+    """What serves HTTP in the benchmarks, bare baselines and embedcrm alike."""
+    from importlib.metadata import version
+
+    return (
+        f"uvicorn {version('uvicorn')}, uvloop {version('uvloop')}, "
+        f"httptools {version('httptools')}, Python {sys.version.split()[0]}"
+    )
+
+
+# The bare baselines run on the stack `embedcrm serve` names (embedcrm.cli.server_stack).
+UVICORN_FAST = ["--loop", "uvloop", "--http", "httptools"]
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    pid: int
+
+    def cpu_seconds(self) -> float:
+        return cpu_seconds(self.pid)
+
+
 @contextmanager
-def pinned_server(command: list[str], *, port: int, env: dict[str, str]) -> Iterator[str]:
-    """Run a server on SERVER_CPU until it answers /healthz (or any 404), then yield its URL."""
+def pinned_server(command: list[str], *, port: int, env: dict[str, str]) -> Iterator[Server]:
+    """Run a server on SERVER_CPU until it answers /healthz (or any 404), then yield it.
+
+    taskset executes the server in its own process, so the pid is the server's."""
     pin = ["taskset", "-c", SERVER_CPU] if shutil.which("taskset") else []
     log = open(f"/tmp/bench-server-{port}.log", "w")
     process = subprocess.Popen([*pin, *command], env={**os.environ, **env}, stdout=log, stderr=log)
@@ -71,7 +102,7 @@ def pinned_server(command: list[str], *, port: int, env: dict[str, str]) -> Iter
                 if time.monotonic() > deadline or process.poll() is not None:
                     raise RuntimeError(f"server did not start: see {log.name}") from None
                 time.sleep(0.2)
-        yield url
+        yield Server(url, process.pid)
     finally:
         process.terminate()
         try:

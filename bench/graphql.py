@@ -14,14 +14,19 @@ import asyncio
 import json
 import sys
 import tempfile
+import time
 import uuid
 from pathlib import Path
+
+from sqlalchemy import update
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import PYTHON, free_port, pinned_server, scratch_database, wrk
 from embedcrm.auth import Platform
+from embedcrm.capture.spam import FormTokens
 from embedcrm.config import Settings
+from embedcrm.leads.models import Lead
 from embedcrm.migrations import upgrade_to_head
 from embedcrm.services import Services
 from embedcrm.workspaces.models import Role
@@ -32,7 +37,9 @@ LEADS = """{ leads(first: 50) { totalCount pageInfo { hasNextPage endCursor }
   contact { id name email phone } source { utmSource utmMedium utmCampaign } } } } }"""
 
 
-async def provision(database_url: str, leads: int) -> str:
+async def provision(database_url: str, leads: int) -> tuple[str, uuid.UUID]:
+    """A workspace with ``leads`` leads made from web forms, all assigned to its one owner;
+    answers the owner's panel token and the workspace's id."""
     settings = Settings(secret_keys=(SECRET,), database_url=database_url)
     services = Services.create(settings)
     try:
@@ -41,11 +48,24 @@ async def provision(database_url: str, leads: int) -> str:
         site = await services.workspaces.create_site(
             platform, workspace_id=workspace.id, name="b", domains=["bench.example.com"]
         )
+        # Each page view's form token, as the widget gets it from the site's config a minute
+        # before the form is sent: without one a submission is quarantined, not made a lead.
+        issued_at = time.time() - 60
+        tokens = FormTokens((SECRET,), max_age_seconds=3600, clock=lambda: issued_at)
         for i in range(leads):
             body = json.dumps(
                 {
                     "submission_id": f"s{i}",
-                    "fields": {"name": f"N{i}", "email": f"p{i}@example.com"},
+                    "form_token": tokens.issue(site.id, "https://bench.example.com"),
+                    "fields": {
+                        "name": f"N{i}",
+                        "email": f"p{i}@example.com",
+                        "phone": f"+7912{i:07d}",
+                    },
+                    "context": {
+                        "page_url": "https://bench.example.com/?utm_source=yandex"
+                        "&utm_medium=cpc&utm_campaign=spring"
+                    },
                 }
             ).encode()
             await services.capture.accept(
@@ -65,7 +85,14 @@ async def provision(database_url: str, leads: int) -> str:
             role=Role.OWNER,
             ttl_seconds=86400,
         )
-        return issued.token
+        # Every lead assigned, so the page reads members through their loader too.
+        async with services.db.transaction() as session:
+            await session.execute(
+                update(Lead)
+                .where(Lead.workspace_id == workspace.id)
+                .values(assignee_id=issued.member.id)
+            )
+        return issued.token, workspace.id
     finally:
         await services.capture.close()
         await services.db.dispose()
@@ -91,12 +118,13 @@ def main() -> None:
         database_url = dsn.replace("postgresql://", "postgresql+asyncpg://")
         settings = Settings(secret_keys=(SECRET,), database_url=database_url)
         upgrade_to_head(settings)
-        token = asyncio.run(provision(database_url, leads=200))
+        token, _ = asyncio.run(provision(database_url, leads=200))
         port = free_port()
         env = {"EMBEDCRM_DATABASE_URL": database_url, "EMBEDCRM_SECRET_KEYS": SECRET}
         cmd = [PYTHON, "-m", "embedcrm", "serve", "--port", str(port), "--no-dispatcher"]
         results = {}
-        with pinned_server(cmd, port=port, env=env) as url:
+        with pinned_server(cmd, port=port, env=env) as server:
+            url = server.url
             for label, query in (
                 ("{ ping }", "{ ping }"),
                 ("leads(first: 50) with relations", LEADS),
