@@ -53,6 +53,7 @@ from embedcrm.errors import (
     ValidationFailed,
 )
 from embedcrm.feedback import pages as feedback_pages
+from embedcrm.feedback_routes import FEEDBACK_ROUTES
 from embedcrm.graphql.context import Context
 from embedcrm.graphql.http import (
     GraphQLParams,
@@ -559,6 +560,7 @@ ROUTES = [
     Route("/graphql", ASGIEndpoint(graphql_endpoint)),
     *PANEL_ROUTES,
     *MONEY_ROUTES,
+    *FEEDBACK_ROUTES,
     Route("/v1/sites/{site_key}/submissions", submit, methods=["POST"]),
     Route("/v1/sites/{site_key}/submissions", submission_preflight, methods=["OPTIONS"]),
     Route("/v1/sites/{site_key}/events", form_event, methods=["POST"]),

@@ -1,7 +1,7 @@
 """The OpenAPI 3.1 description of the plain HTTP routes, served at /openapi.json.
 
 Kept by hand beside the routes it describes; tests/test_openapi.py checks that it names exactly
-the routes of embedcrm/app.py, panel_routes.py and money_routes.py (GraphQL has its own schema, schema/) and
+the routes of embedcrm/app.py, panel_routes.py, money_routes.py and feedback_routes.py (GraphQL has its own schema, schema/) and
 runs schemathesis against it. The shapes are those of docs/contract.md.
 """
 
@@ -161,6 +161,35 @@ TOKEN = {
 }
 PAGE = script("A plain page in the shop's language.", "text/html")
 INVALID_LINK = script("The link is not valid (forged, or its contact was erased).", "text/html")
+
+
+FEEDBACK_ANSWER: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "score": {"type": ["integer", "string", "null"]},
+        "comment": {"type": ["string", "null"], "maxLength": 2000},
+    },
+}
+FEEDBACK_QUESTION = {
+    "description": "The question, its scale, the answer so far and the texts, in the shop's "
+    "language.",
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["kind", "language", "shop", "scale", "score", "texts"],
+                "properties": {
+                    "kind": {"enum": ["NPS", "CSAT"]},
+                    "language": {"type": "string"},
+                    "shop": {"type": "string"},
+                    "scale": {"type": "array", "items": {"type": "integer"}},
+                    "score": {"type": ["integer", "null"]},
+                    "texts": {"type": "object", "additionalProperties": {"type": "string"}},
+                },
+            }
+        }
+    },
+}
 
 
 def _link_page(summary: str, post: dict[str, Any]) -> dict[str, Any]:
@@ -415,6 +444,51 @@ def openapi_document(public_url: str) -> dict[str, Any]:
                         "503": UNAVAILABLE,
                     },
                 },
+            ),
+            "/v1/feedback/{token}": {
+                "get": {
+                    "summary": "A feedback link's question as JSON, for the widget's form on "
+                    "the shop's own site (any origin; the token is the credential)",
+                    "parameters": [TOKEN],
+                    "responses": {
+                        "200": FEEDBACK_QUESTION,
+                        "404": error("The link is not valid (forged, or its contact erased)."),
+                        "503": UNAVAILABLE,
+                    },
+                },
+                "post": {
+                    "summary": "The client's answer; again through the same link changes it",
+                    "parameters": [TOKEN],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {"schema": FEEDBACK_ANSWER},
+                            "text/plain": {
+                                "schema": {
+                                    "type": "string",
+                                    "description": "The same JSON, sent without a preflight.",
+                                }
+                            },
+                        },
+                    },
+                    "responses": {
+                        "200": FEEDBACK_QUESTION,
+                        "400": error("The body is not a JSON object of a score and a comment."),
+                        "404": error("The link is not valid (forged, or its contact erased)."),
+                        "413": error("The body is over the size limit."),
+                        "415": error("The body is neither JSON nor text/plain holding JSON."),
+                        "422": error(
+                            "The score is missing or off the scale, or the comment is "
+                            "too long or holds what cannot be kept."
+                        ),
+                        "503": UNAVAILABLE,
+                    },
+                },
+            },
+            "/feedback.js": _static(
+                "The feedback form the widget loads on a page opened from a feedback link",
+                "text/javascript",
+                versioned=False,
             ),
             "/openapi.json": {
                 "get": {

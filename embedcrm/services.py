@@ -78,6 +78,7 @@ class Services:
     widget: StaticAsset
     widget_css: StaticAsset
     panel: StaticAsset
+    feedback_script: StaticAsset
     webhooks: WebhookService
     analytics: AnalyticsService
     catalog: CatalogService
@@ -135,9 +136,12 @@ class Services:
             imports=ImportService(db),
             privacy=PrivacyService(db, [SUBMISSIONS, INVOICES, OUTBOX]),
             assignment=AssignmentService(db),
-            widget=load_asset("widget.js", "text/javascript; charset=utf-8"),
+            widget=load_asset("widget.js", "text/javascript; charset=utf-8", minified=True),
             widget_css=load_asset("widget.css", "text/css; charset=utf-8"),
             panel=load_asset("panel.js", "text/javascript; charset=utf-8"),
+            feedback_script=load_asset(
+                "feedback.js", "text/javascript; charset=utf-8", minified=True
+            ),
             webhooks=WebhookService(db, settings),
             analytics=AnalyticsService(db),
             catalog=CatalogService(db),

@@ -315,6 +315,9 @@
   w.embedcrm = {version: '1.1.0', push: (...cmds) => cmds.map(run).pop()};
   if (Array.isArray(prev)) prev.forEach(c => Promise.resolve(c).then(run));
 
+  // A feedback link from a message opens the shop's site with its token in the fragment: the
+  // question has a script of its own, loaded only then.
+  /[#&]embedcrm-feedback=/.test(loc.hash) && d.head.append(el('script', '', '', {src: ORIGIN + '/feedback.js'}));
   loadConfig();
   w.addEventListener('pagehide', beacon);
   d.addEventListener('visibilitychange', () => d.hidden && beacon());

@@ -14,6 +14,8 @@ from embedcrm.errors import NotFound
 from embedcrm.feedback.models import FeedbackKind
 
 SALT = "embedcrm.feedback"
+# The widget looks for this key in the fragment of the page it runs on (widgets/embedcrm.js).
+FRAGMENT_KEY = "embedcrm-feedback"
 
 
 class FeedbackLink:
@@ -47,10 +49,16 @@ class FeedbackLinks:
         contact_id: uuid.UUID,
         lead_id: uuid.UUID | None,
         kind: str,
+        site: str | None = None,
     ) -> str:
+        """The hosted page's address; or, given the address of the shop's site, that site with
+        the token in the fragment, where the widget draws the question. A fragment never
+        reaches the shop's server, its logs or a Referer header."""
         token = self.serializer.dumps(
             [workspace_id.hex, contact_id.hex, lead_id.hex if lead_id else None, kind]
         )
+        if site:
+            return f"{site}#{FRAGMENT_KEY}={token}"
         return f"{self.public_url}/feedback/{token}"
 
     def read(self, token: str) -> FeedbackLink:

@@ -19,6 +19,7 @@ class Texts:
     send: str
     thanks: str
     invalid: str
+    close: str
 
 
 TEXTS = {
@@ -34,6 +35,7 @@ TEXTS = {
         send="Отправить",
         thanks="Спасибо! Ваш ответ сохранён.",
         invalid="Ссылка на опрос недействительна.",
+        close="Закрыть",
     ),
     "en": Texts(
         title="Your feedback",
@@ -47,8 +49,14 @@ TEXTS = {
         send="Send",
         thanks="Thank you! Your answer is saved.",
         invalid="This feedback link is not valid.",
+        close="Close",
     ),
 }
+
+
+def texts_of(language: str) -> Texts:
+    """The texts in the shop's language; Russian for a language without its own."""
+    return TEXTS.get(language, TEXTS["ru"])
 
 
 def _page(language: str, body: str) -> str:
@@ -59,7 +67,7 @@ def _page(language: str, body: str) -> str:
 def question_page(
     language: str, kind: FeedbackKind, shop: str, chosen: int | None, error: str | None = None
 ) -> str:
-    texts = TEXTS.get(language, TEXTS["ru"])
+    texts = texts_of(language)
     options = "".join(
         f'<label style="margin-right:.6rem"><input type="radio" name="score" value="{n}"'
         f"{' checked' if n == chosen else ''} required> {n}</label>"
@@ -78,8 +86,8 @@ def question_page(
 
 
 def thanks_page(language: str) -> str:
-    return _page(language, f"<p>{escape(TEXTS.get(language, TEXTS['ru']).thanks)}</p>")
+    return _page(language, f"<p>{escape(texts_of(language).thanks)}</p>")
 
 
 def invalid_page(language: str) -> str:
-    return _page(language, f"<p>{escape(TEXTS.get(language, TEXTS['ru']).invalid)}</p>")
+    return _page(language, f"<p>{escape(texts_of(language).invalid)}</p>")

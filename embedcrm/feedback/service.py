@@ -110,7 +110,7 @@ class FeedbackService:
             raise ValidationFailed(
                 f"A comment is at most {MAX_COMMENT} characters.", field="comment"
             )
-        if text is not None and "\x00" in text:
+        if text is not None and not _keepable(text):
             raise ValidationFailed(
                 "The comment holds a character that cannot be kept.", field="comment"
             )
@@ -206,6 +206,16 @@ class FeedbackService:
             by_source=grouped(kind, ((r.source, r.score) for r in rows)),
             comments=[r for r in rows if r.comment][:REPORT_COMMENTS],
         )
+
+
+def _keepable(text: str) -> bool:
+    """No NUL and no lone surrogate (which JSON may carry as an escape): neither can be
+    stored in PostgreSQL text, and neither is anything a client meant to write."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text
 
 
 def parse_score(link: FeedbackLink, score: str | None) -> int:

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import TypeVar
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping, Sequence
+from typing import Any, TypeVar
+
+from strawberry.dataloader import DataLoader
+from strawberry.types.nodes import SelectedField, Selection
 
 T = TypeVar("T")
+R = TypeVar("R")
+K = TypeVar("K", bound=Hashable)
 Key = tuple[uuid.UUID, uuid.UUID]  # (workspace_id, row id)
 
 
@@ -27,3 +32,58 @@ def batched(
         return [found.get(key) for key in keys]
 
     return load
+
+
+def nullable(convert: Callable[[T], R]) -> Callable[[T | None], R | None]:
+    """``convert`` for a value a loader may not find."""
+    return lambda value: None if value is None else convert(value)
+
+
+def ready_or_load(loader: DataLoader[K, T], key: K, convert: Callable[[T], R]) -> R | Awaitable[R]:
+    """``convert`` of the value this request has already loaded for ``key``, at once; else of
+    its load, awaited.
+
+    A field whose value is at hand needs no await: graphql-core completes a list of such
+    fields in place, while an awaiting field costs it a task per item of the list. A page
+    that loads its rows' relations up front (``load_ahead``) makes its fields the first kind.
+    """
+    future = loader.cache_map.get(key)
+    if future is not None and future.done() and not future.cancelled():
+        if future.exception() is None:
+            return convert(future.result())
+    loading = loader.load(key)
+
+    async def later() -> R:
+        return convert(await loading)
+
+    return later()
+
+
+async def load_ahead(loads: Iterable[tuple[DataLoader[Any, Any], Iterable[Any]]]) -> None:
+    """Load each loader's keys now, one call of its batch function each, and keep the values
+    in its cache: later loads of those keys, and ``ready_or_load``, find them there. Calling
+    the batch function once, rather than ``load_many``, spares a future and a callback per key.
+    """
+    for loader, keys in loads:
+        wanted = [key for key in dict.fromkeys(keys) if loader.cache_map.get(key) is None]
+        if wanted:
+            loader.prime_many(dict(zip(wanted, await loader.load_fn(wanted), strict=True)))
+
+
+def selected_under(selected: Iterable[Selection], *path: str) -> set[str]:
+    """The names of the fields selected at ``path`` below ``selected`` (strawberry's
+    ``info.selected_fields``), through fragments and aliases."""
+    level: list[SelectedField] = list(_fields(selected))
+    for name in path:
+        level = [
+            child for field in level for child in _fields(field.selections) if child.name == name
+        ]
+    return {child.name for field in level for child in _fields(field.selections)}
+
+
+def _fields(selections: Iterable[Selection]) -> Iterable[SelectedField]:
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            yield selection
+        else:  # an inline fragment or a fragment spread
+            yield from _fields(selection.selections)

@@ -69,6 +69,17 @@ class MessageRepository(WorkspaceRepository[Message]):
         assert found is not None  # the repository's workspace exists while it is used
         return found
 
+    async def site_address(self, site_id: uuid.UUID) -> str | None:
+        """The home page of a live site (its first domain), or None."""
+        domains = await self.session.scalar(
+            select(Site.domains).where(
+                Site.workspace_id == self.workspace_id,
+                Site.id == site_id,
+                Site.deleted_at.is_(None),
+            )
+        )
+        return home_page(domains or [])
+
     async def site_language(self, site_id: uuid.UUID) -> str | None:
         value = await self.session.scalar(
             select(Site.language).where(Site.workspace_id == self.workspace_id, Site.id == site_id)
@@ -271,3 +282,14 @@ class HolidayRepository:
             Holiday(workspace_id=self.workspace_id, id=new_id(), month=m, day=d, name=name)
             for m, d, name in days
         )
+
+
+def home_page(domains: Sequence[str]) -> str | None:
+    """The first domain a browser can open: a wildcard names no one page. Plain HTTP only for
+    a loopback host, as a shop's site in development runs."""
+    for domain in domains:
+        if not domain.startswith("*."):
+            host = domain.partition(":")[0]
+            scheme = "http" if host in {"localhost", "127.0.0.1", "[::1]"} else "https"
+            return f"{scheme}://{domain}/"
+    return None

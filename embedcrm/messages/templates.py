@@ -39,6 +39,10 @@ VARIABLES: dict[str, str] = {
     "unsubscribe.url": "the contact's one-click unsubscribe link",
     "feedback.nps_url": "a link asking how likely the client is to recommend the shop (0-10)",
     "feedback.csat_url": "a link asking how satisfied the client is (1-5)",
+    "feedback.nps_site_url": "the NPS question on the shop's own site, drawn by the widget "
+    "(the hosted link when the lead came from no site)",
+    "feedback.csat_site_url": "the CSAT question on the shop's own site, drawn by the widget "
+    "(the hosted link when the lead came from no site)",
 }
 
 

@@ -65,8 +65,9 @@ HOLIDAYS_RU = json.loads(
 )["holidays"]
 # Contacts one offer may go to: a send is a few transactions of a hundred each.
 MAX_SEGMENT_SEND = 10_000
-# The feedback link of a contact, a lead (or None) and a kind, NPS or CSAT (the feedback domain's).
-FeedbackUrl = Callable[[uuid.UUID, uuid.UUID, uuid.UUID | None, str], str]
+# The feedback link of a contact, a lead (or None) and a kind, NPS or CSAT, on the hosted page or
+# (given its address) on the shop's site (the feedback domain's).
+FeedbackUrl = Callable[[uuid.UUID, uuid.UUID, uuid.UUID | None, str, str | None], str]
 SegmentContacts = Callable[[Principal, uuid.UUID, uuid.UUID, str | None], Awaitable[Page[Contact]]]
 
 
@@ -328,9 +329,17 @@ class TemplateService:
                     "%d.%m.%Y %H:%M"
                 )
         lead_id = lead.id if lead else None
+        site = (
+            await MessageRepository(session, workspace_id).site_address(lead.site_id)
+            if lead is not None and lead.site_id is not None
+            else None
+        )
         for kind in ("NPS", "CSAT"):
             values[f"feedback.{kind.lower()}_url"] = self.feedback_url(
-                workspace_id, contact.id, lead_id, kind
+                workspace_id, contact.id, lead_id, kind, None
+            )
+            values[f"feedback.{kind.lower()}_site_url"] = self.feedback_url(
+                workspace_id, contact.id, lead_id, kind, site
             )
         values.update(extra or {})
         try:

@@ -10,6 +10,7 @@ from strawberry.scalars import JSON
 
 from embedcrm.contacts import models as contact_models
 from embedcrm.fields import models as field_models
+from embedcrm.graphql.batching import ready_or_load
 from embedcrm.graphql.context import Info
 from embedcrm.graphql.core import Node, node_id
 from embedcrm.leads import models as lead_models
@@ -72,11 +73,17 @@ class Segment(Node):
         )
 
 
-async def lead_tags(info: Info, row: lead_models.Lead) -> list[Tag]:
-    return [
-        Tag.of(t)
-        for t in await info.context.loaders.lead_tags.load((row.workspace_id, row.id)) or []
-    ]
+def lead_tags(info: Info, row: lead_models.Lead) -> list[Tag]:
+    """The lead's tags: at once when its list loaded them ahead, else through the loader
+    (an awaitable, which strawberry awaits; hence the cast)."""
+    return cast(
+        "list[Tag]",
+        ready_or_load(
+            info.context.loaders.lead_tags,
+            (row.workspace_id, row.id),
+            lambda tags: [Tag.of(t) for t in tags or []],
+        ),
+    )
 
 
 async def contact_tags(info: Info, row: contact_models.Contact) -> list[Tag]:

@@ -7,7 +7,7 @@ import strawberry
 from embedcrm.graphql.context import Info
 from embedcrm.graphql.core import Connection, CsvExport
 from embedcrm.graphql.leads.inputs import LeadFilter, lead_spec
-from embedcrm.graphql.leads.types import Lead
+from embedcrm.graphql.leads.types import Lead, load_lead_relations
 from embedcrm.graphql.support import DEFAULT_PAGE_SIZE, connection, scoped_id, workspace_arg
 from embedcrm.kit.repository import Window
 
@@ -29,6 +29,7 @@ async def leads(
     page = await lists.leads_page(
         principal, workspace, spec, segment_id=segment, window=Window(first, after, last, before)
     )
+    await load_lead_relations(info, page.rows, "edges", "node")
     return connection(
         page,
         Lead.of,

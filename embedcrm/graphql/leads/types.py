@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any, cast
@@ -11,6 +12,7 @@ from strawberry.scalars import JSON
 
 from embedcrm.contacts import models as contact_models
 from embedcrm.fields.filters import LeadSpec
+from embedcrm.graphql.batching import load_ahead, nullable, ready_or_load, selected_under
 from embedcrm.graphql.contacts import types as contact_types
 from embedcrm.graphql.context import Info
 from embedcrm.graphql.core import Connection, Node, node_id
@@ -58,28 +60,34 @@ class Lead(Node):
     updated_at: datetime
     _row: strawberry.Private[lead_models.Lead]
 
+    # The contact, stage and assignee come at once when the list loaded them ahead
+    # (``load_lead_relations``), else from their DataLoaders; strawberry and graphql-core await
+    # what a field returns when it is awaitable, hence the casts.
     @strawberry.field
-    async def contact(
+    def contact(
         self, info: Info
     ) -> Annotated[Contact, strawberry.lazy("embedcrm.graphql.contacts.types")] | None:
-        row = await info.context.loaders.contacts.load(
-            (self._row.workspace_id, self._row.contact_id)
+        key = (self._row.workspace_id, self._row.contact_id)
+        return cast(
+            "Contact | None",
+            ready_or_load(info.context.loaders.contacts, key, nullable(contact_types.Contact.of)),
         )
-        return contact_types.Contact.of(row) if row else None
 
     @strawberry.field
-    async def stage(self, info: Info) -> Stage | None:
-        row = await info.context.loaders.stages.load((self._row.workspace_id, self._row.stage_id))
-        return Stage.of(row) if row else None
+    def stage(self, info: Info) -> Stage | None:
+        key = (self._row.workspace_id, self._row.stage_id)
+        return cast(
+            "Stage | None", ready_or_load(info.context.loaders.stages, key, nullable(Stage.of))
+        )
 
     @strawberry.field
-    async def assignee(self, info: Info) -> Member | None:
+    def assignee(self, info: Info) -> Member | None:
         if self._row.assignee_id is None:
             return None
-        row = await info.context.loaders.members.load(
-            (self._row.workspace_id, self._row.assignee_id)
+        key = (self._row.workspace_id, self._row.assignee_id)
+        return cast(
+            "Member | None", ready_or_load(info.context.loaders.members, key, nullable(Member.of))
         )
-        return Member.of(row) if row else None
 
     @strawberry.field(description="How the lead reached the business: web form, call, chat.")
     def channel(self) -> str | None:
@@ -116,8 +124,8 @@ class Lead(Node):
         return await lead_items_total(info, self._row)
 
     @strawberry.field
-    async def tags(self, info: Info) -> list[Tag]:
-        return await lead_tags(info, self._row)
+    def tags(self, info: Info) -> list[Tag]:
+        return lead_tags(info, self._row)
 
     @strawberry.field(description="Notes, calls, e-mails, meetings, messages, stage changes.")
     async def timeline(
@@ -375,3 +383,29 @@ async def contact_leads(
     spec = LeadSpec(contact_id=row.id)
     page = await lists.leads_page(info.context.principal, row.workspace_id, spec, window=window)
     return connection(page, Lead.of, count)
+
+
+async def load_lead_relations(info: Info, rows: Sequence[lead_models.Lead], *path: str) -> None:
+    """Load the contacts, stages, assignees and tags of a list's leads now, one statement
+    each, if the query asks for them at ``path`` (``"edges", "node"`` in a connection)."""
+    wanted = selected_under(info.selected_fields, *path)
+    loaders = info.context.loaders
+    await load_ahead(
+        [
+            (
+                loaders.contacts,
+                [(r.workspace_id, r.contact_id) for r in rows] if "contact" in wanted else [],
+            ),
+            (
+                loaders.stages,
+                [(r.workspace_id, r.stage_id) for r in rows] if "stage" in wanted else [],
+            ),
+            (
+                loaders.members,
+                [(r.workspace_id, r.assignee_id) for r in rows if r.assignee_id is not None]
+                if "assignee" in wanted
+                else [],
+            ),
+            (loaders.lead_tags, [(r.workspace_id, r.id) for r in rows] if "tags" in wanted else []),
+        ]
+    )
