@@ -51,6 +51,7 @@ const TEXT = {
     qty: 'Кол-во', price: 'Цена', total: 'Итого', openLead: 'Открыть', count: 'Заявок',
     proposals: 'Предложения объединения', members: 'Сотрудник', ROUND_ROBIN: 'По очереди',
     BY_SITE: 'По сайту', BY_SOURCE: 'По источнику', FIXED: 'Фиксированно', entity: 'Для',
+    sort: 'Порядок', unansweredFirst: 'Сначала новые без ответа', newest: 'Сначала новые', unanswered: 'Без ответа',
     LEAD: 'Заявки', CONTACT: 'Контакта', saved: 'Сохранено', empty: 'Пока нет', direct: 'прямые заходы', CHAT: 'Чат', SOCIAL: 'Соцсети', OTHER: 'Другое',
   },
   en: {
@@ -96,6 +97,7 @@ const TEXT = {
     qty: 'Qty', price: 'Price', total: 'Total', openLead: 'Open', count: 'Leads',
     proposals: 'Merge proposals', members: 'Member', ROUND_ROBIN: 'Round robin',
     BY_SITE: 'By site', BY_SOURCE: 'By source', FIXED: 'Fixed', entity: 'For',
+    sort: 'Order', unansweredFirst: 'New and unanswered first', newest: 'Newest first', unanswered: 'Unanswered',
     LEAD: 'Leads', CONTACT: 'Contacts', saved: 'Saved', empty: 'None yet', direct: 'direct', CHAT: 'Chat', SOCIAL: 'Social', OTHER: 'Other',
   },
 };
@@ -111,10 +113,10 @@ const Q = {
   sites { id name }
   tags { id name }
 }`,
-  Inbox: `query PanelInbox($first: Int!, $after: String, $filter: LeadFilter, $segmentId: ID) {
-  leads(first: $first, after: $after, filter: $filter, segmentId: $segmentId) {
+  Inbox: `query PanelInbox($first: Int!, $after: String, $filter: LeadFilter, $segmentId: ID, $sort: LeadSort! = NEWEST) {
+  leads(first: $first, after: $after, filter: $filter, segmentId: $segmentId, sort: $sort) {
     pageInfo { hasNextPage endCursor }
-    edges { node { id title status value currency createdAt channel
+    edges { node { id title status value currency createdAt channel firstResponseAt
       stage { id name kind } assignee { id name }
       contact { id name email phone } source { utmSource } } }
   }
@@ -290,7 +292,7 @@ tbody tr:hover{background:var(--ec-hover)}
 a,.link{color:var(--ec-text);background:none;border:0;padding:0;min-height:0;text-align:left;text-decoration:underline;text-decoration-color:var(--ec-primary);text-decoration-thickness:2px;text-underline-offset:3px;cursor:pointer;font-weight:600}
 .link.small{font-weight:400}.link.err{color:var(--ec-danger);text-decoration-color:var(--ec-danger)}
 .badge{display:inline-block;padding:0 6px;border-radius:999px;background:var(--ec-hover);font-size:.8em;white-space:nowrap}
-.badge.WON{background:var(--ec-good);color:#fff}.badge.LOST{background:var(--ec-danger);color:#fff}
+.badge.new{background:var(--ec-primary);color:var(--ec-on-primary)}.badge.WON{background:var(--ec-good);color:#fff}.badge.LOST{background:var(--ec-danger);color:#fff}
 .nav{display:flex;gap:4px;flex-wrap:wrap;border-bottom:1px solid var(--ec-border);margin-bottom:var(--ec-pad)}
 .nav button{border:0;border-bottom:3px solid transparent;border-radius:0;background:none}
 .nav button[aria-selected=true]{border-bottom-color:var(--ec-primary);font-weight:600}
@@ -783,7 +785,7 @@ function table(headers, rows) {
 class Inbox extends Part {
   constructor() {
     super();
-    this.state = { search: '', stageId: '', siteId: '', assignee: '', utmSource: '', tag: '', from: '', to: '', segmentId: '', status: 'OPEN' };
+    this.state = { search: '', stageId: '', siteId: '', assignee: '', utmSource: '', tag: '', from: '', to: '', segmentId: '', status: 'OPEN', sort: 'UNANSWERED_FIRST' };
     this.rows = [];
     this.selected = new Set();
   }
@@ -831,6 +833,7 @@ class Inbox extends Part {
         field(t('search'), this.control('search', h('input', { type: 'search', value: st.search, placeholder: t('searchHint'), autocomplete: 'off' }), 'input'), 'grow')),
       h('details', { class: 'filters', open: matchMedia('(min-width: 641px)').matches }, h('summary', { text: t('filters') }), h('div', { class: 'bar' },
         field(t('status'), this.control('status', h('select', null, options([['OPEN', t('open')], ['WON', t('won')], ['LOST', t('lost')], ['', t('all')]], st.status)))),
+        field(t('sort'), this.control('sort', h('select', null, options([['UNANSWERED_FIRST', t('unansweredFirst')], ['NEWEST', t('newest')]], st.sort)))),
         field(t('stage'), this.control('stageId', h('select', null, options(stageOptions, st.stageId)))),
         field(t('manager'), this.control('assignee', h('select', null, options(members, st.assignee)))),
         boot.sites.length > 1 ? field(t('source') + ': ' + t('anySite').toLowerCase(), this.control('siteId', h('select', null, options([['', t('anySite')], ...boot.sites.map((x) => [x.id, x.name])], st.siteId)))) : null,
@@ -907,7 +910,7 @@ class Inbox extends Part {
     const serial = (this.serial = (this.serial || 0) + 1);
     const after = more ? this.cursor : null;
     try {
-      const variables = { first: 50, after, filter: this.filter(), segmentId: this.state.segmentId || null };
+      const variables = { first: 50, after, filter: this.filter(), segmentId: this.state.segmentId || null, sort: this.state.sort };
       const data = await (takePrefetched(variables) || gql(Q.Inbox, variables));
       // A slower answer to an older filter must not overwrite a newer one.
       if (serial !== this.serial) return;
@@ -949,7 +952,8 @@ class Inbox extends Part {
       h('td', null, h('button', { type: 'button', class: 'link', onclick: () => this.openLead(lead.id) }, lead.title),
         h('div', { class: 'muted small' }, who || t('noContact')),
         value ? h('div', { class: 'small show-narrow' }, value) : null),
-      h('td', null, h('span', { class: 'badge ' + (lead.stage ? lead.stage.kind : '') }, lead.stage ? lead.stage.name : '')),
+      h('td', null, h('span', { class: 'badge ' + (lead.stage ? lead.stage.kind : '') }, lead.stage ? lead.stage.name : ''),
+        lead.status === 'OPEN' && !lead.firstResponseAt ? [' ', h('span', { class: 'badge new' }, t('unanswered'))] : null),
       h('td', { class: 'num hide-narrow' }, fmtMoney(lead.value, lead.currency)),
       h('td', { class: 'hide-narrow' }, lead.assignee ? lead.assignee.name : '—'),
       h('td', { class: 'hide-narrow' }, (lead.source && lead.source.utmSource) || (lead.channel ? t(lead.channel) : '')),
@@ -1513,7 +1517,7 @@ async function init(options) {
     // The inbox's first page does not depend on the workspace's settings: it is asked for beside
     // them, saving a round trip before the owner sees the leads.
     if (document.querySelector('embedcrm-panel, embedcrm-inbox')) {
-      const variables = { first: 50, after: null, filter: { status: 'OPEN' }, segmentId: null };
+      const variables = { first: 50, after: null, filter: { status: 'OPEN' }, segmentId: null, sort: 'UNANSWERED_FIRST' };
       S.prefetched = { key: JSON.stringify(variables), answer: gql(Q.Inbox, variables) };
       S.prefetched.answer.catch(() => {});
     }

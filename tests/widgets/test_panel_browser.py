@@ -621,3 +621,38 @@ async def test_appearance_variables_theme_it_and_change_at_runtime(
     await page.evaluate("embedcrm.panel.init({fetchToken: async () => 'x', locale: 'en'})")
     await page.get_by_role("tab", name="Tasks").wait_for()
     assert await violations(page) == []
+
+
+async def row_titles(page: Any, name: str) -> list[str]:
+    table = page.get_by_role("table", name=name)
+    titles: list[str] = await table.locator("tbody tr td:nth-child(2) button").all_inner_texts()
+    return titles
+
+
+async def test_the_inbox_lists_new_unanswered_leads_first_by_default(
+    page: Any, panel_crm: LiveServer, host: HostSite, api: GraphQL
+) -> None:
+    tenant = await make_tenant(api, domain=host.domain)
+    waiting = await add_lead(api, tenant.workspace_id, name="Ждёт", title="Старая без ответа")
+    answered = await add_lead(api, tenant.workspace_id, name="Ответили", title="Новая с ответом")
+    done = await tenant.panel.data(
+        "mutation($i: AddActivityInput!) { addActivity(input: $i) { userErrors { message } } }",
+        i={"leadId": answered["id"], "kind": "CALL", "body": "Дозвонились"},
+    )
+    assert done["addActivity"]["userErrors"] == []
+    assert waiting["id"] != answered["id"]
+    token = await panel_token(api, tenant.workspace_id)
+    await open_panel(page, host, panel_crm, [token])
+    leads = page.get_by_role("table", name="Заявки")
+    await leads.get_by_role("button", name="Новая с ответом").wait_for()
+    assert await row_titles(page, "Заявки") == ["Старая без ответа", "Новая с ответом"]
+    first_row = leads.get_by_role("row").filter(has_text="Старая без ответа")
+    assert await first_row.get_by_text("Без ответа", exact=True).count() == 1
+    # The other order, by the control labelled «Порядок».
+    await page.get_by_label("Порядок").select_option(label="Сначала новые")
+
+    async def newest_first() -> bool:
+        return await row_titles(page, "Заявки") == ["Новая с ответом", "Старая без ответа"]
+
+    assert await eventually(newest_first)
+    assert await violations(page) == []
