@@ -51,6 +51,10 @@ const TEXT = {
     qty: 'Кол-во', price: 'Цена', total: 'Итого', openLead: 'Открыть', count: 'Заявок',
     proposals: 'Предложения объединения', members: 'Сотрудник', ROUND_ROBIN: 'По очереди',
     BY_SITE: 'По сайту', BY_SOURCE: 'По источнику', FIXED: 'Фиксированно', entity: 'Для',
+    rule: 'Правило', addRule: 'Добавить правило', up: 'Выше', site: 'Сайт', newForm: 'Новая форма', edit: 'Изменить',
+    formKey: 'Ключ формы', display: 'Показ', INLINE: 'На странице', POPUP: 'Во всплывающем окне', FLOATING: 'Плавающая кнопка',
+    formTitle: 'Заголовок', buttonLabel: 'Текст кнопки', successMessage: 'Сообщение после отправки', consent: 'Согласие',
+    fieldName: 'Имя поля', fieldLabel: 'Подпись', required: 'Обязательное', removeField: 'Убрать поле', formOf: 'Форма',
     sort: 'Порядок', unansweredFirst: 'Сначала новые без ответа', newest: 'Сначала новые', unanswered: 'Без ответа',
     LEAD: 'Заявки', CONTACT: 'Контакта', saved: 'Сохранено', empty: 'Пока нет', direct: 'прямые заходы', CHAT: 'Чат', SOCIAL: 'Соцсети', OTHER: 'Другое',
   },
@@ -97,6 +101,10 @@ const TEXT = {
     qty: 'Qty', price: 'Price', total: 'Total', openLead: 'Open', count: 'Leads',
     proposals: 'Merge proposals', members: 'Member', ROUND_ROBIN: 'Round robin',
     BY_SITE: 'By site', BY_SOURCE: 'By source', FIXED: 'Fixed', entity: 'For',
+    rule: 'Rule', addRule: 'Add rule', up: 'Up', site: 'Site', newForm: 'New form', edit: 'Edit',
+    formKey: 'Form key', display: 'Display', INLINE: 'In the page', POPUP: 'Pop-up', FLOATING: 'Floating button',
+    formTitle: 'Title', buttonLabel: 'Button text', successMessage: 'Message after sending', consent: 'Consent',
+    fieldName: 'Field name', fieldLabel: 'Label', required: 'Required', removeField: 'Remove field', formOf: 'Form',
     sort: 'Order', unansweredFirst: 'New and unanswered first', newest: 'Newest first', unanswered: 'Unanswered',
     LEAD: 'Leads', CONTACT: 'Contacts', saved: 'Saved', empty: 'None yet', direct: 'direct', CHAT: 'Chat', SOCIAL: 'Social', OTHER: 'Other',
   },
@@ -221,7 +229,20 @@ const Q = {
   customFields { id entity key label type options }
   assignmentRules { kind siteId utmSource memberId }
 }`,
-  SiteForms: `query PanelSiteForms($siteId: ID!) { siteForms(siteId: $siteId) { id key display } }`,
+  SiteForms: `query PanelSiteForms($siteId: ID!) {
+  siteForms(siteId: $siteId) { id key display title { ru en } buttonLabel { ru en }
+    successMessage { ru en } consentText { ru en }
+    fields { name type required label { ru en } options { value label { ru en } } } }
+}`,
+  SetRules: `mutation PanelSetRules($input: SetAssignmentRulesInput!) {
+  setAssignmentRules(input: $input) { rules { kind } userErrors { field message code } }
+}`,
+  SaveForm: `mutation PanelSaveForm($input: SaveSiteFormInput!) {
+  saveSiteForm(input: $input) { siteForm { id } userErrors { field message code } }
+}`,
+  DeleteForm: `mutation PanelDeleteForm($input: DeleteSiteFormInput!) {
+  deleteSiteForm(input: $input) { deletedKey userErrors { field message code } }
+}`,
   UpdateStage: `mutation PanelUpdateStage($input: UpdateStageInput!) {
   updateStage(input: $input) { stage { id } userErrors { field message code } }
 }`,
@@ -1402,18 +1423,89 @@ class Settings extends Part {
       const [boot, data] = await Promise.all([gql(Q.Boot), gql(Q.Settings)]);
       S.boot = boot;
       const forms = await Promise.all(boot.sites.map((site) => gql(Q.SiteForms, { siteId: site.id }).then((d) => [site, d.siteForms])));
-      const memberName = (id) => (boot.members.find((m) => m.id === id) || {}).name || '—';
       this.area.replaceChildren(
         h('div', { class: 'grid' },
           ...boot.pipelines.map((p) => this.pipelineCard(p)),
           this.fieldsCard(data.customFields),
           h('div', { class: 'card' }, h('h3', { text: t('tags') }), boot.tags.length ? h('ul', null, boot.tags.map((tag) => h('li', null, tag.name, ' ',
             h('button', { type: 'button', class: 'link small', 'aria-label': `${t('delete')}: ${tag.name}`, onclick: () => this.act(async () => { await mutate('DeleteTag', { id: tag.id }); await this.reload(); }) }, t('delete'))))) : h('p', { class: 'muted' }, t('empty'))),
-          h('div', { class: 'card' }, h('h3', { text: t('rules') }), data.assignmentRules.length ? h('ol', null, data.assignmentRules.map((r) => h('li', null,
-            `${t(r.kind)}${r.utmSource ? ' · ' + r.utmSource : ''}${r.siteId ? ' · ' + ((boot.sites.find((x) => x.id === r.siteId) || {}).name || '') : ''}${r.memberId ? ' → ' + memberName(r.memberId) : ''}`))) : h('p', { class: 'muted' }, t('empty'))),
-          h('div', { class: 'card' }, h('h3', { text: t('siteForms') }), forms.map(([site, list]) => h('div', null, h('h4', { text: site.name }),
-            list.length ? h('ul', null, list.map((f) => h('li', null, `${f.key} (${f.display.toLowerCase()})`))) : h('p', { class: 'muted small' }, t('empty')))))));
+          this.rulesCard(data.assignmentRules, boot),
+          this.formsCard(forms)));
     } catch (error) { this.fail(error); }
+  }
+
+  // The rules are replaced whole: each change sends the list as it now stands.
+  rulesCard(rules, boot) {
+    const save = (list) => this.act(async () => {
+      await mutate('SetRules', { workspaceId: boot.workspace.id, rules: list.map(({ kind, siteId, utmSource, memberId }) => ({ kind, siteId, utmSource, memberId })) });
+      await this.reload();
+      this.status.textContent = t('saved');
+    });
+    const name = (id, list) => (list.find((x) => x.id === id) || {}).name || '—';
+    const describe = (r) => `${t(r.kind)}${r.utmSource ? ' · ' + r.utmSource : ''}${r.siteId ? ' · ' + name(r.siteId, boot.sites) : ''}${r.memberId ? ' → ' + name(r.memberId, boot.members) : ''}`;
+    const kind = h('select', null, options(['BY_SITE', 'BY_SOURCE', 'ROUND_ROBIN'].map((k) => [k, t(k)])));
+    const site = h('select', null, options(boot.sites.map((x) => [x.id, x.name])));
+    const source = h('input', { type: 'text', maxlength: '200', size: '10' });
+    const member = h('select', null, options(boot.members.map((m) => [m.id, m.name || m.id])));
+    const parts = [field(t('site'), site), field('utm_source', source), field(t('members'), member)];
+    const shown = () => { parts[0].hidden = kind.value !== 'BY_SITE'; parts[1].hidden = kind.value !== 'BY_SOURCE'; parts[2].hidden = kind.value === 'ROUND_ROBIN'; };
+    kind.addEventListener('change', shown);
+    shown();
+    return h('div', { class: 'card' }, h('h3', { text: t('rules') }),
+      rules.length ? h('ol', null, rules.map((r, i) => h('li', null, describe(r), ' ',
+        i ? h('button', { type: 'button', class: 'link small', 'aria-label': `${t('up')}: ${describe(r)}`, onclick: () => save([...rules.slice(0, i - 1), r, rules[i - 1], ...rules.slice(i + 1)]) }, '↑') : null, ' ',
+        h('button', { type: 'button', class: 'link small', 'aria-label': `${t('delete')}: ${describe(r)}`, onclick: () => save(rules.filter((x) => x !== r)) }, t('delete'))))) : h('p', { class: 'muted' }, t('empty')),
+      h('form', { class: 'bar', onsubmit: (e) => { e.preventDefault(); const k = kind.value;
+        save([...rules, { kind: k, siteId: k === 'BY_SITE' ? site.value : null, utmSource: k === 'BY_SOURCE' ? source.value.trim() : null, memberId: k === 'ROUND_ROBIN' ? null : member.value }]); } },
+      field(t('rule'), kind), parts, h('button', { class: 'primary' }, t('addRule'))));
+  }
+
+  formsCard(forms) {
+    return h('div', { class: 'card' }, h('h3', { text: t('siteForms') }), forms.map(([site, list]) => h('div', null, h('h4', { text: site.name }),
+      list.length ? h('ul', null, list.map((f) => h('li', null, `${f.key} (${t(f.display)})`, ' ',
+        h('button', { type: 'button', class: 'link small', 'aria-label': `${t('edit')}: ${f.key}`, onclick: () => this.editForm(site, f) }, t('edit')), ' ',
+        h('button', { type: 'button', class: 'link small err', 'aria-label': `${t('delete')}: ${f.key}`, onclick: () => this.act(async () => { await mutate('DeleteForm', { siteId: site.id, key: f.key }); await this.reload(); }) }, t('delete'))))) : h('p', { class: 'muted small' }, t('empty')),
+      h('button', { type: 'button', onclick: () => this.editForm(site, null) }, `${t('newForm')}: ${site.name}`))));
+  }
+
+  // A form's editor: texts are edited in the panel's language, the other language is kept.
+  editForm(site, form) {
+    const loc = (text) => (text && text[S.locale]) || '';
+    const keep = (text, value) => ({ ru: (text && text.ru) || null, en: (text && text.en) || null, [S.locale]: value.trim() || null });
+    const f = form || { key: '', display: 'INLINE', fields: [{ name: 'name', type: 'TEXT', required: false, label: {}, options: [] }, { name: 'phone', type: 'TEL', required: true, label: {}, options: [] }] };
+    const key = h('input', { type: 'text', required: true, maxlength: '100', value: f.key, readonly: !!form });
+    const display = h('select', null, options(['INLINE', 'POPUP', 'FLOATING'].map((x) => [x, t(x)]), f.display));
+    const texts = [['formTitle', 'title'], ['buttonLabel', 'buttonLabel'], ['successMessage', 'successMessage'], ['consent', 'consentText']]
+      .map(([label, prop]) => [prop, h('input', { type: 'text', maxlength: '500', value: loc(f[prop]) }), label]);
+    const rows = h('tbody');
+    const addRow = (x) => {
+      const n = rows.children.length + 1;
+      const name = h('input', { type: 'text', required: true, maxlength: '64', size: '10', value: x.name, 'aria-label': `${t('fieldName')} ${n}` });
+      const type = h('select', { 'aria-label': `${t('fieldType')} ${n}` }, options(['TEXT', 'TEXTAREA', 'EMAIL', 'TEL', 'NUMBER', 'DATE', 'CHECKBOX', 'SELECT'].map((v) => [v, v.toLowerCase()]), x.type));
+      const label = h('input', { type: 'text', maxlength: '200', size: '12', value: loc(x.label), 'aria-label': `${t('fieldLabel')} ${n}` });
+      const required = h('input', { type: 'checkbox', checked: x.required, 'aria-label': `${t('required')} ${n}` });
+      const row = h('tr', null, h('td', null, name), h('td', null, type), h('td', null, label), h('td', null, required),
+        h('td', null, h('button', { type: 'button', class: 'link small err', 'aria-label': `${t('removeField')} ${n}`, onclick: () => row.remove() }, '×')));
+      row.read = () => ({ name: name.value.trim(), type: type.value, required: required.checked, label: keep(x.label, label.value),
+        options: x.options.length ? x.options.map((o) => ({ value: o.value, label: o.label })) : null });
+      rows.append(row);
+    };
+    f.fields.forEach(addRow);
+    const dialog = h('dialog', { 'aria-label': `${t('formOf')}: ${site.name}` });
+    const status = h('p', { class: 'err small', role: 'status' });
+    dialog.append(h('div', { class: 'dialog-head' }, h('button', { type: 'button', onclick: () => dialog.close() }, t('close'))),
+      h('form', { class: 'dialog-body', onsubmit: (e) => { e.preventDefault(); mutate('SaveForm', {
+        siteId: site.id, key: key.value.trim(), display: display.value, fields: [...rows.children].map((r) => r.read()),
+        ...Object.fromEntries(texts.map(([prop, input]) => [prop, keep(f[prop], input.value)])),
+      }).then(() => { dialog.close(); this.status.textContent = t('saved'); }, (error) => { status.textContent = error.message; }); } },
+      h('h3', { text: `${t('formOf')}: ${site.name}` }), status,
+      h('div', { class: 'bar' }, field(t('formKey'), key), field(t('display'), display), texts.map(([, input, label]) => field(t(label), input))),
+      h('div', { class: 'scroll' }, h('table', null, h('thead', null, h('tr', null, [t('fieldName'), t('fieldType'), t('fieldLabel'), t('required'), t('delete')].map((x) => h('th', { scope: 'col' }, x)))), rows)),
+      h('div', { class: 'bar' }, h('button', { type: 'button', onclick: () => addRow({ name: '', type: 'TEXT', required: false, label: {}, options: [] }) }, t('addField')),
+        h('button', { class: 'primary' }, t('save')))));
+    dialog.addEventListener('close', () => { dialog.remove(); this.reload(); });
+    this.shadowRoot.append(dialog);
+    dialog.showModal();
   }
 
   pipelineCard(pipeline) {

@@ -656,3 +656,103 @@ async def test_the_inbox_lists_new_unanswered_leads_first_by_default(
 
     assert await eventually(newest_first)
     assert await violations(page) == []
+
+
+SITE_FORMS = """query($site: ID!) { siteForms(siteId: $site) { key display title { ru en }
+  fields { name type required label { ru en } } } }"""
+SAVE_FORM = """mutation($input: SaveSiteFormInput!) { saveSiteForm(input: $input) {
+  userErrors { message } } }"""
+
+
+async def test_an_owner_edits_assignment_rules_and_site_forms(
+    page: Any, panel_crm: LiveServer, host: HostSite, api: GraphQL
+) -> None:
+    tenant = await make_tenant(api, domain=host.domain)
+    saved = await tenant.panel.data(
+        SAVE_FORM,
+        input={
+            "siteId": tenant.site_id,
+            "key": "callback",
+            "title": {"ru": "Перезвоните", "en": "Call me back"},
+            "fields": [
+                {
+                    "name": "phone",
+                    "type": "TEL",
+                    "required": True,
+                    "label": {"ru": "Телефон", "en": "Phone"},
+                },
+            ],
+        },
+    )
+    assert saved["saveSiteForm"]["userErrors"] == []
+    token = await panel_token(api, tenant.workspace_id)
+    await open_panel(page, host, panel_crm, [token])
+    await page.get_by_role("tab", name="Настройки").click()
+    settings = page.get_by_role("tabpanel", name="Настройки")
+
+    # Rules: by source, then round robin; round robin moved up; then removed.
+    await settings.get_by_label("Правило", exact=True).select_option(label="По источнику")
+    await settings.get_by_label("utm_source").fill("yandex")
+    await settings.get_by_role("button", name="Добавить правило").click()
+    await settings.get_by_text(re.compile("^По источнику · yandex → ")).wait_for()
+    await settings.get_by_label("Правило", exact=True).select_option(label="По очереди")
+    assert await settings.get_by_label("utm_source").is_hidden()
+    await settings.get_by_role("button", name="Добавить правило").click()
+    await settings.get_by_role("button", name="Выше: По очереди").click()
+
+    async def kinds() -> list[str]:
+        rules = await tenant.panel.data("{ assignmentRules { kind utmSource } }")
+        return [r["kind"] for r in rules["assignmentRules"]]
+
+    assert await eventually(lambda: _equal(kinds, ["ROUND_ROBIN", "BY_SOURCE"]))
+    await settings.get_by_role("button", name="Удалить: По очереди").click()
+    assert await eventually(lambda: _equal(kinds, ["BY_SOURCE"]))
+
+    # A new form, with a third field added to the two it starts with.
+    await settings.get_by_role("button", name="Новая форма: Магазин").click()
+    editor = page.get_by_role("dialog", name="Форма: Магазин")
+    await editor.get_by_label("Ключ формы").fill("order")
+    await editor.get_by_label("Заголовок").fill("Заказать букет")
+    await editor.get_by_role("button", name="Добавить поле").click()
+    await editor.get_by_label("Имя поля 3").fill("budget")
+    await editor.get_by_label("Подпись 3").fill("Бюджет")
+    await editor.get_by_label("Тип поля 3").select_option("NUMBER")
+    await editor.get_by_label("Обязательное 3").check()
+    await check_axe(page)
+    await editor.get_by_role("button", name="Сохранить").click()
+    await editor.wait_for(state="detached")
+    await settings.get_by_role("button", name="Изменить: order").wait_for()
+
+    # The existing form, edited in Russian: its English texts stay.
+    await settings.get_by_role("button", name="Изменить: callback").click()
+    await editor.get_by_label("Заголовок").fill("Перезвоним за 5 минут")
+    await editor.get_by_label("Подпись 1").fill("Ваш телефон")
+    await editor.get_by_role("button", name="Сохранить").click()
+    await editor.wait_for(state="detached")
+
+    forms = {
+        f["key"]: f for f in (await tenant.panel.data(SITE_FORMS, site=tenant.site_id))["siteForms"]
+    }
+    order = forms["order"]
+    assert order["title"] == {"ru": "Заказать букет", "en": None}
+    assert [f["name"] for f in order["fields"]] == ["name", "phone", "budget"]
+    assert order["fields"][2] == {
+        "name": "budget",
+        "type": "NUMBER",
+        "required": True,
+        "label": {"ru": "Бюджет", "en": None},
+    }
+    callback = forms["callback"]
+    assert callback["title"] == {"ru": "Перезвоним за 5 минут", "en": "Call me back"}
+    assert callback["fields"][0]["label"] == {"ru": "Ваш телефон", "en": "Phone"}
+    assert callback["fields"][0]["required"] is True
+
+    await settings.get_by_role("button", name="Удалить: order").click()
+    await settings.get_by_role("button", name="Изменить: order").wait_for(state="detached")
+    left = (await tenant.panel.data(SITE_FORMS, site=tenant.site_id))["siteForms"]
+    assert [f["key"] for f in left] == ["callback"]
+    assert await violations(page) == []
+
+
+async def _equal(read: Any, expected: Any) -> bool:
+    return bool(await read() == expected)
