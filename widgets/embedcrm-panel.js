@@ -324,6 +324,7 @@ a,.link{color:var(--ec-text);background:none;border:0;padding:0;min-height:0;tex
 .col ol{list-style:none;margin:0;padding:0;display:flex;flex-direction:column;gap:6px}
 .col li{background:var(--ec-bg);border:1px solid var(--ec-border);border-radius:var(--ec-radius);padding:6px 8px;cursor:grab}
 .col li:focus-visible{outline:2px solid var(--ec-primary)}
+.col li select{width:100%;margin-top:4px;min-height:32px;font-size:.85em}
 dialog{border:1px solid var(--ec-border);border-radius:var(--ec-radius);background:var(--ec-bg);color:var(--ec-text);
 padding:0;width:min(56em,100vw - 16px);max-height:calc(100vh - 16px);z-index:var(--ec-z)}
 dialog::backdrop{background:rgba(0,0,0,.45)}
@@ -1198,9 +1199,13 @@ class Board extends Part {
       h('h3', { id: headingId }, stage.name, ' ', h('span', { class: 'badge' }, fmtNum(total ? total.count : 0))),
       h('p', { class: 'small muted' }, sums.map((x) => fmtMoney(x.amount, x.currency)).join(' + ') || '—'),
       h('ol', null, leads.map((lead) => {
+        // Dragging needs a mouse: on a phone the card's own stage picker moves it.
+        const move = h('select', { class: 'small', 'aria-label': `${t('moveTo')}: ${lead.title}`, onclick: (e) => e.stopPropagation(), onkeydown: (e) => e.stopPropagation() },
+          options(stages.map((x) => [x.id, x.name]), stage.id));
+        move.addEventListener('change', () => { const to = stages.find((x) => x.id === move.value); move.value = stage.id; this.move(lead.id, to); });
         const card = h('li', { tabindex: '0', draggable: 'true', 'data-lead': lead.id, 'aria-describedby': this.helpId },
           h('strong', { text: lead.title }),
-          h('div', { class: 'small muted' }, [lead.contact && lead.contact.name, fmtMoney(lead.value, lead.currency)].filter(Boolean).join(' · ')));
+          h('div', { class: 'small muted' }, [lead.contact && lead.contact.name, fmtMoney(lead.value, lead.currency)].filter(Boolean).join(' · ')), move);
         card.addEventListener('dragstart', (e) => { e.dataTransfer.setData('text/plain', lead.id); e.dataTransfer.effectAllowed = 'move'; });
         card.addEventListener('click', () => this.openLead(lead.id));
         card.addEventListener('keydown', (e) => {

@@ -756,3 +756,44 @@ async def test_an_owner_edits_assignment_rules_and_site_forms(
 
 async def _equal(read: Any, expected: Any) -> bool:
     return bool(await read() == expected)
+
+
+async def test_a_card_moves_on_a_phone_by_touch_through_its_stage_picker(
+    browser: Any, panel_crm: LiveServer, host: HostSite, api: GraphQL
+) -> None:
+    tenant = await make_tenant(api, domain=host.domain)
+    await add_lead(api, tenant.workspace_id, name="Тая", title="Тюльпаны")
+    token = await panel_token(api, tenant.workspace_id)
+    context = await browser.new_context(
+        has_touch=True, is_mobile=True, viewport={"width": 360, "height": 740}
+    )
+    phone = await context.new_page()
+    try:
+        await open_panel(phone, host, panel_crm, [token], width=360)
+        await phone.get_by_role("tab", name="Доска").tap()
+        stages = (await tenant.panel.data("query { pipelines { stages { name kind } } }"))[
+            "pipelines"
+        ][0]["stages"]
+        second = stages[1]["name"]
+        picker = phone.get_by_role("combobox", name="Перевести в этап: Тюльпаны")
+        await picker.tap()  # a tap on the picker does not open the card
+        assert await phone.get_by_role("dialog").count() == 0
+        await picker.select_option(label=second)
+        column = phone.get_by_role("region", name=re.compile("^" + re.escape(second)))
+        await column.locator("li[data-lead]", has_text="Тюльпаны").wait_for()
+        data = await tenant.panel.data("{ leads { edges { node { stage { name } } } } }")
+        assert data["leads"]["edges"][0]["node"]["stage"]["name"] == second
+        # A LOST stage asks why, on a phone too.
+        lost = next(s["name"] for s in stages if s["kind"] == "LOST")
+        await phone.get_by_role("combobox", name="Перевести в этап: Тюльпаны").select_option(
+            label=lost
+        )
+        reason = phone.get_by_role("dialog", name="Почему отказ?")
+        await reason.get_by_label("Причина").fill("Передумали")
+        await reason.get_by_role("button", name="OK").tap()
+        lost_column = phone.get_by_role("region", name=re.compile("^" + re.escape(lost)))
+        await lost_column.locator("li[data-lead]", has_text="Тюльпаны").wait_for()
+        await check_axe(phone)
+        assert await violations(phone) == []
+    finally:
+        await context.close()
