@@ -43,6 +43,7 @@ from embedcrm.messages.service import MessageService
 from embedcrm.messages.smtp import EmailJob, SmtpServer, smtp_server_of
 from embedcrm.messages.triggers import SegmentContacts, TemplateService
 from embedcrm.messages.unsubscribe import UnsubscribeTokens
+from embedcrm.panel import PanelFeed
 from embedcrm.pipelines.service import PipelineService, create_default_pipeline
 from embedcrm.privacy.service import DataSubject, PersonalData, PrivacyService
 from embedcrm.static import StaticAsset, load_asset
@@ -78,6 +79,8 @@ class Services:
     widget: StaticAsset
     widget_css: StaticAsset
     panel: StaticAsset
+    # One poller of the event feed for every open panel stream of this process.
+    panel_feed: PanelFeed
     webhooks: WebhookService
     analytics: AnalyticsService
     catalog: CatalogService
@@ -138,6 +141,7 @@ class Services:
             widget=load_asset("widget.js", "text/javascript; charset=utf-8"),
             widget_css=load_asset("widget.css", "text/css; charset=utf-8"),
             panel=load_asset("panel.js", "text/javascript; charset=utf-8"),
+            panel_feed=PanelFeed(db),
             webhooks=WebhookService(db, settings),
             analytics=AnalyticsService(db),
             catalog=CatalogService(db),
