@@ -83,6 +83,9 @@ _LEAD_CARD = {
     "cancelInvoice",
     "recordPayment",
     "clientBalance",
+    # The contact's messages and feedback answers in the card's timeline.
+    "messages",
+    "feedbackAnswers",
 }
 _SEGMENTS = {"createSegment", "updateSegment", "deleteSegment"}
 

@@ -8,17 +8,24 @@ import asyncio
 import json
 import time
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import httpx
-from graphql import parse
+from graphql import OperationDefinitionNode, parse
 
 from conftest import GraphQL, counting_queries
 from embedcrm.app import create_app
 from embedcrm.auth import PANEL_COMPONENTS, PanelUser
 from embedcrm.config import Settings
 from embedcrm.graphql.ids import parse_global_id
-from embedcrm.panel import FIELDS_BY_COMPONENT, PanelFeed, event_stream, root_fields
+from embedcrm.panel import (
+    FIELDS_BY_COMPONENT,
+    PanelFeed,
+    allowed_fields,
+    event_stream,
+    root_fields,
+)
 from embedcrm.services import Services
 from embedcrm.webhooks.dispatcher import Dispatcher
 from embedcrm.webhooks.repository import decode_position
@@ -309,3 +316,52 @@ async def test_open_panels_share_one_read_of_the_feed_per_interval(
             ], messages
         else:
             assert events == [], (n, messages)
+
+
+OPERATIONS = parse(
+    (Path(__file__).resolve().parents[1] / "schema" / "operations" / "panel.graphql").read_text()
+)
+# The component each of the panel's newer operations belongs to.
+HOME = {
+    "PanelLeadInvoices": "lead",
+    "PanelCreateInvoice": "lead",
+    "PanelIssueInvoice": "lead",
+    "PanelContactMessages": "lead",
+    "PanelMoney": "reports",
+    "PanelSetRules": "settings",
+    "PanelSaveForm": "settings",
+    "PanelDeleteForm": "settings",
+    "PanelSiteForms": "settings",
+}
+
+
+def test_every_panel_operation_lies_in_a_component_and_the_new_ones_in_theirs() -> None:
+    names = [
+        op.name.value
+        for op in OPERATIONS.definitions
+        if isinstance(op, OperationDefinitionNode) and op.name
+    ]
+    assert set(HOME) <= set(names)
+    for name in names:
+        fields = root_fields(OPERATIONS, name)
+        homes = [c for c in PANEL_COMPONENTS if fields <= allowed_fields([c])]
+        assert homes, (name, fields)
+        if name in HOME:
+            assert HOME[name] in homes, (name, homes)
+    # The inbox, board and contacts open lead cards, so they carry the card's calls too.
+    for component in ("inbox", "board", "contacts"):
+        assert root_fields(OPERATIONS, "PanelContactMessages") <= allowed_fields([component])
+    assert not root_fields(OPERATIONS, "PanelMoney") <= allowed_fields(["lead", "tasks"])
+    assert not root_fields(OPERATIONS, "PanelSaveForm") <= allowed_fields(["inbox", "reports"])
+
+
+async def test_a_tasks_token_may_not_read_a_contacts_messages(platform: GraphQL) -> None:
+    tenant = await make_tenant(platform)
+    tasks_only = await narrowed(platform, tenant.workspace_id, ["tasks"])
+    body = await tasks_only(
+        "query($c: ID!) { messages(contactId: $c) { edges { node { id } } } }",
+        c=tenant.workspace_id,
+    )
+    assert body.get("data") is None
+    assert "messages" in body["errors"][0]["message"]
+    assert body["errors"][0]["extensions"]["code"] == "forbidden"

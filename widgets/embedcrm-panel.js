@@ -51,6 +51,12 @@ const TEXT = {
     qty: 'Кол-во', price: 'Цена', total: 'Итого', openLead: 'Открыть', count: 'Заявок',
     proposals: 'Предложения объединения', members: 'Сотрудник', ROUND_ROBIN: 'По очереди',
     BY_SITE: 'По сайту', BY_SOURCE: 'По источнику', FIXED: 'Фиксированно', entity: 'Для',
+    invoices: 'Счета', invoice: 'Счёт', fromCart: 'Выставить счёт по корзине', issue: 'Выставить', print: 'Печать',
+    paid: 'Оплачено', outstanding: 'К оплате', dueOn: 'Оплатить до', draft: 'черновик', DRAFT: 'Черновик', ISSUED: 'Выставлен',
+    PARTLY_PAID: 'Оплачен частично', PAID: 'Оплачен', CANCELLED: 'Отменён', receivables: 'Дебиторская задолженность',
+    buyer: 'Покупатель', daysLate: 'Дней просрочки', byPaid: 'Выручка по дате оплаты', byWon: 'По дате успеха',
+    QUEUED: 'В очереди', SENDING: 'Отправляется', SENT: 'Отправлено', DELIVERED: 'Доставлено', FAILED: 'Не доставлено',
+    SMS: 'SMS', TELEGRAM: 'Telegram', FEEDBACK: 'Отзыв', NPS: 'NPS', CSAT: 'CSAT', score: 'Оценка',
     rule: 'Правило', addRule: 'Добавить правило', up: 'Выше', site: 'Сайт', newForm: 'Новая форма', edit: 'Изменить',
     formKey: 'Ключ формы', display: 'Показ', INLINE: 'На странице', POPUP: 'Во всплывающем окне', FLOATING: 'Плавающая кнопка',
     formTitle: 'Заголовок', buttonLabel: 'Текст кнопки', successMessage: 'Сообщение после отправки', consent: 'Согласие',
@@ -101,6 +107,12 @@ const TEXT = {
     qty: 'Qty', price: 'Price', total: 'Total', openLead: 'Open', count: 'Leads',
     proposals: 'Merge proposals', members: 'Member', ROUND_ROBIN: 'Round robin',
     BY_SITE: 'By site', BY_SOURCE: 'By source', FIXED: 'Fixed', entity: 'For',
+    invoices: 'Invoices', invoice: 'Invoice', fromCart: 'Invoice the cart', issue: 'Issue', print: 'Print',
+    paid: 'Paid', outstanding: 'Outstanding', dueOn: 'Due', draft: 'draft', DRAFT: 'Draft', ISSUED: 'Issued',
+    PARTLY_PAID: 'Partly paid', PAID: 'Paid', CANCELLED: 'Cancelled', receivables: 'Receivables',
+    buyer: 'Buyer', daysLate: 'Days late', byPaid: 'Revenue by paid date', byWon: 'By won date',
+    QUEUED: 'Queued', SENDING: 'Sending', SENT: 'Sent', DELIVERED: 'Delivered', FAILED: 'Failed',
+    SMS: 'SMS', TELEGRAM: 'Telegram', FEEDBACK: 'Feedback', NPS: 'NPS', CSAT: 'CSAT', score: 'Score',
     rule: 'Rule', addRule: 'Add rule', up: 'Up', site: 'Site', newForm: 'New form', edit: 'Edit',
     formKey: 'Form key', display: 'Display', INLINE: 'In the page', POPUP: 'Pop-up', FLOATING: 'Floating button',
     formTitle: 'Title', buttonLabel: 'Button text', successMessage: 'Message after sending', consent: 'Consent',
@@ -156,6 +168,26 @@ const Q = {
     timeline(first: 50) { edges { node { id kind body data createdAt author { name } } } }
     tasks(first: 50) { edges { node { id title kind dueAt done overdue assignee { name } } } }
   } }
+}`,
+  LeadInvoices: `query PanelLeadInvoices($leadId: ID!) {
+  invoices(first: 20, filter: { leadId: $leadId }) { edges { node {
+    id number status currency total paid outstanding dueOn createdAt printUrl } } }
+}`,
+  CreateInvoice: `mutation PanelCreateInvoice($input: CreateInvoiceInput!) {
+  createInvoice(input: $input) { invoice { id } userErrors { field message code } }
+}`,
+  IssueInvoice: `mutation PanelIssueInvoice($input: InvoiceIdInput!) {
+  issueInvoice(input: $input) { invoice { id number } userErrors { field message code } }
+}`,
+  ContactMessages: `query PanelContactMessages($contactId: ID!) {
+  messages(contactId: $contactId, first: 50) { edges { node {
+    id channel status recipient subject body lastError createdAt leadId } } }
+  feedbackAnswers(contactId: $contactId, first: 20) { edges { node {
+    id kind score comment createdAt leadId } } }
+}`,
+  Money: `query PanelMoney($starts: DateTime!, $ends: DateTime!) {
+  receivables { today rows { buyerName currency invoices outstanding overdue daysLate } }
+  revenue(starts: $starts, ends: $ends) { byPaidDate { currency amount } byWonDate { currency amount } }
 }`,
   Proposals: `query PanelProposals {
   mergeProposals(first: 100) { edges { node { id reason
@@ -1000,10 +1032,14 @@ class LeadCard extends Part {
     const id = this.getAttribute('lead-id');
     if (!id) return;
     try {
-      const [data, proposals] = await Promise.all([gql(Q.Lead, { id }), gql(Q.Proposals).catch(() => null)]);
+      // Invoices and messages are read beside the card; a token or role without them hides
+      // their part of the card instead of failing it.
+      const [data, proposals, invoices] = await Promise.all([gql(Q.Lead, { id }), gql(Q.Proposals).catch(() => null), gql(Q.LeadInvoices, { leadId: id }).catch(() => null)]);
       const lead = data.node;
       if (!lead) { this.framed = null; this.shadowRoot.replaceChildren(h('p', null, t('none'))); return; }
       this.lead = lead;
+      this.invoices = invoices && edges(invoices.invoices);
+      this.messages = lead.contact ? await gql(Q.ContactMessages, { contactId: lead.contact.id }).catch(() => null) : null;
       this.proposals = proposals ? edges(proposals.mergeProposals).filter((p) => lead.contact && [p.contact && p.contact.id, p.otherContact && p.otherContact.id].includes(lead.contact.id)) : [];
       this.paint();
       this.dispatchEvent(new CustomEvent('embedcrm:lead-loaded', { detail: { title: lead.title } }));
@@ -1024,7 +1060,7 @@ class LeadCard extends Part {
     this.taskList = h('ul', { class: 'timeline' });
     this.timelineList = h('ol', { class: 'timeline' });
     this.main = h('section', { role: 'region', 'aria-labelledby': headingId },
-      this.heading, this.statusLine(), this.stageBar, this.facts, this.merges,
+      this.heading, this.statusLine(), this.stageBar, this.facts, this.merges, this.invoiceBox = h('div'),
       h('div', { class: 'grid' },
         h('div', { class: 'card' }, h('h3', { text: t('tasks') }), this.taskList, this.taskForm()),
         this.activityBlock()),
@@ -1080,9 +1116,42 @@ class LeadCard extends Part {
     ].filter(Boolean));
     this.merges.replaceChildren(...(this.proposals.length ? [this.mergeBlock()] : []), ...(this.undoLine ? [this.undoLine] : []));
     this.taskList.replaceChildren(...edges(lead.tasks).map((task) => taskRow(this, task)));
-    this.timelineList.replaceChildren(...edges(lead.timeline).map((a) => h('li', null,
-      h('div', { class: 'small muted' }, `${fmtDate(a.createdAt)} · ${t(a.kind)}${a.author ? ' · ' + a.author.name : ''}`),
-      a.kind === 'STAGE_CHANGE' ? h('div', null, [a.data.from && a.data.from.name, a.data.to && a.data.to.name].filter(Boolean).join(' → ') || a.body) : h('div', { text: a.body || '' }))));
+    this.invoiceBox.replaceChildren(...(this.invoices ? [this.invoiceCard()] : []));
+    // The timeline: the lead's activities, the contact's messages with their status, and the
+    // contact's feedback answers, newest first.
+    const m = this.messages;
+    const entries = [
+      ...edges(lead.timeline).map((a) => [a.createdAt, `${t(a.kind)}${a.author ? ' · ' + a.author.name : ''}`, null,
+        a.kind === 'STAGE_CHANGE' ? [a.data.from && a.data.from.name, a.data.to && a.data.to.name].filter(Boolean).join(' → ') || a.body : a.body || '']),
+      ...(m ? edges(m.messages) : []).map((x) => [x.createdAt, `${t('MESSAGE')} · ${t(x.channel)} · ${x.recipient}`,
+        h('span', { class: 'badge ' + (x.status === 'FAILED' ? 'LOST' : x.status === 'DELIVERED' ? 'WON' : '') }, t(x.status)),
+        [x.subject, x.body].filter(Boolean).join(' — ').slice(0, 300) + (x.lastError ? ` (${x.lastError})` : '')]),
+      ...(m ? edges(m.feedbackAnswers) : []).map((x) => [x.createdAt, `${t('FEEDBACK')} · ${t(x.kind)}`, null,
+        `${t('score')}: ${x.score}${x.comment ? ' — ' + x.comment : ''}`]),
+    ].sort((a, b) => (a[0] < b[0] ? 1 : -1));
+    this.timelineList.replaceChildren(...entries.map(([at, what, badge, text]) => h('li', null,
+      h('div', { class: 'small muted' }, `${fmtDate(at)} · ${what} `, badge), h('div', { text }))));
+  }
+
+  invoiceCard() {
+    const lead = this.lead;
+    return h('div', { class: 'card' }, h('h3', { text: t('invoices') }),
+      this.invoices.length ? h('div', { class: 'scroll' }, h('table', { 'aria-label': t('invoices') },
+        h('thead', null, h('tr', null, [[t('invoice')], [t('status')], [t('total'), 1], [t('paid'), 1], [t('outstanding'), 1], [t('dueOn')], ['']]
+          .map(([x, num]) => h('th', { scope: 'col', class: num ? 'num' : null }, x || h('span', { class: 'sr' }, t('print')))))),
+        h('tbody', null, this.invoices.map((i) => {
+          const name = i.number ? `№ ${i.number}` : `${t('invoice')} (${t('draft')})`;
+          return h('tr', null, h('td', null, name), h('td', null, h('span', { class: 'badge ' + (i.status === 'PAID' ? 'WON' : '') }, t(i.status))),
+            h('td', { class: 'num' }, fmtMoney(i.total, i.currency)), h('td', { class: 'num' }, fmtMoney(i.paid, i.currency)),
+            h('td', { class: 'num' }, fmtMoney(i.outstanding, i.currency)), h('td', null, i.dueOn ? fmtDate(i.dueOn, false) : '—'),
+            h('td', null, i.status === 'DRAFT'
+              ? h('button', { type: 'button', class: 'link small', 'aria-label': `${t('issue')}: ${name}`, onclick: () => this.act(async () => { await mutate('IssueInvoice', { id: i.id }); await this.reload(); }) }, t('issue'))
+              : h('a', { href: i.printUrl, target: '_blank', rel: 'noopener', class: 'small', 'aria-label': `${t('print')}: ${name}` }, t('print'))));
+        })))) : h('p', { class: 'muted' }, t('empty')),
+      lead.items.length ? h('div', { class: 'bar' }, h('button', { type: 'button', onclick: () => this.act(async () => {
+        await mutate('CreateInvoice', { leadId: lead.id });
+        await this.reload();
+      }) }, t('fromCart'))) : null);
   }
 
   tagLine(lead) {
@@ -1363,8 +1432,12 @@ class Reports extends Part {
     const from = new Date(to.getTime() - Number(this.state.days) * 86400000);
     const interval = this.state.days === '365' ? 'MONTH' : this.state.days === '90' ? 'WEEK' : 'DAY';
     try {
-      const data = await gql(Q.Reports, { filter: { from: from.toISOString(), to: to.toISOString() }, touch: this.state.touch, interval });
+      const [data, money] = await Promise.all([
+        gql(Q.Reports, { filter: { from: from.toISOString(), to: to.toISOString() }, touch: this.state.touch, interval }),
+        // Money reports need the reports' money fields; without them the rest still shows.
+        gql(Q.Money, { starts: from.toISOString(), ends: to.toISOString() }).catch(() => null)]);
       this.paint(data.analytics);
+      if (money) this.charts.append(...this.moneyCharts(money));
     } catch (error) { this.fail(error); }
   }
 
@@ -1390,6 +1463,19 @@ class Reports extends Part {
       h('div', { class: 'card' }, h('h3', { text: t('profitability') }), h('dl', null,
         [[t('won'), fmtNum(a.profitability.won)], [t('revenue'), fmtMoney(a.profitability.revenue)], [t('grossProfit'), fmtMoney(a.profitability.grossProfit)], [t('margin'), fmtPct(a.profitability.margin)]]
           .map(([k, v]) => [h('dt', { text: k }), h('dd', { text: v })]))));
+  }
+
+  moneyCharts({ receivables, revenue }) {
+    const rows = receivables.rows.slice(0, 10);
+    const sums = [...revenue.byPaidDate.map((x) => ['paid', x]), ...revenue.byWonDate.map((x) => ['won', x])];
+    const label = ([kind, x]) => `${t(kind === 'paid' ? 'paid' : 'byWon')} ${x.currency || ''}`.trim();
+    return [
+      chartFrame(t('receivables'), barChart(t('receivables'), rows, (x) => Number(x.outstanding), (x) => x.buyerName || '—', (x) => `${fmtMoney(x.outstanding, x.currency)} · ${fmtMoney(x.overdue, x.currency)} ${t('overdue').toLowerCase()}`),
+        table([[t('buyer')], [t('invoices'), 1], [t('outstanding'), 1], [t('overdue'), 1], [t('daysLate'), 1]],
+          receivables.rows.map((x) => [x.buyerName, fmtNum(x.invoices), fmtMoney(x.outstanding, x.currency), fmtMoney(x.overdue, x.currency), fmtNum(x.daysLate)]))),
+      chartFrame(t('byPaid'), barChart(t('byPaid'), sums, ([, x]) => Number(x.amount), label, ([, x]) => fmtMoney(x.amount, x.currency)),
+        table([[t('revenue')], [t('amount'), 1]], sums.map((r) => [label(r), fmtMoney(r[1].amount, r[1].currency)]))),
+    ];
   }
 
   spendEntry() {

@@ -797,3 +797,106 @@ async def test_a_card_moves_on_a_phone_by_touch_through_its_stage_picker(
         assert await violations(phone) == []
     finally:
         await context.close()
+
+
+SET_ITEMS = """mutation($lead: ID!, $items: [LeadItemInput!]!) {
+  setLeadItems(input: {leadId: $lead, items: $items}) { userErrors { message } } }"""
+PAY = """mutation($input: RecordPaymentInput!) { recordPayment(input: $input) {
+  userErrors { message } } }"""
+SEND = """mutation($input: SendMessageInput!) { sendMessage(input: $input) {
+  message { id } userErrors { message } } }"""
+REPORT_STATUS = """mutation($input: ReportMessageStatusInput!) { reportMessageStatus(input: $input) {
+  userErrors { message } } }"""
+TEMPLATE = """mutation { createMessageTemplate(input: {name: "Отзыв", channel: EMAIL,
+  language: "ru", subject: "Как всё прошло?", body: "Оцените нас: {{feedback.nps_url}}"}) {
+  template { id } userErrors { message } } }"""
+PREVIEW = """query($template: ID!, $contact: ID!, $lead: ID) {
+  previewMessage(templateId: $template, contactId: $contact, leadId: $lead) { body } }"""
+
+
+async def test_the_card_shows_invoices_messages_and_feedback_and_reports_show_money(
+    page: Any, panel_crm: LiveServer, host: HostSite, api: GraphQL
+) -> None:
+    tenant = await make_tenant(api, domain=host.domain)
+    lead = await add_lead(
+        api, tenant.workspace_id, name="Ирина", email="irina@example.com", title="Сад под ключ"
+    )
+    items = [{"product": "Розы", "quantity": "2", "unitPrice": "1500"}]
+    done = await api.data(SET_ITEMS, lead=lead["id"], items=items)
+    assert done["setLeadItems"]["userErrors"] == []
+    contact = (
+        await tenant.panel.data(
+            "query($id: ID!) { node(id: $id) { ... on Lead { contact { id } } } }", id=lead["id"]
+        )
+    )["node"]["contact"]["id"]
+    # Two SMS through the host's gateway: one delivered, one failed.
+    sent = []
+    for body in ("Букет готов", "Курьер выехал"):
+        made = await tenant.panel.data(
+            SEND, input={"contactId": contact, "leadId": lead["id"], "channel": "SMS", "body": body}
+        )
+        assert made["sendMessage"]["userErrors"] == [], made
+        sent.append(made["sendMessage"]["message"]["id"])
+    for message_id, status in zip(sent, ("DELIVERED", "FAILED"), strict=True):
+        reported = await api.data(
+            REPORT_STATUS, input={"id": message_id, "status": status, "error": "Нет сети"}
+        )
+        assert reported["reportMessageStatus"]["userErrors"] == []
+    # An NPS answer through the link a message carries.
+    template = (await tenant.panel.data(TEMPLATE))["createMessageTemplate"]["template"]["id"]
+    preview = await tenant.panel.data(PREVIEW, template=template, contact=contact, lead=lead["id"])
+    path = re.search(r"(/feedback/\S+)", preview["previewMessage"]["body"])
+    assert path
+    async with httpx.AsyncClient(base_url=panel_crm.url) as visitor:
+        answered = await visitor.post(path.group(1), data={"score": "9", "comment": "Красиво"})
+        assert answered.status_code == 200
+
+    token = await panel_token(api, tenant.workspace_id)
+    await open_panel(page, host, panel_crm, [token])
+    await (
+        page.get_by_role("table", name="Заявки").get_by_role("button", name="Сад под ключ").click()
+    )
+    card = page.get_by_role("dialog", name="Сад под ключ")
+    timeline = card.get_by_role("listitem").filter(has_text="Сообщение · SMS")
+    await timeline.filter(has_text="Букет готов").get_by_text("Доставлено").wait_for()
+    await timeline.filter(has_text="Курьер выехал").get_by_text("Не доставлено").wait_for()
+    await card.get_by_text("Оценка: 9 — Красиво").wait_for()
+
+    # Invoices: from the cart, then issued.
+    await card.get_by_role("button", name="Выставить счёт по корзине").click()
+    invoices = card.get_by_role("table", name="Счета")
+    await invoices.get_by_role("button", name="Выставить: Счёт (черновик)").click()
+    issued = invoices.get_by_role("row").filter(has_text="№ ")
+    await issued.get_by_text("Выставлен").wait_for()
+    assert "3000" in (await issued.inner_text()).replace("\u00a0", "").replace(" ", "")
+    number = (await issued.get_by_role("cell").first.inner_text()).strip()
+    await check_axe(page)
+    invoice_id = (
+        await tenant.panel.data(
+            "query($l: ID!) { invoices(filter: {leadId: $l}) { edges { node { id } } } }",
+            l=lead["id"],
+        )
+    )["invoices"]["edges"][0]["node"]["id"]
+    paid = await tenant.panel.data(PAY, input={"invoiceId": invoice_id, "amount": "1000"})
+    assert paid["recordPayment"]["userErrors"] == []
+    await card.get_by_role("button", name="Закрыть").click()
+    await (
+        page.get_by_role("table", name="Заявки").get_by_role("button", name="Сад под ключ").click()
+    )
+    row = card.get_by_role("table", name="Счета").get_by_role("row").filter(has_text=number)
+    await row.get_by_text("Оплачен частично").wait_for()
+    cells = [
+        c.replace("\u00a0", "").replace(" ", "")
+        for c in await row.get_by_role("cell").all_inner_texts()
+    ]
+    assert cells[2:5] == ["3000,00₽", "1000,00₽", "2000,00₽"], cells
+    await card.get_by_role("button", name="Закрыть").click()
+
+    # Reports: who owes what, and revenue by the date paid.
+    await page.get_by_role("tab", name="Отчёты").click()
+    owed = page.get_by_role("img", name="Дебиторская задолженность")
+    await owed.get_by_text(re.compile("2\\s?000")).first.wait_for()
+    revenue = page.get_by_role("img", name="Выручка по дате оплаты")
+    await revenue.get_by_text(re.compile("1\\s?000")).first.wait_for()
+    await check_axe(page)
+    assert await violations(page) == []
