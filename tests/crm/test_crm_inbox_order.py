@@ -1,6 +1,6 @@
 """The inbox's "new and unanswered leads first" order: open leads no member has answered come
 first, newest first, then the others; pages by keyset across the two runs, and the first run is
-read from its partial index."""
+read in order from an index (ix_leads_waiting, or the status index), never sorted."""
 
 from __future__ import annotations
 
@@ -113,7 +113,7 @@ async def test_cursors_of_another_order_and_backward_pages_are_refused(
     assert backward["errors"][0]["extensions"]["code"] == "invalid"
 
 
-async def test_the_first_run_reads_the_partial_index(
+async def test_the_first_run_is_read_in_order_from_an_index(
     client: httpx.AsyncClient, platform: GraphQL, services: Services
 ) -> None:
     tenant = await make_tenant(platform)
@@ -142,9 +142,10 @@ async def test_the_first_run_reads_the_partial_index(
         else:
             pytest.skip(dialect)
         await connection.rollback()
+    # An index in the page's order, never a sort of the workspace's leads: the partial index,
+    # or (as statistics may make either planner prefer) the (status, created_at, id) one.
     if dialect == "postgresql":
-        assert "ix_leads_waiting" in plan, plan
+        assert "Sort" not in plan, plan
     else:
-        # Without statistics SQLite may pick the (status, created_at, id) index instead: either
-        # way an index in the page's order, never a sort of the workspace's leads.
-        assert "USING INDEX" in plan and "TEMP B-TREE" not in plan, plan
+        assert "TEMP B-TREE" not in plan, plan
+    assert "ix_leads_waiting" in plan or "ix_leads_workspace_id_status_created_at_id" in plan, plan
