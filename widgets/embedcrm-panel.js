@@ -54,7 +54,7 @@ const TEXT = {
     invoices: 'Счета', invoice: 'Счёт', fromCart: 'Выставить счёт по корзине', issue: 'Выставить', print: 'Печать',
     paid: 'Оплачено', outstanding: 'К оплате', dueOn: 'Оплатить до', draft: 'черновик', DRAFT: 'Черновик', ISSUED: 'Выставлен',
     PARTLY_PAID: 'Оплачен частично', PAID: 'Оплачен', CANCELLED: 'Отменён', receivables: 'Дебиторская задолженность',
-    buyer: 'Покупатель', daysLate: 'Дней просрочки', byPaid: 'Выручка по дате оплаты', byWon: 'По дате успеха',
+    buyer: 'Покупатель', daysLate: 'Дней просрочки', byPaid: 'Выручка по дате оплаты', wonLeads: 'Успешные',
     QUEUED: 'В очереди', SENDING: 'Отправляется', SENT: 'Отправлено', DELIVERED: 'Доставлено', FAILED: 'Не доставлено',
     SMS: 'SMS', TELEGRAM: 'Telegram', FEEDBACK: 'Отзыв', NPS: 'NPS', CSAT: 'CSAT', score: 'Оценка',
     rule: 'Правило', addRule: 'Добавить правило', up: 'Выше', site: 'Сайт', newForm: 'Новая форма', edit: 'Изменить',
@@ -110,7 +110,7 @@ const TEXT = {
     invoices: 'Invoices', invoice: 'Invoice', fromCart: 'Invoice the cart', issue: 'Issue', print: 'Print',
     paid: 'Paid', outstanding: 'Outstanding', dueOn: 'Due', draft: 'draft', DRAFT: 'Draft', ISSUED: 'Issued',
     PARTLY_PAID: 'Partly paid', PAID: 'Paid', CANCELLED: 'Cancelled', receivables: 'Receivables',
-    buyer: 'Buyer', daysLate: 'Days late', byPaid: 'Revenue by paid date', byWon: 'By won date',
+    buyer: 'Buyer', daysLate: 'Days late', byPaid: 'Revenue by paid date', wonLeads: 'Won',
     QUEUED: 'Queued', SENDING: 'Sending', SENT: 'Sent', DELIVERED: 'Delivered', FAILED: 'Failed',
     SMS: 'SMS', TELEGRAM: 'Telegram', FEEDBACK: 'Feedback', NPS: 'NPS', CSAT: 'CSAT', score: 'Score',
     rule: 'Rule', addRule: 'Add rule', up: 'Up', site: 'Site', newForm: 'New form', edit: 'Edit',
@@ -326,6 +326,7 @@ padding:calc(var(--ec-pad)*.5);min-height:36px;max-width:100%}
 textarea{width:100%;min-height:4em}
 input[type=number]{width:5.5em}
 .card.wide{grid-column:1/-1}
+.stack{display:flex;flex-direction:column;gap:var(--ec-pad)}.stack>h2,.stack>p{margin:0}.stack>:empty{display:none}
 :focus-visible{outline:2px solid var(--ec-primary);outline-offset:2px}
 .field{display:inline-flex;flex-direction:column;gap:2px}
 .field>label{font-size:.85em;color:var(--ec-muted)}
@@ -1059,7 +1060,7 @@ class LeadCard extends Part {
     this.merges = h('div');
     this.taskList = h('ul', { class: 'timeline' });
     this.timelineList = h('ol', { class: 'timeline' });
-    this.main = h('section', { role: 'region', 'aria-labelledby': headingId },
+    this.main = h('section', { role: 'region', class: 'stack', 'aria-labelledby': headingId },
       this.heading, this.statusLine(), this.stageBar, this.facts, this.merges, this.invoiceBox = h('div'),
       h('div', { class: 'grid' },
         h('div', { class: 'card' }, h('h3', { text: t('tasks') }), this.taskList, this.taskForm()),
@@ -1116,7 +1117,8 @@ class LeadCard extends Part {
     ].filter(Boolean));
     this.merges.replaceChildren(...(this.proposals.length ? [this.mergeBlock()] : []), ...(this.undoLine ? [this.undoLine] : []));
     this.taskList.replaceChildren(...edges(lead.tasks).map((task) => taskRow(this, task)));
-    this.invoiceBox.replaceChildren(...(this.invoices ? [this.invoiceCard()] : []));
+    // Invoices show once there is one, or a cart to invoice.
+    this.invoiceBox.replaceChildren(...(this.invoices && (this.invoices.length || lead.items.length) ? [this.invoiceCard()] : []));
     // The timeline: the lead's activities, the contact's messages with their status, and the
     // contact's feedback answers, newest first.
     const m = this.messages;
@@ -1468,7 +1470,8 @@ class Reports extends Part {
   moneyCharts({ receivables, revenue }) {
     const rows = receivables.rows.slice(0, 10);
     const sums = [...revenue.byPaidDate.map((x) => ['paid', x]), ...revenue.byWonDate.map((x) => ['won', x])];
-    const label = ([kind, x]) => `${t(kind === 'paid' ? 'paid' : 'byWon')} ${x.currency || ''}`.trim();
+    // Short enough for the chart's label column (16 characters).
+    const label = ([kind, x]) => [t(kind === 'paid' ? 'paid' : 'wonLeads'), x.currency].filter(Boolean).join(' · ');
     return [
       chartFrame(t('receivables'), barChart(t('receivables'), rows, (x) => Number(x.outstanding), (x) => x.buyerName || '—', (x) => `${fmtMoney(x.outstanding, x.currency)} · ${fmtMoney(x.overdue, x.currency)} ${t('overdue').toLowerCase()}`),
         table([[t('buyer')], [t('invoices'), 1], [t('outstanding'), 1], [t('overdue'), 1], [t('daysLate'), 1]],
