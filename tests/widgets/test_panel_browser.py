@@ -794,9 +794,40 @@ async def test_a_card_moves_on_a_phone_by_touch_through_its_stage_picker(
         lost_column = phone.get_by_role("region", name=re.compile("^" + re.escape(lost)))
         await lost_column.locator("li[data-lead]", has_text="Тюльпаны").wait_for()
         await check_axe(phone)
+        assert not await sideways(phone)
+        # The card, and the settings with a form's editor, fit 360 px too.
+        await lost_column.get_by_text("Тюльпаны").tap()
+        card = phone.get_by_role("dialog", name="Тюльпаны")
+        await card.get_by_label("Этап", exact=True).wait_for()
+        assert not await sideways(phone, "dialog")
+        await card.get_by_role("button", name="Закрыть").tap()
+        await phone.get_by_role("tab", name="Настройки").tap()
+        await phone.get_by_role("button", name="Новая форма: Магазин").tap()
+        editor = phone.get_by_role("dialog", name="Форма: Магазин")
+        await editor.get_by_label("Имя поля 1").wait_for()
+        assert not await sideways(phone, "dialog")
         assert await violations(phone) == []
     finally:
         await context.close()
+
+
+async def sideways(page: Any, inside: str | None = None) -> bool:
+    """Whether the page (or the open element ``inside`` names, in the panel) scrolls sideways."""
+    if inside is None:
+        wide: bool = await page.evaluate(
+            "document.documentElement.scrollWidth > document.documentElement.clientWidth"
+        )
+        return wide
+    wide = await page.evaluate(
+        """(sel) => { const find = (root) => { const hit = root.querySelector(sel + '[open]');
+          if (hit) return hit;
+          for (const el of root.querySelectorAll('*')) {
+            if (el.shadowRoot) { const f = find(el.shadowRoot); if (f) return f; } }
+          return null; };
+          const el = find(document); return el.scrollWidth > el.clientWidth; }""",
+        inside,
+    )
+    return wide
 
 
 SET_ITEMS = """mutation($lead: ID!, $items: [LeadItemInput!]!) {
