@@ -1,10 +1,11 @@
 """The inbox's "new and unanswered leads first" order: open leads no member has answered come
 first, newest first, then the others; pages by keyset across the two runs, and the first run is
-read in order from an index (ix_leads_waiting, or the status index), never sorted."""
+read in order from an index (ix_leads_waiting, or another ending in created_at, id), never sorted."""
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import httpx
@@ -129,8 +130,11 @@ async def test_the_first_run_is_read_in_order_from_an_index(
         dialect = connection.dialect.name
         compiled = stmt.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True})
         if dialect == "postgresql":
-            # Local to this connection's transaction: a tiny table would be scanned whole.
+            # Local to this connection's transaction. A tiny workspace would be scanned whole or
+            # sorted (both cheap at this size): with both priced out, the plan shows whether an
+            # index gives this order at all.
             await connection.execute(text("SET LOCAL enable_seqscan = off"))
+            await connection.execute(text("SET LOCAL enable_sort = off"))
             plan = "\n".join(
                 row[0] for row in await connection.execute(text(f"EXPLAIN {compiled}"))
             )
@@ -142,10 +146,10 @@ async def test_the_first_run_is_read_in_order_from_an_index(
         else:
             pytest.skip(dialect)
         await connection.rollback()
-    # An index in the page's order, never a sort of the workspace's leads: the partial index,
-    # or (as statistics may make either planner prefer) the (status, created_at, id) one.
+    # An index in the page's order, never a sort of the workspace's leads.
     if dialect == "postgresql":
         assert "Sort" not in plan, plan
     else:
         assert "TEMP B-TREE" not in plan, plan
-    assert "ix_leads_waiting" in plan or "ix_leads_workspace_id_status_created_at_id" in plan, plan
+    # One of the leads' indexes in keyset order: the partial one, or a (…, created_at, id) one.
+    assert re.search(r"ix_leads_waiting|ix_leads_workspace_id_\w*created_at_id", plan), plan
