@@ -549,6 +549,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if emails and emails_task:
             emails.request_stop()
             await emails_task
+        await services.panel_feed.close()
         await services.webhook_client.aclose()
         await services.provider_client.aclose()
         await services.capture.close()

@@ -4,13 +4,16 @@ fields each component needs, and the live stream of a workspace's committed even
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from graphql import (
     DocumentNode,
@@ -32,8 +35,11 @@ from embedcrm.kit.repository import Viewer, Window, WorkspaceRepository
 from embedcrm.leads.models import Lead
 from embedcrm.leads.ownership import taken_by
 from embedcrm.webhooks.models import OutboxEvent
-from embedcrm.webhooks.repository import WorkspaceEvents, encode_position
+from embedcrm.webhooks.repository import WorkspaceEvents, decode_position, encode_position
 from embedcrm.workspaces.access import viewer_of
+from embedcrm.workspaces.models import Role
+
+logger = logging.getLogger(__name__)
 
 # Root fields every component reads: the workspace, its pipelines, tags and fields.
 _COMMON = {
@@ -77,6 +83,9 @@ _LEAD_CARD = {
     "cancelInvoice",
     "recordPayment",
     "clientBalance",
+    # The contact's messages and feedback answers in the card's timeline.
+    "messages",
+    "feedbackAnswers",
 }
 _SEGMENTS = {"createSegment", "updateSegment", "deleteSegment"}
 
@@ -231,24 +240,119 @@ class PanelComponents(SchemaExtension):
         yield
 
 
-# How often the stream looks for new events, and how often it says it is alive when idle.
+# How often the feed looks for new events, and how often a stream says it is alive when idle.
 STREAM_POLL_SECONDS = 1.0
 STREAM_HEARTBEAT_SECONDS = 15.0
+# Events a stream may fall behind by before it reads what it missed from the database itself.
+STREAM_BACKLOG = 200
 
 
-async def latest_cursor(db: Database, principal: PanelUser) -> str | None:
-    async with db.transaction() as session:
-        events = WorkspaceEvents(session, principal.workspace_id)
-        position = await session.scalar(
-            select(func.max(OutboxEvent.position)).where(
-                OutboxEvent.workspace_id == events.workspace_id
-            )
-        )
-    return encode_position(position) if position is not None else None
+class FeedEvent(NamedTuple):
+    """What a stream sends of an event: its type and ids only (the panel reloads the rest)."""
+
+    workspace_id: uuid.UUID
+    position: int
+    type: str
+    lead_id: uuid.UUID | None
+    created_at: datetime
+
+
+_FEED_COLUMNS = (
+    OutboxEvent.workspace_id,
+    OutboxEvent.position,
+    OutboxEvent.type,
+    OutboxEvent.lead_id,
+    OutboxEvent.created_at,
+)
+
+
+@dataclass(eq=False)
+class Subscriber:
+    workspace_id: uuid.UUID
+    queue: asyncio.Queue[list[FeedEvent]]
+    # Set when the queue overflowed: the stream reads the gap from the database.
+    lagged: bool = False
+
+
+class PanelFeed:
+    """One poller per process for every open panel stream.
+
+    Each interval it reads the events positioned since the last read, of every workspace, in
+    one statement, and hands each stream its workspace's. Positions are global and given in
+    commit order (the fan-out), so "after the last position read" misses nothing. It runs only
+    while a stream is open.
+    """
+
+    def __init__(self, db: Database, *, poll_seconds: float = STREAM_POLL_SECONDS) -> None:
+        self.db = db
+        self.poll_seconds = poll_seconds
+        self.position: int | None = None
+        self._subscribers: set[Subscriber] = set()
+        self._task: asyncio.Task[None] | None = None
+
+    async def subscribe(self, workspace_id: uuid.UUID) -> tuple[Subscriber, int]:
+        """A new subscriber, and the position its stream is live from."""
+        if self.position is None:
+            async with self.db.transaction() as session:
+                self.position = int(
+                    await session.scalar(select(func.max(OutboxEvent.position))) or 0
+                )
+        subscriber = Subscriber(workspace_id, asyncio.Queue(maxsize=STREAM_BACKLOG))
+        self._subscribers.add(subscriber)
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._run())
+        return subscriber, self.position
+
+    def unsubscribe(self, subscriber: Subscriber) -> None:
+        self._subscribers.discard(subscriber)
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        while self._subscribers:
+            try:
+                await self.poll()
+            except Exception:
+                logger.warning("panel feed read failed", exc_info=True)
+            await asyncio.sleep(self.poll_seconds)
+
+    async def poll(self) -> None:
+        """Read what was positioned since the last read and give it to the subscribers."""
+        while True:
+            async with self.db.transaction() as session:
+                rows = [
+                    FeedEvent(workspace, position or 0, kind, lead, at)
+                    for workspace, position, kind, lead, at in await session.execute(
+                        select(*_FEED_COLUMNS)
+                        .where(OutboxEvent.position > (self.position or 0))
+                        .order_by(OutboxEvent.position)
+                        .limit(500)
+                    )
+                ]
+            if not rows:
+                return
+            self.position = rows[-1].position
+            by_workspace: dict[uuid.UUID, list[FeedEvent]] = {}
+            for row in rows:
+                by_workspace.setdefault(row.workspace_id, []).append(row)
+            for subscriber in list(self._subscribers):
+                found = by_workspace.get(subscriber.workspace_id)
+                if not found:
+                    continue
+                try:
+                    subscriber.queue.put_nowait(found)
+                except asyncio.QueueFull:
+                    subscriber.lagged = True
+            if len(rows) < 500:
+                return
 
 
 async def _readable_leads(
-    session: AsyncSession, principal: PanelUser, rows: Sequence[OutboxEvent]
+    session: AsyncSession, principal: PanelUser, rows: Sequence[FeedEvent | OutboxEvent]
 ) -> set[uuid.UUID | None] | None:
     """The leads of ``rows`` whose events the member may see, or None for all of them: a
     MANAGER hears of the leads they see, and not of another manager's leads or tasks."""
@@ -267,46 +371,96 @@ async def _readable_leads(
     return set(readable)
 
 
+async def _visible(
+    db: Database, principal: PanelUser, rows: Sequence[FeedEvent]
+) -> list[FeedEvent]:
+    # Only a MANAGER's stream reads anything: an owner sees every event of the workspace.
+    if principal.role is not Role.MANAGER:
+        return list(rows)
+    async with db.transaction() as session:
+        shown = await _readable_leads(session, principal, rows)
+    return [row for row in rows if shown is None or row.lead_id in shown]
+
+
+async def _missed(db: Database, principal: PanelUser, after: int) -> list[FeedEvent]:
+    """The workspace's events positioned after ``after``, read from the database (a reconnect
+    with a cursor, or a stream that fell behind)."""
+    found: list[FeedEvent] = []
+    cursor = encode_position(after)
+    while True:
+        async with db.transaction() as session:
+            page = await WorkspaceEvents(session, principal.workspace_id).feed(
+                window=Window(first=100, after=cursor)
+            )
+        found += [
+            FeedEvent(r.workspace_id, r.position or 0, r.type, r.lead_id, r.created_at)
+            for r in page.rows
+        ]
+        if not page.has_next or not page.rows:
+            return found
+        cursor = encode_position(page.rows[-1].position or 0)
+
+
+def _message(row: FeedEvent) -> bytes:
+    cursor = encode_position(row.position)
+    data = {
+        "type": row.type,
+        "leadId": str(row.lead_id) if row.lead_id else None,
+        "occurredAt": row.created_at.isoformat(),
+    }
+    return f"id: {cursor}\nevent: {row.type}\ndata: {json.dumps(data)}\n\n".encode()
+
+
 async def event_stream(
+    feed: PanelFeed,
     db: Database,
     principal: PanelUser,
     *,
     after: str | None,
     expires_at: float,
-    poll_seconds: float = STREAM_POLL_SECONDS,
 ) -> AsyncIterator[bytes]:
     """Server-sent events: one message per committed event of the workspace, in feed order.
 
     Each message carries the event's type and ids only; the panel reloads what it shows. The
     stream ends when the token expires, so the panel reconnects with a fresh one; the event id
-    is the feed cursor, so a reconnect passing it as ``after`` misses nothing.
+    is the feed cursor, so a reconnect passing it as ``after`` misses nothing. Live events come
+    from the process's one PanelFeed; only a reconnect's gap is read by the stream itself.
     """
-    cursor = after if after is not None else await latest_cursor(db, principal)
-    yield b"retry: 2000\n: connected\n\n"
-    idle_since = time.monotonic()
-    while time.time() < expires_at:
-        async with db.transaction() as session:
-            page = await WorkspaceEvents(session, principal.workspace_id).feed(
-                window=Window(first=100, after=cursor)
-            )
-            shown = await _readable_leads(session, principal, page.rows)
-        for row in page.rows:
-            cursor = encode_position(row.position or 0)
-            if shown is not None and row.lead_id not in shown:
+    start = decode_position(after) if after is not None else None
+    subscriber, live_from = await feed.subscribe(principal.workspace_id)
+    try:
+        yield b"retry: 2000\n: connected\n\n"
+        position = live_from if start is None else start
+        pending = await _missed(db, principal, position) if position < live_from else []
+        idle_since = time.monotonic()
+        while time.time() < expires_at:
+            if subscriber.lagged:
+                subscriber.lagged = False
+                while not subscriber.queue.empty():
+                    subscriber.queue.get_nowait()
+                pending = await _missed(db, principal, position)
+            if not pending:
+                wait = min(
+                    STREAM_HEARTBEAT_SECONDS - (time.monotonic() - idle_since),
+                    expires_at - time.time(),
+                )
+                try:
+                    pending = await asyncio.wait_for(subscriber.queue.get(), max(0.0, wait))
+                except TimeoutError:
+                    if time.monotonic() - idle_since >= STREAM_HEARTBEAT_SECONDS:
+                        yield b": alive\n\n"
+                        idle_since = time.monotonic()
+                    continue
+            fresh = [row for row in pending if row.position > position]
+            pending = []
+            if not fresh:
                 continue
-            data = {
-                "type": row.type,
-                "leadId": str(row.lead_id) if row.lead_id else None,
-                "occurredAt": row.created_at.isoformat(),
-            }
-            yield (f"id: {cursor}\nevent: {row.type}\ndata: {json.dumps(data)}\n\n".encode())
+            position = fresh[-1].position
+            for row in await _visible(db, principal, fresh):
+                yield _message(row)
             idle_since = time.monotonic()
-        if page.has_next:
-            continue
-        if time.monotonic() - idle_since > STREAM_HEARTBEAT_SECONDS:
-            yield b": alive\n\n"
-            idle_since = time.monotonic()
-        await asyncio.sleep(poll_seconds)
+    finally:
+        feed.unsubscribe(subscriber)
 
 
 @dataclass(frozen=True)

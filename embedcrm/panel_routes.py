@@ -103,7 +103,13 @@ async def panel_stream(request: Request) -> Response:
         return _error(Forbidden("The live stream is for panel tokens."), 403)
     after = request.query_params.get("after") or request.headers.get("last-event-id")
     return StreamingResponse(
-        event_stream(services.db, principal, after=after or None, expires_at=principal.expires_at),
+        event_stream(
+            services.panel_feed,
+            services.db,
+            principal,
+            after=after or None,
+            expires_at=principal.expires_at,
+        ),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )

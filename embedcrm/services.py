@@ -43,6 +43,7 @@ from embedcrm.messages.service import MessageService
 from embedcrm.messages.smtp import EmailJob, SmtpServer, smtp_server_of
 from embedcrm.messages.triggers import SegmentContacts, TemplateService
 from embedcrm.messages.unsubscribe import UnsubscribeTokens
+from embedcrm.panel import PanelFeed
 from embedcrm.pipelines.service import PipelineService, create_default_pipeline
 from embedcrm.privacy.service import DataSubject, PersonalData, PrivacyService
 from embedcrm.static import StaticAsset, load_asset
@@ -79,6 +80,8 @@ class Services:
     widget_css: StaticAsset
     panel: StaticAsset
     feedback_script: StaticAsset
+    # One poller of the event feed for every open panel stream of this process.
+    panel_feed: PanelFeed
     webhooks: WebhookService
     analytics: AnalyticsService
     catalog: CatalogService
@@ -142,6 +145,7 @@ class Services:
             feedback_script=load_asset(
                 "feedback.js", "text/javascript; charset=utf-8", minified=True
             ),
+            panel_feed=PanelFeed(db),
             webhooks=WebhookService(db, settings),
             analytics=AnalyticsService(db),
             catalog=CatalogService(db),

@@ -6,17 +6,28 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import httpx
-from graphql import parse
+from graphql import OperationDefinitionNode, parse
 
-from conftest import GraphQL
+from conftest import GraphQL, counting_queries
 from embedcrm.app import create_app
-from embedcrm.auth import PANEL_COMPONENTS
+from embedcrm.auth import PANEL_COMPONENTS, PanelUser
 from embedcrm.config import Settings
-from embedcrm.panel import FIELDS_BY_COMPONENT, root_fields
+from embedcrm.graphql.ids import parse_global_id
+from embedcrm.panel import (
+    FIELDS_BY_COMPONENT,
+    PanelFeed,
+    allowed_fields,
+    event_stream,
+    root_fields,
+)
+from embedcrm.services import Services
+from embedcrm.webhooks.dispatcher import Dispatcher
 from embedcrm.webhooks.repository import decode_position
 from factories import make_tenant
 
@@ -27,6 +38,8 @@ ISSUE = """mutation($ws: ID!, $components: [String!]) {
 
 CREATE_TASK = """mutation($title: String!) { createTask(input: {title: $title,
   dueAt: "2030-01-01T10:00:00Z"}) { task { id } userErrors { message } } }"""
+CREATE_LEAD = """mutation($input: CreateLeadInput!) { createLead(input: $input) {
+  lead { id } userErrors { message } } }"""
 ANALYTICS = """query { analytics(filter: {from: "2026-01-01T00:00:00Z", to: "2027-01-01T00:00:00Z"})
   { funnel { leads } } }"""
 
@@ -243,3 +256,112 @@ async def test_board_totals_count_and_sum_each_stage(platform: GraphQL) -> None:
     other = await make_tenant(platform)
     refused = await other.panel(BOARD_TOTALS, p=pipeline["id"])
     assert refused["data"] is None
+
+
+FEED_READ = "SELECT outbox_events.workspace_id, outbox_events.position, outbox_events.type"
+
+
+async def test_open_panels_share_one_read_of_the_feed_per_interval(
+    client: httpx.AsyncClient, platform: GraphQL, services: Services
+) -> None:
+    """Twelve open panels in three workspaces: the process reads the feed once an interval for
+    all of them (not once a panel), and each panel still hears its own workspace's events."""
+    tenants = [await make_tenant(platform) for _ in range(3)]
+    owners = []
+    for tenant in tenants:
+        principal = await services.workspaces.authenticate(tenant.panel.bearer)
+        assert isinstance(principal, PanelUser)
+        owners.append(principal)
+    feed = PanelFeed(services.db, poll_seconds=0.05)
+    heard: list[list[str]] = [[] for _ in range(12)]
+
+    async def listen(n: int) -> None:
+        async for chunk in event_stream(
+            feed, services.db, owners[n % 3], after=None, expires_at=time.time() + 1.5
+        ):
+            heard[n] += [
+                line[6:] for line in chunk.decode().splitlines() if line.startswith("data: ")
+            ]
+
+    with counting_queries(services) as statements:
+        started = time.monotonic()
+        panels = [asyncio.create_task(listen(n)) for n in range(12)]
+        await asyncio.sleep(0.3)
+        made = await platform.data(
+            CREATE_LEAD,
+            input={
+                "workspaceId": tenants[1].workspace_id,
+                "channel": "CALL",
+                "phone": "+79001112233",
+            },
+        )
+        lead_id = str(parse_global_id(made["createLead"]["lead"]["id"]).row_id)
+        async with httpx.AsyncClient() as http:
+            dispatcher = Dispatcher(services.db, http)
+            while await dispatcher.fan_out():
+                pass
+        await asyncio.gather(*panels)
+        elapsed = time.monotonic() - started
+    await feed.close()
+    reads = [s for s in statements if s.lstrip().startswith(FEED_READ)]
+    intervals = elapsed / feed.poll_seconds
+    # One read an interval (the sleeps between them make it fewer, never more); twelve panels
+    # polling on their own would make twelve times as many.
+    assert 3 <= len(reads) <= intervals + 2, (len(reads), intervals)
+    for n, messages in enumerate(heard):
+        events = [json.loads(m) for m in messages]
+        if n % 3 == 1:
+            assert {"type": "lead.created", "leadId": lead_id} in [
+                {"type": e["type"], "leadId": e["leadId"]} for e in events
+            ], messages
+        else:
+            assert events == [], (n, messages)
+
+
+OPERATIONS = parse(
+    (Path(__file__).resolve().parents[1] / "schema" / "operations" / "panel.graphql").read_text()
+)
+# The component each of the panel's newer operations belongs to.
+HOME = {
+    "PanelLeadInvoices": "lead",
+    "PanelCreateInvoice": "lead",
+    "PanelIssueInvoice": "lead",
+    "PanelContactMessages": "lead",
+    "PanelMoney": "reports",
+    "PanelSetRules": "settings",
+    "PanelSaveForm": "settings",
+    "PanelDeleteForm": "settings",
+    "PanelSiteForms": "settings",
+}
+
+
+def test_every_panel_operation_lies_in_a_component_and_the_new_ones_in_theirs() -> None:
+    names = [
+        op.name.value
+        for op in OPERATIONS.definitions
+        if isinstance(op, OperationDefinitionNode) and op.name
+    ]
+    assert set(HOME) <= set(names)
+    for name in names:
+        fields = root_fields(OPERATIONS, name)
+        homes = [c for c in PANEL_COMPONENTS if fields <= allowed_fields([c])]
+        assert homes, (name, fields)
+        if name in HOME:
+            assert HOME[name] in homes, (name, homes)
+    # The inbox, board and contacts open lead cards, so they carry the card's calls too.
+    for component in ("inbox", "board", "contacts"):
+        assert root_fields(OPERATIONS, "PanelContactMessages") <= allowed_fields([component])
+    assert not root_fields(OPERATIONS, "PanelMoney") <= allowed_fields(["lead", "tasks"])
+    assert not root_fields(OPERATIONS, "PanelSaveForm") <= allowed_fields(["inbox", "reports"])
+
+
+async def test_a_tasks_token_may_not_read_a_contacts_messages(platform: GraphQL) -> None:
+    tenant = await make_tenant(platform)
+    tasks_only = await narrowed(platform, tenant.workspace_id, ["tasks"])
+    body = await tasks_only(
+        "query($c: ID!) { messages(contactId: $c) { edges { node { id } } } }",
+        c=tenant.workspace_id,
+    )
+    assert body.get("data") is None
+    assert "messages" in body["errors"][0]["message"]
+    assert body["errors"][0]["extensions"]["code"] == "forbidden"

@@ -31,7 +31,7 @@ from embedcrm.fields.models import FieldEntity, FieldType, Segment
 from embedcrm.fields.repository import SegmentRepository
 from embedcrm.fields.service import definitions_of, typed_conditions
 from embedcrm.kit.repository import Page, Window
-from embedcrm.leads.models import Lead
+from embedcrm.leads.models import Lead, LeadSort
 from embedcrm.leads.service import all_filtered_leads, count_filtered_leads, filtered_leads_page
 from embedcrm.pipelines.models import Stage
 from embedcrm.pipelines.service import stages_of
@@ -68,7 +68,8 @@ async def _with_segment(
 
 
 class ListService:
-    """Every list the panel shows: a spec (and optionally a segment), newest first by keyset."""
+    """Every list the panel shows: a spec (and optionally a segment), by keyset, newest first
+    unless a lead list asks for another order."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -81,6 +82,7 @@ class ListService:
         *,
         segment_id: uuid.UUID | None = None,
         window: Window,
+        sort: LeadSort = LeadSort.NEWEST,
     ) -> Page[Lead]:
         async with self.db.transaction() as session:
             viewer = await viewer_of(session, principal, workspace_id, field="workspaceId")
@@ -88,7 +90,7 @@ class ListService:
             typed, kinds = await _typed(session, workspace_id, full)
             assert isinstance(typed, LeadSpec)
             return await filtered_leads_page(
-                session, workspace_id, typed, kinds, viewer=viewer, window=window
+                session, workspace_id, typed, kinds, viewer=viewer, window=window, sort=sort
             )
 
     async def count_leads(

@@ -20,6 +20,7 @@ from sqlalchemy import (
     event,
     false,
     func,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
@@ -32,6 +33,19 @@ class LeadStatus(enum.StrEnum):
     OPEN = "OPEN"
     WON = "WON"
     LOST = "LOST"
+
+
+class LeadSort(enum.StrEnum):
+    """The orders a list of leads comes in."""
+
+    NEWEST = "NEWEST"
+    # Open leads nobody has answered yet (the inbox's work), newest first, then the rest.
+    UNANSWERED_FIRST = "UNANSWERED_FIRST"
+
+
+# An open lead no member has answered: a literal, so that PostgreSQL proves a statement
+# using it matches the partial index below (a bound parameter would not).
+WAITING_SQL = "status = 'OPEN' AND first_response_at IS NULL"
 
 
 # What the funnel and the managers' report read of each lead created in a period, the
@@ -70,6 +84,15 @@ class Lead(Base):
         Index(None, "workspace_id", "import_key", unique=True),
         # Value ranges at a stage (board sums, segment counts), answered from the index alone.
         Index(None, "workspace_id", "stage_id", "value"),
+        # The inbox's first run when unanswered leads come first: few rows, newest first.
+        Index(
+            "ix_leads_waiting",
+            "workspace_id",
+            "created_at",
+            "id",
+            postgresql_where=text(WAITING_SQL),
+            sqlite_where=text(WAITING_SQL),
+        ),
     )
 
     workspace_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)

@@ -5,12 +5,32 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Select, and_, delete, func, or_, select, union_all, update
+from sqlalchemy import (
+    Select,
+    and_,
+    delete,
+    func,
+    literal_column,
+    not_,
+    or_,
+    select,
+    union_all,
+    update,
+)
 
 from embedcrm.contacts.models import Contact
+from embedcrm.errors import BadRequest, ValidationFailed
 from embedcrm.fields.filters import LeadSpec, custom_clause, parse_search
 from embedcrm.fields.models import FieldType, LeadTag, Tag
-from embedcrm.kit.repository import MAX_PAGE_SIZE, Window, WorkspaceRepository, like_pattern
+from embedcrm.kit.repository import (
+    MAX_PAGE_SIZE,
+    Page,
+    Window,
+    WorkspaceRepository,
+    encode_cursor,
+    like_pattern,
+    page_size,
+)
 from embedcrm.leads.models import (
     RESPONSE_KINDS,
     Activity,
@@ -18,15 +38,73 @@ from embedcrm.leads.models import (
     AssignmentRule,
     Lead,
     LeadItem,
+    LeadSort,
     LeadStageChange,
     LeadStatus,
 )
 from embedcrm.leads.ownership import own_lead_ids, taken_by
 from embedcrm.tasks.models import Task, TaskDoneReason, TaskKind
 
+# WAITING_SQL as a clause: the literal 'OPEN' (not a parameter) lets PostgreSQL match the
+# partial index ix_leads_waiting.
+WAITING = and_(Lead.status == literal_column("'OPEN'"), Lead.first_response_at.is_(None))
+# Which run of the "unanswered first" order a cursor points into.
+_WAITING_RUN, _REST_RUN = "w", "r"
+
+
+def _is_waiting(lead: Lead) -> bool:
+    return lead.status is LeadStatus.OPEN and lead.first_response_at is None
+
+
+def _run_cursor(lead: Lead) -> str:
+    return (_WAITING_RUN if _is_waiting(lead) else _REST_RUN) + "." + encode_cursor(lead)
+
+
+def _split_run_cursor(cursor: str | None) -> tuple[str, str | None]:
+    """A cursor of the "unanswered first" order: its run and the newest-first cursor in it."""
+    if not cursor:
+        return _WAITING_RUN, None
+    run, _, inner = cursor.partition(".")
+    if run not in (_WAITING_RUN, _REST_RUN) or not inner:
+        raise BadRequest("The cursor is not valid for this sort.", field="after")
+    return run, inner
+
 
 class LeadRepository(WorkspaceRepository[Lead]):
     model = Lead
+
+    async def page(self, stmt: Select[Lead], sort: LeadSort, *, window: Window) -> Page[Lead]:
+        if sort is LeadSort.NEWEST:
+            return await self.newest_first(stmt, window=window)
+        return await self.unanswered_first(stmt, window=window)
+
+    async def unanswered_first(self, stmt: Select[Lead], *, window: Window) -> Page[Lead]:
+        """One page of ``stmt``: the open leads nobody answered, newest first, then the others,
+        newest first. Two keyset runs, each read from an index (ix_leads_waiting for the first);
+        the cursor names its run, so a page that straddles them continues in the second."""
+        if window.last is not None or window.before:
+            raise ValidationFailed(
+                "Unanswered-first pages forward only: use first and after.", field="last"
+            )
+        size = page_size(MAX_PAGE_SIZE if window.first is None else window.first)
+        run, after = _split_run_cursor(window.after)
+        rows: list[Lead] = []
+        has_next = False
+        if run == _WAITING_RUN:
+            waiting = await self.newest_first(
+                stmt.where(WAITING), window=Window(first=size, after=after)
+            )
+            rows, has_next, after = list(waiting.rows), waiting.has_next, None
+        if not has_next:
+            # Asking for no rows still tells whether any follow.
+            rest = await self.newest_first(
+                stmt.where(not_(WAITING)), window=Window(first=size - len(rows), after=after)
+            )
+            rows += rest.rows
+            has_next = rest.has_next
+        return Page(
+            rows=rows, has_next=has_next, has_previous=bool(window.after), encode=_run_cursor
+        )
 
     async def open_ids_of_contact(self, contact_id: uuid.UUID) -> list[uuid.UUID]:
         return list(

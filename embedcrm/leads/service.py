@@ -34,7 +34,7 @@ from embedcrm.fields.service import definitions_of, validate_custom_fields
 from embedcrm.kit.repository import Page, Viewer, Window
 from embedcrm.leads.assignment import Assigner
 from embedcrm.leads.events import emit_lead_event, lead_payload, person_payload
-from embedcrm.leads.models import Activity, ActivityKind, Lead, LeadItem, LeadStatus
+from embedcrm.leads.models import Activity, ActivityKind, Lead, LeadItem, LeadSort, LeadStatus
 from embedcrm.leads.moves import get_lead
 from embedcrm.leads.repository import (
     ActivityRepository,
@@ -727,9 +727,10 @@ async def filtered_leads_page(
     *,
     viewer: Viewer,
     window: Window,
+    sort: LeadSort = LeadSort.NEWEST,
 ) -> Page[Lead]:
     repo = LeadRepository(session, workspace_id)
-    return await repo.newest_first(_filtered(repo, spec, kinds, viewer), window=window)
+    return await repo.page(_filtered(repo, spec, kinds, viewer), sort, window=window)
 
 
 async def count_filtered_leads(

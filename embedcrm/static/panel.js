@@ -51,6 +51,17 @@ const TEXT = {
     qty: 'Кол-во', price: 'Цена', total: 'Итого', openLead: 'Открыть', count: 'Заявок',
     proposals: 'Предложения объединения', members: 'Сотрудник', ROUND_ROBIN: 'По очереди',
     BY_SITE: 'По сайту', BY_SOURCE: 'По источнику', FIXED: 'Фиксированно', entity: 'Для',
+    invoices: 'Счета', invoice: 'Счёт', fromCart: 'Выставить счёт по корзине', issue: 'Выставить', print: 'Печать',
+    paid: 'Оплачено', outstanding: 'К оплате', dueOn: 'Оплатить до', draft: 'черновик', DRAFT: 'Черновик', ISSUED: 'Выставлен',
+    PARTLY_PAID: 'Оплачен частично', PAID: 'Оплачен', CANCELLED: 'Отменён', receivables: 'Дебиторская задолженность',
+    buyer: 'Покупатель', daysLate: 'Дней просрочки', byPaid: 'Выручка по дате оплаты', wonLeads: 'Успешные',
+    QUEUED: 'В очереди', SENDING: 'Отправляется', SENT: 'Отправлено', DELIVERED: 'Доставлено', FAILED: 'Не доставлено',
+    SMS: 'SMS', TELEGRAM: 'Telegram', FEEDBACK: 'Отзыв', NPS: 'NPS', CSAT: 'CSAT', score: 'Оценка',
+    rule: 'Правило', addRule: 'Добавить правило', up: 'Выше', site: 'Сайт', newForm: 'Новая форма', edit: 'Изменить',
+    formKey: 'Ключ формы', display: 'Показ', INLINE: 'На странице', POPUP: 'Во всплывающем окне', FLOATING: 'Плавающая кнопка',
+    formTitle: 'Заголовок', buttonLabel: 'Текст кнопки', successMessage: 'Сообщение после отправки', consent: 'Согласие',
+    fieldName: 'Имя поля', fieldLabel: 'Подпись', required: 'Обязательное', removeField: 'Убрать поле', formOf: 'Форма',
+    sort: 'Порядок', unansweredFirst: 'Сначала новые без ответа', newest: 'Сначала новые', unanswered: 'Без ответа',
     LEAD: 'Заявки', CONTACT: 'Контакта', saved: 'Сохранено', empty: 'Пока нет', direct: 'прямые заходы', CHAT: 'Чат', SOCIAL: 'Соцсети', OTHER: 'Другое',
   },
   en: {
@@ -96,6 +107,17 @@ const TEXT = {
     qty: 'Qty', price: 'Price', total: 'Total', openLead: 'Open', count: 'Leads',
     proposals: 'Merge proposals', members: 'Member', ROUND_ROBIN: 'Round robin',
     BY_SITE: 'By site', BY_SOURCE: 'By source', FIXED: 'Fixed', entity: 'For',
+    invoices: 'Invoices', invoice: 'Invoice', fromCart: 'Invoice the cart', issue: 'Issue', print: 'Print',
+    paid: 'Paid', outstanding: 'Outstanding', dueOn: 'Due', draft: 'draft', DRAFT: 'Draft', ISSUED: 'Issued',
+    PARTLY_PAID: 'Partly paid', PAID: 'Paid', CANCELLED: 'Cancelled', receivables: 'Receivables',
+    buyer: 'Buyer', daysLate: 'Days late', byPaid: 'Revenue by paid date', wonLeads: 'Won',
+    QUEUED: 'Queued', SENDING: 'Sending', SENT: 'Sent', DELIVERED: 'Delivered', FAILED: 'Failed',
+    SMS: 'SMS', TELEGRAM: 'Telegram', FEEDBACK: 'Feedback', NPS: 'NPS', CSAT: 'CSAT', score: 'Score',
+    rule: 'Rule', addRule: 'Add rule', up: 'Up', site: 'Site', newForm: 'New form', edit: 'Edit',
+    formKey: 'Form key', display: 'Display', INLINE: 'In the page', POPUP: 'Pop-up', FLOATING: 'Floating button',
+    formTitle: 'Title', buttonLabel: 'Button text', successMessage: 'Message after sending', consent: 'Consent',
+    fieldName: 'Field name', fieldLabel: 'Label', required: 'Required', removeField: 'Remove field', formOf: 'Form',
+    sort: 'Order', unansweredFirst: 'New and unanswered first', newest: 'Newest first', unanswered: 'Unanswered',
     LEAD: 'Leads', CONTACT: 'Contacts', saved: 'Saved', empty: 'None yet', direct: 'direct', CHAT: 'Chat', SOCIAL: 'Social', OTHER: 'Other',
   },
 };
@@ -111,10 +133,10 @@ const Q = {
   sites { id name }
   tags { id name }
 }`,
-  Inbox: `query PanelInbox($first: Int!, $after: String, $filter: LeadFilter, $segmentId: ID) {
-  leads(first: $first, after: $after, filter: $filter, segmentId: $segmentId) {
+  Inbox: `query PanelInbox($first: Int!, $after: String, $filter: LeadFilter, $segmentId: ID, $sort: LeadSort! = NEWEST) {
+  leads(first: $first, after: $after, filter: $filter, segmentId: $segmentId, sort: $sort) {
     pageInfo { hasNextPage endCursor }
-    edges { node { id title status value currency createdAt channel
+    edges { node { id title status value currency createdAt channel firstResponseAt
       stage { id name kind } assignee { id name }
       contact { id name email phone } source { utmSource } } }
   }
@@ -146,6 +168,26 @@ const Q = {
     timeline(first: 50) { edges { node { id kind body data createdAt author { name } } } }
     tasks(first: 50) { edges { node { id title kind dueAt done overdue assignee { name } } } }
   } }
+}`,
+  LeadInvoices: `query PanelLeadInvoices($leadId: ID!) {
+  invoices(first: 20, filter: { leadId: $leadId }) { edges { node {
+    id number status currency total paid outstanding dueOn createdAt printUrl } } }
+}`,
+  CreateInvoice: `mutation PanelCreateInvoice($input: CreateInvoiceInput!) {
+  createInvoice(input: $input) { invoice { id } userErrors { field message code } }
+}`,
+  IssueInvoice: `mutation PanelIssueInvoice($input: InvoiceIdInput!) {
+  issueInvoice(input: $input) { invoice { id number } userErrors { field message code } }
+}`,
+  ContactMessages: `query PanelContactMessages($contactId: ID!) {
+  messages(contactId: $contactId, first: 50) { edges { node {
+    id channel status recipient subject body lastError createdAt leadId } } }
+  feedbackAnswers(contactId: $contactId, first: 20) { edges { node {
+    id kind score comment createdAt leadId } } }
+}`,
+  Money: `query PanelMoney($starts: DateTime!, $ends: DateTime!) {
+  receivables { today rows { buyerName currency invoices outstanding overdue daysLate } }
+  revenue(starts: $starts, ends: $ends) { byPaidDate { currency amount } byWonDate { currency amount } }
 }`,
   Proposals: `query PanelProposals {
   mergeProposals(first: 100) { edges { node { id reason
@@ -219,7 +261,20 @@ const Q = {
   customFields { id entity key label type options }
   assignmentRules { kind siteId utmSource memberId }
 }`,
-  SiteForms: `query PanelSiteForms($siteId: ID!) { siteForms(siteId: $siteId) { id key display } }`,
+  SiteForms: `query PanelSiteForms($siteId: ID!) {
+  siteForms(siteId: $siteId) { id key display title { ru en } buttonLabel { ru en }
+    successMessage { ru en } consentText { ru en }
+    fields { name type required label { ru en } options { value label { ru en } } } }
+}`,
+  SetRules: `mutation PanelSetRules($input: SetAssignmentRulesInput!) {
+  setAssignmentRules(input: $input) { rules { kind } userErrors { field message code } }
+}`,
+  SaveForm: `mutation PanelSaveForm($input: SaveSiteFormInput!) {
+  saveSiteForm(input: $input) { siteForm { id } userErrors { field message code } }
+}`,
+  DeleteForm: `mutation PanelDeleteForm($input: DeleteSiteFormInput!) {
+  deleteSiteForm(input: $input) { deletedKey userErrors { field message code } }
+}`,
   UpdateStage: `mutation PanelUpdateStage($input: UpdateStageInput!) {
   updateStage(input: $input) { stage { id } userErrors { field message code } }
 }`,
@@ -271,6 +326,7 @@ padding:calc(var(--ec-pad)*.5);min-height:36px;max-width:100%}
 textarea{width:100%;min-height:4em}
 input[type=number]{width:5.5em}
 .card.wide{grid-column:1/-1}
+.stack{display:flex;flex-direction:column;gap:var(--ec-pad)}.stack>h2,.stack>p{margin:0}.stack>:empty{display:none}
 :focus-visible{outline:2px solid var(--ec-primary);outline-offset:2px}
 .field{display:inline-flex;flex-direction:column;gap:2px}
 .field>label{font-size:.85em;color:var(--ec-muted)}
@@ -290,7 +346,7 @@ tbody tr:hover{background:var(--ec-hover)}
 a,.link{color:var(--ec-text);background:none;border:0;padding:0;min-height:0;text-align:left;text-decoration:underline;text-decoration-color:var(--ec-primary);text-decoration-thickness:2px;text-underline-offset:3px;cursor:pointer;font-weight:600}
 .link.small{font-weight:400}.link.err{color:var(--ec-danger);text-decoration-color:var(--ec-danger)}
 .badge{display:inline-block;padding:0 6px;border-radius:999px;background:var(--ec-hover);font-size:.8em;white-space:nowrap}
-.badge.WON{background:var(--ec-good);color:#fff}.badge.LOST{background:var(--ec-danger);color:#fff}
+.badge.new{background:var(--ec-primary);color:var(--ec-on-primary)}.badge.WON{background:var(--ec-good);color:#fff}.badge.LOST{background:var(--ec-danger);color:#fff}
 .nav{display:flex;gap:4px;flex-wrap:wrap;border-bottom:1px solid var(--ec-border);margin-bottom:var(--ec-pad)}
 .nav button{border:0;border-bottom:3px solid transparent;border-radius:0;background:none}
 .nav button[aria-selected=true]{border-bottom-color:var(--ec-primary);font-weight:600}
@@ -301,6 +357,7 @@ a,.link{color:var(--ec-text);background:none;border:0;padding:0;min-height:0;tex
 .col ol{list-style:none;margin:0;padding:0;display:flex;flex-direction:column;gap:6px}
 .col li{background:var(--ec-bg);border:1px solid var(--ec-border);border-radius:var(--ec-radius);padding:6px 8px;cursor:grab}
 .col li:focus-visible{outline:2px solid var(--ec-primary)}
+.col li select{width:100%;margin-top:4px;min-height:32px;font-size:.85em}
 dialog{border:1px solid var(--ec-border);border-radius:var(--ec-radius);background:var(--ec-bg);color:var(--ec-text);
 padding:0;width:min(56em,100vw - 16px);max-height:calc(100vh - 16px);z-index:var(--ec-z)}
 dialog::backdrop{background:rgba(0,0,0,.45)}
@@ -783,7 +840,7 @@ function table(headers, rows) {
 class Inbox extends Part {
   constructor() {
     super();
-    this.state = { search: '', stageId: '', siteId: '', assignee: '', utmSource: '', tag: '', from: '', to: '', segmentId: '', status: 'OPEN' };
+    this.state = { search: '', stageId: '', siteId: '', assignee: '', utmSource: '', tag: '', from: '', to: '', segmentId: '', status: 'OPEN', sort: 'UNANSWERED_FIRST' };
     this.rows = [];
     this.selected = new Set();
   }
@@ -831,6 +888,7 @@ class Inbox extends Part {
         field(t('search'), this.control('search', h('input', { type: 'search', value: st.search, placeholder: t('searchHint'), autocomplete: 'off' }), 'input'), 'grow')),
       h('details', { class: 'filters', open: matchMedia('(min-width: 641px)').matches }, h('summary', { text: t('filters') }), h('div', { class: 'bar' },
         field(t('status'), this.control('status', h('select', null, options([['OPEN', t('open')], ['WON', t('won')], ['LOST', t('lost')], ['', t('all')]], st.status)))),
+        field(t('sort'), this.control('sort', h('select', null, options([['UNANSWERED_FIRST', t('unansweredFirst')], ['NEWEST', t('newest')]], st.sort)))),
         field(t('stage'), this.control('stageId', h('select', null, options(stageOptions, st.stageId)))),
         field(t('manager'), this.control('assignee', h('select', null, options(members, st.assignee)))),
         boot.sites.length > 1 ? field(t('source') + ': ' + t('anySite').toLowerCase(), this.control('siteId', h('select', null, options([['', t('anySite')], ...boot.sites.map((x) => [x.id, x.name])], st.siteId)))) : null,
@@ -907,7 +965,7 @@ class Inbox extends Part {
     const serial = (this.serial = (this.serial || 0) + 1);
     const after = more ? this.cursor : null;
     try {
-      const variables = { first: 50, after, filter: this.filter(), segmentId: this.state.segmentId || null };
+      const variables = { first: 50, after, filter: this.filter(), segmentId: this.state.segmentId || null, sort: this.state.sort };
       const data = await (takePrefetched(variables) || gql(Q.Inbox, variables));
       // A slower answer to an older filter must not overwrite a newer one.
       if (serial !== this.serial) return;
@@ -949,7 +1007,8 @@ class Inbox extends Part {
       h('td', null, h('button', { type: 'button', class: 'link', onclick: () => this.openLead(lead.id) }, lead.title),
         h('div', { class: 'muted small' }, who || t('noContact')),
         value ? h('div', { class: 'small show-narrow' }, value) : null),
-      h('td', null, h('span', { class: 'badge ' + (lead.stage ? lead.stage.kind : '') }, lead.stage ? lead.stage.name : '')),
+      h('td', null, h('span', { class: 'badge ' + (lead.stage ? lead.stage.kind : '') }, lead.stage ? lead.stage.name : ''),
+        lead.status === 'OPEN' && !lead.firstResponseAt ? [' ', h('span', { class: 'badge new' }, t('unanswered'))] : null),
       h('td', { class: 'num hide-narrow' }, fmtMoney(lead.value, lead.currency)),
       h('td', { class: 'hide-narrow' }, lead.assignee ? lead.assignee.name : '—'),
       h('td', { class: 'hide-narrow' }, (lead.source && lead.source.utmSource) || (lead.channel ? t(lead.channel) : '')),
@@ -974,10 +1033,14 @@ class LeadCard extends Part {
     const id = this.getAttribute('lead-id');
     if (!id) return;
     try {
-      const [data, proposals] = await Promise.all([gql(Q.Lead, { id }), gql(Q.Proposals).catch(() => null)]);
+      // Invoices and messages are read beside the card; a token or role without them hides
+      // their part of the card instead of failing it.
+      const [data, proposals, invoices] = await Promise.all([gql(Q.Lead, { id }), gql(Q.Proposals).catch(() => null), gql(Q.LeadInvoices, { leadId: id }).catch(() => null)]);
       const lead = data.node;
       if (!lead) { this.framed = null; this.shadowRoot.replaceChildren(h('p', null, t('none'))); return; }
       this.lead = lead;
+      this.invoices = invoices && edges(invoices.invoices);
+      this.messages = lead.contact ? await gql(Q.ContactMessages, { contactId: lead.contact.id }).catch(() => null) : null;
       this.proposals = proposals ? edges(proposals.mergeProposals).filter((p) => lead.contact && [p.contact && p.contact.id, p.otherContact && p.otherContact.id].includes(lead.contact.id)) : [];
       this.paint();
       this.dispatchEvent(new CustomEvent('embedcrm:lead-loaded', { detail: { title: lead.title } }));
@@ -997,8 +1060,8 @@ class LeadCard extends Part {
     this.merges = h('div');
     this.taskList = h('ul', { class: 'timeline' });
     this.timelineList = h('ol', { class: 'timeline' });
-    this.main = h('section', { role: 'region', 'aria-labelledby': headingId },
-      this.heading, this.statusLine(), this.stageBar, this.facts, this.merges,
+    this.main = h('section', { role: 'region', class: 'stack', 'aria-labelledby': headingId },
+      this.heading, this.statusLine(), this.stageBar, this.facts, this.merges, this.invoiceBox = h('div'),
       h('div', { class: 'grid' },
         h('div', { class: 'card' }, h('h3', { text: t('tasks') }), this.taskList, this.taskForm()),
         this.activityBlock()),
@@ -1054,9 +1117,43 @@ class LeadCard extends Part {
     ].filter(Boolean));
     this.merges.replaceChildren(...(this.proposals.length ? [this.mergeBlock()] : []), ...(this.undoLine ? [this.undoLine] : []));
     this.taskList.replaceChildren(...edges(lead.tasks).map((task) => taskRow(this, task)));
-    this.timelineList.replaceChildren(...edges(lead.timeline).map((a) => h('li', null,
-      h('div', { class: 'small muted' }, `${fmtDate(a.createdAt)} · ${t(a.kind)}${a.author ? ' · ' + a.author.name : ''}`),
-      a.kind === 'STAGE_CHANGE' ? h('div', null, [a.data.from && a.data.from.name, a.data.to && a.data.to.name].filter(Boolean).join(' → ') || a.body) : h('div', { text: a.body || '' }))));
+    // Invoices show once there is one, or a cart to invoice.
+    this.invoiceBox.replaceChildren(...(this.invoices && (this.invoices.length || lead.items.length) ? [this.invoiceCard()] : []));
+    // The timeline: the lead's activities, the contact's messages with their status, and the
+    // contact's feedback answers, newest first.
+    const m = this.messages;
+    const entries = [
+      ...edges(lead.timeline).map((a) => [a.createdAt, `${t(a.kind)}${a.author ? ' · ' + a.author.name : ''}`, null,
+        a.kind === 'STAGE_CHANGE' ? [a.data.from && a.data.from.name, a.data.to && a.data.to.name].filter(Boolean).join(' → ') || a.body : a.body || '']),
+      ...(m ? edges(m.messages) : []).map((x) => [x.createdAt, `${t('MESSAGE')} · ${t(x.channel)} · ${x.recipient}`,
+        h('span', { class: 'badge ' + (x.status === 'FAILED' ? 'LOST' : x.status === 'DELIVERED' ? 'WON' : '') }, t(x.status)),
+        [x.subject, x.body].filter(Boolean).join(' — ').slice(0, 300) + (x.lastError ? ` (${x.lastError})` : '')]),
+      ...(m ? edges(m.feedbackAnswers) : []).map((x) => [x.createdAt, `${t('FEEDBACK')} · ${t(x.kind)}`, null,
+        `${t('score')}: ${x.score}${x.comment ? ' — ' + x.comment : ''}`]),
+    ].sort((a, b) => (a[0] < b[0] ? 1 : -1));
+    this.timelineList.replaceChildren(...entries.map(([at, what, badge, text]) => h('li', null,
+      h('div', { class: 'small muted' }, `${fmtDate(at)} · ${what} `, badge), h('div', { text }))));
+  }
+
+  invoiceCard() {
+    const lead = this.lead;
+    return h('div', { class: 'card' }, h('h3', { text: t('invoices') }),
+      this.invoices.length ? h('div', { class: 'scroll' }, h('table', { 'aria-label': t('invoices') },
+        h('thead', null, h('tr', null, [[t('invoice')], [t('status')], [t('total'), 1], [t('paid'), 1], [t('outstanding'), 1], [t('dueOn')], ['']]
+          .map(([x, num]) => h('th', { scope: 'col', class: num ? 'num' : null }, x || h('span', { class: 'sr' }, t('print')))))),
+        h('tbody', null, this.invoices.map((i) => {
+          const name = i.number ? `№ ${i.number}` : `${t('invoice')} (${t('draft')})`;
+          return h('tr', null, h('td', null, name), h('td', null, h('span', { class: 'badge ' + (i.status === 'PAID' ? 'WON' : '') }, t(i.status))),
+            h('td', { class: 'num' }, fmtMoney(i.total, i.currency)), h('td', { class: 'num' }, fmtMoney(i.paid, i.currency)),
+            h('td', { class: 'num' }, fmtMoney(i.outstanding, i.currency)), h('td', null, i.dueOn ? fmtDate(i.dueOn, false) : '—'),
+            h('td', null, i.status === 'DRAFT'
+              ? h('button', { type: 'button', class: 'link small', 'aria-label': `${t('issue')}: ${name}`, onclick: () => this.act(async () => { await mutate('IssueInvoice', { id: i.id }); await this.reload(); }) }, t('issue'))
+              : h('a', { href: i.printUrl, target: '_blank', rel: 'noopener', class: 'small', 'aria-label': `${t('print')}: ${name}` }, t('print'))));
+        })))) : h('p', { class: 'muted' }, t('empty')),
+      lead.items.length ? h('div', { class: 'bar' }, h('button', { type: 'button', onclick: () => this.act(async () => {
+        await mutate('CreateInvoice', { leadId: lead.id });
+        await this.reload();
+      }) }, t('fromCart'))) : null);
   }
 
   tagLine(lead) {
@@ -1173,9 +1270,13 @@ class Board extends Part {
       h('h3', { id: headingId }, stage.name, ' ', h('span', { class: 'badge' }, fmtNum(total ? total.count : 0))),
       h('p', { class: 'small muted' }, sums.map((x) => fmtMoney(x.amount, x.currency)).join(' + ') || '—'),
       h('ol', null, leads.map((lead) => {
+        // Dragging needs a mouse: on a phone the card's own stage picker moves it.
+        const move = h('select', { class: 'small', 'aria-label': `${t('moveTo')}: ${lead.title}`, onclick: (e) => e.stopPropagation(), onkeydown: (e) => e.stopPropagation() },
+          options(stages.map((x) => [x.id, x.name]), stage.id));
+        move.addEventListener('change', () => { const to = stages.find((x) => x.id === move.value); move.value = stage.id; this.move(lead.id, to); });
         const card = h('li', { tabindex: '0', draggable: 'true', 'data-lead': lead.id, 'aria-describedby': this.helpId },
           h('strong', { text: lead.title }),
-          h('div', { class: 'small muted' }, [lead.contact && lead.contact.name, fmtMoney(lead.value, lead.currency)].filter(Boolean).join(' · ')));
+          h('div', { class: 'small muted' }, [lead.contact && lead.contact.name, fmtMoney(lead.value, lead.currency)].filter(Boolean).join(' · ')), move);
         card.addEventListener('dragstart', (e) => { e.dataTransfer.setData('text/plain', lead.id); e.dataTransfer.effectAllowed = 'move'; });
         card.addEventListener('click', () => this.openLead(lead.id));
         card.addEventListener('keydown', (e) => {
@@ -1333,8 +1434,12 @@ class Reports extends Part {
     const from = new Date(to.getTime() - Number(this.state.days) * 86400000);
     const interval = this.state.days === '365' ? 'MONTH' : this.state.days === '90' ? 'WEEK' : 'DAY';
     try {
-      const data = await gql(Q.Reports, { filter: { from: from.toISOString(), to: to.toISOString() }, touch: this.state.touch, interval });
+      const [data, money] = await Promise.all([
+        gql(Q.Reports, { filter: { from: from.toISOString(), to: to.toISOString() }, touch: this.state.touch, interval }),
+        // Money reports need the reports' money fields; without them the rest still shows.
+        gql(Q.Money, { starts: from.toISOString(), ends: to.toISOString() }).catch(() => null)]);
       this.paint(data.analytics);
+      if (money) this.charts.append(...this.moneyCharts(money));
     } catch (error) { this.fail(error); }
   }
 
@@ -1360,6 +1465,20 @@ class Reports extends Part {
       h('div', { class: 'card' }, h('h3', { text: t('profitability') }), h('dl', null,
         [[t('won'), fmtNum(a.profitability.won)], [t('revenue'), fmtMoney(a.profitability.revenue)], [t('grossProfit'), fmtMoney(a.profitability.grossProfit)], [t('margin'), fmtPct(a.profitability.margin)]]
           .map(([k, v]) => [h('dt', { text: k }), h('dd', { text: v })]))));
+  }
+
+  moneyCharts({ receivables, revenue }) {
+    const rows = receivables.rows.slice(0, 10);
+    const sums = [...revenue.byPaidDate.map((x) => ['paid', x]), ...revenue.byWonDate.map((x) => ['won', x])];
+    // Short enough for the chart's label column (16 characters).
+    const label = ([kind, x]) => [t(kind === 'paid' ? 'paid' : 'wonLeads'), x.currency].filter(Boolean).join(' · ');
+    return [
+      chartFrame(t('receivables'), barChart(t('receivables'), rows, (x) => Number(x.outstanding), (x) => x.buyerName || '—', (x) => `${fmtMoney(x.outstanding, x.currency)} · ${fmtMoney(x.overdue, x.currency)} ${t('overdue').toLowerCase()}`),
+        table([[t('buyer')], [t('invoices'), 1], [t('outstanding'), 1], [t('overdue'), 1], [t('daysLate'), 1]],
+          receivables.rows.map((x) => [x.buyerName, fmtNum(x.invoices), fmtMoney(x.outstanding, x.currency), fmtMoney(x.overdue, x.currency), fmtNum(x.daysLate)]))),
+      chartFrame(t('byPaid'), barChart(t('byPaid'), sums, ([, x]) => Number(x.amount), label, ([, x]) => fmtMoney(x.amount, x.currency)),
+        table([[t('revenue')], [t('amount'), 1]], sums.map((r) => [label(r), fmtMoney(r[1].amount, r[1].currency)]))),
+    ];
   }
 
   spendEntry() {
@@ -1398,18 +1517,89 @@ class Settings extends Part {
       const [boot, data] = await Promise.all([gql(Q.Boot), gql(Q.Settings)]);
       S.boot = boot;
       const forms = await Promise.all(boot.sites.map((site) => gql(Q.SiteForms, { siteId: site.id }).then((d) => [site, d.siteForms])));
-      const memberName = (id) => (boot.members.find((m) => m.id === id) || {}).name || '—';
       this.area.replaceChildren(
         h('div', { class: 'grid' },
           ...boot.pipelines.map((p) => this.pipelineCard(p)),
           this.fieldsCard(data.customFields),
           h('div', { class: 'card' }, h('h3', { text: t('tags') }), boot.tags.length ? h('ul', null, boot.tags.map((tag) => h('li', null, tag.name, ' ',
             h('button', { type: 'button', class: 'link small', 'aria-label': `${t('delete')}: ${tag.name}`, onclick: () => this.act(async () => { await mutate('DeleteTag', { id: tag.id }); await this.reload(); }) }, t('delete'))))) : h('p', { class: 'muted' }, t('empty'))),
-          h('div', { class: 'card' }, h('h3', { text: t('rules') }), data.assignmentRules.length ? h('ol', null, data.assignmentRules.map((r) => h('li', null,
-            `${t(r.kind)}${r.utmSource ? ' · ' + r.utmSource : ''}${r.siteId ? ' · ' + ((boot.sites.find((x) => x.id === r.siteId) || {}).name || '') : ''}${r.memberId ? ' → ' + memberName(r.memberId) : ''}`))) : h('p', { class: 'muted' }, t('empty'))),
-          h('div', { class: 'card' }, h('h3', { text: t('siteForms') }), forms.map(([site, list]) => h('div', null, h('h4', { text: site.name }),
-            list.length ? h('ul', null, list.map((f) => h('li', null, `${f.key} (${f.display.toLowerCase()})`))) : h('p', { class: 'muted small' }, t('empty')))))));
+          this.rulesCard(data.assignmentRules, boot),
+          this.formsCard(forms)));
     } catch (error) { this.fail(error); }
+  }
+
+  // The rules are replaced whole: each change sends the list as it now stands.
+  rulesCard(rules, boot) {
+    const save = (list) => this.act(async () => {
+      await mutate('SetRules', { workspaceId: boot.workspace.id, rules: list.map(({ kind, siteId, utmSource, memberId }) => ({ kind, siteId, utmSource, memberId })) });
+      await this.reload();
+      this.status.textContent = t('saved');
+    });
+    const name = (id, list) => (list.find((x) => x.id === id) || {}).name || '—';
+    const describe = (r) => `${t(r.kind)}${r.utmSource ? ' · ' + r.utmSource : ''}${r.siteId ? ' · ' + name(r.siteId, boot.sites) : ''}${r.memberId ? ' → ' + name(r.memberId, boot.members) : ''}`;
+    const kind = h('select', null, options(['BY_SITE', 'BY_SOURCE', 'ROUND_ROBIN'].map((k) => [k, t(k)])));
+    const site = h('select', null, options(boot.sites.map((x) => [x.id, x.name])));
+    const source = h('input', { type: 'text', maxlength: '200', size: '10' });
+    const member = h('select', null, options(boot.members.map((m) => [m.id, m.name || m.id])));
+    const parts = [field(t('site'), site), field('utm_source', source), field(t('members'), member)];
+    const shown = () => { parts[0].hidden = kind.value !== 'BY_SITE'; parts[1].hidden = kind.value !== 'BY_SOURCE'; parts[2].hidden = kind.value === 'ROUND_ROBIN'; };
+    kind.addEventListener('change', shown);
+    shown();
+    return h('div', { class: 'card' }, h('h3', { text: t('rules') }),
+      rules.length ? h('ol', null, rules.map((r, i) => h('li', null, describe(r), ' ',
+        i ? h('button', { type: 'button', class: 'link small', 'aria-label': `${t('up')}: ${describe(r)}`, onclick: () => save([...rules.slice(0, i - 1), r, rules[i - 1], ...rules.slice(i + 1)]) }, '↑') : null, ' ',
+        h('button', { type: 'button', class: 'link small', 'aria-label': `${t('delete')}: ${describe(r)}`, onclick: () => save(rules.filter((x) => x !== r)) }, t('delete'))))) : h('p', { class: 'muted' }, t('empty')),
+      h('form', { class: 'bar', onsubmit: (e) => { e.preventDefault(); const k = kind.value;
+        save([...rules, { kind: k, siteId: k === 'BY_SITE' ? site.value : null, utmSource: k === 'BY_SOURCE' ? source.value.trim() : null, memberId: k === 'ROUND_ROBIN' ? null : member.value }]); } },
+      field(t('rule'), kind), parts, h('button', { class: 'primary' }, t('addRule'))));
+  }
+
+  formsCard(forms) {
+    return h('div', { class: 'card' }, h('h3', { text: t('siteForms') }), forms.map(([site, list]) => h('div', null, h('h4', { text: site.name }),
+      list.length ? h('ul', null, list.map((f) => h('li', null, `${f.key} (${t(f.display)})`, ' ',
+        h('button', { type: 'button', class: 'link small', 'aria-label': `${t('edit')}: ${f.key}`, onclick: () => this.editForm(site, f) }, t('edit')), ' ',
+        h('button', { type: 'button', class: 'link small err', 'aria-label': `${t('delete')}: ${f.key}`, onclick: () => this.act(async () => { await mutate('DeleteForm', { siteId: site.id, key: f.key }); await this.reload(); }) }, t('delete'))))) : h('p', { class: 'muted small' }, t('empty')),
+      h('button', { type: 'button', onclick: () => this.editForm(site, null) }, `${t('newForm')}: ${site.name}`))));
+  }
+
+  // A form's editor: texts are edited in the panel's language, the other language is kept.
+  editForm(site, form) {
+    const loc = (text) => (text && text[S.locale]) || '';
+    const keep = (text, value) => ({ ru: (text && text.ru) || null, en: (text && text.en) || null, [S.locale]: value.trim() || null });
+    const f = form || { key: '', display: 'INLINE', fields: [{ name: 'name', type: 'TEXT', required: false, label: {}, options: [] }, { name: 'phone', type: 'TEL', required: true, label: {}, options: [] }] };
+    const key = h('input', { type: 'text', required: true, maxlength: '100', value: f.key, readonly: !!form });
+    const display = h('select', null, options(['INLINE', 'POPUP', 'FLOATING'].map((x) => [x, t(x)]), f.display));
+    const texts = [['formTitle', 'title'], ['buttonLabel', 'buttonLabel'], ['successMessage', 'successMessage'], ['consent', 'consentText']]
+      .map(([label, prop]) => [prop, h('input', { type: 'text', maxlength: '500', value: loc(f[prop]) }), label]);
+    const rows = h('tbody');
+    const addRow = (x) => {
+      const n = rows.children.length + 1;
+      const name = h('input', { type: 'text', required: true, maxlength: '64', size: '10', value: x.name, 'aria-label': `${t('fieldName')} ${n}` });
+      const type = h('select', { 'aria-label': `${t('fieldType')} ${n}` }, options(['TEXT', 'TEXTAREA', 'EMAIL', 'TEL', 'NUMBER', 'DATE', 'CHECKBOX', 'SELECT'].map((v) => [v, v.toLowerCase()]), x.type));
+      const label = h('input', { type: 'text', maxlength: '200', size: '12', value: loc(x.label), 'aria-label': `${t('fieldLabel')} ${n}` });
+      const required = h('input', { type: 'checkbox', checked: x.required, 'aria-label': `${t('required')} ${n}` });
+      const row = h('tr', null, h('td', null, name), h('td', null, type), h('td', null, label), h('td', null, required),
+        h('td', null, h('button', { type: 'button', class: 'link small err', 'aria-label': `${t('removeField')} ${n}`, onclick: () => row.remove() }, '×')));
+      row.read = () => ({ name: name.value.trim(), type: type.value, required: required.checked, label: keep(x.label, label.value),
+        options: x.options.length ? x.options.map((o) => ({ value: o.value, label: o.label })) : null });
+      rows.append(row);
+    };
+    f.fields.forEach(addRow);
+    const dialog = h('dialog', { 'aria-label': `${t('formOf')}: ${site.name}` });
+    const status = h('p', { class: 'err small', role: 'status' });
+    dialog.append(h('div', { class: 'dialog-head' }, h('button', { type: 'button', onclick: () => dialog.close() }, t('close'))),
+      h('form', { class: 'dialog-body', onsubmit: (e) => { e.preventDefault(); mutate('SaveForm', {
+        siteId: site.id, key: key.value.trim(), display: display.value, fields: [...rows.children].map((r) => r.read()),
+        ...Object.fromEntries(texts.map(([prop, input]) => [prop, keep(f[prop], input.value)])),
+      }).then(() => { dialog.close(); this.status.textContent = t('saved'); }, (error) => { status.textContent = error.message; }); } },
+      h('h3', { text: `${t('formOf')}: ${site.name}` }), status,
+      h('div', { class: 'bar' }, field(t('formKey'), key), field(t('display'), display), texts.map(([, input, label]) => field(t(label), input))),
+      h('div', { class: 'scroll' }, h('table', null, h('thead', null, h('tr', null, [t('fieldName'), t('fieldType'), t('fieldLabel'), t('required'), t('delete')].map((x) => h('th', { scope: 'col' }, x)))), rows)),
+      h('div', { class: 'bar' }, h('button', { type: 'button', onclick: () => addRow({ name: '', type: 'TEXT', required: false, label: {}, options: [] }) }, t('addField')),
+        h('button', { class: 'primary' }, t('save')))));
+    dialog.addEventListener('close', () => { dialog.remove(); this.reload(); });
+    this.shadowRoot.append(dialog);
+    dialog.showModal();
   }
 
   pipelineCard(pipeline) {
@@ -1513,7 +1703,7 @@ async function init(options) {
     // The inbox's first page does not depend on the workspace's settings: it is asked for beside
     // them, saving a round trip before the owner sees the leads.
     if (document.querySelector('embedcrm-panel, embedcrm-inbox')) {
-      const variables = { first: 50, after: null, filter: { status: 'OPEN' }, segmentId: null };
+      const variables = { first: 50, after: null, filter: { status: 'OPEN' }, segmentId: null, sort: 'UNANSWERED_FIRST' };
       S.prefetched = { key: JSON.stringify(variables), answer: gql(Q.Inbox, variables) };
       S.prefetched.answer.catch(() => {});
     }

@@ -11,15 +11,18 @@ from typing import Any
 
 import httpx
 from crm_support import errors_of, new_lead, panel_as
+from sqlalchemy import func, select
 from strawberry.utils.str_converters import to_camel_case
 
 from conftest import GraphQL
 from embedcrm.auth import PanelUser
 from embedcrm.graphql.ids import parse_global_id
 from embedcrm.graphql.schema import Mutation
-from embedcrm.panel import event_stream, latest_cursor
+from embedcrm.panel import PanelFeed, event_stream
 from embedcrm.services import Services
 from embedcrm.webhooks.dispatcher import Dispatcher
+from embedcrm.webhooks.models import OutboxEvent
+from embedcrm.webhooks.repository import encode_position
 from factories import Tenant, make_tenant, submission, submit
 
 ASSIGN = """mutation($lead: ID!, $who: ID) { assignLead(input: {leadId: $lead, assigneeId: $who}) {
@@ -262,7 +265,8 @@ async def test_a_managers_stream_carries_the_events_of_their_leads_only(
     boris = await services.workspaces.authenticate(o.boris.bearer)
     assert isinstance(anna, PanelUser) and isinstance(boris, PanelUser)
     await position_events(services)
-    start = await latest_cursor(services.db, anna)
+    async with services.db.transaction() as session:
+        start = encode_position(await session.scalar(select(func.max(OutboxEvent.position))) or 0)
     rename = """mutation($id: ID!, $t: String!) { updateLead(input: {id: $id, title: $t}) {
       userErrors { code } } }"""
     assert errors_of((await o.anna.data(rename, id=o.annas["id"], t="Анна"))["updateLead"]) == []
@@ -272,12 +276,14 @@ async def test_a_managers_stream_carries_the_events_of_their_leads_only(
 
     async def heard(principal: PanelUser) -> list[str | None]:
         lead_ids = []
+        feed = PanelFeed(services.db, poll_seconds=0.1)
         async for chunk in event_stream(
-            services.db, principal, after=start, expires_at=time.time() + 0.5, poll_seconds=0.1
+            feed, services.db, principal, after=start, expires_at=time.time() + 0.5
         ):
             for line in chunk.decode().splitlines():
                 if line.startswith("data: "):
                     lead_ids.append(line.split('"leadId": ')[1].split(",")[0].strip('"'))
+        await feed.close()
         return lead_ids
 
     owner = await services.workspaces.authenticate(o.tenant.panel.bearer)

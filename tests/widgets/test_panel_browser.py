@@ -621,3 +621,313 @@ async def test_appearance_variables_theme_it_and_change_at_runtime(
     await page.evaluate("embedcrm.panel.init({fetchToken: async () => 'x', locale: 'en'})")
     await page.get_by_role("tab", name="Tasks").wait_for()
     assert await violations(page) == []
+
+
+async def row_titles(page: Any, name: str) -> list[str]:
+    table = page.get_by_role("table", name=name)
+    titles: list[str] = await table.locator("tbody tr td:nth-child(2) button").all_inner_texts()
+    return titles
+
+
+async def test_the_inbox_lists_new_unanswered_leads_first_by_default(
+    page: Any, panel_crm: LiveServer, host: HostSite, api: GraphQL
+) -> None:
+    tenant = await make_tenant(api, domain=host.domain)
+    waiting = await add_lead(api, tenant.workspace_id, name="Ждёт", title="Старая без ответа")
+    answered = await add_lead(api, tenant.workspace_id, name="Ответили", title="Новая с ответом")
+    done = await tenant.panel.data(
+        "mutation($i: AddActivityInput!) { addActivity(input: $i) { userErrors { message } } }",
+        i={"leadId": answered["id"], "kind": "CALL", "body": "Дозвонились"},
+    )
+    assert done["addActivity"]["userErrors"] == []
+    assert waiting["id"] != answered["id"]
+    token = await panel_token(api, tenant.workspace_id)
+    await open_panel(page, host, panel_crm, [token])
+    leads = page.get_by_role("table", name="Заявки")
+    await leads.get_by_role("button", name="Новая с ответом").wait_for()
+    assert await row_titles(page, "Заявки") == ["Старая без ответа", "Новая с ответом"]
+    first_row = leads.get_by_role("row").filter(has_text="Старая без ответа")
+    assert await first_row.get_by_text("Без ответа", exact=True).count() == 1
+    # The other order, by the control labelled «Порядок».
+    await page.get_by_label("Порядок").select_option(label="Сначала новые")
+
+    async def newest_first() -> bool:
+        return await row_titles(page, "Заявки") == ["Новая с ответом", "Старая без ответа"]
+
+    assert await eventually(newest_first)
+    assert await violations(page) == []
+
+
+SITE_FORMS = """query($site: ID!) { siteForms(siteId: $site) { key display title { ru en }
+  fields { name type required label { ru en } } } }"""
+SAVE_FORM = """mutation($input: SaveSiteFormInput!) { saveSiteForm(input: $input) {
+  userErrors { message } } }"""
+
+
+async def test_an_owner_edits_assignment_rules_and_site_forms(
+    page: Any, panel_crm: LiveServer, host: HostSite, api: GraphQL
+) -> None:
+    tenant = await make_tenant(api, domain=host.domain)
+    saved = await tenant.panel.data(
+        SAVE_FORM,
+        input={
+            "siteId": tenant.site_id,
+            "key": "callback",
+            "title": {"ru": "Перезвоните", "en": "Call me back"},
+            "fields": [
+                {
+                    "name": "phone",
+                    "type": "TEL",
+                    "required": True,
+                    "label": {"ru": "Телефон", "en": "Phone"},
+                },
+            ],
+        },
+    )
+    assert saved["saveSiteForm"]["userErrors"] == []
+    token = await panel_token(api, tenant.workspace_id)
+    await open_panel(page, host, panel_crm, [token])
+    await page.get_by_role("tab", name="Настройки").click()
+    settings = page.get_by_role("tabpanel", name="Настройки")
+
+    # Rules: by source, then round robin; round robin moved up; then removed.
+    await settings.get_by_label("Правило", exact=True).select_option(label="По источнику")
+    await settings.get_by_label("utm_source").fill("yandex")
+    await settings.get_by_role("button", name="Добавить правило").click()
+    await settings.get_by_text(re.compile("^По источнику · yandex → ")).wait_for()
+    await settings.get_by_label("Правило", exact=True).select_option(label="По очереди")
+    assert await settings.get_by_label("utm_source").is_hidden()
+    await settings.get_by_role("button", name="Добавить правило").click()
+    await settings.get_by_role("button", name="Выше: По очереди").click()
+
+    async def kinds() -> list[str]:
+        rules = await tenant.panel.data("{ assignmentRules { kind utmSource } }")
+        return [r["kind"] for r in rules["assignmentRules"]]
+
+    assert await eventually(lambda: _equal(kinds, ["ROUND_ROBIN", "BY_SOURCE"]))
+    await settings.get_by_role("button", name="Удалить: По очереди").click()
+    assert await eventually(lambda: _equal(kinds, ["BY_SOURCE"]))
+
+    # A new form, with a third field added to the two it starts with.
+    await settings.get_by_role("button", name="Новая форма: Магазин").click()
+    editor = page.get_by_role("dialog", name="Форма: Магазин")
+    await editor.get_by_label("Ключ формы").fill("order")
+    await editor.get_by_label("Заголовок").fill("Заказать букет")
+    await editor.get_by_role("button", name="Добавить поле").click()
+    await editor.get_by_label("Имя поля 3").fill("budget")
+    await editor.get_by_label("Подпись 3").fill("Бюджет")
+    await editor.get_by_label("Тип поля 3").select_option("NUMBER")
+    await editor.get_by_label("Обязательное 3").check()
+    await check_axe(page)
+    await editor.get_by_role("button", name="Сохранить").click()
+    await editor.wait_for(state="detached")
+    await settings.get_by_role("button", name="Изменить: order").wait_for()
+
+    # The existing form, edited in Russian: its English texts stay.
+    await settings.get_by_role("button", name="Изменить: callback").click()
+    await editor.get_by_label("Заголовок").fill("Перезвоним за 5 минут")
+    await editor.get_by_label("Подпись 1").fill("Ваш телефон")
+    await editor.get_by_role("button", name="Сохранить").click()
+    await editor.wait_for(state="detached")
+
+    forms = {
+        f["key"]: f for f in (await tenant.panel.data(SITE_FORMS, site=tenant.site_id))["siteForms"]
+    }
+    order = forms["order"]
+    assert order["title"] == {"ru": "Заказать букет", "en": None}
+    assert [f["name"] for f in order["fields"]] == ["name", "phone", "budget"]
+    assert order["fields"][2] == {
+        "name": "budget",
+        "type": "NUMBER",
+        "required": True,
+        "label": {"ru": "Бюджет", "en": None},
+    }
+    callback = forms["callback"]
+    assert callback["title"] == {"ru": "Перезвоним за 5 минут", "en": "Call me back"}
+    assert callback["fields"][0]["label"] == {"ru": "Ваш телефон", "en": "Phone"}
+    assert callback["fields"][0]["required"] is True
+
+    await settings.get_by_role("button", name="Удалить: order").click()
+    await settings.get_by_role("button", name="Изменить: order").wait_for(state="detached")
+    left = (await tenant.panel.data(SITE_FORMS, site=tenant.site_id))["siteForms"]
+    assert [f["key"] for f in left] == ["callback"]
+    assert await violations(page) == []
+
+
+async def _equal(read: Any, expected: Any) -> bool:
+    return bool(await read() == expected)
+
+
+async def test_a_card_moves_on_a_phone_by_touch_through_its_stage_picker(
+    browser: Any, panel_crm: LiveServer, host: HostSite, api: GraphQL
+) -> None:
+    tenant = await make_tenant(api, domain=host.domain)
+    await add_lead(api, tenant.workspace_id, name="Тая", title="Тюльпаны")
+    token = await panel_token(api, tenant.workspace_id)
+    context = await browser.new_context(
+        has_touch=True, is_mobile=True, viewport={"width": 360, "height": 740}
+    )
+    phone = await context.new_page()
+    try:
+        await open_panel(phone, host, panel_crm, [token], width=360)
+        await phone.get_by_role("tab", name="Доска").tap()
+        stages = (await tenant.panel.data("query { pipelines { stages { name kind } } }"))[
+            "pipelines"
+        ][0]["stages"]
+        second = stages[1]["name"]
+        picker = phone.get_by_role("combobox", name="Перевести в этап: Тюльпаны")
+        await picker.tap()  # a tap on the picker does not open the card
+        assert await phone.get_by_role("dialog").count() == 0
+        await picker.select_option(label=second)
+        column = phone.get_by_role("region", name=re.compile("^" + re.escape(second)))
+        await column.locator("li[data-lead]", has_text="Тюльпаны").wait_for()
+        data = await tenant.panel.data("{ leads { edges { node { stage { name } } } } }")
+        assert data["leads"]["edges"][0]["node"]["stage"]["name"] == second
+        # A LOST stage asks why, on a phone too.
+        lost = next(s["name"] for s in stages if s["kind"] == "LOST")
+        await phone.get_by_role("combobox", name="Перевести в этап: Тюльпаны").select_option(
+            label=lost
+        )
+        reason = phone.get_by_role("dialog", name="Почему отказ?")
+        await reason.get_by_label("Причина").fill("Передумали")
+        await reason.get_by_role("button", name="OK").tap()
+        lost_column = phone.get_by_role("region", name=re.compile("^" + re.escape(lost)))
+        await lost_column.locator("li[data-lead]", has_text="Тюльпаны").wait_for()
+        await check_axe(phone)
+        assert not await sideways(phone)
+        # The card, and the settings with a form's editor, fit 360 px too.
+        await lost_column.get_by_text("Тюльпаны").tap()
+        card = phone.get_by_role("dialog", name="Тюльпаны")
+        await card.get_by_label("Этап", exact=True).wait_for()
+        assert not await sideways(phone, "dialog")
+        await card.get_by_role("button", name="Закрыть").tap()
+        await phone.get_by_role("tab", name="Настройки").tap()
+        await phone.get_by_role("button", name="Новая форма: Магазин").tap()
+        editor = phone.get_by_role("dialog", name="Форма: Магазин")
+        await editor.get_by_label("Имя поля 1").wait_for()
+        assert not await sideways(phone, "dialog")
+        assert await violations(phone) == []
+    finally:
+        await context.close()
+
+
+async def sideways(page: Any, inside: str | None = None) -> bool:
+    """Whether the page (or the open element ``inside`` names, in the panel) scrolls sideways."""
+    if inside is None:
+        wide: bool = await page.evaluate(
+            "document.documentElement.scrollWidth > document.documentElement.clientWidth"
+        )
+        return wide
+    wide = await page.evaluate(
+        """(sel) => { const find = (root) => { const hit = root.querySelector(sel + '[open]');
+          if (hit) return hit;
+          for (const el of root.querySelectorAll('*')) {
+            if (el.shadowRoot) { const f = find(el.shadowRoot); if (f) return f; } }
+          return null; };
+          const el = find(document); return el.scrollWidth > el.clientWidth; }""",
+        inside,
+    )
+    return wide
+
+
+SET_ITEMS = """mutation($lead: ID!, $items: [LeadItemInput!]!) {
+  setLeadItems(input: {leadId: $lead, items: $items}) { userErrors { message } } }"""
+PAY = """mutation($input: RecordPaymentInput!) { recordPayment(input: $input) {
+  userErrors { message } } }"""
+SEND = """mutation($input: SendMessageInput!) { sendMessage(input: $input) {
+  message { id } userErrors { message } } }"""
+REPORT_STATUS = """mutation($input: ReportMessageStatusInput!) { reportMessageStatus(input: $input) {
+  userErrors { message } } }"""
+TEMPLATE = """mutation { createMessageTemplate(input: {name: "Отзыв", channel: EMAIL,
+  language: "ru", subject: "Как всё прошло?", body: "Оцените нас: {{feedback.nps_url}}"}) {
+  template { id } userErrors { message } } }"""
+PREVIEW = """query($template: ID!, $contact: ID!, $lead: ID) {
+  previewMessage(templateId: $template, contactId: $contact, leadId: $lead) { body } }"""
+
+
+async def test_the_card_shows_invoices_messages_and_feedback_and_reports_show_money(
+    page: Any, panel_crm: LiveServer, host: HostSite, api: GraphQL
+) -> None:
+    tenant = await make_tenant(api, domain=host.domain)
+    lead = await add_lead(
+        api, tenant.workspace_id, name="Ирина", email="irina@example.com", title="Сад под ключ"
+    )
+    items = [{"product": "Розы", "quantity": "2", "unitPrice": "1500"}]
+    done = await api.data(SET_ITEMS, lead=lead["id"], items=items)
+    assert done["setLeadItems"]["userErrors"] == []
+    contact = (
+        await tenant.panel.data(
+            "query($id: ID!) { node(id: $id) { ... on Lead { contact { id } } } }", id=lead["id"]
+        )
+    )["node"]["contact"]["id"]
+    # Two SMS through the host's gateway: one delivered, one failed.
+    sent = []
+    for body in ("Букет готов", "Курьер выехал"):
+        made = await tenant.panel.data(
+            SEND, input={"contactId": contact, "leadId": lead["id"], "channel": "SMS", "body": body}
+        )
+        assert made["sendMessage"]["userErrors"] == [], made
+        sent.append(made["sendMessage"]["message"]["id"])
+    for message_id, status in zip(sent, ("DELIVERED", "FAILED"), strict=True):
+        reported = await api.data(
+            REPORT_STATUS, input={"id": message_id, "status": status, "error": "Нет сети"}
+        )
+        assert reported["reportMessageStatus"]["userErrors"] == []
+    # An NPS answer through the link a message carries.
+    template = (await tenant.panel.data(TEMPLATE))["createMessageTemplate"]["template"]["id"]
+    preview = await tenant.panel.data(PREVIEW, template=template, contact=contact, lead=lead["id"])
+    path = re.search(r"(/feedback/\S+)", preview["previewMessage"]["body"])
+    assert path
+    async with httpx.AsyncClient(base_url=panel_crm.url) as visitor:
+        answered = await visitor.post(path.group(1), data={"score": "9", "comment": "Красиво"})
+        assert answered.status_code == 200
+
+    token = await panel_token(api, tenant.workspace_id)
+    await open_panel(page, host, panel_crm, [token])
+    await (
+        page.get_by_role("table", name="Заявки").get_by_role("button", name="Сад под ключ").click()
+    )
+    card = page.get_by_role("dialog", name="Сад под ключ")
+    timeline = card.get_by_role("listitem").filter(has_text="Сообщение · SMS")
+    await timeline.filter(has_text="Букет готов").get_by_text("Доставлено").wait_for()
+    await timeline.filter(has_text="Курьер выехал").get_by_text("Не доставлено").wait_for()
+    await card.get_by_text("Оценка: 9 — Красиво").wait_for()
+
+    # Invoices: from the cart, then issued.
+    await card.get_by_role("button", name="Выставить счёт по корзине").click()
+    invoices = card.get_by_role("table", name="Счета")
+    await invoices.get_by_role("button", name="Выставить: Счёт (черновик)").click()
+    issued = invoices.get_by_role("row").filter(has_text="№ ")
+    await issued.get_by_text("Выставлен").wait_for()
+    assert "3000" in (await issued.inner_text()).replace("\u00a0", "").replace(" ", "")
+    number = (await issued.get_by_role("cell").first.inner_text()).strip()
+    await check_axe(page)
+    invoice_id = (
+        await tenant.panel.data(
+            "query($l: ID!) { invoices(filter: {leadId: $l}) { edges { node { id } } } }",
+            l=lead["id"],
+        )
+    )["invoices"]["edges"][0]["node"]["id"]
+    paid = await tenant.panel.data(PAY, input={"invoiceId": invoice_id, "amount": "1000"})
+    assert paid["recordPayment"]["userErrors"] == []
+    await card.get_by_role("button", name="Закрыть").click()
+    await (
+        page.get_by_role("table", name="Заявки").get_by_role("button", name="Сад под ключ").click()
+    )
+    row = card.get_by_role("table", name="Счета").get_by_role("row").filter(has_text=number)
+    await row.get_by_text("Оплачен частично").wait_for()
+    cells = [
+        c.replace("\u00a0", "").replace(" ", "")
+        for c in await row.get_by_role("cell").all_inner_texts()
+    ]
+    assert cells[2:5] == ["3000,00₽", "1000,00₽", "2000,00₽"], cells
+    await card.get_by_role("button", name="Закрыть").click()
+
+    # Reports: who owes what, and revenue by the date paid.
+    await page.get_by_role("tab", name="Отчёты").click()
+    owed = page.get_by_role("img", name="Дебиторская задолженность")
+    await owed.get_by_text(re.compile("2\\s?000")).first.wait_for()
+    revenue = page.get_by_role("img", name="Выручка по дате оплаты")
+    await revenue.get_by_text(re.compile("1\\s?000")).first.wait_for()
+    await check_axe(page)
+    assert await violations(page) == []

@@ -89,3 +89,15 @@ async def test_the_versioned_path_is_immutable_and_matches_the_served_bytes(
     services = client._transport.app.state.services  # type: ignore[attr-defined]
     digest = base64.b64encode(hashlib.sha384(pinned.content).digest()).decode()
     assert services.panel.integrity == f"sha384-{digest}"
+
+
+def test_russian_and_english_name_the_same_things() -> None:
+    source = SOURCE.read_text()
+    ru = source[source.index("  ru: {") : source.index("  en: {")]
+    en = source[source.index("  en: {") : source.index("\n};", source.index("  en: {"))]
+
+    def keys(block: str) -> set[str]:
+        return set(re.findall(r"(?<![\w'])([A-Za-z_]\w*): '", block))
+
+    assert len(keys(ru)) > 200
+    assert keys(ru) == keys(en), keys(ru) ^ keys(en)

@@ -7,7 +7,7 @@ import strawberry
 from embedcrm.graphql.context import Info
 from embedcrm.graphql.core import Connection, CsvExport
 from embedcrm.graphql.leads.inputs import LeadFilter, lead_spec
-from embedcrm.graphql.leads.types import Lead, load_lead_relations
+from embedcrm.graphql.leads.types import Lead, LeadSort, load_lead_relations
 from embedcrm.graphql.support import DEFAULT_PAGE_SIZE, connection, scoped_id, workspace_arg
 from embedcrm.kit.repository import Window
 
@@ -21,13 +21,19 @@ async def leads(
     filter: LeadFilter | None = None,
     workspace_id: strawberry.ID | None = None,
     segment_id: strawberry.ID | None = None,
+    sort: LeadSort = LeadSort.NEWEST,  # type: ignore[valid-type]
 ) -> Connection[Lead]:
     workspace = info.context.workspace_for(workspace_arg(workspace_id))
     spec = lead_spec(filter, workspace)
     segment = scoped_id(segment_id, "Segment", "segmentId", workspace)
     lists, principal = info.context.services.lists, info.context.principal
     page = await lists.leads_page(
-        principal, workspace, spec, segment_id=segment, window=Window(first, after, last, before)
+        principal,
+        workspace,
+        spec,
+        segment_id=segment,
+        window=Window(first, after, last, before),
+        sort=sort,
     )
     await load_lead_relations(info, page.rows, "edges", "node")
     return connection(

@@ -10,7 +10,9 @@ from embedcrm.graphql.permissions import WritersOnly
 
 @strawberry.type
 class LeadQuery:
-    leads = strawberry.field(resolver=resolvers.leads, description="Leads, newest first.")
+    leads = strawberry.field(
+        resolver=resolvers.leads, description="Leads, newest first or in the order ``sort`` names."
+    )
 
 
 @strawberry.type

@@ -31,6 +31,13 @@ if TYPE_CHECKING:
 
 
 LeadStatus = strawberry.enum(lead_models.LeadStatus, name="LeadStatus")
+LeadSort = strawberry.enum(
+    lead_models.LeadSort,
+    name="LeadSort",
+    description="NEWEST: newest first. UNANSWERED_FIRST: the open leads no member has answered "
+    "yet (no note, call, meeting, e-mail or message by a member, no first-response task done), "
+    "newest first, then the others, newest first; pages forward only.",
+)
 
 
 @strawberry.type(description="Where a lead came from: its last touch, and the visitor's first.")
@@ -104,6 +111,13 @@ class Lead(Node):
     )
     def value_set_by_hand(self) -> bool:
         return bool(self._row.value_set_by_hand)
+
+    @strawberry.field(
+        description="When a member first answered it (a note, call, meeting, e-mail or message, "
+        "or its first-response task done); null until then."
+    )
+    def first_response_at(self) -> datetime | None:
+        return self._row.first_response_at
 
     @strawberry.field
     def pipeline_id(self) -> strawberry.ID:
