@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.auth import Principal
 from embedcrm.contacts.service import get_contact, sees_contact
@@ -21,9 +24,11 @@ from embedcrm.errors import ValidationFailed
 from embedcrm.feedback.links import FeedbackLink, FeedbackLinks
 from embedcrm.feedback.models import SCALES, FeedbackAnswer, FeedbackKind
 from embedcrm.feedback.repository import FeedbackRepository
+from embedcrm.kit.models import plain_row
 from embedcrm.kit.repository import Page, Window
 from embedcrm.leads.moves import get_lead
 from embedcrm.webhooks.jobs import Clock
+from embedcrm.workspaces.access import readable_row, viewer_of
 
 MAX_COMMENT = 2000
 MAX_PERIOD = timedelta(days=731)
@@ -158,6 +163,12 @@ class FeedbackService:
                 repo.of_contact_query(contact_id, lead_id), window=window
             )
 
+    async def visible_answer(
+        self, principal: Principal, workspace_id: uuid.UUID, answer_id: uuid.UUID
+    ) -> FeedbackAnswer | None:
+        """An answer, if the caller sees its contact (as ``answers_of`` lists them)."""
+        return await readable_row(self.db, principal, FeedbackRepository, workspace_id, answer_id)
+
     async def count_of(
         self,
         principal: Principal,
@@ -185,11 +196,11 @@ class FeedbackService:
         if end - start > MAX_PERIOD:
             raise ValidationFailed("A report covers at most two years.", field="to")
         async with self.db.transaction() as session:
-            repo = FeedbackRepository.for_reader(
-                session, principal, workspace_id, field="workspaceId"
-            )
+            # A MANAGER's figures are of the answers of the contacts they see.
+            viewer = await viewer_of(session, principal, workspace_id, field="workspaceId")
+            repo = FeedbackRepository(session, workspace_id)
             _, _, timezone = await repo.shop()
-            rows = await repo.of_period(kind, start, end)
+            rows = await repo.of_period(viewer, kind, start, end)
         zone = ZoneInfo(timezone)
         overall = Score(None)
         months: dict[str | None, list[int]] = defaultdict(list)
@@ -217,3 +228,45 @@ def parse_score(link: FeedbackLink, score: str | None) -> int:
     if value not in scale:
         raise ValidationFailed(f"A score is {scale.start} to {scale.stop - 1}.", field="score")
     return value
+
+
+# What other domains do to a contact's feedback answers inside their own transaction.
+
+
+async def move_contact_answers(
+    session: AsyncSession, workspace_id: uuid.UUID, source: uuid.UUID, target: uuid.UUID
+) -> list[str]:
+    """A merge: ``target`` gets the answers of ``source``; answers the ids moved."""
+    return await FeedbackRepository(session, workspace_id).move_contact(source, target)
+
+
+async def give_back_answers(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    answer_ids: Sequence[uuid.UUID],
+    contact_id: uuid.UUID,
+) -> None:
+    """An undone merge: the answers it moved go back to the restored contact."""
+    await FeedbackRepository(session, workspace_id).set_contact(answer_ids, contact_id)
+
+
+ANSWER_COLUMNS = ["id", "kind", "score", "comment", "lead_id", "created_at", "updated_at"]
+
+
+async def export_answers(
+    session: AsyncSession, workspace_id: uuid.UUID, contact_id: uuid.UUID
+) -> dict[str, Any]:
+    repo = FeedbackRepository(session, workspace_id)
+    rows = await session.scalars(
+        repo.of_contact_query(contact_id, None).order_by(FeedbackAnswer.created_at)
+    )
+    return {"feedback_answers": [plain_row(r, ANSWER_COLUMNS) for r in rows]}
+
+
+async def erase_answers(
+    session: AsyncSession, workspace_id: uuid.UUID, contact_id: uuid.UUID
+) -> dict[str, Any]:
+    """Erasure: the person's answers and comments go; the erasure record keeps their count."""
+    return {
+        "feedback_answers": await FeedbackRepository(session, workspace_id).erase_of(contact_id)
+    }

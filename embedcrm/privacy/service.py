@@ -124,6 +124,16 @@ class PrivacyService:
                 exported.update(await holder.export(session, subject))
             return exported
 
+    async def erasure(
+        self, principal: Principal, workspace_id: uuid.UUID, erasure_id: uuid.UUID
+    ) -> Erasure | None:
+        """An erasure record; like personal data, the owner's alone."""
+        async with self.db.transaction() as session:
+            actor = await load_actor(session, principal, workspace_id)
+            if not actor.is_owner:
+                return None
+            return await ErasureRepository(session, workspace_id).get(erasure_id)
+
     async def erase_person(
         self, principal: Principal, workspace_id: uuid.UUID, contact_id: uuid.UUID
     ) -> Erasure:

@@ -14,7 +14,8 @@ from embedcrm.analytics.models import AdSpend as AdSpendRow
 from embedcrm.analytics.repository import Scope
 from embedcrm.graphql.context import Info
 from embedcrm.graphql.core import Node
-from embedcrm.graphql.ids import parse_global_id, to_global_id
+from embedcrm.graphql.ids import GlobalId, parse_global_id, to_global_id
+from embedcrm.graphql.nodes import loads_row
 from embedcrm.graphql.pipelines.types import StageKind
 from embedcrm.graphql.workspaces.types import Member
 
@@ -389,3 +390,10 @@ class AdSpend(Node):
             currency=row.currency,
             created_at=row.created_at,
         )
+
+
+@loads_row("AdSpend", AdSpend.of)
+async def _ad_spend(info: Info, gid: GlobalId) -> AdSpendRow | None:
+    return await info.context.services.analytics.spend_entry(
+        info.context.principal, gid.workspace_id, gid.row_id
+    )

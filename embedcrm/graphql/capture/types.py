@@ -10,8 +10,10 @@ import strawberry
 from strawberry.scalars import JSON
 
 from embedcrm.capture import models as capture
+from embedcrm.graphql.context import Info
 from embedcrm.graphql.core import Node
-from embedcrm.graphql.ids import to_global_id
+from embedcrm.graphql.ids import GlobalId, to_global_id
+from embedcrm.graphql.nodes import loads_row
 from embedcrm.leads import models as lead_models
 
 SubmissionStatus = strawberry.enum(capture.SubmissionStatus, name="SubmissionStatus")
@@ -76,3 +78,10 @@ class AssignmentRule:
             if row.member_id
             else None,
         )
+
+
+@loads_row("Submission", Submission.of)
+async def _submission(info: Info, gid: GlobalId) -> capture.Submission | None:
+    return await info.context.services.capture.visible_submission(
+        info.context.principal, gid.workspace_id, gid.row_id
+    )

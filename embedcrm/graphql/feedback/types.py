@@ -9,8 +9,10 @@ import strawberry
 
 from embedcrm.feedback import models as feedback_models
 from embedcrm.feedback.service import Report, Score
+from embedcrm.graphql.context import Info
 from embedcrm.graphql.core import Node, node_id
-from embedcrm.graphql.ids import to_global_id
+from embedcrm.graphql.ids import GlobalId, to_global_id
+from embedcrm.graphql.nodes import loads_row
 
 FeedbackKind = strawberry.enum(
     feedback_models.FeedbackKind,
@@ -101,3 +103,10 @@ class FeedbackReport:
             by_source=[FeedbackScore.of(s, kind=kind, key=s.key) for s in report.by_source],
             comments=[FeedbackAnswer.of(row) for row in report.comments],
         )
+
+
+@loads_row("FeedbackAnswer", FeedbackAnswer.of)
+async def _answer(info: Info, gid: GlobalId) -> feedback_models.FeedbackAnswer | None:
+    return await info.context.services.feedback.visible_answer(
+        info.context.principal, gid.workspace_id, gid.row_id
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any, cast
@@ -15,7 +16,9 @@ from embedcrm.graphql.contacts import types as contact_types
 from embedcrm.graphql.context import Info
 from embedcrm.graphql.core import Connection, Node, node_id
 from embedcrm.graphql.fields.types import Tag, lead_tags
-from embedcrm.graphql.ids import to_global_id
+from embedcrm.graphql.ids import GlobalId, to_global_id
+from embedcrm.graphql.messages.types import Message
+from embedcrm.graphql.nodes import loads_row
 from embedcrm.graphql.pipelines.types import Stage
 from embedcrm.graphql.support import connection
 from embedcrm.graphql.tasks import types as task_types
@@ -249,6 +252,25 @@ class Activity(Node):
         row = self._row
         return strawberry.ID(to_global_id("Contact", row.workspace_id, row.contact_id))
 
+    @strawberry.field(
+        description="On a MESSAGE entry the CRM sent: the message, with its channel and its "
+        "status (queued, sent, delivered or failed) as it is now; null on other entries."
+    )
+    async def message(self, info: Info) -> Message | None:
+        row = self._row
+        # Entries members write may carry any data: only the CRM's own entry names a message,
+        # and only one sent to this entry's contact.
+        if row.kind is not lead_models.ActivityKind.MESSAGE or row.author_id is not None:
+            return None
+        try:
+            message_id = uuid.UUID(str(row.data.get("message_id")))
+        except ValueError:
+            return None
+        found = await info.context.loaders.messages.load((row.workspace_id, message_id))
+        if found is None or found.contact_id != row.contact_id:
+            return None
+        return Message.of(found)
+
     @classmethod
     def of(cls, row: lead_models.Activity) -> Activity:
         return cls(
@@ -375,3 +397,17 @@ async def contact_leads(
     spec = LeadSpec(contact_id=row.id)
     page = await lists.leads_page(info.context.principal, row.workspace_id, spec, window=window)
     return connection(page, Lead.of, count)
+
+
+@loads_row("Lead", Lead.of)
+async def _lead(info: Info, gid: GlobalId) -> lead_models.Lead | None:
+    return await info.context.services.leads.visible_lead(
+        info.context.principal, gid.workspace_id, gid.row_id
+    )
+
+
+@loads_row("Activity", Activity.of)
+async def _activity(info: Info, gid: GlobalId) -> lead_models.Activity | None:
+    return await info.context.services.leads.visible_activity(
+        info.context.principal, gid.workspace_id, gid.row_id
+    )

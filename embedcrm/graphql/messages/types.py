@@ -7,8 +7,10 @@ from datetime import datetime
 
 import strawberry
 
+from embedcrm.graphql.context import Info
 from embedcrm.graphql.core import Node, node_id
-from embedcrm.graphql.ids import to_global_id
+from embedcrm.graphql.ids import GlobalId, to_global_id
+from embedcrm.graphql.nodes import loads_row
 from embedcrm.messages import models as message_models
 from embedcrm.messages.quiet import format_time_of_day
 
@@ -150,3 +152,17 @@ class MessageVariable:
 class Holiday:
     date: str = strawberry.field(description="MM-DD, every year.")
     name: str
+
+
+@loads_row("Message", Message.of)
+async def _message(info: Info, gid: GlobalId) -> message_models.Message | None:
+    return await info.context.services.messages.visible_message(
+        info.context.principal, gid.workspace_id, gid.row_id
+    )
+
+
+@loads_row("MessageTemplate", MessageTemplate.of)
+async def _template(info: Info, gid: GlobalId) -> message_models.MessageTemplate | None:
+    return await info.context.services.templates.visible_template(
+        info.context.principal, gid.workspace_id, gid.row_id
+    )

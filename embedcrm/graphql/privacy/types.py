@@ -8,7 +8,10 @@ from typing import cast
 import strawberry
 from strawberry.scalars import JSON
 
+from embedcrm.graphql.context import Info
 from embedcrm.graphql.core import Node, node_id
+from embedcrm.graphql.ids import GlobalId
+from embedcrm.graphql.nodes import loads_row
 from embedcrm.privacy import models as privacy_models
 
 
@@ -22,3 +25,10 @@ class Erasure(Node):
         return cls(
             id=node_id("Erasure", row), counts=cast(JSON, row.counts), created_at=row.created_at
         )
+
+
+@loads_row("Erasure", Erasure.of)
+async def _erasure(info: Info, gid: GlobalId) -> privacy_models.Erasure | None:
+    return await info.context.services.privacy.erasure(
+        info.context.principal, gid.workspace_id, gid.row_id
+    )

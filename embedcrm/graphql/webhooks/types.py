@@ -11,7 +11,8 @@ from strawberry.scalars import JSON
 from embedcrm.auth import Principal
 from embedcrm.graphql.context import Info
 from embedcrm.graphql.core import Connection, Node
-from embedcrm.graphql.ids import parse_global_id, to_global_id
+from embedcrm.graphql.ids import GlobalId, parse_global_id, to_global_id
+from embedcrm.graphql.nodes import loads_row
 from embedcrm.graphql.support import DEFAULT_PAGE_SIZE, connection
 from embedcrm.kit.repository import Window
 from embedcrm.webhooks import models as wh
@@ -192,3 +193,30 @@ class WebhookEvent(Node):
 
 def webhook_service(info: Info) -> tuple[WebhookService, Principal]:
     return info.context.services.webhooks, info.context.principal
+
+
+@loads_row("WebhookEndpoint", WebhookEndpoint.of)
+async def _endpoint(info: Info, gid: GlobalId) -> wh.Endpoint:
+    ref = endpoint_ref(strawberry.ID(gid.encode()))
+    return await info.context.services.webhooks.get_endpoint(info.context.principal, ref)
+
+
+@loads_row("WebhookEvent", WebhookEvent.of)
+async def _event(info: Info, gid: GlobalId) -> wh.OutboxEvent | None:
+    return await info.context.services.webhooks.event(
+        info.context.principal, gid.workspace_id, gid.row_id
+    )
+
+
+@loads_row("WebhookDelivery", WebhookDelivery.of)
+async def _delivery(info: Info, gid: GlobalId) -> wh.WebhookDelivery | None:
+    return await info.context.services.webhooks.delivery(
+        info.context.principal, gid.workspace_id, gid.row_id
+    )
+
+
+@loads_row("WebhookAttempt", WebhookAttempt.of)
+async def _attempt(info: Info, gid: GlobalId) -> wh.WebhookAttempt | None:
+    return await info.context.services.webhooks.attempt(
+        info.context.principal, gid.workspace_id, gid.row_id
+    )
