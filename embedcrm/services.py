@@ -25,7 +25,7 @@ from embedcrm.contacts.service import ContactService, contacts_by_id
 from embedcrm.db import Database
 from embedcrm.exchange.service import OneCService
 from embedcrm.feedback.links import FeedbackLinks
-from embedcrm.feedback.service import FeedbackService, erase_answers, export_answers
+from embedcrm.feedback.service import PERSONAL_ANSWERS, FeedbackService
 from embedcrm.fields.filters import ContactSpec
 from embedcrm.fields.segments import ListService, SegmentService
 from embedcrm.fields.service import FieldService, TagService
@@ -39,7 +39,7 @@ from embedcrm.kit.repository import Page, Window
 from embedcrm.leads.assignment import AssignmentService
 from embedcrm.leads.service import LeadService
 from embedcrm.messages.outbound import email_dispatcher
-from embedcrm.messages.service import MessageService, erase_messages, export_messages
+from embedcrm.messages.service import PERSONAL_MESSAGES, MessageService
 from embedcrm.messages.smtp import EmailJob, SmtpServer, smtp_server_of
 from embedcrm.messages.triggers import SegmentContacts, TemplateService
 from embedcrm.messages.unsubscribe import UnsubscribeTokens
@@ -133,7 +133,9 @@ class Services:
             lists=lists,
             segments=SegmentService(db, lists),
             imports=ImportService(db),
-            privacy=PrivacyService(db, [SUBMISSIONS, INVOICES, MESSAGES, FEEDBACK, OUTBOX]),
+            privacy=PrivacyService(
+                db, [SUBMISSIONS, INVOICES, PERSONAL_MESSAGES, PERSONAL_ANSWERS, OUTBOX]
+            ),
             assignment=AssignmentService(db),
             widget=load_asset("widget.js", "text/javascript; charset=utf-8"),
             widget_css=load_asset("widget.css", "text/css; charset=utf-8"),
@@ -271,24 +273,6 @@ async def _erase_invoices(session: AsyncSession, person: DataSubject) -> dict[st
     return {"invoices": len(ids)}
 
 
-async def _export_messages(session: AsyncSession, person: DataSubject) -> dict[str, Any]:
-    return await export_messages(session, person.workspace_id, person.contact_id, person.lead_ids)
-
-
-async def _erase_messages(session: AsyncSession, person: DataSubject) -> dict[str, Any]:
-    return await erase_messages(session, person.workspace_id, person.contact_id, person.lead_ids)
-
-
-async def _export_answers(session: AsyncSession, person: DataSubject) -> dict[str, Any]:
-    return await export_answers(session, person.workspace_id, person.contact_id)
-
-
-async def _erase_answers(session: AsyncSession, person: DataSubject) -> dict[str, Any]:
-    return await erase_answers(session, person.workspace_id, person.contact_id)
-
-
 SUBMISSIONS = PersonalData(export=_export_submissions, erase=_erase_submissions)
 INVOICES = PersonalData(export=_export_invoices, erase=_erase_invoices)
-MESSAGES = PersonalData(export=_export_messages, erase=_erase_messages)
-FEEDBACK = PersonalData(export=_export_answers, erase=_erase_answers)
 OUTBOX = PersonalData(export=_export_nothing, erase=_erase_events)

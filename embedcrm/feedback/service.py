@@ -27,6 +27,7 @@ from embedcrm.feedback.repository import FeedbackRepository
 from embedcrm.kit.models import plain_row
 from embedcrm.kit.repository import Page, Window
 from embedcrm.leads.moves import get_lead
+from embedcrm.privacy.service import DataSubject, PersonalData
 from embedcrm.webhooks.jobs import Clock
 from embedcrm.workspaces.access import readable_row, viewer_of
 
@@ -253,20 +254,19 @@ async def give_back_answers(
 ANSWER_COLUMNS = ["id", "kind", "score", "comment", "lead_id", "created_at", "updated_at"]
 
 
-async def export_answers(
-    session: AsyncSession, workspace_id: uuid.UUID, contact_id: uuid.UUID
-) -> dict[str, Any]:
-    repo = FeedbackRepository(session, workspace_id)
+async def _export_person(session: AsyncSession, person: DataSubject) -> dict[str, Any]:
+    repo = FeedbackRepository(session, person.workspace_id)
     rows = await session.scalars(
-        repo.of_contact_query(contact_id, None).order_by(FeedbackAnswer.created_at)
+        repo.of_contact_query(person.contact_id, None).order_by(FeedbackAnswer.created_at)
     )
     return {"feedback_answers": [plain_row(r, ANSWER_COLUMNS) for r in rows]}
 
 
-async def erase_answers(
-    session: AsyncSession, workspace_id: uuid.UUID, contact_id: uuid.UUID
-) -> dict[str, Any]:
-    """Erasure: the person's answers and comments go; the erasure record keeps their count."""
-    return {
-        "feedback_answers": await FeedbackRepository(session, workspace_id).erase_of(contact_id)
-    }
+async def _erase_person(session: AsyncSession, person: DataSubject) -> dict[str, Any]:
+    # The answers and their comments go; the erasure record keeps how many there were.
+    repo = FeedbackRepository(session, person.workspace_id)
+    return {"feedback_answers": await repo.erase_of(person.contact_id)}
+
+
+# A person's feedback answers, in their data export and out with their erasure.
+PERSONAL_ANSWERS = PersonalData(export=_export_person, erase=_erase_person)

@@ -9,13 +9,16 @@ loader (``node`` answers null first), and NotFound or Forbidden from a service m
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from embedcrm.auth import Principal
 from embedcrm.errors import Forbidden, NotFound
 from embedcrm.graphql.context import Info
 from embedcrm.graphql.core import Node
 from embedcrm.graphql.ids import GlobalId
+from embedcrm.services import Services
 
 NodeLoader = Callable[[Info, GlobalId], Awaitable[Node | None]]
 LoaderT = TypeVar("LoaderT", bound=NodeLoader)
@@ -55,6 +58,22 @@ def loads_row(type_name: str, wrap: Callable[[Any], Node]) -> Callable[[FetchT],
         return fetch
 
     return decorate
+
+
+# A service's one-row read by (principal, workspace, id), as its list would show the row.
+VisibleRow = Callable[[Principal, uuid.UUID, uuid.UUID], Awaitable[Any]]
+
+
+def loads_visible(
+    type_name: str, wrap: Callable[[Any], Node], read: Callable[[Services], VisibleRow]
+) -> None:
+    """Register, as the loader of ``type_name``, the service read ``read`` picks."""
+
+    async def fetch(info: Info, gid: GlobalId) -> Any:
+        context = info.context
+        return await read(context.services)(context.principal, gid.workspace_id, gid.row_id)
+
+    loads_row(type_name, wrap)(fetch)
 
 
 def registered() -> frozenset[str]:

@@ -9,7 +9,7 @@ unsubscribed, and a message with a dedupe key is made once.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -30,6 +30,7 @@ from embedcrm.messages.events import request_from_gateway
 from embedcrm.messages.models import Message, MessageChannel, MessageStatus
 from embedcrm.messages.repository import MessageQueue, MessageRepository
 from embedcrm.messages.unsubscribe import UnsubscribeTokens
+from embedcrm.privacy.service import DataSubject, PersonalData
 from embedcrm.webhooks.jobs import Clock
 from embedcrm.workspaces.access import load_actor, readable_row
 
@@ -383,30 +384,23 @@ async def give_back_messages(
 MESSAGE_COLUMNS = ["id", "channel", "recipient", "subject", "body", "status", "created_at"]
 
 
-async def export_messages(
-    session: AsyncSession,
-    workspace_id: uuid.UUID,
-    contact_id: uuid.UUID,
-    lead_ids: Sequence[uuid.UUID],
-) -> dict[str, Any]:
-    """A person's messages and opt-out, for their data export."""
-    repo = MessageRepository(session, workspace_id)
-    messages = await session.scalars(repo.of_person(contact_id, lead_ids))
-    opt_out = await repo.opt_out_of(contact_id)
+async def _export_person(session: AsyncSession, person: DataSubject) -> dict[str, Any]:
+    repo = MessageRepository(session, person.workspace_id)
+    messages = await session.scalars(repo.of_person(person.contact_id, person.lead_ids))
+    opt_out = await repo.opt_out_of(person.contact_id)
     return {
         "messages": [plain_row(m, MESSAGE_COLUMNS) for m in messages],
         "opt_outs": [] if opt_out is None else [{"created_at": opt_out.created_at.isoformat()}],
     }
 
 
-async def erase_messages(
-    session: AsyncSession,
-    workspace_id: uuid.UUID,
-    contact_id: uuid.UUID,
-    lead_ids: Sequence[uuid.UUID],
-) -> dict[str, Any]:
-    """Erasure: what was sent to the person, and their opt-out, go; only the counts stay."""
-    repo = MessageRepository(session, workspace_id)
-    erased = await repo.erase_of_person(contact_id, lead_ids)
-    opt_out = await repo.drop_opt_out(contact_id)
+async def _erase_person(session: AsyncSession, person: DataSubject) -> dict[str, Any]:
+    # What was sent to the person, and their opt-out, go; the erasure record keeps counts.
+    repo = MessageRepository(session, person.workspace_id)
+    erased = await repo.erase_of_person(person.contact_id, person.lead_ids)
+    opt_out = await repo.drop_opt_out(person.contact_id)
     return {"messages": erased, "opt_outs": 0 if opt_out is None else 1}
+
+
+# A person's messages and opt-out, in their data export and out with their erasure.
+PERSONAL_MESSAGES = PersonalData(export=_export_person, erase=_erase_person)

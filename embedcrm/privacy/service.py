@@ -2,8 +2,9 @@
 
 Each domain answers for its own rows. Contacts, leads, tasks and tags are reached through their
 repositories; the domains that must not know the CRM (capture's submissions, the webhooks'
-outbox and delivery logs) are reached through ``PersonalData`` hooks that ``Services`` passes
-in, which receive plain ids and export or erase their rows in the same transaction.
+outbox and delivery logs), and those that build on privacy's ``DataSubject`` (messages and
+their opt-outs, feedback answers), are reached through ``PersonalData`` hooks that ``Services``
+passes in, which receive plain ids and export or erase their rows in the same transaction.
 """
 
 from __future__ import annotations

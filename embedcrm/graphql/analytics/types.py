@@ -14,8 +14,8 @@ from embedcrm.analytics.models import AdSpend as AdSpendRow
 from embedcrm.analytics.repository import Scope
 from embedcrm.graphql.context import Info
 from embedcrm.graphql.core import Node
-from embedcrm.graphql.ids import GlobalId, parse_global_id, to_global_id
-from embedcrm.graphql.nodes import loads_row
+from embedcrm.graphql.ids import parse_global_id, to_global_id
+from embedcrm.graphql.nodes import loads_visible
 from embedcrm.graphql.pipelines.types import StageKind
 from embedcrm.graphql.workspaces.types import Member
 
@@ -392,8 +392,4 @@ class AdSpend(Node):
         )
 
 
-@loads_row("AdSpend", AdSpend.of)
-async def _ad_spend(info: Info, gid: GlobalId) -> AdSpendRow | None:
-    return await info.context.services.analytics.spend_entry(
-        info.context.principal, gid.workspace_id, gid.row_id
-    )
+loads_visible("AdSpend", AdSpend.of, lambda s: s.analytics.spend_entry)

@@ -10,10 +10,9 @@ import strawberry
 from strawberry.scalars import JSON
 
 from embedcrm.capture import models as capture
-from embedcrm.graphql.context import Info
 from embedcrm.graphql.core import Node
-from embedcrm.graphql.ids import GlobalId, to_global_id
-from embedcrm.graphql.nodes import loads_row
+from embedcrm.graphql.ids import to_global_id
+from embedcrm.graphql.nodes import loads_visible
 from embedcrm.leads import models as lead_models
 
 SubmissionStatus = strawberry.enum(capture.SubmissionStatus, name="SubmissionStatus")
@@ -80,8 +79,4 @@ class AssignmentRule:
         )
 
 
-@loads_row("Submission", Submission.of)
-async def _submission(info: Info, gid: GlobalId) -> capture.Submission | None:
-    return await info.context.services.capture.visible_submission(
-        info.context.principal, gid.workspace_id, gid.row_id
-    )
+loads_visible("Submission", Submission.of, lambda s: s.capture.visible_submission)

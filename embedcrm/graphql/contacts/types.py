@@ -13,9 +13,9 @@ from embedcrm.contacts.merge import UNDO_WINDOW
 from embedcrm.graphql.context import Info
 from embedcrm.graphql.core import Connection, Node, node_id
 from embedcrm.graphql.fields.types import Tag, contact_tags
-from embedcrm.graphql.ids import GlobalId, to_global_id
+from embedcrm.graphql.ids import to_global_id
 from embedcrm.graphql.leads import types as lead_types
-from embedcrm.graphql.nodes import loads_row
+from embedcrm.graphql.nodes import loads_visible
 from embedcrm.graphql.tasks import types as task_types
 from embedcrm.graphql.workspaces.types import Member, load_member
 from embedcrm.kit.repository import Window
@@ -178,22 +178,10 @@ class ContactMerge(Node):
         )
 
 
-@loads_row("Contact", Contact.of)
-async def _contact(info: Info, gid: GlobalId) -> contact_models.Contact | None:
-    return await info.context.services.contacts.visible_contact(
-        info.context.principal, gid.workspace_id, gid.row_id
-    )
+loads_visible("Contact", Contact.of, lambda s: s.contacts.visible_contact)
 
 
-@loads_row("MergeProposal", MergeProposal.of)
-async def _proposal(info: Info, gid: GlobalId) -> contact_models.MergeProposal | None:
-    return await info.context.services.merges.visible_proposal(
-        info.context.principal, gid.workspace_id, gid.row_id
-    )
+loads_visible("MergeProposal", MergeProposal.of, lambda s: s.merges.visible_proposal)
 
 
-@loads_row("ContactMerge", ContactMerge.of)
-async def _merge(info: Info, gid: GlobalId) -> contact_models.ContactMerge | None:
-    return await info.context.services.merges.visible_merge(
-        info.context.principal, gid.workspace_id, gid.row_id
-    )
+loads_visible("ContactMerge", ContactMerge.of, lambda s: s.merges.visible_merge)

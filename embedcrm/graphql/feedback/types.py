@@ -9,10 +9,9 @@ import strawberry
 
 from embedcrm.feedback import models as feedback_models
 from embedcrm.feedback.service import Report, Score
-from embedcrm.graphql.context import Info
 from embedcrm.graphql.core import Node, node_id
-from embedcrm.graphql.ids import GlobalId, to_global_id
-from embedcrm.graphql.nodes import loads_row
+from embedcrm.graphql.ids import to_global_id
+from embedcrm.graphql.nodes import loads_visible
 
 FeedbackKind = strawberry.enum(
     feedback_models.FeedbackKind,
@@ -105,8 +104,4 @@ class FeedbackReport:
         )
 
 
-@loads_row("FeedbackAnswer", FeedbackAnswer.of)
-async def _answer(info: Info, gid: GlobalId) -> feedback_models.FeedbackAnswer | None:
-    return await info.context.services.feedback.visible_answer(
-        info.context.principal, gid.workspace_id, gid.row_id
-    )
+loads_visible("FeedbackAnswer", FeedbackAnswer.of, lambda s: s.feedback.visible_answer)

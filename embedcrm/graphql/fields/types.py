@@ -13,7 +13,7 @@ from embedcrm.fields import models as field_models
 from embedcrm.graphql.context import Info
 from embedcrm.graphql.core import Node, node_id
 from embedcrm.graphql.ids import GlobalId
-from embedcrm.graphql.nodes import loads_row
+from embedcrm.graphql.nodes import loads_row, loads_visible
 from embedcrm.leads import models as lead_models
 
 FieldEntity = strawberry.enum(field_models.FieldEntity, name="RecordKind")
@@ -88,11 +88,7 @@ async def contact_tags(info: Info, row: contact_models.Contact) -> list[Tag]:
     ]
 
 
-@loads_row("Segment", Segment.of)
-async def _segment(info: Info, gid: GlobalId) -> field_models.Segment | None:
-    return await info.context.services.segments.get(
-        info.context.principal, gid.workspace_id, gid.row_id
-    )
+loads_visible("Segment", Segment.of, lambda s: s.segments.get)
 
 
 @loads_row("Tag", Tag.of)

@@ -12,7 +12,7 @@ from embedcrm.graphql.catalog.types import VatRate
 from embedcrm.graphql.context import Info
 from embedcrm.graphql.core import Node, node_id
 from embedcrm.graphql.ids import GlobalId, to_global_id
-from embedcrm.graphql.nodes import loads, loads_row
+from embedcrm.graphql.nodes import loads, loads_visible
 from embedcrm.invoices import models as invoice_models
 
 ProviderName = strawberry.enum(invoice_models.ProviderName, name="PaymentProviderName")
@@ -275,8 +275,4 @@ async def _invoice(info: Info, gid: GlobalId) -> Invoice | None:
     return Invoice.of(invoice, lines[invoice.id], payments[invoice.id])
 
 
-@loads_row("Payment", Payment.of)
-async def _payment(info: Info, gid: GlobalId) -> invoice_models.Payment | None:
-    return await info.context.services.invoices.visible_payment(
-        info.context.principal, gid.workspace_id, gid.row_id
-    )
+loads_visible("Payment", Payment.of, lambda s: s.invoices.visible_payment)

@@ -16,9 +16,9 @@ from embedcrm.graphql.contacts import types as contact_types
 from embedcrm.graphql.context import Info
 from embedcrm.graphql.core import Connection, Node, node_id
 from embedcrm.graphql.fields.types import Tag, lead_tags
-from embedcrm.graphql.ids import GlobalId, to_global_id
+from embedcrm.graphql.ids import to_global_id
 from embedcrm.graphql.messages.types import Message
-from embedcrm.graphql.nodes import loads_row
+from embedcrm.graphql.nodes import loads_visible
 from embedcrm.graphql.pipelines.types import Stage
 from embedcrm.graphql.support import connection
 from embedcrm.graphql.tasks import types as task_types
@@ -399,15 +399,7 @@ async def contact_leads(
     return connection(page, Lead.of, count)
 
 
-@loads_row("Lead", Lead.of)
-async def _lead(info: Info, gid: GlobalId) -> lead_models.Lead | None:
-    return await info.context.services.leads.visible_lead(
-        info.context.principal, gid.workspace_id, gid.row_id
-    )
+loads_visible("Lead", Lead.of, lambda s: s.leads.visible_lead)
 
 
-@loads_row("Activity", Activity.of)
-async def _activity(info: Info, gid: GlobalId) -> lead_models.Activity | None:
-    return await info.context.services.leads.visible_activity(
-        info.context.principal, gid.workspace_id, gid.row_id
-    )
+loads_visible("Activity", Activity.of, lambda s: s.leads.visible_activity)

@@ -7,10 +7,9 @@ from datetime import datetime
 
 import strawberry
 
-from embedcrm.graphql.context import Info
 from embedcrm.graphql.core import Node, node_id
-from embedcrm.graphql.ids import GlobalId, to_global_id
-from embedcrm.graphql.nodes import loads_row
+from embedcrm.graphql.ids import to_global_id
+from embedcrm.graphql.nodes import loads_visible
 from embedcrm.messages import models as message_models
 from embedcrm.messages.quiet import format_time_of_day
 
@@ -154,15 +153,7 @@ class Holiday:
     name: str
 
 
-@loads_row("Message", Message.of)
-async def _message(info: Info, gid: GlobalId) -> message_models.Message | None:
-    return await info.context.services.messages.visible_message(
-        info.context.principal, gid.workspace_id, gid.row_id
-    )
+loads_visible("Message", Message.of, lambda s: s.messages.visible_message)
 
 
-@loads_row("MessageTemplate", MessageTemplate.of)
-async def _template(info: Info, gid: GlobalId) -> message_models.MessageTemplate | None:
-    return await info.context.services.templates.visible_template(
-        info.context.principal, gid.workspace_id, gid.row_id
-    )
+loads_visible("MessageTemplate", MessageTemplate.of, lambda s: s.templates.visible_template)

@@ -8,10 +8,8 @@ from typing import cast
 import strawberry
 from strawberry.scalars import JSON
 
-from embedcrm.graphql.context import Info
 from embedcrm.graphql.core import Node, node_id
-from embedcrm.graphql.ids import GlobalId
-from embedcrm.graphql.nodes import loads_row
+from embedcrm.graphql.nodes import loads_visible
 from embedcrm.privacy import models as privacy_models
 
 
@@ -27,8 +25,4 @@ class Erasure(Node):
         )
 
 
-@loads_row("Erasure", Erasure.of)
-async def _erasure(info: Info, gid: GlobalId) -> privacy_models.Erasure | None:
-    return await info.context.services.privacy.erasure(
-        info.context.principal, gid.workspace_id, gid.row_id
-    )
+loads_visible("Erasure", Erasure.of, lambda s: s.privacy.erasure)

@@ -11,8 +11,8 @@ from embedcrm.db import utcnow
 from embedcrm.graphql.contacts import types as contact_types
 from embedcrm.graphql.context import Info
 from embedcrm.graphql.core import Connection, Node, node_id
-from embedcrm.graphql.ids import GlobalId, to_global_id
-from embedcrm.graphql.nodes import loads_row
+from embedcrm.graphql.ids import to_global_id
+from embedcrm.graphql.nodes import loads_visible
 from embedcrm.graphql.support import connection
 from embedcrm.graphql.workspaces.types import Member, load_member
 from embedcrm.kit.repository import Window
@@ -106,8 +106,4 @@ async def tasks_of(
     )
 
 
-@loads_row("Task", Task.of)
-async def _task(info: Info, gid: GlobalId) -> task_models.Task | None:
-    return await info.context.services.tasks.visible_task(
-        info.context.principal, gid.workspace_id, gid.row_id
-    )
+loads_visible("Task", Task.of, lambda s: s.tasks.visible_task)

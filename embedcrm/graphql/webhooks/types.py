@@ -12,7 +12,7 @@ from embedcrm.auth import Principal
 from embedcrm.graphql.context import Info
 from embedcrm.graphql.core import Connection, Node
 from embedcrm.graphql.ids import GlobalId, parse_global_id, to_global_id
-from embedcrm.graphql.nodes import loads_row
+from embedcrm.graphql.nodes import loads_row, loads_visible
 from embedcrm.graphql.support import DEFAULT_PAGE_SIZE, connection
 from embedcrm.kit.repository import Window
 from embedcrm.webhooks import models as wh
@@ -201,22 +201,10 @@ async def _endpoint(info: Info, gid: GlobalId) -> wh.Endpoint:
     return await info.context.services.webhooks.get_endpoint(info.context.principal, ref)
 
 
-@loads_row("WebhookEvent", WebhookEvent.of)
-async def _event(info: Info, gid: GlobalId) -> wh.OutboxEvent | None:
-    return await info.context.services.webhooks.event(
-        info.context.principal, gid.workspace_id, gid.row_id
-    )
+loads_visible("WebhookEvent", WebhookEvent.of, lambda s: s.webhooks.event)
 
 
-@loads_row("WebhookDelivery", WebhookDelivery.of)
-async def _delivery(info: Info, gid: GlobalId) -> wh.WebhookDelivery | None:
-    return await info.context.services.webhooks.delivery(
-        info.context.principal, gid.workspace_id, gid.row_id
-    )
+loads_visible("WebhookDelivery", WebhookDelivery.of, lambda s: s.webhooks.delivery)
 
 
-@loads_row("WebhookAttempt", WebhookAttempt.of)
-async def _attempt(info: Info, gid: GlobalId) -> wh.WebhookAttempt | None:
-    return await info.context.services.webhooks.attempt(
-        info.context.principal, gid.workspace_id, gid.row_id
-    )
+loads_visible("WebhookAttempt", WebhookAttempt.of, lambda s: s.webhooks.attempt)
