@@ -36,6 +36,7 @@ from embedcrm.invoices.repository import InvoiceRepository
 from embedcrm.invoices.service import InvoiceService
 from embedcrm.kit.models import plain_row
 from embedcrm.kit.repository import Page, Window
+from embedcrm.kit.sealed import SecretBox
 from embedcrm.leads.assignment import AssignmentService
 from embedcrm.leads.service import LeadService
 from embedcrm.messages.outbound import email_dispatcher
@@ -145,7 +146,10 @@ class Services:
             catalog=CatalogService(db),
             invoices=InvoiceService(db, settings),
             providers=ProviderService(
-                db, provider_client, yookassa_api_url=settings.yookassa_api_url
+                db,
+                provider_client,
+                yookassa_api_url=settings.yookassa_api_url,
+                box=SecretBox(settings.secret_keys),
             ),
             webhook_client=create_webhook_client(
                 parse_allowed_networks(settings.webhook_allowed_networks),
