@@ -1,6 +1,7 @@
 """Payment provider secrets are sealed at rest with a key from EMBEDCRM_SECRET_KEYS: the row holds
 no plaintext, callbacks still verify, a new key can be added before the old one goes, and
-migration 0018 seals the secrets an older version kept in the clear (its downgrade opens them)."""
+migration 0018 seals the secrets an older version kept in the clear (its downgrade opens them)
+and puts the messages sent before it on their contacts' timelines."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from embedcrm.config import Settings
 from embedcrm.errors import ConfigurationError
 from embedcrm.invoices.models import PaymentProvider
 from embedcrm.kit.sealed import SEALED_PREFIX, SecretBox
+from embedcrm.leads.models import Activity
 from embedcrm.migrations import alembic_config, upgrade_to_head
 from embedcrm.services import Services
 from factories import make_tenant
@@ -130,7 +132,16 @@ async def test_migration_0018_seals_secrets_kept_in_the_clear_and_its_downgrade_
     settings = database_at_0016
     # A connection per statement: the migrations change the column a pooled one has planned for.
     engine = create_async_engine(settings.database_url, poolclass=NullPool)
-    workspace = uuid.uuid4()
+    workspace, contact, message = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+
+    async def timeline() -> list[tuple[str, str, str | None]]:
+        async with engine.connect() as connection:
+            rows = await connection.execute(
+                select(Activity.kind, Activity.body, Activity.data).where(
+                    Activity.workspace_id == workspace
+                )
+            )
+            return [(kind, body, (data or {}).get("message_id")) for kind, body, data in rows]
 
     async def secrets() -> dict[str, str]:
         async with engine.connect() as connection:
@@ -159,6 +170,29 @@ async def test_migration_0018_seals_secrets_kept_in_the_clear_and_its_downgrade_
                     ),
                     {"w": key, "p": provider, "s": secret},
                 )
+            # A message sent before 0018, when messages were not on the timeline.
+            await connection.execute(
+                text(
+                    "INSERT INTO contacts (workspace_id, id, name, custom_fields, first_touch,"
+                    " last_touch, created_at, updated_at) VALUES (:w, :c, 'Анна', '{}', '{}',"
+                    " '{}', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                ),
+                {"w": key, "c": contact if engine.dialect.name == "postgresql" else contact.hex},
+            )
+            await connection.execute(
+                text(
+                    "INSERT INTO messages (workspace_id, id, contact_id, channel, recipient,"
+                    " template, language, subject, body, status, attempt_count, variables,"
+                    " created_at, updated_at) VALUES (:w, :m, :c, 'SMS', '+79120000000',"
+                    " 'manual', 'ru', '', 'Заказ готов', 'DELIVERED', 0, '{}',"
+                    " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                ),
+                {
+                    "w": key,
+                    "m": message if engine.dialect.name == "postgresql" else message.hex,
+                    "c": contact if engine.dialect.name == "postgresql" else contact.hex,
+                },
+            )
         upgrade_to_head(settings)
         sealed = await secrets()
         assert all(value.startswith(SEALED_PREFIX) for value in sealed.values())
@@ -166,11 +200,15 @@ async def test_migration_0018_seals_secrets_kept_in_the_clear_and_its_downgrade_
         box = SecretBox(settings.secret_keys)
         assert box.open(sealed["ROBOKASSA"]) == PASSWORD
         assert box.open(sealed["YOOKASSA"]) == "x" * 200
+        assert await timeline() == [("MESSAGE", "Заказ готов", str(message))]
+
         command.downgrade(alembic_config(settings), "0016")
         assert await secrets() == {"ROBOKASSA": PASSWORD, "YOOKASSA": "x" * 200}
+        assert await timeline() == []
         upgrade_to_head(settings)
         again = await secrets()
         assert all(value.startswith(SEALED_PREFIX) for value in again.values())
         assert box.open(again["ROBOKASSA"]) == PASSWORD
+        assert len(await timeline()) == 1
     finally:
         await engine.dispose()
