@@ -198,6 +198,9 @@ async def test_node_resolves_one_of_each_type_by_its_id(
             node = (await reader.data(NODE, id=value))["node"]
             assert node == {"__typename": type_name, "id": value}, (type_name, reader)
         assert (await other.panel.data(NODE, id=value))["node"] is None, type_name
+    # A workspace's id names it twice: one naming another row is nothing.
+    forged = to_global_id("Workspace", workspace, uuid.uuid4())
+    assert (await tenant.panel.data(NODE, id=forged))["node"] is None
     async with services.db.transaction() as session:
         for model in (WebhookAttempt, WebhookDelivery, WebhookEndpoint):
             key = model.id if model is WebhookEndpoint else model.endpoint_key

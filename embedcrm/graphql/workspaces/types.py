@@ -148,7 +148,10 @@ async def _site(info: Info, gid: GlobalId) -> Site | None:
 
 
 @loads_row("Workspace", Workspace.of)
-async def _workspace(info: Info, gid: GlobalId) -> ws.Workspace:
+async def _workspace(info: Info, gid: GlobalId) -> ws.Workspace | None:
+    # A workspace's id names it twice; any other row id names nothing.
+    if gid.row_id != gid.workspace_id:
+        return None
     return await info.context.services.workspaces.get_workspace(
         info.context.principal, gid.workspace_id
     )
