@@ -190,6 +190,20 @@ class MergeRepository(WorkspaceRepository[ContactMerge]):
         contacts = ContactRepository(self.session, self.workspace_id).own_ids(member_id)
         return stmt.where(ContactMerge.kept_contact_id.in_(contacts))
 
+    async def kept_instead_of(self, contact_id: uuid.UUID) -> uuid.UUID | None:
+        """The contact a merge, not undone, folded ``contact_id`` into."""
+        kept: uuid.UUID | None = await self.session.scalar(
+            select(ContactMerge.kept_contact_id)
+            .where(
+                ContactMerge.workspace_id == self.workspace_id,
+                ContactMerge.merged_contact_id == contact_id,
+                ContactMerge.undone_at.is_(None),
+            )
+            .order_by(ContactMerge.created_at.desc())
+            .limit(1)
+        )
+        return kept
+
     async def erase_merged(self, contact_id: uuid.UUID) -> int:
         """Delete the audit entries of merges that folded this contact into another."""
         result = await self.session.execute(

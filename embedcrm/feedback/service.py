@@ -18,9 +18,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.auth import Principal
-from embedcrm.contacts.service import get_contact, sees_contact
+from embedcrm.contacts.models import Contact
+from embedcrm.contacts.service import sees_contact, surviving_contact
 from embedcrm.db import Database, utcnow
-from embedcrm.errors import ValidationFailed
+from embedcrm.errors import NotFound, ValidationFailed
 from embedcrm.feedback.links import FeedbackLink, FeedbackLinks
 from embedcrm.feedback.models import SCALES, FeedbackAnswer, FeedbackKind
 from embedcrm.feedback.repository import FeedbackRepository
@@ -98,10 +99,10 @@ class FeedbackService:
         self.clock = clock
 
     async def question(self, token: str) -> Question:
-        """What the hosted page asks; the link must be valid and its contact still there."""
+        """What the hosted page asks; the link must be valid and its person still there."""
         link = self.links.read(token)
         async with self.db.transaction() as session:
-            await get_contact(session, link.workspace_id, link.contact_id)
+            await _person_of(session, link)
             repo = FeedbackRepository(session, link.workspace_id)
             shop, language, _ = await repo.shop()
             answer = await repo.by_request(link.request_key)
@@ -122,7 +123,7 @@ class FeedbackService:
             )
         now = self.clock()
         async with self.db.transaction() as session:
-            await get_contact(session, link.workspace_id, link.contact_id)
+            contact = await _person_of(session, link)
             lead = (
                 await get_lead(session, link.workspace_id, link.lead_id) if link.lead_id else None
             )
@@ -135,7 +136,7 @@ class FeedbackService:
                         id=uuid.uuid4(),
                         request_key=link.request_key,
                         kind=link.kind,
-                        contact_id=link.contact_id,
+                        contact_id=contact.id,
                         lead_id=link.lead_id,
                         created_at=now,
                     )
@@ -218,6 +219,15 @@ class FeedbackService:
             by_source=grouped(kind, ((r.source, r.score) for r in rows)),
             comments=[r for r in rows if r.comment][:REPORT_COMMENTS],
         )
+
+
+async def _person_of(session: AsyncSession, link: FeedbackLink) -> Contact:
+    """The contact the link asks: the one it names, or, when the link predates a merge, the
+    contact that one was merged into (the answer lands there)."""
+    contact = await surviving_contact(session, link.workspace_id, link.contact_id)
+    if contact is None:
+        raise NotFound("Nothing has this id.", field="contactId")
+    return contact
 
 
 def parse_score(link: FeedbackLink, score: str | None) -> int:

@@ -18,7 +18,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.auth import Principal
-from embedcrm.contacts.service import get_contact, require_contact_writer, sees_contact
+from embedcrm.contacts.service import (
+    get_contact,
+    require_contact_writer,
+    sees_contact,
+    surviving_contact,
+)
 from embedcrm.db import Database, utcnow
 from embedcrm.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from embedcrm.kit.models import plain_row
@@ -337,12 +342,11 @@ class MessageService:
         workspace_id, contact_id = self.tokens.read(token)
         async with self.db.transaction() as session:
             repo = MessageRepository(session, workspace_id)
-            try:
-                await get_contact(session, workspace_id, contact_id)
-            except NotFound:
-                # Erased since: there is nobody left to write to.
-                return await repo.language()
-            await repo.opt_out(contact_id, now=self.clock())
+            # The link may predate a merge: the person is the contact they were merged into.
+            contact = await surviving_contact(session, workspace_id, contact_id)
+            if contact is not None:
+                await repo.opt_out(contact.id, now=self.clock())
+            # Otherwise erased since: there is nobody left to write to.
             return await repo.language()
 
 

@@ -239,3 +239,28 @@ async def test_the_export_holds_and_the_erasure_removes_messages_opt_out_and_ans
     assert still["messages"]["totalCount"] == 1
     assert still["feedbackAnswers"]["totalCount"] == 1
     assert uuid.UUID(str(person_id))
+
+
+async def test_links_sent_before_a_merge_reach_the_contact_kept(
+    client: httpx.AsyncClient, platform: GraphQL, services: Services
+) -> None:
+    tenant = await make_tenant(platform)
+    (_, keep, _), (_, gone, gone_path) = await links_for(client, tenant, 2)
+    merged = (await tenant.panel.data(MERGE, keep=keep, gone=gone))["mergeContacts"]
+    assert merged["userErrors"] == []
+    # The e-mail sent before the merge: its feedback page still asks, its answer lands on the
+    # contact kept, and its unsubscribe link stops what is sent to that contact.
+    assert (await client.get(gone_path)).status_code == 200
+    assert (await answer(client, gone_path, 10, "Спасибо")).status_code == 200
+    kept = await tenant.panel.data(OF_CONTACT, contact=keep)
+    assert [e["node"]["score"] for e in kept["feedbackAnswers"]["edges"]] == [10]
+    assert (await send(tenant.panel, keep))["userErrors"] == []
+    gid = parse_global_id(gone)
+    page = await client.post(
+        services.messages.tokens.url(gid.workspace_id, gid.row_id).removeprefix("http://crm.test")
+    )
+    assert page.status_code == 200
+    assert [e["code"] for e in (await send(tenant.panel, keep))["userErrors"]] == ["conflict"]
+    # Once the person is erased, the old links reach nobody.
+    assert (await tenant.panel.data(ERASE, id=keep))["erasePerson"]["userErrors"] == []
+    assert (await client.get(gone_path)).status_code == 404
