@@ -25,7 +25,7 @@ from embedcrm.contacts.service import ContactService, contacts_by_id
 from embedcrm.db import Database
 from embedcrm.exchange.service import OneCService
 from embedcrm.feedback.links import FeedbackLinks
-from embedcrm.feedback.service import FeedbackService
+from embedcrm.feedback.service import PERSONAL_ANSWERS, FeedbackService
 from embedcrm.fields.filters import ContactSpec
 from embedcrm.fields.segments import ListService, SegmentService
 from embedcrm.fields.service import FieldService, TagService
@@ -36,10 +36,11 @@ from embedcrm.invoices.repository import InvoiceRepository
 from embedcrm.invoices.service import InvoiceService
 from embedcrm.kit.models import plain_row
 from embedcrm.kit.repository import Page, Window
+from embedcrm.kit.sealed import SecretBox
 from embedcrm.leads.assignment import AssignmentService
 from embedcrm.leads.service import LeadService
 from embedcrm.messages.outbound import email_dispatcher
-from embedcrm.messages.service import MessageService
+from embedcrm.messages.service import PERSONAL_MESSAGES, MessageService
 from embedcrm.messages.smtp import EmailJob, SmtpServer, smtp_server_of
 from embedcrm.messages.triggers import SegmentContacts, TemplateService
 from embedcrm.messages.unsubscribe import UnsubscribeTokens
@@ -137,7 +138,9 @@ class Services:
             lists=lists,
             segments=SegmentService(db, lists),
             imports=ImportService(db),
-            privacy=PrivacyService(db, [SUBMISSIONS, INVOICES, OUTBOX]),
+            privacy=PrivacyService(
+                db, [SUBMISSIONS, INVOICES, PERSONAL_MESSAGES, PERSONAL_ANSWERS, OUTBOX]
+            ),
             assignment=AssignmentService(db),
             widget=load_asset("widget.js", "text/javascript; charset=utf-8", minified=True),
             widget_css=load_asset("widget.css", "text/css; charset=utf-8"),
@@ -151,7 +154,10 @@ class Services:
             catalog=CatalogService(db),
             invoices=InvoiceService(db, settings),
             providers=ProviderService(
-                db, provider_client, yookassa_api_url=settings.yookassa_api_url
+                db,
+                provider_client,
+                yookassa_api_url=settings.yookassa_api_url,
+                box=SecretBox(settings.secret_keys),
             ),
             webhook_client=create_webhook_client(
                 parse_allowed_networks(settings.webhook_allowed_networks),

@@ -737,6 +737,12 @@ class AdSpendRepository:
         )
         return list(rows)
 
+    async def get(self, spend_id: uuid.UUID) -> AdSpend | None:
+        found: AdSpend | None = await self.session.scalar(
+            select(AdSpend).where(AdSpend.workspace_id == self.workspace_id, AdSpend.id == spend_id)
+        )
+        return found
+
     async def delete(self, spend_id: uuid.UUID) -> bool:
         # Days go with their entry (ON DELETE CASCADE on PostgreSQL; SQLite's foreign keys are
         # on too, but deleting them here keeps it independent of the pragma).

@@ -646,6 +646,13 @@ class AnalyticsService:
         async with self.db.transaction() as session:
             return await AdSpendRepository(session, workspace_id).list(first_day, last_day)
 
+    async def spend_entry(
+        self, principal: Principal, workspace_id: uuid.UUID, spend_id: uuid.UUID
+    ) -> AdSpend | None:
+        reader_workspace(principal, workspace_id, field="id")
+        async with self.db.transaction() as session:
+            return await AdSpendRepository(session, workspace_id).get(spend_id)
+
     async def delete_spend(
         self, principal: Principal, workspace_id: uuid.UUID, spend_id: uuid.UUID
     ) -> None:

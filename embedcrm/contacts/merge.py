@@ -13,14 +13,16 @@ from embedcrm.contacts.repository import ContactRepository, MergeProposalReposit
 from embedcrm.contacts.service import get_contact, require_contact_writer
 from embedcrm.db import Database, utcnow
 from embedcrm.errors import Conflict, NotFound, ValidationFailed
+from embedcrm.feedback.service import give_back_answers, move_contact_answers
 from embedcrm.fields.service import give_back_contact_tags, move_contact_tags
 from embedcrm.ids import to_global_id
 from embedcrm.invoices.service import give_back_invoices, move_contact_invoices
 from embedcrm.kit.repository import Page, Window
 from embedcrm.leads.models import Activity, ActivityKind
 from embedcrm.leads.service import add_activity, give_back_timeline, move_contact_timeline
+from embedcrm.messages.service import give_back_messages, move_contact_messages
 from embedcrm.tasks.service import give_back_tasks, move_contact_tasks
-from embedcrm.workspaces.access import load_actor, reader_workspace, viewer_of
+from embedcrm.workspaces.access import load_actor, readable_row, reader_workspace, viewer_of
 
 UNDO_WINDOW = timedelta(days=1)
 CONTACT_FIELDS = (
@@ -74,7 +76,8 @@ class MergeService:
         merge_id: uuid.UUID,
         proposal_id: uuid.UUID | None = None,
     ) -> ContactMerge:
-        """Move the timeline, leads, tasks and tags of ``merge_id`` to ``keep_id``, then drop it."""
+        """Move the timeline, leads, tasks, invoices, tags, messages, opt-out and feedback answers
+        of ``merge_id`` to ``keep_id``, then drop it."""
         if keep_id == merge_id:
             raise ValidationFailed("A contact cannot be merged into itself.", field="mergeId")
         async with self.db.transaction() as session:
@@ -97,6 +100,8 @@ class MergeService:
             task_ids = await move_contact_tasks(session, workspace_id, gone.id, keep.id)
             invoice_ids = await move_contact_invoices(session, workspace_id, gone.id, keep.id)
             tag_ids = await move_contact_tags(session, workspace_id, gone.id, keep.id)
+            messages = await move_contact_messages(session, workspace_id, gone.id, keep.id)
+            answer_ids = await move_contact_answers(session, workspace_id, gone.id, keep.id)
             proposals = await MergeProposalRepository(session, workspace_id).involving(gone.id)
             for proposal in proposals:
                 if proposal.id == proposal_id:
@@ -114,6 +119,8 @@ class MergeService:
                         "tasks": task_ids,
                         "invoices": invoice_ids,
                         "tags_added": tag_ids,
+                        "messages": messages,
+                        "feedback_answers": answer_ids,
                         "proposals": [_proposal_snapshot(p) for p in proposals],
                     },
                     proposal_id=proposal_id,
@@ -196,6 +203,19 @@ class MergeService:
                 session,
                 workspace_id,
                 [uuid.UUID(i) for i in moved.get("invoices", [])],
+                restored.id,
+            )
+            await give_back_messages(
+                session,
+                workspace_id,
+                moved.get("messages", {}),
+                kept_id=keep.id,
+                restored_id=restored.id,
+            )
+            await give_back_answers(
+                session,
+                workspace_id,
+                [uuid.UUID(i) for i in moved.get("feedback_answers", [])],
                 restored.id,
             )
             await give_back_contact_tags(
@@ -289,6 +309,18 @@ class MergeService:
             viewer = await viewer_of(session, principal, workspace_id, field="workspaceId")
             repo = MergeProposalRepository(session, workspace_id)
             return await repo.count(repo.readable(viewer, repo.of_status(status)))
+
+    async def visible_proposal(
+        self, principal: Principal, workspace_id: uuid.UUID, proposal_id: uuid.UUID
+    ) -> MergeProposal | None:
+        return await readable_row(
+            self.db, principal, MergeProposalRepository, workspace_id, proposal_id
+        )
+
+    async def visible_merge(
+        self, principal: Principal, workspace_id: uuid.UUID, merge_id: uuid.UUID
+    ) -> ContactMerge | None:
+        return await readable_row(self.db, principal, MergeRepository, workspace_id, merge_id)
 
     async def count_merges(self, principal: Principal, workspace_id: uuid.UUID) -> int:
         async with self.db.transaction() as session:

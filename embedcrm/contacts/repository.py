@@ -14,7 +14,7 @@ from embedcrm.db import hold_sqlite_write_lock
 from embedcrm.fields.filters import ContactSpec, custom_clause, parse_search
 from embedcrm.fields.models import ContactTag, FieldType, Tag
 from embedcrm.kit.repository import Window, WorkspaceRepository, like_pattern
-from embedcrm.leads.ownership import own_contact_ids
+from embedcrm.leads.ownership import contact_owned_by, seen_contact_ids
 
 
 def _lock_key(*parts: object) -> int:
@@ -46,15 +46,10 @@ class ContactRepository(WorkspaceRepository[Contact]):
         return stmt.where(self.owned_by(member_id))
 
     def owned_by(self, member_id: uuid.UUID) -> ColumnElement[bool]:
-        return or_(
-            Contact.manager_id == member_id,
-            Contact.id.in_(own_contact_ids(self.workspace_id, member_id)),
-        )
+        return contact_owned_by(self.workspace_id, member_id)
 
     def own_ids(self, member_id: uuid.UUID) -> Select[uuid.UUID]:
-        return select(Contact.id).where(
-            Contact.workspace_id == self.workspace_id, self.owned_by(member_id)
-        )
+        return seen_contact_ids(self.workspace_id, member_id)
 
     async def lock_identities(self, emails: Iterable[str], phones: Iterable[str]) -> None:
         """Wait for, then hold, the e-mails and phones of one person being matched.
@@ -213,6 +208,20 @@ class MergeRepository(WorkspaceRepository[ContactMerge]):
         """A manager sees the merges into the contacts they see."""
         contacts = ContactRepository(self.session, self.workspace_id).own_ids(member_id)
         return stmt.where(ContactMerge.kept_contact_id.in_(contacts))
+
+    async def kept_instead_of(self, contact_id: uuid.UUID) -> uuid.UUID | None:
+        """The contact a merge, not undone, folded ``contact_id`` into."""
+        kept: uuid.UUID | None = await self.session.scalar(
+            select(ContactMerge.kept_contact_id)
+            .where(
+                ContactMerge.workspace_id == self.workspace_id,
+                ContactMerge.merged_contact_id == contact_id,
+                ContactMerge.undone_at.is_(None),
+            )
+            .order_by(ContactMerge.created_at.desc())
+            .limit(1)
+        )
+        return kept
 
     async def erase_merged(self, contact_id: uuid.UUID) -> int:
         """Delete the audit entries of merges that folded this contact into another."""

@@ -265,6 +265,25 @@ async def get_contact(
     return contact
 
 
+async def surviving_contact(
+    session: AsyncSession, workspace_id: uuid.UUID, contact_id: uuid.UUID
+) -> Contact | None:
+    """The contact a link made out to ``contact_id`` reaches now: that contact, or the one it
+    was merged into (through every merge since); None once the person is erased. An
+    unsubscribe or feedback link in a message sent before a merge still reaches the person."""
+    contacts = ContactRepository(session, workspace_id)
+    merges = MergeRepository(session, workspace_id)
+    followed: set[uuid.UUID] = set()
+    current: uuid.UUID | None = contact_id
+    while current is not None and current not in followed:
+        followed.add(current)
+        contact = await contacts.get(current)
+        if contact is not None:
+            return contact
+        current = await merges.kept_instead_of(current)
+    return None
+
+
 async def sees_contact(
     session: AsyncSession,
     principal: Principal,

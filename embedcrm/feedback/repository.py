@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, delete, select
 
 from embedcrm.feedback.models import FeedbackAnswer, FeedbackKind
-from embedcrm.kit.repository import WorkspaceRepository
+from embedcrm.kit.repository import Viewer, WorkspaceRepository
+from embedcrm.leads.ownership import seen_contact_ids
 from embedcrm.workspaces.models import Workspace
 
 # The report reads at most this many answers of one period.
@@ -18,6 +19,14 @@ REPORT_ROWS = 50_000
 class FeedbackRepository(WorkspaceRepository[FeedbackAnswer]):
     model = FeedbackAnswer
 
+    def own_rows(
+        self, stmt: Select[FeedbackAnswer], member_id: uuid.UUID
+    ) -> Select[FeedbackAnswer]:
+        """A manager reads the answers of the contacts they see, as on the contact's card."""
+        return stmt.where(
+            FeedbackAnswer.contact_id.in_(seen_contact_ids(self.workspace_id, member_id))
+        )
+
     async def by_request(self, key: str) -> FeedbackAnswer | None:
         found: FeedbackAnswer | None = await self.session.scalar(
             self.select().where(FeedbackAnswer.request_key == key).with_for_update()
@@ -25,10 +34,10 @@ class FeedbackRepository(WorkspaceRepository[FeedbackAnswer]):
         return found
 
     async def of_period(
-        self, kind: FeedbackKind, start: datetime, end: datetime
+        self, viewer: Viewer, kind: FeedbackKind, start: datetime, end: datetime
     ) -> list[FeedbackAnswer]:
         stmt = (
-            self.select()
+            self.readable(viewer)
             .where(
                 FeedbackAnswer.kind == kind,
                 FeedbackAnswer.created_at >= start,
@@ -57,3 +66,14 @@ class FeedbackRepository(WorkspaceRepository[FeedbackAnswer]):
         if lead_id is not None:
             stmt = stmt.where(FeedbackAnswer.lead_id == lead_id)
         return stmt
+
+    async def erase_of(self, contact_id: uuid.UUID) -> int:
+        result = await self.session.execute(
+            delete(FeedbackAnswer)
+            .where(
+                FeedbackAnswer.workspace_id == self.workspace_id,
+                FeedbackAnswer.contact_id == contact_id,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)

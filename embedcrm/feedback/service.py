@@ -9,21 +9,28 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from embedcrm.auth import Principal
-from embedcrm.contacts.service import get_contact, sees_contact
+from embedcrm.contacts.models import Contact
+from embedcrm.contacts.service import sees_contact, surviving_contact
 from embedcrm.db import Database, utcnow
-from embedcrm.errors import ValidationFailed
+from embedcrm.errors import NotFound, ValidationFailed
 from embedcrm.feedback.links import FeedbackLink, FeedbackLinks
 from embedcrm.feedback.models import SCALES, FeedbackAnswer, FeedbackKind
 from embedcrm.feedback.repository import FeedbackRepository
+from embedcrm.kit.models import plain_row
 from embedcrm.kit.repository import Page, Window
 from embedcrm.leads.moves import get_lead
+from embedcrm.privacy.service import DataSubject, PersonalData
 from embedcrm.webhooks.jobs import Clock
+from embedcrm.workspaces.access import readable_row, viewer_of
 
 MAX_COMMENT = 2000
 MAX_PERIOD = timedelta(days=731)
@@ -92,10 +99,10 @@ class FeedbackService:
         self.clock = clock
 
     async def question(self, token: str) -> Question:
-        """What the hosted page asks; the link must be valid and its contact still there."""
+        """What the hosted page asks; the link must be valid and its person still there."""
         link = self.links.read(token)
         async with self.db.transaction() as session:
-            await get_contact(session, link.workspace_id, link.contact_id)
+            await _person_of(session, link)
             repo = FeedbackRepository(session, link.workspace_id)
             shop, language, _ = await repo.shop()
             answer = await repo.by_request(link.request_key)
@@ -116,7 +123,7 @@ class FeedbackService:
             )
         now = self.clock()
         async with self.db.transaction() as session:
-            await get_contact(session, link.workspace_id, link.contact_id)
+            contact = await _person_of(session, link)
             lead = (
                 await get_lead(session, link.workspace_id, link.lead_id) if link.lead_id else None
             )
@@ -129,7 +136,7 @@ class FeedbackService:
                         id=uuid.uuid4(),
                         request_key=link.request_key,
                         kind=link.kind,
-                        contact_id=link.contact_id,
+                        contact_id=contact.id,
                         lead_id=link.lead_id,
                         created_at=now,
                     )
@@ -158,6 +165,12 @@ class FeedbackService:
                 repo.of_contact_query(contact_id, lead_id), window=window
             )
 
+    async def visible_answer(
+        self, principal: Principal, workspace_id: uuid.UUID, answer_id: uuid.UUID
+    ) -> FeedbackAnswer | None:
+        """An answer, if the caller sees its contact (as ``answers_of`` lists them)."""
+        return await readable_row(self.db, principal, FeedbackRepository, workspace_id, answer_id)
+
     async def count_of(
         self,
         principal: Principal,
@@ -185,11 +198,11 @@ class FeedbackService:
         if end - start > MAX_PERIOD:
             raise ValidationFailed("A report covers at most two years.", field="to")
         async with self.db.transaction() as session:
-            repo = FeedbackRepository.for_reader(
-                session, principal, workspace_id, field="workspaceId"
-            )
+            # A MANAGER's figures are of the answers of the contacts they see.
+            viewer = await viewer_of(session, principal, workspace_id, field="workspaceId")
+            repo = FeedbackRepository(session, workspace_id)
             _, _, timezone = await repo.shop()
-            rows = await repo.of_period(kind, start, end)
+            rows = await repo.of_period(viewer, kind, start, end)
         zone = ZoneInfo(timezone)
         overall = Score(None)
         months: dict[str | None, list[int]] = defaultdict(list)
@@ -218,6 +231,15 @@ def _keepable(text: str) -> bool:
     return "\x00" not in text
 
 
+async def _person_of(session: AsyncSession, link: FeedbackLink) -> Contact:
+    """The contact the link asks: the one it names, or, when the link predates a merge, the
+    contact that one was merged into (the answer lands there)."""
+    contact = await surviving_contact(session, link.workspace_id, link.contact_id)
+    if contact is None:
+        raise NotFound("Nothing has this id.", field="contactId")
+    return contact
+
+
 def parse_score(link: FeedbackLink, score: str | None) -> int:
     scale = SCALES[link.kind]
     try:
@@ -227,3 +249,44 @@ def parse_score(link: FeedbackLink, score: str | None) -> int:
     if value not in scale:
         raise ValidationFailed(f"A score is {scale.start} to {scale.stop - 1}.", field="score")
     return value
+
+
+# What other domains do to a contact's feedback answers inside their own transaction.
+
+
+async def move_contact_answers(
+    session: AsyncSession, workspace_id: uuid.UUID, source: uuid.UUID, target: uuid.UUID
+) -> list[str]:
+    """A merge: ``target`` gets the answers of ``source``; answers the ids moved."""
+    return await FeedbackRepository(session, workspace_id).move_contact(source, target)
+
+
+async def give_back_answers(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    answer_ids: Sequence[uuid.UUID],
+    contact_id: uuid.UUID,
+) -> None:
+    """An undone merge: the answers it moved go back to the restored contact."""
+    await FeedbackRepository(session, workspace_id).set_contact(answer_ids, contact_id)
+
+
+ANSWER_COLUMNS = ["id", "kind", "score", "comment", "lead_id", "created_at", "updated_at"]
+
+
+async def _export_person(session: AsyncSession, person: DataSubject) -> dict[str, Any]:
+    repo = FeedbackRepository(session, person.workspace_id)
+    rows = await session.scalars(
+        repo.of_contact_query(person.contact_id, None).order_by(FeedbackAnswer.created_at)
+    )
+    return {"feedback_answers": [plain_row(r, ANSWER_COLUMNS) for r in rows]}
+
+
+async def _erase_person(session: AsyncSession, person: DataSubject) -> dict[str, Any]:
+    # The answers and their comments go; the erasure record keeps how many there were.
+    repo = FeedbackRepository(session, person.workspace_id)
+    return {"feedback_answers": await repo.erase_of(person.contact_id)}
+
+
+# A person's feedback answers, in their data export and out with their erasure.
+PERSONAL_ANSWERS = PersonalData(export=_export_person, erase=_erase_person)

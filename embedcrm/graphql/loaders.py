@@ -19,10 +19,12 @@ from embedcrm.graphql.leads.dataloaders import (
     contact_leads_loader,
     lead_items_loader,
 )
+from embedcrm.graphql.messages.dataloaders import messages_loader
 from embedcrm.graphql.pipelines.dataloaders import stages_loader
 from embedcrm.graphql.workspaces.dataloaders import members_loader
 from embedcrm.kit.repository import Page
 from embedcrm.leads.models import Lead, LeadItem
+from embedcrm.messages.models import Message
 from embedcrm.pipelines.models import Stage
 from embedcrm.services import Services
 from embedcrm.workspaces.models import Member
@@ -39,6 +41,7 @@ class Loaders:
     # What the caller sees of each contact's leads: these depend on who asks.
     contact_leads: DataLoader[ContactPageKey, Page[Lead]]
     contact_lead_counts: DataLoader[Key, int | None]
+    messages: DataLoader[Key, Message | None]
 
     @classmethod
     def create(cls, services: Services, principal: Principal) -> Loaders:
@@ -51,4 +54,5 @@ class Loaders:
             contact_tags=contact_tags_loader(services),
             contact_leads=contact_leads_loader(services, principal),
             contact_lead_counts=contact_lead_counts_loader(services, principal),
+            messages=messages_loader(services),
         )

@@ -24,7 +24,7 @@ from strawberry.tools import merge_types
 
 from embedcrm.auth import PanelUser, Platform
 from embedcrm.config import Settings
-from embedcrm.errors import EmbedCRMError, Forbidden, NotFound
+from embedcrm.errors import EmbedCRMError, NotFound
 from embedcrm.graphql.alerts.schema import AlertMutation, AlertQuery
 from embedcrm.graphql.analytics.schema import TYPES as ANALYTICS_TYPES
 from embedcrm.graphql.analytics.schema import AnalyticsMutation, AnalyticsQuery
@@ -50,7 +50,7 @@ from embedcrm.graphql.fields.schema import FieldMutation, FieldQuery, TagMutatio
 from embedcrm.graphql.fields.types import CustomField, Segment, Tag
 from embedcrm.graphql.forms.schema import TYPES as FORM_TYPES
 from embedcrm.graphql.forms.schema import FormMutation, FormQuery
-from embedcrm.graphql.ids import GlobalId, parse_global_id
+from embedcrm.graphql.ids import parse_global_id
 from embedcrm.graphql.imports.schema import ImportMutation
 from embedcrm.graphql.invoices.schema import InvoiceMutation, InvoiceQuery
 from embedcrm.graphql.invoices.types import Invoice
@@ -58,23 +58,23 @@ from embedcrm.graphql.leads.schema import ActivityMutation, LeadExportQuery, Lea
 from embedcrm.graphql.leads.types import Activity, Lead
 from embedcrm.graphql.limits import query_cost_limiter
 from embedcrm.graphql.messages.schema import MessageMutation, MessageQuery
+from embedcrm.graphql.nodes import load_node
 from embedcrm.graphql.panel import PanelQuery
 from embedcrm.graphql.pipelines.schema import PipelineMutation, PipelineQuery
-from embedcrm.graphql.pipelines.types import Pipeline, Stage, pipeline_type
+from embedcrm.graphql.pipelines.types import Pipeline, Stage
 from embedcrm.graphql.privacy.schema import PrivacyMutation, PrivacyQuery
 from embedcrm.graphql.privacy.types import Erasure
 from embedcrm.graphql.tasks.schema import TaskMutation, TaskQuery
 from embedcrm.graphql.tasks.types import Task
 from embedcrm.graphql.webhooks.schema import TYPES as WEBHOOK_TYPES
 from embedcrm.graphql.webhooks.schema import WebhookMutation, WebhookQuery
-from embedcrm.graphql.webhooks.types import WebhookEndpoint, WebhookEvent, endpoint_ref
 from embedcrm.graphql.workspaces.schema import (
     CrmSettingsMutation,
     SiteQuery,
     WorkspaceMutation,
     WorkspaceQuery,
 )
-from embedcrm.graphql.workspaces.types import Member, Site, Workspace, site_type
+from embedcrm.graphql.workspaces.types import Member, Site, Workspace
 from embedcrm.panel import PanelComponents
 from embedcrm.workspaces.models import Role
 
@@ -93,96 +93,7 @@ class CoreQuery:
             return None
         if not info.context.can_see(gid.workspace_id):
             return None
-        return await _load_node(info, gid)
-
-
-async def _load_node(info: Info, gid: GlobalId) -> Node | None:
-    context = info.context
-    key = (gid.workspace_id, gid.row_id)
-    if gid.type_name == "Lead":
-        try:
-            row = await context.services.leads.visible_lead(
-                context.principal, gid.workspace_id, gid.row_id
-            )
-        except NotFound:
-            return None
-        return Lead.of(row) if row else None
-    if gid.type_name == "Contact":
-        contact = await context.services.contacts.visible_contact(
-            context.principal, gid.workspace_id, gid.row_id
-        )
-        return Contact.of(contact) if contact else None
-    if gid.type_name == "Task":
-        task = await context.services.tasks.visible_task(
-            context.principal, gid.workspace_id, gid.row_id
-        )
-        return Task.of(task) if task else None
-    if gid.type_name == "Stage":
-        stage = await context.loaders.stages.load(key)
-        return Stage.of(stage) if stage else None
-    if gid.type_name == "Member":
-        member = await context.loaders.members.load(key)
-        return Member.of(member) if member else None
-    if gid.type_name == "Site":
-        site = await context.services.workspaces.site_by_id(gid.workspace_id, gid.row_id)
-        return site_type(info, site) if site else None
-    if gid.type_name == "Workspace":
-        try:
-            workspace = await context.services.workspaces.get_workspace(
-                context.principal, gid.workspace_id
-            )
-        except NotFound:
-            return None
-        return Workspace.of(workspace)
-    if gid.type_name == "Pipeline":
-        found = await context.services.pipelines.pipeline(gid.workspace_id, gid.row_id)
-        return pipeline_type(*found) if found else None
-    if gid.type_name == "Segment":
-        segment = await context.services.segments.get(
-            context.principal, gid.workspace_id, gid.row_id
-        )
-        return Segment.of(segment) if segment else None
-    if gid.type_name == "Product":
-        products = await context.services.catalog.get_many(
-            context.principal, gid.workspace_id, [gid.row_id]
-        )
-        product = products.get(gid.row_id)
-        return Product.of(product) if product else None
-    if gid.type_name == "Invoice":
-        invoices = await context.services.invoices.get_many(
-            context.principal, gid.workspace_id, [gid.row_id]
-        )
-        invoice = invoices.get(gid.row_id)
-        if invoice is None:
-            return None
-        lines = await context.services.invoices.lines_of(gid.workspace_id, [invoice.id])
-        payments = await context.services.invoices.payments_of(gid.workspace_id, [invoice.id])
-        return Invoice.of(invoice, lines[invoice.id], payments[invoice.id])
-    return await _load_webhook_node(info, gid)
-
-
-async def _load_webhook_node(info: Info, gid: GlobalId) -> Node | None:
-    """The objects webhook payloads name beyond the CRM's own: submissions, endpoints and
-    events."""
-    context = info.context
-    try:
-        if gid.type_name == "Submission":
-            submission = await context.services.capture.visible_submission(
-                context.principal, gid.workspace_id, gid.row_id
-            )
-            return Submission.of(submission) if submission else None
-        if gid.type_name == "WebhookEndpoint":
-            ref = endpoint_ref(strawberry.ID(gid.encode()))
-            endpoint = await context.services.webhooks.get_endpoint(context.principal, ref)
-            return WebhookEndpoint.of(endpoint)
-        if gid.type_name == "WebhookEvent":
-            event = await context.services.webhooks.event(
-                context.principal, gid.workspace_id, gid.row_id
-            )
-            return WebhookEvent.of(event) if event else None
-    except (NotFound, Forbidden):
-        return None
-    return None
+        return await load_node(info, gid)
 
 
 def _should_mask(error: GraphQLError) -> bool:

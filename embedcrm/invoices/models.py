@@ -194,9 +194,10 @@ class ProviderName(enum.StrEnum):
 class PaymentProvider(Base):
     """A workspace's account with a payment provider: what verifies its notifications.
 
-    ``secret`` is Robokassa's second password or YooKassa's secret key. It is kept as given,
-    since each check needs it in the clear (an MD5 over it; HTTP basic auth), and it is never
-    answered back through the API.
+    ``secret`` is Robokassa's second password or YooKassa's secret key, sealed with a key from
+    EMBEDCRM_SECRET_KEYS (``embedcrm.kit.sealed``): each check needs it in the clear (an MD5
+    over it; HTTP basic auth), so it cannot be hashed, but the database alone does not give it
+    away. It is never answered back through the API.
     """
 
     __tablename__ = "payment_providers"
@@ -210,5 +211,5 @@ class PaymentProvider(Base):
     )
     # Robokassa's merchant login or YooKassa's shop id.
     account: Mapped[str] = mapped_column(String(100))
-    secret: Mapped[str] = mapped_column(String(200))
+    secret: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -36,6 +36,7 @@ from embedcrm.errors import (
 from embedcrm.invoices.models import Invoice, PaymentProvider, PaymentSource, ProviderName
 from embedcrm.invoices.repository import InvoiceLocks, InvoiceRepository, ProviderRepository
 from embedcrm.invoices.service import ReceivedPayment, apply_payment
+from embedcrm.kit.sealed import SecretBox
 from embedcrm.workspaces.access import load_actor
 
 log = logging.getLogger("embedcrm.payments")
@@ -70,10 +71,19 @@ def _decimal(raw: Any, field: str) -> Decimal:
 
 
 class ProviderService:
-    def __init__(self, db: Database, client: httpx.AsyncClient, *, yookassa_api_url: str) -> None:
+    def __init__(
+        self,
+        db: Database,
+        client: httpx.AsyncClient,
+        *,
+        yookassa_api_url: str,
+        box: SecretBox,
+    ) -> None:
         self.db = db
         self.client = client
         self.yookassa_api_url = yookassa_api_url.rstrip("/")
+        # The providers' secrets are kept sealed; each check opens one when it needs it.
+        self.box = box
 
     async def configure(
         self,
@@ -96,10 +106,11 @@ class ProviderService:
             await load_actor(session, principal, workspace_id, field="workspaceId")
             repo = ProviderRepository(session, workspace_id)
             row = await repo.get(provider)
+            sealed = self.box.seal(secret)
             if row is None:
-                row = repo.add(PaymentProvider(provider=provider, account=account, secret=secret))
+                row = repo.add(PaymentProvider(provider=provider, account=account, secret=sealed))
             else:
-                row.account, row.secret = account, secret
+                row.account, row.secret = account, sealed
             row.updated_at = utcnow()
             await session.flush()
             return row
@@ -126,7 +137,7 @@ class ProviderService:
             config = await repo.get(ProviderName.ROBOKASSA)
             if config is None:
                 raise NotFound("Robokassa is not set up for this workspace.")
-            expected = robokassa_signature(out_sum, inv_id, config.secret, extra)
+            expected = robokassa_signature(out_sum, inv_id, self.box.open(config.secret), extra)
             if not hmac.compare_digest(expected, signature.strip().lower()):
                 raise Forbidden("The signature does not match.")
             invoice = await repo.invoice_by_number(int(inv_id))
@@ -163,7 +174,7 @@ class ProviderService:
             config = await ProviderRepository(session, workspace_id).get(ProviderName.YOOKASSA)
             if config is None:
                 raise NotFound("YooKassa is not set up for this workspace.")
-            account, secret = config.account, config.secret
+            account, secret = config.account, self.box.open(config.secret)
         # Outside any transaction: the provider's answer is the only thing believed.
         payment = await self._fetch_yookassa_payment(payment_id, account, secret)
         if payment.get("status") != "succeeded" or payment.get("paid") is not True:

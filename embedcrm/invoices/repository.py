@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Select, and_, case, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, case, delete, func, or_, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,6 +30,22 @@ from embedcrm.leads.models import Lead, LeadStatus
 from embedcrm.leads.ownership import own_contact_ids, own_lead_ids
 
 
+def invoice_owned_by(workspace_id: uuid.UUID, member_id: uuid.UUID) -> ColumnElement[bool]:
+    """A manager's invoices: those of a lead they see, or of a contact of such a lead. An
+    invoice tied to no lead and no contact (typed by hand for a walk-in buyer, or its buyer
+    erased) is the owner's alone: it tells of money no manager's client owes."""
+    return or_(
+        Invoice.lead_id.in_(own_lead_ids(workspace_id, member_id)),
+        Invoice.contact_id.in_(own_contact_ids(workspace_id, member_id)),
+    )
+
+
+def own_invoice_ids(workspace_id: uuid.UUID, member_id: uuid.UUID) -> Select[uuid.UUID]:
+    return select(Invoice.id).where(
+        Invoice.workspace_id == workspace_id, invoice_owned_by(workspace_id, member_id)
+    )
+
+
 @dataclass(frozen=True)
 class InvoiceFilter:
     status: InvoiceStatus | None = None
@@ -41,16 +57,7 @@ class InvoiceRepository(WorkspaceRepository[Invoice]):
     model = Invoice
 
     def own_rows(self, stmt: Select[Invoice], member_id: uuid.UUID) -> Select[Invoice]:
-        """A manager's invoices: those of a lead they see, or of a contact of such a lead.
-        An invoice tied to no lead and no contact (typed by hand for a walk-in buyer, or its
-        buyer erased) belongs to nobody, so every member sees it, like the catalogue."""
-        return stmt.where(
-            or_(
-                Invoice.lead_id.in_(own_lead_ids(self.workspace_id, member_id)),
-                Invoice.contact_id.in_(own_contact_ids(self.workspace_id, member_id)),
-                and_(Invoice.lead_id.is_(None), Invoice.contact_id.is_(None)),
-            )
-        )
+        return stmt.where(invoice_owned_by(self.workspace_id, member_id))
 
     def matching(self, viewer: Viewer, invoice_filter: InvoiceFilter) -> Select[Invoice]:
         stmt = self.readable(viewer)
@@ -234,17 +241,20 @@ class PaymentRepository(WorkspaceRepository[Payment]):
             )
         )
 
-    async def received_between(self, starts: datetime, ends: datetime) -> dict[str, Decimal]:
-        """Payments received in [starts, ends), summed per currency."""
-        rows = await self.session.execute(
-            select(Payment.currency, func.sum(Payment.amount))
-            .where(
-                Payment.workspace_id == self.workspace_id,
-                Payment.paid_at >= starts,
-                Payment.paid_at < ends,
-            )
-            .group_by(Payment.currency)
+    async def received_between(
+        self, viewer: Viewer, starts: datetime, ends: datetime
+    ) -> dict[str, Decimal]:
+        """Payments received in [starts, ends), summed per currency; a MANAGER's, on the
+        invoices they see."""
+        stmt = select(Payment.currency, func.sum(Payment.amount)).where(
+            Payment.workspace_id == self.workspace_id,
+            Payment.paid_at >= starts,
+            Payment.paid_at < ends,
         )
+        member_id = viewer.sees_only_own
+        if member_id is not None:
+            stmt = stmt.where(Payment.invoice_id.in_(own_invoice_ids(self.workspace_id, member_id)))
+        rows = await self.session.execute(stmt.group_by(Payment.currency))
         return {currency: to_cents(amount) for currency, amount in rows}
 
 
@@ -255,9 +265,12 @@ class DebtRepository:
         self.session = session
         self.workspace_id = workspace_id
 
-    async def receivables(self, today: date) -> list[DebtRow]:
+    async def receivables(self, viewer: Viewer, today: date) -> list[DebtRow]:
+        """A MANAGER's figures are of the invoices they see."""
         owed = Invoice.total - Invoice.paid_total
         late = Invoice.due_on < today
+        member_id = viewer.sees_only_own
+        mine = true() if member_id is None else invoice_owned_by(self.workspace_id, member_id)
         rows = await self.session.execute(
             select(
                 Invoice.contact_id,
@@ -268,7 +281,11 @@ class DebtRepository:
                 func.sum(case((late, owed), else_=0)),
                 func.min(case((late, Invoice.due_on), else_=None)),
             )
-            .where(Invoice.workspace_id == self.workspace_id, Invoice.status.in_(OPEN_STATUSES))
+            .where(
+                Invoice.workspace_id == self.workspace_id,
+                Invoice.status.in_(OPEN_STATUSES),
+                mine,
+            )
             # Invoices made out to a name alone are told apart by that name.
             .group_by(
                 Invoice.contact_id,
@@ -320,10 +337,14 @@ class DebtRepository:
             for currency, invoiced, paid, outstanding, overdue in rows
         ]
 
-    async def won_values(self, starts: datetime, ends: datetime) -> dict[str, Decimal]:
-        """The values of the leads won in [starts, ends), per currency (none: no currency)."""
+    async def won_values(
+        self, viewer: Viewer, starts: datetime, ends: datetime
+    ) -> dict[str, Decimal]:
+        """The values of the leads won in [starts, ends), per currency (none: no currency);
+        a MANAGER's, of the leads they see."""
         wins = won_in_period(self.workspace_id, starts, ends)
-        rows = await self.session.execute(
+        member_id = viewer.sees_only_own
+        stmt = (
             select(Lead.currency, func.sum(Lead.value))
             .join(wins, wins.c.lead_id == Lead.id)
             .where(
@@ -331,8 +352,10 @@ class DebtRepository:
                 Lead.status == LeadStatus.WON,
                 Lead.value.is_not(None),
             )
-            .group_by(Lead.currency)
         )
+        if member_id is not None:
+            stmt = stmt.where(Lead.id.in_(own_lead_ids(self.workspace_id, member_id)))
+        rows = await self.session.execute(stmt.group_by(Lead.currency))
         return {currency or "": to_cents(value) for currency, value in rows}
 
 

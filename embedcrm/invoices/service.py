@@ -694,8 +694,8 @@ class InvoiceService:
         first. An invoice is overdue once its due date (UTC) has passed."""
         today = today or utcnow().date()
         async with self.db.transaction() as session:
-            await load_actor(session, principal, workspace_id, field="workspaceId")
-            rows = await DebtRepository(session, workspace_id).receivables(today)
+            viewer = await viewer_of(session, principal, workspace_id, field="workspaceId")
+            rows = await DebtRepository(session, workspace_id).receivables(viewer, today)
         rows.sort(key=lambda r: (r.oldest_due_on or date.max, -r.outstanding, r.buyer_name))
         return Receivables(today=today, rows=rows)
 
@@ -746,9 +746,11 @@ class InvoiceService:
         if ends <= starts:
             raise ValidationFailed("The period must end after it starts.", field="ends")
         async with self.db.transaction() as session:
-            await load_actor(session, principal, workspace_id, field="workspaceId")
-            paid = await PaymentRepository(session, workspace_id).received_between(starts, ends)
-            won = await DebtRepository(session, workspace_id).won_values(starts, ends)
+            viewer = await viewer_of(session, principal, workspace_id, field="workspaceId")
+            paid = await PaymentRepository(session, workspace_id).received_between(
+                viewer, starts, ends
+            )
+            won = await DebtRepository(session, workspace_id).won_values(viewer, starts, ends)
         return Revenue(starts=starts, ends=ends, by_paid_date=paid, by_won_date=won)
 
     async def emit_overdue(self, *, now: datetime | None = None, limit: int = 500) -> int:
@@ -792,6 +794,19 @@ class InvoiceService:
             viewer = await viewer_of(session, principal, workspace_id)
             repo = InvoiceRepository(session, workspace_id)
             return await repo.readable_many(viewer, ids)
+
+    async def visible_payment(
+        self, principal: Principal, workspace_id: uuid.UUID, payment_id: uuid.UUID
+    ) -> Payment | None:
+        """A payment, if the caller reads its invoice."""
+        async with self.db.transaction() as session:
+            viewer = await viewer_of(session, principal, workspace_id)
+            payment = await PaymentRepository(session, workspace_id).get(payment_id)
+            if payment is None:
+                return None
+            invoices = InvoiceRepository(session, workspace_id)
+            readable = await invoices.readable_many(viewer, [payment.invoice_id])
+            return payment if readable else None
 
     async def lines_of(
         self, workspace_id: uuid.UUID, invoice_ids: Sequence[uuid.UUID]

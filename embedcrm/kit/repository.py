@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
@@ -162,6 +162,29 @@ class WorkspaceRepository(Generic[M]):
     async def get_readable(self, viewer: Viewer, row_id: uuid.UUID) -> M | None:
         stmt = self.readable(viewer).where(self.model.id == row_id)
         return (await self.session.scalars(stmt)).first()
+
+    async def move_contact(self, source: uuid.UUID, target: uuid.UUID) -> list[str]:
+        """Point the rows of contact ``source`` at ``target`` (a merge); answers their ids, which
+        the merge keeps so that its undo can give them back with ``set_contact``."""
+        model = self.model
+        ids = list(
+            await self.session.scalars(
+                select(model.id).where(
+                    model.workspace_id == self.workspace_id, model.contact_id == source
+                )
+            )
+        )
+        await self.set_contact(ids, target)
+        return [str(i) for i in ids]
+
+    async def set_contact(self, ids: Sequence[uuid.UUID], contact_id: uuid.UUID) -> None:
+        if ids:
+            model = self.model
+            await self.session.execute(
+                update(model)
+                .where(model.workspace_id == self.workspace_id, model.id.in_(list(ids)))
+                .values(contact_id=contact_id)
+            )
 
     def add(self, row: M) -> M:
         row.workspace_id = self.workspace_id

@@ -236,26 +236,6 @@ class LeadRepository(WorkspaceRepository[Lead]):
                 )
         return stmt
 
-    async def move_contact(self, source: uuid.UUID, target: uuid.UUID) -> list[str]:
-        """Give every lead of contact ``source`` to ``target``; answers their ids."""
-        ids = list(
-            await self.session.scalars(
-                select(Lead.id).where(
-                    Lead.workspace_id == self.workspace_id, Lead.contact_id == source
-                )
-            )
-        )
-        await self.set_contact(ids, target)
-        return [str(i) for i in ids]
-
-    async def set_contact(self, ids: Sequence[uuid.UUID], contact_id: uuid.UUID) -> None:
-        if ids:
-            await self.session.execute(
-                update(Lead)
-                .where(Lead.workspace_id == self.workspace_id, Lead.id.in_(list(ids)))
-                .values(contact_id=contact_id)
-            )
-
     async def ids_at_stages(self, stage_ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
         rows = await self.session.scalars(
             select(Lead.id).where(
@@ -320,25 +300,6 @@ class ActivityRepository(WorkspaceRepository[Activity]):
         if contact_id is not None:
             stmt = stmt.where(Activity.contact_id == contact_id)
         return stmt
-
-    async def move_contact(self, source: uuid.UUID, target: uuid.UUID) -> list[str]:
-        ids = list(
-            await self.session.scalars(
-                select(Activity.id).where(
-                    Activity.workspace_id == self.workspace_id, Activity.contact_id == source
-                )
-            )
-        )
-        await self.set_contact(ids, target)
-        return [str(i) for i in ids]
-
-    async def set_contact(self, ids: Sequence[uuid.UUID], contact_id: uuid.UUID) -> None:
-        if ids:
-            await self.session.execute(
-                update(Activity)
-                .where(Activity.workspace_id == self.workspace_id, Activity.id.in_(list(ids)))
-                .values(contact_id=contact_id)
-            )
 
 
 class StageChangeRepository(WorkspaceRepository[LeadStageChange]):

@@ -457,6 +457,12 @@ class LeadService:
         """The lead, if ``principal`` may see it: a MANAGER sees their own and unassigned ones."""
         return await readable_row(self.db, principal, LeadRepository, workspace_id, lead_id)
 
+    async def visible_activity(
+        self, principal: Principal, workspace_id: uuid.UUID, activity_id: uuid.UUID
+    ) -> Activity | None:
+        """One timeline entry, if it is on a timeline ``principal`` reads."""
+        return await readable_row(self.db, principal, ActivityRepository, workspace_id, activity_id)
+
 
 @dataclass(frozen=True)
 class Attribution:

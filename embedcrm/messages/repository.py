@@ -7,11 +7,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, delete, func, literal, select, tuple_, update
+from sqlalchemy import ColumnElement, Select, delete, func, literal, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.db import new_id
 from embedcrm.kit.repository import WorkspaceRepository, earliest
+from embedcrm.leads.ownership import seen_contact_ids
 from embedcrm.messages.models import (
     Holiday,
     Message,
@@ -33,6 +34,43 @@ def in_state(*states: MessageStatus) -> ColumnElement[bool]:
 class MessageRepository(WorkspaceRepository[Message]):
     model = Message
 
+    def own_rows(self, stmt: Select[Message], member_id: uuid.UUID) -> Select[Message]:
+        """A manager reads the messages of the contacts they see, as on the contact's card;
+        one to no contact (a member's alert) is not theirs to read."""
+        return stmt.where(Message.contact_id.in_(seen_contact_ids(self.workspace_id, member_id)))
+
+    def of_person(self, contact_id: uuid.UUID, lead_ids: Sequence[uuid.UUID]) -> Select[Message]:
+        return (
+            self.select()
+            .where(or_(Message.contact_id == contact_id, Message.lead_id.in_(list(lead_ids))))
+            .order_by(Message.created_at, Message.id)
+        )
+
+    async def erase_of_person(self, contact_id: uuid.UUID, lead_ids: Sequence[uuid.UUID]) -> int:
+        result = await self.session.execute(
+            delete(Message)
+            .where(
+                Message.workspace_id == self.workspace_id,
+                or_(Message.contact_id == contact_id, Message.lead_id.in_(list(lead_ids))),
+            )
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def opt_out_of(self, contact_id: uuid.UUID) -> MessageOptOut | None:
+        found: MessageOptOut | None = await self.session.get(
+            MessageOptOut, (self.workspace_id, contact_id)
+        )
+        return found
+
+    async def drop_opt_out(self, contact_id: uuid.UUID) -> MessageOptOut | None:
+        """Remove the contact's opt-out; answers the one removed, if there was one."""
+        row = await self.opt_out_of(contact_id)
+        if row is not None:
+            await self.session.delete(row)
+            await self.session.flush()
+        return row
+
     async def by_dedupe_key(self, key: str) -> Message | None:
         found: Message | None = await self.session.scalar(
             self.select().where(Message.dedupe_key == key)
@@ -40,8 +78,7 @@ class MessageRepository(WorkspaceRepository[Message]):
         return found
 
     async def opted_out(self, contact_id: uuid.UUID) -> bool:
-        row = await self.session.get(MessageOptOut, (self.workspace_id, contact_id))
-        return row is not None
+        return await self.opt_out_of(contact_id) is not None
 
     async def opt_out(self, contact_id: uuid.UUID, *, now: datetime) -> bool:
         """Record the opt-out; False when it was already there."""

@@ -18,17 +18,26 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.auth import Principal
-from embedcrm.contacts.service import get_contact, require_contact_writer, sees_contact
+from embedcrm.contacts.service import (
+    get_contact,
+    require_contact_writer,
+    sees_contact,
+    surviving_contact,
+)
 from embedcrm.db import Database, utcnow
 from embedcrm.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from embedcrm.kit.models import plain_row
 from embedcrm.kit.repository import Page, Window
+from embedcrm.leads.models import Activity, ActivityKind
 from embedcrm.leads.moves import get_lead
+from embedcrm.leads.service import add_activity
 from embedcrm.messages.events import request_from_gateway
 from embedcrm.messages.models import Message, MessageChannel, MessageStatus
 from embedcrm.messages.repository import MessageQueue, MessageRepository
 from embedcrm.messages.unsubscribe import UnsubscribeTokens
+from embedcrm.privacy.service import DataSubject, PersonalData
 from embedcrm.webhooks.jobs import Clock
-from embedcrm.workspaces.access import load_actor
+from embedcrm.workspaces.access import load_actor, readable_row
 
 LANGUAGES = ("ru", "en")
 MAX_SUBJECT = 300
@@ -125,9 +134,34 @@ async def queue_message(
             if made is None:
                 raise
             return made
+    if message.contact_id is not None:
+        _on_timeline(session, workspace_id, message)
     if not ours and not held:
         await request_from_gateway(session, message, variables=outgoing.variables, now=now)
     return message
+
+
+def _on_timeline(session: AsyncSession, workspace_id: uuid.UUID, message: Message) -> None:
+    """Every message to a contact is an entry of their timeline (and its lead's); the entry
+    names the message, whose status the timeline reads as it is now."""
+    assert message.contact_id is not None
+    add_activity(
+        session,
+        workspace_id,
+        Activity(
+            contact_id=message.contact_id,
+            lead_id=message.lead_id,
+            author_id=None,
+            kind=ActivityKind.MESSAGE,
+            body=message.subject or message.body[:MAX_SUBJECT],
+            data={
+                "message_id": str(message.id),
+                "channel": message.channel.value,
+                "template": message.template,
+            },
+            created_at=message.created_at,
+        ),
+    )
 
 
 def recipient_of(
@@ -261,6 +295,20 @@ class MessageService:
                 repo.select().where(Message.contact_id == contact_id), window=window
             )
 
+    async def messages_by_id(
+        self, workspace_id: uuid.UUID, ids: list[uuid.UUID]
+    ) -> dict[uuid.UUID, Message]:
+        """Messages the caller has already reached through a timeline entry it reads."""
+        async with self.db.transaction() as session:
+            return await MessageRepository(session, workspace_id).get_many(ids)
+
+    async def visible_message(
+        self, principal: Principal, workspace_id: uuid.UUID, message_id: uuid.UUID
+    ) -> Message | None:
+        """A message, if the caller sees its contact (as ``messages_of_contact`` lists them);
+        one to nobody's contact is for those who see every contact."""
+        return await readable_row(self.db, principal, MessageRepository, workspace_id, message_id)
+
     async def release_held(self, *, limit: int = 500) -> int:
         """Hand the host's gateway the messages held for quiet hours whose time came."""
         now = self.clock()
@@ -294,10 +342,69 @@ class MessageService:
         workspace_id, contact_id = self.tokens.read(token)
         async with self.db.transaction() as session:
             repo = MessageRepository(session, workspace_id)
-            try:
-                await get_contact(session, workspace_id, contact_id)
-            except NotFound:
-                # Erased since: there is nobody left to write to.
-                return await repo.language()
-            await repo.opt_out(contact_id, now=self.clock())
+            # The link may predate a merge: the person is the contact they were merged into.
+            contact = await surviving_contact(session, workspace_id, contact_id)
+            if contact is not None:
+                await repo.opt_out(contact.id, now=self.clock())
+            # Otherwise erased since: there is nobody left to write to.
             return await repo.language()
+
+
+# What other domains do to a contact's messages inside their own transaction.
+
+
+async def move_contact_messages(
+    session: AsyncSession, workspace_id: uuid.UUID, source: uuid.UUID, target: uuid.UUID
+) -> dict[str, Any]:
+    """A merge: ``target`` gets the messages of ``source``, and its opt-out: the person said
+    no under either name. Answers what moved, for ``give_back_messages``."""
+    repo = MessageRepository(session, workspace_id)
+    moved: dict[str, Any] = {"messages": await repo.move_contact(source, target)}
+    opt_out = await repo.drop_opt_out(source)
+    if opt_out is not None:
+        moved["opt_out_at"] = opt_out.created_at.isoformat()
+        moved["opt_out_added"] = await repo.opt_out(target, now=opt_out.created_at)
+    return moved
+
+
+async def give_back_messages(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    moved: Mapping[str, Any],
+    *,
+    kept_id: uuid.UUID,
+    restored_id: uuid.UUID,
+) -> None:
+    """An undone merge: the messages and the opt-out it moved go back to the restored contact;
+    the kept contact loses an opt-out only when the merge gave it."""
+    repo = MessageRepository(session, workspace_id)
+    await repo.set_contact([uuid.UUID(i) for i in moved.get("messages", [])], restored_id)
+    if "opt_out_at" in moved:
+        if moved.get("opt_out_added"):
+            await repo.drop_opt_out(kept_id)
+        await repo.opt_out(restored_id, now=datetime.fromisoformat(moved["opt_out_at"]))
+
+
+MESSAGE_COLUMNS = ["id", "channel", "recipient", "subject", "body", "status", "created_at"]
+
+
+async def _export_person(session: AsyncSession, person: DataSubject) -> dict[str, Any]:
+    repo = MessageRepository(session, person.workspace_id)
+    messages = await session.scalars(repo.of_person(person.contact_id, person.lead_ids))
+    opt_out = await repo.opt_out_of(person.contact_id)
+    return {
+        "messages": [plain_row(m, MESSAGE_COLUMNS) for m in messages],
+        "opt_outs": [] if opt_out is None else [{"created_at": opt_out.created_at.isoformat()}],
+    }
+
+
+async def _erase_person(session: AsyncSession, person: DataSubject) -> dict[str, Any]:
+    # What was sent to the person, and their opt-out, go; the erasure record keeps counts.
+    repo = MessageRepository(session, person.workspace_id)
+    erased = await repo.erase_of_person(person.contact_id, person.lead_ids)
+    opt_out = await repo.drop_opt_out(person.contact_id)
+    return {"messages": erased, "opt_outs": 0 if opt_out is None else 1}
+
+
+# A person's messages and opt-out, in their data export and out with their erasure.
+PERSONAL_MESSAGES = PersonalData(export=_export_person, erase=_erase_person)

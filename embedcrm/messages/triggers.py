@@ -286,6 +286,13 @@ class TemplateService:
             )
             return await repo.newest_first(repo.select(), window=window)
 
+    async def visible_template(
+        self, principal: Principal, workspace_id: uuid.UUID, template_id: uuid.UUID
+    ) -> MessageTemplate | None:
+        async with self.db.transaction() as session:
+            repo = TemplateRepository.for_reader(session, principal, workspace_id)
+            return await repo.get(template_id)
+
     async def count(self, principal: Principal, workspace_id: uuid.UUID) -> int:
         async with self.db.transaction() as session:
             repo = TemplateRepository.for_reader(

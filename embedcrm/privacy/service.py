@@ -2,8 +2,9 @@
 
 Each domain answers for its own rows. Contacts, leads, tasks and tags are reached through their
 repositories; the domains that must not know the CRM (capture's submissions, the webhooks'
-outbox and delivery logs) are reached through ``PersonalData`` hooks that ``Services`` passes
-in, which receive plain ids and export or erase their rows in the same transaction.
+outbox and delivery logs), and those that build on privacy's ``DataSubject`` (messages and
+their opt-outs, feedback answers), are reached through ``PersonalData`` hooks that ``Services``
+passes in, which receive plain ids and export or erase their rows in the same transaction.
 """
 
 from __future__ import annotations
@@ -123,6 +124,16 @@ class PrivacyService:
             for holder in self.holders:
                 exported.update(await holder.export(session, subject))
             return exported
+
+    async def erasure(
+        self, principal: Principal, workspace_id: uuid.UUID, erasure_id: uuid.UUID
+    ) -> Erasure | None:
+        """An erasure record; like personal data, the owner's alone."""
+        async with self.db.transaction() as session:
+            actor = await load_actor(session, principal, workspace_id)
+            if not actor.is_owner:
+                return None
+            return await ErasureRepository(session, workspace_id).get(erasure_id)
 
     async def erase_person(
         self, principal: Principal, workspace_id: uuid.UUID, contact_id: uuid.UUID

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, delete, or_, select, update
+from sqlalchemy import Select, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.db import hold_sqlite_write_lock
@@ -136,22 +136,6 @@ class TaskRepository(WorkspaceRepository[Task]):
             decode=decode_due_cursor,
             encode=encode_due_cursor,
         )
-
-    async def set_contact(self, source: uuid.UUID, target: uuid.UUID) -> list[str]:
-        ids = list(
-            await self.session.scalars(
-                select(Task.id).where(
-                    Task.workspace_id == self.workspace_id, Task.contact_id == source
-                )
-            )
-        )
-        if ids:
-            await self.session.execute(
-                update(Task)
-                .where(Task.workspace_id == self.workspace_id, Task.id.in_(ids))
-                .values(contact_id=target)
-            )
-        return [str(i) for i in ids]
 
 
 def encode_due_cursor(task: Task) -> str:

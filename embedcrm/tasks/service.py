@@ -222,7 +222,7 @@ async def move_contact_tasks(
     session: AsyncSession, workspace_id: uuid.UUID, source: uuid.UUID, target: uuid.UUID
 ) -> list[str]:
     """Give ``target`` the tasks of ``source``; answers the ids moved."""
-    return await TaskRepository(session, workspace_id).set_contact(source, target)
+    return await TaskRepository(session, workspace_id).move_contact(source, target)
 
 
 async def give_back_tasks(

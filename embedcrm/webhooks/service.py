@@ -337,6 +337,25 @@ class WebhookService:
                 )
             return await newest_first(session, WebhookAttempt, stmt, window=window)
 
+    async def delivery(
+        self, principal: Principal, workspace_id: uuid.UUID, delivery_id: uuid.UUID
+    ) -> WebhookDelivery | None:
+        """One delivery, for whoever manages its endpoint (a platform endpoint's: the host)."""
+        async with self.db.transaction() as session:
+            row = await WebhookDeliveryRepository(session, workspace_id).get(delivery_id)
+        if row is not None:
+            _can_manage(principal, None if row.endpoint_id is None else workspace_id)
+        return row
+
+    async def attempt(
+        self, principal: Principal, workspace_id: uuid.UUID, attempt_id: uuid.UUID
+    ) -> WebhookAttempt | None:
+        async with self.db.transaction() as session:
+            row = await WebhookAttemptRepository(session, workspace_id).get(attempt_id)
+        if row is None or await self.delivery(principal, workspace_id, row.delivery_id) is None:
+            return None
+        return row
+
     async def count_attempts(self, principal: Principal, ref: EndpointRef) -> int:
         _can_manage(principal, ref.workspace_id)
         async with self.db.transaction() as session:

@@ -197,6 +197,9 @@ async def test_one_person_is_exported_and_erased_everywhere(
         "tasks",
         "submissions",
         "invoices",
+        "messages",
+        "opt_outs",
+        "feedback_answers",
     ]
     manager, _ = await panel_as(platform, tenant, "MANAGER")
     erase = "mutation($id: ID!) { erasePerson(input: {contactId: $id}) { erasure { counts } userErrors { code } } }"
@@ -217,6 +220,9 @@ async def test_one_person_is_exported_and_erased_everywhere(
         "won_value",
         "submissions",
         "invoices",
+        "messages",
+        "opt_outs",
+        "feedback_answers",
         "events_scrubbed",
         "merges",
     ]

@@ -5,6 +5,7 @@ the printable page behind its signed link."""
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -342,6 +343,8 @@ PAY = """mutation($input: RecordPaymentInput!) { recordPayment(input: $input) {
   userErrors { code } } }"""
 INVOICE_NODE = """query($id: ID!) { node(id: $id) { ... on Invoice { id payments { amount } } } }"""
 BALANCE = """query($contact: ID!) { clientBalance(contactId: $contact) { currency paid } }"""
+MONEY_REPORTS = """query($starts: DateTime!, $ends: DateTime!) { receivables { rows { outstanding } }
+  revenue(starts: $starts, ends: $ends) { byPaidDate { amount } } }"""
 
 
 async def test_a_manager_reads_only_the_invoices_and_payments_of_what_they_see(
@@ -349,7 +352,7 @@ async def test_a_manager_reads_only_the_invoices_and_payments_of_what_they_see(
 ) -> None:
     shop, other = await make_tenant(platform), await make_tenant(platform)
     anna_panel, anna = await panel_as(platform, shop, "MANAGER")
-    _, boris = await panel_as(platform, shop, "MANAGER")
+    boris_panel, boris = await panel_as(platform, shop, "MANAGER")
     lines = [line("Букет", "1", "10", "NONE")]
     invoices: dict[str, dict[str, str]] = {}
     for name, member in (("anna", anna), ("boris", boris)):
@@ -370,10 +373,35 @@ async def test_a_manager_reads_only_the_invoices_and_payments_of_what_they_see(
     everything = await shop.panel.data(INVOICES)
     assert ids(everything) == {invoices["anna"]["id"], invoices["boris"]["id"], walk_in["id"]}
     seen = await anna_panel.data(INVOICES)
-    assert ids(seen) == {invoices["anna"]["id"], walk_in["id"]}
-    assert seen["invoices"]["totalCount"] == 2
+    # An invoice tied to no lead and no contact is the owner's alone.
+    assert ids(seen) == {invoices["anna"]["id"]}
+    assert seen["invoices"]["totalCount"] == 1
     exported = (await anna_panel.data("{ invoicesCsv { rowCount } }"))["invoicesCsv"]
-    assert exported["rowCount"] == 2
+    assert exported["rowCount"] == 1
+    assert (await anna_panel.data(INVOICE_NODE, id=walk_in["id"]))["node"] is None
+    assert (await shop.panel.data(INVOICE_NODE, id=walk_in["id"]))["node"] is not None
+    # The reports count, for each manager, what they see.
+    assert (await shop.panel.data(ISSUE, id=walk_in["id"]))["issueInvoice"]["userErrors"] == []
+    assert (await shop.panel.data(PAY, input={"invoiceId": walk_in["id"], "amount": "1"}))[
+        "recordPayment"
+    ]["userErrors"] == []
+    now = datetime.now(UTC)
+    period = {
+        "starts": (now - timedelta(hours=1)).isoformat(),
+        "ends": (now + timedelta(hours=1)).isoformat(),
+    }
+    figures = {}
+    for who, gql in (("owner", shop.panel), ("anna", anna_panel), ("boris", boris_panel)):
+        data = await gql.data(MONEY_REPORTS, **period)
+        figures[who] = (
+            sorted(row["outstanding"] for row in data["receivables"]["rows"]),
+            [a["amount"] for a in data["revenue"]["byPaidDate"]],
+        )
+    assert figures == {
+        "owner": (["6.00", "6.00", "9.00"], ["9.00"]),
+        "anna": (["6.00"], ["4.00"]),
+        "boris": (["6.00"], ["4.00"]),
+    }
     by_contact = await anna_panel.data(INVOICES, filter={"contactId": invoices["boris"]["contact"]})
     assert by_contact["invoices"]["totalCount"] == 0
 

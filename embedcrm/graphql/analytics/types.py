@@ -15,6 +15,7 @@ from embedcrm.analytics.repository import Scope
 from embedcrm.graphql.context import Info
 from embedcrm.graphql.core import Node
 from embedcrm.graphql.ids import parse_global_id, to_global_id
+from embedcrm.graphql.nodes import loads_visible
 from embedcrm.graphql.pipelines.types import StageKind
 from embedcrm.graphql.workspaces.types import Member
 
@@ -389,3 +390,6 @@ class AdSpend(Node):
             currency=row.currency,
             created_at=row.created_at,
         )
+
+
+loads_visible("AdSpend", AdSpend.of, lambda s: s.analytics.spend_entry)

@@ -12,6 +12,7 @@ from strawberry.scalars import JSON
 from embedcrm.capture import models as capture
 from embedcrm.graphql.core import Node
 from embedcrm.graphql.ids import to_global_id
+from embedcrm.graphql.nodes import loads_visible
 from embedcrm.leads import models as lead_models
 
 SubmissionStatus = strawberry.enum(capture.SubmissionStatus, name="SubmissionStatus")
@@ -76,3 +77,6 @@ class AssignmentRule:
             if row.member_id
             else None,
         )
+
+
+loads_visible("Submission", Submission.of, lambda s: s.capture.visible_submission)

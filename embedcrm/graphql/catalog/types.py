@@ -9,8 +9,10 @@ import strawberry
 
 from embedcrm.catalog import models as catalog_models
 from embedcrm.catalog.repository import SalesRow
+from embedcrm.graphql.context import Info
 from embedcrm.graphql.core import Node, node_id
-from embedcrm.graphql.ids import to_global_id
+from embedcrm.graphql.ids import GlobalId, to_global_id
+from embedcrm.graphql.nodes import loads_row
 
 ProductKind = strawberry.enum(catalog_models.ProductKind, name="ProductKind")
 VatRate = strawberry.enum(
@@ -89,3 +91,11 @@ class SalesByProduct:
     starts: datetime
     ends: datetime
     rows: list[ProductSales]
+
+
+@loads_row("Product", Product.of)
+async def _product(info: Info, gid: GlobalId) -> catalog_models.Product | None:
+    products = await info.context.services.catalog.get_many(
+        info.context.principal, gid.workspace_id, [gid.row_id]
+    )
+    return products.get(gid.row_id)

@@ -15,6 +15,7 @@ from embedcrm.graphql.core import Connection, Node, node_id
 from embedcrm.graphql.fields.types import Tag, contact_tags
 from embedcrm.graphql.ids import to_global_id
 from embedcrm.graphql.leads import types as lead_types
+from embedcrm.graphql.nodes import loads_visible
 from embedcrm.graphql.tasks import types as task_types
 from embedcrm.graphql.workspaces.types import Member, load_member
 from embedcrm.kit.repository import Window
@@ -175,3 +176,12 @@ class ContactMerge(Node):
             undo_until=row.created_at + UNDO_WINDOW,
             _row=row,
         )
+
+
+loads_visible("Contact", Contact.of, lambda s: s.contacts.visible_contact)
+
+
+loads_visible("MergeProposal", MergeProposal.of, lambda s: s.merges.visible_proposal)
+
+
+loads_visible("ContactMerge", ContactMerge.of, lambda s: s.merges.visible_merge)

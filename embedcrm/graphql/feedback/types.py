@@ -11,6 +11,7 @@ from embedcrm.feedback import models as feedback_models
 from embedcrm.feedback.service import Report, Score
 from embedcrm.graphql.core import Node, node_id
 from embedcrm.graphql.ids import to_global_id
+from embedcrm.graphql.nodes import loads_visible
 
 FeedbackKind = strawberry.enum(
     feedback_models.FeedbackKind,
@@ -101,3 +102,6 @@ class FeedbackReport:
             by_source=[FeedbackScore.of(s, kind=kind, key=s.key) for s in report.by_source],
             comments=[FeedbackAnswer.of(row) for row in report.comments],
         )
+
+
+loads_visible("FeedbackAnswer", FeedbackAnswer.of, lambda s: s.feedback.visible_answer)

@@ -13,6 +13,8 @@ from embedcrm.fields import models as field_models
 from embedcrm.graphql.batching import ready_or_load
 from embedcrm.graphql.context import Info
 from embedcrm.graphql.core import Node, node_id
+from embedcrm.graphql.ids import GlobalId
+from embedcrm.graphql.nodes import loads_row, loads_visible
 from embedcrm.leads import models as lead_models
 
 FieldEntity = strawberry.enum(field_models.FieldEntity, name="RecordKind")
@@ -91,3 +93,19 @@ async def contact_tags(info: Info, row: contact_models.Contact) -> list[Tag]:
         Tag.of(t)
         for t in await info.context.loaders.contact_tags.load((row.workspace_id, row.id)) or []
     ]
+
+
+loads_visible("Segment", Segment.of, lambda s: s.segments.get)
+
+
+@loads_row("Tag", Tag.of)
+async def _tag(info: Info, gid: GlobalId) -> field_models.Tag | None:
+    # The workspace's tags, like its fields below, are few and listed whole.
+    tags = await info.context.services.tags.tags(info.context.principal, gid.workspace_id)
+    return next((tag for tag in tags if tag.id == gid.row_id), None)
+
+
+@loads_row("CustomField", CustomField.of)
+async def _field(info: Info, gid: GlobalId) -> field_models.CustomFieldDefinition | None:
+    fields = await info.context.services.fields.list(info.context.principal, gid.workspace_id)
+    return next((f for f in fields if f.id == gid.row_id), None)

@@ -11,7 +11,8 @@ import strawberry
 from embedcrm.graphql.catalog.types import VatRate
 from embedcrm.graphql.context import Info
 from embedcrm.graphql.core import Node, node_id
-from embedcrm.graphql.ids import to_global_id
+from embedcrm.graphql.ids import GlobalId, to_global_id
+from embedcrm.graphql.nodes import loads, loads_visible
 from embedcrm.invoices import models as invoice_models
 
 ProviderName = strawberry.enum(invoice_models.ProviderName, name="PaymentProviderName")
@@ -260,3 +261,18 @@ class PaymentProviderAccount:
             updated_at=row.updated_at,
             notification_url=f"{public_url}/v1/workspaces/{row.workspace_id}/payments/{path}",
         )
+
+
+@loads("Invoice")
+async def _invoice(info: Info, gid: GlobalId) -> Invoice | None:
+    invoices = info.context.services.invoices
+    found = await invoices.get_many(info.context.principal, gid.workspace_id, [gid.row_id])
+    invoice = found.get(gid.row_id)
+    if invoice is None:
+        return None
+    lines = await invoices.lines_of(gid.workspace_id, [invoice.id])
+    payments = await invoices.payments_of(gid.workspace_id, [invoice.id])
+    return Invoice.of(invoice, lines[invoice.id], payments[invoice.id])
+
+
+loads_visible("Payment", Payment.of, lambda s: s.invoices.visible_payment)

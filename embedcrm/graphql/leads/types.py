@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -18,6 +19,8 @@ from embedcrm.graphql.context import Info
 from embedcrm.graphql.core import Connection, Node, node_id
 from embedcrm.graphql.fields.types import Tag, lead_tags
 from embedcrm.graphql.ids import to_global_id
+from embedcrm.graphql.messages.types import Message
+from embedcrm.graphql.nodes import loads_visible
 from embedcrm.graphql.pipelines.types import Stage
 from embedcrm.graphql.support import connection
 from embedcrm.graphql.tasks import types as task_types
@@ -271,6 +274,25 @@ class Activity(Node):
         row = self._row
         return strawberry.ID(to_global_id("Contact", row.workspace_id, row.contact_id))
 
+    @strawberry.field(
+        description="On a MESSAGE entry the CRM sent: the message, with its channel and its "
+        "status (queued, sent, delivered or failed) as it is now; null on other entries."
+    )
+    async def message(self, info: Info) -> Message | None:
+        row = self._row
+        # Entries members write may carry any data: only the CRM's own entry names a message,
+        # and only one sent to this entry's contact.
+        if row.kind is not lead_models.ActivityKind.MESSAGE or row.author_id is not None:
+            return None
+        try:
+            message_id = uuid.UUID(str(row.data.get("message_id")))
+        except ValueError:
+            return None
+        found = await info.context.loaders.messages.load((row.workspace_id, message_id))
+        if found is None or found.contact_id != row.contact_id:
+            return None
+        return Message.of(found)
+
     @classmethod
     def of(cls, row: lead_models.Activity) -> Activity:
         return cls(
@@ -423,3 +445,9 @@ async def load_lead_relations(info: Info, rows: Sequence[lead_models.Lead], *pat
             (loaders.lead_tags, [(r.workspace_id, r.id) for r in rows] if "tags" in wanted else []),
         ]
     )
+
+
+loads_visible("Lead", Lead.of, lambda s: s.leads.visible_lead)
+
+
+loads_visible("Activity", Activity.of, lambda s: s.leads.visible_activity)

@@ -9,6 +9,7 @@ import strawberry
 
 from embedcrm.graphql.core import Node, node_id
 from embedcrm.graphql.ids import to_global_id
+from embedcrm.graphql.nodes import loads_visible
 from embedcrm.messages import models as message_models
 from embedcrm.messages.quiet import format_time_of_day
 
@@ -150,3 +151,9 @@ class MessageVariable:
 class Holiday:
     date: str = strawberry.field(description="MM-DD, every year.")
     name: str
+
+
+loads_visible("Message", Message.of, lambda s: s.messages.visible_message)
+
+
+loads_visible("MessageTemplate", MessageTemplate.of, lambda s: s.templates.visible_template)

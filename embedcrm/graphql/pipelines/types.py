@@ -7,7 +7,8 @@ import strawberry
 from embedcrm.errors import NotFound
 from embedcrm.graphql.context import Info
 from embedcrm.graphql.core import Node
-from embedcrm.graphql.ids import to_global_id
+from embedcrm.graphql.ids import GlobalId, to_global_id
+from embedcrm.graphql.nodes import loads, loads_row
 from embedcrm.pipelines import models as pipeline_models
 
 StageKind = strawberry.enum(pipeline_models.StageKind, name="StageKind")
@@ -52,3 +53,14 @@ async def reload_pipeline(info: Info, row: pipeline_models.Pipeline) -> Pipeline
     if found is None:
         raise NotFound("Nothing has this id.", field="id")
     return pipeline_type(*found)
+
+
+@loads_row("Stage", Stage.of)
+async def _stage(info: Info, gid: GlobalId) -> pipeline_models.Stage | None:
+    return await info.context.loaders.stages.load((gid.workspace_id, gid.row_id))
+
+
+@loads("Pipeline")
+async def _pipeline(info: Info, gid: GlobalId) -> Pipeline | None:
+    found = await info.context.services.pipelines.pipeline(gid.workspace_id, gid.row_id)
+    return pipeline_type(*found) if found else None

@@ -9,6 +9,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from embedcrm.graphql.core import Node, node_id
+from embedcrm.graphql.nodes import loads_visible
 from embedcrm.privacy import models as privacy_models
 
 
@@ -22,3 +23,6 @@ class Erasure(Node):
         return cls(
             id=node_id("Erasure", row), counts=cast(JSON, row.counts), created_at=row.created_at
         )
+
+
+loads_visible("Erasure", Erasure.of, lambda s: s.privacy.erasure)

@@ -12,6 +12,7 @@ from embedcrm.graphql.contacts import types as contact_types
 from embedcrm.graphql.context import Info
 from embedcrm.graphql.core import Connection, Node, node_id
 from embedcrm.graphql.ids import to_global_id
+from embedcrm.graphql.nodes import loads_visible
 from embedcrm.graphql.support import connection
 from embedcrm.graphql.workspaces.types import Member, load_member
 from embedcrm.kit.repository import Window
@@ -103,3 +104,6 @@ async def tasks_of(
     return connection(
         page, Task.of, lambda: service.count(info.context.principal, row.workspace_id, task_filter)
     )
+
+
+loads_visible("Task", Task.of, lambda s: s.tasks.visible_task)

@@ -11,7 +11,8 @@ from strawberry.scalars import JSON
 from embedcrm.auth import Principal
 from embedcrm.graphql.context import Info
 from embedcrm.graphql.core import Connection, Node
-from embedcrm.graphql.ids import parse_global_id, to_global_id
+from embedcrm.graphql.ids import GlobalId, parse_global_id, to_global_id
+from embedcrm.graphql.nodes import loads_row, loads_visible
 from embedcrm.graphql.support import DEFAULT_PAGE_SIZE, connection
 from embedcrm.kit.repository import Window
 from embedcrm.webhooks import models as wh
@@ -192,3 +193,18 @@ class WebhookEvent(Node):
 
 def webhook_service(info: Info) -> tuple[WebhookService, Principal]:
     return info.context.services.webhooks, info.context.principal
+
+
+@loads_row("WebhookEndpoint", WebhookEndpoint.of)
+async def _endpoint(info: Info, gid: GlobalId) -> wh.Endpoint:
+    ref = endpoint_ref(strawberry.ID(gid.encode()))
+    return await info.context.services.webhooks.get_endpoint(info.context.principal, ref)
+
+
+loads_visible("WebhookEvent", WebhookEvent.of, lambda s: s.webhooks.event)
+
+
+loads_visible("WebhookDelivery", WebhookDelivery.of, lambda s: s.webhooks.delivery)
+
+
+loads_visible("WebhookAttempt", WebhookAttempt.of, lambda s: s.webhooks.attempt)

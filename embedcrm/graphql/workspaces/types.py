@@ -9,7 +9,8 @@ import strawberry
 
 from embedcrm.graphql.context import Info
 from embedcrm.graphql.core import Node
-from embedcrm.graphql.ids import to_global_id
+from embedcrm.graphql.ids import GlobalId, to_global_id
+from embedcrm.graphql.nodes import loads, loads_row
 from embedcrm.workspaces import models as ws
 
 Role = strawberry.enum(ws.Role, name="Role")
@@ -133,3 +134,24 @@ async def load_member(info: Info, workspace_id: Any, member_id: Any) -> Member |
         return None
     row = await info.context.loaders.members.load((workspace_id, member_id))
     return Member.of(row) if row else None
+
+
+@loads_row("Member", Member.of)
+async def _member(info: Info, gid: GlobalId) -> ws.Member | None:
+    return await info.context.loaders.members.load((gid.workspace_id, gid.row_id))
+
+
+@loads("Site")
+async def _site(info: Info, gid: GlobalId) -> Site | None:
+    site = await info.context.services.workspaces.site_by_id(gid.workspace_id, gid.row_id)
+    return site_type(info, site) if site else None
+
+
+@loads_row("Workspace", Workspace.of)
+async def _workspace(info: Info, gid: GlobalId) -> ws.Workspace | None:
+    # A workspace's id names it twice; any other row id names nothing.
+    if gid.row_id != gid.workspace_id:
+        return None
+    return await info.context.services.workspaces.get_workspace(
+        info.context.principal, gid.workspace_id
+    )
