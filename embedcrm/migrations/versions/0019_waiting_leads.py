@@ -1,7 +1,7 @@
 """The inbox's "unanswered first" order: a partial index of the open leads nobody answered.
 
 Revision ID: 0019
-Revises: 0016
+Revises: 0018
 """
 
 from __future__ import annotations
