@@ -807,7 +807,7 @@ class InvoiceService:
     async def export_csv(
         self, principal: Principal, workspace_id: uuid.UUID, invoice_filter: InvoiceFilter
     ) -> tuple[str, int]:
-        async with self.db.transaction() as session:
+        async with self.db.reading() as session:
             viewer = await viewer_of(session, principal, workspace_id, field="workspaceId")
             repo = InvoiceRepository(session, workspace_id)
             invoices = await repo.all_matching(viewer, invoice_filter)
