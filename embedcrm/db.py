@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, event, false, func, inspect, select, update
+from sqlalchemy import DateTime, MetaData, event, false, func, inspect, select, text, update
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -180,6 +180,13 @@ _request_connection: ContextVar[RequestConnection | None] = ContextVar(
     "embedcrm_request_connection", default=None
 )
 
+_REPLAY_LAG_SQL = """
+SELECT CASE
+  WHEN NOT pg_is_in_recovery() OR pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
+  ELSE greatest(0, extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp()))
+END
+"""
+
 # Row-level security (migration 0017): the policy on every workspace-owned table lets a
 # transaction see the rows of the workspace this setting names, or of every workspace when it
 # is "*". Unset, a role the policies bind sees nothing.
@@ -280,6 +287,16 @@ class Database:
             return
         async with self._pooled(self.read_sessions) as session:
             yield session
+
+    async def read_lag_seconds(self) -> float:
+        """How far the data ``reading`` sees are behind the primary: 0 without a replica, or
+        when the replica has replayed all the WAL it received; otherwise the time since the
+        last transaction it replayed was committed (the primary was writing meanwhile)."""
+        if self.read_sessions is None:
+            return 0.0
+        async with self.reading() as session:
+            lag = await session.scalar(text(_REPLAY_LAG_SQL))
+        return float(lag or 0.0)
 
     @asynccontextmanager
     async def _pooled(

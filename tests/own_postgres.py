@@ -100,13 +100,15 @@ class OwnPostgres:
         self._run(
             str(PG_BIN / "pg_basebackup"), "-D", str(self.data), "-h", "127.0.0.1",
             "-p", str(primary.port), "-U", "postgres", "-R", "-X", "stream", "--no-sync",
+            "--checkpoint=fast",
         )  # fmt: skip
 
-    def start(self) -> None:
-        options = (
-            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root} "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-        )
+    def start(self, *, durable: bool = False) -> None:
+        """Start it; fast and crash-unsafe unless ``durable``, which commits as production
+        does (a replica then receives each commit as it is flushed, not up to 200 ms later)."""
+        options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root}"
+        if not durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         self._run(
             str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-o", options, "-l",
             str(self.root / "log"), "-w", "start",

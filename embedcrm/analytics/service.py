@@ -281,6 +281,10 @@ class AnalyticsService:
         if scope.ends - scope.starts > MAX_PERIOD:
             raise ValidationFailed("The period is longer than three years.", field="filter.to")
 
+    async def lag_seconds(self) -> float:
+        """How far behind the primary the reports' data are (0 without a read replica)."""
+        return await self.db.read_lag_seconds()
+
     async def _workspace(self, session: Any, workspace_id: uuid.UUID) -> Workspace:
         workspace = await WorkspaceDirectory(session).get(workspace_id)
         if workspace is None:
