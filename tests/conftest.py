@@ -72,10 +72,31 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def settings(database_url: str) -> Settings:
+def app_database_url(database_url: str) -> Iterator[str]:
+    """What the app under test connects as: the tables' owner, or with
+    EMBEDCRM_TEST_ROW_SECURITY=1 on PostgreSQL a role that does not own them, which row-level
+    security binds (docs/operations.md): the whole suite then runs as production may."""
+    if not _row_security_run(database_url):
+        yield database_url
+        return
+    # Imported here: own_postgres imports browser_support, which imports this module.
+    from own_postgres import role_without_ownership
+
+    with role_without_ownership(make_url(database_url)) as role:
+        yield role.render_as_string(hide_password=False)
+
+
+def _row_security_run(database_url: str) -> bool:
+    wanted = os.environ.get("EMBEDCRM_TEST_ROW_SECURITY", "") not in ("", "0")
+    return wanted and not database_url.startswith("sqlite")
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, app_database_url: str) -> Settings:
     return Settings(
         secret_keys=(SECRET,),
-        database_url=database_url,
+        database_url=app_database_url,
+        database_row_security=_row_security_run(database_url),
         public_url="http://crm.test",
         webhook_allowed_networks="127.0.0.0/8",
         # Limits have tests of their own; elsewhere one visitor sends many forms quickly.

@@ -15,7 +15,8 @@ import pwd
 import shutil
 import subprocess
 import tempfile
-from collections.abc import AsyncIterator, Coroutine
+import uuid
+from collections.abc import AsyncIterator, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ import asyncpg
 import httpx
 import pytest
 from browser_support import free_port
+from sqlalchemy.engine import URL, make_url
 
 from embedcrm.app import create_app
 from embedcrm.config import Settings
@@ -172,8 +174,6 @@ class OwnPgBouncer:
 
     def url(self, database_url: str) -> str:
         """``database_url`` (a server URL) with PgBouncer in the server's place."""
-        from sqlalchemy.engine import make_url
-
         return (
             make_url(database_url)
             .set(host="127.0.0.1", port=self.port)
@@ -229,3 +229,44 @@ async def app_with(settings: Settings, **changes: Any) -> AsyncIterator[httpx.As
         await services.capture.close()
         await services.webhook_client.aclose()
         await services.db.dispose()
+
+
+@contextlib.contextmanager
+def role_without_ownership(server: URL) -> Iterator[URL]:
+    """A login role with the app's privileges on ``server``'s database and no ownership, as
+    docs/operations.md ("Row-level security") has an operator create; the URL connects as it.
+    Its name is unique, and it is dropped afterwards."""
+    role = f"embedcrm_app_{uuid.uuid4().hex[:10]}"
+    maintenance = server.set(database="postgres")
+    _execute(maintenance, f'CREATE ROLE "{role}" LOGIN')
+    try:
+        _execute(
+            server,
+            f'GRANT CONNECT ON DATABASE "{server.database}" TO "{role}"; '
+            f'GRANT USAGE ON SCHEMA public TO "{role}"; '
+            f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "{role}"; '
+            f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO "{role}"',
+        )
+        yield server.set(username=role, password=None)
+    finally:
+        # Its grants first (a role that holds privileges cannot be dropped), then the role.
+        with contextlib.suppress(asyncpg.InvalidCatalogNameError):
+            _execute(server, f'DROP OWNED BY "{role}"')
+        _execute(maintenance, f'DROP ROLE IF EXISTS "{role}"')
+
+
+def _execute(url: URL, sql: str) -> None:
+    async def run() -> None:
+        connection = await asyncpg.connect(
+            host=url.host or "127.0.0.1",
+            port=url.port or 5432,
+            user=url.username or "postgres",
+            password=url.password,
+            database=url.database,
+        )
+        try:
+            await connection.execute(sql)
+        finally:
+            await connection.close()
+
+    in_thread(run())

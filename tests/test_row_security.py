@@ -14,11 +14,11 @@ from typing import Any
 
 import asyncpg
 import pytest
-from own_postgres import app_with, in_thread
+from own_postgres import app_with, in_thread, role_without_ownership
 from sqlalchemy import select
 from sqlalchemy.engine import URL, make_url
 
-from conftest import GraphQL, run_admin_sql
+from conftest import GraphQL
 from embedcrm.config import Settings
 from embedcrm.db import Base
 from embedcrm.ids import parse_global_id
@@ -28,44 +28,17 @@ from factories import Tenant, make_tenant, services_of, submission, submit
 PANEL_LEADS = "query { leads(first: 50) { totalCount edges { node { id contact { email } } } } }"
 
 
-def _server(settings: Settings) -> URL:
-    if settings.is_sqlite:
+def _server(database_url: str) -> URL:
+    """The test database as its owner (the app's settings may name a bound role)."""
+    if database_url.startswith("sqlite"):
         pytest.skip("row-level security is PostgreSQL's; SQLite is one file of one owner")
-    return make_url(settings.database_url)
+    return make_url(database_url)
 
 
 @pytest.fixture
-def app_role(settings: Settings) -> Iterator[URL]:
-    """A login role with the app's privileges and no ownership: what docs/operations.md has an
-    operator create. Its name is unique, and it is dropped afterwards."""
-    server = _server(settings)
-    role = f"embedcrm_app_{uuid.uuid4().hex[:10]}"
-    database = server.database
-    run_admin_sql(server, f'CREATE ROLE "{role}" LOGIN')
-    grants = (
-        f'GRANT CONNECT ON DATABASE "{database}" TO "{role}"; '
-        f'GRANT USAGE ON SCHEMA public TO "{role}"; '
-        f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "{role}"; '
-        f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO "{role}"'
-    )
-    in_database = server.set(database=database)
-    try:
-        _run_in(in_database, grants)
-        yield server.set(username=role, password=None)
-    finally:
-        _run_in(in_database, f'DROP OWNED BY "{role}"')
-        run_admin_sql(server, f'DROP ROLE IF EXISTS "{role}"')
-
-
-def _run_in(url: URL, sql: str) -> None:
-    async def run() -> None:
-        connection = await _connect(url)
-        try:
-            await connection.execute(sql)
-        finally:
-            await connection.close()
-
-    in_thread(run())
+def app_role(database_url: str) -> Iterator[URL]:
+    with role_without_ownership(_server(database_url)) as role:
+        yield role
 
 
 async def _connect(url: URL) -> asyncpg.Connection:
@@ -87,9 +60,9 @@ def _uuid(global_id: str) -> uuid.UUID:
     return parse_global_id(global_id).workspace_id
 
 
-def test_every_workspace_owned_table_has_the_policy(settings: Settings) -> None:
+def test_every_workspace_owned_table_has_the_policy(database_url: str) -> None:
     """A table added with a workspace_id and no policy would be open to the app's role."""
-    server = _server(settings)
+    server = _server(database_url)
     owned = sorted(t.name for t in Base.metadata.sorted_tables if "workspace_id" in t.columns)
     assert owned, "no workspace-owned tables found in the models"
 
@@ -175,7 +148,7 @@ async def test_the_loop_runs_as_the_app_role_and_a_forgotten_filter_leaks_nothin
 
 
 async def test_a_member_request_with_a_forgotten_filter_sees_only_its_workspace(
-    app_role: URL, settings: Settings, request: pytest.FixtureRequest
+    app_role: URL, settings: Settings, database_url: str, request: pytest.FixtureRequest
 ) -> None:
     role_url = app_role.render_as_string(hide_password=False)
     async with app_with(settings, database_url=role_url, database_row_security=True) as client:
@@ -186,6 +159,8 @@ async def test_a_member_request_with_a_forgotten_filter_sees_only_its_workspace(
     assert seen["leads"]["totalCount"] == 1
     # The same forgetful code as the owner, whom the policies do not bind, shows the leak that
     # row-level security stopped above: the test would fail without the policies.
-    async with app_with(settings) as owner_client:
+    async with app_with(
+        settings, database_url=database_url, database_row_security=False
+    ) as owner_client:
         leaked = await GraphQL(owner_client, first.panel.bearer).data(PANEL_LEADS)
     assert leaked["leads"]["totalCount"] > 1
