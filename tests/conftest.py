@@ -31,8 +31,9 @@ SECRET = "test-secret-key-0123456789"
 pytest_plugins = ["browser_support"]
 
 
-def run_admin_sql(url: URL, sql: str) -> None:
-    """One statement on a maintenance connection, outside any transaction (CREATE DATABASE)."""
+def run_admin_sql(url: URL, sql: str, *, database: str = "postgres") -> None:
+    """One statement (or several, ;-separated) on a connection of its own, outside any
+    transaction: on the maintenance database (CREATE DATABASE, roles), or on ``database``."""
 
     async def run() -> None:
         connection = await asyncpg.connect(
@@ -40,7 +41,7 @@ def run_admin_sql(url: URL, sql: str) -> None:
             port=url.port or 5432,
             user=url.username or "postgres",
             password=url.password,
-            database="postgres",
+            database=database,
         )
         try:
             await connection.execute(sql)
@@ -82,7 +83,12 @@ def app_database_url(database_url: str) -> Iterator[str]:
     # Imported here: own_postgres imports browser_support, which imports this module.
     from own_postgres import role_without_ownership
 
-    with role_without_ownership(make_url(database_url)) as role:
+    # Processes a test starts (serve, worker) inherit the environment: they bind too.
+    with (
+        role_without_ownership(make_url(database_url)) as role,
+        pytest.MonkeyPatch.context() as env,
+    ):
+        env.setenv("EMBEDCRM_DATABASE_ROW_SECURITY", "1")
         yield role.render_as_string(hide_password=False)
 
 

@@ -9,27 +9,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import os
 import pwd
 import shutil
 import subprocess
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Coroutine, Iterator
+from collections.abc import Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import asyncpg
-import httpx
 import pytest
 from browser_support import free_port
 from sqlalchemy.engine import URL, make_url
 
-from embedcrm.app import create_app
-from embedcrm.config import Settings
-from embedcrm.services import Services
+from conftest import run_admin_sql
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 PGBOUNCER = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
@@ -213,60 +209,26 @@ class OwnPgBouncer:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-@contextlib.asynccontextmanager
-async def app_with(settings: Settings, **changes: Any) -> AsyncIterator[httpx.AsyncClient]:
-    """The app, in this process, on ``settings`` changed by ``changes`` (another database
-    URL, a pooler, a replica), driven over HTTP."""
-    changed = dataclasses.replace(settings, **changes)
-    services = Services.create(changed)
-    app = create_app(changed, services=services)
-    try:
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://crm.test"
-        ) as client:
-            yield client
-    finally:
-        await services.capture.close()
-        await services.webhook_client.aclose()
-        await services.db.dispose()
-
-
 @contextlib.contextmanager
 def role_without_ownership(server: URL) -> Iterator[URL]:
     """A login role with the app's privileges on ``server``'s database and no ownership, as
     docs/operations.md ("Row-level security") has an operator create; the URL connects as it.
     Its name is unique, and it is dropped afterwards."""
     role = f"embedcrm_app_{uuid.uuid4().hex[:10]}"
-    maintenance = server.set(database="postgres")
-    _execute(maintenance, f'CREATE ROLE "{role}" LOGIN')
+    database = server.database or "postgres"
+    run_admin_sql(server, f'CREATE ROLE "{role}" LOGIN')
     try:
-        _execute(
+        run_admin_sql(
             server,
             f'GRANT CONNECT ON DATABASE "{server.database}" TO "{role}"; '
             f'GRANT USAGE ON SCHEMA public TO "{role}"; '
             f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "{role}"; '
             f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO "{role}"',
+            database=database,
         )
         yield server.set(username=role, password=None)
     finally:
         # Its grants first (a role that holds privileges cannot be dropped), then the role.
         with contextlib.suppress(asyncpg.InvalidCatalogNameError):
-            _execute(server, f'DROP OWNED BY "{role}"')
-        _execute(maintenance, f'DROP ROLE IF EXISTS "{role}"')
-
-
-def _execute(url: URL, sql: str) -> None:
-    async def run() -> None:
-        connection = await asyncpg.connect(
-            host=url.host or "127.0.0.1",
-            port=url.port or 5432,
-            user=url.username or "postgres",
-            password=url.password,
-            database=url.database,
-        )
-        try:
-            await connection.execute(sql)
-        finally:
-            await connection.close()
-
-    in_thread(run())
+            run_admin_sql(server, f'DROP OWNED BY "{role}"', database=database)
+        run_admin_sql(server, f'DROP ROLE IF EXISTS "{role}"')

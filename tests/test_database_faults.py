@@ -15,18 +15,12 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from own_postgres import (
-    PG_BIN,
-    OwnPostgres,
-    app_with,
-    in_thread,
-    require_postgres_tools,
-)
+from own_postgres import PG_BIN, OwnPostgres, in_thread, require_postgres_tools
 
 from conftest import SECRET, GraphQL
 from embedcrm.config import Settings
 from embedcrm.migrations import upgrade_to_head
-from factories import Tenant, form_token, make_tenant, services_of, submission
+from factories import Tenant, app_with, form_token, make_tenant, services_of, submission
 
 
 @pytest.fixture(scope="module")

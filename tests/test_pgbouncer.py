@@ -16,12 +16,13 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from own_postgres import PGBOUNCER, OwnPgBouncer, app_with, require_postgres_tools
+from own_postgres import PGBOUNCER, OwnPgBouncer, require_postgres_tools
 from sqlalchemy.engine import make_url
 
 from conftest import GraphQL
 from embedcrm.config import Settings
-from factories import make_tenant, services_of, submission, submit
+from embedcrm.errors import ConfigurationError
+from factories import app_with, make_tenant, services_of, submission, submit
 
 PANEL_LEADS = "query { leads(first: 5) { totalCount edges { node { id contact { name } } } } }"
 VISITORS = 6
@@ -105,3 +106,25 @@ async def test_without_the_setting_prepared_statements_break_behind_pgbouncer(
     assert re.search(
         r'prepared statement "__asyncpg_stmt_\d+__" (does not exist|already exists)', caplog.text
     )
+
+
+def test_the_database_settings_are_read_from_the_environment() -> None:
+    env = {
+        "EMBEDCRM_SECRET_KEYS": "k",
+        "EMBEDCRM_DATABASE_URL": "postgresql+asyncpg://embedcrm_app@pgbouncer:6432/embedcrm",
+        "EMBEDCRM_DATABASE_POOLER": " PgBouncer ",
+        "EMBEDCRM_READ_DATABASE_URL": "postgresql+asyncpg://embedcrm_app@replica/embedcrm",
+        "EMBEDCRM_DATABASE_ROW_SECURITY": "1",
+    }
+    settings = Settings.from_env(env)
+    assert settings.database_pooler == "pgbouncer"
+    assert settings.read_database_url == env["EMBEDCRM_READ_DATABASE_URL"]
+    assert settings.database_row_security
+    plain = Settings.from_env({"EMBEDCRM_SECRET_KEYS": "k"})
+    assert (plain.database_pooler, plain.read_database_url, plain.database_row_security) == (
+        "",
+        None,
+        False,
+    )
+    with pytest.raises(ConfigurationError, match="EMBEDCRM_DATABASE_POOLER"):
+        Settings.from_env({**env, "EMBEDCRM_DATABASE_POOLER": "pgpool"})

@@ -18,14 +18,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from own_postgres import PG_BIN, OwnPostgres, app_with, in_thread, require_postgres_tools
+from own_postgres import PG_BIN, OwnPostgres, in_thread, require_postgres_tools
 from sqlalchemy import event
 
 from conftest import SECRET, GraphQL
 from embedcrm.config import Settings
 from embedcrm.ids import parse_global_id
 from embedcrm.migrations import upgrade_to_head
-from factories import Tenant, make_tenant, services_of, submission, submit
+from factories import Tenant, app_with, make_tenant, services_of, submission, submit
 
 REPORT = """query($filter: AnalyticsFilter!) {
   analytics(filter: $filter) { lagSeconds funnel { leads } } }"""
@@ -171,6 +171,18 @@ async def test_reports_and_exports_read_the_replica_and_say_how_stale_they_are(
         assert fresh["funnel"]["leads"] == 7
         assert fresh["lagSeconds"] == 0
         assert (await tenant.panel.data(LEADS_CSV))["leadsCsv"]["rowCount"] == 7
+
+        # The replica gone: reports say "unavailable, retry later"; the rest goes on.
+        await asyncio.to_thread(replica.stop, "immediate")
+        gone = await tenant.panel.client.post(
+            "/graphql",
+            json={"query": REPORT, "variables": {"filter": _period()}},
+            headers={"Authorization": f"Bearer {tenant.panel.bearer}"},
+        )
+        assert gone.status_code == 503, gone.text
+        assert {e["extensions"]["code"] for e in gone.json()["errors"]} == {"unavailable"}
+        assert int(gone.headers["Retry-After"]) > 0
+        assert (await tenant.panel.data(LEADS))["leads"]["totalCount"] == 7
 
     # Reads only on the replica: a write there would have failed (a standby is read-only)
     # and been logged; the statements sent to it are reads.

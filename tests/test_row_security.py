@@ -14,7 +14,7 @@ from typing import Any
 
 import asyncpg
 import pytest
-from own_postgres import app_with, in_thread, role_without_ownership
+from own_postgres import in_thread, role_without_ownership
 from sqlalchemy import select
 from sqlalchemy.engine import URL, make_url
 
@@ -23,7 +23,7 @@ from embedcrm.config import Settings
 from embedcrm.db import Base
 from embedcrm.ids import parse_global_id
 from embedcrm.kit.repository import WorkspaceRepository
-from factories import Tenant, make_tenant, services_of, submission, submit
+from factories import Tenant, app_with, make_tenant, services_of, submission, submit
 
 PANEL_LEADS = "query { leads(first: 50) { totalCount edges { node { id contact { email } } } } }"
 
