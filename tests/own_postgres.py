@@ -25,7 +25,9 @@ import pytest
 from browser_support import free_port
 from sqlalchemy.engine import URL, make_url
 
-from conftest import run_admin_sql
+from conftest import SECRET, run_admin_sql
+from embedcrm.config import Settings
+from embedcrm.migrations import upgrade_to_head
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 PGBOUNCER = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
@@ -118,6 +120,11 @@ class OwnPostgres:
             "-w" if wait else "-W", "stop",
         )  # fmt: skip
 
+    def create_migrated_database(self) -> None:
+        """The database ``url`` names, made and migrated to the head."""
+        run_admin_sql(make_url(self.url), "CREATE DATABASE embedcrm")
+        upgrade_to_head(Settings(secret_keys=(SECRET,), database_url=self.url))
+
     async def connect(self, database: str = "embedcrm") -> asyncpg.Connection:
         return await asyncpg.connect(
             host="127.0.0.1", port=self.port, user="postgres", database=database
@@ -139,7 +146,7 @@ class OwnPgBouncer:
     """PgBouncer in transaction mode in front of a server: few server connections, so the
     clients' transactions take turns on them the way they do in production."""
 
-    def __init__(self, server_port: int, *, server_connections: int = 3) -> None:
+    def __init__(self, server_port: int, *, user: str, server_connections: int = 3) -> None:
         self.root = private_directory("embedcrm-pgbouncer-")
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
@@ -161,7 +168,8 @@ class OwnPgBouncer:
             "server_reset_query = DEALLOCATE ALL\nserver_reset_query_always = 1\n"
             f"logfile = {self.root / 'log'}\n"
         )
-        (self.root / "users.txt").write_text('"postgres" ""\n')
+        # Trust, as the test server: the user need only be listed.
+        (self.root / "users.txt").write_text(f'"{user}" ""\n')
         if os.geteuid() == 0:
             owner = pwd.getpwnam("postgres")
             for each in (config, self.root / "users.txt"):

@@ -15,11 +15,10 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from own_postgres import PG_BIN, OwnPostgres, in_thread, require_postgres_tools
+from own_postgres import PG_BIN, OwnPostgres, require_postgres_tools
 
-from conftest import SECRET, GraphQL
+from conftest import GraphQL
 from embedcrm.config import Settings
-from embedcrm.migrations import upgrade_to_head
 from factories import Tenant, app_with, form_token, make_tenant, services_of, submission
 
 
@@ -30,16 +29,7 @@ def own_postgres() -> Iterator[OwnPostgres]:
     try:
         cluster.init()
         cluster.start()
-
-        async def create() -> None:
-            connection = await cluster.connect("postgres")
-            try:
-                await connection.execute("CREATE DATABASE embedcrm")
-            finally:
-                await connection.close()
-
-        in_thread(create())
-        upgrade_to_head(Settings(secret_keys=(SECRET,), database_url=cluster.url))
+        cluster.create_migrated_database()
         yield cluster
     finally:
         cluster.remove()

@@ -18,13 +18,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from own_postgres import PG_BIN, OwnPostgres, in_thread, require_postgres_tools
+from own_postgres import PG_BIN, OwnPostgres, require_postgres_tools
 from sqlalchemy import event
 
-from conftest import SECRET, GraphQL
+from conftest import GraphQL
 from embedcrm.config import Settings
 from embedcrm.ids import parse_global_id
-from embedcrm.migrations import upgrade_to_head
 from factories import Tenant, app_with, make_tenant, services_of, submission, submit
 
 REPORT = """query($filter: AnalyticsFilter!) {
@@ -40,16 +39,7 @@ def primary_and_replica() -> Iterator[tuple[OwnPostgres, OwnPostgres]]:
     try:
         primary.init()
         primary.start(durable=True)
-
-        async def create() -> None:
-            connection = await primary.connect("postgres")
-            try:
-                await connection.execute("CREATE DATABASE embedcrm")
-            finally:
-                await connection.close()
-
-        in_thread(create())
-        upgrade_to_head(Settings(secret_keys=(SECRET,), database_url=primary.url))
+        primary.create_migrated_database()
         replica.init_as_replica_of(primary)
         replica.start()
         yield primary, replica
@@ -72,31 +62,17 @@ async def _report(tenant: Tenant) -> dict[str, Any]:
     return report
 
 
-async def _caught_up(primary: OwnPostgres, replica: OwnPostgres) -> None:
-    """Until the replica has replayed everything the primary has written so far."""
+async def _replica_reached(primary: OwnPostgres, replica: OwnPostgres, how: str) -> None:
+    """Until the replica has received or replayed (``how``: pg_last_wal_receive_lsn or
+    pg_last_wal_replay_lsn) everything the primary has written so far."""
     source, standby = await primary.connect(), await replica.connect()
     try:
         target = await source.fetchval("SELECT pg_current_wal_lsn()")
         for _ in range(500):
-            if await standby.fetchval("SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn", target):
+            if await standby.fetchval(f"SELECT {how}() >= $1::pg_lsn", target):
                 return
             await asyncio.sleep(0.01)
-        pytest.fail("the replica never caught up")
-    finally:
-        await source.close()
-        await standby.close()
-
-
-async def _received(primary: OwnPostgres, replica: OwnPostgres) -> None:
-    """Until the replica has received (not necessarily replayed) the primary's WAL so far."""
-    source, standby = await primary.connect(), await replica.connect()
-    try:
-        target = await source.fetchval("SELECT pg_current_wal_lsn()")
-        for _ in range(500):
-            if await standby.fetchval("SELECT pg_last_wal_receive_lsn() >= $1::pg_lsn", target):
-                return
-            await asyncio.sleep(0.01)
-        pytest.fail("the replica never received the primary's WAL")
+        pytest.fail(f"the replica's {how} never reached the primary's WAL")
     finally:
         await source.close()
         await standby.close()
@@ -156,7 +132,7 @@ async def test_reports_and_exports_read_the_replica_and_say_how_stale_they_are(
             for n in range(2):
                 answer = await submit(client, tenant, submission(email=f"late{n}@example.com"))
                 assert answer.status_code == 202
-            await _received(primary, replica)
+            await _replica_reached(primary, replica, "pg_last_wal_receive_lsn")
             await asyncio.sleep(0.2)
             assert (await tenant.panel.data(LEADS))["leads"]["totalCount"] == 7
             stale = await _report(tenant)
@@ -166,7 +142,7 @@ async def test_reports_and_exports_read_the_replica_and_say_how_stale_they_are(
         finally:
             await paused.execute("SELECT pg_wal_replay_resume()")
             await paused.close()
-        await _caught_up(primary, replica)
+        await _replica_reached(primary, replica, "pg_last_wal_replay_lsn")
         fresh = await _report(tenant)
         assert fresh["funnel"]["leads"] == 7
         assert fresh["lagSeconds"] == 0
