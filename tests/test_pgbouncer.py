@@ -110,7 +110,7 @@ async def test_without_the_setting_prepared_statements_break_behind_pgbouncer(
         except Exception as exc:
             failure = str(exc)
     assert re.search(
-        r'prepared statement "__asyncpg_stmt_\d+__" (does not exist|already exists)',
+        r'prepared statement "__asyncpg_stmt_[0-9a-f]+__" (does not exist|already exists)',
         caplog.text + failure,
     )
 
