@@ -34,9 +34,10 @@ from strawberry.http.ides import get_graphql_ide_html
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
-from embedcrm.auth import Principal
+from embedcrm.auth import PanelUser, Principal
 from embedcrm.capture.origin import origin_allowed
 from embedcrm.config import Settings
+from embedcrm.db import bound_to_workspace
 from embedcrm.errors import (
     BadRequest,
     Conflict,
@@ -145,6 +146,14 @@ class ASGIEndpoint:
         await self.handler(scope, receive, send)
 
 
+def workspace_scope_of(principal: Principal) -> contextlib.AbstractContextManager[None]:
+    """A panel member's transactions are bound to its workspace; a platform key reads every
+    workspace by design (auth.Platform)."""
+    if isinstance(principal, PanelUser):
+        return bound_to_workspace(principal.workspace_id)
+    return contextlib.nullcontext()
+
+
 def _services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
@@ -231,14 +240,17 @@ async def answer_graphql(request: Request) -> Response:
     try:
         # Past the credential's concurrency or with no connection to be had, RetryLater: 429
         # or 503 with Retry-After.
-        async with concurrency.slot(principal), services.db.one_connection():
-            result = await schema.execute(
-                params.query,
-                variable_values=params.variables,
-                context_value=context,
-                operation_name=params.operation_name,
-                allowed_operation_types=allowed,
-            )
+        # Row-level security, where the app's role is bound by it: a member's request sees its
+        # own workspace's rows even where a query forgot to say so.
+        with workspace_scope_of(principal):
+            async with concurrency.slot(principal), services.db.one_connection():
+                result = await schema.execute(
+                    params.query,
+                    variable_values=params.variables,
+                    context_value=context,
+                    operation_name=params.operation_name,
+                    allowed_operation_types=allowed,
+                )
     except RetryLater as exc:
         return _graphql_refusal(media_type, exc)
     except InvalidOperationTypeError:

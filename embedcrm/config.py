@@ -18,6 +18,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./embedcrm.db"
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+# What may stand between the app and PostgreSQL: nothing, or PgBouncer in transaction mode.
+POOLERS = ("", "pgbouncer")
 # The operations the panel and the documented host calls send (schema/operations/*.graphql).
 DEFAULT_PERSISTED_OPERATIONS = str(Path(__file__).resolve().parents[1] / "schema" / "operations")
 
@@ -58,6 +60,15 @@ class Settings:
     # PostgreSQL ends a statement running longer, and a session idle inside a transaction.
     db_statement_timeout_seconds: float = 30.0
     db_idle_in_transaction_timeout_seconds: float = 10.0
+    # "pgbouncer": the URL names a PgBouncer in transaction mode, so no statement is prepared
+    # under a name another client could meet on the same server connection, and no session
+    # setting is sent at connect (the timeouts above are then the role's: ALTER ROLE … SET).
+    database_pooler: str = ""
+    # Reports and exports read from this server (a streaming replica) when it is set.
+    read_database_url: str | None = None
+    # The app's role is not the tables' owner and row-level security binds it: every
+    # transaction names the workspace it may see (docs/operations.md, "Row-level security").
+    database_row_security: bool = False
     # Webhook delivery: how long a receiver has to answer, how long a claimed delivery stays
     # leased to its worker (longer than the timeout, so a live worker never loses it), how many
     # requests one dispatcher keeps in flight, and how many of them may go to one endpoint.
@@ -121,9 +132,17 @@ class Settings:
                 ) from exc
         if not keys:
             keys = (_dev_secret_beside_database(database_url),)
+        pooler = env.get("EMBEDCRM_DATABASE_POOLER", "").strip().lower()
+        if pooler not in POOLERS:
+            raise ConfigurationError(
+                f"EMBEDCRM_DATABASE_POOLER: {pooler!r} is not one of {', '.join(POOLERS[1:])}."
+            )
         return cls(
             secret_keys=keys,
             database_url=database_url,
+            database_pooler=pooler,
+            read_database_url=env.get("EMBEDCRM_READ_DATABASE_URL") or None,
+            database_row_security=_flag(env.get("EMBEDCRM_DATABASE_ROW_SECURITY")),
             public_url=(env.get("EMBEDCRM_PUBLIC_URL") or DEFAULT_PUBLIC_URL).rstrip("/"),
             webhook_allowed_networks=env.get("EMBEDCRM_WEBHOOK_ALLOWED_NETWORKS", ""),
             redis_url=env.get("EMBEDCRM_REDIS_URL") or None,

@@ -7,14 +7,14 @@ import contextlib
 import logging
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, event, false, inspect, update
+from sqlalchemy import DateTime, MetaData, event, false, func, inspect, select, text, update
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -180,17 +180,67 @@ _request_connection: ContextVar[RequestConnection | None] = ContextVar(
     "embedcrm_request_connection", default=None
 )
 
+_REPLAY_LAG_SQL = """
+SELECT CASE
+  WHEN NOT pg_is_in_recovery() OR pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
+  ELSE greatest(0, extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp()))
+END
+"""
+
+# Row-level security (migration 0017): the policy on every workspace-owned table lets a
+# transaction see the rows of the workspace this setting names, or of every workspace when it
+# is "*". Unset, a role the policies bind sees nothing.
+ROW_SECURITY_SETTING = "embedcrm.workspace_id"
+ALL_WORKSPACES = "*"
+# The workspace the transactions of this context are bound to. A panel member's request binds
+# its own; everything else (platform keys, the public form routes, the worker, the dispatcher,
+# the scheduled jobs, the CLI) works across workspaces by design and keeps "*".
+_workspace_scope: ContextVar[str] = ContextVar("embedcrm_workspace_scope", default=ALL_WORKSPACES)
+
+
+@contextlib.contextmanager
+def bound_to_workspace(workspace_id: uuid.UUID) -> Iterator[None]:
+    """Inside this block, row-level security shows this workspace's rows only."""
+    token = _workspace_scope.set(str(workspace_id))
+    try:
+        yield
+    finally:
+        _workspace_scope.reset(token)
+
 
 class Database:
     """The engine and its session factory. Services open short transactions through it."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        read_engine: AsyncEngine | None = None,
+        row_security: bool = False,
+    ) -> None:
         self.engine = engine
         self.sessions = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+        # A streaming replica for reports and exports; without one they read the primary.
+        self.read_engine = read_engine
+        self.read_sessions = (
+            async_sessionmaker(read_engine, expire_on_commit=False, autoflush=False)
+            if read_engine is not None
+            else None
+        )
+        self.row_security = row_security and engine.dialect.name == "postgresql"
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
-        return cls(create_engine(settings))
+        read_engine = (
+            create_engine(settings, settings.read_database_url)
+            if settings.read_database_url
+            else None
+        )
+        return cls(
+            create_engine(settings),
+            read_engine=read_engine,
+            row_security=settings.database_row_security,
+        )
 
     @property
     def dialect(self) -> str:
@@ -228,14 +278,45 @@ class Database:
             yield session
 
     @asynccontextmanager
-    async def _pooled(self) -> AsyncIterator[AsyncSession]:
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """A read-only transaction for reports and exports: on the replica when there is one
+        (its data are behind the primary's by the replay lag), else like ``transaction``."""
+        if self.read_sessions is None:
+            async with self.transaction() as session:
+                yield session
+            return
+        async with self._pooled(self.read_sessions) as session:
+            yield session
+
+    async def read_lag_seconds(self) -> float:
+        """How far the data ``reading`` sees are behind the primary: 0 without a replica, or
+        when the replica has replayed all the WAL it received; otherwise the time since the
+        last transaction it replayed was committed (the primary was writing meanwhile)."""
+        if self.read_sessions is None:
+            return 0.0
+        async with self.reading() as session:
+            lag = await session.scalar(text(_REPLAY_LAG_SQL))
+        return float(lag or 0.0)
+
+    @asynccontextmanager
+    async def _pooled(
+        self, sessions: async_sessionmaker[AsyncSession] | None = None
+    ) -> AsyncIterator[AsyncSession]:
         try:
-            async with self.sessions() as session, session.begin():
+            async with (sessions or self.sessions)() as session, session.begin():
+                await self._bind_row_security(session)
                 yield session
         except Exception as exc:
             if is_database_unavailable(exc):
                 raise unavailable(exc) from exc
             raise
+
+    async def _bind_row_security(self, session: AsyncSession) -> None:
+        """Name the workspace this transaction may see, for as long as it lasts (is_local)."""
+        if self.row_security:
+            await session.execute(
+                select(func.set_config(ROW_SECURITY_SETTING, _workspace_scope.get(), True))
+            )
 
     @asynccontextmanager
     async def _shared(self, scope: RequestConnection) -> AsyncIterator[AsyncSession]:
@@ -245,6 +326,7 @@ class Database:
         try:
             connection = await scope.checkout()
             async with self.sessions(bind=connection) as session, session.begin():
+                await self._bind_row_security(session)
                 yield session
         except ServiceUnavailable:
             raise
@@ -258,12 +340,15 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self.read_engine is not None:
+            await self.read_engine.dispose()
 
 
-def create_engine(settings: Settings) -> AsyncEngine:
-    """The engine for ``settings``. Its errors never carry bound parameters (hide_parameters):
-    a failed statement's values are visitors' e-mails and phones, and errors end up in logs."""
-    engine = _create_engine(settings)
+def create_engine(settings: Settings, url: str | None = None) -> AsyncEngine:
+    """The engine for ``settings`` (on ``url``, the primary's by default). Its errors never
+    carry bound parameters (hide_parameters): a failed statement's values are visitors'
+    e-mails and phones, and errors end up in logs."""
+    engine = _create_engine(settings, url or settings.database_url)
     _count_pool_use(engine)
     return engine
 
@@ -281,8 +366,7 @@ def _count_pool_use(engine: AsyncEngine) -> None:
         POOL_CHECKED_OUT.dec()
 
 
-def _create_engine(settings: Settings) -> AsyncEngine:
-    url = settings.database_url
+def _create_engine(settings: Settings, url: str) -> AsyncEngine:
     if url.startswith("sqlite"):
         keep_sqlite_files_private(url)
         # aiosqlite logs every call with its arguments at DEBUG: the bound parameters.
@@ -311,6 +395,32 @@ def _create_engine(settings: Settings) -> AsyncEngine:
             cursor.close()
 
         return engine
+    if settings.database_pooler == "pgbouncer":
+        connect_args: dict[str, Any] = {
+            "timeout": 5,
+            # PgBouncer in transaction mode hands each transaction whichever server connection
+            # is free: a statement prepared under asyncpg's counter name (__asyncpg_stmt_1__)
+            # in one may meet another client's of the same name, or be missing, in the next.
+            # Nothing is cached across transactions, and each statement gets a name no other
+            # client will use (SQLAlchemy's asyncpg dialect, "Prepared Statement Name with
+            # PGBouncer"); PgBouncer's server_reset_query drops them.
+            "statement_cache_size": 0,
+            "prepared_statement_cache_size": 0,
+            "prepared_statement_name_func": _unique_statement_name,
+        }
+    else:
+        connect_args = {
+            "timeout": 5,
+            # Server-side backstops: a transaction left open by a lost client, or a statement
+            # nobody waits for any more, ends on the server instead of holding locks and slots.
+            # (PgBouncer refuses these startup parameters: behind it they are the role's.)
+            "server_settings": {
+                "idle_in_transaction_session_timeout": str(
+                    int(settings.db_idle_in_transaction_timeout_seconds * 1000)
+                ),
+                "statement_timeout": str(int(settings.db_statement_timeout_seconds * 1000)),
+            },
+        }
     return create_async_engine(
         url,
         hide_parameters=True,
@@ -319,18 +429,12 @@ def _create_engine(settings: Settings) -> AsyncEngine:
         pool_timeout=settings.db_pool_timeout_seconds,
         pool_pre_ping=True,
         pool_recycle=1800,
-        connect_args={
-            "timeout": 5,
-            # Server-side backstops: a transaction left open by a lost client, or a statement
-            # nobody waits for any more, ends on the server instead of holding locks and slots.
-            "server_settings": {
-                "idle_in_transaction_session_timeout": str(
-                    int(settings.db_idle_in_transaction_timeout_seconds * 1000)
-                ),
-                "statement_timeout": str(int(settings.db_statement_timeout_seconds * 1000)),
-            },
-        },
+        connect_args=connect_args,
     )
+
+
+def _unique_statement_name() -> str:
+    return f"__embedcrm_{uuid.uuid4().hex}__"
 
 
 _AIOSQLITE_LOG = logging.getLogger("aiosqlite")

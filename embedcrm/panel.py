@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.extensions import SchemaExtension
 
 from embedcrm.auth import PanelUser, Principal
-from embedcrm.db import Database
+from embedcrm.db import Database, bound_to_workspace
 from embedcrm.errors import Forbidden
 from embedcrm.kit.repository import Viewer, Window, WorkspaceRepository
 from embedcrm.leads.models import Lead
@@ -418,6 +418,23 @@ async def event_stream(
     *,
     after: str | None,
     expires_at: float,
+) -> AsyncIterator[bytes]:
+    """The member's stream, its transactions bound to its workspace where row-level security
+    binds the app's role (set here: the generator runs in the task that sends the response)."""
+    with bound_to_workspace(principal.workspace_id):
+        async for message in _workspace_stream(
+            db, principal, after=after, expires_at=expires_at, poll_seconds=poll_seconds
+        ):
+            yield message
+
+
+async def _workspace_stream(
+    db: Database,
+    principal: PanelUser,
+    *,
+    after: str | None,
+    expires_at: float,
+    poll_seconds: float,
 ) -> AsyncIterator[bytes]:
     """Server-sent events: one message per committed event of the workspace, in feed order.
 

@@ -31,8 +31,9 @@ SECRET = "test-secret-key-0123456789"
 pytest_plugins = ["browser_support"]
 
 
-def run_admin_sql(url: URL, sql: str) -> None:
-    """One statement on a maintenance connection, outside any transaction (CREATE DATABASE)."""
+def run_admin_sql(url: URL, sql: str, *, database: str = "postgres") -> None:
+    """One statement (or several, ;-separated) on a connection of its own, outside any
+    transaction: on the maintenance database (CREATE DATABASE, roles), or on ``database``."""
 
     async def run() -> None:
         connection = await asyncpg.connect(
@@ -40,7 +41,7 @@ def run_admin_sql(url: URL, sql: str) -> None:
             port=url.port or 5432,
             user=url.username or "postgres",
             password=url.password,
-            database="postgres",
+            database=database,
         )
         try:
             await connection.execute(sql)
@@ -72,10 +73,36 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def settings(database_url: str) -> Settings:
+def app_database_url(database_url: str) -> Iterator[str]:
+    """What the app under test connects as: the tables' owner, or with
+    EMBEDCRM_TEST_ROW_SECURITY=1 on PostgreSQL a role that does not own them, which row-level
+    security binds (docs/operations.md): the whole suite then runs as production may."""
+    if not _row_security_run(database_url):
+        yield database_url
+        return
+    # Imported here: own_postgres imports browser_support, which imports this module.
+    from own_postgres import role_without_ownership
+
+    # Processes a test starts (serve, worker) inherit the environment: they bind too.
+    with (
+        role_without_ownership(make_url(database_url)) as role,
+        pytest.MonkeyPatch.context() as env,
+    ):
+        env.setenv("EMBEDCRM_DATABASE_ROW_SECURITY", "1")
+        yield role.render_as_string(hide_password=False)
+
+
+def _row_security_run(database_url: str) -> bool:
+    wanted = os.environ.get("EMBEDCRM_TEST_ROW_SECURITY", "") not in ("", "0")
+    return wanted and not database_url.startswith("sqlite")
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, app_database_url: str) -> Settings:
     return Settings(
         secret_keys=(SECRET,),
-        database_url=database_url,
+        database_url=app_database_url,
+        database_row_security=_row_security_run(database_url),
         public_url="http://crm.test",
         webhook_allowed_networks="127.0.0.0/8",
         # Limits have tests of their own; elsewhere one visitor sends many forms quickly.
@@ -165,7 +192,14 @@ def counting_queries(services: Services) -> Iterator[list[str]]:
     statements: list[str] = []
 
     def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA")):
+        # Transaction control, and the row-security binding that opens each transaction when
+        # the app's role is bound by it (EMBEDCRM_TEST_ROW_SECURITY): one per transaction, like
+        # BEGIN, so the counts mean the same either way.
+        if (
+            not statement.lstrip()
+            .upper()
+            .startswith(("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA", "SELECT SET_CONFIG("))
+        ):
             statements.append(statement)
 
     engine = services.db.engine.sync_engine

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
 from conftest import GraphQL
+from embedcrm.app import create_app
 from embedcrm.capture.spam import FormTokens
+from embedcrm.config import Settings
 from embedcrm.graphql.ids import parse_global_id
 from embedcrm.services import Services
 
@@ -163,3 +167,21 @@ def services_of(client: httpx.AsyncClient) -> Services:
     assert isinstance(transport, httpx.ASGITransport)
     services: Services = transport.app.state.services  # type: ignore[attr-defined]
     return services
+
+
+@contextlib.asynccontextmanager
+async def app_with(settings: Settings, **changes: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """The app, in this process, on ``settings`` changed by ``changes`` (other limits, another
+    database URL, a pooler, a replica), driven over HTTP."""
+    changed = dataclasses.replace(settings, **changes)
+    services = Services.create(changed)
+    app = create_app(changed, services=services)
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://crm.test"
+        ) as client:
+            yield client
+    finally:
+        await services.capture.close()
+        await services.webhook_client.aclose()
+        await services.db.dispose()

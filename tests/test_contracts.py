@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -67,3 +68,19 @@ def test_the_workspace_is_part_of_every_key() -> None:
             columns = tuple(c.name for c in index.columns)
             if index.unique and (table.name, columns) not in GLOBAL_UNIQUE_ALLOWED:
                 assert "workspace_id" in columns, f"{table.name}: unique index {columns}"
+
+
+# Passed by `serve` to the processes it starts, never set by an operator.
+INTERNAL_VARIABLES = {"EMBEDCRM_SERVE_OPTIONS"}
+
+
+@pytest.mark.parametrize("document", ["docs/operations.md", "README.md"])
+def test_every_setting_is_in_the_settings_tables(document: str) -> None:
+    """A variable the code reads and no settings table lists is a setting nobody can find."""
+    read = {
+        name
+        for source in (ROOT / "embedcrm").rglob("*.py")
+        for name in re.findall(r'"(EMBEDCRM_[A-Z_]+)"', source.read_text())
+    }
+    listed = set(re.findall(r"^\| `(EMBEDCRM_[A-Z_]+)` \|", (ROOT / document).read_text(), re.M))
+    assert read - INTERNAL_VARIABLES - listed == set()

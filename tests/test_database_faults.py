@@ -1,170 +1,49 @@
 """Database faults with a PostgreSQL of the test's own, which it stops and starts.
 
-The shared server is never touched: each run makes a cluster in a temporary directory
-(initdb + pg_ctl), on a free port, run by the `postgres` OS user when the tests run as root
-(PostgreSQL refuses root). SQLite runs skip these: its database is a file inside the process.
+The shared server is never touched: each run makes a cluster of its own (own_postgres.py).
+SQLite runs skip these: its database is a file inside the process.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import dataclasses
-import os
-import pwd
-import shutil
-import subprocess
-import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import asyncpg
 import httpx
 import pytest
-from browser_support import free_port
+from own_postgres import PG_BIN, OwnPostgres, require_postgres_tools
 
-from conftest import SECRET, GraphQL
-from embedcrm.app import create_app
+from conftest import GraphQL
 from embedcrm.config import Settings
-from embedcrm.migrations import upgrade_to_head
-from embedcrm.services import Services
-from factories import Tenant, form_token, make_tenant, submission
-
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
-
-
-class OwnPostgres:
-    """A throwaway cluster: data directory, socket and log in one temporary directory."""
-
-    def __init__(self) -> None:
-        self.root = Path(tempfile.mkdtemp(prefix="embedcrm-pg-"))
-        self.data = self.root / "data"
-        self.port = free_port()
-        self.as_root = os.geteuid() == 0
-        if self.as_root:
-            owner = pwd.getpwnam("postgres")
-            os.chown(self.root, owner.pw_uid, owner.pw_gid)
-
-    @property
-    def url(self) -> str:
-        return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/embedcrm"
-
-    def _run(self, *command: str) -> None:
-        prefix = ["runuser", "-u", "postgres", "--"] if self.as_root else []
-        subprocess.run([*prefix, *command], check=True, capture_output=True, timeout=60)
-
-    def init(self) -> None:
-        self._run(
-            str(PG_BIN / "initdb"),
-            "-D",
-            str(self.data),
-            "-U",
-            "postgres",
-            "--auth=trust",
-            "--encoding=UTF8",
-            "--no-sync",
-        )
-
-    def start(self) -> None:
-        options = (
-            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root} "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-        )
-        self._run(
-            str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-o", options, "-l",
-            str(self.root / "log"), "-w", "start",
-        )  # fmt: skip
-
-    def stop(self, mode: str = "fast", *, wait: bool = True) -> None:
-        self._run(
-            str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", mode,
-            "-w" if wait else "-W", "stop",
-        )  # fmt: skip
-
-    async def connect(self, database: str = "embedcrm") -> asyncpg.Connection:
-        return await asyncpg.connect(
-            host="127.0.0.1", port=self.port, user="postgres", database=database
-        )
-
-    def remove(self) -> None:
-        with contextlib.suppress(subprocess.SubprocessError):
-            self.stop("immediate")
-        shutil.rmtree(self.root, ignore_errors=True)
+from factories import Tenant, app_with, form_token, make_tenant, services_of, submission
 
 
 @pytest.fixture(scope="module")
 def own_postgres() -> Iterator[OwnPostgres]:
-    if not os.environ.get("EMBEDCRM_TEST_DATABASE_URL"):
-        pytest.skip("database faults need PostgreSQL; this run is on SQLite")
-    if not (PG_BIN / "initdb").exists():
-        pytest.skip(f"no PostgreSQL binaries in {PG_BIN}")
-    if os.geteuid() == 0 and (shutil.which("runuser") is None or not _has_user("postgres")):
-        pytest.skip("running as root needs runuser and a postgres user: PostgreSQL refuses root")
+    require_postgres_tools(str(PG_BIN / "initdb"))
     cluster = OwnPostgres()
     try:
         cluster.init()
         cluster.start()
-
-        async def create() -> None:
-            connection = await cluster.connect("postgres")
-            try:
-                await connection.execute("CREATE DATABASE embedcrm")
-            finally:
-                await connection.close()
-
-        _in_thread(create())
-        upgrade_to_head(Settings(secret_keys=(SECRET,), database_url=cluster.url))
+        cluster.create_migrated_database()
         yield cluster
     finally:
         cluster.remove()
 
 
-def _has_user(name: str) -> bool:
-    try:
-        pwd.getpwnam(name)
-    except KeyError:
-        return False
-    return True
-
-
-def _in_thread(coroutine: Any) -> None:
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, coroutine).result()
-
-
-@contextlib.asynccontextmanager
-async def app_on(cluster: OwnPostgres, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+def app_on(cluster: OwnPostgres, settings: Settings) -> Any:
     """The app on the test's own cluster. Leads are made by the worker's pass, as with
     inline processing off, so that what was accepted during an outage is made afterwards."""
-    changed = dataclasses.replace(
+    return app_with(
         settings,
         database_url=cluster.url,
         db_pool_timeout_seconds=1.0,
         process_submissions_inline=False,
     )
-    services = Services.create(changed)
-    app = create_app(changed, services=services)
-    try:
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://crm.test"
-        ) as client:
-            yield client
-    finally:
-        await services.capture.close()
-        await services.webhook_client.aclose()
-        await services.db.dispose()
-
-
-def services_behind(client: httpx.AsyncClient) -> Services:
-    transport = client._transport
-    assert isinstance(transport, httpx.ASGITransport)
-    services: Services = transport.app.state.services  # type: ignore[attr-defined]
-    return services
 
 
 PANEL_READ = "query { leads(first: 5) { totalCount edges { node { id contact { name } } } } }"
@@ -204,7 +83,7 @@ async def test_a_database_stopped_under_load_answers_503_and_loses_no_accepted_f
     own_postgres: OwnPostgres, settings: Settings
 ) -> None:
     async with app_on(own_postgres, settings) as client:
-        services = services_behind(client)
+        services = services_of(client)
         key = await services.workspaces.create_platform_key("faults")
         tenant = await make_tenant(GraphQL(client, key))
         sent: dict[str, dict[str, Any]] = {}
@@ -264,7 +143,7 @@ async def test_a_database_shutting_down_answers_503(
     own_postgres: OwnPostgres, settings: Settings
 ) -> None:
     async with app_on(own_postgres, settings) as client:
-        services = services_behind(client)
+        services = services_of(client)
         key = await services.workspaces.create_platform_key("faults")
         tenant = await make_tenant(GraphQL(client, key))
         # Warm the site cache; then let the pool hold nothing, so each request connects anew.

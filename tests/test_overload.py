@@ -16,7 +16,6 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +31,7 @@ from embedcrm.app import create_app
 from embedcrm.config import Settings
 from embedcrm.graphql.limits import query_cost
 from embedcrm.services import Services
-from factories import Tenant, make_tenant, submission, submit
+from factories import Tenant, app_with, make_tenant, services_of, submission, submit
 
 ROOT = Path(__file__).resolve().parent.parent
 LEAD_COUNT = 60
@@ -62,34 +61,10 @@ async def busy(platform_key: str, client: httpx.AsyncClient) -> Tenant:
     return tenant
 
 
-@contextlib.asynccontextmanager
-async def app_with(settings: Settings, **changes: Any) -> AsyncIterator[httpx.AsyncClient]:
-    """The app on the test database with other limits, driven over HTTP in-process."""
-    changed = dataclasses.replace(settings, **changes)
-    services = Services.create(changed)
-    app = create_app(changed, services=services)
-    try:
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://crm.test"
-        ) as client:
-            yield client
-    finally:
-        await services.capture.close()
-        await services.webhook_client.aclose()
-        await services.db.dispose()
-
-
 async def post(client: httpx.AsyncClient, bearer: str, query: str) -> httpx.Response:
     return await client.post(
         "/graphql", json={"query": query}, headers={"Authorization": f"Bearer {bearer}"}
     )
-
-
-def services_behind(client: httpx.AsyncClient) -> Services:
-    transport = client._transport
-    assert isinstance(transport, httpx.ASGITransport)
-    services: Services = transport.app.state.services  # type: ignore[attr-defined]
-    return services
 
 
 @contextlib.contextmanager
@@ -176,7 +151,7 @@ async def test_a_request_that_waits_out_the_pool_answers_503_with_one_log_line(
     busy: Tenant, settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
     async with app_with(settings, db_pool_size=1, db_pool_timeout_seconds=0.3) as small:
-        engine = services_behind(small).db.engine
+        engine = services_of(small).db.engine
         # The member's active check is read (and cached) while the pool is free: what is
         # measured below is the query's own wait, not authentication's.
         await post(small, busy.panel.bearer, CHEAP)
@@ -229,7 +204,7 @@ async def test_one_token_may_run_only_so_many_requests_at_once(
         graphql_concurrency_per_panel_token=1,
     ) as small:
         other = await make_tenant(GraphQL(small, platform_key))
-        engine = services_behind(small).db.engine
+        engine = services_of(small).db.engine
         # Both members' active checks are read (and cached) while the pool is free.
         await post(small, busy.panel.bearer, CHEAP)
         await post(small, other.panel.bearer, CHEAP)

@@ -281,6 +281,10 @@ class AnalyticsService:
         if scope.ends - scope.starts > MAX_PERIOD:
             raise ValidationFailed("The period is longer than three years.", field="filter.to")
 
+    async def lag_seconds(self) -> float:
+        """How far behind the primary the reports' data are (0 without a read replica)."""
+        return await self.db.read_lag_seconds()
+
     async def _workspace(self, session: Any, workspace_id: uuid.UUID) -> Workspace:
         workspace = await WorkspaceDirectory(session).get(workspace_id)
         if workspace is None:
@@ -293,7 +297,7 @@ class AnalyticsService:
     async def funnel(self, principal: Principal, workspace_id: uuid.UUID, scope: Scope) -> Funnel:
         """Leads of the period on the pipeline (the default one unless the filter names one)."""
         self._check(scope)
-        async with self.db.transaction() as session:
+        async with self.db.reading() as session:
             scope = await readable_scope(session, principal, workspace_id, scope)
             pipeline_id = scope.pipeline_id
             if pipeline_id is None:
@@ -335,7 +339,7 @@ class AnalyticsService:
         self, principal: Principal, workspace_id: uuid.UUID, scope: Scope, *, first_touch: bool
     ) -> list[SourceRow]:
         self._check(scope)
-        async with self.db.transaction() as session:
+        async with self.db.reading() as session:
             scope = await readable_scope(session, principal, workspace_id, scope)
             language = (await self._workspace(session, workspace_id)).language
             rows = await AnalyticsRepository(session, workspace_id).sources(
@@ -372,7 +376,7 @@ class AnalyticsService:
         the leads but not the spend.
         """
         self._check(scope)
-        async with self.db.transaction() as session:
+        async with self.db.reading() as session:
             scope = await readable_scope(session, principal, workspace_id, scope)
             workspace = await self._workspace(session, workspace_id)
             first_day, last_day = local_days(scope.starts, scope.ends, zone(workspace.timezone))
@@ -410,7 +414,7 @@ class AnalyticsService:
     ) -> list[ManagerRow]:
         """Per assignee of the period's leads (None = unassigned); overdue tasks as of now."""
         self._check(scope)
-        async with self.db.transaction() as session:
+        async with self.db.reading() as session:
             scope = await readable_scope(session, principal, workspace_id, scope)
             language = (await self._workspace(session, workspace_id)).language
             rows, late = await AnalyticsRepository(session, workspace_id).managers(
@@ -463,7 +467,7 @@ class AnalyticsService:
     ) -> Forecast:
         """Open leads weighted by their stage's probability, by local month of expected close."""
         self._check(scope)
-        async with self.db.transaction() as session:
+        async with self.db.reading() as session:
             scope = await readable_scope(session, principal, workspace_id, scope)
             tz = await self._zone(session, workspace_id)
             months = buckets(scope.starts, scope.ends, Interval.MONTH, tz)
@@ -498,7 +502,7 @@ class AnalyticsService:
     ) -> Profitability:
         """Deals won in the period; gross profit over those whose every item has a cost."""
         self._check(scope)
-        async with self.db.transaction() as session:
+        async with self.db.reading() as session:
             scope = await readable_scope(session, principal, workspace_id, scope)
             won, revenue, costed, sales, cost = await AnalyticsRepository(
                 session, workspace_id
@@ -518,7 +522,7 @@ class AnalyticsService:
         self, principal: Principal, workspace_id: uuid.UUID, scope: Scope, interval: Interval
     ) -> list[TimePoint]:
         self._check(scope)
-        async with self.db.transaction() as session:
+        async with self.db.reading() as session:
             scope = await readable_scope(session, principal, workspace_id, scope)
             tz = await self._zone(session, workspace_id)
             cuts = buckets(scope.starts, scope.ends, interval, tz)
@@ -540,7 +544,7 @@ class AnalyticsService:
         """Views and starts the widget reported (scaled up by their sample rate), submissions
         stored; per site and form. Only the site filter applies."""
         self._check(scope)
-        async with self.db.transaction() as session:
+        async with self.db.reading() as session:
             scope = await readable_scope(session, principal, workspace_id, scope)
             tz = await self._zone(session, workspace_id)
             first_day, last_day = local_days(scope.starts, scope.ends, tz)

@@ -226,7 +226,7 @@ class CatalogService:
     ) -> tuple[str, int]:
         """The catalogue in the import's own format, so an export edited in a spreadsheet
         imports back."""
-        async with self.db.transaction() as session:
+        async with self.db.reading() as session:
             repo = ProductRepository.for_reader(
                 session, principal, workspace_id, field="workspaceId"
             )

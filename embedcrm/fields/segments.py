@@ -150,7 +150,7 @@ class ListService:
         segment_id: uuid.UUID | None = None,
     ) -> tuple[str, int]:
         """The filtered list as CSV (UTF-8, comma, header row), read in keyset batches."""
-        async with self.db.transaction() as session:
+        async with self.db.reading() as session:
             viewer = await viewer_of(session, principal, workspace_id, field="workspaceId")
             full = await _with_segment(session, workspace_id, spec, segment_id)
             typed, kinds = await _typed(session, workspace_id, full)

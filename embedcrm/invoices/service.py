@@ -606,6 +606,10 @@ class InvoiceService:
         self, principal: Principal, workspace_id: uuid.UUID, invoice_id: uuid.UUID
     ) -> InvoiceView:
         """Give a draft the workspace's next number and fix it: `invoice.issued`."""
+        if not principal.can_read(workspace_id):
+            # Before the number is taken, so another workspace's counter is never written (and
+            # row-level security, which would refuse that write, is not what answers).
+            raise NotFound("Nothing has this id.", field="id")
         async with self.db.transaction() as session:
             repo = InvoiceRepository(session, workspace_id)
             # The number is taken first: on SQLite that takes the write lock before any read,
@@ -822,7 +826,7 @@ class InvoiceService:
     async def export_csv(
         self, principal: Principal, workspace_id: uuid.UUID, invoice_filter: InvoiceFilter
     ) -> tuple[str, int]:
-        async with self.db.transaction() as session:
+        async with self.db.reading() as session:
             viewer = await viewer_of(session, principal, workspace_id, field="workspaceId")
             repo = InvoiceRepository(session, workspace_id)
             invoices = await repo.all_matching(viewer, invoice_filter)

@@ -11,6 +11,7 @@ const TEXT = {
   ru: {
     panel: 'CRM', inbox: 'Заявки', board: 'Доска', tasks: 'Задачи', contacts: 'Контакты',
     reports: 'Отчёты', settings: 'Настройки', leads: 'Заявки', stage: 'Этап', search: 'Поиск',
+    behind: 'Данные отчётов отстают на',
     searchHint: 'Имя, e-mail или телефон', anyStage: 'Все этапы', anySite: 'Все сайты',
     anyManager: 'Все менеджеры', unassigned: 'Без менеджера', source: 'Источник', tag: 'Тег',
     anyTag: 'Все теги', from: 'С', to: 'По', segment: 'Сегмент', noSegment: 'Без сегмента', saveSegment: 'Сохранить как сегмент', segmentName: 'Название сегмента', addTag: 'Добавить тег', removeTag: 'Убрать тег',
@@ -67,6 +68,7 @@ const TEXT = {
   en: {
     panel: 'CRM', inbox: 'Leads', board: 'Board', tasks: 'Tasks', contacts: 'Contacts',
     reports: 'Reports', settings: 'Settings', leads: 'Leads', stage: 'Stage', search: 'Search',
+    behind: 'Report data are behind by',
     searchHint: 'Name, e-mail or phone', anyStage: 'All stages', anySite: 'All sites',
     anyManager: 'All managers', unassigned: 'Unassigned', source: 'Source', tag: 'Tag',
     anyTag: 'All tags', from: 'From', to: 'To', segment: 'Segment', noSegment: 'No segment', saveSegment: 'Save as segment', segmentName: 'Segment name', addTag: 'Add tag', removeTag: 'Remove tag',
@@ -241,6 +243,7 @@ const Q = {
 }`,
   Reports: `query PanelReports($filter: AnalyticsFilter!, $touch: Touch!, $interval: AnalyticsInterval!) {
   analytics(filter: $filter) {
+    lagSeconds
     funnel { leads won lost stages { stageId name kind reached conversionToNext medianSecondsInStage } }
     sources(touch: $touch) { source medium campaign leads won revenue conversion }
     spend(touch: $touch) { source campaign leads won revenue spend costPerLead roi payback }
@@ -512,6 +515,12 @@ function fmtDuration(seconds) {
   if (seconds == null) return '—';
   const unit = seconds >= 86400 ? ['day', seconds / 86400] : seconds >= 3600 ? ['hour', seconds / 3600] : ['minute', seconds / 60];
   return new Intl.NumberFormat(S.locale, { style: 'unit', unit: unit[0], unitDisplay: 'short', maximumFractionDigits: 1 }).format(unit[1]);
+}
+// How far behind a replica must be before the reports say so; below it they are as good as live.
+const LAG_SHOWN_SECONDS = 10;
+function fmtLag(seconds) {
+  if (seconds >= 60) return fmtDuration(seconds);
+  return new Intl.NumberFormat(S.locale, { style: 'unit', unit: 'second', unitDisplay: 'short', maximumFractionDigits: 0 }).format(seconds);
 }
 // A datetime-local value read in the workspace's timezone, as an ISO instant.
 function localToIso(value) {
@@ -1447,7 +1456,11 @@ class Reports extends Part {
     const stages = a.funnel.stages;
     const sources = a.sources.slice(0, 10);
     const sourceName = (r) => [r.source || t('direct'), r.medium].filter(Boolean).join(' / ');
-    this.charts.replaceChildren(
+    // Reports may be read from a replica (docs/operations.md): when it is noticeably behind the
+    // primary, say so above them, since the newest leads are then missing from the numbers.
+    const behind = a.lagSeconds >= LAG_SHOWN_SECONDS
+      ? [h('p', { class: 'muted', role: 'status', text: `${t('behind')} ${fmtLag(a.lagSeconds)}` })] : [];
+    this.charts.replaceChildren(...behind,
       chartFrame(t('funnel'), barChart(t('funnel'), stages, (x) => x.reached, (x) => x.name, (x) => `${fmtNum(x.reached)} · ${fmtDuration(x.medianSecondsInStage)} ${t('inStage')}`),
         table([[t('stage')], [t('reached'), 1], [t('winRate'), 1], [t('inStage'), 1]], stages.map((x) => [x.name, fmtNum(x.reached), fmtPct(x.conversionToNext), fmtDuration(x.medianSecondsInStage)]))),
       chartFrame(t('sources'), barChart(t('sources'), sources, (x) => x.leads, sourceName),

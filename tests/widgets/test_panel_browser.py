@@ -22,6 +22,7 @@ import pytest
 from browser_support import HostSite, LiveServer, eventually
 
 from conftest import GraphQL
+from embedcrm.analytics.service import AnalyticsService
 from embedcrm.app import create_app
 from embedcrm.auth import PanelTokens, PanelUser
 from embedcrm.config import Settings
@@ -531,6 +532,28 @@ async def test_spend_entered_by_hand_shows_in_the_spend_chart(
     await form.get_by_role("button", name="Add", exact=True).click()
     await spend.get_by_text(re.compile(r"1,500")).wait_for()
     await page.get_by_text("Table").nth(3).click()
+    assert await violations(page) == []
+
+
+async def test_reports_say_when_their_replica_is_behind(
+    page: Any, panel_crm: LiveServer, host: HostSite, api: GraphQL, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tenant = await make_tenant(api, domain=host.domain)
+    token = await panel_token(api, tenant.workspace_id)
+    await open_panel(page, host, panel_crm, [token], locale="en")
+    await page.get_by_role("tab", name="Reports").click()
+    await page.get_by_role("img", name="Funnel").wait_for()
+    behind = page.get_by_text(re.compile(r"Report data are behind by"))
+    # Read from the primary (no replica here): nothing to say.
+    assert await behind.count() == 0
+
+    async def lagging(_self: AnalyticsService) -> float:
+        return 42.0
+
+    # A replica 42 s behind (the app runs in this process, under uvicorn).
+    monkeypatch.setattr(AnalyticsService, "lag_seconds", lagging)
+    await page.get_by_label("Period").select_option("7")
+    await page.get_by_text(re.compile(r"Report data are behind by 42\s?sec")).wait_for()
     assert await violations(page) == []
 
 

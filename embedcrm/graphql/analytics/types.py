@@ -198,6 +198,13 @@ class Analytics:
     _workspace_id: strawberry.Private[uuid.UUID]
     scope_of: strawberry.Private[Scope]
 
+    @strawberry.field(
+        description="How many seconds behind the primary the reports' data are: 0 when they "
+        "are read from the primary, or from a replica that has replayed all it received."
+    )
+    async def lag_seconds(self, info: Info) -> float:
+        return await info.context.services.analytics.lag_seconds()
+
     @strawberry.field
     async def funnel(self, info: Info) -> Funnel:
         ws = self._workspace_id

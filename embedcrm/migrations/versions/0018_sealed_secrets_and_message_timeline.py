@@ -6,7 +6,7 @@ Every message to a contact is now an entry of the contact's timeline, made with 
 messages sent before get theirs here, and the downgrade removes them.
 
 Revision ID: 0018
-Revises: 0016
+Revises: 0017
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from embedcrm.db import JSONDocument, UTCDateTime
 from embedcrm.kit.sealed import SecretBox, is_sealed
 
 revision = "0018"
-down_revision = "0016"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
