@@ -423,18 +423,18 @@ async def event_stream(
     binds the app's role (set here: the generator runs in the task that sends the response)."""
     with bound_to_workspace(principal.workspace_id):
         async for message in _workspace_stream(
-            db, principal, after=after, expires_at=expires_at, poll_seconds=poll_seconds
+            feed, db, principal, after=after, expires_at=expires_at
         ):
             yield message
 
 
 async def _workspace_stream(
+    feed: PanelFeed,
     db: Database,
     principal: PanelUser,
     *,
     after: str | None,
     expires_at: float,
-    poll_seconds: float,
 ) -> AsyncIterator[bytes]:
     """Server-sent events: one message per committed event of the workspace, in feed order.
 
