@@ -126,6 +126,7 @@ FIELDS_BY_COMPONENT: dict[str, frozenset[str]] = {
             "accruedCommissionCsv",
             "commissionRules",
             "workload",
+            "feedbackReport",
         }
     ),
     "settings": frozenset(
@@ -163,6 +164,18 @@ FIELDS_BY_COMPONENT: dict[str, frozenset[str]] = {
             "setOneCExchange",
             "commissionRules",
             "setCommissionRules",
+            "messageTemplates",
+            "messageVariables",
+            "holidays",
+            "createMessageTemplate",
+            "updateMessageTemplate",
+            "deleteMessageTemplate",
+            "previewMessage",
+            # Finding whom a template is previewed for.
+            "contacts",
+            # Every member's own alerts; the service keeps others' to the owner.
+            "alertSettings",
+            "updateAlertSettings",
         }
     ),
 }

@@ -332,6 +332,14 @@ HOME = {
     "PanelSaveForm": "settings",
     "PanelDeleteForm": "settings",
     "PanelSiteForms": "settings",
+    "PanelTemplates": "settings",
+    "PanelCreateTemplate": "settings",
+    "PanelUpdateTemplate": "settings",
+    "PanelPreviewFor": "settings",
+    "PanelPreview": "settings",
+    "PanelAlerts": "settings",
+    "PanelSaveAlerts": "settings",
+    "PanelFeedback": "reports",
 }
 
 
@@ -353,6 +361,8 @@ def test_every_panel_operation_lies_in_a_component_and_the_new_ones_in_theirs() 
         assert root_fields(OPERATIONS, "PanelContactMessages") <= allowed_fields([component])
     assert not root_fields(OPERATIONS, "PanelMoney") <= allowed_fields(["lead", "tasks"])
     assert not root_fields(OPERATIONS, "PanelSaveForm") <= allowed_fields(["inbox", "reports"])
+    assert not root_fields(OPERATIONS, "PanelCreateTemplate") <= allowed_fields(["reports"])
+    assert not root_fields(OPERATIONS, "PanelFeedback") <= allowed_fields(["settings", "lead"])
 
 
 async def test_a_tasks_token_may_not_read_a_contacts_messages(platform: GraphQL) -> None:

@@ -46,7 +46,7 @@ const TEXT = {
     addStage: 'Добавить этап', fieldKey: 'Ключ', fieldType: 'Тип поля', addField: 'Добавить поле',
     rules: 'Правила распределения', siteForms: 'Формы сайтов', delete: 'Удалить',
     expired: 'Сеанс истёк. Обновите страницу или попробуйте снова.', retry: 'Попробовать снова',
-    failed: 'Не удалось загрузить данные.', ownerOnly: 'Только для владельца.',
+    failed: 'Не удалось загрузить данные.',
     moved: 'Перемещено в этап', boardHelp: 'Стрелки влево и вправо переносят карточку в соседний этап, Enter открывает её.',
     newLead: 'Новая заявка', phoneNarrow: 'Меню', noContact: 'Без контакта', items: 'Позиции',
     qty: 'Кол-во', price: 'Цена', total: 'Итого', openLead: 'Открыть', count: 'Заявок',
@@ -64,6 +64,12 @@ const TEXT = {
     fieldName: 'Имя поля', fieldLabel: 'Подпись', required: 'Обязательное', removeField: 'Убрать поле', formOf: 'Форма',
     sort: 'Порядок', unansweredFirst: 'Сначала новые без ответа', newest: 'Сначала новые', unanswered: 'Без ответа',
     LEAD: 'Заявки', CONTACT: 'Контакта', saved: 'Сохранено', empty: 'Пока нет', direct: 'прямые заходы', CHAT: 'Чат', SOCIAL: 'Соцсети', OTHER: 'Другое',
+    templates: 'Шаблоны сообщений', newTemplate: 'Новый шаблон', templateOf: 'Шаблон', channel: 'Канал', language: 'Язык', subject: 'Тема', body: 'Текст сообщения',
+    variables: 'Переменные', insert: 'Вставить', trigger: 'Когда отправлять', MANUAL: 'Вручную', STAGE: 'При переходе в этап', REMINDER: 'Напоминание',
+    DATE: 'Дата из поля', HOLIDAY: 'В праздник', hoursBefore: 'За сколько часов', dateField: 'Поле с датой', quietFrom: 'Тихие часы с', quietTo: 'Тихие часы до',
+    active: 'Включён', inactive: 'выключен', preview: 'Предпросмотр', previewFor: 'Для кого', recipient: 'Получатель', noAddress: 'нет адреса для канала',
+    alerts: 'Мои оповещения', channels: 'Каналы', telegramChat: 'Чат Telegram', digest: 'Сводка', OFF: 'Нет', HOURLY: 'Каждый час', DAILY: 'Раз в день',
+    feedbackReport: 'Отзывы клиентов', average: 'Средняя оценка', answers: 'Ответов', comments: 'Последние комментарии', byMonth: 'по месяцам',
   },
   en: {
     panel: 'CRM', inbox: 'Leads', board: 'Board', tasks: 'Tasks', contacts: 'Contacts',
@@ -103,7 +109,7 @@ const TEXT = {
     addStage: 'Add stage', fieldKey: 'Key', fieldType: 'Field type', addField: 'Add field',
     rules: 'Assignment rules', siteForms: 'Site forms', delete: 'Delete',
     expired: 'Your session has expired. Reload the page or try again.', retry: 'Try again',
-    failed: 'Could not load the data.', ownerOnly: 'For the owner only.',
+    failed: 'Could not load the data.',
     moved: 'Moved to stage', boardHelp: 'Left and right arrows move the card to the next stage, Enter opens it.',
     newLead: 'New lead', phoneNarrow: 'Menu', noContact: 'No contact', items: 'Items',
     qty: 'Qty', price: 'Price', total: 'Total', openLead: 'Open', count: 'Leads',
@@ -121,6 +127,12 @@ const TEXT = {
     fieldName: 'Field name', fieldLabel: 'Label', required: 'Required', removeField: 'Remove field', formOf: 'Form',
     sort: 'Order', unansweredFirst: 'New and unanswered first', newest: 'Newest first', unanswered: 'Unanswered',
     LEAD: 'Leads', CONTACT: 'Contacts', saved: 'Saved', empty: 'None yet', direct: 'direct', CHAT: 'Chat', SOCIAL: 'Social', OTHER: 'Other',
+    templates: 'Message templates', newTemplate: 'New template', templateOf: 'Template', channel: 'Channel', language: 'Language', subject: 'Subject', body: 'Message text',
+    variables: 'Variables', insert: 'Insert', trigger: 'When to send', MANUAL: 'By hand', STAGE: 'On entering a stage', REMINDER: 'Reminder',
+    DATE: 'Date from a field', HOLIDAY: 'On holidays', hoursBefore: 'Hours before', dateField: 'Date field', quietFrom: 'Quiet hours from', quietTo: 'Quiet hours to',
+    active: 'Active', inactive: 'inactive', preview: 'Preview', previewFor: 'For', recipient: 'Recipient', noAddress: 'no address for the channel',
+    alerts: 'My alerts', channels: 'Channels', telegramChat: 'Telegram chat', digest: 'Digest', OFF: 'Off', HOURLY: 'Hourly', DAILY: 'Daily',
+    feedbackReport: 'Customer feedback', average: 'Average score', answers: 'Answers', comments: 'Latest comments', byMonth: 'by month',
   },
 };
 
@@ -290,6 +302,34 @@ const Q = {
   DeleteTag: `mutation PanelDeleteTag($input: DeleteInput!) {
   deleteTag(input: $input) { userErrors { field message code } }
 }`,
+  Templates: `query PanelTemplates {
+  messageTemplates(first: 100) { edges { node { id name channel language subject body trigger stageId hoursBefore fieldKey quietFrom quietTo active } } }
+  messageVariables { name description }
+}`,
+  CreateTemplate: `mutation PanelCreateTemplate($input: CreateMessageTemplateInput!) {
+  createMessageTemplate(input: $input) { template { id } userErrors { field message code } }
+}`,
+  UpdateTemplate: `mutation PanelUpdateTemplate($input: UpdateMessageTemplateInput!) {
+  updateMessageTemplate(input: $input) { template { id } userErrors { field message code } }
+}`,
+  PreviewFor: `query PanelPreviewFor($search: String!) {
+  contacts(first: 10, filter: { search: $search }) { edges { node { id name leads(first: 3) { edges { node { id title } } } } } }
+}`,
+  Preview: `query PanelPreview($templateId: ID!, $contactId: ID!, $leadId: ID) {
+  previewMessage(templateId: $templateId, contactId: $contactId, leadId: $leadId) { subject body recipient }
+}`,
+  Alerts: `query PanelAlerts {
+  alertSettings { channels phone telegramChat quietFrom quietTo digest }
+}`,
+  SaveAlerts: `mutation PanelSaveAlerts($input: UpdateAlertSettingsInput!) {
+  updateAlertSettings(input: $input) { settings { memberId } userErrors { field message code } }
+}`,
+  Feedback: `query PanelFeedback($kind: FeedbackKind!, $from: DateTime!, $to: DateTime!) {
+  feedbackReport(kind: $kind, from: $from, to: $to) {
+    overall { count average nps } byMonth { key count average nps } byManager { key count average nps }
+    bySource { key count average nps } comments { id score comment source createdAt }
+  }
+}`,
 };
 
 // ---------------------------------------------------------------- shared state
@@ -327,6 +367,8 @@ button:disabled{opacity:.55;cursor:default}
 input,select,textarea{border:1px solid var(--ec-border);border-radius:var(--ec-radius);background:var(--ec-bg);
 padding:calc(var(--ec-pad)*.5);min-height:36px;max-width:100%}
 textarea{width:100%;min-height:4em}
+.pre{white-space:pre-wrap;overflow-wrap:anywhere}
+fieldset{border:1px solid var(--ec-border);border-radius:var(--ec-radius)}
 input[type=number]{width:5.5em}
 .card.wide{grid-column:1/-1}
 .stack{display:flex;flex-direction:column;gap:var(--ec-pad)}.stack>h2,.stack>p{margin:0}.stack>:empty{display:none}
@@ -482,6 +524,13 @@ function field(label, control, cls) {
 }
 function options(list, selected) {
   return list.map(([value, text]) => h('option', { value, selected: value === selected }, text));
+}
+// Shows each part only while the select's value passes the part's test.
+function showWhen(select, parts) {
+  const shown = () => parts.forEach(([part, test]) => { part.hidden = !test(select.value); });
+  select.addEventListener('change', shown);
+  shown();
+  return parts.map(([part]) => part);
 }
 function emit(el, name, detail) {
   el.dispatchEvent(new CustomEvent(name, { bubbles: true, composed: true, detail }));
@@ -1525,13 +1574,17 @@ class Settings extends Part {
 
   async reload() {
     if (!this.area) return;
-    if (!isOwner()) { this.area.replaceChildren(h('p', { class: 'muted' }, t('ownerOnly'))); return; }
     try {
-      const [boot, data] = await Promise.all([gql(Q.Boot), gql(Q.Settings)]);
+      // Every member sets their own alerts; the rest is the owner's.
+      const alerts = this.alertsCard((await gql(Q.Alerts)).alertSettings);
+      if (!isOwner()) { this.area.replaceChildren(h('div', { class: 'grid' }, alerts)); return; }
+      const [boot, data, templates] = await Promise.all([gql(Q.Boot), gql(Q.Settings), gql(Q.Templates)]);
       S.boot = boot;
       const forms = await Promise.all(boot.sites.map((site) => gql(Q.SiteForms, { siteId: site.id }).then((d) => [site, d.siteForms])));
       this.area.replaceChildren(
         h('div', { class: 'grid' },
+          this.templatesCard(edges(templates.messageTemplates), templates.messageVariables, data.customFields),
+          alerts,
           ...boot.pipelines.map((p) => this.pipelineCard(p)),
           this.fieldsCard(data.customFields),
           h('div', { class: 'card' }, h('h3', { text: t('tags') }), boot.tags.length ? h('ul', null, boot.tags.map((tag) => h('li', null, tag.name, ' ',
@@ -1554,10 +1607,7 @@ class Settings extends Part {
     const site = h('select', null, options(boot.sites.map((x) => [x.id, x.name])));
     const source = h('input', { type: 'text', maxlength: '200', size: '10' });
     const member = h('select', null, options(boot.members.map((m) => [m.id, m.name || m.id])));
-    const parts = [field(t('site'), site), field('utm_source', source), field(t('members'), member)];
-    const shown = () => { parts[0].hidden = kind.value !== 'BY_SITE'; parts[1].hidden = kind.value !== 'BY_SOURCE'; parts[2].hidden = kind.value === 'ROUND_ROBIN'; };
-    kind.addEventListener('change', shown);
-    shown();
+    const parts = showWhen(kind, [[field(t('site'), site), (k) => k === 'BY_SITE'], [field('utm_source', source), (k) => k === 'BY_SOURCE'], [field(t('members'), member), (k) => k !== 'ROUND_ROBIN']]);
     return h('div', { class: 'card' }, h('h3', { text: t('rules') }),
       rules.length ? h('ol', null, rules.map((r, i) => h('li', null, describe(r), ' ',
         i ? h('button', { type: 'button', class: 'link small', 'aria-label': `${t('up')}: ${describe(r)}`, onclick: () => save([...rules.slice(0, i - 1), r, rules[i - 1], ...rules.slice(i + 1)]) }, '↑') : null, ' ',
@@ -1598,21 +1648,106 @@ class Settings extends Part {
       rows.append(row);
     };
     f.fields.forEach(addRow);
-    const dialog = h('dialog', { 'aria-label': `${t('formOf')}: ${site.name}` });
+    this.editor(`${t('formOf')}: ${site.name}`, () => mutate('SaveForm', {
+      siteId: site.id, key: key.value.trim(), display: display.value, fields: [...rows.children].map((r) => r.read()),
+      ...Object.fromEntries(texts.map(([prop, input]) => [prop, keep(f[prop], input.value)])),
+    }),
+    h('div', { class: 'bar' }, field(t('formKey'), key), field(t('display'), display), texts.map(([, input, label]) => field(t(label), input))),
+    h('div', { class: 'scroll' }, h('table', null, h('thead', null, h('tr', null, [t('fieldName'), t('fieldType'), t('fieldLabel'), t('required'), t('delete')].map((x) => h('th', { scope: 'col' }, x)))), rows)),
+    h('div', { class: 'bar' }, h('button', { type: 'button', onclick: () => addRow({ name: '', type: 'TEXT', required: false, label: {}, options: [] }) }, t('addField')),
+      h('button', { class: 'primary' }, t('save'))));
+  }
+
+  // A modal editor: submitting runs save; an error stays in the dialog, success closes it.
+  editor(label, save, ...kids) {
+    const dialog = h('dialog', { 'aria-label': label });
     const status = h('p', { class: 'err small', role: 'status' });
     dialog.append(h('div', { class: 'dialog-head' }, h('button', { type: 'button', onclick: () => dialog.close() }, t('close'))),
-      h('form', { class: 'dialog-body', onsubmit: (e) => { e.preventDefault(); mutate('SaveForm', {
-        siteId: site.id, key: key.value.trim(), display: display.value, fields: [...rows.children].map((r) => r.read()),
-        ...Object.fromEntries(texts.map(([prop, input]) => [prop, keep(f[prop], input.value)])),
-      }).then(() => { dialog.close(); this.status.textContent = t('saved'); }, (error) => { status.textContent = error.message; }); } },
-      h('h3', { text: `${t('formOf')}: ${site.name}` }), status,
-      h('div', { class: 'bar' }, field(t('formKey'), key), field(t('display'), display), texts.map(([, input, label]) => field(t(label), input))),
-      h('div', { class: 'scroll' }, h('table', null, h('thead', null, h('tr', null, [t('fieldName'), t('fieldType'), t('fieldLabel'), t('required'), t('delete')].map((x) => h('th', { scope: 'col' }, x)))), rows)),
-      h('div', { class: 'bar' }, h('button', { type: 'button', onclick: () => addRow({ name: '', type: 'TEXT', required: false, label: {}, options: [] }) }, t('addField')),
-        h('button', { class: 'primary' }, t('save')))));
+      h('form', { class: 'dialog-body', onsubmit: (e) => { e.preventDefault(); save().then(() => { dialog.close(); this.status.textContent = t('saved'); }, (error) => { status.textContent = error.message; }); } },
+        h('h3', { text: label }), status, kids));
     dialog.addEventListener('close', () => { dialog.remove(); this.reload(); });
     this.shadowRoot.append(dialog);
     dialog.showModal();
+  }
+
+  templatesCard(templates, variables, fields) {
+    const stageName = (id) => (allStages().find((x) => x.id === id) || {}).name || '—';
+    const when = (x) => ({ STAGE: `${t('STAGE')}: ${stageName(x.stageId)}`, REMINDER: `${t('REMINDER')}: ${new Intl.NumberFormat(S.locale, { style: 'unit', unit: 'hour', unitDisplay: 'short' }).format(x.hoursBefore)}`, DATE: `${t('DATE')}: ${x.fieldKey}` })[x.trigger] || t(x.trigger);
+    return h('div', { class: 'card wide' }, h('h3', { text: t('templates') }),
+      templates.length ? h('ul', null, templates.map((x) => h('li', null, [x.name, t(x.channel), x.language, when(x), x.active ? null : t('inactive')].filter(Boolean).join(' · '), ' ',
+        h('button', { type: 'button', class: 'link small', 'aria-label': `${t('edit')}: ${x.name}`, onclick: () => this.editTemplate(x, variables, fields) }, t('edit'))))) : h('p', { class: 'muted' }, t('empty')),
+      h('button', { type: 'button', onclick: () => this.editTemplate(null, variables, fields) }, t('newTemplate')));
+  }
+
+  // A template and its trigger; a saved one is previewed as it would go to a chosen client.
+  editTemplate(template, variables, fields) {
+    const x = template || { name: '', channel: 'EMAIL', language: S.locale, subject: '', body: '', trigger: 'MANUAL', hoursBefore: 24, active: true };
+    const name = h('input', { type: 'text', required: true, maxlength: '200', value: x.name });
+    const channel = h('select', null, options(['EMAIL', 'SMS', 'TELEGRAM'].map((c) => [c, t(c)]), x.channel));
+    const language = h('select', null, options([['ru', 'Русский'], ['en', 'English']], x.language));
+    const subject = h('input', { type: 'text', maxlength: '300', value: x.subject });
+    const body = h('textarea', { required: true, rows: '6', value: x.body });
+    const trigger = h('select', null, options(['MANUAL', 'STAGE', 'REMINDER', 'DATE', 'HOLIDAY'].map((k) => [k, t(k)]), x.trigger));
+    const stage = h('select', null, options(allStages().map((st) => [st.id, st.name]), x.stageId));
+    const hours = h('input', { type: 'number', min: '1', max: '720', value: String(x.hoursBefore || 24) });
+    const dateField = h('select', null, options(fields.filter((f) => f.entity === 'CONTACT' && f.type === 'DATE').map((f) => [f.key, f.label]), x.fieldKey));
+    const quietFrom = h('input', { type: 'time', value: x.quietFrom || '' });
+    const quietTo = h('input', { type: 'time', value: x.quietTo || '' });
+    const active = h('input', { type: 'checkbox', checked: x.active });
+    const insert = (v) => { body.setRangeText(`{{${v}}}`, body.selectionStart, body.selectionEnd, 'end'); body.focus(); };
+    const save = () => {
+      const k = trigger.value;
+      const input = { name: name.value.trim(), channel: channel.value, language: language.value, subject: subject.value, body: body.value, trigger: k,
+        stageId: k === 'STAGE' ? stage.value : null, hoursBefore: k === 'REMINDER' ? Number(hours.value) : null, fieldKey: k === 'DATE' ? dateField.value : null,
+        quietFrom: quietFrom.value || null, quietTo: quietTo.value || null, active: active.checked };
+      return template ? mutate('UpdateTemplate', { id: template.id, ...input }) : mutate('CreateTemplate', input);
+    };
+    this.editor(`${t('templateOf')}: ${x.name || t('newTemplate')}`, save,
+      h('div', { class: 'bar' }, field(t('name'), name), field(t('channel'), channel), field(t('language'), language), field(t('subject'), subject, 'grow')),
+      field(t('body'), body, 'grow'),
+      h('details', null, h('summary', { text: t('variables') }), h('ul', { class: 'small' }, variables.map((v) => h('li', null,
+        h('button', { type: 'button', class: 'link', 'aria-label': `${t('insert')}: {{${v.name}}}`, onclick: () => insert(v.name) }, `{{${v.name}}}`), ' — ', v.description)))),
+      h('div', { class: 'bar' }, field(t('trigger'), trigger), showWhen(trigger, [[field(t('stage'), stage), (k) => k === 'STAGE'], [field(t('hoursBefore'), hours), (k) => k === 'REMINDER'], [field(t('dateField'), dateField), (k) => k === 'DATE']]),
+        field(t('quietFrom'), quietFrom), field(t('quietTo'), quietTo), h('label', null, active, ' ', t('active'))),
+      template ? this.previewer(template) : null,
+      h('div', { class: 'bar' }, h('button', { class: 'primary' }, t('save'))));
+  }
+
+  previewer(template) {
+    const search = h('input', { type: 'search', autocomplete: 'off', placeholder: t('searchHint') });
+    const who = h('select');
+    const shown = h('div', { class: 'card', 'aria-live': 'polite' });
+    const find = () => gql(Q.PreviewFor, { search: search.value.trim() }).then((data) => {
+      who.replaceChildren(...options(edges(data.contacts).flatMap((c) => [[c.id, c.name || '—'], ...edges(c.leads).map((l) => [`${c.id} ${l.id}`, `${c.name || '—'} · ${l.title}`])])));
+    }, (error) => { shown.textContent = error.message; });
+    search.addEventListener('change', find);
+    find();
+    const show = () => {
+      const [contactId, leadId] = who.value.split(' ');
+      if (!contactId) return;
+      gql(Q.Preview, { templateId: template.id, contactId, leadId: leadId || null }).then(({ previewMessage: m }) => {
+        shown.replaceChildren(h('p', { class: 'muted small', text: `${t('recipient')}: ${m.recipient || t('noAddress')}` }), m.subject ? h('h4', { text: m.subject }) : null, h('p', { class: 'pre', text: m.body }));
+      }, (error) => { shown.textContent = error.message; });
+    };
+    return h('fieldset', null, h('legend', { text: t('preview') }),
+      h('div', { class: 'bar' }, field(t('search'), search), field(t('previewFor'), who), h('button', { type: 'button', onclick: show }, t('preview'))), shown);
+  }
+
+  alertsCard(a) {
+    const boxes = ['EMAIL', 'SMS', 'TELEGRAM'].map((c) => h('input', { type: 'checkbox', value: c, checked: a.channels.includes(c) }));
+    const phone = h('input', { type: 'tel', maxlength: '32', value: a.phone || '' });
+    const chat = h('input', { type: 'text', maxlength: '200', value: a.telegramChat || '' });
+    const quietFrom = h('input', { type: 'time', value: a.quietFrom || '' });
+    const quietTo = h('input', { type: 'time', value: a.quietTo || '' });
+    const digest = h('select', null, options(['OFF', 'HOURLY', 'DAILY'].map((d) => [d, t(d)]), a.digest));
+    return h('form', { class: 'card', onsubmit: (e) => { e.preventDefault(); this.act(async () => {
+      await mutate('SaveAlerts', { channels: boxes.filter((b) => b.checked).map((b) => b.value), phone: phone.value.trim() || null, telegramChat: chat.value.trim() || null,
+        quietFrom: quietFrom.value || null, quietTo: quietTo.value || null, digest: digest.value });
+      this.status.textContent = t('saved');
+    }); } }, h('h3', { text: t('alerts') }),
+    h('fieldset', null, h('legend', { text: t('channels') }), boxes.map((b) => h('label', null, b, ' ', t(b.value), ' '))),
+    h('div', { class: 'bar' }, field(t('phone'), phone), field(t('telegramChat'), chat), field(t('quietFrom'), quietFrom), field(t('quietTo'), quietTo), field(t('digest'), digest),
+      h('button', { class: 'primary' }, t('save'))));
   }
 
   pipelineCard(pipeline) {
@@ -1654,7 +1789,8 @@ class Panel extends Part {
 
   render() {
     const allowed = S.claims.c;
-    const sections = SECTIONS.filter(([name]) => (!allowed || allowed.includes(name)) && (name !== 'settings' || isOwner()));
+    // Settings are for everyone: a member there sets their own alerts.
+    const sections = SECTIONS.filter(([name]) => !allowed || allowed.includes(name));
     if (!sections.some(([name]) => name === this.state.section) && sections.length) this.state.section = sections[0][0];
     this.views = {};
     const tabs = sections.map(([name]) => h('button', {

@@ -954,3 +954,122 @@ async def test_the_card_shows_invoices_messages_and_feedback_and_reports_show_mo
     await revenue.get_by_text(re.compile("1\\s?000")).first.wait_for()
     await check_axe(page)
     assert await violations(page) == []
+
+
+TEMPLATES = """{ messageTemplates { edges { node { name channel language subject body trigger
+  stageId hoursBefore quietFrom quietTo active } } } }"""
+
+
+async def test_an_owner_writes_a_message_template_sets_its_trigger_and_previews_it(
+    page: Any, panel_crm: LiveServer, host: HostSite, api: GraphQL
+) -> None:
+    tenant = await make_tenant(api, domain=host.domain)
+    await add_lead(
+        api, tenant.workspace_id, name="Ирина Лебедева", email="irina@example.com", title="Сад"
+    )
+    token = await panel_token(api, tenant.workspace_id)
+    await open_panel(page, host, panel_crm, [token])
+    await page.get_by_role("tab", name="Настройки").click()
+    settings = page.get_by_role("tabpanel", name="Настройки")
+
+    # A new e-mail template sent when a lead enters the second stage, quiet at night.
+    await settings.get_by_role("button", name="Новый шаблон").click()
+    editor = page.get_by_role("dialog", name="Шаблон: Новый шаблон")
+    await editor.get_by_label("Название").fill("Спасибо")
+    await editor.get_by_label("Тема").fill("Заявка принята")
+    await editor.get_by_label("Текст сообщения").fill("Здравствуйте, ")
+    await editor.get_by_text("Переменные").click()
+    await editor.get_by_role("button", name="Вставить: {{contact.first_name}}").click()
+    await editor.get_by_label("Текст сообщения").press("End")
+    await editor.get_by_label("Текст сообщения").press_sequentially("! Это про «")
+    await editor.get_by_role("button", name="Вставить: {{lead.title}}").click()
+    assert await editor.get_by_label("За сколько часов").is_hidden()
+    await editor.get_by_label("Когда отправлять").select_option(label="При переходе в этап")
+    await editor.get_by_label("Этап", exact=True).select_option(index=1)
+    await editor.get_by_label("Тихие часы с").fill("22:00")
+    await editor.get_by_label("Тихие часы до").fill("08:00")
+    await save_checked(page, editor, settings, "^Спасибо · Письмо · ru · При переходе в этап: ")
+
+    made = edges_of(await tenant.panel.data(TEMPLATES), "messageTemplates")
+    assert len(made) == 1
+    assert made[0]["body"] == "Здравствуйте, {{contact.first_name}}! Это про «{{lead.title}}"
+    assert made[0]["trigger"] == "STAGE" and made[0]["stageId"]
+    assert (made[0]["quietFrom"], made[0]["quietTo"]) == ("22:00", "08:00")
+
+    # Edited: a reminder two days before, switched off; then previewed for the lead.
+    await settings.get_by_role("button", name="Изменить: Спасибо").click()
+    editor = page.get_by_role("dialog", name="Шаблон: Спасибо")
+    await editor.get_by_label("Когда отправлять").select_option(label="Напоминание")
+    assert await editor.get_by_label("Этап", exact=True).is_hidden()
+    await editor.get_by_label("За сколько часов").fill("48")
+    await editor.get_by_label("Включён").uncheck()
+    await editor.get_by_label("Для кого").select_option(label="Ирина Лебедева · Сад")
+    await editor.get_by_role("button", name="Предпросмотр").click()
+    await editor.get_by_text("Здравствуйте, Ирина! Это про «Сад").wait_for()
+    await editor.get_by_text("Получатель: irina@example.com").wait_for()
+    await save_checked(
+        page, editor, settings, "^Спасибо · Письмо · ru · Напоминание: 48\\sч · выключен"
+    )
+    (changed,) = edges_of(await tenant.panel.data(TEMPLATES), "messageTemplates")
+    assert (changed["trigger"], changed["hoursBefore"], changed["stageId"]) == (
+        "REMINDER",
+        48,
+        None,
+    )
+    assert changed["active"] is False
+    assert changed["quietFrom"] == "22:00"
+    assert await violations(page) == []
+
+
+async def save_checked(page: Any, editor: Any, settings: Any, listed: str) -> None:
+    """axe over the open editor, then saved: the dialog closes and the list shows the template."""
+    await check_axe(page)
+    await editor.get_by_role("button", name="Сохранить").click()
+    await editor.wait_for(state="detached")
+    await settings.get_by_text(re.compile(listed)).wait_for()
+
+
+def edges_of(data: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    return [e["node"] for e in data[name]["edges"]]
+
+
+async def test_a_manager_sets_their_own_alerts_and_sees_nothing_else_in_settings(
+    page: Any, panel_crm: LiveServer, host: HostSite, api: GraphQL
+) -> None:
+    tenant = await make_tenant(api, domain=host.domain)
+    token = await panel_token(api, tenant.workspace_id, role="MANAGER")
+    await open_panel(page, host, panel_crm, [token])
+    await page.get_by_role("tab", name="Настройки").click()
+    settings = page.get_by_role("tabpanel", name="Настройки")
+    await settings.get_by_role("heading", name="Мои оповещения").wait_for()
+    assert await settings.get_by_role("heading", name="Шаблоны сообщений").count() == 0
+    assert await settings.get_by_role("heading", name="Правила распределения").count() == 0
+
+    await settings.get_by_role("checkbox", name="SMS").check()
+    await settings.get_by_role("checkbox", name="Telegram").check()
+    await settings.get_by_label("Телефон").fill("+7 900 111-22-33")
+    await settings.get_by_label("Чат Telegram").fill("@petr")
+    await settings.get_by_label("Тихие часы с").fill("21:30")
+    await settings.get_by_label("Тихие часы до").fill("09:00")
+    await settings.get_by_label("Сводка").select_option(label="Раз в день")
+    await check_axe(page)
+    await settings.get_by_role("button", name="Сохранить").click()
+    await settings.get_by_role("status").get_by_text("Сохранено").wait_for()
+
+    mine = (
+        await GraphQL(api.client, token).data(
+            "{ alertSettings { channels phone telegramChat quietFrom quietTo digest } }"
+        )
+    )["alertSettings"]
+    assert set(mine["channels"]) >= {"SMS", "TELEGRAM"}
+    assert mine["telegramChat"] == "@petr"
+    assert (mine["quietFrom"], mine["quietTo"], mine["digest"]) == ("21:30", "09:00", "DAILY")
+    assert mine["phone"] and mine["phone"].replace(" ", "").replace("-", "").endswith("9001112233")
+
+    # Drawn again from what was stored.
+    await page.reload()
+    await page.get_by_role("tab", name="Настройки").click()
+    await settings.get_by_label("Чат Telegram").wait_for()
+    assert await settings.get_by_label("Чат Telegram").input_value() == "@petr"
+    assert await settings.get_by_role("checkbox", name="SMS").is_checked()
+    assert await violations(page) == []
