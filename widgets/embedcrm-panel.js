@@ -69,7 +69,7 @@ const TEXT = {
     DATE: 'Дата из поля', HOLIDAY: 'В праздник', hoursBefore: 'За сколько часов', dateField: 'Поле с датой', quietFrom: 'Тихие часы с', quietTo: 'Тихие часы до',
     active: 'Включён', inactive: 'выключен', preview: 'Предпросмотр', previewFor: 'Для кого', recipient: 'Получатель', noAddress: 'нет адреса для канала',
     alerts: 'Мои оповещения', channels: 'Каналы', telegramChat: 'Чат Telegram', digest: 'Сводка', OFF: 'Нет', HOURLY: 'Каждый час', DAILY: 'Раз в день',
-    feedbackReport: 'Отзывы клиентов', average: 'Средняя оценка', answers: 'Ответов', comments: 'Последние комментарии', byMonth: 'по месяцам',
+    feedbackReport: 'Отзывы клиентов', average: 'Средняя оценка', answers: 'Ответов', comments: 'Последние комментарии', byMonth: 'по месяцам', byManager: 'по менеджерам', bySource: 'по источникам',
   },
   en: {
     panel: 'CRM', inbox: 'Leads', board: 'Board', tasks: 'Tasks', contacts: 'Contacts',
@@ -132,7 +132,7 @@ const TEXT = {
     DATE: 'Date from a field', HOLIDAY: 'On holidays', hoursBefore: 'Hours before', dateField: 'Date field', quietFrom: 'Quiet hours from', quietTo: 'Quiet hours to',
     active: 'Active', inactive: 'inactive', preview: 'Preview', previewFor: 'For', recipient: 'Recipient', noAddress: 'no address for the channel',
     alerts: 'My alerts', channels: 'Channels', telegramChat: 'Telegram chat', digest: 'Digest', OFF: 'Off', HOURLY: 'Hourly', DAILY: 'Daily',
-    feedbackReport: 'Customer feedback', average: 'Average score', answers: 'Answers', comments: 'Latest comments', byMonth: 'by month',
+    feedbackReport: 'Customer feedback', average: 'Average score', answers: 'Answers', comments: 'Latest comments', byMonth: 'by month', byManager: 'by manager', bySource: 'by source',
   },
 };
 
@@ -1474,16 +1474,18 @@ class Contacts extends Part {
 
 // ---------------------------------------------------------------- <embedcrm-reports>
 class Reports extends Part {
-  constructor() { super(); this.state = { days: '30', touch: 'LAST' }; }
+  constructor() { super(); this.state = { days: '30', touch: 'LAST', feedback: 'NPS' }; }
 
   render() {
     const period = h('select', null, options([['7', t('days7')], ['30', t('days30')], ['90', t('days90')], ['365', t('days365')]], this.state.days));
     period.addEventListener('change', () => { this.state.days = period.value; this.reload(); });
     const touch = h('select', null, options([['LAST', t('lastTouch')], ['FIRST', t('firstTouch')]], this.state.touch));
     touch.addEventListener('change', () => { this.state.touch = touch.value; this.reload(); });
+    const feedback = h('select', null, options([['NPS', t('NPS')], ['CSAT', t('CSAT')]], this.state.feedback));
+    feedback.addEventListener('change', () => { this.state.feedback = feedback.value; this.reload(); });
     this.charts = h('div', { class: 'grid charts' });
     this.spendForm = this.spendEntry();
-    this.shadowRoot.replaceChildren(h('div', { class: 'bar' }, field(t('period'), period), field(t('sources'), touch)), this.statusLine(), this.charts, this.spendForm);
+    this.shadowRoot.replaceChildren(h('div', { class: 'bar' }, field(t('period'), period), field(t('sources'), touch), field(t('feedbackReport'), feedback)), this.statusLine(), this.charts, this.spendForm);
   }
 
   async reload() {
@@ -1492,12 +1494,14 @@ class Reports extends Part {
     const from = new Date(to.getTime() - Number(this.state.days) * 86400000);
     const interval = this.state.days === '365' ? 'MONTH' : this.state.days === '90' ? 'WEEK' : 'DAY';
     try {
-      const [data, money] = await Promise.all([
+      const [data, money, feedback] = await Promise.all([
         gql(Q.Reports, { filter: { from: from.toISOString(), to: to.toISOString() }, touch: this.state.touch, interval }),
         // Money reports need the reports' money fields; without them the rest still shows.
-        gql(Q.Money, { starts: from.toISOString(), ends: to.toISOString() }).catch(() => null)]);
+        gql(Q.Money, { starts: from.toISOString(), ends: to.toISOString() }).catch(() => null),
+        gql(Q.Feedback, { kind: this.state.feedback, from: from.toISOString(), to: to.toISOString() }).catch(() => null)]);
       this.paint(data.analytics);
       if (money) this.charts.append(...this.moneyCharts(money));
+      if (feedback) this.charts.append(...this.feedbackCharts(feedback.feedbackReport, this.state.feedback));
     } catch (error) { this.fail(error); }
   }
 
@@ -1540,6 +1544,29 @@ class Reports extends Part {
           receivables.rows.map((x) => [x.buyerName, fmtNum(x.invoices), fmtMoney(x.outstanding, x.currency), fmtMoney(x.overdue, x.currency), fmtNum(x.daysLate)]))),
       chartFrame(t('byPaid'), barChart(t('byPaid'), sums, ([, x]) => Number(x.amount), label, ([, x]) => fmtMoney(x.amount, x.currency)),
         table([[t('revenue')], [t('amount'), 1]], sums.map((r) => [label(r), fmtMoney(r[1].amount, r[1].currency)]))),
+    ];
+  }
+
+  // NPS is shown as its score (-100…100), CSAT as its average (1…5); bars below zero stay a sliver.
+  feedbackCharts(r, kind) {
+    const score = (x) => (kind === 'NPS' ? x.nps : x.average);
+    const shown = (x) => fmtNum(score(x), 2);
+    const month = (x) => new Intl.DateTimeFormat(S.locale, { month: 'short', year: 'numeric', timeZone: 'UTC' }).format(new Date(x.key + '-01T00:00:00Z'));
+    const manager = (x) => (x.key ? (S.boot.members.find((m) => m.id === x.key) || {}).name || '—' : t('unassigned'));
+    const source = (x) => x.key || t('direct');
+    const title = `${t('feedbackReport')}: ${t(kind)}`;
+    // Named apart from the other reports' charts ("Sources", "Managers"), which hosts find by name.
+    const breakdown = (by, column, rows, name) => chartFrame(`${title} ${t(by)}`, barChart(`${title} ${t(by)}`, rows, (x) => Math.max(0, score(x) || 0), name, (x) => `${shown(x)} · ${fmtNum(x.count)}`),
+      table([[t(column)], [t(kind === 'NPS' ? 'NPS' : 'average'), 1], [t('answers'), 1]], rows.map((x) => [name(x), shown(x), fmtNum(x.count)])));
+    return [
+      h('div', { class: 'card' }, h('h3', { text: title }), h('dl', null,
+        [kind === 'NPS' ? [t('NPS'), shown(r.overall)] : null, [t('average'), fmtNum(r.overall.average, 2)], [t('answers'), fmtNum(r.overall.count)]].filter(Boolean)
+          .map(([k, v]) => [h('dt', { text: k }), h('dd', { text: v })])),
+        h('h4', { text: t('comments') }),
+        r.comments.length ? h('ul', null, r.comments.slice(0, 10).map((c) => h('li', null, `${t('score')}: ${c.score} — ${c.comment}`, h('span', { class: 'muted small' }, ` · ${source(c)} · ${fmtDate(c.createdAt)}`)))) : h('p', { class: 'muted' }, t('empty'))),
+      breakdown('byMonth', 'month', r.byMonth, month),
+      breakdown('byManager', 'manager', r.byManager, manager),
+      breakdown('bySource', 'source', r.bySource, source),
     ];
   }
 

@@ -868,6 +868,23 @@ PREVIEW = """query($template: ID!, $contact: ID!, $lead: ID) {
   previewMessage(templateId: $template, contactId: $contact, leadId: $lead) { body } }"""
 
 
+async def answer_nps(
+    crm: LiveServer, owner: GraphQL, template: str, lead_id: str, score: int, comment: str
+) -> None:
+    """An NPS answer about a lead, through the link a message about it carries."""
+    contact = (
+        await owner.data(
+            "query($id: ID!) { node(id: $id) { ... on Lead { contact { id } } } }", id=lead_id
+        )
+    )["node"]["contact"]["id"]
+    preview = await owner.data(PREVIEW, template=template, contact=contact, lead=lead_id)
+    path = re.search(r"(/feedback/\S+)", preview["previewMessage"]["body"])
+    assert path
+    async with httpx.AsyncClient(base_url=crm.url) as visitor:
+        answered = await visitor.post(path.group(1), data={"score": str(score), "comment": comment})
+        assert answered.status_code == 200
+
+
 async def test_the_card_shows_invoices_messages_and_feedback_and_reports_show_money(
     page: Any, panel_crm: LiveServer, host: HostSite, api: GraphQL
 ) -> None:
@@ -896,14 +913,8 @@ async def test_the_card_shows_invoices_messages_and_feedback_and_reports_show_mo
             REPORT_STATUS, input={"id": message_id, "status": status, "error": "Нет сети"}
         )
         assert reported["reportMessageStatus"]["userErrors"] == []
-    # An NPS answer through the link a message carries.
     template = (await tenant.panel.data(TEMPLATE))["createMessageTemplate"]["template"]["id"]
-    preview = await tenant.panel.data(PREVIEW, template=template, contact=contact, lead=lead["id"])
-    path = re.search(r"(/feedback/\S+)", preview["previewMessage"]["body"])
-    assert path
-    async with httpx.AsyncClient(base_url=panel_crm.url) as visitor:
-        answered = await visitor.post(path.group(1), data={"score": "9", "comment": "Красиво"})
-        assert answered.status_code == 200
+    await answer_nps(panel_crm, tenant.panel, template, lead["id"], 9, "Красиво")
 
     token = await panel_token(api, tenant.workspace_id)
     await open_panel(page, host, panel_crm, [token])
@@ -1072,4 +1083,54 @@ async def test_a_manager_sets_their_own_alerts_and_sees_nothing_else_in_settings
     await settings.get_by_label("Чат Telegram").wait_for()
     assert await settings.get_by_label("Чат Telegram").input_value() == "@petr"
     assert await settings.get_by_role("checkbox", name="SMS").is_checked()
+    assert await violations(page) == []
+
+
+async def test_reports_show_the_feedback_score_by_month_manager_and_source_with_comments(
+    page: Any, panel_crm: LiveServer, host: HostSite, api: GraphQL
+) -> None:
+    tenant = await make_tenant(api, domain=host.domain)
+    template = (await tenant.panel.data(TEMPLATE))["createMessageTemplate"]["template"]["id"]
+    # Two promoters and a detractor: NPS (2 - 1) / 3 = 33.
+    for name, source, score, comment in [
+        ("Анна", "yandex", 10, "Отлично"),
+        ("Борис", "yandex", 9, "Хорошо"),
+        ("Вера", None, 3, "Долго везли"),
+    ]:
+        lead = await add_lead(
+            api,
+            tenant.workspace_id,
+            name=name,
+            email=f"{uuid.uuid4().hex[:8]}@example.com",
+            source={"utmSource": source} if source else None,
+        )
+        await answer_nps(panel_crm, tenant.panel, template, lead["id"], score, comment)
+
+    token = await panel_token(api, tenant.workspace_id)
+    await open_panel(page, host, panel_crm, [token])
+    await page.get_by_role("tab", name="Отчёты").click()
+    reports = page.get_by_role("tabpanel", name="Отчёты")
+    overall = reports.locator("div.card").filter(
+        has=page.get_by_role("heading", name="Отзывы клиентов: NPS", exact=True)
+    )
+    await overall.get_by_text("Оценка: 3 — Долго везли").wait_for()
+    assert re.search(r"NPS\s*33\s", await overall.inner_text())
+    by_month = reports.get_by_role("img", name="Отзывы клиентов: NPS по месяцам")
+    await by_month.get_by_text("33 · 3").wait_for()
+    by_source = reports.get_by_role("img", name="Отзывы клиентов: NPS по источникам")
+    await by_source.get_by_text("100 · 2").wait_for()
+    # The table behind the chart's toggle.
+    figure = reports.get_by_role("figure").filter(
+        has=page.get_by_role("img", name="Отзывы клиентов: NPS по источникам")
+    )
+    await figure.get_by_text("Таблица").click()
+    cells = [
+        [c.replace("\u2212", "-") for c in await row.get_by_role("cell").all_inner_texts()]
+        for row in await figure.get_by_role("row").all()
+    ]
+    assert sorted(cells[1:]) == [["yandex", "100", "2"], ["прямые заходы", "-100", "1"]], cells
+    await check_axe(page)
+
+    await reports.get_by_label("Отзывы клиентов", exact=True).select_option("CSAT")
+    await reports.get_by_role("heading", name="Отзывы клиентов: CSAT", exact=True).wait_for()
     assert await violations(page) == []
