@@ -368,12 +368,12 @@ input,select,textarea{border:1px solid var(--ec-border);border-radius:var(--ec-r
 padding:calc(var(--ec-pad)*.5);min-height:36px;max-width:100%}
 textarea{width:100%;min-height:4em}
 .pre{white-space:pre-wrap;overflow-wrap:anywhere}
-fieldset{border:1px solid var(--ec-border);border-radius:var(--ec-radius)}
+fieldset{border:1px solid var(--ec-border);border-radius:var(--ec-radius)}fieldset label{white-space:nowrap;margin-right:var(--ec-pad)}
 input[type=number]{width:5.5em}
 .card.wide{grid-column:1/-1}
 .stack{display:flex;flex-direction:column;gap:var(--ec-pad)}.stack>h2,.stack>p{margin:0}.stack>:empty{display:none}
 :focus-visible{outline:2px solid var(--ec-primary);outline-offset:2px}
-.field{display:inline-flex;flex-direction:column;gap:2px}
+.field{display:inline-flex;flex-direction:column;gap:2px;max-width:100%}.field.full{display:flex}
 .field>label{font-size:.85em;color:var(--ec-muted)}
 label.check{display:inline-flex;flex-direction:row;align-items:center;gap:6px}
 .bar{display:flex;flex-wrap:wrap;gap:var(--ec-pad);align-items:flex-end;margin-bottom:var(--ec-pad)}
@@ -1563,7 +1563,7 @@ class Reports extends Part {
         [kind === 'NPS' ? [t('NPS'), shown(r.overall)] : null, [t('average'), fmtNum(r.overall.average, 2)], [t('answers'), fmtNum(r.overall.count)]].filter(Boolean)
           .map(([k, v]) => [h('dt', { text: k }), h('dd', { text: v })])),
         h('h4', { text: t('comments') }),
-        r.comments.length ? h('ul', null, r.comments.slice(0, 10).map((c) => h('li', null, `${t('score')}: ${c.score} — ${c.comment}`, h('span', { class: 'muted small' }, ` · ${source(c)} · ${fmtDate(c.createdAt)}`)))) : h('p', { class: 'muted' }, t('empty'))),
+        r.comments.length ? h('ul', null, r.comments.slice(0, 10).map((c) => h('li', null, `${t('score')}: ${c.score} — ${c.comment}`, h('span', { class: 'muted small' }, ` · ${[c.source, fmtDate(c.createdAt)].filter(Boolean).join(' · ')}`)))) : h('p', { class: 'muted' }, t('empty'))),
       breakdown('byMonth', 'month', r.byMonth, month),
       breakdown('byManager', 'manager', r.byManager, manager),
       breakdown('bySource', 'source', r.bySource, source),
@@ -1731,7 +1731,7 @@ class Settings extends Part {
     };
     this.editor(`${t('templateOf')}: ${x.name || t('newTemplate')}`, save,
       h('div', { class: 'bar' }, field(t('name'), name), field(t('channel'), channel), field(t('language'), language), field(t('subject'), subject, 'grow')),
-      field(t('body'), body, 'grow'),
+      field(t('body'), body, 'full'),
       h('details', null, h('summary', { text: t('variables') }), h('ul', { class: 'small' }, variables.map((v) => h('li', null,
         h('button', { type: 'button', class: 'link', 'aria-label': `${t('insert')}: {{${v.name}}}`, onclick: () => insert(v.name) }, `{{${v.name}}}`), ' — ', v.description)))),
       h('div', { class: 'bar' }, field(t('trigger'), trigger), showWhen(trigger, [[field(t('stage'), stage), (k) => k === 'STAGE'], [field(t('hoursBefore'), hours), (k) => k === 'REMINDER'], [field(t('dateField'), dateField), (k) => k === 'DATE']]),

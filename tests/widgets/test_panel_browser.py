@@ -1018,6 +1018,11 @@ async def test_an_owner_writes_a_message_template_sets_its_trigger_and_previews_
     await editor.get_by_role("button", name="Предпросмотр").click()
     await editor.get_by_text("Здравствуйте, Ирина! Это про «Сад").wait_for()
     await editor.get_by_text("Получатель: irina@example.com").wait_for()
+    await shot(page, "template-light-desktop-ru", whole_page=True)
+    # Usable on a phone: nothing in the editor scrolls sideways at 360 px.
+    await page.set_viewport_size({"width": 360, "height": 800})
+    assert not await sideways(page, "dialog")
+    await page.set_viewport_size({"width": 1280, "height": 900})
     await save_checked(
         page, editor, settings, "^Спасибо · Письмо · ru · Напоминание: 48\\sч · выключен"
     )
@@ -1049,10 +1054,11 @@ async def test_a_manager_sets_their_own_alerts_and_sees_nothing_else_in_settings
 ) -> None:
     tenant = await make_tenant(api, domain=host.domain)
     token = await panel_token(api, tenant.workspace_id, role="MANAGER")
-    await open_panel(page, host, panel_crm, [token])
+    await open_panel(page, host, panel_crm, [token], width=360)
     await page.get_by_role("tab", name="Настройки").click()
     settings = page.get_by_role("tabpanel", name="Настройки")
     await settings.get_by_role("heading", name="Мои оповещения").wait_for()
+    assert not await sideways(page)
     assert await settings.get_by_role("heading", name="Шаблоны сообщений").count() == 0
     assert await settings.get_by_role("heading", name="Правила распределения").count() == 0
 
@@ -1130,6 +1136,9 @@ async def test_reports_show_the_feedback_score_by_month_manager_and_source_with_
     ]
     assert sorted(cells[1:]) == [["yandex", "100", "2"], ["прямые заходы", "-100", "1"]], cells
     await check_axe(page)
+    await shot(page, "feedback-light-desktop-ru")
+    await page.set_viewport_size({"width": 360, "height": 800})
+    assert not await sideways(page)
 
     await reports.get_by_label("Отзывы клиентов", exact=True).select_option("CSAT")
     await reports.get_by_role("heading", name="Отзывы клиентов: CSAT", exact=True).wait_for()
