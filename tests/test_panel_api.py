@@ -340,6 +340,7 @@ HOME = {
     "PanelAlerts": "settings",
     "PanelSaveAlerts": "settings",
     "PanelFeedback": "reports",
+    "PanelSales": "reports",
 }
 
 

@@ -69,7 +69,8 @@ const TEXT = {
     DATE: 'Дата из поля', HOLIDAY: 'В праздник', hoursBefore: 'За сколько часов', dateField: 'Поле с датой', quietFrom: 'Тихие часы с', quietTo: 'Тихие часы до',
     active: 'Включён', inactive: 'выключен', preview: 'Предпросмотр', previewFor: 'Для кого', recipient: 'Получатель', noAddress: 'нет адреса для канала',
     alerts: 'Мои оповещения', channels: 'Каналы', telegramChat: 'Чат Telegram', digest: 'Сводка', OFF: 'Нет', HOURLY: 'Каждый час', DAILY: 'Раз в день',
-    feedbackReport: 'Отзывы клиентов', average: 'Средняя оценка', answers: 'Ответов', comments: 'Последние комментарии', byMonth: 'по месяцам', byManager: 'по менеджерам', bySource: 'по источникам',
+    feedbackReport: 'Отзывы клиентов', average: 'Средняя оценка', answers: 'Ответов', comments: 'Последние комментарии', salesByProduct: 'Продажи по товарам', commission: 'Начисленная комиссия', workload: 'Загрузка менеджеров', openLeads: 'Открытые заявки',
+    openTasks: 'Открытые задачи', payments: 'Платежей', product: 'Товар', sku: 'Артикул', cost: 'Себестоимость', byMonth: 'по месяцам', byManager: 'по менеджерам', bySource: 'по источникам',
   },
   en: {
     panel: 'CRM', inbox: 'Leads', board: 'Board', tasks: 'Tasks', contacts: 'Contacts',
@@ -132,7 +133,8 @@ const TEXT = {
     DATE: 'Date from a field', HOLIDAY: 'On holidays', hoursBefore: 'Hours before', dateField: 'Date field', quietFrom: 'Quiet hours from', quietTo: 'Quiet hours to',
     active: 'Active', inactive: 'inactive', preview: 'Preview', previewFor: 'For', recipient: 'Recipient', noAddress: 'no address for the channel',
     alerts: 'My alerts', channels: 'Channels', telegramChat: 'Telegram chat', digest: 'Digest', OFF: 'Off', HOURLY: 'Hourly', DAILY: 'Daily',
-    feedbackReport: 'Customer feedback', average: 'Average score', answers: 'Answers', comments: 'Latest comments', byMonth: 'by month', byManager: 'by manager', bySource: 'by source',
+    feedbackReport: 'Customer feedback', average: 'Average score', answers: 'Answers', comments: 'Latest comments', salesByProduct: 'Sales by product', commission: 'Accrued commission', workload: 'Workload', openLeads: 'Open leads',
+    openTasks: 'Open tasks', payments: 'Payments', product: 'Product', sku: 'SKU', cost: 'Cost', byMonth: 'by month', byManager: 'by manager', bySource: 'by source',
   },
 };
 
@@ -323,6 +325,11 @@ const Q = {
 }`,
   SaveAlerts: `mutation PanelSaveAlerts($input: UpdateAlertSettingsInput!) {
   updateAlertSettings(input: $input) { settings { memberId } userErrors { field message code } }
+}`,
+  Sales: `query PanelSales($starts: DateTime!, $ends: DateTime!) {
+  salesByProduct(starts: $starts, ends: $ends) { rows { name sku currency quantity revenue cost margin leads } }
+  accruedCommission(starts: $starts, ends: $ends) { memberId name payments paid margin commission }
+  workload { name openLeads openTasks overdueTasks }
 }`,
   Feedback: `query PanelFeedback($kind: FeedbackKind!, $from: DateTime!, $to: DateTime!) {
   feedbackReport(kind: $kind, from: $from, to: $to) {
@@ -1494,13 +1501,15 @@ class Reports extends Part {
     const from = new Date(to.getTime() - Number(this.state.days) * 86400000);
     const interval = this.state.days === '365' ? 'MONTH' : this.state.days === '90' ? 'WEEK' : 'DAY';
     try {
-      const [data, money, feedback] = await Promise.all([
+      const [data, money, feedback, sales] = await Promise.all([
         gql(Q.Reports, { filter: { from: from.toISOString(), to: to.toISOString() }, touch: this.state.touch, interval }),
         // Money reports need the reports' money fields; without them the rest still shows.
         gql(Q.Money, { starts: from.toISOString(), ends: to.toISOString() }).catch(() => null),
-        gql(Q.Feedback, { kind: this.state.feedback, from: from.toISOString(), to: to.toISOString() }).catch(() => null)]);
+        gql(Q.Feedback, { kind: this.state.feedback, from: from.toISOString(), to: to.toISOString() }).catch(() => null),
+        gql(Q.Sales, { starts: from.toISOString(), ends: to.toISOString() }).catch(() => null)]);
       this.paint(data.analytics);
       if (money) this.charts.append(...this.moneyCharts(money));
+      if (sales) this.charts.append(...this.salesCharts(sales));
       if (feedback) this.charts.append(...this.feedbackCharts(feedback.feedbackReport, this.state.feedback));
     } catch (error) { this.fail(error); }
   }
@@ -1544,6 +1553,23 @@ class Reports extends Part {
           receivables.rows.map((x) => [x.buyerName, fmtNum(x.invoices), fmtMoney(x.outstanding, x.currency), fmtMoney(x.overdue, x.currency), fmtNum(x.daysLate)]))),
       chartFrame(t('byPaid'), barChart(t('byPaid'), sums, ([, x]) => Number(x.amount), label, ([, x]) => fmtMoney(x.amount, x.currency)),
         table([[t('revenue')], [t('amount'), 1]], sums.map((r) => [label(r), fmtMoney(r[1].amount, r[1].currency)]))),
+    ];
+  }
+
+  // A manager's commission is their own: the API answers them with their row alone.
+  salesCharts({ salesByProduct, accruedCommission, workload }) {
+    const products = salesByProduct.rows;
+    const who = (x) => x.name || t('unassigned');
+    return [
+      chartFrame(t('salesByProduct'), barChart(t('salesByProduct'), products.slice(0, 10), (x) => Number(x.revenue), (x) => x.name, (x) => `${fmtMoney(x.revenue, x.currency)} · ${fmtNum(Number(x.quantity), 3)}`),
+        table([[t('product')], [t('sku')], [t('qty'), 1], [t('revenue'), 1], [t('cost'), 1], [t('margin'), 1], [t('count'), 1]],
+          products.map((x) => [x.name, x.sku || '', fmtNum(Number(x.quantity), 3), fmtMoney(x.revenue, x.currency), fmtMoney(x.cost, x.currency), x.margin == null ? '—' : fmtMoney(x.margin, x.currency), fmtNum(x.leads)]))),
+      chartFrame(t('commission'), barChart(t('commission'), accruedCommission, (x) => Number(x.commission), who, (x) => fmtMoney(x.commission)),
+        table([[t('manager')], [t('payments'), 1], [t('paid'), 1], [t('margin'), 1], [t('commission'), 1]],
+          accruedCommission.map((x) => [who(x), fmtNum(x.payments), fmtMoney(x.paid), fmtMoney(x.margin), fmtMoney(x.commission)]))),
+      chartFrame(t('workload'), barChart(t('workload'), workload, (x) => x.openLeads, who, (x) => `${fmtNum(x.openLeads)} · ${fmtNum(x.openTasks)} / ${fmtNum(x.overdueTasks)}`),
+        table([[t('manager')], [t('openLeads'), 1], [t('openTasks'), 1], [t('overdue'), 1]],
+          workload.map((x) => [who(x), fmtNum(x.openLeads), fmtNum(x.openTasks), fmtNum(x.overdueTasks)]))),
     ];
   }
 

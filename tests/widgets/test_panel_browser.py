@@ -1143,3 +1143,91 @@ async def test_reports_show_the_feedback_score_by_month_manager_and_source_with_
     await reports.get_by_label("Отзывы клиентов", exact=True).select_option("CSAT")
     await reports.get_by_role("heading", name="Отзывы клиентов: CSAT", exact=True).wait_for()
     assert await violations(page) == []
+
+
+MANAGER_TOKEN = """mutation($ws: ID!, $ext: String!, $name: String!) {
+  issuePanelToken(input: {workspaceId: $ws, member: {externalId: $ext, name: $name},
+    role: MANAGER, ttlSeconds: 900}) { token member { id } } }"""
+ASSIGN = """mutation($lead: ID!, $member: ID) { assignLead(input: {leadId: $lead, assigneeId: $member}) {
+  userErrors { message } } }"""
+COMMISSION_RULES = """mutation($member: ID!, $rules: [CommissionRuleInput!]!) {
+  setCommissionRules(input: {memberId: $member, rules: $rules}) { userErrors { message } } }"""
+INVOICE = """mutation($input: CreateInvoiceInput!) { createInvoice(input: $input) {
+  invoice { id } userErrors { message } } }"""
+ISSUE_INVOICE = (
+    """mutation($id: ID!) { issueInvoice(input: {id: $id}) { userErrors { message } } }"""
+)
+WIN = """mutation($lead: ID!, $stage: ID!) { moveLead(input: {leadId: $lead, stageId: $stage,
+  reason: "Купили"}) { userErrors { message } } }"""
+
+
+async def test_reports_show_sales_by_product_commission_and_workload_and_a_manager_sees_own(
+    page: Any, panel_crm: LiveServer, host: HostSite, api: GraphQL
+) -> None:
+    tenant = await make_tenant(api, domain=host.domain)
+    owner = tenant.panel
+    won_stage = next(
+        s["id"]
+        for p in (await owner.data("{ pipelines { stages { id kind } } }"))["pipelines"]
+        for s in p["stages"]
+        if s["kind"] == "WON"
+    )
+    tokens = {}
+    # Anna sells two bouquets (10 % of 3000 paid = 300), Boris one (10 % of 1500 = 150);
+    # each keeps one open lead.
+    for name, quantity in (("Анна Смирнова", "2"), ("Борис Котов", "1")):
+        issued = (
+            await api.data(MANAGER_TOKEN, ws=tenant.workspace_id, ext=uuid.uuid4().hex, name=name)
+        )["issuePanelToken"]
+        tokens[name], member = issued["token"], issued["member"]["id"]
+        rules = [{"basis": "PAID_REVENUE", "percent": "10", "startsOn": "2020-01-01"}]
+        assert (await owner.data(COMMISSION_RULES, member=member, rules=rules))[
+            "setCommissionRules"
+        ]["userErrors"] == []
+        sold, still_open = (
+            await add_lead(api, tenant.workspace_id, title=f"{name}: продажа"),
+            await add_lead(api, tenant.workspace_id, title=f"{name}: в работе"),
+        )
+        for lead in (sold, still_open):
+            await owner.data(ASSIGN, lead=lead["id"], member=member)
+        items = [{"product": "Букет «Нежность»", "quantity": quantity, "unitPrice": "1500"}]
+        assert (await api.data(SET_ITEMS, lead=sold["id"], items=items))["setLeadItems"][
+            "userErrors"
+        ] == []
+        assert (await owner.data(WIN, lead=sold["id"], stage=won_stage))["moveLead"][
+            "userErrors"
+        ] == []
+        lines = [{"name": "Букет «Нежность»", "quantity": quantity, "unitPrice": "1500"}]
+        made = (await owner.data(INVOICE, input={"leadId": sold["id"], "lines": lines}))[
+            "createInvoice"
+        ]
+        assert made["userErrors"] == [], made
+        await owner.data(ISSUE_INVOICE, id=made["invoice"]["id"])
+        amount = str(1500 * int(quantity))
+        paid = await owner.data(PAY, input={"invoiceId": made["invoice"]["id"], "amount": amount})
+        assert paid["recordPayment"]["userErrors"] == []
+
+    await open_panel(page, host, panel_crm, [await panel_token(api, tenant.workspace_id)])
+    await page.get_by_role("tab", name="Отчёты").click()
+    sales = page.get_by_role("img", name="Продажи по товарам")
+    await sales.get_by_text(re.compile(r"4\s?500")).wait_for()
+    commission = page.get_by_role("img", name="Начисленная комиссия")
+    await commission.get_by_text("Анна Смирнова").wait_for()
+    await commission.get_by_text("Борис Котов").wait_for()
+    await commission.get_by_text(re.compile(r"^300")).wait_for()
+    workload = page.get_by_role("figure").filter(
+        has=page.get_by_role("img", name="Загрузка менеджеров")
+    )
+    await workload.get_by_text("Таблица").click()
+    anna_row = workload.get_by_role("row").filter(has_text="Анна Смирнова")
+    assert (await anna_row.get_by_role("cell").all_inner_texts())[1] == "1"
+    await check_axe(page)
+
+    # A manager sees their own commission only.
+    await open_panel(page, host, panel_crm, [tokens["Борис Котов"]])
+    await page.get_by_role("tab", name="Отчёты").click()
+    commission = page.get_by_role("img", name="Начисленная комиссия")
+    await commission.get_by_text("Борис Котов").wait_for()
+    await commission.get_by_text(re.compile(r"^150")).wait_for()
+    assert await commission.get_by_text("Анна Смирнова").count() == 0
+    assert await violations(page) == []
