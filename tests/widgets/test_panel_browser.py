@@ -988,6 +988,14 @@ async def test_an_owner_writes_a_message_template_sets_its_trigger_and_previews_
     editor = page.get_by_role("dialog", name="Шаблон: Новый шаблон")
     await editor.get_by_label("Название").fill("Спасибо")
     await editor.get_by_label("Тема").fill("Заявка принята")
+    # A NUL, then a variable the API does not know: each refused and said in the editor,
+    # which stays open.
+    status = editor.get_by_role("status")
+    for body, said in (("Здравствуйте\u0000", "NUL"), ("{{contact.nickname}}", "contact.nickname")):
+        await editor.get_by_label("Текст сообщения").fill(body)
+        await editor.get_by_role("button", name="Сохранить").click()
+        await status.get_by_text(re.compile(said)).wait_for()
+    assert (await owner_templates(tenant)) == []
     await editor.get_by_label("Текст сообщения").fill("Здравствуйте, ")
     await editor.get_by_text("Переменные").click()
     await editor.get_by_role("button", name="Вставить: {{contact.first_name}}").click()
@@ -1035,6 +1043,10 @@ async def test_an_owner_writes_a_message_template_sets_its_trigger_and_previews_
     assert changed["active"] is False
     assert changed["quietFrom"] == "22:00"
     assert await violations(page) == []
+
+
+async def owner_templates(tenant: Any) -> list[dict[str, Any]]:
+    return edges_of(await tenant.panel.data(TEMPLATES), "messageTemplates")
 
 
 async def save_checked(page: Any, editor: Any, settings: Any, listed: str) -> None:
