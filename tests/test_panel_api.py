@@ -326,6 +326,7 @@ HOME = {
     "PanelLeadInvoices": "lead",
     "PanelCreateInvoice": "lead",
     "PanelIssueInvoice": "lead",
+    "PanelRecordPayment": "lead",
     "PanelContactMessages": "lead",
     "PanelMoney": "reports",
     "PanelSetRules": "settings",

@@ -52,7 +52,8 @@ const TEXT = {
     qty: 'Кол-во', price: 'Цена', total: 'Итого', openLead: 'Открыть', count: 'Заявок',
     proposals: 'Предложения объединения', members: 'Сотрудник', ROUND_ROBIN: 'По очереди',
     BY_SITE: 'По сайту', BY_SOURCE: 'По источнику', FIXED: 'Фиксированно', entity: 'Для',
-    invoices: 'Счета', invoice: 'Счёт', fromCart: 'Выставить счёт по корзине', issue: 'Выставить', print: 'Печать',
+    invoices: 'Счета', invoice: 'Счёт', fromCart: 'Выставить счёт по корзине', payments: 'Оплаты',
+    payAmount: 'Сумма оплаты', recordPayment: 'Записать оплату', paidMANUAL: 'вручную', paidPROVIDER: 'через платёжную систему', issue: 'Выставить', print: 'Печать',
     paid: 'Оплачено', outstanding: 'К оплате', dueOn: 'Оплатить до', draft: 'черновик', DRAFT: 'Черновик', ISSUED: 'Выставлен',
     PARTLY_PAID: 'Оплачен частично', PAID: 'Оплачен', CANCELLED: 'Отменён', receivables: 'Дебиторская задолженность',
     buyer: 'Покупатель', daysLate: 'Дней просрочки', byPaid: 'Выручка по дате оплаты', wonLeads: 'Успешные',
@@ -116,7 +117,8 @@ const TEXT = {
     qty: 'Qty', price: 'Price', total: 'Total', openLead: 'Open', count: 'Leads',
     proposals: 'Merge proposals', members: 'Member', ROUND_ROBIN: 'Round robin',
     BY_SITE: 'By site', BY_SOURCE: 'By source', FIXED: 'Fixed', entity: 'For',
-    invoices: 'Invoices', invoice: 'Invoice', fromCart: 'Invoice the cart', issue: 'Issue', print: 'Print',
+    invoices: 'Invoices', invoice: 'Invoice', fromCart: 'Invoice the cart', payments: 'Payments',
+    payAmount: 'Amount paid', recordPayment: 'Record payment', paidMANUAL: 'by hand', paidPROVIDER: 'through the payment provider', issue: 'Issue', print: 'Print',
     paid: 'Paid', outstanding: 'Outstanding', dueOn: 'Due', draft: 'draft', DRAFT: 'Draft', ISSUED: 'Issued',
     PARTLY_PAID: 'Partly paid', PAID: 'Paid', CANCELLED: 'Cancelled', receivables: 'Receivables',
     buyer: 'Buyer', daysLate: 'Days late', byPaid: 'Revenue by paid date', wonLeads: 'Won',
@@ -187,7 +189,11 @@ const Q = {
 }`,
   LeadInvoices: `query PanelLeadInvoices($leadId: ID!) {
   invoices(first: 20, filter: { leadId: $leadId }) { edges { node {
-    id number status currency total paid outstanding dueOn createdAt printUrl } } }
+    id number status currency total paid outstanding dueOn createdAt printUrl
+    payments { id amount currency source paidAt } } } }
+}`,
+  RecordPayment: `mutation PanelRecordPayment($input: RecordPaymentInput!) {
+  recordPayment(input: $input) { invoice { id status } userErrors { field message code } }
 }`,
   CreateInvoice: `mutation PanelCreateInvoice($input: CreateInvoiceInput!) {
   createInvoice(input: $input) { invoice { id } userErrors { field message code } }
@@ -1215,10 +1221,28 @@ class LeadCard extends Part {
               ? h('button', { type: 'button', class: 'link small', 'aria-label': `${t('issue')}: ${name}`, onclick: () => this.act(async () => { await mutate('IssueInvoice', { id: i.id }); await this.reload(); }) }, t('issue'))
               : h('a', { href: i.printUrl, target: '_blank', rel: 'noopener', class: 'small', 'aria-label': `${t('print')}: ${name}` }, t('print'))));
         })))) : h('p', { class: 'muted' }, t('empty')),
+      ...this.invoices.map((i) => this.paymentBox(i)),
       lead.items.length ? h('div', { class: 'bar' }, h('button', { type: 'button', onclick: () => this.act(async () => {
         await mutate('CreateInvoice', { leadId: lead.id });
         await this.reload();
       }) }, t('fromCart'))) : null);
+  }
+
+  // An issued invoice's payments, and a payment taken by hand (cash, a bank transfer): the
+  // amount starts at what is still owed.
+  paymentBox(i) {
+    const payable = i.status === 'ISSUED' || i.status === 'PARTLY_PAID';
+    if (!payable && !i.payments.length) return null;
+    const name = `№ ${i.number}`;
+    const amount = h('input', { type: 'text', inputmode: 'decimal', size: '10', value: i.outstanding });
+    return h('div', null,
+      i.payments.length ? h('ul', { 'aria-label': `${t('payments')}: ${name}` }, i.payments.map((x) =>
+        h('li', { class: 'small' }, `${fmtDate(x.paidAt, false)} · ${fmtMoney(x.amount, x.currency)} · ${t('paid' + x.source)}`))) : null,
+      payable ? h('form', { class: 'bar', onsubmit: (e) => { e.preventDefault(); this.act(async () => {
+        await mutate('RecordPayment', { invoiceId: i.id, amount: amount.value.trim().replace(',', '.') });
+        await this.reload();
+      }); } }, field(`${t('payAmount')}: ${name}`, amount),
+        h('button', { type: 'submit', 'aria-label': `${t('recordPayment')}: ${name}` }, t('recordPayment'))) : null);
   }
 
   tagLine(lead) {

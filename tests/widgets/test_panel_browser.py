@@ -936,18 +936,9 @@ async def test_the_card_shows_invoices_messages_and_feedback_and_reports_show_mo
     assert "3000" in (await issued.inner_text()).replace("\u00a0", "").replace(" ", "")
     number = (await issued.get_by_role("cell").first.inner_text()).strip()
     await check_axe(page)
-    invoice_id = (
-        await tenant.panel.data(
-            "query($l: ID!) { invoices(filter: {leadId: $l}) { edges { node { id } } } }",
-            l=lead["id"],
-        )
-    )["invoices"]["edges"][0]["node"]["id"]
-    paid = await tenant.panel.data(PAY, input={"invoiceId": invoice_id, "amount": "1000"})
-    assert paid["recordPayment"]["userErrors"] == []
-    await card.get_by_role("button", name="Закрыть").click()
-    await (
-        page.get_by_role("table", name="Заявки").get_by_role("button", name="Сад под ключ").click()
-    )
+    # A payment taken by hand: part of the sum, typed with a decimal comma.
+    await card.get_by_label(f"Сумма оплаты: {number}").fill("1000,00")
+    await card.get_by_role("button", name=f"Записать оплату: {number}").click()
     row = card.get_by_role("table", name="Счета").get_by_role("row").filter(has_text=number)
     await row.get_by_text("Оплачен частично").wait_for()
     cells = [
@@ -955,6 +946,12 @@ async def test_the_card_shows_invoices_messages_and_feedback_and_reports_show_mo
         for c in await row.get_by_role("cell").all_inner_texts()
     ]
     assert cells[2:5] == ["3000,00₽", "1000,00₽", "2000,00₽"], cells
+    payment = card.get_by_role("listitem").filter(has_text="вручную")
+    shown = (await payment.inner_text()).replace("\u00a0", "").replace(" ", "")
+    assert shown.endswith("1000,00₽·вручную"), shown
+    # The amount field now offers what is still owed; the rest stays owed for the reports.
+    assert await card.get_by_label(f"Сумма оплаты: {number}").input_value() == "2000.00"
+    await check_axe(page)
     await card.get_by_role("button", name="Закрыть").click()
 
     # Reports: who owes what, and revenue by the date paid.
