@@ -87,6 +87,7 @@ from embedcrm.money_routes import MONEY_ROUTES, money_body_limit
 from embedcrm.openapi import openapi_document
 from embedcrm.panel_routes import PANEL_ROUTES, PanelCors
 from embedcrm.services import Services
+from embedcrm.static import script_response
 from embedcrm.telemetry import instrument
 from embedcrm.worker import run_background_jobs
 from embedcrm.workspaces.models import Site
@@ -379,20 +380,10 @@ async def site_config(request: Request) -> Response:
 
 async def widget(request: Request) -> Response:
     asset = _services(request).widget
-    versioned = "version" in request.path_params
-    if versioned and request.path_params["version"] != asset.version:
+    pinned = "version" in request.path_params
+    if pinned and request.path_params["version"] != asset.version:
         raise NotFound("No widget has this version.")
-    cache = "public, max-age=31536000, immutable" if versioned else "public, max-age=300"
-    return Response(
-        asset.body,
-        media_type=asset.media_type,
-        headers={
-            "Cache-Control": cache,
-            "ETag": f'"{asset.version}"',
-            "Access-Control-Allow-Origin": "*",
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
+    return script_response(asset, pinned=pinned)
 
 
 async def widget_css(request: Request) -> Response:

@@ -20,6 +20,7 @@ from embedcrm.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 from embedcrm.feedback.models import SCALES
 from embedcrm.feedback.pages import texts_of
 from embedcrm.feedback.service import Question
+from embedcrm.static import script_response
 
 if TYPE_CHECKING:
     from embedcrm.services import Services
@@ -94,17 +95,7 @@ async def feedback_answer(request: Request) -> Response:
 
 
 async def feedback_script(request: Request) -> Response:
-    asset = _services(request).feedback_script
-    return Response(
-        asset.body,
-        media_type=asset.media_type,
-        headers={
-            "Cache-Control": "public, max-age=300",
-            "ETag": f'"{asset.version}"',
-            "Access-Control-Allow-Origin": "*",
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
+    return script_response(_services(request).feedback_script, pinned=False)
 
 
 FEEDBACK_ROUTES = [

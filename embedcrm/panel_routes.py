@@ -7,7 +7,7 @@ ones EMBEDCRM_PANEL_ORIGINS lists) exposes nothing to a page that holds no token
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from starlette.datastructures import Headers
 from starlette.requests import Request
@@ -19,6 +19,7 @@ from embedcrm.auth import PanelUser
 from embedcrm.config import Settings
 from embedcrm.errors import EmbedCRMError, Forbidden, NotFound, Unauthenticated
 from embedcrm.panel import event_stream
+from embedcrm.static import script_response
 
 if TYPE_CHECKING:
     from embedcrm.services import Services
@@ -121,15 +122,7 @@ async def panel_script(request: Request) -> Response:
     versioned = "version" in request.path_params
     if versioned and request.path_params["version"] != asset.version:
         return _error(NotFound("No panel has this version."), 404)
-    cache = "public, max-age=31536000, immutable" if versioned else "public, max-age=300"
-    headers: dict[str, Any] = {
-        "Cache-Control": cache,
-        "ETag": f'"{asset.version}"',
-        # A module script from another origin loads only with CORS.
-        "Access-Control-Allow-Origin": "*",
-        "X-Content-Type-Options": "nosniff",
-    }
-    return Response(asset.body, media_type=asset.media_type, headers=headers)
+    return script_response(asset, pinned=versioned)
 
 
 PANEL_ROUTES = [

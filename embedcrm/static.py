@@ -8,6 +8,8 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 
+from starlette.responses import Response
+
 
 @dataclass(frozen=True)
 class StaticAsset:
@@ -46,3 +48,19 @@ def minify(source: str) -> str:
         if line and not line.startswith("//"):
             lines.append(line)
     return "\n".join(lines)
+
+
+def script_response(asset: StaticAsset, *, pinned: bool) -> Response:
+    """A script any site may load: the latest under a short cache, or a pinned version
+    (immutable) whose path names its content. Cross-origin module scripts load only with CORS."""
+    cache = "public, max-age=31536000, immutable" if pinned else "public, max-age=300"
+    return Response(
+        asset.body,
+        media_type=asset.media_type,
+        headers={
+            "Cache-Control": cache,
+            "ETag": f'"{asset.version}"',
+            "Access-Control-Allow-Origin": "*",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
