@@ -1,6 +1,6 @@
 """Accepted submissions and leads made per second on PostgreSQL, beside a bare endpoint.
 
-    .venv/bin/python -m bench.capture [--seconds 8] [--connections 50]
+    .venv/bin/python -m bench.capture [--seconds 8] [--connections 50] [--accept-only]
 
 Starts, in one run and on the same scratch database: the bare Starlette + asyncpg endpoint
 (bench/bare_submissions.py) that inserts the same submissions row, and `embedcrm serve` twice —
@@ -175,6 +175,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument(
+        "--accept-only",
+        action="store_true",
+        help="measure the bare endpoint and the accept-only layout, nothing else",
+    )
     parser.add_argument("--drain", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.drain:
@@ -215,7 +220,8 @@ def main() -> None:
             )
             results[BARE].leads_per_second = None
         worker: tuple[int, float, float] | None = None
-        for label, inline in ((ACCEPT_ONLY, "0"), (INLINE, "1")):
+        layouts = [(ACCEPT_ONLY, "0")] if args.accept_only else [(ACCEPT_ONLY, "0"), (INLINE, "1")]
+        for label, inline in layouts:
             port = free_port()
             env = {
                 "EMBEDCRM_DATABASE_URL": database_url,
@@ -251,7 +257,7 @@ def main() -> None:
                     run.backlog_left = asyncio.run(count_status(dsn, "RECEIVED"))
                 else:
                     run.leads_per_second = None
-            if inline == "0":
+            if inline == "0" and not args.accept_only:
                 out = subprocess.run(
                     [
                         "taskset",
@@ -301,6 +307,8 @@ def report(
             f"{r.wrk.p50_ms:7.1f} {r.wrk.p99_ms:7.1f} {r.wrk.non_2xx:7d} "
             f"{r.cpu_us_per_request:10.0f} {r.cpu_us_per_request / bare.cpu_us_per_request:6.2f} {leads}"
         )
+    if INLINE not in results:
+        return
     inline = results[INLINE]
     print(
         f"\nin-process: leads made {inline.leads_per_second:.0f}/s while "

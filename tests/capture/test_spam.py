@@ -15,7 +15,7 @@ import pytest
 
 from conftest import SECRET, GraphQL
 from embedcrm.app import create_app
-from embedcrm.capture.spam import FormTokens, token_key
+from embedcrm.capture.spam import FormTokenRefused, FormTokens, token_key
 from embedcrm.config import Settings
 from embedcrm.graphql.ids import parse_global_id
 from embedcrm.services import Services
@@ -303,3 +303,28 @@ def test_two_page_views_in_the_same_instant_get_tokens_of_their_own() -> None:
     for token in (first, second):
         read = tokens.read(token, site_id=site, origin="https://shop.example.com")
         assert read.issued_at == frozen
+
+
+def test_a_token_checked_once_is_still_refused_once_it_expires_or_moves(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Tokens whose signature held are remembered, so a repeat use skips the HMAC; but age,
+    site and origin are read on every use, and a forged one is refused every time."""
+    site, other = uuid.uuid4(), uuid.uuid4()
+    tokens = FormTokens(["k"], max_age_seconds=60)
+    token = tokens.issue(site, "https://a.example")
+    assert tokens.read(token, site_id=site, origin="https://a.example").site_id == site
+    assert tokens.read(token, site_id=site, origin="https://a.example").site_id == site
+    with pytest.raises(FormTokenRefused, match="another site"):
+        tokens.read(token, site_id=other, origin="https://a.example")
+    with pytest.raises(FormTokenRefused, match="another origin"):
+        tokens.read(token, site_id=site, origin="https://b.example")
+    forged = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+    for _ in range(2):
+        with pytest.raises(FormTokenRefused, match="not valid"):
+            tokens.read(forged, site_id=site, origin="https://a.example")
+    # The signature's own clock: past max_age it is expired, remembered or not.
+    later = time.time() + 61
+    monkeypatch.setattr("embedcrm.capture.spam.time.time", lambda: later)
+    with pytest.raises(FormTokenRefused, match="expired"):
+        tokens.read(token, site_id=site, origin="https://a.example")

@@ -1,0 +1,220 @@
+"""Where the CPU of one accepted submission goes, with the app called in-process.
+
+    .venv/bin/python -m bench.accept_profile [--requests 4000] [--concurrency 50] [--top 40]
+
+No server and no socket: the app is called as uvicorn calls it (one ASGI ``http`` scope per
+request, the body in one ``http.request`` message), ``--concurrency`` requests in flight, each
+with a new submission id and a valid form token, against a scratch PostgreSQL database, with
+inline processing off (accept only). The run is profiled by cProfile and the time is split by
+where it was spent (the layers of the accept path), then the functions that cost most are listed.
+What this leaves out, uvicorn and httptools parsing the request and writing the answer, is the
+bare endpoint's share too; bench/capture.py measures the whole.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import json
+import pstats
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.capture import ORIGIN, SECRET, provision
+from bench.common import scratch_database
+from embedcrm.app import create_app
+from embedcrm.capture.spam import FormTokens
+from embedcrm.config import Settings
+from embedcrm.migrations import upgrade_to_head
+
+# The layers of the accept path, by the file a function is defined in (first match wins).
+LAYERS = [
+    ("asyncpg driver", ("asyncpg",)),
+    ("SQLAlchemy", ("sqlalchemy",)),
+    ("group commit (intake)", ("capture/intake.py",)),
+    ("rate limits (limits)", ("limits/", "capture/ratelimit.py")),
+    ("form token (itsdangerous)", ("itsdangerous", "capture/spam.py")),
+    ("payload parse + validation", ("capture/payload.py", "email_validator", "phonenumbers")),
+    ("forms / site lookup", ("forms/", "capture/origin.py")),
+    ("metrics (prometheus)", ("prometheus_client",)),
+    ("logging", ("logging/", "embedcrm/logs.py")),
+    ("correlation id", ("asgi_correlation_id",)),
+    ("middleware (embedcrm)", ("embedcrm/middleware.py", "panel_routes.py")),
+    ("starlette (routing, request, response)", ("starlette",)),
+    ("capture service", ("capture/service.py",)),
+    ("app route", ("embedcrm/app.py",)),
+    ("asyncio / event loop", ("asyncio", "uvloop")),
+    ("json", ("json/",)),
+    ("uuid / datetime / hashlib", ("uuid.py", "datetime", "hashlib")),
+]
+
+
+def layer_of(filename: str) -> str:
+    for name, needles in LAYERS:
+        if any(needle in filename for needle in needles):
+            return name
+    if filename == "~":
+        return "builtins (C)"
+    return "other"
+
+
+async def drive(
+    app: Any, site_key: str, site_id: uuid.UUID, requests: int, concurrency: int
+) -> float:
+    issued_at = time.time() - 60
+    tokens = FormTokens((SECRET,), max_age_seconds=3600, clock=lambda: issued_at)
+    # Fresh tokens for each run: a token serves at most form_token_max_uses submissions.
+    token_lists: dict[str, list[str]] = {}
+    path = f"/v1/sites/{site_key}/submissions"
+    statuses: dict[int, int] = {}
+
+    def body_of(n: int, run: str) -> bytes:
+        return json.dumps(
+            {
+                "submission_id": f"{run}-{n}",
+                "form_token": token_lists[run][n // 8],
+                "form": "contact",
+                "fields": {
+                    "name": "Anna",
+                    "email": f"a{n}@example.com",
+                    "phone": f"+7912{n:07d}",
+                    "message": "bench",
+                },
+                "context": {
+                    "page_url": "https://bench.example.com/?utm_source=yandex&utm_medium=cpc",
+                    "referrer": "https://yandex.ru/",
+                },
+                "consent": True,
+            }
+        ).encode()
+
+    bodies: dict[str, list[bytes]] = {}
+
+    async def one(n: int, run: str) -> None:
+        body = bodies[run][n]
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0", "spec_version": "2.3"},
+            "http_version": "1.1",
+            "method": "POST",
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "root_path": "",
+            "query_string": b"",
+            "headers": [
+                (b"host", b"127.0.0.1:8000"),
+                (b"content-type", b"application/json"),
+                (b"origin", ORIGIN.encode()),
+                (b"content-length", str(len(body)).encode()),
+            ],
+            "client": ("127.0.0.1", 40000 + n % 1000),
+            "server": ("127.0.0.1", 8000),
+            "state": {},
+        }
+        sent = False
+
+        async def receive() -> dict[str, Any]:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            await asyncio.sleep(3600)
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                statuses[message["status"]] = statuses.get(message["status"], 0) + 1
+
+        await app(scope, receive, send)
+
+    async def run(label: str, count: int) -> float:
+        queue = iter(range(count))
+        token_lists[label] = [tokens.issue(site_id, ORIGIN) for _ in range(count // 8 + 1)]
+        bodies[label] = [body_of(n, label) for n in range(count)]
+
+        async def worker() -> None:
+            for n in queue:
+                await one(n, label)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return time.perf_counter() - started
+
+    await run(f"warm-{uuid.uuid4().hex[:6]}", min(requests, 500))
+    # Without the profiler first: CPU per request as it is (the driver loop's share included,
+    # which is small: the bodies are made beforehand).
+    statuses.clear()
+    cpu = time.process_time()
+    elapsed = await run(f"plain-{uuid.uuid4().hex[:6]}", requests)
+    spent = time.process_time() - cpu
+    print(
+        f"statuses: {statuses}; {requests / elapsed:.0f} req/s in-process, "
+        f"{spent / requests * 1e6:.0f} µs CPU per request (no profiler)"
+    )
+    statuses.clear()
+    profiler = cProfile.Profile()
+    profiler.enable()
+    elapsed = await run(f"run-{uuid.uuid4().hex[:6]}", requests)
+    profiler.disable()
+    print(f"statuses: {statuses}; {requests / elapsed:.0f} req/s in-process (under cProfile)")
+    profiler.dump_stats("/tmp/accept_profile.prof")
+    return elapsed
+
+
+def report(requests: int, top: int) -> None:
+    stats = pstats.Stats("/tmp/accept_profile.prof")
+    raw: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
+    by_layer: dict[str, float] = {}
+    total = 0.0
+    for (filename, _line, _name), (_cc, _nc, tottime, _ct, _callers) in raw.items():
+        by_layer[layer_of(filename)] = by_layer.get(layer_of(filename), 0.0) + tottime
+        total += tottime
+    print("\nself time by layer, µs per request (cProfile inflates every call alike):")
+    for name, seconds in sorted(by_layer.items(), key=lambda kv: -kv[1]):
+        print(f"  {name:42} {seconds / requests * 1e6:8.1f}  {seconds / total * 100:5.1f} %")
+    print(f"  {'total':42} {total / requests * 1e6:8.1f}")
+    print()
+    stats.sort_stats("tottime").print_stats(top)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=4000)
+    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--top", type=int, default=40)
+    args = parser.parse_args()
+    with scratch_database("embedcrm_bench_profile") as dsn:
+        database_url = dsn.replace("postgresql://", "postgresql+asyncpg://")
+        settings = Settings(
+            secret_keys=(SECRET,),
+            database_url=database_url,
+            rate_limit_per_visitor="",
+            rate_limit_per_site="",
+            process_submissions_inline=False,
+        )
+        upgrade_to_head(settings)
+        _workspace_id, site_id, site_key = asyncio.run(provision(database_url))
+
+        async def go() -> None:
+            app = create_app(settings)
+            try:
+                await drive(app, site_key, site_id, args.requests, args.concurrency)
+            finally:
+                await app.state.services.capture.close()
+                await app.state.services.db.dispose()
+
+        import uvloop
+
+        uvloop.run(go())
+    report(args.requests, args.top)
+
+
+if __name__ == "__main__":
+    main()
