@@ -55,6 +55,12 @@ LAYERS = [
 ]
 
 
+async def provision_sites(database_url: str, count: int) -> list[tuple[uuid.UUID, str]]:
+    """``count`` workspaces, each with a site: (site id, public key) of each."""
+    made = [await provision(database_url) for _ in range(count)]
+    return [(site_id, key) for _workspace, site_id, key in made]
+
+
 def layer_of(filename: str) -> str:
     for name, needles in LAYERS:
         if any(needle in filename for needle in needles):
@@ -65,13 +71,12 @@ def layer_of(filename: str) -> str:
 
 
 async def drive(
-    app: Any, site_key: str, site_id: uuid.UUID, requests: int, concurrency: int
+    app: Any, sites: list[tuple[uuid.UUID, str]], requests: int, concurrency: int
 ) -> float:
     issued_at = time.time() - 60
     tokens = FormTokens((SECRET,), max_age_seconds=3600, clock=lambda: issued_at)
     # Fresh tokens for each run: a token serves at most form_token_max_uses submissions.
     token_lists: dict[str, list[str]] = {}
-    path = f"/v1/sites/{site_key}/submissions"
     statuses: dict[int, int] = {}
 
     def body_of(n: int, run: str) -> bytes:
@@ -98,6 +103,7 @@ async def drive(
 
     async def one(n: int, run: str) -> None:
         body = bodies[run][n]
+        path = f"/v1/sites/{sites[(n // 8) % len(sites)][1]}/submissions"
         scope = {
             "type": "http",
             "asgi": {"version": "3.0", "spec_version": "2.3"},
@@ -136,7 +142,10 @@ async def drive(
 
     async def run(label: str, count: int) -> float:
         queue = iter(range(count))
-        token_lists[label] = [tokens.issue(site_id, ORIGIN) for _ in range(count // 8 + 1)]
+        # Runs of 8 submissions with one token, to the sites in turn.
+        token_lists[label] = [
+            tokens.issue(sites[i % len(sites)][0], ORIGIN) for i in range(count // 8 + 1)
+        ]
         bodies[label] = [body_of(n, label) for n in range(count)]
 
         async def worker() -> None:
@@ -189,6 +198,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=4000)
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--top", type=int, default=40)
+    parser.add_argument(
+        "--sites", type=int, default=1, help="spread the submissions over this many workspaces"
+    )
     args = parser.parse_args()
     with scratch_database("embedcrm_bench_profile") as dsn:
         database_url = dsn.replace("postgresql://", "postgresql+asyncpg://")
@@ -200,12 +212,12 @@ def main() -> None:
             process_submissions_inline=False,
         )
         upgrade_to_head(settings)
-        _workspace_id, site_id, site_key = asyncio.run(provision(database_url))
+        sites = asyncio.run(provision_sites(database_url, args.sites))
 
         async def go() -> None:
             app = create_app(settings)
             try:
-                await drive(app, site_key, site_id, args.requests, args.concurrency)
+                await drive(app, sites, args.requests, args.concurrency)
             finally:
                 await app.state.services.capture.close()
                 await app.state.services.db.dispose()

@@ -60,6 +60,18 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU of a process and of its live children (the processes of `serve --workers N`)."""
+    total = cpu_seconds(pid)
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            try:
+                total += tree_cpu_seconds(int(child))
+            except FileNotFoundError:
+                pass  # exited meanwhile
+    return total
+
+
 def server_stack() -> str:
     """What serves HTTP in the benchmarks, bare baselines and embedcrm alike."""
     from importlib.metadata import version
@@ -80,15 +92,17 @@ class Server:
     pid: int
 
     def cpu_seconds(self) -> float:
-        return cpu_seconds(self.pid)
+        return tree_cpu_seconds(self.pid)
 
 
 @contextmanager
-def pinned_server(command: list[str], *, port: int, env: dict[str, str]) -> Iterator[Server]:
-    """Run a server on SERVER_CPU until it answers /healthz (or any 404), then yield it.
+def pinned_server(
+    command: list[str], *, port: int, env: dict[str, str], cpus: str = SERVER_CPU
+) -> Iterator[Server]:
+    """Run a server on ``cpus`` until it answers /healthz (or any 404), then yield it.
 
     taskset executes the server in its own process, so the pid is the server's."""
-    pin = ["taskset", "-c", SERVER_CPU] if shutil.which("taskset") else []
+    pin = ["taskset", "-c", cpus] if shutil.which("taskset") else []
     log = open(f"/tmp/bench-server-{port}.log", "w")
     process = subprocess.Popen([*pin, *command], env={**os.environ, **env}, stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}"
@@ -129,14 +143,22 @@ def _ms(value: str) -> float:
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def wrk(url: str, script: Path, *, connections: int, seconds: int) -> WrkResult:
-    """wrk pinned to LOAD_CPU, one thread, a fixed number of connections and seconds."""
-    pin = ["taskset", "-c", LOAD_CPU] if shutil.which("taskset") else []
+def wrk(
+    url: str,
+    script: Path,
+    *,
+    connections: int,
+    seconds: int,
+    cpus: str = LOAD_CPU,
+    threads: int = 1,
+) -> WrkResult:
+    """wrk pinned to ``cpus``, a fixed number of threads, connections and seconds."""
+    pin = ["taskset", "-c", cpus] if shutil.which("taskset") else []
     out = subprocess.run(
         [
             *pin,
             "wrk",
-            "-t1",
+            f"-t{threads}",
             f"-c{connections}",
             f"-d{seconds}s",
             "--latency",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -41,6 +40,7 @@ from embedcrm.errors import Conflict, NotFound, ServiceUnavailable, ValidationFa
 from embedcrm.events import Event
 from embedcrm.forms.service import FormService
 from embedcrm.ids import to_global_id
+from embedcrm.kit.cache import ExpiringCache
 from embedcrm.kit.repository import Page, Window
 from embedcrm.leads.models import ActivityKind
 from embedcrm.leads.service import Attribution, CreatedLead, NewLead, create_lead, create_leads
@@ -90,21 +90,22 @@ class CaptureService:
         )
         self.intake = SubmissionIntake(db)
         self.processor = SubmissionProcessor(self.process_batch, batch=PROCESS_BATCH)
-        self._sites: dict[str, tuple[float, Site]] = {}
+        # A deleted site, or one whose domains changed, is seen at once by this process (the
+        # workspaces service calls forget_site) and within SITE_CACHE_SECONDS by the others.
+        self._sites: ExpiringCache[Site] = ExpiringCache(SITE_CACHE_SECONDS)
 
     async def site_for_key(self, public_key: str) -> Site:
-        cached = self._sites.get(public_key)
-        if cached is not None and time.monotonic() - cached[0] < SITE_CACHE_SECONDS:
-            return cached[1]
+        return await self._sites.get(public_key, lambda: self._load_site(public_key))
+
+    async def _load_site(self, public_key: str) -> Site:
         async with self.db.transaction() as session:
             site = await WorkspaceDirectory(session).site_by_public_key(public_key)
         if site is None:
             raise NotFound("No site has this key.")
-        self._sites[public_key] = (time.monotonic(), site)
         return site
 
     def forget_site(self, public_key: str) -> None:
-        self._sites.pop(public_key, None)
+        self._sites.forget(public_key)
 
     async def site_config(self, site: Site, origin: str | None) -> dict[str, Any]:
         """What the widget needs: the site's language, a fresh form token, its forms."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 import re
-import time
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from embedcrm.db import Database, utcnow
 from embedcrm.errors import NotFound, ValidationFailed
 from embedcrm.forms.models import FieldType, FormDisplay, SiteForm
 from embedcrm.forms.repository import SiteFormRepository
+from embedcrm.kit.cache import ExpiringCache
 from embedcrm.workspaces.access import reader_workspace
 from embedcrm.workspaces.models import Site
 from embedcrm.workspaces.repository import SiteRepository
@@ -75,7 +75,7 @@ class FormSpec:
 class FormService:
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._cache: dict[uuid.UUID, tuple[float, dict[str, SiteForm]]] = {}
+        self._cache: ExpiringCache[dict[str, SiteForm]] = ExpiringCache(CACHE_SECONDS)
 
     async def site_forms(
         self, principal: Principal, workspace_id: uuid.UUID, site_id: uuid.UUID
@@ -96,7 +96,7 @@ class FormService:
         except IntegrityError:
             # Two saves of a new key raced; the loser's insert failed, so it now updates.
             saved = await self._upsert(workspace_id, site_id, spec.key, values)
-        self._cache.pop(site_id, None)
+        self._cache.forget(site_id)
         return saved
 
     async def _upsert(
@@ -129,18 +129,16 @@ class FormService:
             if row is None:
                 raise NotFound("This site has no form with this key.", field="key")
             await forms.remove(row)
-        self._cache.pop(site_id, None)
+        self._cache.forget(site_id)
         return row
 
     async def _forms_of(self, site: Site) -> dict[str, SiteForm]:
-        cached = self._cache.get(site.id)
-        if cached is not None and time.monotonic() - cached[0] < CACHE_SECONDS:
-            return cached[1]
+        return await self._cache.get(site.id, lambda: self._load_forms(site))
+
+    async def _load_forms(self, site: Site) -> dict[str, SiteForm]:
         async with self.db.transaction() as session:
             rows = await SiteFormRepository(session, site.workspace_id).for_site(site.id)
-        forms = {row.key: row for row in rows}
-        self._cache[site.id] = (time.monotonic(), forms)
-        return forms
+        return {row.key: row for row in rows}
 
     async def widget_forms(self, site: Site) -> dict[str, dict[str, Any]]:
         """The site's forms in the shape of the widget's config."""
