@@ -1,6 +1,7 @@
 """Where the CPU of one accepted submission goes, with the app called in-process.
 
     .venv/bin/python -m bench.accept_profile [--requests 4000] [--concurrency 50] [--top 40]
+        [--sites 1] [--no-profile]
 
 No server and no socket: the app is called as uvicorn calls it (one ASGI ``http`` scope per
 request, the body in one ``http.request`` message), ``--concurrency`` requests in flight, each
@@ -71,7 +72,12 @@ def layer_of(filename: str) -> str:
 
 
 async def drive(
-    app: Any, sites: list[tuple[uuid.UUID, str]], requests: int, concurrency: int
+    app: Any,
+    sites: list[tuple[uuid.UUID, str]],
+    requests: int,
+    concurrency: int,
+    *,
+    profile: bool = True,
 ) -> float:
     issued_at = time.time() - 60
     tokens = FormTokens((SECRET,), max_age_seconds=3600, clock=lambda: issued_at)
@@ -167,6 +173,8 @@ async def drive(
         f"statuses: {statuses}; {requests / elapsed:.0f} req/s in-process, "
         f"{spent / requests * 1e6:.0f} µs CPU per request (no profiler)"
     )
+    if not profile:
+        return elapsed
     statuses.clear()
     profiler = cProfile.Profile()
     profiler.enable()
@@ -198,6 +206,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=4000)
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--no-profile", action="store_true", help="CPU per request only")
     parser.add_argument(
         "--sites", type=int, default=1, help="spread the submissions over this many workspaces"
     )
@@ -217,7 +226,9 @@ def main() -> None:
         async def go() -> None:
             app = create_app(settings)
             try:
-                await drive(app, sites, args.requests, args.concurrency)
+                await drive(
+                    app, sites, args.requests, args.concurrency, profile=not args.no_profile
+                )
             finally:
                 await app.state.services.capture.close()
                 await app.state.services.db.dispose()
@@ -225,7 +236,8 @@ def main() -> None:
         import uvloop
 
         uvloop.run(go())
-    report(args.requests, args.top)
+    if not args.no_profile:
+        report(args.requests, args.top)
 
 
 if __name__ == "__main__":
