@@ -139,12 +139,19 @@ class RequestConnection:
     request, the remaining fields fail at once instead of each waiting out the pool again.
     """
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, one_transaction: bool = False) -> None:
         self.engine = engine
         self.turn = asyncio.Lock()
         self.connection: AsyncConnection | None = None
         self.failure: BaseException | None = None
         self.released = False
+        # A query's reads share one transaction, committed when the request ends: a BEGIN and
+        # a COMMIT per request rather than per statement (each a round trip and its Python),
+        # and the page and its relations and count read from one snapshot.
+        self.one_transaction = one_transaction
+        # False once a transaction block was interrupted (cancelled): what it left open is
+        # never committed.
+        self.clean = True
 
     async def checkout(self) -> AsyncConnection:
         if self.failure is not None:
@@ -162,6 +169,17 @@ class RequestConnection:
         # After the transaction that has the turn now, if any (a task the request started).
         async with self.turn:
             connection, self.connection = self.connection, None
+            if (
+                connection is not None
+                and self.one_transaction
+                and self.clean
+                and self.failure is None
+                and connection.in_transaction()
+            ):
+                try:
+                    await connection.commit()
+                except Exception:
+                    await connection.invalidate()
         if connection is not None:
             await _close_or_discard(connection)
 
@@ -247,9 +265,14 @@ class Database:
         return self.engine.dialect.name
 
     @asynccontextmanager
-    async def one_connection(self) -> AsyncIterator[RequestConnection]:
-        """Inside this block (one request), every transaction shares one pooled connection."""
-        scope = RequestConnection(self.engine)
+    async def one_connection(
+        self, *, one_transaction: bool = False
+    ) -> AsyncIterator[RequestConnection]:
+        """Inside this block (one request), every transaction shares one pooled connection;
+        with ``one_transaction`` (a request that only reads) they are one transaction too,
+        committed when the block ends. A transaction block that fails ends it (rolled back)
+        and the next block begins another."""
+        scope = RequestConnection(self.engine, one_transaction=one_transaction)
         token = _request_connection.set(scope)
         try:
             yield scope
@@ -325,6 +348,10 @@ class Database:
         token = _request_connection.set(None)
         try:
             connection = await scope.checkout()
+            if scope.one_transaction:
+                async with self._joined(scope, connection) as session:
+                    yield session
+                return
             async with self.sessions(bind=connection) as session, session.begin():
                 await self._bind_row_security(session)
                 yield session
@@ -337,6 +364,32 @@ class Database:
             raise
         finally:
             _request_connection.reset(token)
+
+    @asynccontextmanager
+    async def _joined(
+        self, scope: RequestConnection, connection: AsyncConnection
+    ) -> AsyncIterator[AsyncSession]:
+        """A session in the request's one transaction, begun by its first block. The session
+        joins it (it neither begins nor commits it) and rolls it back on an error, as a
+        transaction of its own would be; its rows are detached at the end, as they would be."""
+        begun = not connection.in_transaction()
+        if begun:
+            await connection.begin()
+        try:
+            async with self.sessions(bind=connection) as session, session.begin():
+                if begun:
+                    await self._bind_row_security(session)
+                yield session
+                # What the block wrote is flushed now, as its own commit would: its errors
+                # surface in the block that caused them, not when the request ends.
+                await session.flush()
+        except Exception:
+            if connection.in_transaction():
+                await connection.rollback()
+            raise
+        except BaseException:
+            scope.clean = False
+            raise
 
     async def dispose(self) -> None:
         await self.engine.dispose()
