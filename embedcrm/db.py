@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import json.scanner
 import logging
 import os
 import uuid
@@ -81,6 +83,23 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# The C scanner json.loads runs (typeshed has its argument as the pure-Python class).
+_SCAN_JSON = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
+
+
+def decode_json(text: str) -> Any:
+    """``json.loads`` of a document the database hands back, without its type checks and
+    whitespace scans around the C scanner: a page reads about 300 small stored documents,
+    and this takes half the time each (0.3-0.8 µs against 1.3-1.6). Whatever the scanner does
+    not take whole (leading or trailing whitespace, bad JSON) goes to ``json.loads``, which
+    answers or raises as usual."""
+    try:
+        value, end = _SCAN_JSON(text, 0)
+    except StopIteration:
+        return json.loads(text)
+    return value if end == len(text) else json.loads(text)
 
 
 class JSONDocument(TypeDecorator[Any]):
@@ -436,6 +455,7 @@ def _create_engine(settings: Settings, url: str) -> AsyncEngine:
             pool_timeout=settings.db_pool_timeout_seconds,
             pool_pre_ping=True,
             connect_args={"timeout": 30},
+            json_deserializer=decode_json,
         )
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -483,6 +503,7 @@ def _create_engine(settings: Settings, url: str) -> AsyncEngine:
         pool_pre_ping=True,
         pool_recycle=1800,
         connect_args=connect_args,
+        json_deserializer=decode_json,
     )
 
 
