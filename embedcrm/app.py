@@ -65,6 +65,7 @@ from embedcrm.graphql.http import (
     params_from_body,
     params_from_query_string,
     persisted_query_not_found,
+    reads_only,
     response_media_type,
     result_response,
 )
@@ -244,7 +245,14 @@ async def answer_graphql(request: Request) -> Response:
         # Row-level security, where the app's role is bound by it: a member's request sees its
         # own workspace's rows even where a query forgot to say so.
         with workspace_scope_of(principal):
-            async with concurrency.slot(principal), services.db.one_connection():
+            # A query's reads are one transaction; a mutation's writes keep theirs each.
+            one_transaction = reads_only(
+                params.query, params.operation_name, settings.graphql_max_tokens
+            )
+            async with (
+                concurrency.slot(principal),
+                services.db.one_connection(one_transaction=one_transaction),
+            ):
                 result = await schema.execute(
                     params.query,
                     variable_values=params.variables,

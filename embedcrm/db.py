@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import json.scanner
 import logging
 import os
 import uuid
@@ -83,6 +85,23 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+# The C scanner json.loads runs (typeshed has its argument as the pure-Python class).
+_SCAN_JSON = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
+
+
+def decode_json(text: str) -> Any:
+    """``json.loads`` of a document the database hands back, without its type checks and
+    whitespace scans around the C scanner: a page reads about 300 small stored documents,
+    and this takes half the time each (0.3-0.8 µs against 1.3-1.6). Whatever the scanner does
+    not take whole (leading or trailing whitespace, bad JSON) goes to ``json.loads``, which
+    answers or raises as usual."""
+    try:
+        value, end = _SCAN_JSON(text, 0)
+    except StopIteration:
+        return json.loads(text)
+    return value if end == len(text) else json.loads(text)
+
+
 class JSONDocument(TypeDecorator[Any]):
     """JSONB on PostgreSQL, JSON text on SQLite."""
 
@@ -139,12 +158,19 @@ class RequestConnection:
     request, the remaining fields fail at once instead of each waiting out the pool again.
     """
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, one_transaction: bool = False) -> None:
         self.engine = engine
         self.turn = asyncio.Lock()
         self.connection: AsyncConnection | None = None
         self.failure: BaseException | None = None
         self.released = False
+        # A query's reads share one transaction, committed when the request ends: a BEGIN and
+        # a COMMIT per request rather than per statement (each a round trip and its Python),
+        # and the page and its relations and count read from one snapshot.
+        self.one_transaction = one_transaction
+        # False once a transaction block was interrupted (cancelled): what it left open is
+        # never committed.
+        self.clean = True
 
     async def checkout(self) -> AsyncConnection:
         if self.failure is not None:
@@ -162,6 +188,17 @@ class RequestConnection:
         # After the transaction that has the turn now, if any (a task the request started).
         async with self.turn:
             connection, self.connection = self.connection, None
+            if (
+                connection is not None
+                and self.one_transaction
+                and self.clean
+                and self.failure is None
+                and connection.in_transaction()
+            ):
+                try:
+                    await connection.commit()
+                except Exception:
+                    await connection.invalidate()
         if connection is not None:
             await _close_or_discard(connection)
 
@@ -247,9 +284,14 @@ class Database:
         return self.engine.dialect.name
 
     @asynccontextmanager
-    async def one_connection(self) -> AsyncIterator[RequestConnection]:
-        """Inside this block (one request), every transaction shares one pooled connection."""
-        scope = RequestConnection(self.engine)
+    async def one_connection(
+        self, *, one_transaction: bool = False
+    ) -> AsyncIterator[RequestConnection]:
+        """Inside this block (one request), every transaction shares one pooled connection;
+        with ``one_transaction`` (a request that only reads) they are one transaction too,
+        committed when the block ends. A transaction block that fails ends it (rolled back)
+        and the next block begins another."""
+        scope = RequestConnection(self.engine, one_transaction=one_transaction)
         token = _request_connection.set(scope)
         try:
             yield scope
@@ -325,6 +367,10 @@ class Database:
         token = _request_connection.set(None)
         try:
             connection = await scope.checkout()
+            if scope.one_transaction:
+                async with self._joined(scope, connection) as session:
+                    yield session
+                return
             async with self.sessions(bind=connection) as session, session.begin():
                 await self._bind_row_security(session)
                 yield session
@@ -337,6 +383,32 @@ class Database:
             raise
         finally:
             _request_connection.reset(token)
+
+    @asynccontextmanager
+    async def _joined(
+        self, scope: RequestConnection, connection: AsyncConnection
+    ) -> AsyncIterator[AsyncSession]:
+        """A session in the request's one transaction, begun by its first block. The session
+        joins it (it neither begins nor commits it) and rolls it back on an error, as a
+        transaction of its own would be; its rows are detached at the end, as they would be."""
+        begun = not connection.in_transaction()
+        if begun:
+            await connection.begin()
+        try:
+            async with self.sessions(bind=connection) as session, session.begin():
+                if begun:
+                    await self._bind_row_security(session)
+                yield session
+                # What the block wrote is flushed now, as its own commit would: its errors
+                # surface in the block that caused them, not when the request ends.
+                await session.flush()
+        except Exception:
+            if connection.in_transaction():
+                await connection.rollback()
+            raise
+        except BaseException:
+            scope.clean = False
+            raise
 
     async def dispose(self) -> None:
         await self.engine.dispose()
@@ -383,6 +455,7 @@ def _create_engine(settings: Settings, url: str) -> AsyncEngine:
             pool_timeout=settings.db_pool_timeout_seconds,
             pool_pre_ping=True,
             connect_args={"timeout": 30},
+            json_deserializer=decode_json,
         )
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -430,6 +503,7 @@ def _create_engine(settings: Settings, url: str) -> AsyncEngine:
         pool_pre_ping=True,
         pool_recycle=1800,
         connect_args=connect_args,
+        json_deserializer=decode_json,
     )
 
 

@@ -73,12 +73,18 @@ async def load_ahead(loads: Iterable[tuple[DataLoader[Any, Any], Iterable[Any]]]
 def selected_under(selected: Iterable[Selection], *path: str) -> set[str]:
     """The names of the fields selected at ``path`` below ``selected`` (strawberry's
     ``info.selected_fields``), through fragments and aliases."""
+    return {field.name for field in selected_at(selected, *path)}
+
+
+def selected_at(selected: Iterable[Selection], *path: str) -> list[SelectedField]:
+    """The fields selected at ``path`` below ``selected``, with their arguments: one entry per
+    alias or fragment that selects a field."""
     level: list[SelectedField] = list(_fields(selected))
     for name in path:
         level = [
             child for field in level for child in _fields(field.selections) if child.name == name
         ]
-    return {child.name for field in level for child in _fields(field.selections)}
+    return [child for field in level for child in _fields(field.selections)]
 
 
 def _fields(selections: Iterable[Selection]) -> Iterable[SelectedField]:

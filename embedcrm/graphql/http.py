@@ -10,6 +10,7 @@ otherwise (200 for any GraphQL result).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -26,6 +27,7 @@ from graphql import (
     GraphQLError,
     GraphQLSyntaxError,
     OperationDefinitionNode,
+    OperationType,
     parse,
     print_ast,
     visit,
@@ -65,6 +67,21 @@ class GraphQLParams:
     variables: dict[str, Any] | None
     operation_name: str | None
     extensions: dict[str, Any] | None
+
+
+@functools.lru_cache(maxsize=256)
+def reads_only(query: str | None, operation_name: str | None, max_tokens: int) -> bool:
+    """Whether the request runs a query (not a mutation), read from the document as the
+    executor will read it: a request whose document does not parse, names no single
+    operation, or is over the token limit is not known to read only."""
+    if not query:
+        return False
+    try:
+        document = parse(query, max_tokens=max_tokens)
+    except GraphQLError:
+        return False
+    operation, _ = chosen_operation(document, operation_name)
+    return operation is not None and operation.operation is OperationType.QUERY
 
 
 def response_media_type(accept: str | None) -> str:

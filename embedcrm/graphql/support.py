@@ -55,7 +55,7 @@ def optional_id(value: strawberry.ID | None, expected: str, field: str) -> Globa
 
 
 def connection(
-    page: Page[Any], convert: Callable[[Any], T], count: Callable[[], Awaitable[int]]
+    page: Page[Any], convert: Callable[[Any], T], count: Callable[[], int | Awaitable[int]]
 ) -> Connection[T]:
     return Connection(
         edges=[Edge(cursor=page.cursor(row), node=convert(row)) for row in page.rows],

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, any_, bindparam, func, or_, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
@@ -116,6 +117,27 @@ async def keyset_page(
     )
 
 
+_ROWS_BY_ID: dict[tuple[type[Any], bool], Select[Any]] = {}
+
+
+def _rows_by_id(model: type[Any], postgresql: bool) -> Select[Any]:
+    """``select()`` of the rows with the given ids (``workspace_id`` and ``ids`` bound when it
+    runs), built once per table: the loaders behind every list run it on each page, and
+    building it each time, with an ``IN`` of one parameter per id expanded at each run, cost
+    half as much again as the rest of the read. PostgreSQL takes the ids as one array (one
+    prepared statement whatever their number); SQLite, which has no arrays, an expanded IN."""
+    built = _ROWS_BY_ID.get((model, postgresql))
+    if built is None:
+        stmt = select(model).where(model.workspace_id == bindparam("workspace_id"))
+        built = stmt.where(
+            model.id == any_(bindparam("ids", type_=ARRAY(model.id.type)))
+            if postgresql
+            else model.id.in_(bindparam("ids", expanding=True))
+        )
+        _ROWS_BY_ID[(model, postgresql)] = built
+    return built
+
+
 class WorkspaceRepository(Generic[M]):
     """Every query starts from ``select()``, which already filters by the workspace.
 
@@ -199,7 +221,10 @@ class WorkspaceRepository(Generic[M]):
         wanted = list(set(ids))
         if not wanted:
             return {}
-        rows = await self.session.scalars(self.select().where(self.model.id.in_(wanted)))
+        postgresql = self.session.get_bind().dialect.name == "postgresql"
+        rows = await self.session.scalars(
+            _rows_by_id(self.model, postgresql), {"workspace_id": self.workspace_id, "ids": wanted}
+        )
         return {row.id: row for row in rows}
 
     async def count(self, stmt: Select[M]) -> int:

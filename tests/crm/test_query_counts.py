@@ -345,3 +345,73 @@ async def test_a_lead_read_on_its_own_still_gets_its_relations(
     node = alone["node"]
     assert node["stage"] == lead["stage"] and node["assignee"] == lead["assignee"]
     assert node["contact"] == lead["contact"] and node["tags"] == lead["tags"]
+
+
+# The panel's contact list as a client's code generator may spell it: aliases, a fragment, a
+# literal and a variable page size side by side.
+CONTACTS_THROUGH_FRAGMENTS = """
+fragment Owner on Contact { owner: manager { name } }
+query Contacts($first: Int!, $leads: Int) {
+  contacts(first: $first) {
+    edges { node { id ...Owner labels: tags { name }
+      newest: leads(first: 3) { totalCount edges { node { id stage { name } tags { name } } } }
+      ... on Contact { more: leads(first: $leads) { edges { node { assignee { name } } } } } } }
+  }
+}
+"""
+
+
+async def test_a_page_of_contacts_awaits_nothing_per_contact(
+    client: httpx.AsyncClient, platform: GraphQL, services: Services
+) -> None:
+    """The contact list loads its contacts' managers, tags and first pages of leads (with
+    their counts and the leads' own stages, assignees and tags) ahead: 50 contacts start as
+    many tasks and cost as many statements as 5, however the query is spelled."""
+    tenant, _ = await _filled_workspace(platform, services, "no-contact-tasks.example.com")
+    for query, variables in (
+        (CONTACTS_WITH_LEADS, {}),
+        (CONTACTS_PAGE, {}),
+        (CONTACTS_THROUGH_FRAGMENTS, {"leads": 2}),
+    ):
+        counts = []
+        for first in (SMALL, ROWS):
+            assert await tenant.panel.data("{ ping }") == {"ping": "pong"}
+            with counting_tasks() as tasks, counting_queries(services) as statements:
+                data = await tenant.panel.data(query, first=first, **variables)
+            counts.append((len(tasks), len(statements)))
+            assert len(data["contacts"]["edges"]) == first
+        (small_tasks, small_statements), (large_tasks, large_statements) = counts
+        assert large_tasks == small_tasks, (
+            f"{SMALL} contacts: {small_tasks} tasks; {ROWS}: {large_tasks}"
+        )
+        assert large_statements == small_statements
+    nodes = [edge["node"] for edge in data["contacts"]["edges"]]
+    assert all(n["owner"]["name"] for n in nodes)
+    assert all(sorted(t["name"] for t in n["labels"]) == [] for n in nodes)
+    for n in nodes:
+        [lead] = [e["node"] for e in n["newest"]["edges"]]
+        assert n["newest"]["totalCount"] == 1 and lead["stage"]["name"]
+        assert sorted(t["name"] for t in lead["tags"]) == ["опт", "повторный"]
+        [more] = [e["node"] for e in n["more"]["edges"]]
+        assert more["assignee"]["name"] == n["owner"]["name"]
+
+
+async def test_a_contact_read_on_its_own_still_gets_its_relations(
+    client: httpx.AsyncClient, platform: GraphQL, services: Services
+) -> None:
+    """A contact that no list loaded ahead (node(id:)), and a page of its leads past the
+    first, read the same fields through the loaders and the list."""
+    tenant, _ = await _filled_workspace(platform, services, "one-contact.example.com")
+    listed = await tenant.panel.data(CONTACTS_WITH_LEADS, first=1)
+    contact = listed["contacts"]["edges"][0]["node"]
+    alone = await tenant.panel.data(
+        "query($id: ID!) { node(id: $id) { ... on Contact { id name manager { name } "
+        "leads(first: 3) { totalCount edges { node { id title stage { name } } } } "
+        "later: leads(first: 1, after: null, last: 1) { edges { node { id } } } } } }",
+        id=contact["id"],
+    )
+    node = alone["node"]
+    assert node["manager"] == contact["manager"] and node["leads"] == contact["leads"]
+    assert [e["node"]["id"] for e in node["later"]["edges"]] == [
+        e["node"]["id"] for e in contact["leads"]["edges"]
+    ]

@@ -11,6 +11,7 @@ from embedcrm.graphql.contacts.types import (
     ContactMerge,
     MergeProposal,
     MergeProposalStatus,
+    load_contact_relations,
 )
 from embedcrm.graphql.context import Info
 from embedcrm.graphql.core import Connection, CsvExport
@@ -35,6 +36,7 @@ async def contacts(
     page = await lists.contacts_page(
         principal, workspace, spec, segment_id=segment, window=Window(first, after, last, before)
     )
+    await load_contact_relations(info, page.rows, "edges", "node")
     return connection(
         page,
         Contact.of,

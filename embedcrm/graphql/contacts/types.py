@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, cast
 
@@ -10,6 +11,7 @@ from strawberry.scalars import JSON
 
 from embedcrm.contacts import models as contact_models
 from embedcrm.contacts.merge import UNDO_WINDOW
+from embedcrm.graphql.batching import load_ahead, nullable, ready_or_load, selected_under
 from embedcrm.graphql.context import Info
 from embedcrm.graphql.core import Connection, Node, node_id
 from embedcrm.graphql.fields.types import Tag, contact_tags
@@ -38,30 +40,34 @@ class Contact(Node):
 
     _row: strawberry.Private[contact_models.Contact]
 
+    # The manager, tags and first page of leads come at once when the contact list loaded
+    # them ahead (``load_contact_relations``), else from their DataLoaders; graphql-core
+    # awaits what a field returns when it is awaitable, hence the casts.
     @strawberry.field(description="The client's personal manager.")
-    async def manager(self, info: Info) -> Member | None:
+    def manager(self, info: Info) -> Member | None:
         if self._row.manager_id is None:
             return None
-        row = await info.context.loaders.members.load(
-            (self._row.workspace_id, self._row.manager_id)
+        key = (self._row.workspace_id, self._row.manager_id)
+        return cast(
+            "Member | None", ready_or_load(info.context.loaders.members, key, nullable(Member.of))
         )
-        return Member.of(row) if row else None
 
     @strawberry.field
-    async def tags(self, info: Info) -> list[Tag]:
-        return await contact_tags(info, self._row)
+    def tags(self, info: Info) -> list[Tag]:
+        return contact_tags(info, self._row)
 
     @strawberry.field(description="The contact's leads, newest first.")
-    async def leads(
+    def leads(
         self,
         info: Info,
-        first: int | None = 20,
+        first: int | None = lead_types.CONTACT_LEADS_PAGE,
         after: str | None = None,
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[Annotated[Lead, strawberry.lazy("embedcrm.graphql.leads.types")]]:
-        return await lead_types.contact_leads(
-            info, self._row, window=Window(first, after, last, before)
+        return cast(
+            "Connection[Lead]",
+            lead_types.contact_leads(info, self._row, window=Window(first, after, last, before)),
         )
 
     @strawberry.field(description="Everything that happened with the person, newest first.")
@@ -176,6 +182,31 @@ class ContactMerge(Node):
             undo_until=row.created_at + UNDO_WINDOW,
             _row=row,
         )
+
+
+async def load_contact_relations(
+    info: Info, rows: Sequence[contact_models.Contact], *path: str
+) -> None:
+    """Load the managers, tags and first pages of leads of a list's contacts now, one
+    statement each, if the query asks for them at ``path`` (``"edges", "node"``)."""
+    wanted = selected_under(info.selected_fields, *path)
+    loaders = info.context.loaders
+    await load_ahead(
+        [
+            (
+                loaders.members,
+                [(r.workspace_id, r.manager_id) for r in rows if r.manager_id is not None]
+                if "manager" in wanted
+                else [],
+            ),
+            (
+                loaders.contact_tags,
+                [(r.workspace_id, r.id) for r in rows] if "tags" in wanted else [],
+            ),
+        ]
+    )
+    if "leads" in wanted:
+        await lead_types.load_contact_leads(info, rows, *path)
 
 
 loads_visible("Contact", Contact.of, lambda s: s.contacts.visible_contact)

@@ -88,11 +88,17 @@ def lead_tags(info: Info, row: lead_models.Lead) -> list[Tag]:
     )
 
 
-async def contact_tags(info: Info, row: contact_models.Contact) -> list[Tag]:
-    return [
-        Tag.of(t)
-        for t in await info.context.loaders.contact_tags.load((row.workspace_id, row.id)) or []
-    ]
+def contact_tags(info: Info, row: contact_models.Contact) -> list[Tag]:
+    """The contact's tags: at once when its list loaded them ahead, else through the loader
+    (an awaitable, which strawberry awaits; hence the cast)."""
+    return cast(
+        "list[Tag]",
+        ready_or_load(
+            info.context.loaders.contact_tags,
+            (row.workspace_id, row.id),
+            lambda tags: [Tag.of(t) for t in tags or []],
+        ),
+    )
 
 
 loads_visible("Segment", Segment.of, lambda s: s.segments.get)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any, cast
@@ -13,7 +13,13 @@ from strawberry.scalars import JSON
 
 from embedcrm.contacts import models as contact_models
 from embedcrm.fields.filters import LeadSpec
-from embedcrm.graphql.batching import load_ahead, nullable, ready_or_load, selected_under
+from embedcrm.graphql.batching import (
+    load_ahead,
+    nullable,
+    ready_or_load,
+    selected_at,
+    selected_under,
+)
 from embedcrm.graphql.contacts import types as contact_types
 from embedcrm.graphql.context import Info
 from embedcrm.graphql.core import Connection, Node, node_id
@@ -27,6 +33,9 @@ from embedcrm.graphql.tasks import types as task_types
 from embedcrm.graphql.workspaces.types import Member, load_member
 from embedcrm.kit.repository import MAX_PAGE_SIZE, Window, page_size
 from embedcrm.leads import models as lead_models
+
+# What a contact's ``leads`` field shows when ``first`` is left out.
+CONTACT_LEADS_PAGE = 20
 
 if TYPE_CHECKING:
     from embedcrm.graphql.contacts.types import Contact
@@ -398,33 +407,84 @@ async def stage_history(info: Info, row: lead_models.Lead) -> list[StageChange]:
     return [StageChange.of(r) for r in rows]
 
 
-async def contact_leads(
+def contact_leads(
     info: Info,
     row: contact_models.Contact,
     *,
     window: Window,
-) -> Connection[Lead]:
+) -> Connection[Lead] | Awaitable[Connection[Lead]]:
+    """A contact's leads: the first page at once when the contact list loaded it ahead
+    (``load_contact_leads``), else through the loader that batches it over the list; any
+    other page on its own."""
     loaders = info.context.loaders
     key = (row.workspace_id, row.id)
 
-    async def count() -> int:
-        return await loaders.contact_lead_counts.load(key) or 0
+    def count() -> int | Awaitable[int]:
+        return ready_or_load(loaders.contact_lead_counts, key, lambda found: found or 0)
 
     if window.after is None and window.before is None and window.last is None:
-        # The first page, as a list of contacts shows it: batched over the whole list.
         size = page_size(MAX_PAGE_SIZE if window.first is None else window.first)
-        page = await loaders.contact_leads.load((*key, size))
+        return ready_or_load(
+            loaders.contact_leads, (*key, size), lambda page: connection(page, Lead.of, count)
+        )
+
+    async def other_page() -> Connection[Lead]:
+        lists = info.context.services.lists
+        spec = LeadSpec(contact_id=row.id)
+        page = await lists.leads_page(info.context.principal, row.workspace_id, spec, window=window)
         return connection(page, Lead.of, count)
-    lists = info.context.services.lists
-    spec = LeadSpec(contact_id=row.id)
-    page = await lists.leads_page(info.context.principal, row.workspace_id, spec, window=window)
-    return connection(page, Lead.of, count)
+
+    return other_page()
+
+
+async def load_contact_leads(
+    info: Info, rows: Sequence[contact_models.Contact], *path: str
+) -> None:
+    """Load the first page of each contact's leads now, as every ``leads`` field at ``path``
+    (``"edges", "node"`` in a connection) asks for it, with their count and their own
+    relations: one statement each, however many contacts the list shows."""
+    loaders = info.context.loaders
+    for field in selected_at(info.selected_fields, *path):
+        if field.name != "leads":
+            continue
+        arguments = field.arguments
+        if any(arguments.get(name) is not None for name in ("after", "last", "before")):
+            continue  # not a first page: read on its own
+        # As written in the document (a literal's digits) or as a variable holds it: a guess
+        # that misses (a declared variable left unset) only leaves the field to its loader.
+        first = arguments["first"] if "first" in arguments else CONTACT_LEADS_PAGE
+        size = page_size(MAX_PAGE_SIZE if first is None else int(first))
+        keys = [(r.workspace_id, r.id, size) for r in rows]
+        wanted = {child.name for child in selected_at([field])}
+        await load_ahead(
+            [
+                (loaders.contact_leads, keys),
+                (
+                    loaders.contact_lead_counts,
+                    [(r.workspace_id, r.id) for r in rows] if "totalCount" in wanted else [],
+                ),
+            ]
+        )
+        loaded = [loaders.contact_leads.cache_map.get(key) for key in keys]
+        leads = [
+            lead
+            for future in loaded
+            if future is not None and future.done() and future.exception() is None
+            for lead in future.result().rows
+        ]
+        await load_relations_of(
+            info, leads, {child.name for child in selected_at([field], "edges", "node")}
+        )
 
 
 async def load_lead_relations(info: Info, rows: Sequence[lead_models.Lead], *path: str) -> None:
     """Load the contacts, stages, assignees and tags of a list's leads now, one statement
     each, if the query asks for them at ``path`` (``"edges", "node"`` in a connection)."""
-    wanted = selected_under(info.selected_fields, *path)
+    await load_relations_of(info, rows, selected_under(info.selected_fields, *path))
+
+
+async def load_relations_of(info: Info, rows: Sequence[lead_models.Lead], wanted: set[str]) -> None:
+    """Load the relations of ``rows`` that ``wanted`` (the fields asked of each lead) names."""
     loaders = info.context.loaders
     await load_ahead(
         [
