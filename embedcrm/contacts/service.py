@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.auth import Principal
 from embedcrm.contacts.events import emit_contact_event
-from embedcrm.contacts.models import Contact, MergeProposal
+from embedcrm.contacts.models import Contact, ContactPoint, MergeProposal, PointKind
 from embedcrm.contacts.repository import (
     ContactRepository,
     MergeProposalRepository,
@@ -85,8 +85,11 @@ async def find_or_create_contacts(
     emails = {s.person.email_normalized for s in sightings if s.person.email_normalized}
     phones = {s.person.phone_e164 for s in sightings if s.person.phone_e164}
     await contacts.lock_identities(emails, phones)
-    known = _ContactIndex(await contacts.with_identities(emails, phones))
+    known = _ContactIndex(*await contacts.with_identities(emails, phones))
     found: list[tuple[Contact, bool]] = []
+    # E-mails and phones new to the workspace that known people arrive with, kept beside
+    # their primary ones; written once their contacts' rows are.
+    added: list[ContactPoint] = []
     for sighting in sightings:
         person, now, touch = sighting.person, sighting.now, sighting.touch
         by_email = known.by_email(person.email_normalized)
@@ -100,10 +103,24 @@ async def find_or_create_contacts(
             # Fill what the contact lacks; never overwrite what someone may have corrected.
             contact.name = contact.name or person.name
             contact.company = contact.company or person.company
-            if not contact.email_normalized and person.email_normalized:
-                contact.email, contact.email_normalized = person.email, person.email_normalized
-            if not contact.phone_e164 and person.phone_e164 and by_phone is None:
-                contact.phone, contact.phone_e164 = person.phone, person.phone_e164
+            if by_email is None and person.email_normalized:
+                if contact.email is None:
+                    contact.email, contact.email_normalized = person.email, person.email_normalized
+                else:
+                    added.append(
+                        known.add_point(
+                            contact, PointKind.EMAIL, person.email, person.email_normalized, now
+                        )
+                    )
+            if by_phone is None and person.phone_e164:
+                if contact.phone is None:
+                    contact.phone, contact.phone_e164 = person.phone, person.phone_e164
+                else:
+                    added.append(
+                        known.add_point(
+                            contact, PointKind.PHONE, person.phone, person.phone_e164, now
+                        )
+                    )
             if touch:
                 contact.last_touch = dict(touch)
                 contact.first_touch = contact.first_touch or dict(touch)
@@ -129,29 +146,60 @@ async def find_or_create_contacts(
         )
         known.add(contact)
         found.append((contact, True))
+    if added:
+        await session.flush()
+        session.add_all(added)
     return found
 
 
 class _ContactIndex:
-    """The earliest contact of each e-mail and phone, as ``by_email``/``by_phone`` find them,
-    kept current as a batch fills and creates contacts."""
+    """The earliest contact of each e-mail and phone (any of a contact's, primary or not), as
+    ``by_email``/``by_phone`` find them, kept current as a batch fills and creates contacts."""
 
-    def __init__(self, contacts: Sequence[Contact]) -> None:
+    def __init__(self, contacts: Sequence[Contact], points: Sequence[ContactPoint] = ()) -> None:
         self._emails: dict[str, Contact] = {}
         self._phones: dict[str, Contact] = {}
+        by_id = {contact.id: contact for contact in contacts}
         for contact in contacts:
             self.add(contact)
+        for point in points:
+            owner = by_id.get(point.contact_id)
+            if owner is not None and point.normalized is not None:
+                self._index(point.kind, point.normalized, owner)
 
     def add(self, contact: Contact) -> None:
-        for index, key in (
-            (self._emails, contact.email_normalized),
-            (self._phones, contact.phone_e164),
-        ):
-            if key is None:
-                continue
-            earliest = index.get(key)
-            if earliest is None or contact.created_at < earliest.created_at:
-                index[key] = contact
+        self._index(PointKind.EMAIL, contact.email_normalized, contact)
+        self._index(PointKind.PHONE, contact.phone_e164, contact)
+
+    def add_point(
+        self,
+        contact: Contact,
+        kind: PointKind,
+        value: str | None,
+        normalized: str,
+        now: datetime,
+    ) -> ContactPoint:
+        """A new, not primary, e-mail or phone of the contact, as typed; indexed at once."""
+        point = ContactPoint(
+            workspace_id=contact.workspace_id,
+            id=new_id(),
+            contact_id=contact.id,
+            kind=kind,
+            value=(value or normalized)[:320],
+            normalized=normalized,
+            is_primary=False,
+            created_at=now,
+        )
+        self._index(kind, point.normalized, contact)
+        return point
+
+    def _index(self, kind: PointKind, key: str | None, contact: Contact) -> None:
+        if key is None:
+            return
+        index = self._emails if kind is PointKind.EMAIL else self._phones
+        earliest = index.get(key)
+        if earliest is None or contact.created_at < earliest.created_at:
+            index[key] = contact
 
     def by_email(self, email_normalized: str | None) -> Contact | None:
         return self._emails.get(email_normalized) if email_normalized else None
