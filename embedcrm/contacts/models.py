@@ -14,6 +14,7 @@ from sqlalchemy import (
     Index,
     Select,
     String,
+    Table,
     Text,
     delete,
     event,
@@ -104,7 +105,7 @@ class ContactPoint(Base):
 
 def contact_ids_with_point(
     workspace_id: uuid.UUID, kind: PointKind, normalized: str
-) -> Select[tuple[uuid.UUID]]:
+) -> Select[uuid.UUID]:
     """The contacts with this normalised e-mail or phone among theirs: a range of the
     (workspace_id, kind, normalized) index."""
     return select(ContactPoint.contact_id).where(
@@ -118,7 +119,8 @@ POINT_COLUMNS = {
     PointKind.EMAIL: ("email", "email_normalized"),
     PointKind.PHONE: ("phone", "phone_e164"),
 }
-_points = ContactPoint.__table__
+# Written with Core from inside a flush, where the ORM session may not be used.
+_points: Table = ContactPoint.__table__  # type: ignore[assignment]
 
 
 def _point_clause(contact: Contact, kind: PointKind) -> Any:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Select, and_, delete, func, or_, select, text
+from sqlalchemy import Select, and_, delete, func, insert, or_, select, text
 from sqlalchemy.sql.elements import ColumnElement
 
 from embedcrm.contacts.models import (
@@ -113,6 +115,52 @@ class ContactRepository(WorkspaceRepository[Contact]):
         contacts = list(await self.session.scalars(self.select().where(Contact.id.in_(ids))))
         return contacts, await self.points_of([c.id for c in contacts])
 
+    def add_point(self, point: ContactPoint) -> ContactPoint:
+        point.workspace_id = self.workspace_id
+        self.session.add(point)
+        return point
+
+    async def point(self, point_id: uuid.UUID) -> ContactPoint | None:
+        return await self.session.get(ContactPoint, (self.workspace_id, point_id))
+
+    async def delete_points(self, point_ids: Sequence[uuid.UUID]) -> None:
+        if point_ids:
+            await self.session.execute(
+                delete(ContactPoint).where(
+                    ContactPoint.workspace_id == self.workspace_id,
+                    ContactPoint.id.in_(list(point_ids)),
+                )
+            )
+
+    async def restore_points(
+        self, contact_id: uuid.UUID, snapshots: Sequence[dict[str, Any]]
+    ) -> None:
+        """Give the contact exactly these e-mails and phones (``point_snapshot``s), ids and all."""
+        await self.session.execute(
+            delete(ContactPoint).where(
+                ContactPoint.workspace_id == self.workspace_id,
+                ContactPoint.contact_id == contact_id,
+            )
+        )
+        if snapshots:
+            await self.session.execute(
+                insert(ContactPoint),
+                [
+                    {
+                        "workspace_id": self.workspace_id,
+                        "id": uuid.UUID(p["id"]),
+                        "contact_id": contact_id,
+                        "kind": PointKind(p["kind"]),
+                        "value": p["value"],
+                        "normalized": p["normalized"],
+                        "label": p["label"],
+                        "is_primary": p["primary"],
+                        "created_at": datetime.fromisoformat(p["created_at"]),
+                    }
+                    for p in snapshots
+                ],
+            )
+
     async def points_of(self, contact_ids: Sequence[uuid.UUID]) -> list[ContactPoint]:
         """The e-mails and phones of these contacts: each contact's primary first, then in
         the order they were added."""
@@ -212,6 +260,19 @@ class ContactRepository(WorkspaceRepository[Contact]):
             if not page.has_next:
                 return out
             after = page.end_cursor
+
+
+def point_snapshot(point: ContactPoint) -> dict[str, Any]:
+    """An e-mail or phone as plain JSON, as a merge keeps it for undo."""
+    return {
+        "id": str(point.id),
+        "kind": point.kind.value,
+        "value": point.value,
+        "normalized": point.normalized,
+        "label": point.label,
+        "primary": point.is_primary,
+        "created_at": point.created_at.isoformat(),
+    }
 
 
 class MergeProposalRepository(WorkspaceRepository[MergeProposal]):

@@ -10,6 +10,7 @@ from strawberry.scalars import JSON
 
 from embedcrm.contacts import models as contact_models
 from embedcrm.contacts.merge import UNDO_WINDOW
+from embedcrm.graphql.batching import ready_or_load
 from embedcrm.graphql.context import Info
 from embedcrm.graphql.core import Connection, Node, node_id
 from embedcrm.graphql.fields.types import Tag, contact_tags
@@ -23,6 +24,57 @@ from embedcrm.kit.repository import Window
 if TYPE_CHECKING:
     from embedcrm.graphql.leads.types import Activity, Lead
     from embedcrm.graphql.tasks.types import Task
+
+
+@strawberry.interface(name="ContactPoint", description="One e-mail or phone of a contact.")
+class ContactPointFields:
+    id: strawberry.ID = strawberry.field(
+        description="What updateContactPoint and removeContactPoint take."
+    )
+    value: str = strawberry.field(description="As entered.")
+    label: str | None = strawberry.field(description="Work, home, mobile… as the team writes it.")
+    primary: bool = strawberry.field(
+        description="The one Contact.email / Contact.phone show, and messages go to."
+    )
+    created_at: datetime
+
+
+@strawberry.type(description="One e-mail address of a contact.")
+class ContactEmail(ContactPointFields):
+    normalized: str | None = strawberry.field(description="Lower-cased, as matching uses it.")
+
+
+@strawberry.type(description="One phone number of a contact.")
+class ContactPhone(ContactPointFields):
+    e164: str | None = strawberry.field(description="E.164, when the number could be read.")
+
+
+def _email(row: contact_models.ContactPoint) -> ContactEmail:
+    return ContactEmail(
+        id=node_id("ContactPoint", row),
+        value=row.value,
+        label=row.label,
+        primary=row.is_primary,
+        created_at=row.created_at,
+        normalized=row.normalized,
+    )
+
+
+def _phone(row: contact_models.ContactPoint) -> ContactPhone:
+    return ContactPhone(
+        id=node_id("ContactPoint", row),
+        value=row.value,
+        label=row.label,
+        primary=row.is_primary,
+        created_at=row.created_at,
+        e164=row.normalized,
+    )
+
+
+def _points_of(
+    rows: list[contact_models.ContactPoint] | None, kind: contact_models.PointKind
+) -> list[contact_models.ContactPoint]:
+    return [row for row in rows or [] if row.kind is kind]
 
 
 @strawberry.type
@@ -50,6 +102,28 @@ class Contact(Node):
     @strawberry.field
     async def tags(self, info: Info) -> list[Tag]:
         return await contact_tags(info, self._row)
+
+    @strawberry.field(description="Every e-mail of the person, the primary one first.")
+    def emails(self, info: Info) -> list[ContactEmail]:
+        return cast(
+            "list[ContactEmail]",
+            ready_or_load(
+                info.context.loaders.contact_points,
+                (self._row.workspace_id, self._row.id),
+                lambda rows: [_email(r) for r in _points_of(rows, contact_models.PointKind.EMAIL)],
+            ),
+        )
+
+    @strawberry.field(description="Every phone of the person, the primary one first.")
+    def phones(self, info: Info) -> list[ContactPhone]:
+        return cast(
+            "list[ContactPhone]",
+            ready_or_load(
+                info.context.loaders.contact_points,
+                (self._row.workspace_id, self._row.id),
+                lambda rows: [_phone(r) for r in _points_of(rows, contact_models.PointKind.PHONE)],
+            ),
+        )
 
     @strawberry.field(description="The contact's leads, newest first.")
     async def leads(
