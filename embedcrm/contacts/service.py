@@ -645,3 +645,11 @@ async def contact_points(
 ) -> list[ContactPoint]:
     """The e-mails and phones of these contacts, each's primary first (export, merge)."""
     return await ContactRepository(session, workspace_id).points_of(contact_ids)
+
+
+async def erase_contact_points(
+    session: AsyncSession, workspace_id: uuid.UUID, contact_id: uuid.UUID
+) -> None:
+    """Delete every e-mail and phone of the contact (erasure, before the contact itself)."""
+    contacts = ContactRepository(session, workspace_id)
+    await contacts.delete_points([p.id for p in await contacts.points_of([contact_id])])

@@ -18,7 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.auth import Principal
 from embedcrm.contacts.models import Contact, ContactPoint, PointKind
-from embedcrm.contacts.service import contact_points, erase_merges_of, get_contact
+from embedcrm.contacts.service import (
+    contact_points,
+    erase_contact_points,
+    erase_merges_of,
+    get_contact,
+)
 from embedcrm.db import Database, utcnow
 from embedcrm.fields.service import contact_tags
 from embedcrm.kit.models import plain_row
@@ -169,8 +174,7 @@ class PrivacyService:
             for lead in leads:
                 await session.delete(lead)
             await session.flush()
-            for point in points:
-                await session.delete(point)
+            await erase_contact_points(session, workspace_id, contact.id)
             await session.delete(contact)
             erasure = ErasureRepository(session, workspace_id).add(
                 Erasure(counts=counts, erased_by_id=actor.member_id, created_at=utcnow())
