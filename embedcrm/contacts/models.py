@@ -137,7 +137,9 @@ def _promote_next_point(_mapper: Mapper[Contact], connection: Connection, contac
     contact with e-mails always has a primary e-mail."""
     state = inspect(contact)
     for kind, (raw, normalized) in POINT_COLUMNS.items():
-        if getattr(contact, raw) is not None or not state.attrs[raw].history.deleted:
+        if getattr(contact, raw) is not None or getattr(contact, normalized) is not None:
+            continue
+        if not state.attrs[raw].history.deleted and not state.attrs[normalized].history.deleted:
             continue
         row = connection.execute(
             select(_points.c.value, _points.c.normalized)
@@ -154,8 +156,8 @@ def _promote_next_point(_mapper: Mapper[Contact], connection: Connection, contac
 def _points_of_new_contact(
     _mapper: Mapper[Contact], connection: Connection, contact: Contact
 ) -> None:
-    for kind, (raw, _normalized) in POINT_COLUMNS.items():
-        if getattr(contact, raw) is not None:
+    for kind, (raw, normalized) in POINT_COLUMNS.items():
+        if getattr(contact, raw) is not None or getattr(contact, normalized) is not None:
             sync_primary_point(connection, contact, kind)
 
 
@@ -172,7 +174,9 @@ def _primary_points(_mapper: Mapper[Contact], connection: Connection, contact: C
 
 def sync_primary_point(connection: Connection, contact: Contact, kind: PointKind) -> None:
     raw_name, normalized_name = POINT_COLUMNS[kind]
-    raw, normalized = getattr(contact, raw_name), getattr(contact, normalized_name)
+    normalized = getattr(contact, normalized_name)
+    # A writer that set only the normalised column (an import) still gives the contact a row.
+    raw = getattr(contact, raw_name) or normalized
     where = _point_clause(contact, kind)
     if raw is None:
         connection.execute(delete(_points).where(where, _points.c.is_primary.is_(True)))

@@ -653,3 +653,33 @@ async def erase_contact_points(
     """Delete every e-mail and phone of the contact (erasure, before the contact itself)."""
     contacts = ContactRepository(session, workspace_id)
     await contacts.delete_points([p.id for p in await contacts.points_of([contact_id])])
+
+
+async def keep_contact_points(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    contact: Contact,
+    *,
+    emails: Sequence[str] = (),
+    phones: Sequence[str] = (),
+) -> None:
+    """Add these normalised e-mails and phones to the contact, beside its primary ones, unless
+    it has them (an import's row with several phones)."""
+    await session.flush()
+    contacts = ContactRepository(session, workspace_id)
+    have = {(p.kind, p.normalized) for p in await contacts.points_of([contact.id])}
+    now = utcnow()
+    for kind, values in ((PointKind.EMAIL, emails), (PointKind.PHONE, phones)):
+        for value in dict.fromkeys(values):
+            if (kind, value) not in have:
+                have.add((kind, value))
+                contacts.add_point(
+                    ContactPoint(
+                        contact_id=contact.id,
+                        kind=kind,
+                        value=value,
+                        normalized=value,
+                        is_primary=False,
+                        created_at=now,
+                    )
+                )

@@ -3,6 +3,7 @@ them; merge and undo keep them; export lists them and erasure removes them."""
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -322,3 +323,40 @@ async def test_export_lists_every_email_and_phone_and_erasure_removes_them(
             .where(ContactPoint.workspace_id == workspace)
         )
     assert left == 0
+
+
+async def test_an_import_keeps_every_phone_of_a_row_and_matches_by_a_second_one(
+    client: httpx.AsyncClient, platform: GraphQL
+) -> None:
+    tenant = await make_tenant(platform)
+    lead = await new_lead(client, tenant, email="anna@example.com", phone="+7 912 000-00-01")
+    contact_id = lead["contact"]["id"]
+    added = await tenant.panel.data(
+        ADD, input={"contactId": contact_id, "kind": "PHONE", "value": "+7 999 000-00-05"}
+    )
+    assert added["addContactPoint"]["userErrors"] == []
+    rows = (
+        "Имя;Email;Телефон\n"
+        # Matched by the second phone only: the row's other phone and its e-mail are kept.
+        "Анна;anna@home.example;8 999 000 00 05, +7 913 000-00-06\n"
+        "Борис;boris@example.com;+7 914 000-00-07, 8 915 000 00 08\n"
+    )
+    content = base64.b64encode(rows.encode()).decode()
+    query = """mutation($c: String!) { importCsv(input: {contentBase64: $c, dryRun: false}) {
+      report { contactsCreated contactsMatched errors { message } } userErrors { message } } }"""
+    report = (await tenant.panel.data(query, c=content))["importCsv"]["report"]
+    assert report == {"contactsCreated": 1, "contactsMatched": 1, "errors": []}
+    anna = await card(tenant.panel, contact_id)
+    assert anna["email"] == "anna@example.com"
+    assert [e["normalized"] for e in anna["emails"]] == ["anna@example.com", "anna@home.example"]
+    assert [p["e164"] for p in anna["phones"]] == ["+79120000001", "+79990000005", "+79130000006"]
+    contacts = await tenant.panel.data(
+        'query { contacts(filter: {search: "8 915 000-00-08"}) { edges { node { id phone '
+        "phones { e164 primary } } } } }"
+    )
+    (boris,) = contacts["contacts"]["edges"]
+    assert boris["node"]["phone"] == "+79140000007"
+    assert [(p["e164"], p["primary"]) for p in boris["node"]["phones"]] == [
+        ("+79140000007", True),
+        ("+79150000008", False),
+    ]
