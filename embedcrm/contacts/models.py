@@ -24,7 +24,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.orm import Mapped, Mapper, mapped_column
+from sqlalchemy.orm import Mapped, Mapper, Session, mapped_column, object_session
 
 from embedcrm.db import Base, JSONDocument, UTCDateTime, new_id, utcnow
 from embedcrm.kit.models import fold, workspace_fk
@@ -152,13 +152,48 @@ def _promote_next_point(_mapper: Mapper[Contact], connection: Connection, contac
             setattr(contact, normalized, row.normalized)
 
 
+_NEW_POINTS = "embedcrm.contacts.new_points"
+
+
 @event.listens_for(Contact, "after_insert")
 def _points_of_new_contact(
-    _mapper: Mapper[Contact], connection: Connection, contact: Contact
+    _mapper: Mapper[Contact], _connection: Connection, contact: Contact
 ) -> None:
-    for kind, (raw, normalized) in POINT_COLUMNS.items():
-        if getattr(contact, raw) is not None or getattr(contact, normalized) is not None:
-            sync_primary_point(connection, contact, kind)
+    """A new contact's primary e-mail and phone rows, written once the flush has inserted
+    every contact (``_insert_new_points``): one statement for a whole batch of new people."""
+    session = object_session(contact)
+    assert session is not None
+    rows = session.info.setdefault(_NEW_POINTS, [])
+    for kind, (raw_name, normalized_name) in POINT_COLUMNS.items():
+        normalized = getattr(contact, normalized_name)
+        raw = getattr(contact, raw_name) or normalized
+        if raw is not None:
+            rows.append(
+                {
+                    "workspace_id": contact.workspace_id,
+                    "id": new_id(),
+                    "contact_id": contact.id,
+                    "kind": kind,
+                    "value": raw[:320],
+                    "normalized": normalized,
+                    "label": None,
+                    "is_primary": True,
+                    "created_at": contact.created_at or utcnow(),
+                }
+            )
+
+
+@event.listens_for(Session, "after_flush")
+def _insert_new_points(session: Session, _context: Any) -> None:
+    rows = session.info.pop(_NEW_POINTS, None)
+    if rows:
+        session.connection().execute(insert(_points), rows)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_new_points(session: Session, _previous: Any) -> None:
+    # A flush that failed midway leaves no rows behind for the next one.
+    session.info.pop(_NEW_POINTS, None)
 
 
 @event.listens_for(Contact, "after_update")
