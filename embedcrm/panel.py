@@ -63,6 +63,10 @@ _LEAD_CARD = {
     "setLeadItems",
     "assignLead",
     "updateContact",
+    # Every phone and e-mail of the contact, edited on the card.
+    "addContactPoint",
+    "updateContactPoint",
+    "removeContactPoint",
     "addActivity",
     "tagRecords",
     "createTask",

@@ -21,7 +21,7 @@ from embedcrm.commission.service import CommissionService
 from embedcrm.config import Settings
 from embedcrm.contacts.merge import MergeService
 from embedcrm.contacts.models import Contact
-from embedcrm.contacts.service import ContactService, contacts_by_id
+from embedcrm.contacts.service import ContactPointService, ContactService, contacts_by_id
 from embedcrm.db import Database
 from embedcrm.exchange.service import OneCService
 from embedcrm.feedback.links import FeedbackLinks
@@ -68,6 +68,7 @@ class Services:
     pipelines: PipelineService
     leads: LeadService
     contacts: ContactService
+    contact_points: ContactPointService
     merges: MergeService
     tasks: TaskService
     fields: FieldService
@@ -131,6 +132,7 @@ class Services:
             pipelines=PipelineService(db),
             leads=LeadService(db),
             contacts=ContactService(db),
+            contact_points=ContactPointService(db),
             merges=MergeService(db),
             tasks=TaskService(db),
             fields=FieldService(db),
@@ -243,6 +245,8 @@ async def _submissions_of(session: AsyncSession, person: DataSubject) -> list[Su
         person.lead_ids,
         email=person.email,
         phone=person.phone,
+        emails=person.emails,
+        phones=person.phones,
     )
 
 

@@ -49,6 +49,7 @@ const TEXT = {
     failed: 'Не удалось загрузить данные.',
     moved: 'Перемещено в этап', boardHelp: 'Стрелки влево и вправо переносят карточку в соседний этап, Enter открывает её.',
     newLead: 'Новая заявка', phoneNarrow: 'Меню', noContact: 'Без контакта', items: 'Позиции',
+    phones: 'Телефоны', emails: 'Эл. почта', primary: 'основной', makePrimary: 'Сделать основным', removePoint: 'Удалить', addPoint: 'Добавить телефон или почту', pointKind: 'Что добавить', pointValue: 'Номер или адрес', pointLabel: 'Подпись', mobile: 'мобильный', work: 'рабочий', home: 'домашний',
     qty: 'Кол-во', price: 'Цена', total: 'Итого', openLead: 'Открыть', count: 'Заявок',
     proposals: 'Предложения объединения', members: 'Сотрудник', ROUND_ROBIN: 'По очереди',
     BY_SITE: 'По сайту', BY_SOURCE: 'По источнику', FIXED: 'Фиксированно', entity: 'Для',
@@ -114,6 +115,7 @@ const TEXT = {
     failed: 'Could not load the data.',
     moved: 'Moved to stage', boardHelp: 'Left and right arrows move the card to the next stage, Enter opens it.',
     newLead: 'New lead', phoneNarrow: 'Menu', noContact: 'No contact', items: 'Items',
+    phones: 'Phones', emails: 'E-mails', primary: 'primary', makePrimary: 'Make primary', removePoint: 'Remove', addPoint: 'Add a phone or e-mail', pointKind: 'What to add', pointValue: 'Number or address', pointLabel: 'Label', mobile: 'mobile', work: 'work', home: 'home',
     qty: 'Qty', price: 'Price', total: 'Total', openLead: 'Open', count: 'Leads',
     proposals: 'Merge proposals', members: 'Member', ROUND_ROBIN: 'Round robin',
     BY_SITE: 'By site', BY_SOURCE: 'By source', FIXED: 'Fixed', entity: 'For',
@@ -178,7 +180,8 @@ const Q = {
   node(id: $id) { ... on Lead {
     id title status value currency message form channel createdAt pipelineId customFields
     stage { id name kind } assignee { id name }
-    contact { id name email phone company customFields manager { id name } tags { id name } }
+    contact { id name email phone company customFields manager { id name } tags { id name }
+      emails { id value label primary } phones { id value label primary e164 } }
     order { paymentMethod orderedAt deliveryMethod deliveryAddress deliveryFrom deliveryTo }
     items { product sku quantity unitPrice } itemsTotal
     tags { id name }
@@ -194,6 +197,15 @@ const Q = {
 }`,
   RecordPayment: `mutation PanelRecordPayment($input: RecordPaymentInput!) {
   recordPayment(input: $input) { invoice { id status } userErrors { field message code } }
+}`,
+  AddContactPoint: `mutation PanelAddContactPoint($input: AddContactPointInput!) {
+  addContactPoint(input: $input) { contact { id } userErrors { field message code } }
+}`,
+  UpdateContactPoint: `mutation PanelUpdateContactPoint($input: UpdateContactPointInput!) {
+  updateContactPoint(input: $input) { contact { id } userErrors { field message code } }
+}`,
+  RemoveContactPoint: `mutation PanelRemoveContactPoint($input: DeleteInput!) {
+  removeContactPoint(input: $input) { contact { id } userErrors { field message code } }
 }`,
   CreateInvoice: `mutation PanelCreateInvoice($input: CreateInvoiceInput!) {
   createInvoice(input: $input) { invoice { id } userErrors { field message code } }
@@ -1171,11 +1183,12 @@ class LeadCard extends Part {
       h('span', { class: 'badge ' + lead.status }, t(lead.status.toLowerCase())));
     this.facts.replaceChildren(...[
       h('div', { class: 'card' }, h('h3', { text: t('contact') }), contact ? h('dl', null,
-        [[t('contact'), contact.name], [t('phone'), contact.phone], [t('email'), contact.email], [t('company'), contact.company],
-          [t('personalManager'), contact.manager && contact.manager.name],
+        contact.name ? [h('dt', { text: t('contact') }), h('dd', { text: contact.name })] : null,
+        this.pointRows(contact),
+        [[t('company'), contact.company], [t('personalManager'), contact.manager && contact.manager.name],
           ...Object.entries(contact.customFields || {}).filter(([, v]) => /[@+\d]/.test(String(v))).map(([k, v]) => [k, String(v)])]
-          .filter(([, v]) => v).map(([k, v]) => [h('dt', { text: k }), h('dd', null,
-            k === t('phone') ? h('a', { href: 'tel:' + v.replace(/[^\d+]/g, '') }, v) : k === t('email') ? h('a', { href: 'mailto:' + v }, v) : v)])) : h('p', { class: 'muted' }, t('noContact'))),
+          .filter(([, v]) => v).map(([k, v]) => [h('dt', { text: k }), h('dd', { text: v })])) : h('p', { class: 'muted' }, t('noContact')),
+        contact ? this.pointForm(contact) : null),
       h('div', { class: 'card' }, h('h3', { text: t('title') }),
         h('dl', null, info.map(([k, v]) => [h('dt', { text: k }), h('dd', { text: v })])),
         lead.message ? h('p', { text: lead.message }) : null,
@@ -1243,6 +1256,31 @@ class LeadCard extends Part {
         await this.reload();
       }); } }, field(`${t('payAmount')}: ${name}`, amount),
         h('button', { type: 'submit', 'aria-label': `${t('recordPayment')}: ${name}` }, t('recordPayment'))) : null);
+  }
+
+  // Every phone and e-mail of the contact, as tel: and mailto: links with their labels and
+  // which one is primary; each made primary or removed with a button named after it.
+  pointRows(contact) {
+    const change = (name, input) => this.act(async () => { await mutate(name, input); await this.reload(); });
+    return [['PHONE', 'phones', contact.phones], ['EMAIL', 'emails', contact.emails]].filter(([, , list]) => list.length)
+      .map(([kind, key, list]) => [h('dt', { text: t(key) }), h('dd', null, h('ul', { class: 'points', 'aria-label': t(key) }, list.map((p) => h('li', null,
+        h('a', { href: kind === 'PHONE' ? 'tel:' + (p.e164 || p.value.replace(/[^\d+]/g, '')) : 'mailto:' + p.value }, p.value),
+        p.label ? [' ', h('span', { class: 'small muted' }, p.label)] : null,
+        p.primary ? [' ', h('span', { class: 'badge' }, t('primary'))]
+          : [' ', h('button', { type: 'button', class: 'link small', 'aria-label': `${t('makePrimary')}: ${p.value}`, onclick: () => change('UpdateContactPoint', { id: p.id, primary: true }) }, t('makePrimary'))],
+        ' ', h('button', { type: 'button', class: 'link small', 'aria-label': `${t('removePoint')}: ${p.value}`, onclick: () => change('RemoveContactPoint', { id: p.id }) }, '×')))))]);
+  }
+
+  pointForm(contact) {
+    const kind = h('select', null, options([['PHONE', t('phone')], ['EMAIL', t('email')]], 'PHONE'));
+    const value = h('input', { type: 'text', maxlength: '320', size: '16', autocomplete: 'off' });
+    const label = h('input', { type: 'text', maxlength: '40', size: '8', list: nextId('labels') });
+    return h('form', { class: 'bar', 'aria-label': t('addPoint'), onsubmit: (e) => { e.preventDefault(); if (value.value.trim()) this.act(async () => {
+      await mutate('AddContactPoint', { contactId: contact.id, kind: kind.value, value: value.value.trim(), label: label.value.trim() || null });
+      await this.reload();
+    }); } }, field(t('pointKind'), kind), field(t('pointValue'), value), field(t('pointLabel'), label),
+    h('datalist', { id: label.getAttribute('list') }, ['mobile', 'work', 'home'].map((k) => h('option', { value: t(k) }))),
+    h('button', { type: 'submit', 'aria-label': t('addPoint') }, '+'));
   }
 
   tagLine(lead) {

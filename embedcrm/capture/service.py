@@ -535,11 +535,13 @@ async def submissions_of_person(
     *,
     email: str | None,
     phone: str | None,
+    emails: Sequence[str] = (),
+    phones: Sequence[str] = (),
 ) -> list[Submission]:
     """Every submission that is the person's: linked to them or to one of their leads, or
     naming, after normalisation, an e-mail or phone of theirs.
 
-    The person's e-mails and phones are the contact's and those typed in the submissions
+    The person's e-mails and phones are the contact's (every one of them) and those typed in the submissions
     linked to them (a submission matched by phone may carry another e-mail). Unlinked
     submissions count too: one held in quarantine, or not yet processed, or one whose lead went
     to another contact because its e-mail matched there.
@@ -551,6 +553,7 @@ async def submissions_of_person(
         for site in await SiteRepository(session, workspace_id).oldest_first()
     }
     names = {("email", email), ("phone", phone)}
+    names |= {("email", e) for e in emails} | {("phone", p) for p in phones}
     for submission in linked:
         names |= _identities(submission.payload, regions.get(submission.site_id))
     names = {(kind, value) for kind, value in names if value}

@@ -6,10 +6,17 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from embedcrm.auth import Principal
 from embedcrm.contacts.events import emit_contact_event
 from embedcrm.contacts.models import Contact, ContactMerge, MergeProposal, MergeProposalStatus
-from embedcrm.contacts.repository import ContactRepository, MergeProposalRepository, MergeRepository
+from embedcrm.contacts.repository import (
+    ContactRepository,
+    MergeProposalRepository,
+    MergeRepository,
+    point_snapshot,
+)
 from embedcrm.contacts.service import get_contact, require_contact_writer
 from embedcrm.db import Database, utcnow
 from embedcrm.errors import Conflict, NotFound, ValidationFailed
@@ -63,6 +70,27 @@ def _proposal_snapshot(p: MergeProposal) -> dict[str, Any]:
     }
 
 
+async def _move_points(
+    session: AsyncSession, workspace_id: uuid.UUID, gone_id: uuid.UUID, keep_id: uuid.UUID
+) -> list[dict[str, Any]]:
+    """Move the e-mails and phones of ``gone_id`` to ``keep_id`` as not primary, dropping
+    those ``keep_id`` has; answers each as it was, for undo."""
+    contacts = ContactRepository(session, workspace_id)
+    points = await contacts.points_of([gone_id, keep_id])
+    kept = {(p.kind, p.normalized or p.value) for p in points if p.contact_id == keep_id}
+    snapshots = []
+    for point in points:
+        if point.contact_id != gone_id:
+            continue
+        snapshots.append(point_snapshot(point))
+        if (point.kind, point.normalized or point.value) in kept:
+            await session.delete(point)
+        else:
+            point.contact_id, point.is_primary = keep_id, False
+    await session.flush()
+    return snapshots
+
+
 class MergeService:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -88,6 +116,9 @@ class MergeService:
             require_contact_writer(actor, gone)
             now = utcnow()
             kept_before = _snapshot(keep)
+            # Every e-mail and phone of both stays: the merged one's move over (those the kept
+            # one has already go), before the kept one's empty primary columns are filled.
+            point_snapshots = await _move_points(session, workspace_id, gone.id, keep.id)
             # Fill what the kept contact lacks; never overwrite what it has.
             for name in CONTACT_FIELDS:
                 if getattr(keep, name) is None and getattr(gone, name) is not None:
@@ -122,6 +153,7 @@ class MergeService:
                         "messages": messages,
                         "feedback_answers": answer_ids,
                         "proposals": [_proposal_snapshot(p) for p in proposals],
+                        "points": point_snapshots,
                     },
                     proposal_id=proposal_id,
                     merged_by_id=actor.member_id,
@@ -168,7 +200,12 @@ class MergeService:
             if now - record.created_at > UNDO_WINDOW:
                 raise Conflict("A merge can be undone within a day.", field="id")
             snap = record.merged_snapshot
-            restored = ContactRepository(session, workspace_id).add(
+            moved = record.moved
+            contacts = ContactRepository(session, workspace_id)
+            # The merged contact's e-mails and phones leave the kept one first, so that the
+            # kept one's own columns, put back below, find only its own.
+            await contacts.delete_points([uuid.UUID(p["id"]) for p in moved.get("points", [])])
+            restored = contacts.add(
                 Contact(
                     id=uuid.UUID(snap["id"]),
                     **{
@@ -188,7 +225,8 @@ class MergeService:
             keep.custom_fields = before["custom_fields"]
             keep.updated_at = now
             await session.flush()
-            moved = record.moved
+            if "points" in moved:
+                await contacts.restore_points(restored.id, moved["points"])
             await give_back_timeline(
                 session,
                 workspace_id,

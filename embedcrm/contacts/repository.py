@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Select, and_, delete, func, or_, select, text
+from sqlalchemy import Select, and_, delete, func, insert, or_, select, text
 from sqlalchemy.sql.elements import ColumnElement
 
-from embedcrm.contacts.models import Contact, ContactMerge, MergeProposal, MergeProposalStatus
+from embedcrm.contacts.models import (
+    Contact,
+    ContactMerge,
+    ContactPoint,
+    MergeProposal,
+    MergeProposalStatus,
+    PointKind,
+    contact_ids_with_point,
+)
 from embedcrm.db import hold_sqlite_write_lock
 from embedcrm.fields.filters import ContactSpec, custom_clause, parse_search
 from embedcrm.fields.models import ContactTag, FieldType, Tag
@@ -87,14 +97,87 @@ class ContactRepository(WorkspaceRepository[Contact]):
     def _sqlite(self) -> bool:
         return self.session.get_bind().dialect.name == "sqlite"
 
-    async def with_identities(self, emails: Iterable[str], phones: Iterable[str]) -> list[Contact]:
-        """Every contact with one of these normalised e-mails or phones."""
+    async def with_identities(
+        self, emails: Iterable[str], phones: Iterable[str]
+    ) -> tuple[list[Contact], list[ContactPoint]]:
+        """Every contact with one of these normalised e-mails or phones among theirs, and
+        every e-mail and phone of those contacts."""
         emails, phones = list(emails), list(phones)
         if not emails and not phones:
+            return [], []
+        ws = self.workspace_id
+        matching = [
+            and_(ContactPoint.kind == kind, ContactPoint.normalized.in_(values))
+            for kind, values in ((PointKind.EMAIL, emails), (PointKind.PHONE, phones))
+            if values
+        ]
+        ids = select(ContactPoint.contact_id).where(ContactPoint.workspace_id == ws, or_(*matching))
+        contacts = list(await self.session.scalars(self.select().where(Contact.id.in_(ids))))
+        return contacts, await self.points_of([c.id for c in contacts])
+
+    def add_point(self, point: ContactPoint) -> ContactPoint:
+        point.workspace_id = self.workspace_id
+        self.session.add(point)
+        return point
+
+    async def point(self, point_id: uuid.UUID) -> ContactPoint | None:
+        return await self.session.get(ContactPoint, (self.workspace_id, point_id))
+
+    async def delete_points(self, point_ids: Sequence[uuid.UUID]) -> None:
+        if point_ids:
+            await self.session.execute(
+                delete(ContactPoint).where(
+                    ContactPoint.workspace_id == self.workspace_id,
+                    ContactPoint.id.in_(list(point_ids)),
+                )
+            )
+
+    async def restore_points(
+        self, contact_id: uuid.UUID, snapshots: Sequence[dict[str, Any]]
+    ) -> None:
+        """Give the contact exactly these e-mails and phones (``point_snapshot``s), ids and all."""
+        await self.session.execute(
+            delete(ContactPoint).where(
+                ContactPoint.workspace_id == self.workspace_id,
+                ContactPoint.contact_id == contact_id,
+            )
+        )
+        if snapshots:
+            await self.session.execute(
+                insert(ContactPoint),
+                [
+                    {
+                        "workspace_id": self.workspace_id,
+                        "id": uuid.UUID(p["id"]),
+                        "contact_id": contact_id,
+                        "kind": PointKind(p["kind"]),
+                        "value": p["value"],
+                        "normalized": p["normalized"],
+                        "label": p["label"],
+                        "is_primary": p["primary"],
+                        "created_at": datetime.fromisoformat(p["created_at"]),
+                    }
+                    for p in snapshots
+                ],
+            )
+
+    async def points_of(self, contact_ids: Sequence[uuid.UUID]) -> list[ContactPoint]:
+        """The e-mails and phones of these contacts: each contact's primary first, then in
+        the order they were added."""
+        if not contact_ids:
             return []
         result = await self.session.scalars(
-            self.select().where(
-                or_(Contact.email_normalized.in_(emails), Contact.phone_e164.in_(phones))
+            select(ContactPoint)
+            .where(
+                ContactPoint.workspace_id == self.workspace_id,
+                ContactPoint.contact_id.in_(list(contact_ids)),
+            )
+            .order_by(
+                ContactPoint.contact_id,
+                ContactPoint.kind,
+                ContactPoint.is_primary.desc(),
+                ContactPoint.created_at,
+                ContactPoint.id,
             )
         )
         return list(result)
@@ -102,7 +185,11 @@ class ContactRepository(WorkspaceRepository[Contact]):
     async def by_email(self, email_normalized: str) -> Contact | None:
         result = await self.session.scalars(
             self.select()
-            .where(Contact.email_normalized == email_normalized)
+            .where(
+                Contact.id.in_(
+                    contact_ids_with_point(self.workspace_id, PointKind.EMAIL, email_normalized)
+                )
+            )
             .order_by(Contact.created_at)
             .limit(1)
         )
@@ -111,7 +198,11 @@ class ContactRepository(WorkspaceRepository[Contact]):
     async def by_phone(self, phone_e164: str) -> Contact | None:
         result = await self.session.scalars(
             self.select()
-            .where(Contact.phone_e164 == phone_e164)
+            .where(
+                Contact.id.in_(
+                    contact_ids_with_point(self.workspace_id, PointKind.PHONE, phone_e164)
+                )
+            )
             .order_by(Contact.created_at)
             .limit(1)
         )
@@ -147,10 +238,15 @@ class ContactRepository(WorkspaceRepository[Contact]):
             stmt = stmt.where(custom_clause(Contact.custom_fields, condition, kinds[condition.key]))
         if spec.search:
             terms = parse_search(spec.search)
+            # Any of the person's e-mails or phones, not only the primary ones.
             if terms.email:
-                stmt = stmt.where(Contact.email_normalized == terms.email)
+                stmt = stmt.where(
+                    Contact.id.in_(contact_ids_with_point(ws, PointKind.EMAIL, terms.email))
+                )
             elif terms.phone_e164:
-                stmt = stmt.where(Contact.phone_e164 == terms.phone_e164)
+                stmt = stmt.where(
+                    Contact.id.in_(contact_ids_with_point(ws, PointKind.PHONE, terms.phone_e164))
+                )
             elif terms.text:
                 stmt = stmt.where(Contact.search_text.like(like_pattern(terms.text), escape="\\"))
         return stmt
@@ -164,6 +260,19 @@ class ContactRepository(WorkspaceRepository[Contact]):
             if not page.has_next:
                 return out
             after = page.end_cursor
+
+
+def point_snapshot(point: ContactPoint) -> dict[str, Any]:
+    """An e-mail or phone as plain JSON, as a merge keeps it for undo."""
+    return {
+        "id": str(point.id),
+        "kind": point.kind.value,
+        "value": point.value,
+        "normalized": point.normalized,
+        "label": point.label,
+        "primary": point.is_primary,
+        "created_at": point.created_at.isoformat(),
+    }
 
 
 class MergeProposalRepository(WorkspaceRepository[MergeProposal]):

@@ -14,7 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.auth import Principal
 from embedcrm.contacts.events import emit_contact_event
-from embedcrm.contacts.models import Contact, MergeProposal
+from embedcrm.contacts.models import (
+    POINT_COLUMNS,
+    Contact,
+    ContactPoint,
+    MergeProposal,
+    PointKind,
+)
 from embedcrm.contacts.repository import (
     ContactRepository,
     MergeProposalRepository,
@@ -85,8 +91,11 @@ async def find_or_create_contacts(
     emails = {s.person.email_normalized for s in sightings if s.person.email_normalized}
     phones = {s.person.phone_e164 for s in sightings if s.person.phone_e164}
     await contacts.lock_identities(emails, phones)
-    known = _ContactIndex(await contacts.with_identities(emails, phones))
+    known = _ContactIndex(*await contacts.with_identities(emails, phones))
     found: list[tuple[Contact, bool]] = []
+    # E-mails and phones new to the workspace that known people arrive with, kept beside
+    # their primary ones; written once their contacts' rows are.
+    added: list[ContactPoint] = []
     for sighting in sightings:
         person, now, touch = sighting.person, sighting.now, sighting.touch
         by_email = known.by_email(person.email_normalized)
@@ -100,10 +109,24 @@ async def find_or_create_contacts(
             # Fill what the contact lacks; never overwrite what someone may have corrected.
             contact.name = contact.name or person.name
             contact.company = contact.company or person.company
-            if not contact.email_normalized and person.email_normalized:
-                contact.email, contact.email_normalized = person.email, person.email_normalized
-            if not contact.phone_e164 and person.phone_e164 and by_phone is None:
-                contact.phone, contact.phone_e164 = person.phone, person.phone_e164
+            if by_email is None and person.email_normalized:
+                if contact.email is None:
+                    contact.email, contact.email_normalized = person.email, person.email_normalized
+                else:
+                    added.append(
+                        known.add_point(
+                            contact, PointKind.EMAIL, person.email, person.email_normalized, now
+                        )
+                    )
+            if by_phone is None and person.phone_e164:
+                if contact.phone is None:
+                    contact.phone, contact.phone_e164 = person.phone, person.phone_e164
+                else:
+                    added.append(
+                        known.add_point(
+                            contact, PointKind.PHONE, person.phone, person.phone_e164, now
+                        )
+                    )
             if touch:
                 contact.last_touch = dict(touch)
                 contact.first_touch = contact.first_touch or dict(touch)
@@ -129,29 +152,60 @@ async def find_or_create_contacts(
         )
         known.add(contact)
         found.append((contact, True))
+    if added:
+        await session.flush()
+        session.add_all(added)
     return found
 
 
 class _ContactIndex:
-    """The earliest contact of each e-mail and phone, as ``by_email``/``by_phone`` find them,
-    kept current as a batch fills and creates contacts."""
+    """The earliest contact of each e-mail and phone (any of a contact's, primary or not), as
+    ``by_email``/``by_phone`` find them, kept current as a batch fills and creates contacts."""
 
-    def __init__(self, contacts: Sequence[Contact]) -> None:
+    def __init__(self, contacts: Sequence[Contact], points: Sequence[ContactPoint] = ()) -> None:
         self._emails: dict[str, Contact] = {}
         self._phones: dict[str, Contact] = {}
+        by_id = {contact.id: contact for contact in contacts}
         for contact in contacts:
             self.add(contact)
+        for point in points:
+            owner = by_id.get(point.contact_id)
+            if owner is not None and point.normalized is not None:
+                self._index(point.kind, point.normalized, owner)
 
     def add(self, contact: Contact) -> None:
-        for index, key in (
-            (self._emails, contact.email_normalized),
-            (self._phones, contact.phone_e164),
-        ):
-            if key is None:
-                continue
-            earliest = index.get(key)
-            if earliest is None or contact.created_at < earliest.created_at:
-                index[key] = contact
+        self._index(PointKind.EMAIL, contact.email_normalized, contact)
+        self._index(PointKind.PHONE, contact.phone_e164, contact)
+
+    def add_point(
+        self,
+        contact: Contact,
+        kind: PointKind,
+        value: str | None,
+        normalized: str,
+        now: datetime,
+    ) -> ContactPoint:
+        """A new, not primary, e-mail or phone of the contact, as typed; indexed at once."""
+        point = ContactPoint(
+            workspace_id=contact.workspace_id,
+            id=new_id(),
+            contact_id=contact.id,
+            kind=kind,
+            value=(value or normalized)[:320],
+            normalized=normalized,
+            is_primary=False,
+            created_at=now,
+        )
+        self._index(kind, point.normalized, contact)
+        return point
+
+    def _index(self, kind: PointKind, key: str | None, contact: Contact) -> None:
+        if key is None:
+            return
+        index = self._emails if kind is PointKind.EMAIL else self._phones
+        earliest = index.get(key)
+        if earliest is None or contact.created_at < earliest.created_at:
+            index[key] = contact
 
     def by_email(self, email_normalized: str | None) -> Contact | None:
         return self._emails.get(email_normalized) if email_normalized else None
@@ -407,3 +461,225 @@ async def contact_by_phone(
 
 def add_contact(session: AsyncSession, workspace_id: uuid.UUID, contact: Contact) -> Contact:
     return ContactRepository(session, workspace_id).add(contact)
+
+
+# Every e-mail and phone of a contact: the card adds, relabels, makes primary and removes them.
+
+MAX_PHONE_LENGTH = 64
+MAX_LABEL_LENGTH = 40
+_FIELD_OF_KIND = {PointKind.EMAIL: "e-mail", PointKind.PHONE: "phone number"}
+
+
+def storable_text(value: str, field: str) -> str:
+    """``value`` stripped, refused when a database cannot keep it: NUL (PostgreSQL text holds
+    none) or a lone surrogate (not UTF-8)."""
+    if "\x00" in value:
+        raise ValidationFailed("The text may not hold a NUL character.", field=field)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValidationFailed("The text holds an unpaired surrogate.", field=field) from exc
+    return value.strip()
+
+
+def checked_point(kind: PointKind, value: str, field: str = "value") -> tuple[str, str]:
+    """The value as entered (stripped) and normalised, or a clear refusal."""
+    raw = storable_text(value, field)
+    if not raw:
+        raise ValidationFailed(f"Give the {_FIELD_OF_KIND[kind]}.", field=field)
+    if kind is PointKind.EMAIL:
+        if len(raw) > 320:
+            raise ValidationFailed("An e-mail address is at most 320 characters.", field=field)
+        return raw, normalise_email(raw, field)
+    if len(raw) > MAX_PHONE_LENGTH:
+        raise ValidationFailed(
+            f"A phone number is at most {MAX_PHONE_LENGTH} characters.", field=field
+        )
+    return raw, normalise_phone(raw, field=field)
+
+
+def checked_label(label: str | None, field: str = "label") -> str | None:
+    if label is None:
+        return None
+    text = storable_text(label, field)
+    if len(text) > MAX_LABEL_LENGTH:
+        raise ValidationFailed(f"A label is at most {MAX_LABEL_LENGTH} characters.", field=field)
+    return text or None
+
+
+class ContactPointService:
+    """A contact's e-mails and phones, edited by whoever may edit the contact."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def points_by_contact(
+        self, workspace_id: uuid.UUID, contact_ids: list[uuid.UUID]
+    ) -> dict[uuid.UUID, list[ContactPoint]]:
+        async with self.db.transaction() as session:
+            points = await ContactRepository(session, workspace_id).points_of(contact_ids)
+        out: dict[uuid.UUID, list[ContactPoint]] = {i: [] for i in contact_ids}
+        for point in points:
+            out[point.contact_id].append(point)
+        return out
+
+    async def add(
+        self,
+        principal: Principal,
+        workspace_id: uuid.UUID,
+        contact_id: uuid.UUID,
+        *,
+        kind: PointKind,
+        value: str,
+        label: str | None = None,
+        primary: bool = False,
+    ) -> Contact:
+        """Another e-mail or phone of the contact; primary when asked, or when it is the
+        contact's first of its kind."""
+        raw, normalized = checked_point(kind, value)
+        label = checked_label(label)
+        async with self.db.transaction() as session:
+            actor = await load_actor(session, principal, workspace_id, field="contactId")
+            contact = await get_contact(session, workspace_id, contact_id)
+            require_contact_writer(actor, contact)
+            contacts = ContactRepository(session, workspace_id)
+            is_email = kind is PointKind.EMAIL
+            # As capture does, so a submission matching on this value waits for this edit.
+            await contacts.lock_identities(
+                [normalized] if is_email else [], [] if is_email else [normalized]
+            )
+            points = await contacts.points_of([contact.id])
+            if any(p.kind is kind and p.normalized == normalized for p in points):
+                raise ValidationFailed(
+                    f"The contact already has this {'e-mail' if is_email else 'phone'}.",
+                    field="value",
+                )
+            now = utcnow()
+            contacts.add_point(
+                ContactPoint(
+                    contact_id=contact.id,
+                    kind=kind,
+                    value=raw,
+                    normalized=normalized,
+                    label=label,
+                    is_primary=False,
+                    created_at=now,
+                )
+            )
+            await session.flush()
+            if primary or not any(p.kind is kind for p in points):
+                _make_primary(contact, kind, raw, normalized)
+            return await _changed(session, contact, now)
+
+    async def update(
+        self,
+        principal: Principal,
+        workspace_id: uuid.UUID,
+        point_id: uuid.UUID,
+        changes: Mapping[str, Any],
+    ) -> Contact:
+        """Relabel an e-mail or phone (``label``), or make it the primary one (``primary``)."""
+        label = checked_label(changes["label"]) if "label" in changes else None
+        if changes.get("primary") is False:
+            raise ValidationFailed(
+                "Make another one primary instead; a contact keeps a primary one.",
+                field="primary",
+            )
+        async with self.db.transaction() as session:
+            actor = await load_actor(session, principal, workspace_id, field="id")
+            point, contact = await _point_and_contact(session, workspace_id, point_id)
+            require_contact_writer(actor, contact)
+            if "label" in changes:
+                point.label = label
+            if changes.get("primary") and not point.is_primary:
+                _make_primary(contact, point.kind, point.value, point.normalized)
+            return await _changed(session, contact, utcnow())
+
+    async def remove(
+        self, principal: Principal, workspace_id: uuid.UUID, point_id: uuid.UUID
+    ) -> Contact:
+        """Remove an e-mail or phone; the primary one gives way to the oldest other one."""
+        async with self.db.transaction() as session:
+            actor = await load_actor(session, principal, workspace_id, field="id")
+            point, contact = await _point_and_contact(session, workspace_id, point_id)
+            require_contact_writer(actor, contact)
+            was_primary, kind = point.is_primary, point.kind
+            await session.delete(point)
+            await session.flush()
+            if was_primary:
+                # The listener promotes the next one, if any, into these columns.
+                _make_primary(contact, kind, None, None)
+            return await _changed(session, contact, utcnow())
+
+
+def _make_primary(
+    contact: Contact, kind: PointKind, raw: str | None, normalized: str | None
+) -> None:
+    """Point the contact's primary columns at this value; the listeners of the model move
+    the primary mark to its row (the former primary stays, as another one)."""
+    raw_name, normalized_name = POINT_COLUMNS[kind]
+    setattr(contact, raw_name, raw)
+    setattr(contact, normalized_name, normalized)
+
+
+async def _changed(session: AsyncSession, contact: Contact, now: datetime) -> Contact:
+    contact.updated_at = now
+    await session.flush()
+    await emit_contact_event(session, contact, "contact.updated", now=now)
+    return contact
+
+
+async def _point_and_contact(
+    session: AsyncSession, workspace_id: uuid.UUID, point_id: uuid.UUID
+) -> tuple[ContactPoint, Contact]:
+    contacts = ContactRepository(session, workspace_id)
+    point = await contacts.point(point_id)
+    if point is None:
+        raise NotFound("Nothing has this id.", field="id")
+    contact = await get_contact(session, workspace_id, point.contact_id, "id")
+    return point, contact
+
+
+async def contact_points(
+    session: AsyncSession, workspace_id: uuid.UUID, contact_ids: Sequence[uuid.UUID]
+) -> list[ContactPoint]:
+    """The e-mails and phones of these contacts, each's primary first (export, merge)."""
+    return await ContactRepository(session, workspace_id).points_of(contact_ids)
+
+
+async def erase_contact_points(
+    session: AsyncSession, workspace_id: uuid.UUID, contact_id: uuid.UUID
+) -> None:
+    """Delete every e-mail and phone of the contact (erasure, before the contact itself)."""
+    contacts = ContactRepository(session, workspace_id)
+    await contacts.delete_points([p.id for p in await contacts.points_of([contact_id])])
+
+
+async def keep_contact_points(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    contact: Contact,
+    *,
+    emails: Sequence[str] = (),
+    phones: Sequence[str] = (),
+) -> None:
+    """Add these normalised e-mails and phones to the contact, beside its primary ones, unless
+    it has them (an import's row with several phones)."""
+    await session.flush()
+    contacts = ContactRepository(session, workspace_id)
+    have = {(p.kind, p.normalized) for p in await contacts.points_of([contact.id])}
+    now = utcnow()
+    for kind, values in ((PointKind.EMAIL, emails), (PointKind.PHONE, phones)):
+        for value in dict.fromkeys(values):
+            if (kind, value) not in have:
+                have.add((kind, value))
+                contacts.add_point(
+                    ContactPoint(
+                        contact_id=contact.id,
+                        kind=kind,
+                        value=value,
+                        normalized=value,
+                        is_primary=False,
+                        created_at=now,
+                    )
+                )

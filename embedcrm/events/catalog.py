@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any, Literal, TypedDict, get_args, get_type_hints
+from typing import Annotated, Any, Literal, NotRequired, TypedDict, get_args, get_type_hints
 
 __all__ = [
     "ALL_EVENT_CLASSES",
@@ -126,12 +126,34 @@ class LeadPayload(TypedDict):
     created_at: Timestamp
 
 
+class ContactPointPayload(TypedDict):
+    value: Annotated[str, Meta(description="As entered.")]
+    normalized: Annotated[
+        str | None,
+        Meta(description="The e-mail lower-cased, the phone in E.164; null if unreadable."),
+    ]
+    label: str | None
+    primary: Annotated[bool, Meta(description="The one `email` / `phone` above shows.")]
+
+
 class ContactPayload(TypedDict):
     id: Id
     name: str | None
     email: str | None
     phone: Annotated[str | None, Meta(description="E.164 when it could be normalised.")]
     company: str | None
+    emails: NotRequired[
+        Annotated[
+            list[ContactPointPayload],
+            Meta(description="Every e-mail of the contact, the primary one first."),
+        ]
+    ]
+    phones: NotRequired[
+        Annotated[
+            list[ContactPointPayload],
+            Meta(description="Every phone of the contact, the primary one first."),
+        ]
+    ]
 
 
 class PersonPayload(TypedDict):

@@ -143,6 +143,8 @@ def _schema(hint: Any, defs: _Defs) -> dict[str, Any]:
         return {"anyOf": members}
     if origin in (Mapping, dict) and get_args(hint) == (str, Any):
         return {"type": "object"}
+    if origin is list:
+        return {"type": "array", "items": _schema(get_args(hint)[0], defs)}
     if is_typeddict(hint):
         name = _def_name(hint)
         if defs.owners.setdefault(name, hint) is not hint:

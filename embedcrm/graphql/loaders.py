@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from strawberry.dataloader import DataLoader
 
 from embedcrm.auth import Principal
-from embedcrm.contacts.models import Contact
+from embedcrm.contacts.models import Contact, ContactPoint
 from embedcrm.fields.models import Tag
 from embedcrm.graphql.batching import Key
-from embedcrm.graphql.contacts.dataloaders import contacts_loader
+from embedcrm.graphql.contacts.dataloaders import contact_points_loader, contacts_loader
 from embedcrm.graphql.fields.dataloaders import contact_tags_loader, lead_tags_loader
 from embedcrm.graphql.leads.dataloaders import (
     ContactPageKey,
@@ -33,6 +33,7 @@ from embedcrm.workspaces.models import Member
 @dataclass
 class Loaders:
     contacts: DataLoader[Key, Contact | None]
+    contact_points: DataLoader[Key, list[ContactPoint] | None]
     stages: DataLoader[Key, Stage | None]
     members: DataLoader[Key, Member | None]
     lead_items: DataLoader[Key, list[LeadItem] | None]
@@ -47,6 +48,7 @@ class Loaders:
     def create(cls, services: Services, principal: Principal) -> Loaders:
         return cls(
             contacts=contacts_loader(services),
+            contact_points=contact_points_loader(services),
             stages=stages_loader(services),
             members=members_loader(services),
             lead_items=lead_items_loader(services),

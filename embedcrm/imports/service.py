@@ -28,6 +28,7 @@ from embedcrm.contacts.service import (
     add_contact,
     contact_by_email,
     contact_by_phone,
+    keep_contact_points,
     lock_contact_identities,
     normalise_email,
     normalise_phone,
@@ -387,6 +388,17 @@ class ImportService:
                 if created_at < contact.created_at:
                     contact.created_at = created_at
                 report.contacts_matched += 1
+            if set(row.phones) - {contact.phone_e164} or (
+                row.email and row.email != contact.email_normalized
+            ):
+                # Every phone of the row, and an e-mail beside another one, are kept.
+                await keep_contact_points(
+                    session,
+                    workspace_id,
+                    contact,
+                    emails=[row.email] if row.email else [],
+                    phones=row.phones,
+                )
             if row.email:
                 by_email.setdefault(row.email, contact)
             for phone in row.phones:

@@ -18,7 +18,7 @@ from sqlalchemy import (
     update,
 )
 
-from embedcrm.contacts.models import Contact
+from embedcrm.contacts.models import Contact, PointKind, contact_ids_with_point
 from embedcrm.errors import BadRequest, ValidationFailed
 from embedcrm.fields.filters import LeadSpec, custom_clause, parse_search
 from embedcrm.fields.models import FieldType, LeadTag, Tag
@@ -217,12 +217,15 @@ class LeadRepository(WorkspaceRepository[Lead]):
             terms = parse_search(spec.search)
             contacts = select(Contact.id).where(Contact.workspace_id == ws)
             if terms.email:
+                # Any of the person's e-mails, not only the primary one.
                 stmt = stmt.where(
-                    Lead.contact_id.in_(contacts.where(Contact.email_normalized == terms.email))
+                    Lead.contact_id.in_(contact_ids_with_point(ws, PointKind.EMAIL, terms.email))
                 )
             elif terms.phone_e164:
                 stmt = stmt.where(
-                    Lead.contact_id.in_(contacts.where(Contact.phone_e164 == terms.phone_e164))
+                    Lead.contact_id.in_(
+                        contact_ids_with_point(ws, PointKind.PHONE, terms.phone_e164)
+                    )
                 )
             elif terms.text:
                 pattern = like_pattern(terms.text)

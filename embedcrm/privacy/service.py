@@ -17,7 +17,13 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.auth import Principal
-from embedcrm.contacts.service import erase_merges_of, get_contact
+from embedcrm.contacts.models import Contact, ContactPoint, PointKind
+from embedcrm.contacts.service import (
+    contact_points,
+    erase_contact_points,
+    erase_merges_of,
+    get_contact,
+)
 from embedcrm.db import Database, utcnow
 from embedcrm.fields.service import contact_tags
 from embedcrm.kit.models import plain_row
@@ -44,6 +50,9 @@ class DataSubject:
     lead_ids: tuple[uuid.UUID, ...]
     email: str | None
     phone: str | None
+    # Every normalised e-mail and phone of the contact, the primary ones above included.
+    emails: tuple[str, ...] = ()
+    phones: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -73,11 +82,16 @@ class PrivacyService:
             tasks = await tasks_of_contact(session, workspace_id, contact.id)
             items = await items_of_leads(session, workspace_id, lead_ids)
             tags = await contact_tags(session, workspace_id, [contact.id])
+            points = await contact_points(session, workspace_id, [contact.id])
             exported: dict[str, Any] = {
-                "contact": plain_row(
-                    contact,
-                    ["id", "name", "email", "phone", "company", "custom_fields", "created_at"],
-                ),
+                "contact": {
+                    **plain_row(
+                        contact,
+                        ["id", "name", "email", "phone", "company", "custom_fields", "created_at"],
+                    ),
+                    "emails": _plain_points(points, PointKind.EMAIL),
+                    "phones": _plain_points(points, PointKind.PHONE),
+                },
                 "tags": [tag.name for _, tag in tags],
                 "leads": [
                     plain_row(
@@ -114,13 +128,7 @@ class PrivacyService:
                 ],
                 "tasks": [plain_row(t, ["id", "title", "due_at", "done_at"]) for t in tasks],
             }
-            subject = DataSubject(
-                workspace_id,
-                contact.id,
-                tuple(lead_ids),
-                email=contact.email_normalized,
-                phone=contact.phone_e164,
-            )
+            subject = _subject(contact, lead_ids, points)
             for holder in self.holders:
                 exported.update(await holder.export(session, subject))
             return exported
@@ -144,13 +152,8 @@ class PrivacyService:
             contact = await get_contact(session, workspace_id, contact_id)
             leads = await leads_of_contact(session, workspace_id, contact.id)
             lead_ids = [lead.id for lead in leads]
-            subject = DataSubject(
-                workspace_id,
-                contact.id,
-                tuple(lead_ids),
-                email=contact.email_normalized,
-                phone=contact.phone_e164,
-            )
+            points = await contact_points(session, workspace_id, [contact.id])
+            subject = _subject(contact, lead_ids, points)
             counts: dict[str, Any] = {
                 "leads": len(leads),
                 "won": sum(1 for lead in leads if lead.status is LeadStatus.WON),
@@ -171,9 +174,35 @@ class PrivacyService:
             for lead in leads:
                 await session.delete(lead)
             await session.flush()
+            await erase_contact_points(session, workspace_id, contact.id)
             await session.delete(contact)
             erasure = ErasureRepository(session, workspace_id).add(
                 Erasure(counts=counts, erased_by_id=actor.member_id, created_at=utcnow())
             )
             await session.flush()
             return erasure
+
+
+def _plain_points(points: Sequence[ContactPoint], kind: PointKind) -> list[dict[str, Any]]:
+    return [
+        plain_row(p, ["value", "normalized", "label", "is_primary", "created_at"])
+        for p in points
+        if p.kind is kind
+    ]
+
+
+def _subject(
+    contact: Contact, lead_ids: Sequence[uuid.UUID], points: Sequence[ContactPoint]
+) -> DataSubject:
+    def normalized(kind: PointKind) -> tuple[str, ...]:
+        return tuple(p.normalized for p in points if p.kind is kind and p.normalized)
+
+    return DataSubject(
+        contact.workspace_id,
+        contact.id,
+        tuple(lead_ids),
+        email=contact.email_normalized,
+        phone=contact.phone_e164,
+        emails=normalized(PointKind.EMAIL),
+        phones=normalized(PointKind.PHONE),
+    )

@@ -33,6 +33,9 @@ PERSONAL_KEYS = {
     "landing_page",
     "first_touch",
     "click_ids",
+    # Every e-mail and phone of a contact.
+    "emails",
+    "phones",
     # A message's recipient, text and template values.
     "to",
     "subject",
@@ -58,6 +61,13 @@ async def endpoint_scope(session: AsyncSession, workspace_id: uuid.UUID | None) 
     return scope
 
 
+def _emptied(item: Any) -> Any:
+    """A blanked value of the same JSON type where the schema needs one: {} or [], else null."""
+    if isinstance(item, dict):
+        return {}
+    return [] if isinstance(item, list) else None
+
+
 def scrub_payload(value: Any) -> Any:
     """The payload with every personal value blanked; ids and shape stay, so it stays valid."""
     if isinstance(value, dict):
@@ -68,7 +78,7 @@ def scrub_payload(value: Any) -> Any:
             elif key in SCRUBBED_INSIDE and isinstance(item, dict):
                 out[key] = scrub_payload(item)
             elif key in PERSONAL_KEYS:
-                out[key] = "" if key in BLANKED_TEXT else ({} if isinstance(item, dict) else None)
+                out[key] = "" if key in BLANKED_TEXT else _emptied(item)
             else:
                 out[key] = scrub_payload(item)
         return out

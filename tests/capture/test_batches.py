@@ -16,7 +16,7 @@ from conftest import GraphQL
 from embedcrm.app import create_app
 from embedcrm.capture.models import Submission, SubmissionStatus
 from embedcrm.config import Settings
-from embedcrm.contacts.models import Contact
+from embedcrm.contacts.models import Contact, ContactPoint
 from embedcrm.graphql.ids import parse_global_id
 from embedcrm.services import Services
 from embedcrm.webhooks.models import OutboxEvent
@@ -174,3 +174,118 @@ async def test_batches_naming_the_same_people_in_crossed_order_make_one_contact_
     contacts = await contacts_of(stored_only, workspace_id)
     assert len(contacts) == len(people)
     assert {row.contact_id for row in rows} == {c.id for c in contacts}
+
+
+async def points_of(services: Services, workspace_id: uuid.UUID) -> dict[uuid.UUID, set[str]]:
+    """Each contact's normalised e-mails and phones, the primary ones marked with a "*"."""
+    async with services.db.transaction() as session:
+        rows = await session.scalars(
+            select(ContactPoint).where(ContactPoint.workspace_id == workspace_id)
+        )
+        out: dict[uuid.UUID, set[str]] = {}
+        for row in rows:
+            out.setdefault(row.contact_id, set()).add(
+                f"{'*' if row.is_primary else ''}{row.normalized}"
+            )
+    return out
+
+
+async def test_a_known_person_with_a_second_email_or_phone_keeps_it_on_their_contact(
+    stored_only: Services, platform: GraphQL
+) -> None:
+    """Matched by the phone, a new e-mail joins the contact, and the other way round, even
+    within one batch; later submissions naming only the second ones find the same contact."""
+    tenant = await make_tenant(platform)
+    workspace_id = parse_global_id(tenant.workspace_id).row_id
+    first = await store(
+        stored_only, tenant, [submission(email="anna@example.com", phone="+7 912 111-11-11")]
+    )
+    await stored_only.capture.process_batch(workspace_id, first)
+    second = await store(
+        stored_only,
+        tenant,
+        [
+            # By the phone, in another notation: the work e-mail is new.
+            submission(email="Anna@Work.example", phone="8 (912) 111 11 11"),
+            # By that work e-mail, which the batch has just learnt: the mobile is new.
+            submission(email="anna@work.example", phone="+7 999 222-22-22"),
+        ],
+    )
+    await stored_only.capture.process_batch(workspace_id, second)
+    third = await store(
+        stored_only,
+        tenant,
+        [
+            submission(email="", phone="8 999 222 22 22"),
+            submission(email="ANNA@WORK.EXAMPLE", phone=""),
+        ],
+    )
+    await stored_only.capture.process_batch(workspace_id, third)
+
+    (contact,) = await contacts_of(stored_only, workspace_id)
+    # The primary ones are as first given; nothing was overwritten, nothing lost.
+    assert (contact.email_normalized, contact.phone_e164) == ("anna@example.com", "+79121111111")
+    assert await points_of(stored_only, workspace_id) == {
+        contact.id: {"*anna@example.com", "anna@work.example", "*+79121111111", "+79992222222"}
+    }
+    rows = await rows_of(stored_only, first + second + third)
+    assert {row.status for row in rows} == {SubmissionStatus.PROCESSED}
+    assert {row.contact_id for row in rows} == {contact.id}
+    # Search by the second ones, in any notation, finds the person.
+    for search in ("anna@work.example", "+7 (999) 222-22-22", "89992222222"):
+        found = await tenant.panel.data(
+            "query($s: String!) { contacts(filter: {search: $s}) { totalCount } "
+            "leads(filter: {search: $s}) { totalCount } }",
+            s=search,
+        )
+        assert found["contacts"]["totalCount"] == 1, search
+        assert found["leads"]["totalCount"] == 5, search
+
+
+async def test_crossed_batches_of_one_person_with_different_second_phones_make_one_contact(
+    stored_only: Services, platform: GraphQL
+) -> None:
+    """Two batches at once: a known person arrives in each with a different new phone, and a
+    new person in each with the same e-mail and different phones. One contact each, every
+    phone kept."""
+    tenant = await make_tenant(platform)
+    workspace_id = parse_global_id(tenant.workspace_id).row_id
+    known = await store(
+        stored_only, tenant, [submission(email="known@example.com", phone="+7 915 000-00-00")]
+    )
+    await stored_only.capture.process_batch(workspace_id, known)
+    left = await store(
+        stored_only,
+        tenant,
+        [
+            submission(email="known@example.com", phone="+7 915 000-00-01"),
+            submission(email="new@example.com", phone="+7 916 000-00-01"),
+        ],
+    )
+    right = await store(
+        stored_only,
+        tenant,
+        [
+            submission(email="new@example.com", phone="+7 916 000-00-02"),
+            submission(email="KNOWN@example.com", phone="8 915 000 00 02"),
+        ],
+    )
+
+    await asyncio.gather(
+        stored_only.capture.process_batch(workspace_id, left),
+        stored_only.capture.process_batch(workspace_id, right),
+    )
+
+    contacts = {c.email_normalized: c for c in await contacts_of(stored_only, workspace_id)}
+    assert sorted(contacts) == ["known@example.com", "new@example.com"]
+    points = await points_of(stored_only, workspace_id)
+    assert points[contacts["known@example.com"].id] == {
+        "*known@example.com",
+        "*+79150000000",
+        "+79150000001",
+        "+79150000002",
+    }
+    new_phones = {p for p in points[contacts["new@example.com"].id] if "@" not in p}
+    # Whichever batch came first gave the primary phone; the other is kept beside it.
+    assert {p.lstrip("*") for p in new_phones} == {"+79160000001", "+79160000002"}
+    assert sum(p.startswith("*") for p in new_phones) == 1

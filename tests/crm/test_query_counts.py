@@ -35,7 +35,8 @@ query Leads($first: Int!, $filter: LeadFilter) {
     pageInfo { hasNextPage endCursor }
     edges { node { id title status value currency createdAt channel
       stage { id name kind } assignee { id name }
-      contact { id name email phone } source { utmSource utmMedium utmCampaign }
+      contact { id name email phone emails { value primary } phones { value label } }
+      source { utmSource utmMedium utmCampaign }
       tags { name } } }
   }
 }
@@ -46,7 +47,8 @@ query Contacts($first: Int!) {
   contacts(first: $first) {
     totalCount
     pageInfo { hasNextPage endCursor }
-    edges { node { id name email phone company createdAt manager { name } tags { name } } }
+    edges { node { id name email phone company createdAt manager { name } tags { name }
+      emails { value primary } phones { value label } } }
   }
 }
 """
@@ -339,7 +341,8 @@ async def test_a_lead_read_on_its_own_still_gets_its_relations(
     lead = listed["leads"]["edges"][0]["node"]
     alone = await tenant.panel.data(
         "query($id: ID!) { node(id: $id) { ... on Lead { id stage { id name kind } "
-        "assignee { id name } contact { id name email phone } tags { name } } } }",
+        "assignee { id name } contact { id name email phone emails { value primary } "
+        "phones { value label } } tags { name } } } }",
         id=lead["id"],
     )
     node = alone["node"]

@@ -1240,3 +1240,49 @@ async def test_reports_show_sales_by_product_commission_and_workload_and_a_manag
     await commission.get_by_text(re.compile(r"^150")).wait_for()
     assert await commission.get_by_text("Анна Смирнова").count() == 0
     assert await violations(page) == []
+
+
+async def test_the_card_adds_a_second_phone_and_makes_it_primary(
+    page: Any, panel_crm: LiveServer, host: HostSite, api: GraphQL
+) -> None:
+    tenant = await make_tenant(api, domain=host.domain)
+    ws = tenant.workspace_id
+    await add_lead(
+        api, ws, name="Анна", email="anna@example.com", phone="+79990001122", title="Звонок"
+    )
+    token = await panel_token(api, ws)
+    await open_panel(page, host, panel_crm, [token])
+    await page.get_by_role("table", name="Заявки").get_by_role("button", name="Звонок").click()
+    card = page.get_by_role("dialog", name="Звонок")
+    phones = card.get_by_role("list", name="Телефоны")
+    await phones.get_by_role("link", name="+79990001122").wait_for()
+    emails = card.get_by_role("list", name="Эл. почта")
+    assert await emails.get_by_role("link", name="anna@example.com").get_attribute("href") == (
+        "mailto:anna@example.com"
+    )
+    # Typed as people type it, labelled, sent with the keyboard.
+    await card.get_by_label("Номер или адрес").fill("8 (912) 345-67-89")
+    await card.get_by_label("Подпись").fill("рабочий")
+    await card.get_by_label("Номер или адрес").press("Enter")
+    second = phones.get_by_role("listitem").filter(has_text="8 (912) 345-67-89")
+    await second.wait_for()
+    assert await second.get_by_role("link").get_attribute("href") == "tel:+79123456789"
+    assert "рабочий" in await second.inner_text()
+    await check_axe(page)
+    await second.get_by_role("button", name="Сделать основным: 8 (912) 345-67-89").click()
+    first = phones.get_by_role("listitem").filter(has_text="+79990001122")
+    await first.get_by_role("button", name="Сделать основным: +79990001122").wait_for()
+
+    async def primary_moved() -> bool:
+        contact = (await tenant.panel.data("{ contacts { edges { node { phone } } } }"))[
+            "contacts"
+        ]["edges"][0]["node"]
+        return bool(contact["phone"] == "+79123456789")
+
+    assert await eventually(primary_moved)
+    # A number that is no number is said in the card, and nothing is added.
+    await card.get_by_label("Номер или адрес").fill("не номер")
+    await card.get_by_role("button", name="Добавить телефон или почту").click()
+    await card.get_by_text("Not a phone number.").wait_for()
+    assert await phones.get_by_role("listitem").count() == 2
+    assert await violations(page) == []

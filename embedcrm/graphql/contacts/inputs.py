@@ -8,6 +8,7 @@ from datetime import datetime
 import strawberry
 from strawberry.scalars import JSON
 
+from embedcrm.contacts.models import PointKind
 from embedcrm.fields.filters import ContactSpec
 from embedcrm.graphql.contacts.types import Contact, ContactMerge, MergeProposal
 from embedcrm.graphql.core import UserError
@@ -71,6 +72,30 @@ class UpdateContactInput:
     company: str | None = UNSET
     manager_id: strawberry.ID | None = UNSET
     custom_fields: JSON | None = UNSET
+
+
+ContactPointKind = strawberry.enum(PointKind, name="ContactPointKind")
+
+
+@strawberry.input(description="Another e-mail or phone for a contact.")
+class AddContactPointInput:
+    contact_id: strawberry.ID
+    kind: ContactPointKind  # type: ignore[valid-type]
+    value: str = strawberry.field(description="An e-mail address, or a phone in any notation.")
+    label: str | None = strawberry.field(default=None, description="Work, home, mobile…")
+    primary: bool = strawberry.field(
+        default=False,
+        description="Make it the contact's email/phone (the first of its kind always is).",
+    )
+
+
+@strawberry.input(description="Relabel an e-mail or phone, or make it the primary one.")
+class UpdateContactPointInput:
+    id: strawberry.ID = strawberry.field(description="A ContactEmail's or ContactPhone's id.")
+    label: str | None = UNSET
+    primary: bool | None = strawberry.field(
+        default=UNSET, description="true makes it the contact's email/phone."
+    )
 
 
 @strawberry.input

@@ -41,6 +41,24 @@ class ContactMutation:
         description="Details, personal manager and custom fields of a contact.",
     )
 
+    add_contact_point = strawberry.mutation(
+        permission_classes=[WritersOnly],
+        resolver=mutations.add_contact_point.resolve,
+        description="Another e-mail or phone of a contact (who may update it may add one).",
+    )
+
+    update_contact_point = strawberry.mutation(
+        permission_classes=[WritersOnly],
+        resolver=mutations.update_contact_point.resolve,
+        description="Relabel an e-mail or phone of a contact, or make it the primary one.",
+    )
+
+    remove_contact_point = strawberry.mutation(
+        permission_classes=[WritersOnly],
+        resolver=mutations.remove_contact_point.resolve,
+        description="Remove an e-mail or phone; the primary one gives way to the oldest other.",
+    )
+
 
 @strawberry.type
 class MergeMutation:

@@ -27,6 +27,57 @@ if TYPE_CHECKING:
     from embedcrm.graphql.tasks.types import Task
 
 
+@strawberry.interface(name="ContactPoint", description="One e-mail or phone of a contact.")
+class ContactPointFields:
+    id: strawberry.ID = strawberry.field(
+        description="What updateContactPoint and removeContactPoint take."
+    )
+    value: str = strawberry.field(description="As entered.")
+    label: str | None = strawberry.field(description="Work, home, mobile… as the team writes it.")
+    primary: bool = strawberry.field(
+        description="The one Contact.email / Contact.phone show, and messages go to."
+    )
+    created_at: datetime
+
+
+@strawberry.type(description="One e-mail address of a contact.")
+class ContactEmail(ContactPointFields):
+    normalized: str | None = strawberry.field(description="Lower-cased, as matching uses it.")
+
+
+@strawberry.type(description="One phone number of a contact.")
+class ContactPhone(ContactPointFields):
+    e164: str | None = strawberry.field(description="E.164, when the number could be read.")
+
+
+def _email(row: contact_models.ContactPoint) -> ContactEmail:
+    return ContactEmail(
+        id=node_id("ContactPoint", row),
+        value=row.value,
+        label=row.label,
+        primary=row.is_primary,
+        created_at=row.created_at,
+        normalized=row.normalized,
+    )
+
+
+def _phone(row: contact_models.ContactPoint) -> ContactPhone:
+    return ContactPhone(
+        id=node_id("ContactPoint", row),
+        value=row.value,
+        label=row.label,
+        primary=row.is_primary,
+        created_at=row.created_at,
+        e164=row.normalized,
+    )
+
+
+def _points_of(
+    rows: list[contact_models.ContactPoint] | None, kind: contact_models.PointKind
+) -> list[contact_models.ContactPoint]:
+    return [row for row in rows or [] if row.kind is kind]
+
+
 @strawberry.type
 class Contact(Node):
     name: str | None
@@ -55,6 +106,28 @@ class Contact(Node):
     @strawberry.field
     def tags(self, info: Info) -> list[Tag]:
         return contact_tags(info, self._row)
+
+    @strawberry.field(description="Every e-mail of the person, the primary one first.")
+    def emails(self, info: Info) -> list[ContactEmail]:
+        return cast(
+            "list[ContactEmail]",
+            ready_or_load(
+                info.context.loaders.contact_points,
+                (self._row.workspace_id, self._row.id),
+                lambda rows: [_email(r) for r in _points_of(rows, contact_models.PointKind.EMAIL)],
+            ),
+        )
+
+    @strawberry.field(description="Every phone of the person, the primary one first.")
+    def phones(self, info: Info) -> list[ContactPhone]:
+        return cast(
+            "list[ContactPhone]",
+            ready_or_load(
+                info.context.loaders.contact_points,
+                (self._row.workspace_id, self._row.id),
+                lambda rows: [_phone(r) for r in _points_of(rows, contact_models.PointKind.PHONE)],
+            ),
+        )
 
     @strawberry.field(description="The contact's leads, newest first.")
     def leads(
@@ -187,8 +260,8 @@ class ContactMerge(Node):
 async def load_contact_relations(
     info: Info, rows: Sequence[contact_models.Contact], *path: str
 ) -> None:
-    """Load the managers, tags and first pages of leads of a list's contacts now, one
-    statement each, if the query asks for them at ``path`` (``"edges", "node"``)."""
+    """Load the managers, tags, e-mails and phones and first pages of leads of a list's
+    contacts now, one statement each, if the query asks for them at ``path`` (``"edges", "node"``)."""
     wanted = selected_under(info.selected_fields, *path)
     loaders = info.context.loaders
     await load_ahead(
@@ -202,6 +275,12 @@ async def load_contact_relations(
             (
                 loaders.contact_tags,
                 [(r.workspace_id, r.id) for r in rows] if "tags" in wanted else [],
+            ),
+            (
+                loaders.contact_points,
+                [(r.workspace_id, r.id) for r in rows]
+                if "emails" in wanted or "phones" in wanted
+                else [],
             ),
         ]
     )

@@ -478,7 +478,8 @@ async def load_contact_leads(
 
 
 async def load_lead_relations(info: Info, rows: Sequence[lead_models.Lead], *path: str) -> None:
-    """Load the contacts, stages, assignees and tags of a list's leads now, one statement
+    """Load the contacts (and their e-mails and phones), stages, assignees and tags of a list's
+    leads now, one statement
     each, if the query asks for them at ``path`` (``"edges", "node"`` in a connection)."""
     await load_relations_of(info, rows, selected_under(info.selected_fields, *path))
 
@@ -503,6 +504,14 @@ async def load_relations_of(info: Info, rows: Sequence[lead_models.Lead], wanted
                 else [],
             ),
             (loaders.lead_tags, [(r.workspace_id, r.id) for r in rows] if "tags" in wanted else []),
+            # Every e-mail and phone of those contacts, when the query asks the contact for them.
+            (
+                loaders.contact_points,
+                [(r.workspace_id, r.contact_id) for r in rows]
+                if "contact" in wanted
+                and {"emails", "phones"} & selected_under(info.selected_fields, *path, "contact")
+                else [],
+            ),
         ]
     )
 
