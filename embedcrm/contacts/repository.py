@@ -13,7 +13,7 @@ from embedcrm.contacts.models import Contact, ContactMerge, MergeProposal, Merge
 from embedcrm.db import hold_sqlite_write_lock
 from embedcrm.fields.filters import ContactSpec, custom_clause, parse_search
 from embedcrm.fields.models import ContactTag, FieldType, Tag
-from embedcrm.kit.repository import Window, WorkspaceRepository, like_pattern
+from embedcrm.kit.repository import Window, WorkspaceRepository, searched_pattern
 from embedcrm.leads.ownership import contact_owned_by, seen_contact_ids
 
 
@@ -152,7 +152,9 @@ class ContactRepository(WorkspaceRepository[Contact]):
             elif terms.phone_e164:
                 stmt = stmt.where(Contact.phone_e164 == terms.phone_e164)
             elif terms.text:
-                stmt = stmt.where(Contact.search_text.like(like_pattern(terms.text), escape="\\"))
+                stmt = stmt.where(
+                    Contact.search_text.like(searched_pattern(terms.text), escape="\\")
+                )
         return stmt
 
     async def batches(self, stmt: Select[Contact], size: int = 100) -> list[Contact]:
