@@ -35,7 +35,8 @@ from bench.common import free_port, server_url
 from embedcrm.app import create_app
 from embedcrm.auth import Platform
 from embedcrm.config import Settings
-from embedcrm.crm.models import Contact, Lead
+from embedcrm.contacts.models import Contact
+from embedcrm.leads.models import Lead
 from embedcrm.services import Services
 from embedcrm.workspaces.models import Role
 

@@ -47,7 +47,7 @@ const TEXT = {
     rules: 'Правила распределения', siteForms: 'Формы сайтов', delete: 'Удалить',
     expired: 'Сеанс истёк. Обновите страницу или попробуйте снова.', retry: 'Попробовать снова',
     failed: 'Не удалось загрузить данные.',
-    moved: 'Перемещено в этап', boardHelp: 'Стрелки влево и вправо переносят карточку в соседний этап, Enter открывает её.',
+    moved: 'Перемещено в этап', boardHelp: 'Карточку переносят в другой этап, потянув за ⠿, или стрелками влево и вправо; Enter открывает её.',
     newLead: 'Новая заявка', phoneNarrow: 'Меню', noContact: 'Без контакта', items: 'Позиции',
     phones: 'Телефоны', emails: 'Эл. почта', primary: 'основной', makePrimary: 'Сделать основным', removePoint: 'Удалить', addPoint: 'Добавить телефон или почту', pointKind: 'Что добавить', pointValue: 'Номер или адрес', pointLabel: 'Подпись', mobile: 'мобильный', work: 'рабочий', home: 'домашний',
     qty: 'Кол-во', price: 'Цена', total: 'Итого', openLead: 'Открыть', count: 'Заявок',
@@ -113,7 +113,7 @@ const TEXT = {
     rules: 'Assignment rules', siteForms: 'Site forms', delete: 'Delete',
     expired: 'Your session has expired. Reload the page or try again.', retry: 'Try again',
     failed: 'Could not load the data.',
-    moved: 'Moved to stage', boardHelp: 'Left and right arrows move the card to the next stage, Enter opens it.',
+    moved: 'Moved to stage', boardHelp: 'Drag a card by ⠿ to another stage, or move it with the left and right arrows; Enter opens it.',
     newLead: 'New lead', phoneNarrow: 'Menu', noContact: 'No contact', items: 'Items',
     phones: 'Phones', emails: 'E-mails', primary: 'primary', makePrimary: 'Make primary', removePoint: 'Remove', addPoint: 'Add a phone or e-mail', pointKind: 'What to add', pointValue: 'Number or address', pointLabel: 'Label', mobile: 'mobile', work: 'work', home: 'home',
     qty: 'Qty', price: 'Price', total: 'Total', openLead: 'Open', count: 'Leads',
@@ -423,9 +423,14 @@ a,.link{color:var(--ec-text);background:none;border:0;padding:0;min-height:0;tex
 .banner{padding:var(--ec-pad);border:1px solid var(--ec-danger);border-radius:var(--ec-radius);margin-bottom:var(--ec-pad)}
 .board{display:flex;gap:var(--ec-pad);overflow-x:auto;padding-bottom:var(--ec-pad);scroll-snap-type:x mandatory}
 .col{flex:1 0 min(85%,13em);scroll-snap-align:start;background:var(--ec-hover);border-radius:var(--ec-radius);padding:calc(var(--ec-pad)*.5);min-height:8em}
-.col.over{outline:2px dashed var(--ec-primary)}
+.board.dragging{scroll-snap-type:none}
+.col.over{outline:3px solid var(--ec-primary);outline-offset:-3px}
 .col ol{list-style:none;margin:0;padding:0;display:flex;flex-direction:column;gap:6px}
-.col li{background:var(--ec-bg);border:1px solid var(--ec-border);border-radius:var(--ec-radius);padding:6px 8px;cursor:grab}
+.col li,.ghost{background:var(--ec-bg);border:1px solid var(--ec-border);border-radius:var(--ec-radius);padding:6px 8px;cursor:grab;-webkit-user-select:none;user-select:none;-webkit-touch-callout:none}
+.col li.lifted{opacity:.35}
+.ghost{position:fixed;left:0;top:0;margin:0;list-style:none;z-index:var(--ec-z);pointer-events:none;box-shadow:0 8px 24px rgba(0,0,0,.35);rotate:2deg;cursor:grabbing}
+.col li,.ghost{display:grid;grid-template-columns:1fr auto;align-items:start}.col li>:not(strong,.grip),.ghost>div{grid-column:1/-1}
+.grip{display:flex;align-items:center;justify-content:center;width:44px;height:44px;margin:-6px -8px -10px 0;touch-action:none;color:var(--ec-muted);font-size:1.2em}
 .col li:focus-visible{outline:2px solid var(--ec-primary)}
 .col li select{width:100%;margin-top:4px;min-height:32px;font-size:.85em}
 dialog{border:1px solid var(--ec-border);border-radius:var(--ec-radius);background:var(--ec-bg);color:var(--ec-text);
@@ -1360,6 +1365,9 @@ class Board extends Part {
     const pick = h('select', null, options(pipelines.map((p) => [p.id, p.name]), this.state.pipelineId));
     pick.addEventListener('change', () => { this.state.pipelineId = pick.value; this.reload(); });
     this.columns = h('div', { class: 'board' });
+    // Where the lifted card is drawn: a sheet of its own, as a strict CSP allows no style attributes.
+    this.dragSheet = new CSSStyleSheet();
+    this.shadowRoot.adoptedStyleSheets = [sheet, themeSheet, this.dragSheet];
     this.live = h('p', { class: 'sr', 'aria-live': 'assertive' });
     this.helpId = nextId('help');
     this.shadowRoot.replaceChildren(
@@ -1370,12 +1378,15 @@ class Board extends Part {
 
   async reload() {
     if (!this.columns) return;
+    // Not under a finger: a redraw would take the lifted card away; it comes when the drag ends.
+    if (this.drag) { this.drag.reload = true; return; }
     const stages = stagesOf(this.state.pipelineId);
     try {
       const [totals, ...pages] = await Promise.all([
         gql(Q.BoardTotals, { pipelineId: this.state.pipelineId }),
         ...stages.map((stage) => gql(Q.Inbox, { first: 30, filter: { stageId: stage.id, status: null } })),
       ]);
+      if (this.drag) { this.drag.reload = true; return; }
       const byStage = Object.fromEntries(totals.boardTotals.map((x) => [x.stageId, x]));
       // A redraw (a live update, a move) keeps the keyboard on the card it was on.
       const focused = this.shadowRoot.activeElement;
@@ -1397,15 +1408,17 @@ class Board extends Part {
       h('h3', { id: headingId }, stage.name, ' ', h('span', { class: 'badge' }, fmtNum(total ? total.count : 0))),
       h('p', { class: 'small muted' }, sums.map((x) => fmtMoney(x.amount, x.currency)).join(' + ') || '—'),
       h('ol', null, leads.map((lead) => {
-        // Dragging needs a mouse: on a phone the card's own stage picker moves it.
+        // Besides dragging and the arrows, the card's own stage picker moves it.
         const move = h('select', { class: 'small', 'aria-label': `${t('moveTo')}: ${lead.title}`, onclick: (e) => e.stopPropagation(), onkeydown: (e) => e.stopPropagation() },
           options(stages.map((x) => [x.id, x.name]), stage.id));
         move.addEventListener('change', () => { const to = stages.find((x) => x.id === move.value); move.value = stage.id; this.move(lead.id, to); });
-        const card = h('li', { tabindex: '0', draggable: 'true', 'data-lead': lead.id, 'aria-describedby': this.helpId },
+        const card = h('li', { tabindex: '0', 'data-lead': lead.id, 'aria-describedby': this.helpId },
           h('strong', { text: lead.title }),
+          h('span', { class: 'grip', 'aria-hidden': 'true', text: '⠿' }),
           h('div', { class: 'small muted' }, [lead.contact && lead.contact.name, fmtMoney(lead.value, lead.currency)].filter(Boolean).join(' · ')), move);
-        card.addEventListener('dragstart', (e) => { e.dataTransfer.setData('text/plain', lead.id); e.dataTransfer.effectAllowed = 'move'; });
-        card.addEventListener('click', () => this.openLead(lead.id));
+        card.addEventListener('pointerdown', (e) => this.lift(e, card, lead, stage, stages));
+        card.addEventListener('contextmenu', (e) => { if (e.target.closest('.grip')) e.preventDefault(); });
+        card.addEventListener('click', () => { if (!this.dragged) this.openLead(lead.id); });
         card.addEventListener('keydown', (e) => {
           const index = stages.indexOf(stage);
           if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); this.openLead(lead.id); }
@@ -1414,15 +1427,74 @@ class Board extends Part {
         });
         return card;
       })));
-    col.addEventListener('dragover', (e) => { e.preventDefault(); col.classList.add('over'); });
-    col.addEventListener('dragleave', () => col.classList.remove('over'));
-    col.addEventListener('drop', (e) => {
-      e.preventDefault();
-      col.classList.remove('over');
-      const id = e.dataTransfer.getData('text/plain');
-      if (id) this.move(id, stage);
-    });
     return col;
+  }
+
+  // One path for mouse, finger and pen (HTML5 drag and drop has no touch). A mouse lifts the card
+  // anywhere, a finger or pen by its grip only, so that a swipe elsewhere still scrolls the board
+  // and the page; a few pixels of movement tell a drag from a click or a tap.
+  lift(e, card, lead, from, stages) {
+    this.dragged = false;
+    if (this.drag || !e.isPrimary || e.button !== 0 || e.target.closest('select')) return;
+    if (e.pointerType !== 'mouse' && !e.target.closest('.grip')) return;
+    const box = card.getBoundingClientRect();
+    const d = this.drag = { x: e.clientX, y: e.clientY, dx: e.clientX - box.left, dy: e.clientY - box.top, on: false, over: null, ghost: null, frame: 0 };
+    const board = this.columns;
+    const draw = () => {
+      this.dragSheet.replaceSync(`.ghost{width:${box.width}px;translate:${d.x - d.dx}px ${d.y - d.dy}px}`);
+      const r = board.getBoundingClientRect();
+      const inside = d.x >= r.left && d.x < r.right && d.y >= r.top && d.y < r.bottom;
+      const over = inside ? [...board.children].find((col) => { const c = col.getBoundingClientRect(); return d.x >= c.left && d.x < c.right; }) || null : null;
+      if (over !== d.over) { if (d.over) d.over.classList.remove('over'); if (over) over.classList.add('over'); d.over = over; }
+    };
+    // Near the board's left or right edge it scrolls that way, faster the closer the pointer.
+    const tick = () => {
+      const r = board.getBoundingClientRect(), edge = Math.min(56, r.width / 5);
+      const push = d.x < r.left + edge ? d.x - r.left - edge : d.x > r.right - edge ? d.x - r.right + edge : 0;
+      if (push && d.y >= r.top && d.y < r.bottom) { board.scrollLeft += Math.max(-1, Math.min(1, push / edge)) * 14; draw(); }
+      d.frame = requestAnimationFrame(tick);
+    };
+    const follow = (ev) => {
+      d.x = ev.clientX; d.y = ev.clientY;
+      if (!d.on) {
+        if (Math.hypot(d.x - e.clientX, d.y - e.clientY) < 8) return;
+        d.on = this.dragged = true;
+        d.ghost = card.cloneNode(true);
+        d.ghost.className = 'ghost';
+        for (const name of ['tabindex', 'data-lead', 'aria-describedby']) d.ghost.removeAttribute(name);
+        d.ghost.setAttribute('aria-hidden', 'true');
+        d.ghost.querySelector('select').remove();
+        this.shadowRoot.append(d.ghost);
+        card.classList.add('lifted');
+        board.classList.add('dragging');
+        d.frame = requestAnimationFrame(tick);
+      }
+      ev.preventDefault();
+      draw();
+    };
+    const end = () => {
+      for (const [type, fn] of listeners) (type === 'keydown' ? document : card).removeEventListener(type, fn, true);
+      cancelAnimationFrame(d.frame);
+      if (d.ghost) d.ghost.remove();
+      if (d.over) d.over.classList.remove('over');
+      card.classList.remove('lifted');
+      board.classList.remove('dragging');
+      this.dragSheet.replaceSync('');
+      if (card.hasPointerCapture(e.pointerId)) card.releasePointerCapture(e.pointerId);
+      this.drag = null;
+    };
+    const drop = (ev) => {
+      if (d.on) follow(ev);
+      const to = d.on && d.over && stages.find((x) => x.id === d.over.dataset.stage);
+      end();
+      if (to && to !== from) this.move(lead.id, to);
+      else if (d.reload) this.reload();
+    };
+    const cancel = () => { end(); if (d.reload) this.reload(); };
+    const listeners = [['pointermove', follow], ['pointerup', drop], ['pointercancel', cancel], ['lostpointercapture', cancel],
+      ['keydown', (ev) => { if (ev.key === 'Escape' && d.on) { ev.preventDefault(); ev.stopPropagation(); cancel(); } }]];
+    for (const [type, fn] of listeners) (type === 'keydown' ? document : card).addEventListener(type, fn, true);
+    card.setPointerCapture(e.pointerId);
   }
 
   move(leadId, stage) {

@@ -38,6 +38,13 @@ class Contact(Base):
         Index(None, "workspace_id", "email_normalized"),
         Index(None, "workspace_id", "phone_e164"),
         Index(None, "workspace_id", "created_at", "id"),
+        # Words searched in a name, company or e-mail (PostgreSQL only, migration 0021).
+        Index(
+            "ix_contacts_search_trgm",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql"),
     )
 
     workspace_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)

@@ -23,7 +23,7 @@ from embedcrm.contacts.models import (
 from embedcrm.db import hold_sqlite_write_lock
 from embedcrm.fields.filters import ContactSpec, custom_clause, parse_search
 from embedcrm.fields.models import ContactTag, FieldType, Tag
-from embedcrm.kit.repository import Window, WorkspaceRepository, like_pattern
+from embedcrm.kit.repository import Window, WorkspaceRepository, searched_pattern
 from embedcrm.leads.ownership import contact_owned_by, seen_contact_ids
 
 
@@ -248,7 +248,9 @@ class ContactRepository(WorkspaceRepository[Contact]):
                     Contact.id.in_(contact_ids_with_point(ws, PointKind.PHONE, terms.phone_e164))
                 )
             elif terms.text:
-                stmt = stmt.where(Contact.search_text.like(like_pattern(terms.text), escape="\\"))
+                stmt = stmt.where(
+                    Contact.search_text.like(searched_pattern(terms.text), escape="\\")
+                )
         return stmt
 
     async def batches(self, stmt: Select[Contact], size: int = 100) -> list[Contact]:

@@ -9,7 +9,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, any_, bindparam, func, or_, select, update
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Select,
+    Text,
+    and_,
+    any_,
+    bindparam,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
@@ -350,3 +362,12 @@ def decode_cursor(cursor: str, field: str = "after") -> tuple[datetime, uuid.UUI
 def like_pattern(text: str) -> str:
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+def searched_pattern(text: str) -> BindParameter[str]:
+    """``like_pattern`` of words searched, written into the statement rather than bound: a
+    prepared statement run a few times gets one generic plan for every pattern, priced as if any
+    could match, which passes the trigram index by. Inline, each search is planned for what it
+    is (rare words from the index, common ones by reading newest first until a page is full).
+    SQLAlchemy quotes the value, as for the lists it renders inline."""
+    return bindparam(None, like_pattern(text), type_=Text, literal_execute=True)

@@ -84,6 +84,13 @@ class Lead(Base):
         Index(None, "workspace_id", "import_key", unique=True),
         # Value ranges at a stage (board sums, segment counts), answered from the index alone.
         Index(None, "workspace_id", "stage_id", "value"),
+        # Words searched in a title (PostgreSQL only, migration 0021; SQLite scans).
+        Index(
+            "ix_leads_search_trgm",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql"),
         # The inbox's first run when unanswered leads come first: few rows, newest first.
         Index(
             "ix_leads_waiting",

@@ -28,8 +28,8 @@ from embedcrm.kit.repository import (
     Window,
     WorkspaceRepository,
     encode_cursor,
-    like_pattern,
     page_size,
+    searched_pattern,
 )
 from embedcrm.leads.models import (
     RESPONSE_KINDS,
@@ -171,7 +171,46 @@ class LeadRepository(WorkspaceRepository[Lead]):
         """A manager's leads: those assigned to them and the unassigned ones they may take."""
         return stmt.where(taken_by(member_id))
 
-    def matching(self, spec: LeadSpec, kinds: dict[str, FieldType]) -> Select[Lead]:
+    def splits_text_search(self, spec: LeadSpec) -> bool:
+        """Whether a page of ``spec`` is read as two searches (PostgreSQL, words searched):
+        one in the lead's own text, one in its contact's. Apart, each lets the planner pick
+        per query the trigram index (a rare word) or the newest-first index read until the page
+        is full (a common one); joined by OR, neither can be used and the workspace is read."""
+        return (
+            bool(spec.search)
+            and self.session.get_bind().dialect.name == "postgresql"
+            and bool(parse_search(spec.search or "").text)
+        )
+
+    async def page_of_either(
+        self, stmts: Sequence[Select[Lead]], sort: LeadSort, *, window: Window
+    ) -> Page[Lead]:
+        """One page of the rows of any of ``stmts``, in ``sort``'s order: each gives its own
+        page at the same cursor, and the page is the first of their rows together."""
+        pages = [await self.page(stmt, sort, window=window) for stmt in stmts]
+        unique = {row.id: row for page in pages for row in page.rows}
+        rows = sorted(unique.values(), key=lambda row: (row.created_at, row.id), reverse=True)
+        if sort is not LeadSort.NEWEST:
+            rows.sort(key=lambda row: not _is_waiting(row))
+        backward = window.last is not None
+        if window.last is not None:
+            size = page_size(window.last, "last")
+        else:
+            size = page_size(MAX_PAGE_SIZE if window.first is None else window.first)
+        more = len(rows) > size
+        kept = rows[-size:] if backward else rows[:size]
+        return Page(
+            rows=kept,
+            has_next=any(page.has_next for page in pages) or (more and not backward),
+            has_previous=any(page.has_previous for page in pages) or (more and backward),
+            encode=pages[0].encode,
+        )
+
+    def matching(
+        self, spec: LeadSpec, kinds: dict[str, FieldType], *, text_in: str = "both"
+    ) -> Select[Lead]:
+        """The leads ``spec`` asks for; words searched are looked for in the lead's own text
+        and its contact's (``text_in`` "both"), or in one of them ("lead", "contact")."""
         stmt = self.select()
         ws = self.workspace_id
         simple = {
@@ -228,15 +267,13 @@ class LeadRepository(WorkspaceRepository[Lead]):
                     )
                 )
             elif terms.text:
-                pattern = like_pattern(terms.text)
-                stmt = stmt.where(
-                    or_(
-                        Lead.search_text.like(pattern, escape="\\"),
-                        Lead.contact_id.in_(
-                            contacts.where(Contact.search_text.like(pattern, escape="\\"))
-                        ),
-                    )
+                pattern = searched_pattern(terms.text)
+                own = Lead.search_text.like(pattern, escape="\\")
+                of_contact = Lead.contact_id.in_(
+                    contacts.where(Contact.search_text.like(pattern, escape="\\"))
                 )
+                found = {"lead": own, "contact": of_contact}.get(text_in, or_(own, of_contact))
+                stmt = stmt.where(found)
         return stmt
 
     async def ids_at_stages(self, stage_ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:

@@ -738,6 +738,15 @@ async def filtered_leads_page(
     sort: LeadSort = LeadSort.NEWEST,
 ) -> Page[Lead]:
     repo = LeadRepository(session, workspace_id)
+    if repo.splits_text_search(spec):
+        return await repo.page_of_either(
+            [
+                repo.readable(viewer, repo.matching(spec, kinds, text_in=place))
+                for place in ("lead", "contact")
+            ],
+            sort,
+            window=window,
+        )
     return await repo.page(_filtered(repo, spec, kinds, viewer), sort, window=window)
 
 

@@ -1,6 +1,6 @@
 """The owner's panel in real Chromium against the real app, through the accessible names of
 docs/contract.md ("The owner's panel"): the inbox finds a lead and opens its card, the stage
-moves by the card's control, by drag and by keyboard, a task is added, charts are drawn, English
+moves by the card's control, by mouse and finger drag and by keyboard, a task is added, charts are drawn, English
 replaces Russian, a new lead arrives live, an expired token is replaced without a word to the
 owner, a strict CSP sees no violation, and axe-core finds nothing serious in any component."""
 
@@ -832,6 +832,175 @@ async def test_a_card_moves_on_a_phone_by_touch_through_its_stage_picker(
         assert await violations(phone) == []
     finally:
         await context.close()
+
+
+class Finger:
+    """One finger on a touch screen, through Chromium's own touch input (CDP), so the page sees
+    touchstart/touchmove and pointer events of pointerType 'touch', as on a phone."""
+
+    def __init__(self, cdp: Any) -> None:
+        self.cdp = cdp
+        self.x = self.y = 0.0
+
+    async def send(self, kind: str, points: list[dict[str, float]]) -> None:
+        await self.cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+
+    async def down(self, x: float, y: float) -> None:
+        self.x, self.y = x, y
+        await self.send("touchStart", [{"x": x, "y": y}])
+
+    async def slide(self, x: float, y: float, steps: int = 12) -> None:
+        x0, y0 = self.x, self.y
+        for i in range(1, steps + 1):
+            self.x, self.y = x0 + (x - x0) * i / steps, y0 + (y - y0) * i / steps
+            await self.send("touchMove", [{"x": self.x, "y": self.y}])
+
+    async def up(self) -> None:
+        await self.send("touchEnd", [])
+
+    async def cancel(self) -> None:
+        await self.send("touchCancel", [])
+
+
+async def centre(locator: Any) -> tuple[float, float]:
+    """Where the element is now (the board redraws its cards when a lead changes)."""
+    for _ in range(50):
+        await locator.wait_for()
+        box = await locator.bounding_box()
+        if box is not None:
+            return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{locator} has no box")
+
+
+async def into(column: Any) -> tuple[float, float]:
+    """A point inside the column's visible left part, clear of the board's scrolling edges."""
+    heading = column.get_by_role("heading")
+    x, y = await centre(heading)
+    box = await heading.bounding_box()
+    assert box is not None
+    return min(x, box["x"] + 24), y + 40
+
+
+async def test_a_card_is_dragged_to_another_stage_by_finger_on_a_phone(
+    browser: Any, panel_crm: LiveServer, host: HostSite, api: GraphQL
+) -> None:
+    tenant = await make_tenant(api, domain=host.domain)
+    await add_lead(api, tenant.workspace_id, name="Нина", title="Пионы на свадьбу")
+    token = await panel_token(api, tenant.workspace_id)
+    stages = (await tenant.panel.data("query { pipelines { stages { name kind } } }"))["pipelines"][
+        0
+    ]["stages"]
+    first, second = stages[0]["name"], stages[1]["name"]
+    lost = next(s["name"] for s in stages if s["kind"] == "LOST")
+
+    async def stage_on_server() -> str:
+        data = await tenant.panel.data("{ leads { edges { node { stage { name } } } } }")
+        name: str = data["leads"]["edges"][0]["node"]["stage"]["name"]
+        return name
+
+    def region(name: str) -> Any:
+        return phone.get_by_role("region", name=re.compile("^" + re.escape(name)))
+
+    for scheme in ("dark", "light"):
+        context = await browser.new_context(
+            has_touch=True, is_mobile=True, viewport={"width": 390, "height": 844}
+        )
+        phone = await context.new_page()
+        finger = Finger(await context.new_cdp_session(phone))
+        try:
+            await open_panel(phone, host, panel_crm, [token], width=390, scheme=scheme)
+            await phone.get_by_role("tab", name="Доска").tap()
+            card = phone.locator("li[data-lead]", has_text="Пионы на свадьбу")
+            await region(first).locator("li[data-lead]").wait_for()
+            if scheme == "dark":
+                # The same drag in the dark, for the picture only: it is dropped where it began.
+                await finger.down(*await centre(card.locator(".grip")))
+                await finger.slide(*await into(region(second)))
+                await shot(phone, "board-drag-phone-dark", whole_page=True)
+                await phone.keyboard.press("Escape")
+                await finger.up()
+                assert await stage_on_server() == first
+                continue
+
+            # A tap on the card opens it and moves nothing.
+            await card.get_by_text("Пионы на свадьбу").tap()
+            opened = phone.get_by_role("dialog", name="Пионы на свадьбу")
+            await opened.get_by_label("Этап", exact=True).wait_for()
+            await opened.get_by_role("button", name="Закрыть").tap()
+            await opened.wait_for(state="hidden")
+            assert await stage_on_server() == first
+
+            # A finger on the card's body scrolls, as anywhere else on the page: nothing lifts.
+            x, y = await centre(card.get_by_text("Пионы на свадьбу"))
+            await finger.down(x, y)
+            await finger.slide(x - 120, y)
+            assert await phone.locator(".ghost").count() == 0
+            await finger.up()
+            await phone.wait_for_timeout(500)  # the swipe's scroll settles
+
+            # Lifted by its grip, the card follows the finger; the column under it is marked.
+            board = phone.locator(".board")
+            await board.evaluate("(b) => { b.scrollLeft = 0; }")
+            await finger.down(*await centre(card.locator(".grip")))
+            target = region(second)
+            tx, ty = await into(target)
+            await finger.slide(tx, ty)
+            await phone.locator(".ghost").wait_for()
+            assert "over" in (await target.get_attribute("class") or "")
+            await shot(phone, "board-drag-phone-light", whole_page=True)
+            await finger.up()
+            await target.locator("li[data-lead]", has_text="Пионы на свадьбу").wait_for()
+            assert await stage_on_server() == second
+            assert await phone.locator(".ghost").count() == 0
+            assert await phone.get_by_role("dialog").count() == 0  # a drag is not a tap
+            assert await phone.get_by_text(f"Перемещено в этап: {second}").count() == 1
+
+            # Held at the right edge the board scrolls on; Escape, then a cancelled touch,
+            # put the card back where it was.
+            scrolled = (
+                "() => document.querySelector('embedcrm-panel').shadowRoot"
+                ".querySelector('embedcrm-board').shadowRoot.querySelector('.board').scrollLeft"
+            )
+            show = "(c) => c.closest('.col').scrollIntoView({inline: 'start', block: 'nearest'})"
+            await card.evaluate(show)
+            start = await phone.evaluate(scrolled)
+            await finger.down(*await centre(card.locator(".grip")))
+            await finger.slide(368, ty)
+            await phone.wait_for_function(f"(least) => ({scrolled})() > least", arg=start + 100)
+            await phone.keyboard.press("Escape")
+            assert await phone.locator(".ghost").count() == 0
+            assert await phone.locator(".col.over").count() == 0
+            await finger.up()
+            await card.evaluate(show)
+            await finger.down(*await centre(card.locator(".grip")))
+            await finger.slide(200, ty + 80)
+            await phone.locator(".ghost").wait_for()
+            await finger.cancel()
+            await phone.locator(".ghost").wait_for(state="detached")
+            await phone.wait_for_timeout(300)
+            assert await stage_on_server() == second
+
+            # A far stage is reached by holding at the edge; a LOST one still asks why.
+            await card.evaluate(show)
+            await finger.down(*await centre(card.locator(".grip")))
+            await finger.slide(368, ty)
+            await phone.wait_for_function(
+                "(name) => [...document.querySelector('embedcrm-panel').shadowRoot"
+                ".querySelector('embedcrm-board').shadowRoot.querySelectorAll('.col.over')]"
+                ".some((c) => c.querySelector('h3').textContent.startsWith(name))",
+                arg=lost,
+            )
+            await finger.up()
+            reason = phone.get_by_role("dialog", name="Почему отказ?")
+            await reason.get_by_label("Причина").fill("Нашли дешевле")
+            await reason.get_by_role("button", name="OK").tap()
+            await region(lost).locator("li[data-lead]", has_text="Пионы на свадьбу").wait_for()
+            assert await stage_on_server() == lost
+            assert not await sideways(phone)
+            assert await violations(phone) == []
+        finally:
+            await context.close()
 
 
 async def sideways(page: Any, inside: str | None = None) -> bool:

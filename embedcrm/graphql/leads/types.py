@@ -18,7 +18,6 @@ from embedcrm.graphql.batching import (
     nullable,
     ready_or_load,
     selected_at,
-    selected_under,
 )
 from embedcrm.graphql.contacts import types as contact_types
 from embedcrm.graphql.context import Info
@@ -38,6 +37,8 @@ from embedcrm.leads import models as lead_models
 CONTACT_LEADS_PAGE = 20
 
 if TYPE_CHECKING:
+    from strawberry.types.nodes import SelectedField
+
     from embedcrm.graphql.contacts.types import Contact
     from embedcrm.graphql.tasks.types import Task
 
@@ -472,20 +473,23 @@ async def load_contact_leads(
             if future is not None and future.done() and future.exception() is None
             for lead in future.result().rows
         ]
-        await load_relations_of(
-            info, leads, {child.name for child in selected_at([field], "edges", "node")}
-        )
+        await load_relations_of(info, leads, selected_at([field], "edges", "node"))
 
 
 async def load_lead_relations(info: Info, rows: Sequence[lead_models.Lead], *path: str) -> None:
     """Load the contacts (and their e-mails and phones), stages, assignees and tags of a list's
-    leads now, one statement
-    each, if the query asks for them at ``path`` (``"edges", "node"`` in a connection)."""
-    await load_relations_of(info, rows, selected_under(info.selected_fields, *path))
+    leads now, one statement each, if the query asks for them at ``path`` (``"edges", "node"`` in a connection)."""
+    await load_relations_of(info, rows, selected_at(info.selected_fields, *path))
 
 
-async def load_relations_of(info: Info, rows: Sequence[lead_models.Lead], wanted: set[str]) -> None:
-    """Load the relations of ``rows`` that ``wanted`` (the fields asked of each lead) names."""
+async def load_relations_of(
+    info: Info, rows: Sequence[lead_models.Lead], asked: Sequence[SelectedField]
+) -> None:
+    """Load the relations of ``rows`` that ``asked`` (the fields asked of each lead) names."""
+    wanted = {field.name for field in asked}
+    asked_of_contact = {
+        child.name for field in asked if field.name == "contact" for child in selected_at([field])
+    }
     loaders = info.context.loaders
     await load_ahead(
         [
@@ -508,8 +512,7 @@ async def load_relations_of(info: Info, rows: Sequence[lead_models.Lead], wanted
             (
                 loaders.contact_points,
                 [(r.workspace_id, r.contact_id) for r in rows]
-                if "contact" in wanted
-                and {"emails", "phones"} & selected_under(info.selected_fields, *path, "contact")
+                if {"emails", "phones"} & asked_of_contact
                 else [],
             ),
         ]
