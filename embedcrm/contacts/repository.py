@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, func, insert, or_, select, text
+from sqlalchemy import Select, and_, delete, func, insert, or_, select, text, union_all
 from sqlalchemy.sql.elements import ColumnElement
 
 from embedcrm.contacts.models import (
@@ -105,14 +105,26 @@ class ContactRepository(WorkspaceRepository[Contact]):
         emails, phones = list(emails), list(phones)
         if not emails and not phones:
             return [], []
-        ws = self.workspace_id
-        matching = [
-            and_(ContactPoint.kind == kind, ContactPoint.normalized.in_(values))
+        # Two statements, each a range of one index: the ids from (workspace_id, kind,
+        # normalized), then those contacts by primary key. As one statement, with the ids as a
+        # subquery, PostgreSQL came to hash-join the whole workspace's contacts once it grew
+        # (a second a batch at 20 000 contacts in one workspace).
+        by_kind = [
+            select(ContactPoint.contact_id).where(
+                ContactPoint.workspace_id == self.workspace_id,
+                ContactPoint.kind == kind,
+                ContactPoint.normalized.in_(values),
+            )
             for kind, values in ((PointKind.EMAIL, emails), (PointKind.PHONE, phones))
             if values
         ]
-        ids = select(ContactPoint.contact_id).where(ContactPoint.workspace_id == ws, or_(*matching))
-        contacts = list(await self.session.scalars(self.select().where(Contact.id.in_(ids))))
+        ids = by_kind[0] if len(by_kind) == 1 else union_all(*by_kind)
+        contact_ids = list(dict.fromkeys(await self.session.scalars(ids)))
+        if not contact_ids:
+            return [], []
+        contacts = list(
+            await self.session.scalars(self.select().where(Contact.id.in_(contact_ids)))
+        )
         return contacts, await self.points_of([c.id for c in contacts])
 
     def add_point(self, point: ContactPoint) -> ContactPoint:
