@@ -87,7 +87,7 @@ from embedcrm.middleware import (
 from embedcrm.money_routes import MONEY_ROUTES, money_body_limit
 from embedcrm.openapi import openapi_document
 from embedcrm.panel_routes import PANEL_ROUTES, PanelCors
-from embedcrm.services import Services
+from embedcrm.services import Services, services_of
 from embedcrm.static import script_response
 from embedcrm.telemetry import instrument
 from embedcrm.worker import run_background_jobs
@@ -156,11 +156,6 @@ def workspace_scope_of(principal: Principal) -> contextlib.AbstractContextManage
     return contextlib.nullcontext()
 
 
-def _services(request: Request) -> Services:
-    services: Services = request.app.state.services
-    return services
-
-
 async def handle_error(request: Request, exc: Exception) -> Response:
     """The one handler of expected errors: each becomes a JSON body with its HTTP status.
 
@@ -179,7 +174,7 @@ async def site_of(request: Request) -> tuple[Site, bool]:
     """The origin rule, in one place: the site the path's key names, and whether the request's
     Origin is one of its domains. Remembered on the request, so that every answer, errors
     included, carries the CORS headers that follow from it."""
-    site = await _services(request).capture.site_for_key(request.path_params["site_key"])
+    site = await services_of(request).capture.site_for_key(request.path_params["site_key"])
     allowed = origin_allowed(request.headers.get("origin"), site.domains)
     request.state.origin_allowed = allowed
     return site, allowed
@@ -201,7 +196,7 @@ async def graphql_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
 
 async def answer_graphql(request: Request) -> Response:
     """/graphql: every refusal, the transport's or GraphQL's, in the one GraphQL error shape."""
-    services = _services(request)
+    services = services_of(request)
     settings = services.settings
     media_type = response_media_type(request.headers.get("accept"))
     if request.method == "GET" and settings.graphiql and "query" not in request.query_params:
@@ -286,7 +281,7 @@ async def _graphql_principal(request: Request) -> Principal:
     scheme, _, credentials = header.partition(" ")
     if scheme.lower() != "bearer" or not credentials.strip():
         raise Unauthenticated("Send Authorization: Bearer <platform key or panel token>.")
-    return await _services(request).workspaces.authenticate(credentials.strip())
+    return await services_of(request).workspaces.authenticate(credentials.strip())
 
 
 async def _graphql_params(request: Request) -> GraphQLParams:
@@ -295,7 +290,7 @@ async def _graphql_params(request: Request) -> GraphQLParams:
     try:
         body = await request.body()
     except BodyTooLarge as exc:
-        limit = _services(request).settings.max_graphql_bytes
+        limit = services_of(request).settings.max_graphql_bytes
         raise TransportError(413, "payload_too_large", f"The body is over {limit} bytes.") from exc
     return params_from_body(request.headers.get("content-type"), body)
 
@@ -323,7 +318,7 @@ async def submission_preflight(request: Request) -> Response:
 
 
 async def submit(request: Request) -> Response:
-    services = _services(request)
+    services = services_of(request)
     origin = request.headers.get("origin")
     site = await allowed_site(request)
     try:
@@ -368,7 +363,7 @@ async def form_event(request: Request) -> Response:
         body = json.loads(await request.body())
     except (ValueError, RecursionError, BodyTooLarge) as exc:
         raise BadRequest("Send one JSON object.") from exc
-    services = _services(request)
+    services = services_of(request)
     await services.capture.limits.check_event(
         site.public_key, request.client.host if request.client else None
     )
@@ -379,7 +374,7 @@ async def form_event(request: Request) -> Response:
 async def site_config(request: Request) -> Response:
     origin = request.headers.get("origin")
     site, allowed = await site_of(request)
-    config = await _services(request).capture.site_config(site, origin if allowed else None)
+    config = await services_of(request).capture.site_config(site, origin if allowed else None)
     headers = cors_headers(origin, allowed)
     # The form token inside is fresh per response: short private caching only.
     headers["Cache-Control"] = "private, max-age=60"
@@ -387,7 +382,7 @@ async def site_config(request: Request) -> Response:
 
 
 async def widget(request: Request) -> Response:
-    asset = _services(request).widget
+    asset = services_of(request).widget
     pinned = "version" in request.path_params
     if pinned and request.path_params["version"] != asset.version:
         raise NotFound("No widget has this version.")
@@ -395,7 +390,7 @@ async def widget(request: Request) -> Response:
 
 
 async def widget_css(request: Request) -> Response:
-    asset = _services(request).widget_css
+    asset = services_of(request).widget_css
     return Response(
         asset.body,
         media_type=asset.media_type,
@@ -411,7 +406,7 @@ async def unsubscribe_page(request: Request) -> Response:
     """The unsubscribe link of a message: a page that asks, in the shop's language."""
     token = request.path_params["token"]
     try:
-        language = await _services(request).messages.unsubscribe_language(token)
+        language = await services_of(request).messages.unsubscribe_language(token)
     except NotFound:
         return HTMLResponse(invalid_page(_browser_language(request)), status_code=404)
     return HTMLResponse(ask_page(language), headers=PRIVATE_PAGE)
@@ -421,7 +416,7 @@ async def unsubscribe(request: Request) -> Response:
     """The page's button, or a mail client's one-click POST (RFC 8058): no more messages."""
     token = request.path_params["token"]
     try:
-        language = await _services(request).messages.unsubscribe(token)
+        language = await services_of(request).messages.unsubscribe(token)
     except NotFound:
         return HTMLResponse(invalid_page(_browser_language(request)), status_code=404)
     return HTMLResponse(done_page(language), headers=PRIVATE_PAGE)
@@ -430,7 +425,7 @@ async def unsubscribe(request: Request) -> Response:
 async def feedback_page(request: Request) -> Response:
     """The question a feedback link asks, with the answer given so far."""
     try:
-        question = await _services(request).feedback.question(request.path_params["token"])
+        question = await services_of(request).feedback.question(request.path_params["token"])
     except NotFound:
         return HTMLResponse(
             feedback_pages.invalid_page(_browser_language(request)), status_code=404
@@ -444,7 +439,7 @@ async def feedback_page(request: Request) -> Response:
 async def feedback_answer(request: Request) -> Response:
     """The client's answer: a plain form post of the score and an optional comment."""
     token = request.path_params["token"]
-    services = _services(request)
+    services = services_of(request)
     # A plain HTML form: application/x-www-form-urlencoded, as browsers send it.
     form = parse_qs((await request.body()).decode("utf-8", "replace"))
     try:
@@ -476,7 +471,7 @@ async def healthz(request: Request) -> Response:
 
 async def readyz(request: Request) -> Response:
     try:
-        async with _services(request).db.transaction() as session:
+        async with services_of(request).db.transaction() as session:
             await session.execute(text("SELECT 1"))
     except Exception:
         log.warning("readiness check: database unreachable", exc_info=True)
@@ -485,7 +480,7 @@ async def readyz(request: Request) -> Response:
             status_code=503,
             headers={"Retry-After": "5"},
         )
-    counters = _services(request).capture.limits.counters
+    counters = services_of(request).capture.limits.counters
     return JSONResponse(
         {
             "status": "ok",
@@ -501,7 +496,7 @@ async def metrics(request: Request) -> Response:
     """Prometheus metrics, for operators only: off unless EMBEDCRM_METRICS is set, and then
     answered only to the addresses of EMBEDCRM_METRICS_ALLOW_IPS; anyone else gets a 404, as if
     the route were not there."""
-    services = _services(request)
+    services = services_of(request)
     client = request.client.host if request.client else None
     networks = request.app.state.metrics_networks
     if networks is None or not _address_in(client, networks):

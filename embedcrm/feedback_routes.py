@@ -10,7 +10,7 @@ credential is ever sent. The texts come from the hosted page's own table, so bot
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -20,10 +20,8 @@ from embedcrm.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 from embedcrm.feedback.models import SCALES
 from embedcrm.feedback.pages import texts_of
 from embedcrm.feedback.service import Question
+from embedcrm.services import services_of
 from embedcrm.static import script_response
-
-if TYPE_CHECKING:
-    from embedcrm.services import Services
 
 # A score and a comment of at most 2,000 characters: far under this.
 MAX_ANSWER_BYTES = 16 * 1024
@@ -34,11 +32,6 @@ HEADERS = {
     "Cache-Control": "no-store",
     "Referrer-Policy": "no-referrer",
 }
-
-
-def _services(request: Request) -> Services:
-    services: Services = request.app.state.services
-    return services
 
 
 def _question_json(question: Question) -> dict[str, Any]:
@@ -63,7 +56,7 @@ def _question_json(question: Question) -> dict[str, Any]:
 
 
 async def feedback_question(request: Request) -> Response:
-    question = await _services(request).feedback.question(request.path_params["token"])
+    question = await services_of(request).feedback.question(request.path_params["token"])
     return JSONResponse(_question_json(question), headers=HEADERS)
 
 
@@ -88,14 +81,14 @@ async def feedback_answer(request: Request) -> Response:
     # A boolean is an int to Python: true must not read as the score 1.
     if isinstance(score, bool) or not isinstance(score, int | str | None):
         raise BadRequest("The score must be a whole number.")
-    question = await _services(request).feedback.answer(
+    question = await services_of(request).feedback.answer(
         request.path_params["token"], None if score is None else str(score), comment
     )
     return JSONResponse(_question_json(question), headers=HEADERS)
 
 
 async def feedback_script(request: Request) -> Response:
-    return script_response(_services(request).feedback_script, pinned=False)
+    return script_response(services_of(request).feedback_script, pinned=False)
 
 
 FEEDBACK_ROUTES = [

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.requests import Request
@@ -22,9 +22,7 @@ from starlette.routing import Route
 from embedcrm.errors import BadRequest, NotFound
 from embedcrm.exchange.service import FILE_LIMIT, SESSION_COOKIE
 from embedcrm.invoices.page import render_invoice
-
-if TYPE_CHECKING:
-    from embedcrm.services import Services
+from embedcrm.services import services_of
 
 # The page is self-contained: its own inline style, nothing else, no framing by other sites.
 PAGE_HEADERS = {
@@ -37,7 +35,7 @@ PAGE_HEADERS = {
 
 
 async def invoice_page(request: Request) -> Response:
-    services: Services = request.app.state.services
+    services = services_of(request)
     view = await services.invoices.printable(
         request.path_params["token"], request.query_params.get("lang")
     )
@@ -63,7 +61,7 @@ def _workspace(request: Request) -> uuid.UUID:
 
 async def one_c_exchange(request: Request) -> Response:
     """1C's «обмен с сайтом»: every mode of type=sale and type=catalog on one URL."""
-    services: Services = request.app.state.services
+    services = services_of(request)
     query = request.query_params
     answer = await services.one_c.handle(
         _workspace(request),
@@ -79,7 +77,7 @@ async def one_c_exchange(request: Request) -> Response:
 
 async def robokassa_result(request: Request) -> Response:
     """Robokassa's ResultURL: the fields as a form post, or in the query of a GET."""
-    services: Services = request.app.state.services
+    services = services_of(request)
     workspace = _workspace(request)
     if request.method == "GET":
         fields = dict(request.query_params)
@@ -94,7 +92,7 @@ async def robokassa_result(request: Request) -> Response:
 
 
 async def yookassa_notification(request: Request) -> Response:
-    services: Services = request.app.state.services
+    services = services_of(request)
     workspace = _workspace(request)
     try:
         body: Any = json.loads(await request.body())

@@ -7,8 +7,6 @@ ones EMBEDCRM_PANEL_ORIGINS lists) exposes nothing to a page that holds no token
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -19,10 +17,8 @@ from embedcrm.auth import PanelUser
 from embedcrm.config import Settings
 from embedcrm.errors import EmbedCRMError, Forbidden, NotFound, Unauthenticated
 from embedcrm.panel import event_stream
+from embedcrm.services import services_of
 from embedcrm.static import script_response
-
-if TYPE_CHECKING:
-    from embedcrm.services import Services
 
 # Paths a browser calls with the panel's bearer token.
 PANEL_API_PATHS = ("/graphql", "/v1/panel/")
@@ -77,11 +73,6 @@ class PanelCors:
         await self.app(scope, receive, sending)
 
 
-def _services(request: Request) -> Services:
-    services: Services = request.app.state.services
-    return services
-
-
 def _error(exc: EmbedCRMError, status: int, headers: dict[str, str] | None = None) -> Response:
     # The body app.error_response gives every error; the three statuses these routes answer
     # are its own (401 Unauthenticated, 403 Forbidden, 404 NotFound).
@@ -92,7 +83,7 @@ def _error(exc: EmbedCRMError, status: int, headers: dict[str, str] | None = Non
 
 async def panel_stream(request: Request) -> Response:
     """Server-sent events of the workspace's committed events, for a panel token."""
-    services = _services(request)
+    services = services_of(request)
     try:
         scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not credentials.strip():
@@ -118,7 +109,7 @@ async def panel_stream(request: Request) -> Response:
 
 async def panel_script(request: Request) -> Response:
     """The panel's script: latest (short cache) or a pinned version (immutable)."""
-    asset = _services(request).panel
+    asset = services_of(request).panel
     versioned = "version" in request.path_params
     if versioned and request.path_params["version"] != asset.version:
         return _error(NotFound("No panel has this version."), 404)

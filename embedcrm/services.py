@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -55,6 +55,9 @@ from embedcrm.webhooks.repository import erase_delivery_logs
 from embedcrm.webhooks.service import WebhookService
 from embedcrm.webhooks.ssrf import create_webhook_client, parse_allowed_networks
 from embedcrm.workspaces.service import WorkspaceService
+
+if TYPE_CHECKING:
+    from starlette.requests import HTTPConnection
 
 
 @dataclass(frozen=True)
@@ -213,6 +216,13 @@ class Services:
                 poll_interval=max(settings.webhook_poll_seconds, 0.5),
             ),
         )
+
+
+def services_of(request: HTTPConnection) -> Services:
+    """The services of the application that received ``request`` (``create_app`` puts them in its
+    state), for the routes, which Starlette calls with the request alone."""
+    services: Services = request.app.state.services
+    return services
 
 
 def _segment_contacts(lists: ListService) -> SegmentContacts:

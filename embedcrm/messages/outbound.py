@@ -22,37 +22,29 @@ from embedcrm.messages.smtp import EmailJob, SmtpServer, SmtpTransport
 from embedcrm.metrics import MESSAGES
 from embedcrm.webhooks.dispatcher import OutboundDispatcher
 from embedcrm.webhooks.jobs import Clock, DispatcherConfig, Outcome
+from embedcrm.webhooks.leases import LeasedQueue, LeasedRow, end_lease
 from embedcrm.webhooks.record import RetryPolicy
-from embedcrm.webhooks.retry import next_attempt_delay
 
 log = logging.getLogger("embedcrm.messages")
 
 
-class EmailQueue:
+class EmailQueue(LeasedQueue[EmailJob]):
     """Queued e-mails leased, renewed, released and recorded, across workspaces."""
 
     def __init__(self, lane_key: uuid.UUID) -> None:
+        super().__init__(
+            MessageQueue,
+            waiting=MessageStatus.QUEUED,
+            failed=MessageStatus.FAILED,
+            outcomes=MESSAGES,
+            log=log,
+            noun="message",
+        )
         self.lane_key = lane_key
 
-    async def recover_expired(self, session: AsyncSession, now: datetime) -> int:
-        """E-mails whose dispatcher vanished mid-send: the attempt counts, and the message is
-        sent again with the same Message-ID (at most once more per lost lease)."""
-        expired = await MessageQueue(session).expired_leases(now, limit=100)
-        for message in expired:
-            message.attempt_count += 1
-            message.last_error = "lease expired: the dispatcher stopped before recording the result"
-            message.lease_owner = None
-            message.lease_expires_at = None
-            message.updated_at = now
-            if next_attempt_delay(message.attempt_count, jitter=0) is None:
-                message.status = MessageStatus.FAILED
-                message.next_attempt_at = None
-            else:
-                message.status = MessageStatus.QUEUED
-                message.next_attempt_at = now
-            MESSAGES.labels("lease_expired").inc()
-            log.warning("message %s: the lease of its dispatcher expired", message.id)
-        return len(expired)
+    def record_lost_attempt(self, session: AsyncSession, row: LeasedRow, now: datetime) -> None:
+        # Sent again with the same Message-ID: at most once more per lost lease.
+        row.last_error = "lease expired: the dispatcher stopped before recording the result"
 
     async def in_flight_counts(self, session: AsyncSession) -> dict[uuid.UUID, int]:
         count = await MessageQueue(session).sending_count()
@@ -87,16 +79,6 @@ class EmailQueue:
             for row in rows
         ]
 
-    async def unlease(
-        self, session: AsyncSession, jobs: Sequence[EmailJob], *, now: datetime
-    ) -> None:
-        await MessageQueue(session).unlease(
-            [(job.workspace_id, job.delivery_id) for job in jobs], now=now
-        )
-
-    async def renew_leases(self, session: AsyncSession, owner: str, *, until: datetime) -> int:
-        return await MessageQueue(session).renew_leases(owner, until=until)
-
     async def disabled_endpoints(
         self, session: AsyncSession, keys: Iterable[uuid.UUID]
     ) -> set[uuid.UUID]:
@@ -107,19 +89,6 @@ class EmailQueue:
         self, session: AsyncSession, owner: str, keys: Iterable[uuid.UUID], *, now: datetime
     ) -> int:
         return 0
-
-    async def release_leases(self, session: AsyncSession, owner: str, *, now: datetime) -> int:
-        leased = await MessageQueue(session).own_leases(owner)
-        for message in leased:
-            message.status = MessageStatus.QUEUED
-            message.next_attempt_at = now
-            message.lease_owner = None
-            message.lease_expires_at = None
-            message.updated_at = now
-        return len(leased)
-
-    async def next_due_at(self, session: AsyncSession) -> datetime | None:
-        return await MessageQueue(session).next_due_at()
 
     async def record_successes(
         self,
@@ -137,9 +106,7 @@ class EmailQueue:
             message.sent_at = outcome.attempted_at
             message.next_attempt_at = None
             message.last_error = None
-            message.lease_owner = None
-            message.lease_expires_at = None
-            message.updated_at = now
+            end_lease(message, now=now)
 
     async def record_failure(
         self,
@@ -153,24 +120,11 @@ class EmailQueue:
     ) -> None:
         found = await MessageQueue(session).leased_to(owner, [(job.workspace_id, job.delivery_id)])
         if not found:
-            # The lease expired and another dispatcher took over: keep only the log line.
-            log.warning("message %s: lease lost before recording", job.delivery_id)
+            self.lease_lost(job)
             return
         message = found[0]
-        message.attempt_count = job.attempt_number
-        message.last_error = outcome.error
-        message.lease_owner = None
-        message.lease_expires_at = None
-        message.updated_at = clock()
-        next_attempt_at = retry.next_attempt_at(job, outcome)
-        if next_attempt_at is None:
-            MESSAGES.labels("failed").inc()
-            message.status = MessageStatus.FAILED
-            message.next_attempt_at = None
-        else:
-            MESSAGES.labels("retry").inc()
-            message.status = MessageStatus.QUEUED
-            message.next_attempt_at = next_attempt_at
+        self.end_failed_attempt(message, job, outcome.error, now=clock())
+        self.retry_or_fail(message, retry.next_attempt_at(job, outcome))
 
 
 def email_dispatcher(

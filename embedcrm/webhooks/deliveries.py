@@ -19,6 +19,7 @@ from embedcrm.events import OPERATIONAL_EVENT_TYPES, Event
 from embedcrm.ids import to_global_id
 from embedcrm.metrics import DELIVERIES
 from embedcrm.webhooks.jobs import Clock, Outcome
+from embedcrm.webhooks.leases import LeasedQueue, LeasedRow
 from embedcrm.webhooks.models import (
     PLATFORM_WORKSPACE_ID,
     DeliveryStatus,
@@ -32,46 +33,39 @@ from embedcrm.webhooks.models import (
 from embedcrm.webhooks.outbox import OutboxRepository, endpoint_global_id, endpoint_scope
 from embedcrm.webhooks.record import RetryPolicy
 from embedcrm.webhooks.repository import DeliveryQueue, DueDelivery, skip_pending_of
-from embedcrm.webhooks.retry import next_attempt_delay
 from embedcrm.webhooks.send import WebhookJob, body_of
 
 log = logging.getLogger("embedcrm.webhooks")
 
 
-class WebhookDeliveries:
+class WebhookDeliveries(LeasedQueue[WebhookJob]):
     """Webhook deliveries leased, renewed, released and recorded, across workspaces."""
 
-    async def recover_expired(self, session: AsyncSession, now: datetime) -> int:
-        """Deliveries whose dispatcher vanished: count the lost attempt and send again."""
-        queue = DeliveryQueue(session)
-        expired = await queue.expired_leases(now, limit=100)
-        for delivery in expired:
-            delivery.attempt_count += 1
-            queue.add(
-                WebhookAttempt(
-                    workspace_id=delivery.workspace_id,
-                    delivery_id=delivery.id,
-                    endpoint_key=delivery.endpoint_key,
-                    attempt_number=delivery.attempt_count,
-                    succeeded=False,
-                    error="lease expired: the dispatcher stopped before recording the result",
-                    worker=delivery.lease_owner,
-                    created_at=now,
-                )
+    def __init__(self) -> None:
+        super().__init__(
+            DeliveryQueue,
+            waiting=DeliveryStatus.PENDING,
+            failed=DeliveryStatus.FAILED,
+            outcomes=DELIVERIES,
+            log=log,
+            noun="delivery",
+        )
+
+    def record_lost_attempt(self, session: AsyncSession, row: LeasedRow, now: datetime) -> None:
+        # DeliveryQueue leases deliveries (why the row is typed as the protocol: LeasedRow).
+        assert isinstance(row, WebhookDelivery)
+        session.add(
+            WebhookAttempt(
+                workspace_id=row.workspace_id,
+                delivery_id=row.id,
+                endpoint_key=row.endpoint_key,
+                attempt_number=row.attempt_count,
+                succeeded=False,
+                error="lease expired: the dispatcher stopped before recording the result",
+                worker=row.lease_owner,
+                created_at=now,
             )
-            delivery.lease_owner = None
-            delivery.lease_expires_at = None
-            delivery.updated_at = now
-            if next_attempt_delay(delivery.attempt_count, jitter=0) is None:
-                delivery.status = DeliveryStatus.FAILED
-                delivery.next_attempt_at = None
-            else:
-                # The lease already made it wait; try again at once.
-                delivery.status = DeliveryStatus.PENDING
-                delivery.next_attempt_at = now
-            DELIVERIES.labels("lease_expired").inc()
-            log.warning("delivery %s: the lease of its dispatcher expired", delivery.id)
-        return len(expired)
+        )
 
     async def in_flight_counts(self, session: AsyncSession) -> dict[uuid.UUID, int]:
         return await DeliveryQueue(session).in_flight_counts()
@@ -121,16 +115,6 @@ class WebhookDeliveries:
         await queue.set_status(parked, DeliveryStatus.SKIPPED_ENDPOINT_DISABLED, now=now)
         return jobs
 
-    async def unlease(
-        self, session: AsyncSession, jobs: Sequence[WebhookJob], *, now: datetime
-    ) -> None:
-        await DeliveryQueue(session).unlease(
-            [(job.workspace_id, job.delivery_id) for job in jobs], now=now
-        )
-
-    async def renew_leases(self, session: AsyncSession, owner: str, *, until: datetime) -> int:
-        return await DeliveryQueue(session).renew_leases(owner, until=until)
-
     async def disabled_endpoints(
         self, session: AsyncSession, keys: Iterable[uuid.UUID]
     ) -> set[uuid.UUID]:
@@ -140,19 +124,6 @@ class WebhookDeliveries:
         self, session: AsyncSession, owner: str, keys: Iterable[uuid.UUID], *, now: datetime
     ) -> int:
         return await DeliveryQueue(session).park_leases(owner, keys, now=now)
-
-    async def release_leases(self, session: AsyncSession, owner: str, *, now: datetime) -> int:
-        leased = await DeliveryQueue(session).own_leases(owner)
-        for delivery in leased:
-            delivery.status = DeliveryStatus.PENDING
-            delivery.next_attempt_at = now
-            delivery.lease_owner = None
-            delivery.lease_expires_at = None
-            delivery.updated_at = now
-        return len(leased)
-
-    async def next_due_at(self, session: AsyncSession) -> datetime | None:
-        return await DeliveryQueue(session).next_due_at()
 
     async def record_successes(
         self,
@@ -218,36 +189,21 @@ class WebhookDeliveries:
             or delivery.status != DeliveryStatus.IN_FLIGHT
             or delivery.lease_owner != owner
         ):
-            # The lease expired and another dispatcher took over: keep only the log line.
-            log.warning("delivery %s: lease lost before recording", job.delivery_id)
+            self.lease_lost(job)
             return
         now = clock()
-        delivery.attempt_count = job.attempt_number
+        self.end_failed_attempt(delivery, job, outcome.error, now=now)
         delivery.last_attempt_at = outcome.attempted_at
         delivery.last_status_code = outcome.status_code
-        delivery.last_error = outcome.error
-        delivery.lease_owner = None
-        delivery.lease_expires_at = None
-        delivery.updated_at = now
         endpoint = await _endpoint(session, delivery)
         if outcome.gone:
-            DELIVERIES.labels("failed").inc()
-            delivery.status = DeliveryStatus.FAILED
-            delivery.next_attempt_at = None
+            self.retry_or_fail(delivery, None)  # No next attempt: the receiver is gone.
             if endpoint is not None and endpoint.enabled:
                 await _disable(session, endpoint, "the endpoint answered 410 Gone", now)
             return
-        next_attempt_at = retry.next_attempt_at(job, outcome)
-        if next_attempt_at is None:
-            DELIVERIES.labels("failed").inc()
-            delivery.status = DeliveryStatus.FAILED
-            delivery.next_attempt_at = None
-            if job.event_type not in OPERATIONAL_EVENT_TYPES:
-                await _exhausted(session, delivery, now)
-        else:
-            DELIVERIES.labels("retry").inc()
-            delivery.status = DeliveryStatus.PENDING
-            delivery.next_attempt_at = next_attempt_at
+        failed = self.retry_or_fail(delivery, retry.next_attempt_at(job, outcome))
+        if failed and job.event_type not in OPERATIONAL_EVENT_TYPES:
+            await _exhausted(session, delivery, now)
         if endpoint is not None and endpoint.enabled:
             if endpoint.failing_since is None:
                 endpoint.failing_since = outcome.attempted_at

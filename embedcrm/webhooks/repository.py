@@ -400,9 +400,6 @@ class DeliveryQueue:
     async def platform_endpoints(self) -> list[PlatformWebhookEndpoint]:
         return list(await self.session.scalars(select(PlatformWebhookEndpoint)))
 
-    def add(self, attempt: WebhookAttempt) -> None:
-        self.session.add(attempt)
-
     async def expired_leases(self, now: datetime, limit: int) -> list[WebhookDelivery]:
         stmt = (
             select(WebhookDelivery)
