@@ -104,7 +104,7 @@ async def stored(db: Database, endpoint_gid: str) -> tuple[str, str | None]:
     async with db.engine.connect() as connection:
         row = (
             await connection.execute(
-                text(f"SELECT secret, previous_secret FROM {table} WHERE id = :id"),  # noqa: S608
+                text(f"SELECT secret, previous_secret FROM {table} WHERE id = :id"),
                 {"id": gid.row_id if postgres else gid.row_id.hex},
             )
         ).one()
