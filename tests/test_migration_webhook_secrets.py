@@ -4,19 +4,17 @@ down opens them again; on SQLite and on PostgreSQL alike."""
 
 from __future__ import annotations
 
-import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 from alembic import command
 from sqlalchemy import select
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from conftest import SECRET, run_admin_sql
+from conftest import database_at
 from embedcrm.config import Settings
 from embedcrm.db import utcnow
 from embedcrm.kit.sealed import SEALED_PREFIX, SecretBox
@@ -27,25 +25,9 @@ from embedcrm.workspaces.models import Workspace
 
 
 @pytest.fixture
-async def database_at_0021(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Settings]:
-    """A database of this test's own, migrated to 0021: the shared one is at the head."""
-    server = os.environ.get("EMBEDCRM_TEST_DATABASE_URL")
-    if not server:
-        path = tmp_path_factory.mktemp("webhook_secrets") / "embedcrm.db"
-        settings = Settings(secret_keys=(SECRET,), database_url=f"sqlite+aiosqlite:///{path}")
-        command.upgrade(alembic_config(settings), "0021")
+def database_at_0021(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    with database_at(tmp_path_factory, "0021", prefix="endpoint_secrets") as settings:
         yield settings
-        return
-    base = make_url(server)
-    name = f"endpoint_secrets_{uuid.uuid4().hex[:12]}"
-    run_admin_sql(base, f'CREATE DATABASE "{name}"')
-    try:
-        url = base.set(database=name).render_as_string(hide_password=False)
-        settings = Settings(secret_keys=(SECRET,), database_url=url)
-        command.upgrade(alembic_config(settings), "0021")
-        yield settings
-    finally:
-        run_admin_sql(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def test_migration_0022_seals_the_secrets_kept_in_the_clear_and_its_downgrade_opens_them(

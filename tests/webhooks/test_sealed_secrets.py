@@ -14,7 +14,8 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from sqlalchemy import text
+import test_delivery
+from sqlalchemy import select, text
 from test_delivery import (
     ROTATE,
     TIMEOUT,
@@ -24,7 +25,7 @@ from test_delivery import (
     remove_endpoints,
     ws_uuid,
 )
-from webhook_support import FakeClock, Receiver, patch_verifier_clock, running_receiver
+from webhook_support import FakeClock, Receiver
 
 from conftest import GraphQL
 from embedcrm.app import create_app
@@ -40,6 +41,10 @@ from embedcrm.webhooks.ssrf import create_webhook_client, parse_allowed_networks
 from factories import make_tenant
 
 NEW_KEY = "a-newer-signing-key-for-webhooks-0123456789"
+# The fake clock and the verifying receiver of the delivery tests.
+clock = test_delivery.clock
+receiver = test_delivery.receiver
+
 READ = "query($id: ID!) { webhookEndpoint(id: $id) { id secret } }"
 
 
@@ -53,18 +58,6 @@ class CountingBox(SecretBox):
     def open(self, stored: str) -> str:
         self.opened += 1
         return super().open(stored)
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-async def receiver(clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Receiver]:
-    patch_verifier_clock(monkeypatch, clock)
-    async with running_receiver() as receiver:
-        yield receiver
 
 
 @pytest.fixture
@@ -256,9 +249,7 @@ async def test_a_new_sealing_key_added_first_keeps_old_endpoints_working(
     async with services.db.transaction() as session:
         statuses = list(
             await session.scalars(
-                WebhookDelivery.__table__.select()
-                .with_only_columns(WebhookDelivery.status)
-                .where(
+                select(WebhookDelivery.status).where(
                     WebhookDelivery.workspace_id == workspace,
                     WebhookDelivery.endpoint_key == old_key,
                     WebhookDelivery.status != DeliveryStatus.DELIVERED,
