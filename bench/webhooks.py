@@ -223,7 +223,11 @@ async def main() -> None:
         workspace_id = uuid.uuid4()
         async with services.db.transaction() as session:
             session.add(Workspace(id=workspace_id, name="bench"))
-            session.add(PlatformWebhookEndpoint(url=target, secret=secret, event_types=[]))
+            session.add(
+                PlatformWebhookEndpoint(
+                    url=target, secret=services.secret_box.seal(secret), event_types=[]
+                )
+            )
         for _ in range(100):
             try:
                 await services.webhook_client.post(target, content=b"{}")

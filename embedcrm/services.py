@@ -64,6 +64,8 @@ if TYPE_CHECKING:
 class Services:
     settings: Settings
     db: Database
+    # Seals the third parties' secrets kept at rest (payment providers', webhook endpoints').
+    secret_box: SecretBox
     panel_tokens: PanelTokens
     workspaces: WorkspaceService
     capture: CaptureService
@@ -125,9 +127,11 @@ class Services:
         smtp = smtp_server_of(settings.smtp_url, settings.smtp_from, settings.public_url)
         unsubscribe = UnsubscribeTokens(settings.secret_keys, settings.public_url)
         feedback_links = FeedbackLinks(settings.secret_keys, settings.public_url)
+        secret_box = SecretBox(settings.secret_keys)
         return cls(
             settings=settings,
             db=db,
+            secret_box=secret_box,
             panel_tokens=panel_tokens,
             workspaces=workspaces,
             capture=capture,
@@ -154,7 +158,7 @@ class Services:
                 "feedback.js", "text/javascript; charset=utf-8", minified=True
             ),
             panel_feed=PanelFeed(db),
-            webhooks=WebhookService(db, settings),
+            webhooks=WebhookService(db, settings, box=secret_box),
             analytics=AnalyticsService(db),
             catalog=CatalogService(db),
             invoices=InvoiceService(db, settings),
@@ -162,7 +166,7 @@ class Services:
                 db,
                 provider_client,
                 yookassa_api_url=settings.yookassa_api_url,
-                box=SecretBox(settings.secret_keys),
+                box=secret_box,
             ),
             webhook_client=create_webhook_client(
                 parse_allowed_networks(settings.webhook_allowed_networks),
@@ -190,6 +194,7 @@ class Services:
         return Dispatcher(
             self.db,
             self.webhook_client,
+            box=self.secret_box,
             config=DispatcherConfig(
                 concurrency=settings.webhook_concurrency,
                 endpoint_concurrency=settings.webhook_endpoint_concurrency,

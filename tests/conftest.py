@@ -16,12 +16,13 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from alembic import command
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 
 from embedcrm.app import create_app
 from embedcrm.config import Settings
-from embedcrm.migrations import upgrade_to_head
+from embedcrm.migrations import alembic_config, upgrade_to_head
 from embedcrm.services import Services
 from embedcrm.webhooks.outbox import OutboxRepository
 from event_schemas import problems
@@ -50,6 +51,31 @@ def run_admin_sql(url: URL, sql: str, *, database: str = "postgres") -> None:
 
     with ThreadPoolExecutor(1) as pool:
         pool.submit(asyncio.run, run()).result()
+
+
+@contextmanager
+def database_at(
+    tmp_path_factory: pytest.TempPathFactory, revision: str, *, prefix: str
+) -> Iterator[Settings]:
+    """A database of a test's own, migrated to ``revision`` (the shared one is at the head):
+    a file on SQLite, or a database named ``prefix_…`` on the test server, dropped after."""
+    server = os.environ.get("EMBEDCRM_TEST_DATABASE_URL")
+    if not server:
+        path = tmp_path_factory.mktemp(prefix) / "embedcrm.db"
+        settings = Settings(secret_keys=(SECRET,), database_url=f"sqlite+aiosqlite:///{path}")
+        command.upgrade(alembic_config(settings), revision)
+        yield settings
+        return
+    base = make_url(server)
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    run_admin_sql(base, f'CREATE DATABASE "{name}"')
+    try:
+        url = base.set(database=name).render_as_string(hide_password=False)
+        settings = Settings(secret_keys=(SECRET,), database_url=url)
+        command.upgrade(alembic_config(settings), revision)
+        yield settings
+    finally:
+        run_admin_sql(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")

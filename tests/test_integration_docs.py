@@ -47,7 +47,10 @@ def receiver_source(name: str) -> str:
 async def dispatcher(services: Services) -> AsyncIterator[Dispatcher]:
     client = create_webhook_client(parse_allowed_networks("127.0.0.0/8"), timeout=5)
     dispatcher = Dispatcher(
-        services.db, client, config=DispatcherConfig(concurrency=2, poll_interval=0.01)
+        services.db,
+        client,
+        box=services.secret_box,
+        config=DispatcherConfig(concurrency=2, poll_interval=0.01),
     )
     # Events other tests left are positioned now, before this test's endpoint exists.
     while await dispatcher.fan_out():

@@ -297,7 +297,7 @@ async def test_open_panels_share_one_read_of_the_feed_per_interval(
         )
         lead_id = str(parse_global_id(made["createLead"]["lead"]["id"]).row_id)
         async with httpx.AsyncClient() as http:
-            dispatcher = Dispatcher(services.db, http)
+            dispatcher = Dispatcher(services.db, http, box=services.secret_box)
             while await dispatcher.fan_out():
                 pass
         await asyncio.gather(*panels)

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from embedcrm.errors import ConfigurationError
 from embedcrm.events import OPERATIONAL_EVENT_TYPES, Event
 from embedcrm.ids import to_global_id
 from embedcrm.metrics import DELIVERIES
@@ -33,6 +34,7 @@ from embedcrm.webhooks.models import (
 from embedcrm.webhooks.outbox import OutboxRepository, endpoint_global_id, endpoint_scope
 from embedcrm.webhooks.record import RetryPolicy
 from embedcrm.webhooks.repository import DeliveryQueue, DueDelivery, skip_pending_of
+from embedcrm.webhooks.secrets import EndpointSecrets
 from embedcrm.webhooks.send import WebhookJob, body_of
 
 log = logging.getLogger("embedcrm.webhooks")
@@ -41,7 +43,8 @@ log = logging.getLogger("embedcrm.webhooks")
 class WebhookDeliveries(LeasedQueue[WebhookJob]):
     """Webhook deliveries leased, renewed, released and recorded, across workspaces."""
 
-    def __init__(self) -> None:
+    def __init__(self, secrets: EndpointSecrets) -> None:
+        self.secrets = secrets
         super().__init__(
             DeliveryQueue,
             waiting=DeliveryStatus.PENDING,
@@ -95,14 +98,25 @@ class WebhookDeliveries(LeasedQueue[WebhookJob]):
                 # Deleted or disabled since the fan-out (which parks what it can).
                 parked.append(delivery)
                 continue
+            try:
+                secrets = self.secrets.for_signing(
+                    # The overlap is judged at claim time; a lease is far shorter than it.
+                    delivery.endpoint_key,
+                    endpoint.sealed_secrets_at(now),
+                )
+            except ConfigurationError as exc:
+                # Sealed with a key the settings no longer hold: this endpoint's deliveries are
+                # parked (replayable once the key is back), the other endpoints' go on.
+                log.error("endpoint %s: %s", delivery.endpoint_key, exc)
+                parked.append(delivery)
+                continue
             jobs.append(
                 WebhookJob(
                     workspace_id=delivery.workspace_id,
                     delivery_id=delivery.id,
                     endpoint_key=delivery.endpoint_key,
                     url=endpoint.url,
-                    # The overlap is judged at claim time; a lease is far shorter than it.
-                    secrets=tuple(endpoint.secrets_at(now)),
+                    secrets=secrets,
                     message_id=message_id_of(delivery.event_id),
                     event_id=delivery.event_id,
                     event_type=delivery.event_type,

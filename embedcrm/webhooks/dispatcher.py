@@ -37,12 +37,14 @@ from prometheus_client import Counter
 
 from embedcrm.db import Database, utcnow
 from embedcrm.errors import ServiceUnavailable
+from embedcrm.kit.sealed import SecretBox
 from embedcrm.metrics import DELIVERIES
 from embedcrm.webhooks.claim import Claims, JobQueue, Lane, Lanes
 from embedcrm.webhooks.deliveries import WebhookDeliveries
 from embedcrm.webhooks.fanout import FanOut
 from embedcrm.webhooks.jobs import Clock, DispatcherConfig, Job, Outcome
 from embedcrm.webhooks.record import Recorder, RecordStore, RetryPolicy
+from embedcrm.webhooks.secrets import EndpointSecrets
 from embedcrm.webhooks.send import Transport, WebhookJob, WebhookTransport
 
 __all__ = ["Dispatcher", "DispatcherConfig", "OutboundDispatcher"]
@@ -322,13 +324,15 @@ class Dispatcher(OutboundDispatcher[WebhookJob]):
         db: Database,
         client: httpx.AsyncClient,
         *,
+        box: SecretBox,
         config: DispatcherConfig | None = None,
         clock: Clock = utcnow,
         rng: random.Random | None = None,
         worker_id: str | None = None,
     ) -> None:
         config = config or DispatcherConfig()
-        deliveries = WebhookDeliveries()
+        # Endpoints' secrets are stored sealed with ``box``; each is opened once, not per send.
+        deliveries = WebhookDeliveries(EndpointSecrets(box))
         self.fan_outs = FanOut(db, clock=clock, batch=config.fan_out_batch)
         super().__init__(
             db,

@@ -78,9 +78,11 @@ class EndpointColumns:
     """What a workspace endpoint and a platform-wide endpoint have in common."""
 
     url: Mapped[str] = mapped_column(String(2048))
-    secret: Mapped[str] = mapped_column(String(128))
-    # The secret before the last rotation, still signed with until it expires.
-    previous_secret: Mapped[str | None] = mapped_column(String(128))
+    # The `whsec_` signing secret, sealed (embedcrm.kit.sealed): a copy of the database holds no
+    # secret a forger could sign with. Only EndpointSecrets (webhooks/secrets.py) opens it.
+    secret: Mapped[str] = mapped_column(Text)
+    # The secret before the last rotation, sealed too, still signed with until it expires.
+    previous_secret: Mapped[str | None] = mapped_column(Text)
     previous_secret_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Event types this endpoint receives; empty means every type.
     event_types: Mapped[list[str]] = mapped_column(JSONDocument, default=list)
@@ -92,15 +94,15 @@ class EndpointColumns:
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    def secrets_at(self, moment: datetime) -> list[str]:
-        """The secrets to sign with at ``moment``: two during a rotation overlap."""
+    def sealed_secrets_at(self, moment: datetime) -> tuple[str, ...]:
+        """The sealed secrets to sign with at ``moment``: two during a rotation overlap."""
         if (
             self.previous_secret
             and self.previous_secret_expires_at is not None
             and moment < self.previous_secret_expires_at
         ):
-            return [self.previous_secret, self.secret]
-        return [self.secret]
+            return (self.previous_secret, self.secret)
+        return (self.secret,)
 
     def wants(self, event_type: str) -> bool:
         return not self.event_types or event_type in self.event_types

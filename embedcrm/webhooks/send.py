@@ -11,7 +11,7 @@ import asyncio
 import json
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol, TypeVar
 
@@ -43,7 +43,8 @@ class WebhookJob(Job):
     """A claimed webhook delivery with everything needed to sign and send it."""
 
     url: str
-    secrets: tuple[str, ...]
+    # Opened: in memory only, and kept out of every repr (and so of every log line).
+    secrets: tuple[str, ...] = field(repr=False)
     message_id: str
     event_id: uuid.UUID
     event_type: str

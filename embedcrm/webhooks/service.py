@@ -20,6 +20,7 @@ from embedcrm.db import Database, utcnow
 from embedcrm.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from embedcrm.events import ALL_EVENT_TYPES, Event
 from embedcrm.kit.repository import Page, Window, newest_first
+from embedcrm.kit.sealed import SecretBox
 from embedcrm.webhooks.models import (
     PLATFORM_WORKSPACE_ID,
     DeliveryStatus,
@@ -42,7 +43,7 @@ from embedcrm.webhooks.repository import (
     replay_deliveries,
     skip_pending_of,
 )
-from embedcrm.webhooks.signing import generate_secret
+from embedcrm.webhooks.secrets import EndpointSecrets
 from embedcrm.webhooks.ssrf import (
     Resolver,
     UnsafeWebhookTarget,
@@ -88,11 +89,14 @@ class WebhookService:
         *,
         clock: Callable[[], datetime] = utcnow,
         resolver: Resolver | None = None,
+        box: SecretBox | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
         self.resolver = resolver
         self.allowed_networks = parse_allowed_networks(settings.webhook_allowed_networks)
+        # Secrets are stored sealed with the settings' keys; see webhooks/secrets.py.
+        self.secrets = EndpointSecrets(box or SecretBox(settings.secret_keys))
 
     async def outbox_lag_seconds(self) -> float:
         """How far the dispatchers are behind: the age of the oldest event not fanned out yet,
@@ -140,6 +144,7 @@ class WebhookService:
         url = await self._check_url(url)
         types = self._check_types(event_types)
         now = self.clock()
+        sealed = self.secrets.new_sealed()
         async with self.db.transaction() as session:
             if workspace_id is None:
                 platform = PlatformWebhooks(session)
@@ -148,7 +153,7 @@ class WebhookService:
                 return platform.add(
                     PlatformWebhookEndpoint(
                         url=url,
-                        secret=generate_secret(),
+                        secret=sealed,
                         event_types=types,
                         enabled=True,
                         created_at=now,
@@ -166,7 +171,7 @@ class WebhookService:
             return endpoints.add(
                 WebhookEndpoint(
                     url=url,
-                    secret=generate_secret(),
+                    secret=sealed,
                     event_types=types,
                     enabled=True,
                     created_at=now,
@@ -225,9 +230,10 @@ class WebhookService:
         async with self.db.transaction() as session:
             endpoint = await self._load(session, ref, lock=True)
             now = self.clock()
+            # Both stay sealed: the previous one moves over as stored, never opened here.
             endpoint.previous_secret = endpoint.secret if overlap else None
             endpoint.previous_secret_expires_at = now + overlap if overlap else None
-            endpoint.secret = generate_secret()
+            endpoint.secret = self.secrets.new_sealed()
             endpoint.updated_at = now
             return endpoint
 

@@ -252,7 +252,7 @@ async def test_a_managers_reports_board_and_submissions_count_their_leads_only(
 async def position_events(services: Services) -> None:
     """The feed orders events once the dispatcher has given them their positions."""
     async with httpx.AsyncClient() as http:
-        dispatcher = Dispatcher(services.db, http)
+        dispatcher = Dispatcher(services.db, http, box=services.secret_box)
         while await dispatcher.fan_out():
             pass
 

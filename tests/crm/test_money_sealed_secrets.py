@@ -6,20 +6,18 @@ and puts the messages sent before it on their contacts' timelines."""
 from __future__ import annotations
 
 import dataclasses
-import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 
 import httpx
 import pytest
 from alembic import command
 from sqlalchemy import select, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 from test_money_providers import SET_PROVIDER, issued_invoice, signed, workspace_uuid
 
-from conftest import SECRET, GraphQL, run_admin_sql
+from conftest import GraphQL, database_at
 from embedcrm.app import create_app
 from embedcrm.config import Settings
 from embedcrm.errors import ConfigurationError
@@ -105,25 +103,9 @@ def test_a_sealed_value_opens_only_with_its_keys_and_plaintext_is_refused() -> N
 
 
 @pytest.fixture
-async def database_at_0016(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Settings]:
-    """A database of this test's own, migrated to 0016: the shared one is at the head."""
-    server = os.environ.get("EMBEDCRM_TEST_DATABASE_URL")
-    if not server:
-        path = tmp_path_factory.mktemp("sealed") / "embedcrm.db"
-        settings = Settings(secret_keys=(SECRET,), database_url=f"sqlite+aiosqlite:///{path}")
-        command.upgrade(alembic_config(settings), "0016")
+def database_at_0016(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    with database_at(tmp_path_factory, "0016", prefix="embedcrm_sealed") as settings:
         yield settings
-        return
-    base = make_url(server)
-    name = f"embedcrm_sealed_{uuid.uuid4().hex[:12]}"
-    run_admin_sql(base, f'CREATE DATABASE "{name}"')
-    try:
-        url = base.set(database=name).render_as_string(hide_password=False)
-        settings = Settings(secret_keys=(SECRET,), database_url=url)
-        command.upgrade(alembic_config(settings), "0016")
-        yield settings
-    finally:
-        run_admin_sql(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def test_migration_0018_seals_secrets_kept_in_the_clear_and_its_downgrade_opens_them(

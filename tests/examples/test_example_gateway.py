@@ -113,6 +113,7 @@ async def test_the_sample_gateway_sends_telegram_and_sms_and_reports_back(
     dispatcher = Dispatcher(
         services.db,
         http,
+        box=services.secret_box,
         config=DispatcherConfig(concurrency=2, endpoint_concurrency=1, poll_interval=0.01),
         clock=clock,
         rng=random.Random(5),

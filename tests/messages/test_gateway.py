@@ -102,6 +102,7 @@ async def test_a_gateway_message_reaches_the_host_with_one_idempotency_key_and_i
     dispatcher = Dispatcher(
         services.db,
         http,
+        box=services.secret_box,
         config=DispatcherConfig(concurrency=4, endpoint_concurrency=2, poll_interval=0.01),
         clock=clock,
         rng=random.Random(3),

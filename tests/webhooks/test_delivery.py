@@ -112,6 +112,7 @@ async def dispatcher(services: Services, clock: FakeClock) -> AsyncIterator[Disp
     dispatcher = Dispatcher(
         services.db,
         client,
+        box=services.secret_box,
         config=DispatcherConfig(concurrency=8, endpoint_concurrency=4, poll_interval=0.01),
         clock=clock,
         rng=random.Random(7),
@@ -620,9 +621,12 @@ async def test_leases_are_renewed_while_deliveries_wait_their_turn(
     slow = Dispatcher(
         services.db,
         client,
+        box=services.secret_box,
         config=DispatcherConfig(endpoint_concurrency=1, lease=lease, poll_interval=0.01),
     )
-    other = Dispatcher(services.db, client, config=DispatcherConfig(lease=lease))
+    other = Dispatcher(
+        services.db, client, box=services.secret_box, config=DispatcherConfig(lease=lease)
+    )
     async with running_receiver() as receiver:
         receiver.script = lambda request, n: Reply(sleep=0.5)
         await create_endpoint(platform, receiver.url(), ws=tenant.workspace_id)

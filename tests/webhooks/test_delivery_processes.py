@@ -116,7 +116,9 @@ async def test_a_worker_killed_mid_delivery_is_replaced_after_its_lease(
         client = create_webhook_client(parse_allowed_networks("127.0.0.0/8"), timeout=5)
         later = FakeClock(datetime.now(UTC) + timedelta(seconds=61))
         try:
-            await Dispatcher(services.db, client, clock=later).run_until_idle()
+            await Dispatcher(
+                services.db, client, box=services.secret_box, clock=later
+            ).run_until_idle()
         finally:
             await client.aclose()
 

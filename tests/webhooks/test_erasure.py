@@ -34,6 +34,7 @@ async def test_erasure_blanks_the_receivers_answers(
     dispatcher = Dispatcher(
         services.db,
         http,
+        box=services.secret_box,
         config=DispatcherConfig(poll_interval=0.01),
         clock=clock,
         rng=random.Random(1),

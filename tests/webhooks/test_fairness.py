@@ -51,6 +51,7 @@ async def dispatcher(services: Services, clock: FakeClock) -> AsyncIterator[Disp
     dispatcher = Dispatcher(
         services.db,
         client,
+        box=services.secret_box,
         # The settings' defaults, but for the timeout and a shorter poll.
         config=DispatcherConfig(concurrency=8, endpoint_concurrency=4, poll_interval=0.01),
         clock=clock,
@@ -223,6 +224,7 @@ async def test_a_receiver_too_slow_to_finish_its_answer_frees_the_slot_at_the_ti
     dispatcher = Dispatcher(
         services.db,
         client,
+        box=services.secret_box,
         config=DispatcherConfig(poll_interval=0.01, timeout=1.0),
         clock=clock,
     )

@@ -130,7 +130,10 @@ async def test_the_whole_loop_logs_no_secret_token_or_personal_data(
         webhook_client = create_webhook_client(parse_allowed_networks("127.0.0.0/8"), timeout=5)
         try:
             await Dispatcher(
-                services.db, webhook_client, config=DispatcherConfig(poll_interval=0.01)
+                services.db,
+                webhook_client,
+                box=services.secret_box,
+                config=DispatcherConfig(poll_interval=0.01),
             ).run_until_idle()
         finally:
             await webhook_client.aclose()

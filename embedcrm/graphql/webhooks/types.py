@@ -95,10 +95,17 @@ class WebhookDelivery(Node):
         )
 
 
+def _opened_secret(root: WebhookEndpoint, info: Info) -> str:
+    # Stored sealed: opened only when an answer asks for the secret.
+    return info.context.services.webhooks.secrets.open(root._sealed_secret)
+
+
 @strawberry.type(description="Where events are sent, signed with its own secret.")
 class WebhookEndpoint(Node):
     url: str
-    secret: str = strawberry.field(description="The current `whsec_` secret.")
+    secret: str = strawberry.field(
+        resolver=_opened_secret, description="The current `whsec_` secret."
+    )
     event_types: list[str] = strawberry.field(description="Types it receives; empty means all.")
     enabled: bool
     disabled_reason: str | None
@@ -113,6 +120,7 @@ class WebhookEndpoint(Node):
     created_at: datetime
     updated_at: datetime
     _ref: strawberry.Private[EndpointRef]
+    _sealed_secret: strawberry.Private[str]
 
     @strawberry.field(description="Deliveries to this endpoint, newest first.")
     async def deliveries(
@@ -157,7 +165,6 @@ class WebhookEndpoint(Node):
         return cls(
             id=endpoint_gid(row),
             url=row.url,
-            secret=row.secret,
             event_types=list(row.event_types),
             enabled=row.enabled,
             disabled_reason=row.disabled_reason,
@@ -170,6 +177,7 @@ class WebhookEndpoint(Node):
             created_at=row.created_at,
             updated_at=row.updated_at,
             _ref=EndpointRef(workspace, row.id),
+            _sealed_secret=row.secret,
         )
 
 
