@@ -421,9 +421,15 @@ async def count_filtered_contacts(
     kinds: dict[str, FieldType],
     *,
     viewer: Viewer,
+    up_to: int | None = None,
 ) -> int:
+    """How many contacts match: all of them, or no more than ``up_to`` (``up_to`` itself
+    meaning at least that many)."""
     repo = ContactRepository(session, workspace_id)
-    return await repo.count(repo.readable(viewer, repo.matching(spec, kinds)))
+    stmt = repo.readable(viewer, repo.matching(spec, kinds))
+    if up_to is None:
+        return await repo.count(stmt)
+    return await repo.count_up_to(stmt, up_to)
 
 
 async def all_filtered_contacts(

@@ -100,13 +100,16 @@ class ListService:
         spec: LeadSpec,
         *,
         segment_id: uuid.UUID | None = None,
+        up_to: int | None = None,
     ) -> int:
         async with self.db.transaction() as session:
             viewer = await viewer_of(session, principal, workspace_id, field="workspaceId")
             full = await _with_segment(session, workspace_id, spec, segment_id)
             typed, kinds = await _typed(session, workspace_id, full)
             assert isinstance(typed, LeadSpec)
-            return await count_filtered_leads(session, workspace_id, typed, kinds, viewer=viewer)
+            return await count_filtered_leads(
+                session, workspace_id, typed, kinds, viewer=viewer, up_to=up_to
+            )
 
     async def contacts_page(
         self,
@@ -133,13 +136,16 @@ class ListService:
         spec: ContactSpec,
         *,
         segment_id: uuid.UUID | None = None,
+        up_to: int | None = None,
     ) -> int:
         async with self.db.transaction() as session:
             viewer = await viewer_of(session, principal, workspace_id, field="workspaceId")
             full = await _with_segment(session, workspace_id, spec, segment_id)
             typed, kinds = await _typed(session, workspace_id, full)
             assert isinstance(typed, ContactSpec)
-            return await count_filtered_contacts(session, workspace_id, typed, kinds, viewer=viewer)
+            return await count_filtered_contacts(
+                session, workspace_id, typed, kinds, viewer=viewer, up_to=up_to
+            )
 
     async def export_csv(
         self,

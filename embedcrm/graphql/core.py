@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any, Generic, TypeVar, cast
 
 import strawberry
 
 from embedcrm.graphql.ids import to_global_id
+from embedcrm.kit.repository import count_limit
+
+DEFAULT_COUNT_LIMIT = 10_000
 
 
 @strawberry.interface(description="An object with a global id.")
@@ -43,11 +47,22 @@ class Edge(Generic[NodeT]):
     node: NodeT
 
 
+@strawberry.type(
+    description="A count that stopped at a limit: exact when `reachedLimit` is false; when it "
+    "is true there are at least `count` (the limit) items, perhaps many more."
+)
+class BoundedCount:
+    count: int
+    reached_limit: bool
+
+
 @strawberry.type
 class Connection(Generic[NodeT]):
     edges: list[Edge[NodeT]]
     page_info: PageInfo
     _count: strawberry.Private[Any]
+    # Counts no further than its argument; lists without one clamp their exact count.
+    _count_up_to: strawberry.Private[Callable[[int], Awaitable[int]] | None] = None
 
     # The count comes at once when a list loaded it ahead (a contact's leads on the contact
     # list), else from its statement; graphql-core awaits what is awaitable.
@@ -61,6 +76,21 @@ class Connection(Generic[NodeT]):
             return int(await value)
 
         return cast(int, later())
+
+    @strawberry.field(
+        description="The number of items matching the filter, counted no further than `limit` "
+        "(1 to 100000): the leads and contacts lists stop reading at the limit, so this stays "
+        "cheap where `totalCount` would read every match. A client shows `count` with a plus "
+        "when `reachedLimit` is true."
+    )
+    async def total_count_up_to(self, limit: int = DEFAULT_COUNT_LIMIT) -> BoundedCount:
+        limit = count_limit(limit)
+        if self._count_up_to is not None:
+            counted = await self._count_up_to(limit)
+        else:
+            value = self._count()
+            counted = min(value if isinstance(value, int) else int(await value), limit)
+        return BoundedCount(count=counted, reached_limit=counted >= limit)
 
 
 def node_id(type_name: str, row: Any) -> strawberry.ID:

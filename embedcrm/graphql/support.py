@@ -55,12 +55,16 @@ def optional_id(value: strawberry.ID | None, expected: str, field: str) -> Globa
 
 
 def connection(
-    page: Page[Any], convert: Callable[[Any], T], count: Callable[[], int | Awaitable[int]]
+    page: Page[Any],
+    convert: Callable[[Any], T],
+    count: Callable[[], int | Awaitable[int]],
+    count_up_to: Callable[[int], Awaitable[int]] | None = None,
 ) -> Connection[T]:
     return Connection(
         edges=[Edge(cursor=page.cursor(row), node=convert(row)) for row in page.rows],
         page_info=page_info(page),
         _count=count,
+        _count_up_to=count_up_to,
     )
 
 

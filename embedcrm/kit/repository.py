@@ -54,6 +54,9 @@ class Viewer(Protocol):
 
 
 MAX_PAGE_SIZE = 100
+# The most a bounded count (``totalCountUpTo``) may be asked to count to: past it a count is no
+# longer cheap, and the exact ``totalCount`` is there for whoever needs every row counted.
+MAX_COUNT_LIMIT = 100_000
 # Stands in for an id the caller may not name (another workspace's, another manager's): it
 # matches nothing, exactly like an unknown id.
 NOWHERE = uuid.UUID(int=0)
@@ -65,6 +68,22 @@ def page_size(first: int, field: str = "first") -> int:
     if first < 0:
         raise ValidationFailed(f"{field} is 0 or more.", field=field)
     return min(first, MAX_PAGE_SIZE)
+
+
+def count_limit(limit: int) -> int:
+    """The cap a bounded count was asked for, refused rather than bent when out of range: 0
+    or less counts nothing worth asking, more than the maximum is no longer cheap."""
+    if limit < 1 or limit > MAX_COUNT_LIMIT:
+        raise ValidationFailed(
+            f"limit is from 1 to {MAX_COUNT_LIMIT}; totalCount counts every row.", field="limit"
+        )
+    return limit
+
+
+def up_to(stmt: Select[Any], id_column: Any, limit: int) -> Select[Any]:
+    """At most ``limit`` of the ids ``stmt`` reads, in no order: PostgreSQL (and SQLite)
+    stop reading at the limit instead of visiting every match."""
+    return stmt.order_by(None).with_only_columns(id_column).limit(limit)
 
 
 def _beyond(
@@ -242,6 +261,16 @@ class WorkspaceRepository(Generic[M]):
     async def count(self, stmt: Select[M]) -> int:
         total = await self.session.scalar(
             select(func.count()).select_from(stmt.order_by(None).subquery())
+        )
+        return int(total or 0)
+
+    async def count_up_to(self, stmt: Select[M], limit: int) -> int:
+        """How many rows ``stmt`` reads, counted no further than ``limit`` (a LIMITed
+        subquery): ``limit`` itself means at least that many."""
+        total = await self.session.scalar(
+            select(func.count()).select_from(
+                up_to(stmt, self.model.id, count_limit(limit)).subquery()
+            )
         )
         return int(total or 0)
 

@@ -14,6 +14,7 @@ from sqlalchemy import (
     not_,
     or_,
     select,
+    union,
     union_all,
     update,
 )
@@ -27,9 +28,11 @@ from embedcrm.kit.repository import (
     Page,
     Window,
     WorkspaceRepository,
+    count_limit,
     encode_cursor,
     page_size,
     searched_pattern,
+    up_to,
 )
 from embedcrm.leads.models import (
     RESPONSE_KINDS,
@@ -205,6 +208,15 @@ class LeadRepository(WorkspaceRepository[Lead]):
             has_previous=any(page.has_previous for page in pages) or (more and backward),
             encode=pages[0].encode,
         )
+
+    async def count_up_to_of_either(self, stmts: Sequence[Select[Lead]], limit: int) -> int:
+        """How many rows any of ``stmts`` reads, counted no further than ``limit``: each half
+        stops at ``limit`` ids, and their union is counted. Should either half reach the limit,
+        so does the union; short of it, both halves are whole and the union is exact."""
+        limit = count_limit(limit)
+        either = union(*(up_to(stmt, Lead.id, limit) for stmt in stmts)).subquery()
+        total = await self.session.scalar(select(func.count()).select_from(either))
+        return min(int(total or 0), limit)
 
     def matching(
         self, spec: LeadSpec, kinds: dict[str, FieldType], *, text_in: str = "both"

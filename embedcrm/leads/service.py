@@ -757,9 +757,20 @@ async def count_filtered_leads(
     kinds: dict[str, FieldType],
     *,
     viewer: Viewer,
+    up_to: int | None = None,
 ) -> int:
+    """How many leads match: all of them, or no more than ``up_to`` (``up_to`` itself meaning
+    at least that many), read as the page is (two searches apart on PostgreSQL)."""
     repo = LeadRepository(session, workspace_id)
-    return await repo.count(_filtered(repo, spec, kinds, viewer))
+    if up_to is None:
+        return await repo.count(_filtered(repo, spec, kinds, viewer))
+    if repo.splits_text_search(spec):
+        halves = [
+            repo.readable(viewer, repo.matching(spec, kinds, text_in=place))
+            for place in ("lead", "contact")
+        ]
+        return await repo.count_up_to_of_either(halves, up_to)
+    return await repo.count_up_to(_filtered(repo, spec, kinds, viewer), up_to)
 
 
 async def all_filtered_leads(

@@ -19,7 +19,7 @@ const TEXT = {
     title: 'Заявка', contact: 'Контакт', value: 'Сумма', created: 'Создана', manager: 'Менеджер',
     more: 'Показать ещё', none: 'Ничего не найдено', loading: 'Загрузка…', select: 'Выбрать',
     selectAll: 'Выбрать все', moveTo: 'Перевести в этап', assignTo: 'Назначить', apply: 'Применить',
-    selected: 'Выбрано', close: 'Закрыть', reason: 'Причина', ok: 'OK', cancel: 'Отмена',
+    selected: 'Выбрано', of: 'из', close: 'Закрыть', reason: 'Причина', ok: 'OK', cancel: 'Отмена',
     reasonWon: 'Почему сделка успешна?', reasonLost: 'Почему отказ?', pipeline: 'Воронка продаж',
     phone: 'Телефон', email: 'E-mail', company: 'Компания', personalManager: 'Личный менеджер',
     currency: 'Валюта', cart: 'Корзина', order: 'Заказ', payment: 'Оплата', delivery: 'Доставка',
@@ -85,7 +85,7 @@ const TEXT = {
     title: 'Lead', contact: 'Contact', value: 'Value', created: 'Created', manager: 'Manager',
     more: 'Show more', none: 'Nothing found', loading: 'Loading…', select: 'Select',
     selectAll: 'Select all', moveTo: 'Move to stage', assignTo: 'Assign to', apply: 'Apply',
-    selected: 'Selected', close: 'Close', reason: 'Reason', ok: 'OK', cancel: 'Cancel',
+    selected: 'Selected', of: 'of', close: 'Close', reason: 'Reason', ok: 'OK', cancel: 'Cancel',
     reasonWon: 'Why was it won?', reasonLost: 'Why was it lost?', pipeline: 'Pipeline',
     phone: 'Phone', email: 'E-mail', company: 'Company', personalManager: 'Personal manager',
     currency: 'Currency', cart: 'Cart', order: 'Order', payment: 'Payment', delivery: 'Delivery',
@@ -161,8 +161,8 @@ const Q = {
       contact { id name email phone } source { utmSource } } }
   }
 }`,
-  InboxCount: `query PanelInboxCount($filter: LeadFilter, $segmentId: ID) {
-  leads(first: 1, filter: $filter, segmentId: $segmentId) { totalCount }
+  InboxCount: `query PanelInboxCount($filter: LeadFilter, $segmentId: ID, $limit: Int! = 10000) {
+  leads(first: 1, filter: $filter, segmentId: $segmentId) { totalCountUpTo(limit: $limit) { count reachedLimit } }
 }`,
   CreateSegment: `mutation PanelCreateSegment($input: CreateSegmentInput!) {
   createSegment(input: $input) { segment { id name } userErrors { field message code } }
@@ -1070,15 +1070,18 @@ class Inbox extends Part {
       this.body.append(...leads.map((lead) => this.row(lead)));
       if (!this.rows.length) this.body.append(h('tr', null, h('td', { colspan: '7', class: 'muted' }, t('none'))));
       this.count.textContent = fmtNum(this.rows.length) + (page.pageInfo.hasNextPage ? '+' : '');
-      // The total is counted apart, after the rows are drawn: on a large workspace counting
-      // every match costs more than the page itself.
+      // The total is counted apart, after the rows are drawn, and no further than 10 000
+      // ("10 000+"): on a large workspace counting every match costs more than the page.
+      const shown = () => { this.count.textContent = `${fmtNum(this.rows.length)} ${t('of')} ${this.total}`; };
       if (!more) {
+        this.total = null;
         gql(Q.InboxCount, { filter: this.filter(), segmentId: this.state.segmentId || null }).then((c) => {
           if (serial !== this.serial) return;
-          this.total = c.leads.totalCount;
-          this.count.textContent = `${fmtNum(this.rows.length)} / ${fmtNum(this.total)}`;
+          const n = c.leads.totalCountUpTo;
+          this.total = fmtNum(n.count) + (n.reachedLimit ? '+' : '');
+          shown();
         }).catch(() => {});
-      } else if (this.total != null) this.count.textContent = `${fmtNum(this.rows.length)} / ${fmtNum(this.total)}`;
+      } else if (this.total != null) shown();
       this.moreButton.hidden = !page.pageInfo.hasNextPage;
       this.status.textContent = '';
       this.updateBulk();

@@ -1455,3 +1455,44 @@ async def test_the_card_adds_a_second_phone_and_makes_it_primary(
     await card.get_by_text("Not a phone number.").wait_for()
     assert await phones.get_by_role("listitem").count() == 2
     assert await violations(page) == []
+
+
+async def test_the_inbox_total_stops_at_its_limit_and_says_so_with_a_plus(
+    page: Any, panel_crm: LiveServer, host: HostSite, api: GraphQL
+) -> None:
+    """The inbox asks how many leads match no further than a limit (10 000 as shipped): over
+    it the total reads "51+"; under it the exact number. The limit is made 51 here by
+    rewriting the variable the panel sends, and the server answers as it would any client."""
+    tenant = await make_tenant(api, domain=host.domain)
+    for n in range(51):
+        await add_lead(api, tenant.workspace_id, name=f"Клиент {n}", title=f"Заказ {n}")
+    await add_lead(api, tenant.workspace_id, name="Вера", title="Розы к пятнице")
+    await add_lead(api, tenant.workspace_id, name="Роза Ким", title="Тюльпаны")
+    sent: list[int] = []
+
+    async def capped(route: Any) -> None:
+        body = route.request.post_data_json if route.request.method == "POST" else None
+        if isinstance(body, dict) and "PanelInboxCount" in body.get("query", ""):
+            sent.append(body["variables"].get("limit", 10_000))
+            body["variables"]["limit"] = 51
+            await route.continue_(post_data=json.dumps(body))
+        else:
+            await route.continue_()
+
+    await page.route(f"{panel_crm.url}/graphql", capped)
+    token = await panel_token(api, tenant.workspace_id)
+    await open_panel(page, host, panel_crm, [token])
+    leads = page.get_by_role("table", name="Заявки")
+    await leads.get_by_role("button", name="Розы к пятнице").wait_for()
+    await page.get_by_text("50 из 51+", exact=True).wait_for()
+    # The panel asks 10 000 itself: the plus is the server's answer to the limit it was given.
+    assert sent and set(sent) == {10_000}
+
+    await page.get_by_role("searchbox", name="Поиск").fill("роз")
+    await leads.get_by_role("button", name="Заказ 3", exact=True).wait_for(state="detached")
+    await page.get_by_text("2 из 2", exact=True).wait_for()
+
+    await page.evaluate("embedcrm.panel.update({locale: 'en'})")
+    await page.get_by_role("searchbox", name="Search").fill("")
+    await page.get_by_text("50 of 51+", exact=True).wait_for()
+    assert await violations(page) == []

@@ -41,6 +41,9 @@ async def contacts(
         page,
         Contact.of,
         lambda: lists.count_contacts(principal, workspace, spec, segment_id=segment),
+        lambda limit: lists.count_contacts(
+            principal, workspace, spec, segment_id=segment, up_to=limit
+        ),
     )
 
 

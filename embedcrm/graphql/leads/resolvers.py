@@ -40,6 +40,9 @@ async def leads(
         page,
         Lead.of,
         lambda: lists.count_leads(principal, workspace, spec, segment_id=segment),
+        lambda limit: lists.count_leads(
+            principal, workspace, spec, segment_id=segment, up_to=limit
+        ),
     )
 
 
