@@ -1189,6 +1189,7 @@ class LeadCard extends Part {
     this.heading.textContent = lead.title;
     this.stageBar.replaceChildren(field(t('stage'), stageSelect),
       h('span', { class: 'badge ' + lead.status }, t(lead.status.toLowerCase())));
+    const typing = this.shadowRoot.activeElement;
     this.facts.replaceChildren(...[
       h('div', { class: 'card' }, h('h3', { text: t('contact') }), contact ? h('dl', null,
         contact.name ? [h('dt', { text: t('contact') }), h('dd', { text: contact.name })] : null,
@@ -1207,6 +1208,8 @@ class LeadCard extends Part {
       orderRows.length ? h('div', { class: 'card' }, h('h3', { text: t('order') }), h('dl', null, orderRows.map(([k, v]) => [h('dt', { text: k }), h('dd', { text: v })]))) : null,
       custom.length ? h('div', { class: 'card' }, h('h3', { text: t('customFields') }), h('dl', null, custom.map(([k, v]) => [h('dt', { text: k }), h('dd', { text: typeof v === 'object' ? JSON.stringify(v) : String(v) })]))) : null,
     ].filter(Boolean));
+    // The kept form moved into the new facts: give back the focus the move took from it.
+    if (typing && typing.isConnected && this.shadowRoot.activeElement !== typing) typing.focus();
     this.merges.replaceChildren(...(this.proposals.length ? [this.mergeBlock()] : []), ...(this.undoLine ? [this.undoLine] : []));
     this.taskList.replaceChildren(...edges(lead.tasks).map((task) => taskRow(this, task)));
     // Invoices show once there is one, or a cart to invoice.
@@ -1279,16 +1282,20 @@ class LeadCard extends Part {
         ' ', h('button', { type: 'button', class: 'link small', 'aria-label': `${t('removePoint')}: ${p.value}`, onclick: () => change('RemoveContactPoint', { id: p.id }) }, '×')))))]);
   }
 
+  // Kept from one redraw of the facts to the next: a live update must not wipe a number being typed.
   pointForm(contact) {
+    if (this.pointFormOf && this.pointFormOf.id === contact.id) return this.pointFormOf.form;
     const kind = h('select', null, options([['PHONE', t('phone')], ['EMAIL', t('email')]], 'PHONE'));
     const value = h('input', { type: 'text', maxlength: '320', size: '16', autocomplete: 'off' });
     const label = h('input', { type: 'text', maxlength: '40', size: '8', list: nextId('labels') });
-    return h('form', { class: 'bar', 'aria-label': t('addPoint'), onsubmit: (e) => { e.preventDefault(); if (value.value.trim()) this.act(async () => {
+    const form = h('form', { class: 'bar', 'aria-label': t('addPoint'), onsubmit: (e) => { e.preventDefault(); if (value.value.trim()) this.act(async () => {
       await mutate('AddContactPoint', { contactId: contact.id, kind: kind.value, value: value.value.trim(), label: label.value.trim() || null });
       await this.reload();
     }); } }, field(t('pointKind'), kind), field(t('pointValue'), value), field(t('pointLabel'), label),
     h('datalist', { id: label.getAttribute('list') }, ['mobile', 'work', 'home'].map((k) => h('option', { value: t(k) }))),
     h('button', { type: 'submit', 'aria-label': t('addPoint') }, '+'));
+    this.pointFormOf = { id: contact.id, form };
+    return form;
   }
 
   tagLine(lead) {
