@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, cast
 
@@ -110,23 +110,26 @@ class Contact(Node):
     @strawberry.field(description="Every e-mail of the person, the primary one first.")
     def emails(self, info: Info) -> list[ContactEmail]:
         return cast(
-            "list[ContactEmail]",
-            ready_or_load(
-                info.context.loaders.contact_points,
-                (self._row.workspace_id, self._row.id),
-                lambda rows: [_email(r) for r in _points_of(rows, contact_models.PointKind.EMAIL)],
-            ),
+            "list[ContactEmail]", self._points(info, contact_models.PointKind.EMAIL, _email)
         )
 
     @strawberry.field(description="Every phone of the person, the primary one first.")
     def phones(self, info: Info) -> list[ContactPhone]:
         return cast(
-            "list[ContactPhone]",
-            ready_or_load(
-                info.context.loaders.contact_points,
-                (self._row.workspace_id, self._row.id),
-                lambda rows: [_phone(r) for r in _points_of(rows, contact_models.PointKind.PHONE)],
-            ),
+            "list[ContactPhone]", self._points(info, contact_models.PointKind.PHONE, _phone)
+        )
+
+    def _points(
+        self,
+        info: Info,
+        kind: contact_models.PointKind,
+        convert: Callable[[contact_models.ContactPoint], ContactEmail | ContactPhone],
+    ) -> object:
+        """The contact's e-mails or phones: one loader holds both kinds."""
+        return ready_or_load(
+            info.context.loaders.contact_points,
+            (self._row.workspace_id, self._row.id),
+            lambda rows: [convert(r) for r in _points_of(rows, kind)],
         )
 
     @strawberry.field(description="The contact's leads, newest first.")
