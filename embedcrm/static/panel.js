@@ -1159,6 +1159,15 @@ class LeadCard extends Part {
       h('div', { class: 'card' }, h('h3', { text: t('timeline') }), this.timelineList));
     this.shadowRoot.replaceChildren(this.main);
     this.framed = this.lead.id;
+    this.keptForms = new Map();
+  }
+
+  // A live update redraws the card, and must not wipe what is being typed: a form that takes
+  // typing is built once per key and kept until the card shows another lead.
+  kept(key, build) {
+    let form = this.keptForms.get(key);
+    if (!form) this.keptForms.set(key, form = build());
+    return form;
   }
 
   paint() {
@@ -1208,12 +1217,12 @@ class LeadCard extends Part {
       orderRows.length ? h('div', { class: 'card' }, h('h3', { text: t('order') }), h('dl', null, orderRows.map(([k, v]) => [h('dt', { text: k }), h('dd', { text: v })]))) : null,
       custom.length ? h('div', { class: 'card' }, h('h3', { text: t('customFields') }), h('dl', null, custom.map(([k, v]) => [h('dt', { text: k }), h('dd', { text: typeof v === 'object' ? JSON.stringify(v) : String(v) })]))) : null,
     ].filter(Boolean));
-    // The kept form moved into the new facts: give back the focus the move took from it.
-    if (typing && typing.isConnected && this.shadowRoot.activeElement !== typing) typing.focus();
     this.merges.replaceChildren(...(this.proposals.length ? [this.mergeBlock()] : []), ...(this.undoLine ? [this.undoLine] : []));
     this.taskList.replaceChildren(...edges(lead.tasks).map((task) => taskRow(this, task)));
     // Invoices show once there is one, or a cart to invoice.
     this.invoiceBox.replaceChildren(...(this.invoices && (this.invoices.length || lead.items.length) ? [this.invoiceCard()] : []));
+    // A kept form moved into the redrawn facts or invoices: give back the focus the move took.
+    if (typing && typing.isConnected && this.shadowRoot.activeElement !== typing) typing.focus();
     // The timeline: the lead's activities, the contact's messages with their status, and the
     // contact's feedback answers, newest first.
     const m = this.messages;
@@ -1258,15 +1267,19 @@ class LeadCard extends Part {
     const payable = i.status === 'ISSUED' || i.status === 'PARTLY_PAID';
     if (!payable && !i.payments.length) return null;
     const name = `№ ${i.number}`;
-    const amount = h('input', { type: 'text', inputmode: 'decimal', size: '10', value: i.outstanding });
-    return h('div', null,
-      i.payments.length ? h('ul', { 'aria-label': `${t('payments')}: ${name}` }, i.payments.map((x) =>
-        h('li', { class: 'small' }, `${fmtDate(x.paidAt, false)} · ${fmtMoney(x.amount, x.currency)} · ${t('paid' + x.source)}`))) : null,
-      payable ? h('form', { class: 'bar', onsubmit: (e) => { e.preventDefault(); this.act(async () => {
+    // Keyed by what is owed too: once a payment is recorded the field offers the new balance.
+    const form = payable ? this.kept(`pay:${i.id}:${i.outstanding}`, () => {
+      const amount = h('input', { type: 'text', inputmode: 'decimal', size: '10', value: i.outstanding });
+      return h('form', { class: 'bar', onsubmit: (e) => { e.preventDefault(); this.act(async () => {
         await mutate('RecordPayment', { invoiceId: i.id, amount: amount.value.trim().replace(',', '.') });
         await this.reload();
       }); } }, field(`${t('payAmount')}: ${name}`, amount),
-        h('button', { type: 'submit', 'aria-label': `${t('recordPayment')}: ${name}` }, t('recordPayment'))) : null);
+        h('button', { type: 'submit', 'aria-label': `${t('recordPayment')}: ${name}` }, t('recordPayment')));
+    }) : null;
+    return h('div', null,
+      i.payments.length ? h('ul', { 'aria-label': `${t('payments')}: ${name}` }, i.payments.map((x) =>
+        h('li', { class: 'small' }, `${fmtDate(x.paidAt, false)} · ${fmtMoney(x.amount, x.currency)} · ${t('paid' + x.source)}`))) : null,
+      form);
   }
 
   // Every phone and e-mail of the contact, as tel: and mailto: links with their labels and
@@ -1282,31 +1295,36 @@ class LeadCard extends Part {
         ' ', h('button', { type: 'button', class: 'link small', 'aria-label': `${t('removePoint')}: ${p.value}`, onclick: () => change('RemoveContactPoint', { id: p.id }) }, '×')))))]);
   }
 
-  // Kept from one redraw of the facts to the next: a live update must not wipe a number being typed.
   pointForm(contact) {
-    if (this.pointFormOf && this.pointFormOf.id === contact.id) return this.pointFormOf.form;
-    const kind = h('select', null, options([['PHONE', t('phone')], ['EMAIL', t('email')]], 'PHONE'));
-    const value = h('input', { type: 'text', maxlength: '320', size: '16', autocomplete: 'off' });
-    const label = h('input', { type: 'text', maxlength: '40', size: '8', list: nextId('labels') });
-    const form = h('form', { class: 'bar', 'aria-label': t('addPoint'), onsubmit: (e) => { e.preventDefault(); if (value.value.trim()) this.act(async () => {
-      await mutate('AddContactPoint', { contactId: contact.id, kind: kind.value, value: value.value.trim(), label: label.value.trim() || null });
-      await this.reload();
-    }); } }, field(t('pointKind'), kind), field(t('pointValue'), value), field(t('pointLabel'), label),
-    h('datalist', { id: label.getAttribute('list') }, ['mobile', 'work', 'home'].map((k) => h('option', { value: t(k) }))),
-    h('button', { type: 'submit', 'aria-label': t('addPoint') }, '+'));
-    this.pointFormOf = { id: contact.id, form };
-    return form;
+    return this.kept(`point:${contact.id}`, () => {
+      const kind = h('select', null, options([['PHONE', t('phone')], ['EMAIL', t('email')]], 'PHONE'));
+      const value = h('input', { type: 'text', maxlength: '320', size: '16', autocomplete: 'off' });
+      const label = h('input', { type: 'text', maxlength: '40', size: '8', list: nextId('labels') });
+      return h('form', { class: 'bar', 'aria-label': t('addPoint'), onsubmit: (e) => { e.preventDefault(); if (value.value.trim()) this.act(async () => {
+        await mutate('AddContactPoint', { contactId: contact.id, kind: kind.value, value: value.value.trim(), label: label.value.trim() || null });
+        value.value = label.value = '';
+        await this.reload();
+      }); } }, field(t('pointKind'), kind), field(t('pointValue'), value), field(t('pointLabel'), label),
+      h('datalist', { id: label.getAttribute('list') }, ['mobile', 'work', 'home'].map((k) => h('option', { value: t(k) }))),
+      h('button', { type: 'submit', 'aria-label': t('addPoint') }, '+'));
+    });
   }
 
   tagLine(lead) {
-    const input = h('input', { type: 'text', maxlength: '100', size: '10', list: nextId('tags') });
-    const suggestions = h('datalist', { id: input.getAttribute('list') }, S.boot.tags.map((tag) => h('option', { value: tag.name })));
     const tag = (change) => this.act(async () => { await mutate('TagRecords', { ids: [lead.id], ...change }); await this.reload(); });
+    const form = this.kept('tags', () => {
+      const input = h('input', { type: 'text', maxlength: '100', size: '10', list: nextId('tags') });
+      const suggestions = h('datalist', { id: input.getAttribute('list') }, S.boot.tags.map((x) => h('option', { value: x.name })));
+      return h('form', { class: 'bar', onsubmit: (e) => { e.preventDefault(); const name = input.value.trim(); if (name) this.act(async () => {
+        await mutate('TagRecords', { ids: [lead.id], add: [name] });
+        input.value = '';
+        await this.reload();
+      }); } }, field(t('addTag'), input), suggestions, h('button', { type: 'submit', 'aria-label': t('addTag') }, '+'));
+    });
     return h('div', null,
       h('p', null, lead.tags.map((x) => [h('span', { class: 'badge' }, x.name, ' ',
         h('button', { type: 'button', class: 'link small', 'aria-label': `${t('removeTag')}: ${x.name}`, onclick: () => tag({ remove: [x.name] }) }, '×')), ' '])),
-      h('form', { class: 'bar', onsubmit: (e) => { e.preventDefault(); if (input.value.trim()) tag({ add: [input.value.trim()] }); } },
-        field(t('addTag'), input), suggestions, h('button', { type: 'submit', 'aria-label': t('addTag') }, '+')));
+      form);
   }
 
   activityBlock() {
