@@ -40,6 +40,7 @@ from bench.common import (
     pinned_server,
     scratch_database,
     server_stack,
+    write_figures,
     wrk,
 )
 from embedcrm.auth import Platform
@@ -180,6 +181,7 @@ def main() -> None:
         action="store_true",
         help="measure the bare endpoint and the accept-only layout, nothing else",
     )
+    parser.add_argument("--json", help="also write the figures to this file, as JSON")
     parser.add_argument("--drain", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.drain:
@@ -280,11 +282,35 @@ def main() -> None:
                 worker = (int(out[-3]), float(out[-2]), float(out[-1]))
                 asyncio.run(set_aside_backlog(dsn))
     report(results, worker, args)
+    write_figures(args.json, figures(results, worker))
 
 
 BARE = "bare Starlette + asyncpg insert"
 ACCEPT_ONLY = "embedcrm, accept only (worker makes leads)"
 INLINE = "embedcrm, accept + make leads in-process"
+
+
+def figures(results: dict[str, Run], worker: tuple[int, float, float] | None) -> dict[str, object]:
+    layouts: dict[str, object] = {
+        label: {
+            "requests_per_second": r.wrk.requests_per_second,
+            "p50_ms": r.wrk.p50_ms,
+            "p99_ms": r.wrk.p99_ms,
+            "non_2xx": r.wrk.non_2xx,
+            "cpu_us_per_request": r.cpu_us_per_request,
+            "leads_per_second": r.leads_per_second,
+            "backlog_drain_seconds": r.backlog_drain_seconds,
+        }
+        for label, r in results.items()
+    }
+    made = None
+    if worker is not None:
+        leads, elapsed, spent = worker
+        made = {
+            "leads_per_second": leads / elapsed,
+            "cpu_ms_per_lead": spent / max(leads, 1) * 1000,
+        }
+    return {"layouts": layouts, "worker": made}
 
 
 def report(

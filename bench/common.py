@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import shutil
@@ -46,6 +47,12 @@ def scratch_database(prefix: str) -> Iterator[str]:
         yield admin.rsplit("/", 1)[0] + "/" + name
     finally:
         asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def write_figures(path: str | None, figures: dict[str, object]) -> None:
+    """What a benchmark printed, also as JSON for bench/goals.py (nothing is written without a path)."""
+    if path:
+        Path(path).write_text(json.dumps({"server_stack": server_stack(), **figures}, indent=2))
 
 
 def free_port() -> int:

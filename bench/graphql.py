@@ -38,6 +38,7 @@ from bench.common import (
     pinned_server,
     scratch_database,
     server_stack,
+    write_figures,
     wrk,
 )
 from embedcrm.auth import Platform
@@ -159,6 +160,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--connections", type=int, default=10)
+    parser.add_argument("--json", help="also write the figures to this file, as JSON")
     args = parser.parse_args()
     with scratch_database("embedcrm_bench_graphql") as dsn:
         database_url = dsn.replace("postgresql://", "postgresql+asyncpg://")
@@ -214,6 +216,17 @@ def main() -> None:
             f"{label:42} {r.wrk.requests_per_second:7.0f} {r.wrk.p50_ms:7.1f} {r.wrk.p99_ms:7.1f} "
             f"{r.cpu_us:10.0f} {r.cpu_us / floor:6.2f} {r.wrk.non_2xx:7d}"
         )
+    write_figures(
+        args.json,
+        {
+            label: {
+                "requests_per_second": r.wrk.requests_per_second,
+                "p99_ms": r.wrk.p99_ms,
+                "cpu_us_per_request": r.cpu_us,
+            }
+            for label, r in results.items()
+        },
+    )
 
 
 EMBEDCRM_PAGE = "embedcrm: leads(first: 50) with relations"

@@ -21,7 +21,7 @@ import statistics
 import sys
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
 import asyncpg
@@ -29,6 +29,7 @@ import uvicorn
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
+from bench.common import write_figures
 from embedcrm.config import Settings
 from embedcrm.events import Event
 from embedcrm.migrations import upgrade_to_head
@@ -199,6 +200,7 @@ async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=5000)
     parser.add_argument("--samples", type=int, default=50)
+    parser.add_argument("--json", help="also write the figures to this file, as JSON")
     parser.add_argument(
         "--database",
         default=os.environ.get(
@@ -257,6 +259,14 @@ async def main() -> None:
             f"commit to delivery when idle: median {statistics.median(latencies) * 1000:.0f} ms, "
             f"p90 {sorted(latencies)[int(len(latencies) * 0.9)] * 1000:.0f} ms "
             f"({len(latencies)} samples)"
+        )
+        write_figures(
+            args.json,
+            {
+                "bare": asdict(bare),
+                "dispatcher": asdict(worker),
+                "idle_median_ms": statistics.median(latencies) * 1000,
+            },
         )
     finally:
         receiver.terminate()
