@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import select, tuple_
@@ -13,6 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.alerts.models import Alert, AlertSettings
+from embedcrm.kit.grouping import grouped
 from embedcrm.workspaces.models import Member, Role, Workspace
 
 
@@ -44,9 +46,8 @@ class AlertStore:
 
     async def owners(self, workspace_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[Member]]:
         wanted = list(set(workspace_ids))
-        found: dict[uuid.UUID, list[Member]] = {w: [] for w in wanted}
         if not wanted:
-            return found
+            return {}
         rows = await self.session.scalars(
             select(Member)
             .where(
@@ -56,9 +57,7 @@ class AlertStore:
             )
             .order_by(Member.created_at, Member.id)
         )
-        for row in rows:
-            found[row.workspace_id].append(row)
-        return found
+        return grouped(wanted, rows, attrgetter("workspace_id"))
 
     async def settings(
         self, keys: Iterable[tuple[uuid.UUID, uuid.UUID]]

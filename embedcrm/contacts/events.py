@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +15,7 @@ from embedcrm.contacts.repository import ContactRepository
 from embedcrm.events import Event
 from embedcrm.events.catalog import ContactPayload, ContactPointPayload
 from embedcrm.ids import to_global_id
+from embedcrm.kit.grouping import grouped
 from embedcrm.webhooks.outbox import OutboxRepository
 
 
@@ -52,9 +54,9 @@ async def contact_payloads(
     for contact in contacts:
         by_workspace.setdefault(contact.workspace_id, []).append(contact)
     for workspace_id, group in by_workspace.items():
-        points: dict[uuid.UUID, list[ContactPoint]] = {c.id: [] for c in group}
-        for point in await ContactRepository(session, workspace_id).points_of(list(points)):
-            points[point.contact_id].append(point)
+        ids = [c.id for c in group]
+        rows = await ContactRepository(session, workspace_id).points_of(ids)
+        points = grouped(ids, rows, attrgetter("contact_id"))
         for contact in group:
             out[contact.id] = contact_payload(contact, points[contact.id])
     return out

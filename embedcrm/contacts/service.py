@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 import phonenumbers
@@ -31,6 +32,7 @@ from embedcrm.errors import NotFound, ValidationFailed
 from embedcrm.fields.filters import ContactSpec
 from embedcrm.fields.models import FieldEntity, FieldType
 from embedcrm.fields.service import definitions_of, validate_custom_fields
+from embedcrm.kit.grouping import grouped
 from embedcrm.kit.repository import MAX_PAGE_SIZE, Page, Viewer, Window
 from embedcrm.workspaces.access import Actor, get_member, load_actor, readable_row, viewer_of
 
@@ -524,10 +526,7 @@ class ContactPointService:
     ) -> dict[uuid.UUID, list[ContactPoint]]:
         async with self.db.transaction() as session:
             points = await ContactRepository(session, workspace_id).points_of(contact_ids)
-        out: dict[uuid.UUID, list[ContactPoint]] = {i: [] for i in contact_ids}
-        for point in points:
-            out[point.contact_id].append(point)
-        return out
+        return grouped(contact_ids, points, attrgetter("contact_id"))
 
     async def add(
         self,

@@ -18,6 +18,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
+from operator import attrgetter
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,9 +32,10 @@ from embedcrm.errors import BadRequest, PayloadTooLarge, Unauthenticated, Valida
 from embedcrm.exchange import commerceml
 from embedcrm.exchange.models import ExchangeFile, OneCExchange
 from embedcrm.exchange.repository import ExchangeRepository
-from embedcrm.invoices.models import Invoice, InvoiceLine, InvoiceStatus, PaymentSource
+from embedcrm.invoices.models import Invoice, InvoiceStatus, PaymentSource
 from embedcrm.invoices.repository import InvoiceRepository
 from embedcrm.invoices.service import ReceivedPayment, apply_payment
+from embedcrm.kit.grouping import grouped
 from embedcrm.kit.money import to_cents
 from embedcrm.workspaces.access import load_actor
 
@@ -204,9 +206,7 @@ class OneCService:
             settings = await repo.settings()
             assert settings is not None
             settings.last_query_at = now
-        by_invoice: dict[uuid.UUID, list[InvoiceLine]] = {i.id: [] for i in invoices}
-        for line in lines:
-            by_invoice[line.invoice_id].append(line)
+        by_invoice = grouped((i.id for i in invoices), lines, attrgetter("invoice_id"))
         document = commerceml.orders_document(
             [(i, by_invoice[i.id], products) for i in invoices], now
         )

@@ -17,6 +17,7 @@ from embedcrm.errors import Conflict, NotFound, ValidationFailed
 from embedcrm.fields.filters import FieldCondition, FieldOp
 from embedcrm.fields.models import CustomFieldDefinition, FieldEntity, FieldType, Tag
 from embedcrm.fields.repository import FieldRepository, TagRepository
+from embedcrm.kit.grouping import grouped_pairs
 from embedcrm.kit.models import fold
 from embedcrm.leads.models import Lead
 from embedcrm.leads.moves import leads_by_id
@@ -250,20 +251,14 @@ class TagService:
     ) -> dict[uuid.UUID, list[Tag]]:
         async with self.db.transaction() as session:
             rows = await TagRepository(session, workspace_id).lead_tag_ids(lead_ids)
-        out: dict[uuid.UUID, list[Tag]] = {i: [] for i in lead_ids}
-        for owner, tag in rows:
-            out[owner].append(tag)
-        return out
+        return grouped_pairs(lead_ids, rows)
 
     async def tags_of_contacts(
         self, workspace_id: uuid.UUID, contact_ids: list[uuid.UUID]
     ) -> dict[uuid.UUID, list[Tag]]:
         async with self.db.transaction() as session:
             rows = await TagRepository(session, workspace_id).contact_tag_ids(contact_ids)
-        out: dict[uuid.UUID, list[Tag]] = {i: [] for i in contact_ids}
-        for owner, tag in rows:
-            out[owner].append(tag)
-        return out
+        return grouped_pairs(contact_ids, rows)
 
     async def tag(
         self,

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -45,6 +46,7 @@ from embedcrm.invoices.repository import (
     PaymentRepository,
     RequisitesRepository,
 )
+from embedcrm.kit.grouping import grouped
 from embedcrm.kit.money import checked_amount
 from embedcrm.kit.repository import Page, Window
 from embedcrm.leads.moves import get_lead
@@ -686,10 +688,7 @@ class InvoiceService:
         """The payments of invoices the caller has already read, grouped by invoice."""
         async with self.db.transaction() as session:
             rows = await PaymentRepository(session, workspace_id).of_invoices(invoice_ids)
-        grouped: dict[uuid.UUID, list[Payment]] = {i: [] for i in invoice_ids}
-        for row in rows:
-            grouped[row.invoice_id].append(row)
-        return grouped
+        return grouped(invoice_ids, rows, attrgetter("invoice_id"))
 
     async def receivables(
         self, principal: Principal, workspace_id: uuid.UUID, today: date | None = None
@@ -818,10 +817,7 @@ class InvoiceService:
         """The lines of invoices the caller has already read, grouped by invoice."""
         async with self.db.transaction() as session:
             rows = await InvoiceRepository(session, workspace_id).lines_of(invoice_ids)
-        grouped: dict[uuid.UUID, list[InvoiceLine]] = {i: [] for i in invoice_ids}
-        for row in rows:
-            grouped[row.invoice_id].append(row)
-        return grouped
+        return grouped(invoice_ids, rows, attrgetter("invoice_id"))
 
     async def export_csv(
         self, principal: Principal, workspace_id: uuid.UUID, invoice_filter: InvoiceFilter

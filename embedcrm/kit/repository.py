@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from operator import attrgetter
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from sqlalchemy import (
@@ -27,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from embedcrm.errors import BadRequest, NotFound, ValidationFailed
+from embedcrm.kit.grouping import grouped
 
 
 class WorkspaceOwned(Protocol):
@@ -296,10 +298,8 @@ class WorkspaceRepository(Generic[M]):
         found = await self.session.scalars(
             select(row).where(ranked.c.page_rank <= size + 1).order_by(ranked.c.page_rank)
         )
-        grouped: dict[Any, list[M]] = {k: [] for k in keys}
-        for entity in found:
-            grouped[getattr(entity, key.key)].append(entity)
-        return {k: Page(rows=rows[:size], has_next=len(rows) > size) for k, rows in grouped.items()}
+        per_key = grouped(keys, found, attrgetter(key.key))
+        return {k: Page(rows=rows[:size], has_next=len(rows) > size) for k, rows in per_key.items()}
 
     async def count_per(
         self, stmt: Select[M], key: InstrumentedAttribute[Any], keys: Sequence[Any]

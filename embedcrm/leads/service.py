@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import Select
@@ -31,6 +32,7 @@ from embedcrm.events import Event
 from embedcrm.fields.filters import LeadSpec
 from embedcrm.fields.models import FieldEntity, FieldType
 from embedcrm.fields.service import definitions_of, validate_custom_fields
+from embedcrm.kit.grouping import grouped
 from embedcrm.kit.repository import Page, Viewer, Window
 from embedcrm.leads.assignment import Assigner
 from embedcrm.leads.events import emit_lead_event, lead_payload, person_payload
@@ -438,10 +440,7 @@ class LeadService:
     ) -> dict[uuid.UUID, list[LeadItem]]:
         async with self.db.transaction() as session:
             rows = await ItemRepository(session, workspace_id).of_leads(lead_ids)
-        out: dict[uuid.UUID, list[LeadItem]] = {i: [] for i in lead_ids}
-        for row in rows:
-            out[row.lead_id].append(row)
-        return out
+        return grouped(lead_ids, rows, attrgetter("lead_id"))
 
     # ---- tags ----------------------------------------------------------------------------
 
