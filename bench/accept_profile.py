@@ -28,7 +28,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.capture import ORIGIN, SECRET, provision
-from bench.common import scratch_database
+from bench.common import asgi_post, layer_table, scratch_database
 from embedcrm.app import create_app
 from embedcrm.capture.spam import FormTokens
 from embedcrm.config import Settings
@@ -60,15 +60,6 @@ async def provision_sites(database_url: str, count: int) -> list[tuple[uuid.UUID
     """``count`` workspaces, each with a site: (site id, public key) of each."""
     made = [await provision(database_url) for _ in range(count)]
     return [(site_id, key) for _workspace, site_id, key in made]
-
-
-def layer_of(filename: str) -> str:
-    for name, needles in LAYERS:
-        if any(needle in filename for needle in needles):
-            return name
-    if filename == "~":
-        return "builtins (C)"
-    return "other"
 
 
 async def drive(
@@ -110,41 +101,14 @@ async def drive(
     async def one(n: int, run: str) -> None:
         body = bodies[run][n]
         path = f"/v1/sites/{sites[(n // 8) % len(sites)][1]}/submissions"
-        scope = {
-            "type": "http",
-            "asgi": {"version": "3.0", "spec_version": "2.3"},
-            "http_version": "1.1",
-            "method": "POST",
-            "scheme": "http",
-            "path": path,
-            "raw_path": path.encode(),
-            "root_path": "",
-            "query_string": b"",
-            "headers": [
-                (b"host", b"127.0.0.1:8000"),
-                (b"content-type", b"application/json"),
-                (b"origin", ORIGIN.encode()),
-                (b"content-length", str(len(body)).encode()),
-            ],
-            "client": ("127.0.0.1", 40000 + n % 1000),
-            "server": ("127.0.0.1", 8000),
-            "state": {},
-        }
-        sent = False
-
-        async def receive() -> dict[str, Any]:
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            await asyncio.sleep(3600)
-            return {"type": "http.disconnect"}
-
-        async def send(message: dict[str, Any]) -> None:
-            if message["type"] == "http.response.start":
-                statuses[message["status"]] = statuses.get(message["status"], 0) + 1
-
-        await app(scope, receive, send)
+        status, _answer = await asgi_post(
+            app,
+            path,
+            body,
+            [(b"origin", ORIGIN.encode())],
+            client=("127.0.0.1", 40000 + n % 1000),
+        )
+        statuses[status] = statuses.get(status, 0) + 1
 
     async def run(label: str, count: int) -> float:
         queue = iter(range(count))
@@ -187,17 +151,7 @@ async def drive(
 
 def report(requests: int, top: int) -> None:
     stats = pstats.Stats("/tmp/accept_profile.prof")
-    raw: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
-    by_layer: dict[str, float] = {}
-    total = 0.0
-    for (filename, _line, _name), (_cc, _nc, tottime, _ct, _callers) in raw.items():
-        by_layer[layer_of(filename)] = by_layer.get(layer_of(filename), 0.0) + tottime
-        total += tottime
-    print("\nself time by layer, µs per request (cProfile inflates every call alike):")
-    for name, seconds in sorted(by_layer.items(), key=lambda kv: -kv[1]):
-        print(f"  {name:42} {seconds / requests * 1e6:8.1f}  {seconds / total * 100:5.1f} %")
-    print(f"  {'total':42} {total / requests * 1e6:8.1f}")
-    print()
+    layer_table(stats, LAYERS, requests)
     stats.sort_stats("tottime").print_stats(top)
 
 

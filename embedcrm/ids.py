@@ -24,12 +24,15 @@ class GlobalId:
     row_id: uuid.UUID
 
     def encode(self) -> str:
-        raw = f"{self.type_name}:{self.workspace_id.hex}:{self.row_id.hex}"
-        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+        return to_global_id(self.type_name, self.workspace_id, self.row_id)
 
 
 def to_global_id(type_name: str, workspace_id: uuid.UUID, row_id: uuid.UUID) -> str:
-    return GlobalId(type_name, workspace_id, row_id).encode()
+    # Made straight from the UUIDs' integers (``.hex`` is a property that formats them alike):
+    # a page of 50 leads makes about 100 ids, and a GlobalId made for each cost more than the
+    # text itself.
+    raw = f"{type_name}:{workspace_id.int:032x}:{row_id.int:032x}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
 def optional_global_id(

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import inspect
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from strawberry.dataloader import DataLoader
 from strawberry.types.nodes import SelectedField, Selection
@@ -57,6 +58,25 @@ def ready_or_load(loader: DataLoader[K, T], key: K, convert: Callable[[T], R]) -
         return convert(await loading)
 
     return later()
+
+
+def related(
+    converted: dict[Any, Any],
+    loader: DataLoader[K, T | None],
+    key: K,
+    convert: Callable[[T], R],
+) -> R | Awaitable[R | None] | None:
+    """``ready_or_load`` of the row ``key`` names (None when there is none), converted once per
+    request and the one object shared by every row naming it: a page of 50 leads names a few
+    stages and assignees, each otherwise converted again for every lead. ``converted`` is the
+    request's (``Loaders.converted``)."""
+    memo = (convert, key)
+    if memo in converted:
+        return cast("R | None", converted[memo])
+    value = ready_or_load(loader, key, nullable(convert))
+    if not inspect.isawaitable(value):
+        converted[memo] = value
+    return value
 
 
 async def load_ahead(loads: Iterable[tuple[DataLoader[Any, Any], Iterable[Any]]]) -> None:

@@ -3,7 +3,8 @@ query per related table."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from strawberry.dataloader import DataLoader
 
@@ -43,6 +44,8 @@ class Loaders:
     contact_leads: DataLoader[ContactPageKey, Page[Lead]]
     contact_lead_counts: DataLoader[Key, int | None]
     messages: DataLoader[Key, Message | None]
+    # The GraphQL objects made of loaded rows, by converter and key (``batching.related``).
+    converted: dict[Any, Any] = field(default_factory=dict)
 
     @classmethod
     def create(cls, services: Services, principal: Principal) -> Loaders:

@@ -11,7 +11,7 @@ from strawberry.scalars import JSON
 
 from embedcrm.contacts import models as contact_models
 from embedcrm.contacts.merge import UNDO_WINDOW
-from embedcrm.graphql.batching import load_ahead, nullable, ready_or_load, selected_under
+from embedcrm.graphql.batching import load_ahead, ready_or_load, related, selected_under
 from embedcrm.graphql.context import Info
 from embedcrm.graphql.core import Connection, Node, node_id
 from embedcrm.graphql.fields.types import Tag, contact_tags
@@ -99,9 +99,8 @@ class Contact(Node):
         if self._row.manager_id is None:
             return None
         key = (self._row.workspace_id, self._row.manager_id)
-        return cast(
-            "Member | None", ready_or_load(info.context.loaders.members, key, nullable(Member.of))
-        )
+        loaders = info.context.loaders
+        return cast("Member | None", related(loaders.converted, loaders.members, key, Member.of))
 
     @strawberry.field
     def tags(self, info: Info) -> list[Tag]:

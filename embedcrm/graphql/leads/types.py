@@ -15,8 +15,8 @@ from embedcrm.contacts import models as contact_models
 from embedcrm.fields.filters import LeadSpec
 from embedcrm.graphql.batching import (
     load_ahead,
-    nullable,
     ready_or_load,
+    related,
     selected_at,
 )
 from embedcrm.graphql.contacts import types as contact_types
@@ -88,26 +88,25 @@ class Lead(Node):
         self, info: Info
     ) -> Annotated[Contact, strawberry.lazy("embedcrm.graphql.contacts.types")] | None:
         key = (self._row.workspace_id, self._row.contact_id)
+        loaders = info.context.loaders
         return cast(
             "Contact | None",
-            ready_or_load(info.context.loaders.contacts, key, nullable(contact_types.Contact.of)),
+            related(loaders.converted, loaders.contacts, key, contact_types.Contact.of),
         )
 
     @strawberry.field
     def stage(self, info: Info) -> Stage | None:
         key = (self._row.workspace_id, self._row.stage_id)
-        return cast(
-            "Stage | None", ready_or_load(info.context.loaders.stages, key, nullable(Stage.of))
-        )
+        loaders = info.context.loaders
+        return cast("Stage | None", related(loaders.converted, loaders.stages, key, Stage.of))
 
     @strawberry.field
     def assignee(self, info: Info) -> Member | None:
         if self._row.assignee_id is None:
             return None
         key = (self._row.workspace_id, self._row.assignee_id)
-        return cast(
-            "Member | None", ready_or_load(info.context.loaders.members, key, nullable(Member.of))
-        )
+        loaders = info.context.loaders
+        return cast("Member | None", related(loaders.converted, loaders.members, key, Member.of))
 
     @strawberry.field(description="How the lead reached the business: web form, call, chat.")
     def channel(self) -> str | None:
