@@ -15,6 +15,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from embedcrm.db import Database
 from embedcrm.errors import ConfigurationError
 from embedcrm.events import OPERATIONAL_EVENT_TYPES, Event
 from embedcrm.ids import to_global_id
@@ -33,7 +34,12 @@ from embedcrm.webhooks.models import (
 )
 from embedcrm.webhooks.outbox import OutboxRepository, endpoint_global_id, endpoint_scope
 from embedcrm.webhooks.record import RetryPolicy
-from embedcrm.webhooks.repository import DeliveryQueue, DueDelivery, skip_pending_of
+from embedcrm.webhooks.repository import (
+    DeliveryQueue,
+    DueDelivery,
+    record_successes_at_once,
+    skip_pending_of,
+)
 from embedcrm.webhooks.secrets import EndpointSecrets
 from embedcrm.webhooks.send import WebhookJob, body_of
 
@@ -141,12 +147,18 @@ class WebhookDeliveries(LeasedQueue[WebhookJob]):
 
     async def record_successes(
         self,
-        session: AsyncSession,
+        db: Database,
         batch: Sequence[tuple[WebhookJob, Outcome]],
         *,
         owner: str,
         now: datetime,
     ) -> None:
+        recovered = {job.endpoint_key for job, _ in batch if job.endpoint_failing}
+        statements = db.statements()
+        if statements is not None and not recovered:
+            # The common case is one statement: no transaction to open around it.
+            await record_successes_at_once(statements, batch, owner=owner, now=now)
+            return
         attempts = [
             {
                 "workspace_id": job.workspace_id,
@@ -163,12 +175,10 @@ class WebhookDeliveries(LeasedQueue[WebhookJob]):
             }
             for job, outcome in batch
         ]
-        await DeliveryQueue(session).record_successes(
-            attempts,
-            owner=owner,
-            now=now,
-            recovered={job.endpoint_key for job, _ in batch if job.endpoint_failing},
-        )
+        async with db.transaction() as session:
+            await DeliveryQueue(session).record_successes(
+                attempts, owner=owner, now=now, recovered=recovered
+            )
 
     async def record_failure(
         self,
