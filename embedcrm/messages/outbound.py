@@ -79,9 +79,7 @@ class EmailQueue(LeasedQueue[EmailJob]):
             for row in rows
         ]
 
-    async def disabled_endpoints(
-        self, session: AsyncSession, keys: Iterable[uuid.UUID]
-    ) -> set[uuid.UUID]:
+    async def disabled_endpoints(self, db: Database, keys: Iterable[uuid.UUID]) -> set[uuid.UUID]:
         # The mail server is configured, not disabled through the API.
         return set()
 

@@ -37,6 +37,7 @@ from embedcrm.webhooks.record import RetryPolicy
 from embedcrm.webhooks.repository import (
     DeliveryQueue,
     DueDelivery,
+    disabled_endpoints_at_once,
     record_successes_at_once,
     skip_pending_of,
 )
@@ -135,10 +136,12 @@ class WebhookDeliveries(LeasedQueue[WebhookJob]):
         await queue.set_status(parked, DeliveryStatus.SKIPPED_ENDPOINT_DISABLED, now=now)
         return jobs
 
-    async def disabled_endpoints(
-        self, session: AsyncSession, keys: Iterable[uuid.UUID]
-    ) -> set[uuid.UUID]:
-        return await DeliveryQueue(session).disabled_endpoints(keys)
+    async def disabled_endpoints(self, db: Database, keys: Iterable[uuid.UUID]) -> set[uuid.UUID]:
+        statements = db.statements()
+        if statements is not None:
+            return await disabled_endpoints_at_once(statements, keys)
+        async with db.transaction() as session:
+            return await DeliveryQueue(session).disabled_endpoints(keys)
 
     async def park_leases(
         self, session: AsyncSession, owner: str, keys: Iterable[uuid.UUID], *, now: datetime

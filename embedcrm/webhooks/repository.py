@@ -282,6 +282,22 @@ async def any_unpositioned(statements: StatementConnection) -> bool:
     )
 
 
+ENABLED_AMONG = """
+SELECT id FROM webhook_endpoints WHERE id = ANY($1::uuid[]) AND enabled
+UNION ALL
+SELECT id FROM platform_webhook_endpoints WHERE id = ANY($1::uuid[]) AND enabled
+"""
+
+
+async def disabled_endpoints_at_once(
+    statements: StatementConnection, keys: Iterable[uuid.UUID]
+) -> set[uuid.UUID]:
+    """``DeliveryQueue.disabled_endpoints`` as one statement, for PostgreSQL."""
+    wanted = set(keys)
+    enabled = {row[0] for row in await statements.execute(ENABLED_AMONG, (list(wanted),))}
+    return wanted - enabled
+
+
 # Successes in one statement, whatever their number (``record_successes_at_once``): the
 # attempts inserted and the deliveries done, each only while its lease is still ``$10``'s.
 RECORD_SUCCESSES = """

@@ -35,6 +35,7 @@ from embedcrm.webhooks.models import (
 from embedcrm.webhooks.outbox import OutboxRepository
 from embedcrm.webhooks.repository import RECORD_SUCCESSES
 from embedcrm.webhooks.retry import RETRY_SCHEDULE
+from embedcrm.webhooks.signing import generate_secret
 from embedcrm.webhooks.ssrf import create_webhook_client, parse_allowed_networks
 from event_schemas import example_of, validate
 from factories import make_tenant, submission, submit
@@ -996,3 +997,29 @@ async def test_the_statement_connection_recovers_from_failures(services: Service
     with pytest.raises(ServiceUnavailable):
         await statements.execute("SELECT 1", ())
     assert [tuple(row) for row in await statements.execute("SELECT 1", ())] == [(1,)]
+
+
+async def test_disabled_endpoints_are_found_in_one_read(
+    services: Services, dispatcher: Dispatcher
+) -> None:
+    enabled, disabled = (
+        PlatformWebhookEndpoint(
+            url="http://127.0.0.1:9/hook",
+            secret=services.secret_box.seal(generate_secret()),
+            event_types=[],
+            enabled=on,
+        )
+        for on in (True, False)
+    )
+    async with services.db.transaction() as session:
+        session.add_all([enabled, disabled])
+    gone = uuid.uuid4()
+
+    with counting_queries(services) as statements:
+        found = await dispatcher.claims.queue.disabled_endpoints(
+            services.db, [enabled.id, disabled.id, gone]
+        )
+
+    assert found == {disabled.id, gone}
+    if services.db.statements() is not None:
+        assert len(statements) == 1
