@@ -35,6 +35,8 @@ from embedcrm.config import Settings
 from embedcrm.errors import ServiceUnavailable
 from embedcrm.metrics import POOL_CHECKED_OUT, POOL_SIZE
 
+log = logging.getLogger(__name__)
+
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -264,6 +266,7 @@ class Database:
         *,
         read_engine: AsyncEngine | None = None,
         row_security: bool = False,
+        transaction_pooler: bool = False,
     ) -> None:
         self.engine = engine
         self.sessions = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
@@ -275,6 +278,10 @@ class Database:
             else None
         )
         self.row_security = row_security and engine.dialect.name == "postgresql"
+        # Behind PgBouncer in transaction mode a session lasts one transaction: nothing can be
+        # kept on a connection between statements.
+        self.transaction_pooler = transaction_pooler
+        self._statements: StatementConnection | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
@@ -287,7 +294,18 @@ class Database:
             create_engine(settings),
             read_engine=read_engine,
             row_security=settings.database_row_security,
+            transaction_pooler=settings.database_pooler == "pgbouncer",
         )
+
+    def statements(self) -> StatementConnection | None:
+        """The process's connection for frequent one-statement steps (``StatementConnection``),
+        on PostgreSQL reached directly and without row security; None elsewhere, where such
+        steps take ``transaction`` as any other."""
+        if self.dialect != "postgresql" or self.row_security or self.transaction_pooler:
+            return None
+        if self._statements is None:
+            self._statements = StatementConnection(self.engine)
+        return self._statements
 
     @property
     def dialect(self) -> str:
@@ -421,9 +439,58 @@ class Database:
             raise
 
     async def dispose(self) -> None:
+        if self._statements is not None:
+            await self._statements.close()
         await self.engine.dispose()
         if self.read_engine is not None:
             await self.read_engine.dispose()
+
+
+class StatementConnection:
+    """One pooled connection kept in autocommit for a loop's frequent one-statement steps.
+
+    A step through ``Database.transaction`` pays round trips around its statement: the pool's
+    liveness check on checkout (BEGIN, a ping and ROLLBACK with asyncpg), then BEGIN, and COMMIT
+    after. A step that is one statement is atomic on its own; here it is prepared once and then
+    sent alone. Statements take turns on the connection. A failure closes it, and the next
+    statement takes a new one from the pool.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._connection: AsyncConnection | None = None
+        self._turn = asyncio.Lock()
+
+    async def execute(self, sql: str, parameters: tuple[Any, ...]) -> list[Any]:
+        """Run ``sql`` (``$1``-style parameters) and return its rows, if it has any."""
+        async with self._turn:
+            try:
+                if self._connection is None:
+                    connection = await self.engine.connect()
+                    self._connection = await connection.execution_options(
+                        isolation_level="AUTOCOMMIT"
+                    )
+                result = await self._connection.exec_driver_sql(sql, parameters)
+                return list(result.all()) if result.returns_rows else []
+            except BaseException as exc:
+                # Also when cancelled: the connection may be mid-statement.
+                await self._discard()
+                if isinstance(exc, Exception) and is_database_unavailable(exc):
+                    raise unavailable(exc) from exc
+                raise
+
+    async def close(self) -> None:
+        async with self._turn:
+            await self._discard()
+
+    async def _discard(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            try:
+                await connection.invalidate()
+                await connection.close()
+            except Exception:
+                log.debug("discarding a statement connection failed", exc_info=True)
 
 
 def create_engine(settings: Settings, url: str | None = None) -> AsyncEngine:

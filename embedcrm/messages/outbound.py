@@ -79,9 +79,7 @@ class EmailQueue(LeasedQueue[EmailJob]):
             for row in rows
         ]
 
-    async def disabled_endpoints(
-        self, session: AsyncSession, keys: Iterable[uuid.UUID]
-    ) -> set[uuid.UUID]:
+    async def disabled_endpoints(self, db: Database, keys: Iterable[uuid.UUID]) -> set[uuid.UUID]:
         # The mail server is configured, not disabled through the API.
         return set()
 
@@ -92,21 +90,22 @@ class EmailQueue(LeasedQueue[EmailJob]):
 
     async def record_successes(
         self,
-        session: AsyncSession,
+        db: Database,
         batch: Sequence[tuple[EmailJob, Outcome]],
         *,
         owner: str,
         now: datetime,
     ) -> None:
         outcomes = {(job.workspace_id, job.delivery_id): (job, outcome) for job, outcome in batch}
-        for message in await MessageQueue(session).leased_to(owner, list(outcomes)):
-            job, outcome = outcomes[(message.workspace_id, message.id)]
-            message.status = MessageStatus.SENT
-            message.attempt_count = job.attempt_number
-            message.sent_at = outcome.attempted_at
-            message.next_attempt_at = None
-            message.last_error = None
-            end_lease(message, now=now)
+        async with db.transaction() as session:
+            for message in await MessageQueue(session).leased_to(owner, list(outcomes)):
+                job, outcome = outcomes[(message.workspace_id, message.id)]
+                message.status = MessageStatus.SENT
+                message.attempt_count = job.attempt_number
+                message.sent_at = outcome.attempted_at
+                message.next_attempt_at = None
+                message.last_error = None
+                end_lease(message, now=now)
 
     async def record_failure(
         self,

@@ -66,10 +66,9 @@ class JobQueue(Protocol[J]):
 
     async def renew_leases(self, session: AsyncSession, owner: str, *, until: datetime) -> int: ...
 
-    async def disabled_endpoints(
-        self, session: AsyncSession, keys: Iterable[uuid.UUID]
-    ) -> set[uuid.UUID]:
-        """Those of ``keys`` whose endpoint is disabled or no longer exists."""
+    async def disabled_endpoints(self, db: Database, keys: Iterable[uuid.UUID]) -> set[uuid.UUID]:
+        """Those of ``keys`` whose endpoint is disabled or no longer exists: a read of its own,
+        in whatever transaction the queue picks (it is made several times a second)."""
         ...
 
     async def park_leases(
@@ -281,10 +280,10 @@ class Claims(Generic[J]):
         keys = list(self.lanes.by_key)
         if not keys:
             return 0
+        stopped = await self.queue.disabled_endpoints(self.db, keys)
+        if not stopped:
+            return 0
         async with self.db.transaction() as session:
-            stopped = await self.queue.disabled_endpoints(session, keys)
-            if not stopped:
-                return 0
             parked = await self.queue.park_leases(session, self.owner, stopped, now=self.clock())
         # Only once the parking is committed: should it fail, the lanes stay and the next check
         # tries again. A request started meanwhile is cut here with the rest.

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from embedcrm.db import Database
 from embedcrm.errors import ConfigurationError
 from embedcrm.events import OPERATIONAL_EVENT_TYPES, Event
 from embedcrm.ids import to_global_id
@@ -33,7 +34,13 @@ from embedcrm.webhooks.models import (
 )
 from embedcrm.webhooks.outbox import OutboxRepository, endpoint_global_id, endpoint_scope
 from embedcrm.webhooks.record import RetryPolicy
-from embedcrm.webhooks.repository import DeliveryQueue, DueDelivery, skip_pending_of
+from embedcrm.webhooks.repository import (
+    DeliveryQueue,
+    DueDelivery,
+    disabled_endpoints_at_once,
+    record_successes_at_once,
+    skip_pending_of,
+)
 from embedcrm.webhooks.secrets import EndpointSecrets
 from embedcrm.webhooks.send import WebhookJob, body_of
 
@@ -129,10 +136,12 @@ class WebhookDeliveries(LeasedQueue[WebhookJob]):
         await queue.set_status(parked, DeliveryStatus.SKIPPED_ENDPOINT_DISABLED, now=now)
         return jobs
 
-    async def disabled_endpoints(
-        self, session: AsyncSession, keys: Iterable[uuid.UUID]
-    ) -> set[uuid.UUID]:
-        return await DeliveryQueue(session).disabled_endpoints(keys)
+    async def disabled_endpoints(self, db: Database, keys: Iterable[uuid.UUID]) -> set[uuid.UUID]:
+        statements = db.statements()
+        if statements is not None:
+            return await disabled_endpoints_at_once(statements, keys)
+        async with db.transaction() as session:
+            return await DeliveryQueue(session).disabled_endpoints(keys)
 
     async def park_leases(
         self, session: AsyncSession, owner: str, keys: Iterable[uuid.UUID], *, now: datetime
@@ -141,12 +150,18 @@ class WebhookDeliveries(LeasedQueue[WebhookJob]):
 
     async def record_successes(
         self,
-        session: AsyncSession,
+        db: Database,
         batch: Sequence[tuple[WebhookJob, Outcome]],
         *,
         owner: str,
         now: datetime,
     ) -> None:
+        recovered = {job.endpoint_key for job, _ in batch if job.endpoint_failing}
+        statements = db.statements()
+        if statements is not None and not recovered:
+            # The common case is one statement: no transaction to open around it.
+            await record_successes_at_once(statements, batch, owner=owner, now=now)
+            return
         attempts = [
             {
                 "workspace_id": job.workspace_id,
@@ -163,12 +178,10 @@ class WebhookDeliveries(LeasedQueue[WebhookJob]):
             }
             for job, outcome in batch
         ]
-        await DeliveryQueue(session).record_successes(
-            attempts,
-            owner=owner,
-            now=now,
-            recovered={job.endpoint_key for job, _ in batch if job.endpoint_failing},
-        )
+        async with db.transaction() as session:
+            await DeliveryQueue(session).record_successes(
+                attempts, owner=owner, now=now, recovered=recovered
+            )
 
     async def record_failure(
         self,

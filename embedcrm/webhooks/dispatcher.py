@@ -104,6 +104,8 @@ class OutboundDispatcher(Generic[J]):
         # work was claimed, or a stop was asked for.
         self._changed = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
+        # The run loop's database steps in progress, if any (``_housekeep``).
+        self._housekeeping: asyncio.Task[None] | None = None
         self._sending = 0
         self._next_produce = 0.0
         self._next_claim = 0.0
@@ -161,6 +163,7 @@ class OutboundDispatcher(Generic[J]):
         """Send, free the slot, then record; the record never holds a sending slot."""
         task = asyncio.current_task()
         assert task is not None
+        refilled = False
         try:
             lane.posting.add(task)
             try:
@@ -174,8 +177,9 @@ class OutboundDispatcher(Generic[J]):
                 lane.posting.discard(task)
                 lane.sending -= 1
                 self._sending -= 1
-                self._changed.set()
             self.lanes.adapt(lane, job.endpoint_key, outcome)
+            self._refill()
+            refilled = True
             if outcome.succeeded:
                 if lane.failed and not job.endpoint_failing:
                     job = dataclasses.replace(job, endpoint_failing=True)
@@ -188,6 +192,21 @@ class OutboundDispatcher(Generic[J]):
             log.exception("delivery %s failed unexpectedly", job.delivery_id)
         finally:
             self.lanes.held -= 1
+            if not refilled or not self.lanes.held:
+                self._changed.set()
+
+    def _refill(self) -> None:
+        """A sending slot came free: start the next send from here, and wake the run loop only
+        when it has something to do. Two wake-ups a delivery, each arming a timeout and looking
+        over every lane, cost more than the rest of the loop's work."""
+        if self._stopping.is_set():
+            self._changed.set()
+            return
+        self._start_ready()
+        housekeeping = self._housekeeping
+        if (housekeeping is None or housekeeping.done()) and self._housekeeping_due(
+            time.monotonic()
+        ):
             self._changed.set()
 
     def _housekeeping_due(self, now: float) -> bool:
@@ -283,22 +302,22 @@ class OutboundDispatcher(Generic[J]):
 
     async def run(self, *, grace: float = 30.0) -> None:
         """Deliver until :meth:`request_stop` (or cancellation), keeping ``concurrency`` busy."""
-        housekeeping: asyncio.Task[None] | None = None
         try:
             while not self._stopping.is_set():
                 self._changed.clear()
                 self._start_ready()
                 now = time.monotonic()
+                housekeeping = self._housekeeping
                 if (housekeeping is None or housekeeping.done()) and self._housekeeping_due(now):
-                    housekeeping = asyncio.create_task(self._housekeep())
+                    self._housekeeping = asyncio.create_task(self._housekeep())
                 try:
                     async with asyncio.timeout(self.config.poll_interval):
                         await self._changed.wait()
                 except TimeoutError:
                     pass
         finally:
-            if housekeeping is not None:
-                await asyncio.gather(housekeeping, return_exceptions=True)
+            if self._housekeeping is not None:
+                await asyncio.gather(self._housekeeping, return_exceptions=True)
             await self._finish(grace)
 
     async def _finish(self, grace: float) -> None:

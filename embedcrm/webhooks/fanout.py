@@ -14,7 +14,7 @@ from embedcrm.webhooks.models import (
     PlatformWebhookEndpoint,
     WebhookEndpoint,
 )
-from embedcrm.webhooks.repository import DeliveryQueue, UnpositionedEvent
+from embedcrm.webhooks.repository import DeliveryQueue, UnpositionedEvent, any_unpositioned
 
 
 class FanOut:
@@ -30,7 +30,12 @@ class FanOut:
 
         Plain rows and two bulk statements rather than ORM objects: every event passes through
         here once, so this is the dispatcher's busiest write after the attempts themselves.
+        It runs every poll interval and mostly finds nothing: on PostgreSQL one read says so
+        before any transaction is opened.
         """
+        statements = self.db.statements()
+        if statements is not None and not await any_unpositioned(statements):
+            return 0
         async with self.db.transaction() as session:
             queue = DeliveryQueue(session)
             if not await queue.try_lock_fan_out():

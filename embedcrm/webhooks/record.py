@@ -55,18 +55,19 @@ class RetryPolicy:
 
 
 class RecordStore(Protocol[J_contra]):
-    """One kind of job's writes of outcomes, in the session of the caller's transaction."""
+    """One kind of job's writes of outcomes: a batch of successes committed as the store sees
+    fit, a failure in the session of the caller's transaction."""
 
     async def record_successes(
         self,
-        session: AsyncSession,
+        db: Database,
         batch: Sequence[tuple[J_contra, Outcome]],
         *,
         owner: str,
         now: datetime,
     ) -> None:
-        """The attempts, the jobs done (each only while ``owner`` still holds it), and the
-        failing run ended of each endpoint a job found failing."""
+        """Commit the attempts, the jobs done (each only while ``owner`` still holds it), and
+        the failing run ended of each endpoint a job found failing."""
         ...
 
     async def record_failure(
@@ -123,13 +124,12 @@ class Recorder(Generic[J]):
         while self._successes:
             batch, self._successes = self._successes, []
             try:
-                async with self.db.transaction() as session:
-                    await self.store.record_successes(
-                        session,
-                        [(job, outcome) for job, outcome, _ in batch],
-                        owner=self.owner,
-                        now=self.clock(),
-                    )
+                await self.store.record_successes(
+                    self.db,
+                    [(job, outcome) for job, outcome, _ in batch],
+                    owner=self.owner,
+                    now=self.clock(),
+                )
             except Exception as exc:
                 for _, _, future in batch:
                     if not future.done():

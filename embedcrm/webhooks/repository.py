@@ -33,10 +33,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import SQLCoreOperations
 
-from embedcrm.db import hold_sqlite_write_lock
+from embedcrm.db import StatementConnection, hold_sqlite_write_lock, new_id
 from embedcrm.errors import BadRequest, NotFound
 from embedcrm.ids import parse_global_id
 from embedcrm.kit.repository import Page, Window, WorkspaceRepository, earliest, keyset_page
+from embedcrm.webhooks.jobs import Job, Outcome
 from embedcrm.webhooks.models import (
     UNFINISHED,
     DeliveryStatus,
@@ -272,6 +273,80 @@ async def skip_pending_of(session: AsyncSession, endpoint_key: uuid.UUID, *, now
         .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def any_unpositioned(statements: StatementConnection) -> bool:
+    """Whether an outbox event waits for the fan-out: one read of a partial index."""
+    return bool(
+        await statements.execute("SELECT 1 FROM outbox_events WHERE position IS NULL LIMIT 1", ())
+    )
+
+
+ENABLED_AMONG = """
+SELECT id FROM webhook_endpoints WHERE id = ANY($1::uuid[]) AND enabled
+UNION ALL
+SELECT id FROM platform_webhook_endpoints WHERE id = ANY($1::uuid[]) AND enabled
+"""
+
+
+async def disabled_endpoints_at_once(
+    statements: StatementConnection, keys: Iterable[uuid.UUID]
+) -> set[uuid.UUID]:
+    """``DeliveryQueue.disabled_endpoints`` as one statement, for PostgreSQL."""
+    wanted = set(keys)
+    enabled = {row[0] for row in await statements.execute(ENABLED_AMONG, (list(wanted),))}
+    return wanted - enabled
+
+
+# Successes in one statement, whatever their number (``record_successes_at_once``): the
+# attempts inserted and the deliveries done, each only while its lease is still ``$10``'s.
+RECORD_SUCCESSES = """
+WITH attempt AS (
+  INSERT INTO webhook_attempts (workspace_id, id, delivery_id, endpoint_key, attempt_number,
+    succeeded, status_code, duration_ms, response_excerpt, error, worker, created_at)
+  SELECT workspace_id, id, delivery_id, endpoint_key, attempt_number, true, status_code,
+    duration_ms, response_excerpt, NULL, $10, created_at
+  FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::integer[], $6::integer[],
+    $7::integer[], $8::text[], $9::timestamptz[])
+    AS a(workspace_id, id, delivery_id, endpoint_key, attempt_number, status_code, duration_ms,
+      response_excerpt, created_at)
+)
+UPDATE webhook_deliveries AS d
+SET status = 'DELIVERED', delivered_at = done.at, attempt_count = done.attempt_number,
+  last_attempt_at = done.at, last_status_code = done.status_code, last_error = NULL,
+  lease_owner = NULL, lease_expires_at = NULL, next_attempt_at = NULL, updated_at = $11
+FROM unnest($1::uuid[], $3::uuid[], $9::timestamptz[], $5::integer[], $6::integer[])
+  AS done(workspace_id, id, at, attempt_number, status_code)
+WHERE d.workspace_id = done.workspace_id AND d.id = done.id
+  AND d.status = 'IN_FLIGHT' AND d.lease_owner = $10
+"""
+
+
+async def record_successes_at_once(
+    statements: StatementConnection,
+    batch: Sequence[tuple[Job, Outcome]],
+    *,
+    owner: str,
+    now: datetime,
+) -> None:
+    """``DeliveryQueue.record_successes`` for endpoints that were not failing, on PostgreSQL:
+    one prepared statement with one array per column, sent without a transaction around it."""
+    await statements.execute(
+        RECORD_SUCCESSES,
+        (
+            [job.workspace_id for job, _ in batch],
+            [new_id() for _ in batch],
+            [job.delivery_id for job, _ in batch],
+            [job.endpoint_key for job, _ in batch],
+            [job.attempt_number for job, _ in batch],
+            [outcome.status_code for _, outcome in batch],
+            [outcome.duration_ms for _, outcome in batch],
+            [outcome.excerpt for _, outcome in batch],
+            [outcome.attempted_at for _, outcome in batch],
+            owner,
+            now,
+        ),
+    )
 
 
 # Named once at import: an anonymous alias made per call would give every claim statement a new

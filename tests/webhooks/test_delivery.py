@@ -13,11 +13,13 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import DBAPIError
 from webhook_support import FakeClock, Receiver, Reply, patch_verifier_clock, running_receiver
 
-from conftest import GraphQL
-from embedcrm.db import Database
+from conftest import GraphQL, counting_queries
+from embedcrm.db import Database, StatementConnection
+from embedcrm.errors import ServiceUnavailable
 from embedcrm.events import Event
 from embedcrm.graphql.ids import parse_global_id
 from embedcrm.services import Services
@@ -31,7 +33,9 @@ from embedcrm.webhooks.models import (
     WebhookEndpoint,
 )
 from embedcrm.webhooks.outbox import OutboxRepository
+from embedcrm.webhooks.repository import RECORD_SUCCESSES
 from embedcrm.webhooks.retry import RETRY_SCHEDULE
+from embedcrm.webhooks.signing import generate_secret
 from embedcrm.webhooks.ssrf import create_webhook_client, parse_allowed_networks
 from event_schemas import example_of, validate
 from factories import make_tenant, submission, submit
@@ -934,3 +938,88 @@ async def test_a_randomly_failing_receiver_still_gets_every_event_in_order(
             first_sent = min(i for i, s, _ in arrivals if s == seq)
             accepted = min(i for i, s, status in arrivals if s == seq - 1 and status == 200)
             assert accepted < first_sent, (lead, seq, arrivals)
+
+
+# ---- Speed: the dispatcher's frequent steps are single statements on PostgreSQL -------------
+
+
+def statement_connection(services: Services) -> StatementConnection:
+    statements = services.db.statements()
+    if statements is None:
+        pytest.skip("steps take transactions here (SQLite, PgBouncer or row security)")
+    return statements
+
+
+async def test_successes_are_recorded_by_one_statement_a_batch(
+    services: Services,
+    platform: GraphQL,
+    dispatcher: Dispatcher,
+    receiver: Receiver,
+    clock: FakeClock,
+) -> None:
+    statement_connection(services)
+    tenant = await make_tenant(platform)
+    endpoint = await create_endpoint(platform, receiver.url(), ws=tenant.workspace_id)
+    receiver.secrets = [endpoint["secret"]]
+    await record_events(services.db, ws_uuid(tenant.workspace_id), uuid.uuid4(), 3, clock)
+
+    with counting_queries(services) as statements:
+        await drain(dispatcher, clock)
+
+    assert len(receiver.received) == 3
+    recorded = [s for s in statements if "webhook_attempts" in s]
+    # The lead's events go one at a time, so each success is a batch of its own.
+    assert recorded == [RECORD_SUCCESSES] * 3
+    log = (await platform.data(ENDPOINT, id=endpoint["id"]))["webhookEndpoint"]
+    assert {e["node"]["status"] for e in log["deliveries"]["edges"]} == {"DELIVERED"}
+    attempts = [e["node"] for e in log["attempts"]["edges"]]
+    assert len(attempts) == 3
+    assert all(a["succeeded"] and a["statusCode"] == 200 for a in attempts)
+
+
+async def test_an_idle_fan_out_is_one_read(services: Services, dispatcher: Dispatcher) -> None:
+    statement_connection(services)
+    with counting_queries(services) as statements:
+        assert await dispatcher.fan_out() == 0
+    assert len(statements) == 1 and "position IS NULL" in statements[0]
+
+
+async def test_the_statement_connection_recovers_from_failures(services: Services) -> None:
+    statements = statement_connection(services)
+    with pytest.raises(DBAPIError):
+        await statements.execute("SELECT 1 / $1::integer", (0,))
+    assert [tuple(row) for row in await statements.execute("SELECT $1::integer", (7,))] == [(7,)]
+
+    # The connection is lost: that statement fails as "unavailable", the next one reconnects.
+    (pid,) = (await statements.execute("SELECT pg_backend_pid()", ()))[0]
+    async with services.db.transaction() as session:
+        await session.execute(select(func.pg_terminate_backend(pid)))
+    with pytest.raises(ServiceUnavailable):
+        await statements.execute("SELECT 1", ())
+    assert [tuple(row) for row in await statements.execute("SELECT 1", ())] == [(1,)]
+
+
+async def test_disabled_endpoints_are_found_in_one_read(
+    services: Services, dispatcher: Dispatcher
+) -> None:
+    enabled, disabled = (
+        PlatformWebhookEndpoint(
+            url="http://127.0.0.1:9/hook",
+            secret=services.secret_box.seal(generate_secret()),
+            event_types=[],
+            enabled=on,
+        )
+        for on in (True, False)
+    )
+    async with services.db.transaction() as session:
+        session.add_all([enabled, disabled])
+    gone = uuid.uuid4()
+
+    with counting_queries(services) as statements:
+        found = await dispatcher.claims.queue.disabled_endpoints(
+            services.db, [enabled.id, disabled.id, gone]
+        )
+
+    assert found == {disabled.id, gone}
+    if services.db.statements() is not None:
+        assert len(statements) == 1
