@@ -450,8 +450,7 @@ class StatementConnection:
     """One pooled connection kept in autocommit for a loop's frequent one-statement steps.
 
     A step through ``Database.transaction`` pays round trips around its statement: the pool's
-    liveness check on checkout (BEGIN, a ping and ROLLBACK with asyncpg), then BEGIN, and COMMIT
-    after. A step that is one statement is atomic on its own; here it is prepared once and then
+    liveness check on checkout (``_ping_in_one_round_trip``), then BEGIN, and COMMIT after. A step that is one statement is atomic on its own; here it is prepared once and then
     sent alone. Statements take turns on the connection. A failure closes it, and the next
     statement takes a new one from the pool.
     """
