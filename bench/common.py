@@ -57,6 +57,18 @@ def write_figures(path: str | None, figures: dict[str, object]) -> None:
         Path(path).write_text(json.dumps({"server_stack": server_stack(), **figures}, indent=2))
 
 
+@contextmanager
+def migrated_database(prefix: str, secret: str) -> Iterator[str]:
+    """A scratch database (``scratch_database``) at the schema's head; yields its SQLAlchemy URL."""
+    from embedcrm.config import Settings
+    from embedcrm.migrations import upgrade_to_head
+
+    with scratch_database(prefix) as dsn:
+        database_url = dsn.replace("postgresql://", "postgresql+asyncpg://")
+        upgrade_to_head(Settings(secret_keys=(secret,), database_url=database_url))
+        yield database_url
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -14,18 +14,17 @@ import functools
 import ipaddress
 import json
 import logging
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
 import strawberry
-from asgi_correlation_id import CorrelationIdMiddleware, correlation_id
+from asgi_correlation_id import correlation_id
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
@@ -80,9 +79,9 @@ from embedcrm.middleware import (
     BodyTooLarge,
     CancelOnDisconnect,
     ForwardedClient,
+    RequestId,
     RequestMetrics,
     parse_networks,
-    sane_request_id,
 )
 from embedcrm.money_routes import MONEY_ROUTES, money_body_limit
 from embedcrm.openapi import openapi_document
@@ -174,15 +173,25 @@ async def site_of(request: Request) -> tuple[Site, bool]:
     """The origin rule, in one place: the site the path's key names, and whether the request's
     Origin is one of its domains. Remembered on the request, so that every answer, errors
     included, carries the CORS headers that follow from it."""
-    site = await services_of(request).capture.site_for_key(request.path_params["site_key"])
-    allowed = origin_allowed(request.headers.get("origin"), site.domains)
-    request.state.origin_allowed = allowed
+    return await _site_at(request.scope, request.headers.get("origin"))
+
+
+async def _site_at(scope: Scope, origin: str | None) -> tuple[Site, bool]:
+    services: Services = scope["app"].state.services
+    site = await services.capture.site_for_key(scope["path_params"]["site_key"])
+    allowed = origin_allowed(origin, site.domains)
+    # Where request.state keeps what it is given: handle_error reads it back.
+    scope.setdefault("state", {})["origin_allowed"] = allowed
     return site, allowed
 
 
 async def allowed_site(request: Request) -> Site:
     """The site, if the request's Origin may send to it."""
-    site, allowed = await site_of(request)
+    return await _allowed_site_at(request.scope, request.headers.get("origin"))
+
+
+async def _allowed_site_at(scope: Scope, origin: str | None) -> Site:
+    site, allowed = await _site_at(scope, origin)
     if not allowed:
         raise OriginNotAllowed("This origin may not send submissions to this site.")
     return site
@@ -317,43 +326,93 @@ async def submission_preflight(request: Request) -> Response:
     return Response(status_code=204, headers=headers)
 
 
-async def submit(request: Request) -> Response:
-    services = services_of(request)
-    origin = request.headers.get("origin")
-    site = await allowed_site(request)
+async def submit(scope: Scope, receive: Receive, send: Send) -> None:
+    """POST /v1/sites/{site_key}/submissions, the busiest route, as a plain ASGI app: the body
+    read from ``receive`` and the answer written as bytes, without a Request or a Response
+    object (a tenth of accepting a submission went to them). Errors are raised as from any other
+    route, and answered by ``handle_error`` with the same CORS headers."""
+    origin = content_type = None
+    for name, value in scope["headers"]:
+        # The first of a repeated header, as Request.headers.get reads it.
+        if name == b"origin" and origin is None:
+            origin = value.decode("latin-1")
+        elif name == b"content-type" and content_type is None:
+            content_type = value.decode("latin-1")
+    services: Services = scope["app"].state.services
+    site = await _allowed_site_at(scope, origin)
     try:
-        body = await request.body()
+        body = await _body_of(receive)
     except BodyTooLarge as exc:
         raise PayloadTooLarge(
             f"The body is over {services.settings.max_submission_bytes} bytes."
         ) from exc
+    client = scope.get("client")
     try:
         accepted = await services.capture.accept(
             site,
-            content_type=request.headers.get("content-type"),
+            content_type=content_type,
             body=body,
             origin=origin,
-            remote_ip=request.client.host if request.client else None,
+            remote_ip=client[0] if client else None,
         )
     except RateLimited:
-        SUBMISSIONS.labels("rate_limited", "").inc()
+        submissions_counted("rate_limited").inc()
         raise
     except ServiceUnavailable:
         raise  # not an outcome: the widget sends it again
     except EmbedCRMError as exc:
-        SUBMISSIONS.labels("refused", exc.code).inc()
+        submissions_counted("refused", exc.code).inc()
         raise
     if accepted.repeated:
-        SUBMISSIONS.labels("repeat", "").inc()
+        submissions_counted("repeat").inc()
     elif accepted.quarantined:
-        SUBMISSIONS.labels("quarantined", "").inc()
+        submissions_counted("quarantined").inc()
     else:
-        SUBMISSIONS.labels("accepted", "").inc()
-    return JSONResponse(
-        {"submission_id": accepted.submission_id, "status": "accepted"},
-        status_code=200 if accepted.repeated else 202,
-        headers=cors_headers(origin, allowed=True),
+        submissions_counted("accepted").inc()
+    # A submission id is letters, digits and ".:_-" (payload.py) or a generated UUID: nothing
+    # in it needs escaping in JSON.
+    answer = b'{"submission_id":"%s","status":"accepted"}' % accepted.submission_id.encode()
+    assert origin is not None  # an allowed origin is never missing (origin_allowed)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200 if accepted.repeated else 202,
+            "headers": [
+                *_ACCEPTED_HEADERS,
+                (b"access-control-allow-origin", origin.encode("latin-1")),
+                (b"content-length", b"%d" % len(answer)),
+            ],
+        }
     )
+    await send({"type": "http.response.body", "body": answer})
+
+
+# What every accepted submission's answer carries besides its origin and length: the headers
+# cors_headers(origin, allowed=True) gives, as JSONResponse would write them.
+_ACCEPTED_HEADERS = [
+    (b"content-type", b"application/json"),
+    (b"vary", b"Origin"),
+    (b"access-control-expose-headers", b"Retry-After"),
+]
+
+
+async def _body_of(receive: Receive) -> bytes:
+    """The whole body, as Request.body reads it (ClientDisconnect if the client goes first)."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+@functools.cache
+def submissions_counted(outcome: str, code: str = "") -> Any:
+    """The submissions counter's child for an outcome (and error code, a bounded set): found
+    once, as ``labels()`` validates and hashes its labels on every call."""
+    return SUBMISSIONS.labels(outcome, code)
 
 
 async def form_event(request: Request) -> Response:
@@ -565,7 +624,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
 ROUTES = [
     # The router tries routes in order, each a regular expression: the busiest come first (a
     # submission used to be tried against a dozen others before its own).
-    Route("/v1/sites/{site_key}/submissions", submit, methods=["POST"]),
+    Route("/v1/sites/{site_key}/submissions", ASGIEndpoint(submit), methods=["POST"]),
     Route("/v1/sites/{site_key}/submissions", submission_preflight, methods=["OPTIONS"]),
     Route("/v1/sites/{site_key}/events", form_event, methods=["POST"]),
     Route("/v1/sites/{site_key}/events", submission_preflight, methods=["OPTIONS"]),
@@ -608,12 +667,7 @@ def create_app(
         middleware=[
             # Every answer carries X-Request-ID: the caller's when it is sane, else a new one,
             # and every log line of the request names it (embedcrm/logs.py).
-            Middleware(
-                CorrelationIdMiddleware,
-                header_name="X-Request-ID",
-                generator=lambda: uuid.uuid4().hex,
-                validator=sane_request_id,
-            ),
+            Middleware(RequestId),
             Middleware(PanelCors, settings=settings),
             Middleware(ForwardedClient, trusted=parse_networks(settings.forwarded_allow_ips)),
             # A GraphQL client that hung up gets its query cancelled: its connection goes back

@@ -8,10 +8,12 @@ import json
 import logging
 import re
 import time
+import uuid
 import warnings
 from collections.abc import Callable
 from typing import Any
 
+from asgi_correlation_id import correlation_id
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from embedcrm.metrics import REQUEST_SECONDS
@@ -106,6 +108,42 @@ _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 def sane_request_id(value: str) -> bool:
     return _SANE_REQUEST_ID.fullmatch(value) is not None
+
+
+class RequestId:
+    """Every answer carries X-Request-ID: the caller's when it is sane, else a new one, which
+    also replaces the caller's in the request's headers. The id is ``correlation_id`` (the
+    context variable every log line of the request reads it from, embedcrm/logs.py) for the
+    request's life. asgi_correlation_id's middleware did this with header objects made for every
+    request and every answer."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        sent = next((v for k, v in scope["headers"] if k == b"x-request-id"), None)
+        request_id = sent.decode("latin-1") if sent else ""
+        if not sane_request_id(request_id):
+            request_id = uuid.uuid4().hex
+            if sent:
+                log.warning("the request id sent is not sane: %s replaces it", request_id)
+            sent = request_id.encode()
+            scope["headers"] = [
+                *((k, v) for k, v in scope["headers"] if k != b"x-request-id"),
+                (b"x-request-id", sent),
+            ]
+        correlation_id.set(request_id)
+        header = (b"x-request-id", sent)
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", ()), header]
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
 
 
 class RequestMetrics:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import AsyncIterator
 from urllib.parse import quote
 
 import httpx
@@ -79,6 +80,34 @@ async def test_a_repeat_is_one_lead_and_a_changed_repeat_is_a_conflict(
     assert conflict.status_code == 409
     assert conflict.json()["error"]["code"] == "conflict"
     assert await lead_count(tenant) == 1
+    assert await stored_submissions(services_of(client), tenant) == 1
+
+
+async def test_the_answer_names_the_submission_and_lets_the_page_read_it(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    origin = f"https://{tenant.domain}"
+    body = {**submission(submission_id="form-1.a:b_c"), "form_token": form_token(client, tenant)}
+    encoded = json.dumps(body).encode()
+
+    async def in_pieces() -> AsyncIterator[bytes]:
+        # A body that comes in several messages is read whole.
+        for start in range(0, len(encoded), 100):
+            yield encoded[start : start + 100]
+
+    url = f"/v1/sites/{tenant.site_key}/submissions"
+    headers = {"Origin": origin, "Content-Type": "application/json", "X-Request-ID": "lb-1"}
+    first = await client.post(url, content=in_pieces(), headers=headers)
+    again = await client.post(url, content=encoded, headers=headers)
+    assert (first.status_code, again.status_code) == (202, 200)
+    for answer in (first, again):
+        assert answer.json() == {"submission_id": "form-1.a:b_c", "status": "accepted"}
+        assert answer.headers["content-type"] == "application/json"
+        assert answer.headers["content-length"] == str(len(answer.content))
+        assert answer.headers["access-control-allow-origin"] == origin
+        assert answer.headers["access-control-expose-headers"] == "Retry-After"
+        assert answer.headers["vary"] == "Origin"
+        assert answer.headers["x-request-id"] == "lb-1"
     assert await stored_submissions(services_of(client), tenant) == 1
 
 

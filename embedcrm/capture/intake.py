@@ -60,18 +60,25 @@ RETURNING workspace_id, site_id, client_submission_id
 """
 
 
+# A row waiting for the next batch: the row, its payload as JSON text (or None), its answer.
+Pending = tuple[dict[str, Any], str | None, asyncio.Future[bool]]
+
+
 class SubmissionIntake:
     def __init__(self, db: Database, *, max_batch: int = 500) -> None:
         self.db = db
         self.max_batch = max_batch
-        self._pending: list[tuple[dict[str, Any], asyncio.Future[bool]]] = []
+        self._pending: list[Pending] = []
         self._wake = asyncio.Event()
         self._flusher: asyncio.Task[None] | None = None
 
-    async def store(self, row: dict[str, Any]) -> bool:
-        """Insert one raw submission; False when its idempotency key is already stored."""
+    async def store(self, row: dict[str, Any], *, payload_json: str | None = None) -> bool:
+        """Insert one raw submission; False when its idempotency key is already stored.
+
+        ``payload_json``, the row's payload already serialised, spares PostgreSQL's batch
+        serialising it again."""
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._pending.append((row, future))
+        self._pending.append((row, payload_json, future))
         self._wake.set()
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush_forever(), name="submission-intake")
@@ -88,12 +95,12 @@ class SubmissionIntake:
                 del self._pending[: self.max_batch]
                 await self._flush(batch)
 
-    async def _flush(self, batch: list[tuple[dict[str, Any], asyncio.Future[bool]]]) -> None:
+    async def _flush(self, batch: list[Pending]) -> None:
         try:
-            inserted = await self._insert([row for row, _ in batch])
+            inserted = await self._insert(batch)
         except Exception as exc:
             if len(batch) == 1 or is_database_unavailable(exc):
-                for _, future in batch:
+                for _, _, future in batch:
                     if not future.done():
                         future.set_exception(exc)
                 return
@@ -108,16 +115,16 @@ class SubmissionIntake:
             for one in batch:
                 await self._flush([one])
             return
-        for row, future in batch:
+        for row, _, future in batch:
             if not future.done():
                 future.set_result(_key(row) in inserted)
 
-    async def _insert(self, rows: list[dict[str, Any]]) -> set[IdempotencyKey]:
+    async def _insert(self, batch: list[Pending]) -> set[IdempotencyKey]:
         table = Submission.__table__
         # Two rows with one key in the same batch: the first wins, like two transactions would.
-        unique: dict[IdempotencyKey, dict[str, Any]] = {}
-        for row in rows:
-            unique.setdefault(_key(row), row)
+        unique: dict[IdempotencyKey, Pending] = {}
+        for pending in batch:
+            unique.setdefault(_key(pending[0]), pending)
         if self.db.dialect == "postgresql":
             return await self._insert_unnest(list(unique.values()))
         statement = insert_ignoring_conflicts(
@@ -126,13 +133,16 @@ class SubmissionIntake:
             ["workspace_id", "site_id", "client_submission_id"],
         ).returning(table.c.workspace_id, table.c.site_id, table.c.client_submission_id)
         async with self.db.transaction() as session:
-            result = await session.execute(statement, list(unique.values()))
+            result = await session.execute(statement, [row for row, _, _ in unique.values()])
             return {(r[0], r[1], r[2]) for r in result}
 
-    async def _insert_unnest(self, rows: list[dict[str, Any]]) -> set[IdempotencyKey]:
-        columns: list[list[Any]] = [[row[name] for row in rows] for name in COLUMNS]
-        # jsonb travels as its text (the dialect's codec), serialised as the ORM's JSON type does.
-        columns[5] = [json.dumps(payload) for payload in columns[5]]
+    async def _insert_unnest(self, batch: list[Pending]) -> set[IdempotencyKey]:
+        columns: list[list[Any]] = [[row[name] for row, _, _ in batch] for name in COLUMNS]
+        # jsonb travels as its text (the dialect's codec): PostgreSQL keeps its own form of it,
+        # whatever the order of keys and spaces of the text.
+        columns[5] = [
+            text if text is not None else json.dumps(row["payload"]) for row, text, _ in batch
+        ]
         columns[6] = [str(status) for status in columns[6]]
         # Through the session's connection: errors are wrapped as the ORM's are (parameters
         # hidden, a lost connection invalidated and reported as unavailable).

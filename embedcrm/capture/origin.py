@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
@@ -11,6 +12,12 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 def origin_allowed(origin: str | None, domains: Sequence[str]) -> bool:
     """``shop.example.com`` matches that host on any port; ``localhost:3000`` only that port;
     ``*.example.com`` matches its subdomains (not the bare domain)."""
+    return _origin_allowed(origin, tuple(domains))
+
+
+# A site's visitors come from its few origins: each pair is parsed and matched once.
+@functools.lru_cache(maxsize=4096)
+def _origin_allowed(origin: str | None, domains: tuple[str, ...]) -> bool:
     if not origin or origin == "null":
         return False
     try:

@@ -2,7 +2,8 @@
 
 In memory by default; with EMBEDCRM_REDIS_URL the counters live in Redis, so every process of
 one deployment shares them. The sliding-window counter avoids the double burst a fixed window
-allows at its boundary.
+allows at its boundary. A form token's uses, counted on every submission, are counted in memory
+by ``UseWindows`` unless Redis shares them.
 
 A counter that cannot be reached never costs a lead: while Redis fails, this process counts in
 its own memory (each process then enforces the limits alone), logs a warning and counts the
@@ -14,6 +15,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 
 from limits import RateLimitItem, RateLimitItemPerSecond, parse_many
@@ -77,6 +79,8 @@ class RateLimits:
         self, checks: list[tuple[RateLimitItem, tuple[str, ...]]], message: str
     ) -> None:
         """Count one request against every check; raise RateLimited, with the wait, if over."""
+        if not checks:
+            return
         if self._shared is not None and not self.degraded:
             try:
                 await self._check(self._shared, checks, message)
@@ -131,12 +135,15 @@ class SubmissionLimits:
         self.counters = RateLimits(redis_url=redis_url)
         # A fixed window opened by a token's first use and as long as a token lives: the count
         # then covers the token's whole life exactly (a sliding window would let some uses out).
-        self.token_uses = RateLimits(redis_url=redis_url, strategy=FixedWindowRateLimiter)
         self.per_token = (
             RateLimitItemPerSecond(form_token_max_uses, form_token_max_age_seconds)
             if form_token_max_uses
             else None
         )
+        self.shared_token_uses = (
+            RateLimits(redis_url=redis_url, strategy=FixedWindowRateLimiter) if redis_url else None
+        )
+        self.local_token_uses = UseWindows(form_token_max_uses, form_token_max_age_seconds)
 
     async def check(self, site_key: str, visitor_ip: str | None) -> None:
         """Count one submission; raise RateLimited, with the wait, when over a limit."""
@@ -159,10 +166,52 @@ class SubmissionLimits:
         """Count one submission made with ``token``; False once it has made its share."""
         if self.per_token is None:
             return True
+        if self.shared_token_uses is None:
+            return self.local_token_uses.use(token_key(token))
         try:
-            await self.token_uses.check(
+            await self.shared_token_uses.check(
                 [(self.per_token, ("form-token", token_key(token)))], "form token used up"
             )
         except RateLimited:
             return False
         return True
+
+
+class UseWindows:
+    """Uses of each key in a fixed window its first use opens, counted in this process's memory.
+
+    What a form token's use count needs, on every submission, for a fraction of the `limits`
+    library's in-memory strategy (a test, then a hit, each through its storage's locks and
+    coroutines). Every window is as long as every other, so windows end in the order they
+    opened: ended ones are forgotten from the oldest on, and memory holds live windows only.
+    """
+
+    def __init__(
+        self, limit: int, window_seconds: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.limit = limit
+        self.window_seconds = window_seconds
+        self._clock = clock
+        # key -> [when its window ends, uses in it], oldest window first.
+        self._windows: OrderedDict[str, list[float]] = OrderedDict()
+
+    def use(self, key: str) -> bool:
+        """Count one use of ``key``; False, counting nothing, once its window holds ``limit``."""
+        now = self._clock()
+        windows = self._windows
+        while windows:
+            oldest = next(iter(windows))
+            if windows[oldest][0] > now:
+                break
+            del windows[oldest]
+        window = windows.get(key)
+        if window is None:
+            windows[key] = [now + self.window_seconds, 1]
+            return True
+        if window[1] >= self.limit:
+            return False
+        window[1] += 1
+        return True
+
+    def __len__(self) -> int:
+        return len(self._windows)

@@ -300,14 +300,23 @@ def clean_seen(raw: Any, names: Collection[str]) -> dict[str, dict[str, str]]:
 
 
 def is_sensitive(name: str, value: Any, seen: Mapping[str, str]) -> bool:
+    # Most fields come with nothing seen of them (a post that is not the widget's, or a field
+    # it saw nothing of): then only the name and the value can tell.
+    if seen and _seen_as_sensitive(seen):
+        return True
+    if _names_sensitive(name):
+        return True
+    if isinstance(value, list):
+        return any(is_card_number(v) for v in value)
+    return is_card_number(value)
+
+
+def _seen_as_sensitive(seen: Mapping[str, str]) -> bool:
     if seen.get("type", "").lower() in SENSITIVE_TYPES:
         return True
     if SENSITIVE_AUTOCOMPLETE.match(autocomplete_token(seen.get("autocomplete"))):
         return True
-    if any(_names_sensitive(text) for text in (name, seen.get("id", ""), seen.get("label", ""))):
-        return True
-    items = value if isinstance(value, list) else [value]
-    return any(is_card_number(v) for v in items)
+    return _names_sensitive(seen.get("id", "")) or _names_sensitive(seen.get("label", ""))
 
 
 def strip_sensitive(body: dict[str, Any]) -> list[str]:

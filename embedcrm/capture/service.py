@@ -16,7 +16,7 @@ from embedcrm.auth import Principal
 from embedcrm.capture.attribution import attribution_from_context
 from embedcrm.capture.intake import SubmissionIntake
 from embedcrm.capture.models import Submission, SubmissionStatus
-from embedcrm.capture.payload import SubmissionPayload, parse_submission
+from embedcrm.capture.payload import SubmissionPayload, body_hash_of, parse_submission
 from embedcrm.capture.person import person_of_form, person_of_submission
 from embedcrm.capture.processor import SubmissionProcessor, batches_of
 from embedcrm.capture.ratelimit import SubmissionLimits
@@ -217,6 +217,7 @@ class CaptureService:
             status = SubmissionStatus.REFUSED
         elif quarantine:
             status = SubmissionStatus.QUARANTINED
+        canonical = payload.canonical_json()
         try:
             return await self.intake.store(
                 {
@@ -224,7 +225,7 @@ class CaptureService:
                     "id": row_id,
                     "site_id": site.id,
                     "client_submission_id": payload.submission_id,
-                    "body_hash": payload.body_hash,
+                    "body_hash": body_hash_of(canonical),
                     "payload": payload.body,
                     "status": status,
                     "failure_reason": quarantine,
@@ -235,7 +236,8 @@ class CaptureService:
                     "remote_ip": remote_ip,
                     "created_at": now,
                     "processed_at": None,
-                }
+                },
+                payload_json=canonical,
             )
         except ServiceUnavailable:
             raise

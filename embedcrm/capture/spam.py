@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadData, BadPayload, SignatureExpired, URLSafeTimedSerializer
 
 from embedcrm.errors import Forbidden
 
@@ -21,8 +21,8 @@ FORM_TOKEN_SALT = "embedcrm.form-token.v1"  # noqa: S105 (a salt, not a secret)
 HONEYPOT_FIELD = "website"
 # Tokens whose signature was checked, kept per process: a token serves a visitor's few
 # submissions, and checking its HMAC again each time was a tenth of accepting one. Only the
-# signature's verdict is kept (the secret keys are fixed for the process's life); age, site and
-# origin are checked on every use.
+# signature's verdict and what the token says are kept (the secret keys are fixed for the
+# process's life); age, site and origin are checked on every use.
 VERIFIED_TOKENS = 4096
 
 
@@ -50,8 +50,8 @@ class FormTokens:
         self._serializer = URLSafeTimedSerializer(list(secret_keys), salt=FORM_TOKEN_SALT)
         self.max_age_seconds = max_age_seconds
         self._clock = clock
-        # token -> (its payload, when it was signed), most recently used last.
-        self._verified: OrderedDict[str, tuple[Any, float]] = OrderedDict()
+        # token -> (what it says, when it was signed), most recently used last.
+        self._verified: OrderedDict[str, tuple[FormToken, float]] = OrderedDict()
 
     def issue(self, site_id: uuid.UUID, origin: str | None) -> str:
         # The nonce keeps two page views of the same millisecond apart: each token's uses are
@@ -65,35 +65,39 @@ class FormTokens:
             }
         )
 
-    def _signed_payload(self, token: str) -> Any:
-        """The token's payload if its signature holds and it is not older than the maximum."""
+    def _signed(self, token: str) -> FormToken:
+        """What the token says, if its signature holds and it is not older than the maximum."""
         known = self._verified.get(token)
         if known is not None:
-            payload, signed_at = known
+            issued, signed_at = known
             if time.time() - signed_at > self.max_age_seconds:
                 raise SignatureExpired("expired")
             self._verified.move_to_end(token)
-            return payload
+            return issued
+        payload: Any
         payload, signed = self._serializer.loads(
             token, max_age=self.max_age_seconds, return_timestamp=True
         )
         assert isinstance(signed, datetime)
-        self._verified[token] = (payload, signed.timestamp())
-        if len(self._verified) > VERIFIED_TOKENS:
-            self._verified.popitem(last=False)
-        return payload
-
-    def read(self, token: str, *, site_id: uuid.UUID, origin: str | None) -> FormToken:
         try:
-            payload: Any = self._signed_payload(token)
             issued = FormToken(
                 site_id=uuid.UUID(hex=payload["s"]),
                 origin=payload["o"],
                 issued_at=float(payload["t"]),
             )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise BadPayload("not a form token") from exc
+        self._verified[token] = (issued, signed.timestamp())
+        if len(self._verified) > VERIFIED_TOKENS:
+            self._verified.popitem(last=False)
+        return issued
+
+    def read(self, token: str, *, site_id: uuid.UUID, origin: str | None) -> FormToken:
+        try:
+            issued = self._signed(token)
         except SignatureExpired as exc:
             raise FormTokenRefused("The form has expired; reload the page.") from exc
-        except (BadSignature, KeyError, TypeError, ValueError) as exc:
+        except BadData as exc:  # a bad signature, or a signed payload that is no form token's
             raise FormTokenRefused("The form token is not valid.") from exc
         if self._clock() - issued.issued_at > self.max_age_seconds:
             raise FormTokenRefused("The form has expired; reload the page.")

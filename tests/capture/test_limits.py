@@ -19,6 +19,7 @@ import redis
 
 from conftest import SECRET, GraphQL
 from embedcrm.app import create_app
+from embedcrm.capture.ratelimit import UseWindows
 from embedcrm.config import Settings
 from embedcrm.services import Services
 from factories import Tenant, form_token, make_tenant, submission
@@ -158,3 +159,16 @@ async def test_two_processes_share_one_count_through_redis(
     # The counts were in the test's Redis database, and the test took them away again.
     assert written
     assert keys_of(tenant.site_key) == []
+
+
+def test_a_form_tokens_uses_are_counted_for_its_life_and_then_forgotten() -> None:
+    now = [1000.0]
+    uses = UseWindows(limit=2, window_seconds=60, clock=lambda: now[0])
+    assert [uses.use("a"), uses.use("a"), uses.use("a")] == [True, True, False]
+    now[0] += 30
+    assert uses.use("b") and not uses.use("a")  # "a"'s window is still open
+    now[0] += 30  # "a"'s window has ended, "b"'s has not
+    assert uses.use("a") and uses.use("b") and not uses.use("b")
+    assert len(uses) == 2
+    now[0] += 120  # every window ended: none is kept
+    assert uses.use("c") and len(uses) == 1

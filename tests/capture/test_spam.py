@@ -12,10 +12,11 @@ from urllib.parse import quote
 
 import httpx
 import pytest
+from itsdangerous import URLSafeTimedSerializer
 
 from conftest import SECRET, GraphQL
 from embedcrm.app import create_app
-from embedcrm.capture.spam import FormTokenRefused, FormTokens, token_key
+from embedcrm.capture.spam import FORM_TOKEN_SALT, FormTokenRefused, FormTokens, token_key
 from embedcrm.config import Settings
 from embedcrm.graphql.ids import parse_global_id
 from embedcrm.services import Services
@@ -328,3 +329,14 @@ def test_a_token_checked_once_is_still_refused_once_it_expires_or_moves(
     monkeypatch.setattr("embedcrm.capture.spam.time.time", lambda: later)
     with pytest.raises(FormTokenRefused, match="expired"):
         tokens.read(token, site_id=site, origin="https://a.example")
+
+
+def test_a_signed_token_that_is_no_form_token_is_refused_every_time() -> None:
+    """Signed with the right key and salt, but saying nothing of a site: refused, not kept."""
+    site = uuid.uuid4()
+    tokens = FormTokens(["k"], max_age_seconds=60)
+    signer = URLSafeTimedSerializer(["k"], salt=FORM_TOKEN_SALT)
+    for payload in ({"o": None, "t": time.time()}, {"s": "not hex", "o": None, "t": 1}, [1]):
+        for _ in range(2):
+            with pytest.raises(FormTokenRefused, match="not valid"):
+                tokens.read(signer.dumps(payload), site_id=site, origin=None)
