@@ -37,6 +37,12 @@ class SubmissionProcessor:
     Nothing depends on it for durability: a submission is committed before it is queued, and
     one that never gets processed here (queue full, process stopped) stays RECEIVED, where the
     worker's periodic scan finds it.
+
+    The queue holds two rounds of batches. Making a lead costs several times what accepting a
+    submission does, so under a sustained load the process would otherwise answer far more
+    submissions than it makes leads, and the backlog would grow for as long as the load lasts:
+    ``hand_over`` makes a request wait for room (up to ``wait_for_room`` seconds), so that
+    answering slows to the pace at which leads are made.
     """
 
     def __init__(
@@ -45,26 +51,50 @@ class SubmissionProcessor:
         *,
         consumers: int = 2,
         batch: int = 50,
-        max_queued: int = 10_000,
+        max_queued: int | None = None,
+        wait_for_room: float = 1.0,
     ) -> None:
         self._process = process
         self._batch = batch
         self._consumers = consumers
-        self._queue: asyncio.Queue[Job] = asyncio.Queue(maxsize=max_queued)
+        self._wait_for_room = wait_for_room
+        self._queue: asyncio.Queue[Job] = asyncio.Queue(
+            maxsize=max_queued if max_queued is not None else 2 * batch * consumers
+        )
         self._tasks: list[asyncio.Task[None]] = []
 
     def enqueue(self, workspace_id: uuid.UUID, submission_id: uuid.UUID) -> bool:
+        """Queue a submission if there is room, without waiting (also inside a transaction)."""
+        try:
+            self._queue.put_nowait(self._job(workspace_id, submission_id))
+        except asyncio.QueueFull:
+            log.warning("processing queue full; submission %s left for the worker", submission_id)
+            return False
+        return True
+
+    async def hand_over(self, workspace_id: uuid.UUID, submission_id: uuid.UUID) -> bool:
+        """Queue a submission, waiting for room when the consumers are behind; after
+        ``wait_for_room`` it is left for the worker instead. Call it holding no connection."""
+        job = self._job(workspace_id, submission_id)
+        try:
+            self._queue.put_nowait(job)
+            return True
+        except asyncio.QueueFull:
+            pass
+        try:
+            await asyncio.wait_for(self._queue.put(job), self._wait_for_room)
+        except TimeoutError:
+            log.warning("processing is behind; submission %s left for the worker", submission_id)
+            return False
+        return True
+
+    def _job(self, workspace_id: uuid.UUID, submission_id: uuid.UUID) -> Job:
         if not self._tasks:
             self._tasks = [
                 asyncio.create_task(self._consume(), name=f"submission-processor-{i}")
                 for i in range(self._consumers)
             ]
-        try:
-            self._queue.put_nowait((workspace_id, submission_id, correlation_id.get()))
-        except asyncio.QueueFull:
-            log.warning("processing queue full; submission %s left for the worker", submission_id)
-            return False
-        return True
+        return (workspace_id, submission_id, correlation_id.get())
 
     async def idle(self) -> None:
         """Wait until every queued submission has been processed."""

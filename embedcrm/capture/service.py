@@ -161,7 +161,7 @@ class CaptureService:
                 return Accepted(submission_id=payload.submission_id, repeated=True)
             row_id = corrected
         if reason is None and self.settings.process_submissions_inline:
-            self.processor.enqueue(site.workspace_id, row_id)
+            await self.processor.hand_over(site.workspace_id, row_id)
         elif reason is not None:
             await self._announce_quarantine(site, row_id, reason)
         return Accepted(
