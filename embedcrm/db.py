@@ -283,6 +283,8 @@ class Database:
         # kept on a connection between statements.
         self.transaction_pooler = transaction_pooler
         self._statements: StatementConnection | None = None
+        # Every StatementConnection handed out: dispose closes those their owners did not.
+        self._kept: list[StatementConnection] = []
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
@@ -302,11 +304,18 @@ class Database:
         """The process's connection for frequent one-statement steps (``StatementConnection``),
         on PostgreSQL reached directly and without row security; None elsewhere, where such
         steps take ``transaction`` as any other."""
+        if self._statements is None:
+            self._statements = self.statement_connection()
+        return self._statements
+
+    def statement_connection(self) -> StatementConnection | None:
+        """A ``StatementConnection`` of the caller's own, where one may be kept: for a loop
+        whose statements must not queue behind the shared one's. ``dispose`` closes it."""
         if self.dialect != "postgresql" or self.row_security or self.transaction_pooler:
             return None
-        if self._statements is None:
-            self._statements = StatementConnection(self.engine)
-        return self._statements
+        kept = StatementConnection(self.engine)
+        self._kept.append(kept)
+        return kept
 
     @property
     def dialect(self) -> str:
@@ -440,8 +449,8 @@ class Database:
             raise
 
     async def dispose(self) -> None:
-        if self._statements is not None:
-            await self._statements.close()
+        for kept in self._kept:
+            await kept.close()
         await self.engine.dispose()
         if self.read_engine is not None:
             await self.read_engine.dispose()

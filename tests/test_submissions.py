@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 from urllib.parse import quote
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from conftest import GraphQL
 from embedcrm.capture.models import Submission
@@ -260,3 +262,33 @@ async def test_preflight_is_answered_for_allowed_origins_only(
 )
 def test_origin_rules(origin: str | None, domains: list[str], expected: bool) -> None:
     assert origin_allowed(origin, domains) is expected
+
+
+async def test_a_burst_is_stored_by_one_statement_with_no_transaction_around_it(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    """On PostgreSQL reached directly, the group commit's batch is one statement on a connection
+    kept in autocommit: the connection that runs it is sent no BEGIN or COMMIT, and every
+    submission of the burst is stored."""
+    services = services_of(client)
+    if services.db.statement_connection() is None:
+        pytest.skip("the batch takes a transaction here (SQLite, PgBouncer or row security)")
+    sent: list[tuple[int, str]] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        sent.append((id(conn.connection.dbapi_connection), statement.lstrip()))
+
+    bodies = [submission(email=f"burst{n}@example.com") for n in range(20)]
+    event.listen(services.db.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        answers = await asyncio.gather(*(submit(client, tenant, body) for body in bodies))
+    finally:
+        event.remove(services.db.engine.sync_engine, "before_cursor_execute", record)
+    assert [a.status_code for a in answers] == [202] * 20
+    inserts = [(c, s) for c, s in sent if s.startswith("INSERT INTO submissions")]
+    assert inserts and len(inserts) < 20  # grouped
+    batch_connections = {c for c, _ in inserts}
+    assert not [
+        s for c, s in sent if c in batch_connections and s.upper().startswith(("BEGIN", "COMMIT"))
+    ]
+    assert await stored_submissions(services, tenant) == 20
