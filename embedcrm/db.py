@@ -311,11 +311,20 @@ class Database:
     def statement_connection(self) -> StatementConnection | None:
         """A ``StatementConnection`` of the caller's own, where one may be kept: for a loop
         whose statements must not queue behind the shared one's. ``dispose`` closes it."""
-        if self.dialect != "postgresql" or self.row_security or self.transaction_pooler:
+        if not self.keeps_connections:
             return None
         kept = StatementConnection(self.engine)
         self._kept.append(kept)
         return kept
+
+    @property
+    def keeps_connections(self) -> bool:
+        """Whether a connection may be kept between statements: on PostgreSQL reached directly
+        (behind PgBouncer a session lasts one transaction) and without row security (which
+        binds each transaction to its workspace)."""
+        return (
+            self.dialect == "postgresql" and not self.row_security and not self.transaction_pooler
+        )
 
     @property
     def dialect(self) -> str:

@@ -271,7 +271,7 @@ async def test_a_burst_is_stored_by_one_statement_with_no_transaction_around_it(
     kept in autocommit: the connection that runs it is sent no BEGIN or COMMIT, and every
     submission of the burst is stored."""
     services = services_of(client)
-    if services.db.statement_connection() is None:
+    if not services.db.keeps_connections:
         pytest.skip("the batch takes a transaction here (SQLite, PgBouncer or row security)")
     sent: list[tuple[int, str]] = []
 

@@ -1021,5 +1021,5 @@ async def test_disabled_endpoints_are_found_in_one_read(
         )
 
     assert found == {disabled.id, gone}
-    if services.db.statements() is not None:
+    if services.db.keeps_connections:
         assert len(statements) == 1
