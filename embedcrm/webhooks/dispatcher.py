@@ -109,6 +109,7 @@ class OutboundDispatcher(Generic[J]):
         self._sending = 0
         self._next_produce = 0.0
         self._next_claim = 0.0
+        self._stocked_at_claim: set[uuid.UUID] = set()
         self._next_renewal = 0.0
         self._next_disabled_check = 0.0
         self._paused_until = 0.0
@@ -224,22 +225,29 @@ class OutboundDispatcher(Generic[J]):
             return False
         if now >= self._next_claim:
             return True
-        # A lane the last claim skipped has room again.
-        return self.lanes.has_room(self.claims.skipped)
+        # A lane that was stocked at the last claim has room again.
+        return self.lanes.has_room(self._stocked_at_claim)
 
     async def _claim_if_wanted(self) -> None:
         if self._claim_due(time.monotonic()):
             limit = self.config.concurrency * 8
             jobs = await self.claim(limit)
             self._accept(jobs)
-            if len(jobs) < limit:
-                # Nothing more due, or only for endpoints at their cap: look again in a while.
+            # The lanes this claim skipped, and those it stocked, are claimed for again as soon
+            # as one runs low. Any other claim before then would read past their backlog to
+            # find other endpoints' work, so it waits a while; so does one after a claim that
+            # found less than it asked for.
+            self._stocked_at_claim = self.claims.skipped | self.lanes.stocked()
+            if len(jobs) < limit or self._stocked_at_claim:
                 wait = (
                     self.config.skipping_poll_interval
-                    if self.claims.skipped
+                    if self._stocked_at_claim
                     else self.config.poll_interval
                 )
                 self._next_claim = time.monotonic() + max(wait, self.config.poll_interval)
+            else:
+                # A full claim and every lane short of stock: more is due, claim it now.
+                self._next_claim = 0.0
 
     async def _housekeep(self) -> None:
         """The dispatcher's database steps, one after another, beside the sends in flight.
