@@ -24,12 +24,16 @@ import ssl
 import time
 import typing
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 
 import httpcore
 import httpx
 
+from embedcrm.webhooks.network import AsyncioNetworkBackend
+
 __all__ = [
+    "Answer",
     "IPAddress",
     "IPNetwork",
     "Resolver",
@@ -38,6 +42,7 @@ __all__ = [
     "UnsafeWebhookTarget",
     "check_url_syntax",
     "create_webhook_client",
+    "guarded_transport",
     "is_forbidden_address",
     "parse_allowed_networks",
     "resolve_safe_addresses",
@@ -312,7 +317,7 @@ class SafeNetworkBackend(httpcore.AsyncNetworkBackend):
     ) -> None:
         self._allowed = tuple(allowed)
         self._resolver = resolver
-        self._backend = backend if backend is not None else httpcore.AnyIOBackend()
+        self._backend = backend if backend is not None else AsyncioNetworkBackend()
 
     async def connect_tcp(
         self,
@@ -385,7 +390,7 @@ class _GuardedHTTPTransport(httpx.AsyncHTTPTransport):
         socket_options: typing.Iterable[httpcore.SOCKET_OPTION] | None,
     ) -> None:
         super().__init__(verify=verify, trust_env=trust_env, http1=http1, http2=http2)
-        self._pool = httpcore.AsyncConnectionPool(
+        self._pool = self.pool = httpcore.AsyncConnectionPool(
             ssl_context=httpx.create_ssl_context(verify=verify, trust_env=trust_env),
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
@@ -397,6 +402,51 @@ class _GuardedHTTPTransport(httpx.AsyncHTTPTransport):
             socket_options=socket_options,
             network_backend=network_backend,
         )
+
+
+def _check_scheme_and_userinfo(url: httpx.URL) -> None:
+    if url.scheme not in ALLOWED_SCHEMES:
+        raise UnsafeWebhookTarget(f"scheme {url.scheme!r} is not http or https")
+    if url.userinfo:
+        raise UnsafeWebhookTarget("URL must not contain a user name or password")
+
+
+@dataclass(frozen=True)
+class _PostTarget:
+    """A URL as httpx would put it on the wire: IDNA applied, the Host header it sends."""
+
+    url: httpcore.URL
+    host: bytes
+
+    @classmethod
+    def of(cls, url: str) -> _PostTarget:
+        parsed = httpx.URL(url)
+        _check_scheme_and_userinfo(parsed)
+        return cls(
+            httpcore.URL(
+                scheme=parsed.raw_scheme,
+                host=parsed.raw_host,
+                port=parsed.port,
+                target=parsed.raw_path,
+            ),
+            parsed.netloc,
+        )
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A receiver's answer: its status, its headers as sent, the first bytes of its body."""
+
+    status: int
+    headers: Sequence[tuple[bytes, bytes]]
+    excerpt: bytes
+
+    def header(self, name: str) -> str | None:
+        wanted = name.lower().encode("ascii")
+        for key, value in self.headers:
+            if key.lower() == wanted:
+                return value.decode("latin-1")
+        return None
 
 
 class SafeTransport(httpx.AsyncBaseTransport):
@@ -428,6 +478,7 @@ class SafeTransport(httpx.AsyncBaseTransport):
         network_backend: httpcore.AsyncNetworkBackend | None = None,
     ) -> None:
         self._allowed = tuple(allowed)
+        self._targets: dict[str, _PostTarget] = {}
         self._transport = _GuardedHTTPTransport(
             SafeNetworkBackend(self._allowed, resolver=resolver, backend=network_backend),
             verify=verify,
@@ -442,16 +493,63 @@ class SafeTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Send ``request`` after a syntax check; the connection itself is checked on connect."""
-        url = request.url
-        if url.scheme not in ALLOWED_SCHEMES:
-            raise UnsafeWebhookTarget(f"scheme {url.scheme!r} is not http or https")
-        if url.userinfo:
-            raise UnsafeWebhookTarget("URL must not contain a user name or password")
+        _check_scheme_and_userinfo(request.url)
         return await self._transport.handle_async_request(request)
+
+    async def post(
+        self,
+        url: str,
+        headers: Sequence[tuple[bytes, bytes]],
+        body: bytes,
+        *,
+        timeouts: dict[str, float | None],
+        read_at_most: int,
+    ) -> Answer:
+        """POST ``body`` through the guarded pool itself, reading at most ``read_at_most`` bytes
+        of the answer. The same connections, checks and guard as a request through the client,
+        without httpx's request and response models, which cost a delivery as much CPU as the
+        exchange on the wire. Raises httpcore's exceptions and :class:`UnsafeWebhookTarget`."""
+        target = self._targets.get(url)
+        if target is None:
+            target = self._targets[url] = _PostTarget.of(url)
+            if len(self._targets) > 4096:  # endpoints come and go; the cache must not grow
+                self._targets.clear()
+        request = httpcore.Request(
+            b"POST",
+            target.url,
+            headers=[
+                (b"host", target.host),
+                (b"accept", b"*/*"),
+                (b"content-length", str(len(body)).encode("ascii")),
+                *headers,
+            ],
+            content=body,
+            extensions={"timeout": timeouts},
+        )
+        response = await self._transport.pool.handle_async_request(request)
+        try:
+            excerpt = bytearray()
+            async for chunk in response.aiter_stream():
+                excerpt += chunk
+                if len(excerpt) >= read_at_most:
+                    break
+        finally:
+            await response.aclose()
+        return Answer(response.status, response.headers, bytes(excerpt[:read_at_most]))
 
     async def aclose(self) -> None:
         """Close the pooled connections."""
         await self._transport.aclose()
+
+
+def guarded_transport(client: httpx.AsyncClient) -> SafeTransport | None:
+    """The :class:`SafeTransport` a client sends everything through, if it is one."""
+    # httpx keeps the transport it was given here and has no public way to read it back; a
+    # client with mounts (proxies) could send some URLs elsewhere, and is not taken.
+    transport = getattr(client, "_transport", None)
+    if isinstance(transport, SafeTransport) and not getattr(client, "_mounts", None):
+        return transport
+    return None
 
 
 def create_webhook_client(
