@@ -20,6 +20,8 @@ __all__ = ["AsyncioNetworkBackend"]
 
 # Reading pauses while this much arrived unread: a receiver cannot fill memory.
 _HIGH_WATER = 256 * 1024
+# Writes are held until the answer is read, or until this much waits to be sent.
+_HOLD_AT_MOST = 64 * 1024
 
 
 class _Connection(asyncio.Protocol):
@@ -110,9 +112,15 @@ class _Stream(httpcore.AsyncNetworkStream):
     def __init__(self, transport: asyncio.Transport, connection: _Connection) -> None:
         self._transport = transport
         self._connection = connection
+        # httpcore writes a request's head and its body separately and then reads the answer.
+        # Held until then, they leave in one send: one system call and one packet, not two.
+        self._unsent: list[bytes] = []
+        self._unsent_size = 0
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:  # noqa: ASYNC109
         try:
+            if self._unsent:
+                self._send_held()
             if self._connection.buffer:
                 return await self._connection.read(max_bytes)
             async with asyncio.timeout(timeout):
@@ -125,16 +133,26 @@ class _Stream(httpcore.AsyncNetworkStream):
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:  # noqa: ASYNC109
         if not buffer:
             return
+        self._unsent.append(buffer)
+        self._unsent_size += len(buffer)
+        if self._unsent_size < _HOLD_AT_MOST:
+            return
         try:
-            if self._transport.is_closing():
-                raise ConnectionResetError("the connection was closed")
-            self._transport.write(buffer)
+            self._send_held()
             async with asyncio.timeout(timeout):
                 await self._connection.drained()
         except TimeoutError as exc:
             raise httpcore.WriteTimeout("could not send in time") from exc
         except OSError as exc:
             raise httpcore.WriteError(str(exc) or type(exc).__name__) from exc
+
+    def _send_held(self) -> None:
+        data = b"".join(self._unsent) if len(self._unsent) > 1 else self._unsent[0]
+        self._unsent.clear()
+        self._unsent_size = 0
+        if self._transport.is_closing():
+            raise ConnectionResetError("the connection was closed")
+        self._transport.write(data)
 
     async def aclose(self) -> None:
         self._transport.close()

@@ -404,6 +404,87 @@ class _GuardedHTTPTransport(httpx.AsyncHTTPTransport):
         )
 
 
+class _KeptConnections:
+    """Keep-alive connections for :meth:`SafeTransport.post`, by origin.
+
+    A post takes an idle connection to its origin or opens one, and gives it back when its
+    answer is read. Every caller already bounds how many requests it has in flight (the
+    dispatcher's sending slots), so no more is needed than httpcore's connection and a list of
+    the idle ones: its pool would look over every connection at each request, twice.
+    """
+
+    def __init__(
+        self,
+        network: SafeNetworkBackend,
+        *,
+        ssl_context: ssl.SSLContext,
+        keep: int | None,
+        expiry: float | None,
+        local_address: str | None,
+        socket_options: typing.Iterable[httpcore.SOCKET_OPTION] | None,
+    ) -> None:
+        self._network = network
+        self._ssl_context = ssl_context
+        self._keep = 20 if keep is None else keep
+        self._expiry = expiry
+        self._local_address = local_address
+        self._socket_options = socket_options
+        # By scheme, host and port: httpcore's Origin compares equal but does not hash.
+        self._idle: dict[tuple[bytes, bytes, int], list[httpcore.AsyncHTTPConnection]] = {}
+        self._idle_count = 0
+        self._next_sweep = 0.0
+
+    async def take(self, origin: httpcore.Origin) -> httpcore.AsyncHTTPConnection:
+        idle = self._idle.get((origin.scheme, origin.host, origin.port))
+        while idle:
+            connection = idle.pop()
+            self._idle_count -= 1
+            # Expired: idle too long, or the receiver closed it or sent something meanwhile.
+            if connection.is_idle() and not connection.has_expired():
+                return connection
+            await connection.aclose()
+        return httpcore.AsyncHTTPConnection(
+            origin,
+            ssl_context=self._ssl_context,
+            keepalive_expiry=self._expiry,
+            local_address=self._local_address,
+            network_backend=self._network,
+            socket_options=self._socket_options,
+        )
+
+    async def give_back(
+        self, origin: httpcore.Origin, connection: httpcore.AsyncHTTPConnection
+    ) -> None:
+        now = time.monotonic()
+        if now >= self._next_sweep:
+            # Origins no longer posted to would keep their connections open for good.
+            self._next_sweep = now + (self._expiry or 5.0)
+            await self._close_expired()
+        if not connection.is_idle() or self._idle_count >= self._keep:
+            await connection.aclose()
+            return
+        self._idle.setdefault((origin.scheme, origin.host, origin.port), []).append(connection)
+        self._idle_count += 1
+
+    async def _close_expired(self) -> None:
+        for key, idle in list(self._idle.items()):
+            alive = [connection for connection in idle if not connection.has_expired()]
+            for connection in idle:
+                if connection not in alive:
+                    await connection.aclose()
+            self._idle_count -= len(idle) - len(alive)
+            if alive:
+                self._idle[key] = alive
+            else:
+                del self._idle[key]
+
+    async def aclose(self) -> None:
+        idle, self._idle, self._idle_count = self._idle, {}, 0
+        for connections in idle.values():
+            for connection in connections:
+                await connection.aclose()
+
+
 def _check_scheme_and_userinfo(url: httpx.URL) -> None:
     if url.scheme not in ALLOWED_SCHEMES:
         raise UnsafeWebhookTarget(f"scheme {url.scheme!r} is not http or https")
@@ -479,8 +560,17 @@ class SafeTransport(httpx.AsyncBaseTransport):
     ) -> None:
         self._allowed = tuple(allowed)
         self._targets: dict[str, _PostTarget] = {}
+        network = SafeNetworkBackend(self._allowed, resolver=resolver, backend=network_backend)
+        self._posts = _KeptConnections(
+            network,
+            ssl_context=httpx.create_ssl_context(verify=verify, trust_env=trust_env),
+            keep=limits.max_keepalive_connections,
+            expiry=limits.keepalive_expiry,
+            local_address=local_address,
+            socket_options=socket_options,
+        )
         self._transport = _GuardedHTTPTransport(
-            SafeNetworkBackend(self._allowed, resolver=resolver, backend=network_backend),
+            network,
             verify=verify,
             trust_env=trust_env,
             http1=http1,
@@ -505,10 +595,11 @@ class SafeTransport(httpx.AsyncBaseTransport):
         timeouts: dict[str, float | None],
         read_at_most: int,
     ) -> Answer:
-        """POST ``body`` through the guarded pool itself, reading at most ``read_at_most`` bytes
-        of the answer. The same connections, checks and guard as a request through the client,
-        without httpx's request and response models, which cost a delivery as much CPU as the
-        exchange on the wire. Raises httpcore's exceptions and :class:`UnsafeWebhookTarget`."""
+        """POST ``body`` on a kept connection, reading at most ``read_at_most`` bytes of the
+        answer: the same checks and guard as a request through the client, without httpx's
+        request and response models or httpcore's pool, which together cost a delivery more
+        CPU than the exchange on the wire. Raises httpcore's exceptions and
+        :class:`UnsafeWebhookTarget`."""
         target = self._targets.get(url)
         if target is None:
             target = self._targets[url] = _PostTarget.of(url)
@@ -526,19 +617,24 @@ class SafeTransport(httpx.AsyncBaseTransport):
             content=body,
             extensions={"timeout": timeouts},
         )
-        response = await self._transport.pool.handle_async_request(request)
+        connection = await self._posts.take(target.url.origin)
         try:
-            excerpt = bytearray()
-            async for chunk in response.aiter_stream():
-                excerpt += chunk
-                if len(excerpt) >= read_at_most:
-                    break
+            response = await connection.handle_async_request(request)
+            try:
+                excerpt = bytearray()
+                async for chunk in response.aiter_stream():
+                    excerpt += chunk
+                    if len(excerpt) >= read_at_most:
+                        break
+            finally:
+                await response.aclose()
         finally:
-            await response.aclose()
+            await self._posts.give_back(target.url.origin, connection)
         return Answer(response.status, response.headers, bytes(excerpt[:read_at_most]))
 
     async def aclose(self) -> None:
         """Close the pooled connections."""
+        await self._posts.aclose()
         await self._transport.aclose()
 
 

@@ -120,7 +120,7 @@ async def test_a_delivery_over_tls_names_the_host_and_checks_its_certificate(
     def remember_name(_sock: ssl.SSLObject, name: str | None, _ctx: ssl.SSLContext) -> None:
         names.append(name)
 
-    server_tls.sni_callback = remember_name  # type: ignore[assignment]
+    server_tls.sni_callback = remember_name
     bodies: list[bytes] = []
 
     async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -296,3 +296,67 @@ async def test_the_direct_path_refuses_what_the_client_refuses(url: str) -> None
     async with create_webhook_client(LOOPBACK) as client:
         outcome = await _transport(client).send(_job(url))
     assert outcome.error is not None and outcome.error.startswith("blocked_ip: ")
+
+
+class _Counting:
+    """A receiver answering 204 that counts its connections and notices them closing."""
+
+    def __init__(self) -> None:
+        self.opened = 0
+        self.closed = 0
+        self.requests = 0
+
+    async def __call__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.opened += 1
+        while await _read_request(reader) is not None:
+            self.requests += 1
+            await asyncio.sleep(0.01)  # long enough for concurrent posts to overlap
+            writer.write(b"HTTP/1.1 204 No Content\r\n\r\n")
+            await writer.drain()
+        self.closed += 1
+        writer.close()
+
+
+async def _settle(condition: Callable[[], bool]) -> None:
+    for _ in range(200):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+
+
+async def test_posts_reuse_as_many_connections_as_were_in_flight_at_once() -> None:
+    receiver = _Counting()
+    async with _server(receiver) as port, create_webhook_client(LOOPBACK) as client:
+        sender = _transport(client)
+        url = f"http://127.0.0.1:{port}/"
+        burst = await asyncio.gather(*(sender.send(_job(url)) for _ in range(4)))
+        after = [await sender.send(_job(url)) for _ in range(6)]
+        assert all(o.succeeded for o in [*burst, *after])
+        assert (receiver.opened, receiver.requests, receiver.closed) == (4, 10, 0)
+    # Closing the client closes what it kept.
+    await _settle(lambda: receiver.closed == 4)
+    assert receiver.closed == 4
+
+
+async def test_idle_connections_beyond_the_keep_alive_limits_are_closed() -> None:
+    first, second = _Counting(), _Counting()
+    limits = httpx.Limits(max_keepalive_connections=2, keepalive_expiry=0.2)
+    async with (
+        _server(first) as first_port,
+        _server(second) as second_port,
+        create_webhook_client(LOOPBACK, limits=limits) as client,
+    ):
+        sender = _transport(client)
+        burst = await asyncio.gather(
+            *(sender.send(_job(f"http://127.0.0.1:{first_port}/")) for _ in range(3))
+        )
+        assert all(o.succeeded for o in burst)
+        # Three were open at once; two may be kept.
+        await _settle(lambda: first.closed == 1)
+        assert (first.opened, first.closed) == (3, 1)
+        # An origin no longer posted to loses its connections once they expire.
+        await asyncio.sleep(0.3)
+        assert (await sender.send(_job(f"http://127.0.0.1:{second_port}/"))).succeeded
+        await _settle(lambda: first.closed == 3)
+        assert first.closed == 3
+        assert (second.opened, second.closed) == (1, 0)
