@@ -5,7 +5,10 @@
 Makes a database of its own on the server (dropped at the end), starts a receiver (uvicorn, in
 its own process, answering 204) and prints, side by side from one run:
 
-* deliveries/s of a bare httpx loop posting the same signed bodies one at a time;
+* deliveries/s of a bare httpx loop posting the same signed bodies one at a time, through the
+  dispatcher's own kind of client (``create_webhook_client``: httpx behind the SSRF guard, on
+  ``embedcrm.webhooks.network``), which the ratios are taken against; and, for reference, the
+  same loop through a stock ``httpx.AsyncClient()`` (httpcore on anyio);
 * deliveries/s of one dispatcher draining the same number of outbox events;
 * for both, the CPU time this process spent per delivery (steadier than rates on a busy machine);
 * the median time from an event's commit to its delivery's answer while the dispatcher idles.
@@ -25,6 +28,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
 import asyncpg
+import httpx
 import uvicorn
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
@@ -120,11 +124,10 @@ class Rate:
     cpu_ms: float  # this process's CPU time per delivery
 
 
-async def bare_loop(services: Services, url: str, secret: str, count: int) -> Rate:
-    """The same signed bodies, posted one at a time with the dispatcher's own kind of client."""
+async def bare_loop(client: httpx.AsyncClient, url: str, secret: str, count: int) -> Rate:
+    """The same signed bodies, posted one at a time."""
     workspace_id = uuid.uuid4()
     bodies = [body_of(_event(workspace_id, n).to_dict()) for n in range(count)]
-    client = services.webhook_client
     started, cpu = time.perf_counter(), time.process_time()
     for n, body in enumerate(bodies):
         msg_id = f"msg_{n}"
@@ -237,7 +240,9 @@ async def main() -> None:
             except Exception:
                 await asyncio.sleep(0.1)
 
-        bare = await bare_loop(services, target, secret, args.events)
+        bare = await bare_loop(services.webhook_client, target, secret, args.events)
+        async with httpx.AsyncClient() as stock_client:
+            stock = await bare_loop(stock_client, target, secret, args.events)
         worker = await dispatcher_drain(services, workspace_id, args.events)
         latencies = await idle_latency(services, workspace_id, args.samples)
         await services.webhook_client.aclose()
@@ -248,6 +253,10 @@ async def main() -> None:
         print(
             f"bare httpx loop, one at a time:   {bare.per_second:8.0f} deliveries/s,"
             f" {bare.cpu_ms:.2f} ms CPU each"
+        )
+        print(
+            f"  (the same through a stock httpx.AsyncClient: {stock.per_second:.0f}/s,"
+            f" {stock.cpu_ms:.2f} ms CPU each)"
         )
         print(
             f"one dispatcher (concurrency {settings.webhook_concurrency}, "
@@ -264,6 +273,7 @@ async def main() -> None:
             args.json,
             {
                 "bare": asdict(bare),
+                "stock_httpx": asdict(stock),
                 "dispatcher": asdict(worker),
                 "idle_median_ms": statistics.median(latencies) * 1000,
             },
