@@ -11,12 +11,11 @@ import time
 import uuid
 import warnings
 from collections.abc import Callable
-from typing import Any
 
 from asgi_correlation_id import correlation_id
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from embedcrm.metrics import REQUEST_SECONDS
+from embedcrm.metrics import REQUEST_SECONDS, Series
 
 log = logging.getLogger("embedcrm.http")
 
@@ -153,15 +152,9 @@ class RequestMetrics:
     answer starts; a path no route matches is counted as ``unmatched``.
     """
 
-    # Distinct (route, method, status) children seen, at most: routes and statuses are few,
-    # methods could be anything a client sends; past this many, children are looked up again.
-    KNOWN_SERIES = 1024
-
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        # The histogram's children by labels: ``labels()`` validates and hashes them on every
-        # call, a few per cent of a submission's CPU.
-        self._series: dict[tuple[str, str, int], Any] = {}
+        self._series = Series(REQUEST_SECONDS)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -181,12 +174,7 @@ class RequestMetrics:
         finally:
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
-            key = (template, scope["method"], status)
-            series = self._series.get(key)
-            if series is None:
-                series = REQUEST_SECONDS.labels(template, scope["method"], str(status))
-                if len(self._series) < self.KNOWN_SERIES:
-                    self._series[key] = series
+            series = self._series(template, scope["method"], str(status))
             series.observe(time.perf_counter() - started)
 
 

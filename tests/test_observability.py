@@ -151,3 +151,22 @@ def test_serve_logs_one_json_object_per_line_with_the_request_id(tmp_path: Path)
     assert access and any("/readyz" in r["message"] for r in access), records
     # uvicorn's own lines (start-up, shutdown) come in the same format.
     assert any(r["logger"].startswith("uvicorn") for r in records)
+
+
+def test_a_metrics_children_are_remembered_up_to_a_bound() -> None:
+    """Label values may come from clients (any HTTP method): past the bound a child is looked
+    up again instead of remembered, and every value is still counted."""
+    from prometheus_client import CollectorRegistry, Counter, generate_latest
+
+    from embedcrm.metrics import Series
+
+    registry = CollectorRegistry()
+    counter = Counter("bounded_total", "test", ["method"], registry=registry)
+    series = Series(counter, remembered=3)
+    for n in range(10):
+        series(f"M{n}").inc()
+        series(f"M{n}").inc()
+    assert series("M0") is series("M0")
+    assert len(series._children) == 3
+    text = generate_latest(registry).decode()
+    assert all(f'bounded_total{{method="M{n}"}} 2.0' in text for n in range(10))
