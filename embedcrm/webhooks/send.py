@@ -21,7 +21,7 @@ import httpx
 from embedcrm.webhooks.jobs import Clock, Job, Outcome
 from embedcrm.webhooks.retry import retry_after_seconds
 from embedcrm.webhooks.signing import signature_header
-from embedcrm.webhooks.ssrf import Answer, UnsafeWebhookTarget, guarded_transport
+from embedcrm.webhooks.ssrf import Answer, UnsafeWebhookTarget, first_bytes, guarded_transport
 
 RESPONSE_EXCERPT_BYTES = 1024
 # A Retry-After beyond this is treated as this: a receiver cannot park a message for weeks.
@@ -123,16 +123,8 @@ class WebhookTransport:
         self, url: str, headers: list[tuple[bytes, bytes]], body: bytes
     ) -> Answer:
         async with self.client.stream("POST", url, content=body, headers=headers) as response:
-            excerpt = bytearray()
-            async for chunk in response.aiter_raw():
-                excerpt.extend(chunk)
-                if len(excerpt) >= RESPONSE_EXCERPT_BYTES:
-                    break
-            return Answer(
-                response.status_code,
-                response.headers.raw,
-                bytes(excerpt[:RESPONSE_EXCERPT_BYTES]),
-            )
+            excerpt = await first_bytes(response.aiter_raw(), RESPONSE_EXCERPT_BYTES)
+            return Answer(response.status_code, response.headers.raw, excerpt)
 
 
 def classify(outcome: Outcome, answer: Answer) -> None:

@@ -42,6 +42,7 @@ __all__ = [
     "UnsafeWebhookTarget",
     "check_url_syntax",
     "create_webhook_client",
+    "first_bytes",
     "guarded_transport",
     "is_forbidden_address",
     "parse_allowed_networks",
@@ -468,10 +469,12 @@ class _KeptConnections:
 
     async def _close_expired(self) -> None:
         for key, idle in list(self._idle.items()):
-            alive = [connection for connection in idle if not connection.has_expired()]
+            alive = []
             for connection in idle:
-                if connection not in alive:
+                if connection.has_expired():
                     await connection.aclose()
+                else:
+                    alive.append(connection)
             self._idle_count -= len(idle) - len(alive)
             if alive:
                 self._idle[key] = alive
@@ -483,6 +486,17 @@ class _KeptConnections:
         for connections in idle.values():
             for connection in connections:
                 await connection.aclose()
+
+
+async def first_bytes(chunks: typing.AsyncIterable[bytes], at_most: int) -> bytes:
+    """The first ``at_most`` bytes of a body, read no further: a receiver's answer may be
+    endless."""
+    read = bytearray()
+    async for chunk in chunks:
+        read += chunk
+        if len(read) >= at_most:
+            break
+    return bytes(read[:at_most])
 
 
 def _check_scheme_and_userinfo(url: httpx.URL) -> None:
@@ -621,16 +635,12 @@ class SafeTransport(httpx.AsyncBaseTransport):
         try:
             response = await connection.handle_async_request(request)
             try:
-                excerpt = bytearray()
-                async for chunk in response.aiter_stream():
-                    excerpt += chunk
-                    if len(excerpt) >= read_at_most:
-                        break
+                excerpt = await first_bytes(response.aiter_stream(), read_at_most)
             finally:
                 await response.aclose()
         finally:
             await self._posts.give_back(target.url.origin, connection)
-        return Answer(response.status, response.headers, bytes(excerpt[:read_at_most]))
+        return Answer(response.status, response.headers, excerpt)
 
     async def aclose(self) -> None:
         """Close the pooled connections."""

@@ -360,3 +360,26 @@ async def test_idle_connections_beyond_the_keep_alive_limits_are_closed() -> Non
         await _settle(lambda: first.closed == 3)
         assert first.closed == 3
         assert (second.opened, second.closed) == (1, 0)
+
+
+async def test_any_other_client_is_used_as_it_is_and_read_the_same_way() -> None:
+    """A client that is not the guarded one (a test's, a host's) still gets the signed request,
+    and its answer is classified as the direct path's is."""
+    seen: list[httpx.Request] = []
+
+    def busy(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(
+            429, headers={"Retry-After": "120"}, stream=httpx.ByteStream(b"z" * 5000)
+        )
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(busy)) as client:
+        outcome = await _transport(client).send(_job("https://receiver.example/hook"))
+    assert (outcome.succeeded, outcome.status_code, outcome.error) == (
+        False,
+        429,
+        "http: status 429",
+    )
+    assert outcome.overloaded and outcome.retry_after == dt.timedelta(seconds=120)
+    assert outcome.excerpt == "z" * 1024
+    assert seen[0].headers["webhook-signature"].startswith("v1,")
