@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -100,6 +101,34 @@ def test_serve_migrates_a_fresh_sqlite_file_and_answers(tmp_path: Path) -> None:
         server.terminate()
         server.wait(timeout=15)
         log.close()
+
+
+def test_the_serving_process_freezes_its_startup_heap_and_collects_less_often(
+    tmp_path: Path,
+) -> None:
+    # The app `serve` builds, in a process of its own (the settings are the process's).
+    program = (
+        "import gc, json\n"
+        "from embedcrm.cli import _app\n"
+        "from embedcrm.config import Settings\n"
+        "before = gc.get_threshold()\n"
+        "_app(Settings.from_env(), "
+        "{'public_url': 'http://127.0.0.1:9', 'dispatcher': False, 'jobs': False})\n"
+        "print(json.dumps([before, gc.get_threshold(), gc.get_freeze_count()]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program],
+        env=fresh_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    before, after, frozen = json.loads(done.stdout.splitlines()[-1])
+    assert before[0] == 700  # Python's default
+    assert after == [50_000, 20, 10]
+    # Modules, the schema and the mappers: far more than any request keeps.
+    assert frozen > 100_000
 
 
 def test_migrate_reports_a_server_database_it_cannot_reach(tmp_path: Path) -> None:

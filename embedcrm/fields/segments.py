@@ -31,7 +31,7 @@ from embedcrm.fields.models import FieldEntity, FieldType, Segment
 from embedcrm.fields.repository import SegmentRepository
 from embedcrm.fields.service import definitions_of, typed_conditions
 from embedcrm.kit.repository import Page, Window
-from embedcrm.leads.models import Lead, LeadSort
+from embedcrm.leads.models import Lead, LeadSort, PageRelations
 from embedcrm.leads.service import all_filtered_leads, count_filtered_leads, filtered_leads_page
 from embedcrm.pipelines.models import Stage
 from embedcrm.pipelines.service import stages_of
@@ -83,14 +83,24 @@ class ListService:
         segment_id: uuid.UUID | None = None,
         window: Window,
         sort: LeadSort = LeadSort.NEWEST,
+        relations: PageRelations | None = None,
     ) -> Page[Lead]:
+        """One page of leads; with ``relations``, what they name is read in the same statement
+        and left there."""
         async with self.db.transaction() as session:
             viewer = await viewer_of(session, principal, workspace_id, field="workspaceId")
             full = await _with_segment(session, workspace_id, spec, segment_id)
             typed, kinds = await _typed(session, workspace_id, full)
             assert isinstance(typed, LeadSpec)
             return await filtered_leads_page(
-                session, workspace_id, typed, kinds, viewer=viewer, window=window, sort=sort
+                session,
+                workspace_id,
+                typed,
+                kinds,
+                viewer=viewer,
+                window=window,
+                sort=sort,
+                relations=relations,
             )
 
     async def count_leads(

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import base64
+import functools
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from operator import attrgetter
@@ -112,6 +113,17 @@ class Window:
     before: str | None = None
 
 
+# How a page's rows are read: the statement, its order and how many rows at most.
+PageFetch = Callable[[Select[Any], Sequence[ColumnElement[Any]], int], Awaitable[Sequence[Any]]]
+
+
+async def read_in_order(
+    session: AsyncSession, stmt: Select[Any], order: Sequence[ColumnElement[Any]], limit: int
+) -> Sequence[Any]:
+    """The first ``limit`` rows of ``stmt`` in ``order``."""
+    return list(await session.scalars(stmt.order_by(*order).limit(limit)))
+
+
 async def keyset_page(
     session: AsyncSession,
     stmt: Select[Any],
@@ -121,12 +133,15 @@ async def keyset_page(
     window: Window,
     decode: Callable[[str, str], Sequence[Any]],
     encode: Callable[[Any], str],
+    fetch: PageFetch | None = None,
 ) -> Page[Any]:
     """One page of ``stmt`` in the order of ``columns``, by keyset both ways (Relay).
 
     One extra row tells whether more lie in the direction read; in the other direction a
-    cursor given means the row it names lies there.
+    cursor given means the row it names lies there. ``fetch`` reads the rows (a repository's
+    ``read_page``); by default the statement's own entity, in order.
     """
+    read = fetch or functools.partial(read_in_order, session)
     first, after, last, before = window.first, window.after, window.last, window.before
     if after:
         stmt = stmt.where(_beyond(columns, decode(after, "after"), descending=descending))
@@ -135,7 +150,7 @@ async def keyset_page(
     if last is not None:
         size = page_size(last, "last")
         order = [column.asc() if descending else column.desc() for column in columns]
-        rows = list(await session.scalars(stmt.order_by(*order).limit(size + 1)))
+        rows = list(await read(stmt, order, size + 1))
         return Page(
             rows=rows[:size][::-1],
             has_next=bool(before),
@@ -144,7 +159,7 @@ async def keyset_page(
         )
     size = page_size(MAX_PAGE_SIZE if first is None else first)
     order = [column.desc() if descending else column.asc() for column in columns]
-    rows = list(await session.scalars(stmt.order_by(*order).limit(size + 1)))
+    rows = list(await read(stmt, order, size + 1))
     return Page(
         rows=rows[:size], has_next=len(rows) > size, has_previous=bool(after), encode=encode
     )
@@ -319,7 +334,16 @@ class WorkspaceRepository(Generic[M]):
         window: Window,
     ) -> Page[M]:
         """One page of ``stmt``, newest first, by keyset on (created_at, id) either way."""
-        return await newest_first(self.session, self.model, stmt, window=window)
+        return await newest_first(
+            self.session, self.model, stmt, window=window, fetch=self.read_page
+        )
+
+    async def read_page(
+        self, stmt: Select[M], order: Sequence[ColumnElement[Any]], limit: int
+    ) -> Sequence[M]:
+        """The rows of one page of a list (``keyset_page``): a repository that can read what
+        its rows name along with them, in the same statement, does it here."""
+        return await read_in_order(self.session, stmt, order, limit)
 
 
 async def newest_first(
@@ -328,6 +352,7 @@ async def newest_first(
     stmt: Select[Any],
     *,
     window: Window,
+    fetch: PageFetch | None = None,
 ) -> Page[Any]:
     """One page of ``stmt``, newest first, by keyset on ``model``'s (created_at, id)."""
     columns: tuple[InstrumentedAttribute[Any], ...] = (model.created_at, model.id)
@@ -339,6 +364,7 @@ async def newest_first(
         window=window,
         decode=decode_cursor,
         encode=encode_cursor,
+        fetch=fetch,
     )
 
 

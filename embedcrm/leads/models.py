@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import enum
 import uuid
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     Enum,
@@ -28,6 +29,11 @@ from sqlalchemy.sql.elements import ColumnElement
 from embedcrm.db import Base, JSONDocument, UTCDateTime, new_id, utcnow
 from embedcrm.kit.models import fold, workspace_fk
 
+if TYPE_CHECKING:
+    from embedcrm.contacts.models import Contact
+    from embedcrm.pipelines.models import Stage
+    from embedcrm.workspaces.models import Member
+
 
 class LeadStatus(enum.StrEnum):
     OPEN = "OPEN"
@@ -41,6 +47,23 @@ class LeadSort(enum.StrEnum):
     NEWEST = "NEWEST"
     # Open leads nobody has answered yet (the inbox's work), newest first, then the rest.
     UNANSWERED_FIRST = "UNANSWERED_FIRST"
+
+
+@dataclass
+class PageRelations:
+    """What a page of leads names, read in the page's own statement when asked for (the
+    panel's list shows each lead's contact, stage and assignee): filled in by the read, by id."""
+
+    contact: bool = False
+    stage: bool = False
+    assignee: bool = False
+    contacts: dict[uuid.UUID, Contact] = field(default_factory=dict)
+    stages: dict[uuid.UUID, Stage] = field(default_factory=dict)
+    members: dict[uuid.UUID, Member] = field(default_factory=dict)
+
+    @property
+    def asked(self) -> bool:
+        return self.contact or self.stage or self.assignee
 
 
 # An open lead no member has answered: a literal, so that PostgreSQL proves a statement

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     Select,
     and_,
     delete,
@@ -18,6 +20,8 @@ from sqlalchemy import (
     union_all,
     update,
 )
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from embedcrm.contacts.models import Contact, PointKind, contact_ids_with_point
 from embedcrm.errors import BadRequest, ValidationFailed
@@ -44,9 +48,12 @@ from embedcrm.leads.models import (
     LeadSort,
     LeadStageChange,
     LeadStatus,
+    PageRelations,
 )
 from embedcrm.leads.ownership import own_lead_ids, taken_by
+from embedcrm.pipelines.models import Stage
 from embedcrm.tasks.models import Task, TaskDoneReason, TaskKind
+from embedcrm.workspaces.models import Member
 
 # WAITING_SQL as a clause: the literal 'OPEN' (not a parameter) lets PostgreSQL match the
 # partial index ix_leads_waiting.
@@ -73,8 +80,55 @@ def _split_run_cursor(cursor: str | None) -> tuple[str, str | None]:
     return run, inner
 
 
+# The rows a page of leads names, joined under names of their own: a filter's subquery on the
+# same table (a search of contacts) then stays a subquery of its own.
+_PAGE_CONTACT = aliased(Contact, name="page_contact")
+_PAGE_STAGE = aliased(Stage, name="page_stage")
+_PAGE_ASSIGNEE = aliased(Member, name="page_assignee")
+
+
 class LeadRepository(WorkspaceRepository[Lead]):
     model = Lead
+
+    def __init__(
+        self,
+        session: AsyncSession,
+        workspace_id: uuid.UUID,
+        *,
+        relations: PageRelations | None = None,
+    ) -> None:
+        super().__init__(session, workspace_id)
+        # What the pages this repository reads bring along (``read_page``).
+        self.relations = relations
+
+    async def read_page(
+        self, stmt: Select[Lead], order: Sequence[ColumnElement[Any]], limit: int
+    ) -> Sequence[Lead]:
+        """A page's leads, and with them, in the same statement, the contacts, stages and
+        assignees ``relations`` asks for: outer joins on the page's own rows (at most a page
+        of them), each by its primary key. A statement, not three more."""
+        wanted = self.relations
+        if wanted is None or not wanted.asked:
+            return await super().read_page(stmt, order, limit)
+        joined: Select[Any] = stmt
+        filled: list[dict[Any, Any]] = []
+        relations: tuple[tuple[bool, Any, Any, dict[Any, Any]], ...] = (
+            (wanted.contact, _PAGE_CONTACT, Lead.contact_id, wanted.contacts),
+            (wanted.stage, _PAGE_STAGE, Lead.stage_id, wanted.stages),
+            (wanted.assignee, _PAGE_ASSIGNEE, Lead.assignee_id, wanted.members),
+        )
+        for asked, other, key, found in relations:
+            if asked:
+                joined = joined.add_columns(other).outerjoin(
+                    other, and_(other.workspace_id == Lead.workspace_id, other.id == key)
+                )
+                filled.append(found)
+        rows = (await self.session.execute(joined.order_by(*order).limit(limit))).all()
+        for row in rows:
+            for found, related in zip(filled, row[1:], strict=True):
+                if related is not None:
+                    found[related.id] = related
+        return [row[0] for row in rows]
 
     async def page(self, stmt: Select[Lead], sort: LeadSort, *, window: Window) -> Page[Lead]:
         if sort is LeadSort.NEWEST:

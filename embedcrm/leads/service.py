@@ -36,7 +36,15 @@ from embedcrm.kit.grouping import grouped
 from embedcrm.kit.repository import Page, Viewer, Window
 from embedcrm.leads.assignment import Assigner
 from embedcrm.leads.events import emit_lead_event, lead_payload, person_payload
-from embedcrm.leads.models import Activity, ActivityKind, Lead, LeadItem, LeadSort, LeadStatus
+from embedcrm.leads.models import (
+    Activity,
+    ActivityKind,
+    Lead,
+    LeadItem,
+    LeadSort,
+    LeadStatus,
+    PageRelations,
+)
 from embedcrm.leads.moves import get_lead
 from embedcrm.leads.repository import (
     ActivityRepository,
@@ -735,8 +743,10 @@ async def filtered_leads_page(
     viewer: Viewer,
     window: Window,
     sort: LeadSort = LeadSort.NEWEST,
+    relations: PageRelations | None = None,
 ) -> Page[Lead]:
-    repo = LeadRepository(session, workspace_id)
+    """One page of the leads ``spec`` asks for; ``relations`` names what to read with them."""
+    repo = LeadRepository(session, workspace_id, relations=relations)
     if repo.splits_text_search(spec):
         return await repo.page_of_either(
             [

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -418,3 +419,60 @@ async def test_a_contact_read_on_its_own_still_gets_its_relations(
     assert [e["node"]["id"] for e in node["later"]["edges"]] == [
         e["node"]["id"] for e in contact["leads"]["edges"]
     ]
+
+
+LEADS_FOUND = """
+query Found($first: Int!, $filter: LeadFilter, $sort: LeadSort) {
+  leads(first: $first, filter: $filter, sort: $sort) {
+    edges { node { id title stage { name } assignee { id name } contact { name email } } }
+  }
+}
+"""
+UNASSIGN = """
+mutation Unassign($ids: [ID!]!) {
+  bulkAssignLeads(input: {leadIds: $ids, assigneeId: null}) { userErrors { message } }
+}
+"""
+
+
+async def test_a_page_of_leads_reads_its_contacts_stages_and_assignees_in_its_own_statement(
+    client: httpx.AsyncClient, platform: GraphQL, services: Services
+) -> None:
+    tenant, pipeline = await _filled_workspace(platform, services, "joined.example.com")
+    await _filled_workspace(platform, services, "joined-beside.example.com")
+    boot = await tenant.panel.data(BOOT)
+    stages = next(p for p in boot["pipelines"] if p["id"] == pipeline)["stages"]
+    listed = await tenant.panel.data(LEADS_FOUND, first=ROWS)
+    lonely = listed["leads"]["edges"][3]["node"]["id"]
+    cleared = await tenant.panel.data(UNASSIGN, ids=[lonely])
+    assert cleared["bulkAssignLeads"]["userErrors"] == []
+
+    assert await tenant.panel.data("{ ping }") == {"ping": "pong"}
+    with counting_queries(services) as statements:
+        data = await tenant.panel.data(LEADS_FOUND, first=ROWS)
+    # The page, its three relations joined, and nothing read from those tables on its own.
+    pages = [s for s in statements if "page_contact" in s]
+    assert len(pages) == 1 and "page_stage" in pages[0] and "page_assignee" in pages[0]
+    alone = [s for s in statements if re.search(r"\bFROM (contacts|stages|members)\b", s)]
+    assert alone == [], alone
+    nodes = [edge["node"] for edge in data["leads"]["edges"]]
+    assert len(nodes) == ROWS
+    for node in nodes:
+        number = node["title"].removeprefix("Заявка ")
+        assert node["contact"]["name"] == f"Клиент {number}"
+        assert node["contact"]["email"].startswith(f"n{number}-")
+        assert node["stage"] == {"name": stages[1]["name"]}
+    assert [n["assignee"] is None for n in nodes] == [n["id"] == lonely for n in nodes]
+    assert len({n["assignee"]["id"] for n in nodes if n["assignee"]}) == 2
+
+    # A search of the contacts' names (a subquery on contacts beside the joined ones), newest
+    # first and unanswered first: the same leads, each with its own contact.
+    for sort in ("NEWEST", "UNANSWERED_FIRST"):
+        found = await tenant.panel.data(
+            LEADS_FOUND, first=ROWS, filter={"search": "Клиент 1"}, sort=sort
+        )
+        names = sorted(e["node"]["contact"]["name"] for e in found["leads"]["edges"])
+        assert names == sorted(["Клиент 1", *(f"Клиент {i}" for i in range(10, 20))]), sort
+        for edge in found["leads"]["edges"]:
+            node = edge["node"]
+            assert node["contact"]["name"] == "Клиент " + node["title"].removeprefix("Заявка ")

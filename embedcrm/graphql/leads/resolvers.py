@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import strawberry
 
+from embedcrm.graphql.batching import selected_under
 from embedcrm.graphql.context import Info
 from embedcrm.graphql.core import Connection, CsvExport
 from embedcrm.graphql.leads.inputs import LeadFilter, lead_spec
-from embedcrm.graphql.leads.types import Lead, LeadSort, load_lead_relations
+from embedcrm.graphql.leads.types import (
+    Lead,
+    LeadSort,
+    load_lead_relations,
+    prime_page_relations,
+)
 from embedcrm.graphql.support import DEFAULT_PAGE_SIZE, connection, scoped_id, workspace_arg
 from embedcrm.kit.repository import Window
+from embedcrm.leads.models import PageRelations
 
 
 async def leads(
@@ -27,6 +34,10 @@ async def leads(
     spec = lead_spec(filter, workspace)
     segment = scoped_id(segment_id, "Segment", "segmentId", workspace)
     lists, principal = info.context.services.lists, info.context.principal
+    asked = selected_under(info.selected_fields, "edges", "node")
+    relations = PageRelations(
+        contact="contact" in asked, stage="stage" in asked, assignee="assignee" in asked
+    )
     page = await lists.leads_page(
         principal,
         workspace,
@@ -34,7 +45,9 @@ async def leads(
         segment_id=segment,
         window=Window(first, after, last, before),
         sort=sort,
+        relations=relations,
     )
+    prime_page_relations(info, page.rows, relations)
     await load_lead_relations(info, page.rows, "edges", "node")
     return connection(
         page,

@@ -6,9 +6,11 @@ import uuid
 from collections.abc import Awaitable, Sequence
 from datetime import datetime
 from decimal import Decimal
+from operator import attrgetter
 from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import strawberry
+from strawberry.dataloader import DataLoader
 from strawberry.scalars import JSON
 
 from embedcrm.contacts import models as contact_models
@@ -473,6 +475,29 @@ async def load_contact_leads(
             for lead in future.result().rows
         ]
         await load_relations_of(info, leads, selected_at([field], "edges", "node"))
+
+
+def prime_page_relations(
+    info: Info, rows: Sequence[lead_models.Lead], relations: lead_models.PageRelations
+) -> None:
+    """Hand the loaders what a page read along with its leads (``PageRelations``): the
+    leads' ``contact``, ``stage`` and ``assignee`` then find it at once, and
+    ``load_lead_relations`` reads none of it again."""
+    loaders = info.context.loaders
+    primed: tuple[tuple[bool, DataLoader[Any, Any], dict[Any, Any], attrgetter[Any]], ...] = (
+        (relations.contact, loaders.contacts, relations.contacts, attrgetter("contact_id")),
+        (relations.stage, loaders.stages, relations.stages, attrgetter("stage_id")),
+        (relations.assignee, loaders.members, relations.members, attrgetter("assignee_id")),
+    )
+    for asked, loader, found, named in primed:
+        if asked:
+            loader.prime_many(
+                {
+                    (row.workspace_id, row_id): found.get(row_id)
+                    for row in rows
+                    if (row_id := named(row)) is not None
+                }
+            )
 
 
 async def load_lead_relations(info: Info, rows: Sequence[lead_models.Lead], *path: str) -> None:
