@@ -41,10 +41,17 @@ class PageInfo:
 NodeT = TypeVar("NodeT")
 
 
+def edge_cursor(root: Any) -> str:
+    """An edge's cursor, made when asked for: most lists read only their page's end cursor."""
+    return cast(str, root._page.cursor(root._row))
+
+
 @strawberry.type
 class Edge(Generic[NodeT]):
-    cursor: str
+    cursor: str = strawberry.field(resolver=edge_cursor)
     node: NodeT
+    _row: strawberry.Private[Any]
+    _page: strawberry.Private[Any]
 
 
 @strawberry.type(

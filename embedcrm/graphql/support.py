@@ -61,7 +61,7 @@ def connection(
     count_up_to: Callable[[int], Awaitable[int]] | None = None,
 ) -> Connection[T]:
     return Connection(
-        edges=[Edge(cursor=page.cursor(row), node=convert(row)) for row in page.rows],
+        edges=[Edge(node=convert(row), _row=row, _page=page) for row in page.rows],
         page_info=page_info(page),
         _count=count,
         _count_up_to=count_up_to,
