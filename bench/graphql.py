@@ -1,13 +1,17 @@
 """GraphQL on PostgreSQL, one server process: `{ ping }` and the panel's page of 50 leads, beside
 a minimal strawberry app answering the same page (bench/bare_leads_page.py).
 
-    .venv/bin/python -m bench.graphql [--seconds 8] [--connections 10]
+    .venv/bin/python -m bench.graphql [--seconds 8] [--connections 10] [--rounds 4]
 
 `{ ping }` measures the fixed cost of a request (auth, parsing and validation — cached —
-and execution); the leads page adds the keyset query, its count and the DataLoaders for
-contacts, stages and assignees. The bare app must answer the very same JSON (checked) from the
-same rows. Each server runs on CPU 0, wrk on CPU 1, with a panel token; server CPU per request
-is read from /proc, and its ratio to the bare app's is the figure issue 18 sets at most 2.
+and execution); the leads page adds the keyset query (with the contacts, stages and assignees
+it joins), its count and the DataLoaders for the rest. The bare app must answer the very same
+JSON (checked) from the same rows. Each server runs on CPU 0, wrk on CPU 1, with a panel token;
+server CPU per request is read from /proc, and its ratio to the bare app's is the figure issue
+18 sets at most 2. Both servers run side by side and the page is loaded on each in turn,
+``--rounds`` slices of ``--seconds`` / ``--rounds`` each, so that the machine's drift (the
+figures of one server move by a fifth from minute to minute here) falls on both alike; CPU and
+requests are summed over the slices, and each slice's own ratio is printed for its spread.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import statistics
 import sys
 import tempfile
 import time
@@ -146,20 +151,43 @@ class Measured:
     cpu_us: float
 
 
-def measure(server: Server, token: str, query: str, args: argparse.Namespace) -> Measured:
+def measure(
+    server: Server, token: str, query: str, args: argparse.Namespace, *, seconds: int | None = None
+) -> Measured:
     script = lua(token, query)
     wrk(server.url + "/graphql", script, connections=args.connections, seconds=2)
+    return measure_warm(server, script, args, seconds or args.seconds)
+
+
+def measure_warm(server: Server, script: Path, args: argparse.Namespace, seconds: int) -> Measured:
     cpu = server.cpu_seconds()
-    result = wrk(
-        server.url + "/graphql", script, connections=args.connections, seconds=args.seconds
-    )
+    result = wrk(server.url + "/graphql", script, connections=args.connections, seconds=seconds)
     return Measured(result, (server.cpu_seconds() - cpu) / max(result.requests, 1) * 1e6)
+
+
+def summed(slices: list[Measured]) -> Measured:
+    """Slices of one load as one: requests and CPU summed, latencies the median slice's."""
+    requests = sum(m.wrk.requests for m in slices)
+    seconds = sum(m.wrk.requests / m.wrk.requests_per_second for m in slices if m.wrk.requests)
+    cpu_us = sum(m.cpu_us * m.wrk.requests for m in slices) / max(requests, 1)
+    middle = sorted(slices, key=lambda m: m.wrk.p50_ms)[len(slices) // 2].wrk
+    return Measured(
+        WrkResult(
+            requests_per_second=requests / seconds if seconds else 0.0,
+            p50_ms=middle.p50_ms,
+            p99_ms=statistics.median(m.wrk.p99_ms for m in slices),
+            non_2xx=sum(m.wrk.non_2xx for m in slices),
+            requests=requests,
+        ),
+        cpu_us,
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--connections", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--json", help="also write the figures to this file, as JSON")
     args = parser.parse_args()
     with scratch_database("embedcrm_bench_graphql") as dsn:
@@ -179,11 +207,7 @@ def main() -> None:
         }
         cmd = [PYTHON, "-m", "embedcrm", "serve", "--port", str(port), "--no-dispatcher"]
         results: dict[str, Measured] = {}
-        with pinned_server(cmd, port=port, env=env) as server:
-            expected = page_json(server.url, token)
-            results["embedcrm: { ping }"] = measure(server, token, "{ ping }", args)
-            results[EMBEDCRM_PAGE] = measure(server, token, LEADS, args)
-        port = free_port()
+        bare_port = free_port()
         bare_env = {"BENCH_DSN": dsn, "BENCH_WORKSPACE": str(workspace_id), "PYTHONPATH": str(ROOT)}
         bare_cmd = [
             PYTHON,
@@ -192,20 +216,38 @@ def main() -> None:
             "bench.bare_leads_page:app",
             *UVICORN_FAST,
             "--port",
-            str(port),
+            str(bare_port),
             "--log-level",
             "warning",
             "--no-access-log",
         ]
-        with pinned_server(bare_cmd, port=port, env=bare_env) as server:
-            bare = page_json(server.url, token)
+        with (
+            pinned_server(cmd, port=port, env=env) as server,
+            pinned_server(bare_cmd, port=bare_port, env=bare_env) as bare_server,
+        ):
+            expected = page_json(server.url, token)
+            bare = page_json(bare_server.url, token)
             if bare != expected:
                 raise SystemExit(f"the bare app answers other JSON:\n{bare}\n{expected}")
-            results[BARE_PAGE] = measure(server, token, LEADS, args)
+            results["embedcrm: { ping }"] = measure(server, token, "{ ping }", args)
+            script = lua(token, LEADS)
+            for one in (server, bare_server):
+                wrk(one.url + "/graphql", script, connections=args.connections, seconds=2)
+            slice_seconds = max(1, args.seconds // args.rounds)
+            ours: list[Measured] = []
+            theirs: list[Measured] = []
+            for _ in range(args.rounds):
+                ours.append(measure_warm(server, script, args, slice_seconds))
+                theirs.append(measure_warm(bare_server, script, args, slice_seconds))
+            results[EMBEDCRM_PAGE] = summed(ours)
+            results[BARE_PAGE] = summed(theirs)
+        slices = " ".join(f"{o.cpu_us / t.cpu_us:.2f}" for o, t in zip(ours, theirs, strict=True))
     edges = len(expected["data"]["leads"]["edges"])
     print(
         f"\n{args.connections} connections, {args.seconds} s each, server on CPU 0, wrk on CPU 1; "
         f"{edges} leads a page; server stack: {server_stack()}\n"
+        f"the page, embedcrm and bare in turn, {args.rounds} slices of "
+        f"{max(1, args.seconds // args.rounds)} s each; each slice's CPU ratio: {slices}\n"
     )
     floor = results[BARE_PAGE].cpu_us
     print(

@@ -87,12 +87,39 @@ class ListService:
     ) -> Page[Lead]:
         """One page of leads; with ``relations``, what they name is read in the same statement
         and left there."""
+        page, _ = await self.leads_page_and_total(
+            principal,
+            workspace_id,
+            spec,
+            segment_id=segment_id,
+            window=window,
+            sort=sort,
+            relations=relations,
+            total=False,
+        )
+        return page
+
+    async def leads_page_and_total(
+        self,
+        principal: Principal,
+        workspace_id: uuid.UUID,
+        spec: LeadSpec,
+        *,
+        segment_id: uuid.UUID | None = None,
+        window: Window,
+        sort: LeadSort = LeadSort.NEWEST,
+        relations: PageRelations | None = None,
+        total: bool = True,
+    ) -> tuple[Page[Lead], int | None]:
+        """``leads_page``, and with ``total`` how many leads match over all pages
+        (``count_leads``): read in the same block, the filter and the caller's scope are
+        worked out once."""
         async with self.db.transaction() as session:
             viewer = await viewer_of(session, principal, workspace_id, field="workspaceId")
             full = await _with_segment(session, workspace_id, spec, segment_id)
             typed, kinds = await _typed(session, workspace_id, full)
             assert isinstance(typed, LeadSpec)
-            return await filtered_leads_page(
+            page = await filtered_leads_page(
                 session,
                 workspace_id,
                 typed,
@@ -101,6 +128,11 @@ class ListService:
                 window=window,
                 sort=sort,
                 relations=relations,
+            )
+            if not total:
+                return page, None
+            return page, await count_filtered_leads(
+                session, workspace_id, typed, kinds, viewer=viewer
             )
 
     async def count_leads(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+
 import strawberry
 
 from embedcrm.graphql.batching import selected_under
@@ -38,7 +40,7 @@ async def leads(
     relations = PageRelations(
         contact="contact" in asked, stage="stage" in asked, assignee="assignee" in asked
     )
-    page = await lists.leads_page(
+    page, total = await lists.leads_page_and_total(
         principal,
         workspace,
         spec,
@@ -46,13 +48,20 @@ async def leads(
         window=Window(first, after, last, before),
         sort=sort,
         relations=relations,
+        total="totalCount" in selected_under(info.selected_fields),
     )
     prime_page_relations(info, page.rows, relations)
     await load_lead_relations(info, page.rows, "edges", "node")
+
+    def count() -> int | Awaitable[int]:
+        if total is not None:
+            return total
+        return lists.count_leads(principal, workspace, spec, segment_id=segment)
+
     return connection(
         page,
         Lead.of,
-        lambda: lists.count_leads(principal, workspace, spec, segment_id=segment),
+        count,
         lambda limit: lists.count_leads(
             principal, workspace, spec, segment_id=segment, up_to=limit
         ),
