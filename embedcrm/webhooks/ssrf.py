@@ -23,6 +23,7 @@ import socket
 import ssl
 import time
 import typing
+import weakref
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from http.cookiejar import CookieJar, DefaultCookiePolicy
@@ -648,14 +649,16 @@ class SafeTransport(httpx.AsyncBaseTransport):
         await self._transport.aclose()
 
 
+# The transport of each client ``create_webhook_client`` made, by client: httpx has no public
+# way to read a client's transport back, and a client made otherwise (a test's, one with
+# proxies mounted) is never taken for a guarded one.
+_GUARDED: weakref.WeakKeyDictionary[httpx.AsyncClient, SafeTransport] = weakref.WeakKeyDictionary()
+
+
 def guarded_transport(client: httpx.AsyncClient) -> SafeTransport | None:
-    """The :class:`SafeTransport` a client sends everything through, if it is one."""
-    # httpx keeps the transport it was given here and has no public way to read it back; a
-    # client with mounts (proxies) could send some URLs elsewhere, and is not taken.
-    transport = getattr(client, "_transport", None)
-    if isinstance(transport, SafeTransport) and not getattr(client, "_mounts", None):
-        return transport
-    return None
+    """The :class:`SafeTransport` a client sends everything through, if
+    :func:`create_webhook_client` made it."""
+    return _GUARDED.get(client)
 
 
 def create_webhook_client(
@@ -672,10 +675,13 @@ def create_webhook_client(
     around the guard) and the environment is ignored so that no proxy bypasses the transport.
     Cookies are never kept: one receiver must not be able to set what is sent to another.
     """
-    return httpx.AsyncClient(
-        transport=SafeTransport(allowed, resolver=resolver, limits=limits, verify=verify),
+    transport = SafeTransport(allowed, resolver=resolver, limits=limits, verify=verify)
+    client = httpx.AsyncClient(
+        transport=transport,
         timeout=timeout,
         follow_redirects=False,
         trust_env=False,
         cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
     )
+    _GUARDED[client] = transport
+    return client

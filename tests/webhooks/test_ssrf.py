@@ -7,8 +7,10 @@ which are classified without a lookup, or as answers of a stubbed resolver.
 from __future__ import annotations
 
 import asyncio
+import gc
 import ipaddress
 import socket
+import weakref
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
@@ -21,6 +23,7 @@ from embedcrm.webhooks.ssrf import (
     UnsafeWebhookTarget,
     check_url_syntax,
     create_webhook_client,
+    guarded_transport,
     is_forbidden_address,
     parse_allowed_networks,
     resolve_safe_addresses,
@@ -339,3 +342,20 @@ async def test_transport_refuses_non_http_schemes() -> None:
             await transport.handle_async_request(httpx.Request("GET", "ftp://127.0.0.1/"))
     finally:
         await transport.aclose()
+
+
+async def test_only_the_clients_made_for_webhooks_are_taken_for_guarded_ones() -> None:
+    made = create_webhook_client()
+    transport = guarded_transport(made)
+    assert isinstance(transport, SafeTransport)
+    # A client built by hand around the same kind of transport may carry mounts or settings
+    # the guard does not know of: it keeps httpx's own path, which still ends in the transport.
+    by_hand = httpx.AsyncClient(transport=SafeTransport(()), trust_env=False)
+    assert guarded_transport(by_hand) is None
+    await by_hand.aclose()
+    await made.aclose()
+    # The registry does not keep a client alive.
+    watched = weakref.ref(made)
+    del made, transport
+    gc.collect()
+    assert watched() is None
