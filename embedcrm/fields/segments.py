@@ -74,31 +74,6 @@ class ListService:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def leads_page(
-        self,
-        principal: Principal,
-        workspace_id: uuid.UUID,
-        spec: LeadSpec,
-        *,
-        segment_id: uuid.UUID | None = None,
-        window: Window,
-        sort: LeadSort = LeadSort.NEWEST,
-        relations: PageRelations | None = None,
-    ) -> Page[Lead]:
-        """One page of leads; with ``relations``, what they name is read in the same statement
-        and left there."""
-        page, _ = await self.leads_page_and_total(
-            principal,
-            workspace_id,
-            spec,
-            segment_id=segment_id,
-            window=window,
-            sort=sort,
-            relations=relations,
-            total=False,
-        )
-        return page
-
     async def leads_page_and_total(
         self,
         principal: Principal,
@@ -111,7 +86,8 @@ class ListService:
         relations: PageRelations | None = None,
         total: bool = True,
     ) -> tuple[Page[Lead], int | None]:
-        """``leads_page``, and with ``total`` how many leads match over all pages
+        """One page of leads (with ``relations``, what they name is read in the same statement
+        and left there), and with ``total`` how many leads match over all pages
         (``count_leads``): read in the same block, the filter and the caller's scope are
         worked out once."""
         async with self.db.transaction() as session:

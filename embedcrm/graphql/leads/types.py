@@ -433,7 +433,9 @@ def contact_leads(
     async def other_page() -> Connection[Lead]:
         lists = info.context.services.lists
         spec = LeadSpec(contact_id=row.id)
-        page = await lists.leads_page(info.context.principal, row.workspace_id, spec, window=window)
+        page, _ = await lists.leads_page_and_total(
+            info.context.principal, row.workspace_id, spec, window=window, total=False
+        )
         return connection(page, Lead.of, count)
 
     return other_page()
