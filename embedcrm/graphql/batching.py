@@ -5,7 +5,15 @@ from __future__ import annotations
 import inspect
 import uuid
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import (
+    Awaitable,
+    Callable,
+    Generator,
+    Hashable,
+    Iterable,
+    Mapping,
+    Sequence,
+)
 from typing import Any, TypeVar, cast
 
 from strawberry.dataloader import DataLoader
@@ -52,12 +60,22 @@ def ready_or_load(loader: DataLoader[K, T], key: K, convert: Callable[[T], R]) -
     if future is not None and future.done() and not future.cancelled():
         if future.exception() is None:
             return convert(future.result())
-    loading = loader.load(key)
+    return _Converted(loader.load(key), convert)
 
-    async def later() -> R:
-        return convert(await loading)
 
-    return later()
+class _Converted(Awaitable[R]):
+    """``convert`` of a load, once awaited. Not a coroutine: graphql-core may drop a field's
+    awaitable unawaited (its request was cancelled because the client hung up), and a dropped
+    coroutine warns where this object is simply collected."""
+
+    __slots__ = ("_convert", "_loading")
+
+    def __init__(self, loading: Awaitable[T], convert: Callable[[T], R]) -> None:
+        self._loading = loading
+        self._convert = convert
+
+    def __await__(self) -> Generator[Any, None, R]:
+        return self._convert((yield from self._loading.__await__()))
 
 
 def related(
