@@ -264,13 +264,16 @@ async def answer_graphql(request: Request) -> Response:
                 concurrency.slot(principal),
                 services.db.one_connection(one_transaction=one_transaction),
             ):
-                result = await schema.execute(
-                    params.query,
-                    variable_values=params.variables,
-                    context_value=context,
-                    operation_name=params.operation_name,
-                    allowed_operation_types=allowed,
-                )
+                try:
+                    result = await schema.execute(
+                        params.query,
+                        variable_values=params.variables,
+                        context_value=context,
+                        operation_name=params.operation_name,
+                        allowed_operation_types=allowed,
+                    )
+                finally:
+                    context.loaders.release()
     except RetryLater as exc:
         return _graphql_refusal(media_type, exc)
     except InvalidOperationTypeError:

@@ -61,3 +61,16 @@ class Loaders:
             contact_lead_counts=contact_lead_counts_loader(services, principal),
             messages=messages_loader(services),
         )
+
+    def release(self) -> None:
+        """Let go of every row and object this request loaded, once its answer is made.
+
+        graphql-core's execution context refers to itself (through its resolve-info helpers),
+        so it is freed only by the garbage collector, and with it the request's context and
+        loaders would keep every loaded row alive until then: about a thousand objects a page
+        of 50 leads, which made the collector run every forty pages, for about a millisecond
+        a page. Emptied here, the rows are freed when the answer is."""
+        for loader in vars(self).values():
+            if isinstance(loader, DataLoader):
+                loader.clear_all()
+        self.converted.clear()
