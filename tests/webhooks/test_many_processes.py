@@ -97,6 +97,14 @@ class Processes:
                 process.kill()
                 process.wait(10)
 
+    @staticmethod
+    def exit_code(process: subprocess.Popen[bytes], timeout: float) -> int | None:
+        """The process's exit code, or None if it is still running after ``timeout``."""
+        try:
+            return process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
     def output(self) -> str:
         return "\n".join(path.read_text(errors="replace") for path in self.log_files)
 
@@ -111,6 +119,8 @@ async def processes(
         yield started
     finally:
         started.stop_all()
+        # Captured, and shown only when the test fails: what the processes logged.
+        print(started.output())
         await remove_endpoints(services.db)
 
 
@@ -287,20 +297,30 @@ async def test_processes_killed_and_restarted_under_load_lose_and_double_nothing
         stop = asyncio.Event()
         load = asyncio.create_task(post_while(urls, tenant, stop))
 
-        await asyncio.sleep(1)
-        worker.send_signal(signal.SIGKILL)
-        processes.start("worker")
-        # A rolling restart: the new app process is up before the old one is told to stop.
-        urls.append(await processes.serve())
-        processes.by_url[first].send_signal(signal.SIGTERM)
-        assert processes.by_url[first].wait(40) == 0
-        processes.by_url[second].send_signal(signal.SIGKILL)
-        replacement = asyncio.create_task(processes.serve())
-        await asyncio.sleep(1)
-        urls.append(await replacement)
-        await asyncio.sleep(0.5)
-        stop.set()
-        accepted = await load
+        try:
+            await asyncio.sleep(1)
+            worker.send_signal(signal.SIGKILL)
+            processes.start("worker")
+            # A rolling restart: the new app process is up before the old one is told to stop.
+            urls.append(await processes.serve())
+            processes.by_url[first].send_signal(signal.SIGTERM)
+            # Waited for off the event loop: the visitors and the receiver, which the stopping
+            # process is still delivering to, run on it.
+            stopped = await asyncio.to_thread(processes.exit_code, processes.by_url[first], 40)
+            assert stopped == 0, processes.output()
+            processes.by_url[second].send_signal(signal.SIGKILL)
+            replacement = asyncio.create_task(processes.serve())
+            await asyncio.sleep(1)
+            urls.append(await replacement)
+            await asyncio.sleep(0.5)
+            stop.set()
+            accepted = await load
+        finally:
+            # A failure above must not leave the visitors running, their sockets open, past
+            # the test.
+            stop.set()
+            load.cancel()
+            await asyncio.gather(load, return_exceptions=True)
         assert len(accepted) > 50, "too little load to mean anything"
         await wait_until_delivered(services, receiver, workspace_id, len(accepted))
 
