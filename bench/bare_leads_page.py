@@ -26,7 +26,7 @@ from starlette.routing import Route
 from strawberry.asgi import GraphQL
 from strawberry.extensions import ParserCache, ValidationCache
 
-from embedcrm.cli import SERVING_YOUNG_GENERATION
+from embedcrm.cli import YOUNG_GENERATION_THRESHOLD
 from embedcrm.ids import to_global_id
 
 PAGE = """
@@ -168,7 +168,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     # The garbage collector set as `embedcrm serve` sets it, so that the two differ in code only.
     gc.collect()
     gc.freeze()
-    gc.set_threshold(SERVING_YOUNG_GENERATION, 20, 10)
+    gc.set_threshold(YOUNG_GENERATION_THRESHOLD, 20, 10)
     yield
     await pool.close()
 

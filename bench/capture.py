@@ -46,6 +46,7 @@ from bench.common import (
 from embedcrm.auth import Platform
 from embedcrm.capture.repository import unprocessed_submissions
 from embedcrm.capture.spam import FormTokens
+from embedcrm.cli import prepare_heap
 from embedcrm.config import Settings
 from embedcrm.db import utcnow
 from embedcrm.migrations import upgrade_to_head
@@ -106,6 +107,7 @@ async def drain(database_url: str, seconds: float) -> None:
     """Make leads of the stored backlog as `embedcrm worker` does, for at most ``seconds``;
     prints the leads made, the time and this process's CPU (run pinned to SERVER_CPU)."""
     services = Services.create(Settings(secret_keys=(SECRET,), database_url=database_url))
+    prepare_heap()  # as `embedcrm worker` does before it starts
     made, started, cpu = 0, time.perf_counter(), time.process_time()
     try:
         while time.perf_counter() - started < seconds:

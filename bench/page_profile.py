@@ -36,7 +36,7 @@ from bench import bare_leads_page
 from bench.common import asgi_post, layer_table, scratch_database
 from bench.graphql import LEADS, SECRET, assign_most, provision
 from embedcrm.app import create_app
-from embedcrm.cli import _prepare_heap_for_serving
+from embedcrm.cli import prepare_heap
 from embedcrm.config import Settings
 from embedcrm.migrations import upgrade_to_head
 
@@ -94,7 +94,7 @@ async def compare(database_url: str, dsn: str, token: str, args: argparse.Namesp
     )
     bare: App = bare_leads_page.app
     # As `embedcrm serve` does once its app is built.
-    _prepare_heap_for_serving()
+    prepare_heap()
     try:
         expected = json.loads((await call(app, token))[1])
         if json.loads((await call(bare, token))[1]) != expected:

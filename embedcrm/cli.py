@@ -109,6 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "worker":
             from embedcrm.worker import run_worker
 
+            prepare_heap()
             asyncio.run(run_worker(settings))
             return 0
         if args.command == "import-csv":
@@ -255,31 +256,34 @@ def _app(settings: Settings, options: dict[str, Any]) -> Any:
 
     settings = dataclasses.replace(settings, public_url=options["public_url"])
     app = create_app(settings, run_background=options["dispatcher"], run_jobs=options["jobs"])
-    _prepare_heap_for_serving()
+    prepare_heap()
     return app
 
 
-def _prepare_heap_for_serving() -> None:
-    """Take what startup built (modules, the GraphQL schema, the ORM's mappers: objects that live
+def prepare_heap() -> None:
+    """Ready a long-running process (``serve``'s app processes, ``worker``) for its work.
+
+    Take what startup built (modules, the GraphQL schema, the ORM's mappers: objects that live
     as long as the process) out of the garbage collector's sight, so that its full collections,
-    which requests trigger by allocating, no longer walk them: a page of 50 leads with their
+    which the work triggers by allocating, no longer walk them: a page of 50 leads with their
     relations took about a third less CPU (bench/graphql.py).
 
     Then let the youngest generation grow to 50 000 objects before it is collected, rather than
-    700. Each collection walks every young object the requests in flight still hold and
-    promotes the survivors, whose older generations then cost more to collect: at 700 a page of
-    50 leads ran the collector three times and spent about a tenth of its CPU there. What cycles
-    requests leave wait a little longer to be freed: a few megabytes at most."""
+    700. Each collection walks every young object the work in flight still holds and promotes
+    the survivors, whose older generations then cost more to collect: at 700 a page of 50 leads
+    ran the collector three times and spent about a tenth of its CPU there, and the worker
+    spent about 0.3 ms a lead (bench/capture.py). What cycles are left wait a little longer to
+    be freed: a few megabytes at most."""
     from sqlalchemy.orm import configure_mappers
 
     configure_mappers()
     gc.collect()
     gc.freeze()
-    gc.set_threshold(SERVING_YOUNG_GENERATION, 20, 10)
+    gc.set_threshold(YOUNG_GENERATION_THRESHOLD, 20, 10)
 
 
-# The collector's first threshold while serving (``_prepare_heap_for_serving``).
-SERVING_YOUNG_GENERATION = 50_000
+# The collector's first threshold in a long-running process (``prepare_heap``).
+YOUNG_GENERATION_THRESHOLD = 50_000
 
 
 def app_of_serve_worker() -> Any:
