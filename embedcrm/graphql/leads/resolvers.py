@@ -6,14 +6,14 @@ from collections.abc import Awaitable
 
 import strawberry
 
-from embedcrm.graphql.batching import selected_under
+from embedcrm.graphql.batching import selected_at, selected_under
 from embedcrm.graphql.context import Info
 from embedcrm.graphql.core import Connection, CsvExport
 from embedcrm.graphql.leads.inputs import LeadFilter, lead_spec
 from embedcrm.graphql.leads.types import (
     Lead,
     LeadSort,
-    load_lead_relations,
+    load_relations_of,
     prime_page_relations,
 )
 from embedcrm.graphql.support import DEFAULT_PAGE_SIZE, connection, scoped_id, workspace_arg
@@ -36,9 +36,10 @@ async def leads(
     spec = lead_spec(filter, workspace)
     segment = scoped_id(segment_id, "Segment", "segmentId", workspace)
     lists, principal = info.context.services.lists, info.context.principal
-    asked = selected_under(info.selected_fields, "edges", "node")
+    asked = selected_at(info.selected_fields, "edges", "node")
+    names = {field.name for field in asked}
     relations = PageRelations(
-        contact="contact" in asked, stage="stage" in asked, assignee="assignee" in asked
+        contact="contact" in names, stage="stage" in names, assignee="assignee" in names
     )
     page, total = await lists.leads_page_and_total(
         principal,
@@ -51,7 +52,7 @@ async def leads(
         total="totalCount" in selected_under(info.selected_fields),
     )
     prime_page_relations(info, page.rows, relations)
-    await load_lead_relations(info, page.rows, "edges", "node")
+    await load_relations_of(info, page.rows, asked, primed=relations)
 
     def count() -> int | Awaitable[int]:
         if total is not None:

@@ -83,7 +83,7 @@ class Lead(Node):
     _row: strawberry.Private[lead_models.Lead]
 
     # The contact, stage and assignee come at once when the list loaded them ahead
-    # (``load_lead_relations``), else from their DataLoaders; strawberry and graphql-core await
+    # (``load_relations_of``), else from their DataLoaders; strawberry and graphql-core await
     # what a field returns when it is awaitable, hence the casts.
     @strawberry.field
     def contact(
@@ -484,7 +484,7 @@ def prime_page_relations(
 ) -> None:
     """Hand the loaders what a page read along with its leads (``PageRelations``): the
     leads' ``contact``, ``stage`` and ``assignee`` then find it at once, and
-    ``load_lead_relations`` reads none of it again."""
+    ``load_relations_of`` reads none of it again."""
     loaders = info.context.loaders
     primed: tuple[tuple[bool, DataLoader[Any, Any], dict[Any, Any], attrgetter[Any]], ...] = (
         (relations.contact, loaders.contacts, relations.contacts, attrgetter("contact_id")),
@@ -502,17 +502,19 @@ def prime_page_relations(
             )
 
 
-async def load_lead_relations(info: Info, rows: Sequence[lead_models.Lead], *path: str) -> None:
-    """Load the contacts (and their e-mails and phones), stages, assignees and tags of a list's
-    leads now, one statement each, if the query asks for them at ``path`` (``"edges", "node"`` in a connection)."""
-    await load_relations_of(info, rows, selected_at(info.selected_fields, *path))
-
-
 async def load_relations_of(
-    info: Info, rows: Sequence[lead_models.Lead], asked: Sequence[SelectedField]
+    info: Info,
+    rows: Sequence[lead_models.Lead],
+    asked: Sequence[SelectedField],
+    primed: lead_models.PageRelations | None = None,
 ) -> None:
-    """Load the relations of ``rows`` that ``asked`` (the fields asked of each lead) names."""
+    """Load the contacts (and their e-mails and phones), stages, assignees and tags of ``rows``
+    that ``asked`` (the fields asked of each lead) names, one statement each; what the page's
+    own statement read (``primed``, handed to the loaders by ``prime_page_relations``) is not
+    asked for again."""
     wanted = {field.name for field in asked}
+    if primed is not None:
+        wanted -= {name for name in ("contact", "stage", "assignee") if getattr(primed, name)}
     asked_of_contact = {
         child.name for field in asked if field.name == "contact" for child in selected_at([field])
     }
