@@ -103,6 +103,19 @@ def test_serve_migrates_a_fresh_sqlite_file_and_answers(tmp_path: Path) -> None:
         log.close()
 
 
+def last_line_of(program: str, tmp_path: Path) -> Any:
+    """The JSON ``program`` prints last, run by a Python process of its own."""
+    done = subprocess.run(
+        [sys.executable, "-c", program],
+        env=fresh_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return json.loads(done.stdout.splitlines()[-1])
+
+
 def test_the_serving_process_freezes_its_startup_heap_and_collects_less_often(
     tmp_path: Path,
 ) -> None:
@@ -116,15 +129,7 @@ def test_the_serving_process_freezes_its_startup_heap_and_collects_less_often(
         "{'public_url': 'http://127.0.0.1:9', 'dispatcher': False, 'jobs': False})\n"
         "print(json.dumps([before, gc.get_threshold(), gc.get_freeze_count()]))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", program],
-        env=fresh_env(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    before, after, frozen = json.loads(done.stdout.splitlines()[-1])
+    before, after, frozen = last_line_of(program, tmp_path)
     assert before[0] == 700  # Python's default
     assert after == [50_000, 20, 10]
     # Modules, the schema and the mappers: far more than any request keeps.
@@ -142,15 +147,7 @@ def test_the_worker_prepares_its_heap_as_the_serving_process_does(tmp_path: Path
         "embedcrm.worker.run_worker = report\n"
         "sys.exit(cli.main(['worker']))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", program],
-        env=fresh_env(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    threshold, frozen = json.loads(done.stdout.splitlines()[-1])
+    threshold, frozen = last_line_of(program, tmp_path)
     # Making leads in batches left about 0.3 ms of collector CPU a lead at Python's default.
     assert threshold == [50_000, 20, 10]
     assert frozen > 100_000

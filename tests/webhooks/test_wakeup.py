@@ -5,6 +5,7 @@ was woken."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 
 import pytest
@@ -25,13 +26,11 @@ __all__ = ["clean"]
 SLOW_POLL = 30.0
 
 
-@pytest.fixture
-async def listening(
-    platform: GraphQL, services: Services, clean: None
+@contextlib.asynccontextmanager
+async def running_dispatcher(
+    platform: GraphQL, services: Services, poll: float
 ) -> AsyncIterator[tuple[Tenant, Receiver]]:
-    """A running dispatcher that polls every 30 s, a tenant and its endpoint's receiver."""
-    if services.db.dialect != "postgresql":
-        pytest.skip("notifications are PostgreSQL's; SQLite's dispatchers poll")
+    """A dispatcher running with this poll interval, a tenant and its endpoint's receiver."""
     tenant = await make_tenant(platform)
     client = create_webhook_client(parse_allowed_networks("127.0.0.0/8"), timeout=5)
     async with running_receiver() as receiver:
@@ -41,19 +40,30 @@ async def listening(
             services.db,
             client,
             box=services.secret_box,
-            config=DispatcherConfig(poll_interval=SLOW_POLL),
+            config=DispatcherConfig(poll_interval=poll),
         )
         # Events other tests left are positioned now, so that none reaches this endpoint.
         while await dispatcher.fan_out():
             pass
         running = asyncio.create_task(dispatcher.run())
         try:
-            await wait_for_listeners(services, 1)
             yield tenant, receiver
         finally:
             dispatcher.request_stop()
             await running
             await client.aclose()
+
+
+@pytest.fixture
+async def listening(
+    platform: GraphQL, services: Services, clean: None
+) -> AsyncIterator[tuple[Tenant, Receiver]]:
+    """A running dispatcher that polls every 30 s, once it listens."""
+    if services.db.dialect != "postgresql":
+        pytest.skip("notifications are PostgreSQL's; SQLite's dispatchers poll")
+    async with running_dispatcher(platform, services, SLOW_POLL) as (tenant, receiver):
+        await wait_for_listeners(services, 1)
+        yield tenant, receiver
     await wait_for_listeners(services, 0)
 
 
@@ -120,22 +130,7 @@ async def test_a_listener_that_cannot_connect_leaves_delivery_to_the_poll(
         raise ConnectionRefusedError("no listening for you")
 
     monkeypatch.setattr(wakeup.asyncpg, "connect", refused)
-    tenant = await make_tenant(platform)
-    client = create_webhook_client(parse_allowed_networks("127.0.0.0/8"), timeout=5)
-    async with running_receiver() as receiver:
-        endpoint = await create_endpoint(platform, receiver.url(), ws=tenant.workspace_id)
-        receiver.secrets = [endpoint["secret"]]
-        dispatcher = Dispatcher(
-            services.db, client, box=services.secret_box, config=DispatcherConfig(poll_interval=0.1)
-        )
-        while await dispatcher.fan_out():
-            pass
-        running = asyncio.create_task(dispatcher.run())
-        try:
-            await emit(services, ws_uuid(tenant.workspace_id), 2)
-            await wait_for(lambda: len(receiver.received) == 2, seconds=5)
-        finally:
-            dispatcher.request_stop()
-            await running
-            await client.aclose()
+    async with running_dispatcher(platform, services, 0.1) as (tenant, receiver):
+        await emit(services, ws_uuid(tenant.workspace_id), 2)
+        await wait_for(lambda: len(receiver.received) == 2, seconds=5)
     assert "webhook wake-ups: cannot listen" in caplog.text
