@@ -38,8 +38,6 @@ async def listen_for_events(
     db: Database,
     wake: Callable[[], None],
     stopping: asyncio.Event,
-    *,
-    reconnect_seconds: float | None = None,
 ) -> None:
     """Call ``wake`` whenever events are committed, until ``stopping`` is set."""
     # The engine's own translation of its URL into asyncpg's arguments, less SQLAlchemy's.
@@ -56,9 +54,9 @@ async def listen_for_events(
             failures += 1
             log.warning("webhook wake-ups: cannot listen (%s); new events wait for the poll", exc)
         # Again after a pause that doubles with each failure in a row, up to a minute.
-        pause = RECONNECT_SECONDS if reconnect_seconds is None else reconnect_seconds
+        pause = min(RECONNECT_SECONDS * 2 ** max(failures - 1, 0), 60.0)
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stopping.wait(), min(pause * 2 ** max(failures - 1, 0), 60.0))
+            await asyncio.wait_for(stopping.wait(), pause)
 
 
 # Keys of the dialect's connect arguments that its own connect takes out before asyncpg's.
