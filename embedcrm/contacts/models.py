@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     Connection,
@@ -64,6 +64,25 @@ class Contact(Base):
     last_touch: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class ContactRecord(NamedTuple):
+    """A contact as the panel's list of leads shows it, read with the page's own rows: the
+    columns its GraphQL type reads, as a plain tuple (``leads.models.LeadRecord`` says why)."""
+
+    workspace_id: uuid.UUID
+    id: uuid.UUID
+    name: str | None
+    email: str | None
+    email_normalized: str | None
+    phone: str | None
+    phone_e164: str | None
+    company: str | None
+    custom_fields: dict[str, Any]
+    manager_id: uuid.UUID | None
+    first_touch: dict[str, Any]
+    last_touch: dict[str, Any]
+    created_at: datetime
 
 
 # Kept current on every ORM write, wherever it comes from (capture, the panel, an import).

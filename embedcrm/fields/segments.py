@@ -31,7 +31,7 @@ from embedcrm.fields.models import FieldEntity, FieldType, Segment
 from embedcrm.fields.repository import SegmentRepository
 from embedcrm.fields.service import definitions_of, typed_conditions
 from embedcrm.kit.repository import Page, Window
-from embedcrm.leads.models import Lead, LeadSort, PageRelations
+from embedcrm.leads.models import Lead, LeadRecord, LeadSort, PageRelations
 from embedcrm.leads.service import all_filtered_leads, count_filtered_leads, filtered_leads_page
 from embedcrm.pipelines.models import Stage
 from embedcrm.pipelines.service import stages_of
@@ -85,7 +85,7 @@ class ListService:
         sort: LeadSort = LeadSort.NEWEST,
         relations: PageRelations | None = None,
         total: bool = True,
-    ) -> tuple[Page[Lead], int | None]:
+    ) -> tuple[Page[LeadRecord], int | None]:
         """One page of leads (with ``relations``, what they name is read in the same statement
         and left there), and with ``total`` how many leads match over all pages
         (``count_leads``): read in the same block, the filter and the caller's scope are

@@ -39,6 +39,20 @@ class WorkspaceOwned(Protocol):
 
 
 M = TypeVar("M", bound=WorkspaceOwned)
+# A row of a page: an ORM object, or a record a list reads instead (``leads.models.LeadRecord``).
+T = TypeVar("T")
+
+
+class Dated(Protocol):
+    """What a cursor of the newest-first order names."""
+
+    @property
+    def id(self) -> Any: ...
+
+    @property
+    def created_at(self) -> Any: ...
+
+
 R = TypeVar("R", bound="WorkspaceRepository[Any]")
 
 
@@ -369,14 +383,14 @@ async def newest_first(
 
 
 @dataclass(frozen=True)
-class Page(Generic[M]):
-    rows: Sequence[M]
+class Page(Generic[T]):
+    rows: Sequence[T]
     has_next: bool
     has_previous: bool = False
     # How a row of this page becomes its cursor (created_at and id, unless the order differs).
     encode: Callable[[Any], str] = field(default=lambda row: encode_cursor(row))
 
-    def cursor(self, row: M) -> str:
+    def cursor(self, row: T) -> str:
         return self.encode(row)
 
     @property
@@ -401,7 +415,7 @@ def earliest(*moments: Any) -> datetime | None:
     return min(p if p.tzinfo else p.replace(tzinfo=UTC) for p in parsed)
 
 
-def encode_cursor(row: WorkspaceOwned) -> str:
+def encode_cursor(row: Dated) -> str:
     raw = f"{row.created_at.isoformat()}|{row.id}"
     return base64.urlsafe_b64encode(raw.encode()).decode()
 

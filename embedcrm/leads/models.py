@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import (
     Enum,
@@ -30,9 +30,9 @@ from embedcrm.db import Base, JSONDocument, UTCDateTime, new_id, utcnow
 from embedcrm.kit.models import fold, workspace_fk
 
 if TYPE_CHECKING:
-    from embedcrm.contacts.models import Contact
-    from embedcrm.pipelines.models import Stage
-    from embedcrm.workspaces.models import Member
+    from embedcrm.contacts.models import ContactRecord
+    from embedcrm.pipelines.models import StageRecord
+    from embedcrm.workspaces.models import MemberRecord
 
 
 class LeadStatus(enum.StrEnum):
@@ -57,13 +57,9 @@ class PageRelations:
     contact: bool = False
     stage: bool = False
     assignee: bool = False
-    contacts: dict[uuid.UUID, Contact] = field(default_factory=dict)
-    stages: dict[uuid.UUID, Stage] = field(default_factory=dict)
-    members: dict[uuid.UUID, Member] = field(default_factory=dict)
-
-    @property
-    def asked(self) -> bool:
-        return self.contact or self.stage or self.assignee
+    contacts: dict[uuid.UUID, ContactRecord] = field(default_factory=dict)
+    stages: dict[uuid.UUID, StageRecord] = field(default_factory=dict)
+    members: dict[uuid.UUID, MemberRecord] = field(default_factory=dict)
 
 
 # An open lead no member has answered: a literal, so that PostgreSQL proves a statement
@@ -178,6 +174,49 @@ class Lead(Base):
     past_stages: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class LeadRecord(NamedTuple):
+    """A lead as the lists of the panel show it: the columns its GraphQL type reads, as a plain
+    tuple. A page of 50 leads read as ORM objects spent about a sixth of the request on their
+    loading (identity map, instance state, instrumented attributes); read into these from the
+    rows it costs a tuple each. The ORM's ``Lead`` stays what changes leads."""
+
+    workspace_id: uuid.UUID
+    id: uuid.UUID
+    site_id: uuid.UUID | None
+    contact_id: uuid.UUID
+    pipeline_id: uuid.UUID
+    stage_id: uuid.UUID
+    assignee_id: uuid.UUID | None
+    title: str
+    status: LeadStatus
+    value: Decimal | None
+    currency: str | None
+    value_set_by_hand: bool
+    close_reason: str | None
+    form: str | None
+    message: str | None
+    custom_fields: dict[str, Any]
+    utm_source: str | None
+    utm_medium: str | None
+    utm_campaign: str | None
+    utm_term: str | None
+    utm_content: str | None
+    referrer: str | None
+    landing_page: str | None
+    click_ids: dict[str, str]
+    first_touch: dict[str, Any]
+    channel: str | None
+    payment_method: str | None
+    ordered_at: datetime | None
+    delivery_method: str | None
+    delivery_address: str | None
+    delivery_from: datetime | None
+    delivery_to: datetime | None
+    first_response_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
 
 
 def with_past_stage(past: str | None, stage_id: uuid.UUID) -> str:

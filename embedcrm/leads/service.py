@@ -41,6 +41,7 @@ from embedcrm.leads.models import (
     ActivityKind,
     Lead,
     LeadItem,
+    LeadRecord,
     LeadSort,
     LeadStatus,
     PageRelations,
@@ -744,7 +745,7 @@ async def filtered_leads_page(
     window: Window,
     sort: LeadSort = LeadSort.NEWEST,
     relations: PageRelations | None = None,
-) -> Page[Lead]:
+) -> Page[LeadRecord]:
     """One page of the leads ``spec`` asks for; ``relations`` names what to read with them."""
     repo = LeadRepository(session, workspace_id, relations=relations)
     if repo.splits_text_search(spec):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import Enum, ForeignKeyConstraint, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -49,3 +50,14 @@ class Stage(Base):
     probability: Mapped[int] = mapped_column(Integer, default=0)
     kind: Mapped[StageKind] = mapped_column(Enum(StageKind, native_enum=False, length=8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class StageRecord(NamedTuple):
+    """A stage as a list of leads shows it, read with the page's own rows (``LeadRecord``)."""
+
+    workspace_id: uuid.UUID
+    id: uuid.UUID
+    name: str
+    position: int
+    probability: int
+    kind: StageKind

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     Boolean,
@@ -132,3 +132,16 @@ class RevokedPanelToken(Base):
     member_id: Mapped[uuid.UUID]
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MemberRecord(NamedTuple):
+    """A member as a list of leads shows its assignee, read with the page's own rows
+    (``LeadRecord``)."""
+
+    workspace_id: uuid.UUID
+    id: uuid.UUID
+    external_id: str
+    name: str
+    email: str | None
+    role: Role
+    active: bool

@@ -89,7 +89,7 @@ class Contact(Node):
     last_touch: JSON = strawberry.field(description="Where their latest lead came from.")
     created_at: datetime
 
-    _row: strawberry.Private[contact_models.Contact]
+    _row: strawberry.Private[contact_models.Contact | contact_models.ContactRecord]
 
     # The manager, tags and first page of leads come at once when the contact list loaded
     # them ahead (``load_contact_relations``), else from their DataLoaders; graphql-core
@@ -172,7 +172,7 @@ class Contact(Node):
         )
 
     @classmethod
-    def of(cls, row: contact_models.Contact) -> Contact:
+    def of(cls, row: contact_models.Contact | contact_models.ContactRecord) -> Contact:
         return cls(
             id=strawberry.ID(to_global_id("Contact", row.workspace_id, row.id)),
             name=row.name,

@@ -75,7 +75,7 @@ class Segment(Node):
         )
 
 
-def lead_tags(info: Info, row: lead_models.Lead) -> list[Tag]:
+def lead_tags(info: Info, row: lead_models.Lead | lead_models.LeadRecord) -> list[Tag]:
     """The lead's tags: at once when its list loaded them ahead, else through the loader
     (an awaitable, which strawberry awaits; hence the cast)."""
     return cast(
@@ -88,7 +88,9 @@ def lead_tags(info: Info, row: lead_models.Lead) -> list[Tag]:
     )
 
 
-def contact_tags(info: Info, row: contact_models.Contact) -> list[Tag]:
+def contact_tags(
+    info: Info, row: contact_models.Contact | contact_models.ContactRecord
+) -> list[Tag]:
     """The contact's tags: at once when its list loaded them ahead, else through the loader
     (an awaitable, which strawberry awaits; hence the cast)."""
     return cast(

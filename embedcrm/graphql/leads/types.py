@@ -10,7 +10,6 @@ from operator import attrgetter
 from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import strawberry
-from strawberry.dataloader import DataLoader
 from strawberry.scalars import JSON
 
 from embedcrm.contacts import models as contact_models
@@ -80,7 +79,7 @@ class Lead(Node):
     source: LeadSource
     created_at: datetime
     updated_at: datetime
-    _row: strawberry.Private[lead_models.Lead]
+    _row: strawberry.Private[lead_models.Lead | lead_models.LeadRecord]
 
     # The contact, stage and assignee come at once when the list loaded them ahead
     # (``load_relations_of``), else from their DataLoaders; strawberry and graphql-core await
@@ -191,7 +190,7 @@ class Lead(Node):
         return strawberry.ID(to_global_id("Site", row.workspace_id, row.site_id))
 
     @classmethod
-    def of(cls, row: lead_models.Lead) -> Lead:
+    def of(cls, row: lead_models.Lead | lead_models.LeadRecord) -> Lead:
         return cls(
             id=strawberry.ID(to_global_id("Lead", row.workspace_id, row.id)),
             title=row.title,
@@ -351,7 +350,7 @@ class StageChange:
         )
 
 
-def lead_order(row: lead_models.Lead) -> LeadOrder:
+def lead_order(row: lead_models.Lead | lead_models.LeadRecord) -> LeadOrder:
     return LeadOrder(
         payment_method=row.payment_method,
         ordered_at=row.ordered_at,
@@ -362,12 +361,12 @@ def lead_order(row: lead_models.Lead) -> LeadOrder:
     )
 
 
-async def lead_items(info: Info, row: lead_models.Lead) -> list[LeadItem]:
+async def lead_items(info: Info, row: lead_models.Lead | lead_models.LeadRecord) -> list[LeadItem]:
     items = await info.context.loaders.lead_items.load((row.workspace_id, row.id))
     return [LeadItem.of(i) for i in items or []]
 
 
-async def lead_items_total(info: Info, row: lead_models.Lead) -> str:
+async def lead_items_total(info: Info, row: lead_models.Lead | lead_models.LeadRecord) -> str:
     items = await info.context.loaders.lead_items.load((row.workspace_id, row.id))
     return str(
         sum((i.quantity * i.unit_price for i in items or []), start=Decimal("0")).quantize(
@@ -404,14 +403,16 @@ async def timeline(
     return connection(page, Activity.of, count)
 
 
-async def stage_history(info: Info, row: lead_models.Lead) -> list[StageChange]:
+async def stage_history(
+    info: Info, row: lead_models.Lead | lead_models.LeadRecord
+) -> list[StageChange]:
     rows = await info.context.services.pipelines.stage_history(row.workspace_id, row.id)
     return [StageChange.of(r) for r in rows]
 
 
 def contact_leads(
     info: Info,
-    row: contact_models.Contact,
+    row: contact_models.Contact | contact_models.ContactRecord,
     *,
     window: Window,
 ) -> Connection[Lead] | Awaitable[Connection[Lead]]:
@@ -480,31 +481,31 @@ async def load_contact_leads(
 
 
 def prime_page_relations(
-    info: Info, rows: Sequence[lead_models.Lead], relations: lead_models.PageRelations
+    info: Info, rows: Sequence[lead_models.LeadRecord], relations: lead_models.PageRelations
 ) -> None:
-    """Hand the loaders what a page read along with its leads (``PageRelations``): the
-    leads' ``contact``, ``stage`` and ``assignee`` then find it at once, and
-    ``load_relations_of`` reads none of it again."""
-    loaders = info.context.loaders
-    primed: tuple[tuple[bool, DataLoader[Any, Any], dict[Any, Any], attrgetter[Any]], ...] = (
-        (relations.contact, loaders.contacts, relations.contacts, attrgetter("contact_id")),
-        (relations.stage, loaders.stages, relations.stages, attrgetter("stage_id")),
-        (relations.assignee, loaders.members, relations.members, attrgetter("assignee_id")),
+    """Hand the request what a page read along with its leads (``PageRelations``), converted
+    once each: the leads' ``contact``, ``stage`` and ``assignee`` then find it at once, and
+    ``load_relations_of`` reads none of it again. The loaders keep ORM rows for every other
+    field; these records go to the fields of this page alone."""
+    converted = info.context.loaders.converted
+    primed: tuple[tuple[bool, Any, dict[Any, Any], attrgetter[Any]], ...] = (
+        (relations.contact, contact_types.Contact.of, relations.contacts, attrgetter("contact_id")),
+        (relations.stage, Stage.of, relations.stages, attrgetter("stage_id")),
+        (relations.assignee, Member.of, relations.members, attrgetter("assignee_id")),
     )
-    for asked, loader, found, named in primed:
-        if asked:
-            loader.prime_many(
-                {
-                    (row.workspace_id, row_id): found.get(row_id)
-                    for row in rows
-                    if (row_id := named(row)) is not None
-                }
-            )
+    for asked, convert, found, named in primed:
+        if not asked:
+            continue
+        for row in rows:
+            row_id = named(row)
+            memo = (convert, (row.workspace_id, row_id))
+            if row_id is not None and memo not in converted and row_id in found:
+                converted[memo] = convert(found[row_id])
 
 
 async def load_relations_of(
     info: Info,
-    rows: Sequence[lead_models.Lead],
+    rows: Sequence[lead_models.Lead | lead_models.LeadRecord],
     asked: Sequence[SelectedField],
     primed: lead_models.PageRelations | None = None,
 ) -> None:

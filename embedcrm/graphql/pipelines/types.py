@@ -22,7 +22,7 @@ class Stage(Node):
     kind: StageKind  # type: ignore[valid-type]
 
     @classmethod
-    def of(cls, row: pipeline_models.Stage) -> Stage:
+    def of(cls, row: pipeline_models.Stage | pipeline_models.StageRecord) -> Stage:
         return cls(
             id=strawberry.ID(to_global_id("Stage", row.workspace_id, row.id)),
             name=row.name,

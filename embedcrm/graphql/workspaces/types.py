@@ -109,7 +109,7 @@ class Member(Node):
     )
 
     @classmethod
-    def of(cls, row: ws.Member) -> Member:
+    def of(cls, row: ws.Member | ws.MemberRecord) -> Member:
         return cls(
             id=strawberry.ID(to_global_id("Member", row.workspace_id, row.id)),
             external_id=row.external_id,
