@@ -114,8 +114,10 @@ class OutboundDispatcher(Generic[J]):
         self._next_renewal = 0.0
         self._next_disabled_check = 0.0
         self._paused_until = 0.0
-        # Set by ``wake`` while a produce step runs: what it read may predate the new work.
+        # Set by ``wake``: the next look for new work is a woken one. When the last woken look
+        # began: the next keeps ``woken_gap`` from it.
         self._woken = False
+        self._woken_look_at = 0.0
 
     # ---- the seams, one step each ------------------------------------------------------------
 
@@ -213,6 +215,14 @@ class OutboundDispatcher(Generic[J]):
         ):
             self._changed.set()
 
+    def _quiet_for(self, now: float) -> float:
+        """How long the run loop may wait for something to happen: a poll interval, or less
+        when a woken look for new work falls due sooner."""
+        until_produce = self._next_produce - now
+        if 0 < until_produce < self.config.poll_interval:
+            return until_produce
+        return self.config.poll_interval
+
     def _housekeeping_due(self, now: float) -> bool:
         if now < self._paused_until:
             return False
@@ -267,12 +277,16 @@ class OutboundDispatcher(Generic[J]):
                 self._next_renewal = time.monotonic() + self.config.lease.total_seconds() / 3
             await self._claim_if_wanted()
             if time.monotonic() >= self._next_produce:
-                self._woken = False
+                # New work is looked for once per poll interval, sooner when a commit wakes the
+                # dispatcher (even during this look: what it reads may predate the new work),
+                # and at once while a backlog fills whole batches.
+                began = time.monotonic()
+                if self._woken:
+                    self._woken, self._woken_look_at = False, began
+                self._next_produce = began + self.config.poll_interval
                 produced = await self.produce()
-                if (produced < self._produce_batch or self._produce is None) and not self._woken:
-                    # New work is looked for once per poll interval, or at once while a
-                    # backlog fills whole batches.
-                    self._next_produce = time.monotonic() + self.config.poll_interval
+                if produced >= self._produce_batch and self._produce is not None:
+                    self._next_produce = 0.0
                 if produced:
                     self._next_claim = 0.0  # new jobs: claim them now
                     await self._claim_if_wanted()
@@ -308,9 +322,11 @@ class OutboundDispatcher(Generic[J]):
         raise RuntimeError(f"the dispatcher was still busy after {max_rounds} rounds")
 
     def wake(self) -> None:
-        """New work was committed: look for it now rather than at the next poll."""
-        self._next_produce = 0.0
+        """New work was committed: look for it now rather than at the next poll, or, if the
+        last woken look began less than ``woken_gap`` ago, once that much has passed. A poll's
+        look does not count: it may have read before the commit."""
         self._woken = True
+        self._next_produce = min(self._next_produce, self._woken_look_at + self.config.woken_gap)
         self._changed.set()
 
     def request_stop(self) -> None:
@@ -329,7 +345,7 @@ class OutboundDispatcher(Generic[J]):
                 if (housekeeping is None or housekeeping.done()) and self._housekeeping_due(now):
                     self._housekeeping = asyncio.create_task(self._housekeep())
                 try:
-                    async with asyncio.timeout(self.config.poll_interval):
+                    async with asyncio.timeout(self._quiet_for(now)):
                         await self._changed.wait()
                 except TimeoutError:
                     pass

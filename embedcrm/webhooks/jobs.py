@@ -35,6 +35,10 @@ class DispatcherConfig:
     disabled_check_interval: float = 0.25
     lease: timedelta = timedelta(seconds=60)
     poll_interval: float = 0.05
+    # The least time between two looks for new work that committed events woke (``wake``):
+    # under a stream of commits each process looks at most this often, where every commit
+    # would start a look of its own. After a quiet moment a wake-up looks at once.
+    woken_gap: float = 0.01
     # How soon a claim that found nothing is repeated while it skipped stocked endpoints: such a
     # claim reads past their whole backlog. New events and a stocked lane running low still
     # claim at once.

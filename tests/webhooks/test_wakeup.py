@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
+import time
 from collections.abc import AsyncIterator
 
 import pytest
@@ -28,9 +30,15 @@ SLOW_POLL = 30.0
 
 @contextlib.asynccontextmanager
 async def running_dispatcher(
-    platform: GraphQL, services: Services, poll: float
+    platform: GraphQL,
+    services: Services,
+    poll: float,
+    *,
+    looks: list[float] | None = None,
+    woken_gap: float = DispatcherConfig.woken_gap,
 ) -> AsyncIterator[tuple[Tenant, Receiver]]:
-    """A dispatcher running with this poll interval, a tenant and its endpoint's receiver."""
+    """A dispatcher running with this poll interval, a tenant and its endpoint's receiver.
+    ``looks`` gets the time of each look it makes for new events once it runs."""
     tenant = await make_tenant(platform)
     client = create_webhook_client(parse_allowed_networks("127.0.0.0/8"), timeout=5)
     async with running_receiver() as receiver:
@@ -40,11 +48,19 @@ async def running_dispatcher(
             services.db,
             client,
             box=services.secret_box,
-            config=DispatcherConfig(poll_interval=poll),
+            config=DispatcherConfig(poll_interval=poll, woken_gap=woken_gap),
         )
         # Events other tests left are positioned now, so that none reaches this endpoint.
         while await dispatcher.fan_out():
             pass
+        if looks is not None:
+            fan_out = dispatcher.fan_outs.fan_out
+
+            async def looked() -> int:
+                looks.append(time.monotonic())
+                return await fan_out()
+
+            dispatcher.fan_outs.fan_out = looked  # type: ignore[method-assign]
         running = asyncio.create_task(dispatcher.run())
         try:
             yield tenant, receiver
@@ -134,3 +150,37 @@ async def test_a_listener_that_cannot_connect_leaves_delivery_to_the_poll(
         await emit(services, ws_uuid(tenant.workspace_id), 2)
         await wait_for(lambda: len(receiver.received) == 2, seconds=5)
     assert "webhook wake-ups: cannot listen" in caplog.text
+
+
+async def test_a_stream_of_commits_wakes_each_dispatcher_no_more_often_than_its_gap(
+    platform: GraphQL, services: Services, clean: None
+) -> None:
+    """Every commit of events notifies every dispatching process. Each wake-up used to start a
+    look for new events at once, so a stream of commits made each process look back to back;
+    now a woken look waits until ``woken_gap`` has passed since the last one began. The events
+    are all delivered, and the first, after a quiet moment, without waiting for the gap."""
+    if services.db.dialect != "postgresql":
+        pytest.skip("notifications are PostgreSQL's; SQLite's dispatchers poll")
+    looks: list[float] = []
+    gap = 0.25
+    async with running_dispatcher(platform, services, SLOW_POLL, looks=looks, woken_gap=gap) as (
+        tenant,
+        receiver,
+    ):
+        await wait_for_listeners(services, 1)
+        await asyncio.sleep(gap)
+        workspace = ws_uuid(tenant.workspace_id)
+        looks.clear()
+        began = time.monotonic()
+        await emit(services, workspace, 1)
+        await wait_for(lambda: len(receiver.received) == 1, seconds=5)
+        assert looks and looks[0] - began < gap
+        for _ in range(40):
+            await emit(services, workspace, 1)
+            await asyncio.sleep(0.02)
+        lasted = time.monotonic() - began
+        await wait_for(lambda: len(receiver.received) == 41, seconds=10)
+    assert len(set(receiver.ids())) == 41
+    # 41 commits in about a second: a look per commit before, one per gap now.
+    assert len(looks) <= lasted / gap + 3, (len(looks), lasted)
+    assert all(b - a >= gap * 0.9 for a, b in itertools.pairwise(looks))
