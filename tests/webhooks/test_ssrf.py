@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
@@ -352,3 +354,33 @@ async def test_only_the_clients_made_for_webhooks_are_taken_for_guarded_ones() -
     assert guarded_transport(by_hand) is None
     await by_hand.aclose()
     await made.aclose()
+
+
+# Run in an interpreter of its own: the full collection it needs would otherwise also collect
+# what other tests of this process left, and answer for them.
+_FORGOTTEN_CLIENT = """
+import asyncio, gc, weakref
+from embedcrm.webhooks.ssrf import _GUARDED, create_webhook_client, guarded_transport
+
+async def main():
+    made = create_webhook_client()
+    assert guarded_transport(made) is not None
+    await made.aclose()
+    return weakref.ref(made)
+
+watched = asyncio.run(main())
+gc.collect()
+print(watched() is None, len(_GUARDED))
+"""
+
+
+def test_the_registry_of_guarded_clients_keeps_none_alive() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _FORGOTTEN_CLIENT],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "0"]
