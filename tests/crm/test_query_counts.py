@@ -13,18 +13,25 @@ import gc
 import re
 import uuid
 from collections.abc import Iterator
-from typing import Any
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, cast
 
 import httpx
+import pytest
 from crm_support import panel_as
 from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from conftest import GraphQL, counting_queries
 from embedcrm.contacts.models import Contact
 from embedcrm.contacts.service import Person
+from embedcrm.fields.filters import FieldCondition, FieldOp, LeadSpec
+from embedcrm.fields.models import FieldType
 from embedcrm.graphql.ids import parse_global_id
 from embedcrm.leads.assignment import RuleSpec
-from embedcrm.leads.models import AssignmentRuleKind, Lead
+from embedcrm.leads.models import AssignmentRuleKind, Lead, LeadStatus
+from embedcrm.leads.repository import LeadRepository
 from embedcrm.leads.service import Attribution, NewLead, create_lead
 from embedcrm.pipelines.models import Stage
 from embedcrm.services import Services
@@ -528,6 +535,43 @@ async def test_a_page_of_leads_reads_rows_not_orm_objects(
         alone = await tenant.panel.data(ONE_LEAD, id=listed["id"])
     assert made == ["Lead"]
     assert alone["node"] == listed
+
+
+@pytest.mark.parametrize(
+    "search", [None, "Клиент 1", "client@example.com", "+7 912 000-00-00"], ids=str
+)
+@pytest.mark.parametrize("text_in", ["both", "lead", "contact"])
+def test_every_filter_of_the_lead_list_narrows_it_by_where_alone(
+    search: str | None, text_in: str
+) -> None:
+    """The list's read takes a filter's WHERE clause alone onto its own statement
+    (``LeadRepository.read_records``): a filter that joined another table would lose it."""
+    workspace, member = uuid.uuid4(), uuid.uuid4()
+    spec = LeadSpec(
+        pipeline_id=uuid.uuid4(),
+        stage_id=uuid.uuid4(),
+        status=LeadStatus.OPEN,
+        site_id=uuid.uuid4(),
+        assignee_id=member,
+        unassigned=True,
+        contact_id=uuid.uuid4(),
+        utm_source="ya",
+        utm_medium="cpc",
+        utm_campaign="spring",
+        channel="web",
+        close_reason="price",
+        tags=("опт",),
+        search=search,
+        value_min=Decimal("1"),
+        value_max=Decimal("9"),
+        created_from=datetime(2026, 1, 1, tzinfo=UTC),
+        created_to=datetime(2026, 2, 1, tzinfo=UTC),
+        custom=(FieldCondition("size", FieldOp.GT, 3),),
+    )
+    repo = LeadRepository(cast(AsyncSession, None), workspace)
+    stmt = repo.own_rows(repo.matching(spec, {"size": FieldType.NUMBER}, text_in=text_in), member)
+    assert stmt.get_final_froms() == [Lead.__table__]
+    assert stmt.whereclause is not None
 
 
 @contextlib.contextmanager
