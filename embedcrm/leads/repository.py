@@ -96,6 +96,7 @@ _RELATED: dict[str, tuple[type[tuple[Any, ...]], Any, str]] = {
     "assignee": (MemberRecord, Member.__table__.alias("page_assignee"), "assignee_id"),
 }
 _PAGE_READS: dict[tuple[bool, bool, bool], Select[Any]] = {}
+_COUNT = select(func.count()).select_from(Lead.__table__)
 
 
 def _page_read(asked: tuple[bool, bool, bool]) -> Select[Any]:
@@ -143,7 +144,8 @@ class LeadRepository(WorkspaceRepository[Lead]):
         """A page's leads as records, and with them, in the same statement, the contacts,
         stages and assignees ``relations`` asks for (``_page_read``). Run on the session's
         connection, it answers rows, not ORM objects (``LeadRecord``). ``stmt`` gives its
-        WHERE clause alone: the statements of leads narrow ``select()`` by nothing else."""
+        WHERE clause alone: the statements of leads narrow ``select()`` by nothing else (a
+        test holds every filter to it)."""
         wanted = self.relations or PageRelations()
         joined = [
             (record, found)
@@ -172,6 +174,14 @@ class LeadRepository(WorkspaceRepository[Lead]):
                     found[row_id] = record._make(row[start:end])  # type: ignore[attr-defined]
                 start = end
         return leads
+
+    async def count(self, stmt: Select[Lead]) -> int:
+        """How many leads ``stmt`` reads: its WHERE clause on a count of the table, run on the
+        session's connection, as ``read_records`` reads a page. A count of the filter's whole
+        ORM statement, as a subquery, cost about a twentieth of the panel's page."""
+        counted = _COUNT if stmt.whereclause is None else _COUNT.where(stmt.whereclause)
+        connection = await self.session.connection()
+        return int((await connection.execute(counted)).scalar_one())
 
     async def newest_records(self, stmt: Select[Lead], *, window: Window) -> Page[LeadRecord]:
         """One page of ``stmt`` as records, newest first (``newest_first``)."""

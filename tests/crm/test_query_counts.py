@@ -544,8 +544,9 @@ async def test_a_page_of_leads_reads_rows_not_orm_objects(
 def test_every_filter_of_the_lead_list_narrows_it_by_where_alone(
     search: str | None, text_in: str
 ) -> None:
-    """The list's read takes a filter's WHERE clause alone onto its own statement
-    (``LeadRepository.read_records``): a filter that joined another table would lose it."""
+    """The list's read and its count take a filter's WHERE clause alone onto statements of
+    their own (``LeadRepository.read_records`` and ``count``): a filter that joined another
+    table would lose it."""
     workspace, member = uuid.uuid4(), uuid.uuid4()
     spec = LeadSpec(
         pipeline_id=uuid.uuid4(),
