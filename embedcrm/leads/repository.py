@@ -147,16 +147,20 @@ class LeadRepository(WorkspaceRepository[Lead]):
         WHERE clause alone: the statements of leads narrow ``select()`` by nothing else (a
         test holds every filter to it)."""
         wanted = self.relations or PageRelations()
+        asked = (wanted.contact, wanted.stage, wanted.assignee)
+        found_by_relation: tuple[dict[Any, Any], ...] = (
+            wanted.contacts,
+            wanted.stages,
+            wanted.members,
+        )
         joined = [
             (record, found)
-            for asked, (record, _table, _key), found in (
-                (wanted.contact, _RELATED["contact"], wanted.contacts),
-                (wanted.stage, _RELATED["stage"], wanted.stages),
-                (wanted.assignee, _RELATED["assignee"], wanted.members),
+            for (record, _table, _key), on, found in zip(
+                _RELATED.values(), asked, found_by_relation, strict=True
             )
-            if asked
+            if on
         ]
-        read = _page_read((wanted.contact, wanted.stage, wanted.assignee))
+        read = _page_read(asked)
         if stmt.whereclause is not None:
             read = read.where(stmt.whereclause)
         connection = await self.session.connection()
