@@ -490,9 +490,12 @@ async def test_popup_and_floating_forms_count_their_views(
         "to": (today + timedelta(days=2)).isoformat(),
     }
 
+    # Each count arrives by a beacon of its own, so the start may land after the
+    # submission: wait until all three are in before holding them to one each.
     async def counted() -> list[dict[str, Any]]:
         rows = (await tenant.panel.data(FORMS_REPORT, f=window))["analytics"]["forms"]
-        return list(rows) if rows and rows[0]["views"] and rows[0]["submissions"] else []
+        every = ("views", "starts", "submissions")
+        return list(rows) if rows and all(rows[0][count] for count in every) else []
 
     (row,) = await eventually(counted)
     assert (row["form"], row["views"], row["starts"], row["submissions"]) == ("callback", 1, 1, 1)
