@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Mapper, Session, mapped_column, object_session
 
-from embedcrm.db import Base, JSONDocument, UTCDateTime, new_id, utcnow
+from embedcrm.db import Base, DocumentText, JSONDocument, UTCDateTime, new_id, utcnow
 from embedcrm.kit.models import fold, workspace_fk
 
 
@@ -78,10 +78,10 @@ class ContactRecord(NamedTuple):
     phone: str | None
     phone_e164: str | None
     company: str | None
-    custom_fields: dict[str, Any]
+    custom_fields: DocumentText
     manager_id: uuid.UUID | None
-    first_touch: dict[str, Any]
-    last_touch: dict[str, Any]
+    first_touch: DocumentText
+    last_touch: DocumentText
     created_at: datetime
 
 

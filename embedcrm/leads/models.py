@@ -26,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
 
-from embedcrm.db import Base, JSONDocument, UTCDateTime, new_id, utcnow
+from embedcrm.db import Base, DocumentText, JSONDocument, UTCDateTime, new_id, utcnow
 from embedcrm.kit.models import fold, workspace_fk
 
 if TYPE_CHECKING:
@@ -180,7 +180,8 @@ class LeadRecord(NamedTuple):
     """A lead as the lists of the panel show it: the columns its GraphQL type reads, as a plain
     tuple. A page of 50 leads read as ORM objects spent about a sixth of the request on their
     loading (identity map, instance state, instrumented attributes); read into these from the
-    rows it costs a tuple each. The ORM's ``Lead`` stays what changes leads."""
+    rows it costs a tuple each. Its stored documents stay text until shown (``DocumentText``).
+    The ORM's ``Lead`` stays what changes leads."""
 
     workspace_id: uuid.UUID
     id: uuid.UUID
@@ -197,7 +198,7 @@ class LeadRecord(NamedTuple):
     close_reason: str | None
     form: str | None
     message: str | None
-    custom_fields: dict[str, Any]
+    custom_fields: DocumentText
     utm_source: str | None
     utm_medium: str | None
     utm_campaign: str | None
@@ -205,8 +206,8 @@ class LeadRecord(NamedTuple):
     utm_content: str | None
     referrer: str | None
     landing_page: str | None
-    click_ids: dict[str, str]
-    first_touch: dict[str, Any]
+    click_ids: DocumentText
+    first_touch: DocumentText
     channel: str | None
     payment_method: str | None
     ordered_at: datetime | None

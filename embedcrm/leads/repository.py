@@ -23,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from embedcrm.contacts.models import Contact, ContactRecord, PointKind, contact_ids_with_point
+from embedcrm.db import JSONDocument, as_text
 from embedcrm.errors import BadRequest, ValidationFailed
 from embedcrm.fields.filters import LeadSpec, custom_clause, parse_search
 from embedcrm.fields.models import FieldType, LeadTag, Tag
@@ -83,8 +84,11 @@ def _split_run_cursor(cursor: str | None) -> tuple[str, str | None]:
 
 def _columns_of(table: Any, record: type[tuple[Any, ...]]) -> list[Any]:
     """The columns of ``table`` that ``record``, a NamedTuple of some of them, holds, in its
-    order."""
-    return [table.c[name] for name in record._fields]  # type: ignore[attr-defined]
+    order; its stored documents as their text (``DocumentText``), decoded where shown."""
+    columns = [table.c[name] for name in record._fields]  # type: ignore[attr-defined]
+    return [
+        as_text(column) if isinstance(column.type, JSONDocument) else column for column in columns
+    ]
 
 
 # What a page of leads may read along with them: each relation's record, its table joined

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import json
 import re
 import uuid
 from collections.abc import Iterator
@@ -29,8 +30,9 @@ from embedcrm.contacts.service import Person
 from embedcrm.fields.filters import FieldCondition, FieldOp, LeadSpec
 from embedcrm.fields.models import FieldType
 from embedcrm.graphql.ids import parse_global_id
+from embedcrm.kit.repository import Window
 from embedcrm.leads.assignment import RuleSpec
-from embedcrm.leads.models import AssignmentRuleKind, Lead, LeadStatus
+from embedcrm.leads.models import AssignmentRuleKind, Lead, LeadStatus, PageRelations
 from embedcrm.leads.repository import LeadRepository
 from embedcrm.leads.service import Attribution, NewLead, create_lead
 from embedcrm.pipelines.models import Stage
@@ -535,6 +537,72 @@ async def test_a_page_of_leads_reads_rows_not_orm_objects(
         alone = await tenant.panel.data(ONE_LEAD, id=listed["id"])
     assert made == ["Lead"]
     assert alone["node"] == listed
+
+
+DOCUMENTS = """{ id customFields source { clickIds firstTouch }
+  contact { customFields firstTouch lastTouch } }"""
+
+
+async def test_a_page_of_leads_decodes_stored_documents_only_where_shown(
+    client: httpx.AsyncClient, platform: GraphQL, services: Services
+) -> None:
+    """The list's records hold a lead's and its contact's stored documents as the database's
+    text of them (``DocumentText``), and the API decodes them where a query shows them: the
+    same documents as stored, and as a lead read on its own by ``node`` (the ORM) shows."""
+    tenant = await make_tenant(platform, domain="documents.example.com")
+    workspace = parse_global_id(tenant.workspace_id, expected="Workspace", field="ws").row_id
+    custom = {
+        "размер": 42,
+        "big": 2**62,
+        "ratio": 0.1,
+        "none": None,
+        "empty": {},
+        "nested": {"list": [1, -2.5, True, False, None, '😀 «кавычки» \\ "q"']},
+        "line": "a\u2028b\nc",
+    }
+    first_touch = {"utm_source": "google", "landing_page": "https://x.example/?a=1&b=«2»"}
+    click_ids = {"yclid": "17", "gclid": "Cj0KCQ"}
+    async with services.db.transaction() as session:
+        await create_lead(
+            session,
+            workspace,
+            NewLead(
+                person=Person(name="Документ", email="doc@example.com"),
+                attribution=Attribution(
+                    utm_source="ya", click_ids=click_ids, first_touch=first_touch
+                ),
+                title="Заявка с документами",
+                custom_fields=custom,
+            ),
+        )
+    data = await tenant.panel.data(
+        f"query {{ leads(first: 5) {{ edges {{ node {DOCUMENTS} }} }} }}"
+    )
+    [listed] = [edge["node"] for edge in data["leads"]["edges"]]
+    assert listed["customFields"] == custom
+    assert listed["source"] == {"clickIds": click_ids, "firstTouch": first_touch}
+    assert listed["contact"]["customFields"] == {}
+    # A contact's touches keep what was known of its lead's: its source and click ids.
+    touch = {"utm_source": "ya", "click_ids": click_ids}
+    assert listed["contact"]["firstTouch"] == listed["contact"]["lastTouch"] == touch
+    alone = await tenant.panel.data(
+        f"query($id: ID!) {{ node(id: $id) {{ ... on Lead {DOCUMENTS} }} }}", id=listed["id"]
+    )
+    assert alone["node"] == listed
+
+    async with services.db.transaction() as session:
+        repository = LeadRepository(
+            session, workspace, relations=PageRelations(contact=True, stage=False, assignee=False)
+        )
+        page = await repository.newest_records(
+            repository.select(), window=Window(5, None, None, None)
+        )
+        [record] = page.rows
+        assert isinstance(record.custom_fields, str)
+        assert json.loads(record.custom_fields) == custom
+        [contact] = repository.relations.contacts.values()  # type: ignore[union-attr]
+        assert isinstance(contact.first_touch, str)
+        assert json.loads(contact.first_touch) == touch
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ from strawberry.scalars import JSON
 
 from embedcrm.contacts import models as contact_models
 from embedcrm.contacts.merge import UNDO_WINDOW
+from embedcrm.db import parsed
 from embedcrm.graphql.batching import load_ahead, ready_or_load, related, selected_under
 from embedcrm.graphql.context import Info
 from embedcrm.graphql.core import Connection, Node, node_id
@@ -84,9 +85,20 @@ class Contact(Node):
     email: str | None
     phone: str | None
     company: str | None
-    custom_fields: JSON
-    first_touch: JSON = strawberry.field(description="Where the person first came from.")
-    last_touch: JSON = strawberry.field(description="Where their latest lead came from.")
+
+    # Stored documents are decoded when asked for: a list's records hold them as text.
+    @strawberry.field
+    def custom_fields(self) -> JSON:
+        return cast(JSON, parsed(self._row.custom_fields))
+
+    @strawberry.field(description="Where the person first came from.")
+    def first_touch(self) -> JSON:
+        return cast(JSON, parsed(self._row.first_touch))
+
+    @strawberry.field(description="Where their latest lead came from.")
+    def last_touch(self) -> JSON:
+        return cast(JSON, parsed(self._row.last_touch))
+
     created_at: datetime
 
     _row: strawberry.Private[contact_models.Contact | contact_models.ContactRecord]
@@ -179,9 +191,6 @@ class Contact(Node):
             email=row.email_normalized or row.email,
             phone=row.phone_e164 or row.phone,
             company=row.company,
-            custom_fields=cast(JSON, row.custom_fields),
-            first_touch=cast(JSON, row.first_touch),
-            last_touch=cast(JSON, row.last_touch),
             created_at=row.created_at,
             _row=row,
         )

@@ -13,6 +13,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from embedcrm.contacts import models as contact_models
+from embedcrm.db import parsed
 from embedcrm.fields.filters import LeadSpec
 from embedcrm.graphql.batching import (
     load_ahead,
@@ -63,8 +64,16 @@ class LeadSource:
     utm_content: str | None
     referrer: str | None
     landing_page: str | None
-    click_ids: JSON
-    first_touch: JSON
+    _row: strawberry.Private[lead_models.Lead | lead_models.LeadRecord]
+
+    # Stored documents are decoded when asked for: a list's records hold them as text.
+    @strawberry.field
+    def click_ids(self) -> JSON:
+        return cast(JSON, parsed(self._row.click_ids))
+
+    @strawberry.field
+    def first_touch(self) -> JSON:
+        return cast(JSON, parsed(self._row.first_touch))
 
 
 @strawberry.type
@@ -75,7 +84,11 @@ class Lead(Node):
     message: str | None
     value: str | None
     currency: str | None
-    custom_fields: JSON
+
+    @strawberry.field
+    def custom_fields(self) -> JSON:
+        return cast(JSON, parsed(self._row.custom_fields))
+
     source: LeadSource
     created_at: datetime
     updated_at: datetime
@@ -199,7 +212,6 @@ class Lead(Node):
             message=row.message,
             value=None if row.value is None else str(row.value),
             currency=row.currency,
-            custom_fields=cast(JSON, row.custom_fields),
             source=LeadSource(
                 utm_source=row.utm_source,
                 utm_medium=row.utm_medium,
@@ -208,8 +220,7 @@ class Lead(Node):
                 utm_content=row.utm_content,
                 referrer=row.referrer,
                 landing_page=row.landing_page,
-                click_ids=cast(JSON, row.click_ids),
-                first_touch=cast(JSON, row.first_touch),
+                _row=row,
             ),
             created_at=row.created_at,
             updated_at=row.updated_at,
