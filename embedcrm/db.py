@@ -155,7 +155,8 @@ def as_text(column: Any) -> Any:
 
 def parsed(document: Any) -> Any:
     """A document as its column holds it: decoded from a ``DocumentText``; as it is when the
-    ORM already decoded it (or it is NULL)."""
+    ORM already decoded it (or it is NULL). The columns read as text hold JSON objects, never
+    a bare string (their services store dicts alone), so a ``str`` here is always the text."""
     return decode_json(document) if isinstance(document, str) else document
 
 
